@@ -1,0 +1,66 @@
+/**
+ * The provider port owned by the core. Adapters (functions/adapters/hyperpod.ts, tir.ts) implement it and throw only
+ * the classes of ./errors.ts. Nothing here imports an SDK.
+ */
+import type { ProviderName, SageMakerClusterSpec, TirClusterSpec } from './request';
+
+/** Normalized cluster state, the same for every provider. */
+export type ClusterState = 'CREATING' | 'READY' | 'FAILED' | 'DELETING' | 'DELETED';
+
+/** Where a cluster lives: enough to create, find, describe and delete it. Carries no credential. */
+export type ClusterLocation =
+  | { provider: 'sagemaker'; region: string }
+  | { provider: 'tir'; projectId: number; location: string; activeIam?: number };
+
+export interface ClusterRef {
+  location: ClusterLocation;
+  clusterName: string;
+  /** HyperPod: the cluster ARN. TIR: the numeric cluster id as a string. Absent before the create answered. */
+  providerId?: string;
+}
+
+export interface CreateClusterInput {
+  location: ClusterLocation;
+  requestId: string;
+  cluster: SageMakerClusterSpec | TirClusterSpec;
+}
+
+export interface CreatedCluster {
+  providerId: string;
+  clusterName: string;
+}
+
+export interface ClusterDescription {
+  providerId: string;
+  clusterName: string;
+  state: ClusterState;
+  /** The provider's own status string, verbatim (`InService`, `Creating`, ...). */
+  providerStatus: string;
+  /** The provider's explanation, e.g. HyperPod FailureMessage. */
+  message?: string;
+  nodes: { current: number; target: number };
+}
+
+/** A cluster found by name, with what tells who made it. */
+export interface ExistingCluster {
+  providerId: string;
+  clusterName: string;
+  /** HyperPod: the value of the `provisioner:request-id` tag, if any. */
+  ownerRequestId?: string;
+  /** ISO time the provider says the cluster was created, if it says. */
+  createdAt?: string;
+}
+
+export const REQUEST_ID_TAG = 'provisioner:request-id';
+
+export interface ClusterProvider {
+  readonly name: ProviderName;
+  /** Creates the cluster. HyperPod adds the `provisioner:request-id` tag. */
+  create(input: CreateClusterInput): Promise<CreatedCluster>;
+  /** Throws ClusterNotFoundError when the provider does not know the cluster. */
+  describe(ref: ClusterRef): Promise<ClusterDescription>;
+  /** Starts deletion. Throws ClusterNotFoundError when it is already gone. */
+  delete(ref: ClusterRef): Promise<void>;
+  /** Looks a cluster up by name (for adoption after ResourceInUse); undefined when there is none. */
+  findByName(location: ClusterLocation, clusterName: string): Promise<ExistingCluster | undefined>;
+}

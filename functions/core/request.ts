@@ -1,0 +1,118 @@
+/**
+ * The provisioning request contract (see README "The request").
+ *
+ * `cluster` is the provider's own create body with the field names of its document: the SageMaker CreateCluster
+ * request for `sagemaker`, the TIR Create Training Cluster body for `tir`. Validation lives in ./validate.ts.
+ */
+import { createHash } from 'node:crypto';
+
+export type ProviderName = 'sagemaker' | 'tir';
+export const PROVIDERS: readonly ProviderName[] = ['sagemaker', 'tir'];
+
+export interface CommonRequestFields {
+  /** Idempotency key, 1..64 of [A-Za-z0-9_-]; derived from the canonical request when absent. */
+  requestId?: string;
+  /** ISO 8601 date-time: provision at that time instead of now (a one-time schedule; the record shows SCHEDULED). */
+  startAt?: string;
+  /** ISO 8601 duration (e.g. PT8H): delete the cluster that long after it becomes READY. */
+  deleteAfter?: string;
+}
+
+export interface SageMakerTag {
+  Key: string;
+  Value: string;
+}
+
+export interface SageMakerInstanceGroup {
+  InstanceGroupName: string;
+  InstanceCount: number;
+  InstanceType: string;
+  LifeCycleConfig: { SourceS3Uri: string; OnCreate: string };
+  ExecutionRole: string;
+  ThreadsPerCore?: number;
+  InstanceStorageConfigs?: Array<{ EbsVolumeConfig: { VolumeSizeInGB: number } }>;
+  OnStartDeepHealthChecks?: Array<'InstanceStress' | 'InstanceConnectivity'>;
+  TrainingPlanArn?: string;
+  OverrideVpcConfig?: { SecurityGroupIds: string[]; Subnets: string[] };
+}
+
+export interface SageMakerClusterSpec {
+  ClusterName: string;
+  InstanceGroups: SageMakerInstanceGroup[];
+  Tags?: SageMakerTag[];
+  VpcConfig?: { SecurityGroupIds: string[]; Subnets: string[] };
+  Orchestrator?: { Eks: { ClusterArn: string } } | { Slurm: { SlurmConfigStrategy?: 'Overwrite' | 'Managed' | 'Merge' } };
+  NodeRecovery?: 'Automatic' | 'None';
+}
+
+export interface TirMount {
+  id: number;
+  name?: string;
+  mount_path?: string;
+}
+
+export interface TirClusterSpec {
+  name: string;
+  image_version_id: number;
+  ssh_key_ids: number[];
+  security_group_id: number;
+  sku_id: number;
+  no_of_nodes: number;
+  sku_item_price_id: number;
+  script_added?: boolean;
+  lifecycle_script?: string;
+  sfs_mount_list?: TirMount[];
+  pfs_mount_list?: unknown[];
+  dataset_mount_list?: unknown[];
+}
+
+export interface SageMakerRequest extends CommonRequestFields {
+  provider: 'sagemaker';
+  /** AWS region; defaults to the deployment's region. */
+  region?: string;
+  cluster: SageMakerClusterSpec;
+}
+
+export interface TirRequest extends CommonRequestFields {
+  provider: 'tir';
+  projectId: number;
+  location: string;
+  activeIam?: number;
+  cluster: TirClusterSpec;
+}
+
+export type ProvisionRequest = SageMakerRequest | TirRequest;
+
+/** A validated request with its requestId settled (and, for sagemaker, its region). */
+export type AcceptedRequest = (SageMakerRequest & { region: string }) | TirRequest;
+export type Accepted<R extends ProvisionRequest> = R & { requestId: string };
+
+export const clusterNameOf = (request: ProvisionRequest): string =>
+  request.provider === 'sagemaker' ? request.cluster.ClusterName : request.cluster.name;
+
+/** JSON with object keys sorted at every level: the same request always serializes the same way. */
+export const canonicalJson = (value: unknown): string => {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+};
+
+/** SHA-256 of the canonical request without its requestId: equal for the same request however it is spelled. */
+export const requestHash = (request: ProvisionRequest): string => {
+  const { requestId: _ignored, ...rest } = request;
+  return createHash('sha256').update(canonicalJson(rest)).digest('hex');
+};
+
+/** The requestId of a request that brought none: `req-` and 40 hex digits of its canonical hash. */
+export const deriveRequestId = (request: ProvisionRequest): string => `req-${requestHash(request).slice(0, 40)}`;
+
+/** The request with its requestId settled (explicit, or derived from the canonical hash). */
+export const withRequestId = <R extends ProvisionRequest>(request: R): Accepted<R> => ({
+  ...request,
+  requestId: request.requestId ?? deriveRequestId(request),
+});

@@ -1,0 +1,146 @@
+/**
+ * The record of each provisioning, one per requestId, behind a port the core owns. The DynamoDB adapter lives in
+ * functions/adapters/dynamo-store.ts. Every status change is a conditional write checked against TRANSITIONS: an
+ * illegal one raises RecordConflictError and overwrites nothing.
+ */
+import type { ProviderName } from './request';
+
+export type ClusterStatus =
+  | 'SCHEDULED'
+  | 'ACCEPTED'
+  | 'CREATING'
+  | 'WAITING_FOR_CAPACITY'
+  | 'READY'
+  | 'FAILED'
+  | 'DELETING'
+  | 'DELETED';
+
+export const STATUSES: readonly ClusterStatus[] = [
+  'SCHEDULED',
+  'ACCEPTED',
+  'CREATING',
+  'WAITING_FOR_CAPACITY',
+  'READY',
+  'FAILED',
+  'DELETING',
+  'DELETED',
+];
+
+/**
+ * Legal transitions: from -> the statuses it may move to. A self-transition is listed where the same status is
+ * re-entered with new facts (another failed attempt while WAITING_FOR_CAPACITY; CREATING again after adoption).
+ */
+export const TRANSITIONS: Readonly<Record<ClusterStatus, readonly ClusterStatus[]>> = {
+  SCHEDULED: ['ACCEPTED', 'DELETED'],
+  ACCEPTED: ['CREATING', 'WAITING_FOR_CAPACITY', 'FAILED'],
+  CREATING: ['CREATING', 'WAITING_FOR_CAPACITY', 'READY', 'FAILED'],
+  WAITING_FOR_CAPACITY: ['WAITING_FOR_CAPACITY', 'CREATING', 'FAILED'],
+  READY: ['DELETING'],
+  // A failed cluster may still exist at the provider (HyperPod keeps Failed clusters): it can be deleted.
+  FAILED: ['DELETING'],
+  // A failed delete is recorded as FAILED (with lastError) so it can be retried.
+  DELETING: ['DELETING', 'DELETED', 'FAILED'],
+  DELETED: [],
+};
+
+export const canTransition = (from: ClusterStatus, to: ClusterStatus): boolean => TRANSITIONS[from].includes(to);
+
+/** Statuses from which a delete may start. */
+export const DELETABLE: readonly ClusterStatus[] = ['READY', 'FAILED'];
+
+export interface RecordedError {
+  name: string;
+  message: string;
+  at: string;
+  /** The attempt that failed (1-based). */
+  attempt?: number;
+  /** When the workflow will try again at the latest (the backoff ceiling; full jitter may start it sooner). */
+  nextAttemptAt?: string;
+  /** `create`, `wait` or `delete`. */
+  operation?: string;
+}
+
+export interface HistoryEntry {
+  from?: ClusterStatus;
+  to: ClusterStatus;
+  at: string;
+  reason?: string;
+}
+
+export interface ClusterRecord {
+  requestId: string;
+  provider: ProviderName;
+  /** sagemaker */
+  region?: string;
+  /** tir */
+  projectId?: number;
+  location?: string;
+  activeIam?: number;
+  clusterName: string;
+  /** HyperPod cluster ARN or TIR cluster id. */
+  providerId?: string;
+  status: ClusterStatus;
+  /** Create attempts made so far (successful or not). */
+  attempts: number;
+  lastError?: RecordedError;
+  /** Canonical hash of the request (without requestId): same id + other hash = conflict. */
+  requestHash: string;
+  /** The validated request (contains no secret: TIR credentials never travel in requests). */
+  request: Record<string, unknown>;
+  /** The provider's last reported status and node counts. */
+  providerStatus?: string;
+  nodes?: { current: number; target: number };
+  scheduledFor?: string;
+  deleteAfter?: string;
+  /** Execution ARNs of the workflows run for this record. */
+  executionArn?: string;
+  deleteExecutionArn?: string;
+  acceptedAt: string;
+  createRequestedAt?: string;
+  createdAt?: string;
+  readyAt?: string;
+  failedAt?: string;
+  deleteRequestedAt?: string;
+  deletedAt?: string;
+  updatedAt: string;
+  history: HistoryEntry[];
+}
+
+export type RecordPatch = Partial<Omit<ClusterRecord, 'requestId' | 'status' | 'history' | 'acceptedAt' | 'requestHash'>>;
+
+export interface ListQuery {
+  status?: ClusterStatus;
+  provider?: ProviderName;
+  /** 1..100, default 20. */
+  limit?: number;
+  /** Opaque cursor from the previous page. */
+  cursor?: string;
+}
+
+export interface ListPage {
+  items: ClusterRecord[];
+  cursor?: string;
+}
+
+export interface ClusterStore {
+  /** Conditional put on requestId. `created: false` returns the record that was already there, untouched. */
+  create(record: ClusterRecord): Promise<{ created: boolean; record: ClusterRecord }>;
+  /** Undefined when absent. */
+  get(requestId: string): Promise<ClusterRecord | undefined>;
+  /** Throws RecordNotFoundError when absent. */
+  require(requestId: string): Promise<ClusterRecord>;
+  /**
+   * Moves the record to `to` (legal per TRANSITIONS from its current status, and from `expectFrom` when given), applies
+   * `patch`, appends a history entry. Throws RecordConflictError on an illegal or concurrent transition.
+   */
+  transition(
+    requestId: string,
+    to: ClusterStatus,
+    patch?: RecordPatch,
+    options?: { reason?: string; expectFrom?: readonly ClusterStatus[] },
+  ): Promise<ClusterRecord>;
+  /** Applies `patch` without changing status, only while the status is one of `whileIn`. */
+  update(requestId: string, patch: RecordPatch, whileIn: readonly ClusterStatus[]): Promise<ClusterRecord>;
+  /** Newest first (by acceptedAt), cursor paginated. */
+  list(query: ListQuery): Promise<ListPage>;
+}
