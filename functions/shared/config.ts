@@ -1,0 +1,38 @@
+/**
+ * Configuration read once per process. `required` fails loudly at first use of a missing variable, naming it.
+ */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+export const required = (name: string, env: NodeJS.ProcessEnv = process.env): string => {
+  const value = env[name];
+  if (value === undefined || value === '') throw new ConfigError(`Environment variable ${name} is required`);
+  return value;
+};
+
+export const optional = (name: string, fallback: string, env: NodeJS.ProcessEnv = process.env): string => {
+  const value = env[name];
+  return value === undefined || value === '' ? fallback : value;
+};
+
+export const optionalInt = (name: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number => {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value)) throw new ConfigError(`Environment variable ${name} must be an integer, got "${raw}"`);
+  return value;
+};
+
+/** Memoize a factory so a value (a client, a secret) is built once per process, on first use. */
+export const once = <T>(factory: () => T): (() => T) => {
+  let made = false;
+  let value: T;
+  return () => {
+    if (!made) {
+      value = factory();
+      made = true;
+    }
+    return value;
+  };
+};

@@ -1,0 +1,13 @@
+/**
+ * One logger, metrics and tracer per process (Powertools). Log lines are structured JSON; handlers append the
+ * `requestId` as a persistent key. Never log a request body or a credential: log ids, names, statuses and counts.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+
+const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'gpu-cluster-provisioner';
+
+export const logger = new Logger({ serviceName });
+export const metrics = new Metrics({ serviceName, namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'GpuClusterProvisioner' });
+export const tracer = new Tracer({ serviceName });
