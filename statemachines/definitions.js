@@ -1,0 +1,132 @@
+// @ts-check
+/**
+ * The one loader of the state machine definitions. The ASL files beside it are the definitions (valid ASL as
+ * committed, with their defaults); this module applies per-deployment settings to them and binds each Lambda task
+ * to its function. It is used by serverless.yml (`${file(./statemachines/definitions.js):provisionCluster}`), by the
+ * local stack and by the tests, so all three run the same states, retries and catches.
+ *
+ * Lambda tasks name their function by key in a placeholder ARN (`...:function:createCluster`); the deployment binds
+ * them with `Fn::GetAtt: [createCluster, Arn]` (serverless-step-functions resolves function keys), local runs bind
+ * them by state name to the handler code.
+ */
+import { readFileSync } from 'node:fs';
+
+const load = (file) => JSON.parse(readFileSync(new URL(file, import.meta.url), 'utf8'));
+
+/** The definitions exactly as committed. */
+export const provisionClusterAsl = () => load('./provision-cluster.asl.json');
+export const deleteClusterAsl = () => load('./delete-cluster.asl.json');
+
+/**
+ * Deployment settings: name -> where it lands in which definition. A setting may land in several places, so the
+ * CreateCluster Retry and the policy handed to the task (which records the next attempt time) can never disagree.
+ * @type {Record<string, { machine: 'provision' | 'delete', paths: (string | number)[][] }>}
+ */
+export const SETTINGS = {
+  capacityRetryIntervalSeconds: {
+    machine: 'provision',
+    paths: [
+      ['States', 'CreateCluster', 'Retry', 0, 'IntervalSeconds'],
+      ['States', 'CreateCluster', 'Parameters', 'capacityRetry', 'IntervalSeconds'],
+    ],
+  },
+  capacityRetryBackoffRate: {
+    machine: 'provision',
+    paths: [
+      ['States', 'CreateCluster', 'Retry', 0, 'BackoffRate'],
+      ['States', 'CreateCluster', 'Parameters', 'capacityRetry', 'BackoffRate'],
+    ],
+  },
+  capacityRetryMaxDelaySeconds: {
+    machine: 'provision',
+    paths: [
+      ['States', 'CreateCluster', 'Retry', 0, 'MaxDelaySeconds'],
+      ['States', 'CreateCluster', 'Parameters', 'capacityRetry', 'MaxDelaySeconds'],
+    ],
+  },
+  capacityRetryMaxAttempts: {
+    machine: 'provision',
+    paths: [
+      ['States', 'CreateCluster', 'Retry', 0, 'MaxAttempts'],
+      ['States', 'CreateCluster', 'Parameters', 'capacityRetry', 'MaxAttempts'],
+    ],
+  },
+  pollMaxSeconds: { machine: 'provision', paths: [['States', 'DescribeCluster', 'Parameters', 'maxWaitSeconds']] },
+  provisionDeadlineSeconds: {
+    machine: 'provision',
+    paths: [['States', 'DescribeCluster', 'Parameters', 'deadlineSeconds']],
+  },
+  deleteDeadlineSeconds: {
+    machine: 'delete',
+    paths: [['States', 'DescribeDeletion', 'Parameters', 'deadlineSeconds']],
+  },
+};
+
+const setAt = (obj, path, value) => {
+  let node = obj;
+  for (const key of path.slice(0, -1)) {
+    if (node[key] === undefined) throw new Error(`Definition has no ${path.join('.')}`);
+    node = node[key];
+  }
+  node[path[path.length - 1]] = value;
+};
+
+/**
+ * Applies settings (unset, null or '' keep the committed default). Values must be positive numbers.
+ * @param {object} definition
+ * @param {'provision' | 'delete'} machine
+ * @param {Record<string, unknown>} settings
+ */
+export const applySettings = (definition, machine, settings = {}) => {
+  const out = structuredClone(definition);
+  for (const [name, raw] of Object.entries(settings)) {
+    const setting = SETTINGS[name];
+    if (!setting) throw new Error(`Unknown workflow setting "${name}"`);
+    if (setting.machine !== machine || raw === undefined || raw === null || raw === '') continue;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value <= 0) throw new Error(`Workflow setting ${name} must be a positive number, got "${raw}"`);
+    for (const path of setting.paths) setAt(out, path, value);
+  }
+  return out;
+};
+
+const LAMBDA_PLACEHOLDER = /^arn:aws:lambda:[^:]*:\d{12}:function:([A-Za-z0-9]+)$/;
+
+/** Function key of a Lambda task state, or undefined for other states. */
+export const lambdaFunctionKey = (state) => {
+  const match = state && state.Type === 'Task' && typeof state.Resource === 'string' ? LAMBDA_PLACEHOLDER.exec(state.Resource) : null;
+  return match ? match[1] : undefined;
+};
+
+/**
+ * Replaces each Lambda task's placeholder Resource with `bind(functionKey)`.
+ * @param {object} definition
+ * @param {(functionKey: string) => unknown} bind
+ */
+export const bindLambdaTasks = (definition, bind) => {
+  const out = structuredClone(definition);
+  for (const state of Object.values(out.States)) {
+    const key = lambdaFunctionKey(state);
+    if (key) state.Resource = bind(key);
+  }
+  return out;
+};
+
+/** Reads every setting from serverless params; an absent param keeps the committed default. */
+const settingsFromServerless = async (resolveVariable) => {
+  const settings = {};
+  for (const name of Object.keys(SETTINGS)) {
+    settings[name] = await resolveVariable(`param:${name}, ''`);
+  }
+  return settings;
+};
+
+const getAtt = (functionKey) => ({ 'Fn::GetAtt': [functionKey, 'Arn'] });
+
+/** serverless.yml: `definition: ${file(./statemachines/definitions.js):provisionCluster}` */
+export const provisionCluster = async ({ resolveVariable }) =>
+  bindLambdaTasks(applySettings(provisionClusterAsl(), 'provision', await settingsFromServerless(resolveVariable)), getAtt);
+
+/** serverless.yml: `definition: ${file(./statemachines/definitions.js):deleteCluster}` */
+export const deleteCluster = async ({ resolveVariable }) =>
+  bindLambdaTasks(applySettings(deleteClusterAsl(), 'delete', await settingsFromServerless(resolveVariable)), getAtt);

@@ -1,0 +1,191 @@
+import aslValidator from 'asl-validator';
+import { describe, expect, it } from 'vitest';
+import * as errors from '../../functions/core/errors';
+import {
+  SETTINGS,
+  applySettings,
+  bindLambdaTasks,
+  deleteClusterAsl,
+  lambdaFunctionKey,
+  provisionClusterAsl,
+} from '../../statemachines/definitions.js';
+
+type State = {
+  Type: string;
+  Next?: string;
+  Default?: string;
+  End?: boolean;
+  Choices?: Array<{ Next: string }>;
+  Catch?: Array<{ ErrorEquals: string[]; Next: string }>;
+  Retry?: Array<{ ErrorEquals: string[]; IntervalSeconds?: number; MaxAttempts?: number; MaxDelaySeconds?: number; BackoffRate?: number; JitterStrategy?: string }>;
+  TimeoutSeconds?: number;
+  Resource?: unknown;
+  Parameters?: Record<string, unknown>;
+};
+type Definition = { StartAt: string; States: Record<string, State> };
+
+const machines: Array<[string, () => Definition]> = [
+  ['provision-cluster', provisionClusterAsl as () => Definition],
+  ['delete-cluster', deleteClusterAsl as () => Definition],
+];
+
+const LAMBDA_TRANSIENT = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+
+const exportedErrorNames = (): Set<string> => {
+  const names = new Set<string>();
+  for (const value of Object.values(errors)) {
+    if (typeof value === 'function' && value.prototype instanceof errors.ProvisionerError) {
+      const instance = Object.create(value.prototype) as { name: string };
+      // Class fields are set by the constructor: read the literal through a real instance.
+      const made = new (value as unknown as new (...args: unknown[]) => { name: string })(value === errors.RequestValidationError ? [] : 'x');
+      names.add(made.name ?? instance.name);
+    }
+  }
+  return names;
+};
+
+const successors = (state: State): string[] => [
+  ...(state.Next ? [state.Next] : []),
+  ...(state.Default ? [state.Default] : []),
+  ...(state.Choices ?? []).map((c) => c.Next),
+  ...(state.Catch ?? []).map((c) => c.Next),
+];
+
+describe.each(machines)('%s.asl.json', (_name, load) => {
+  const definition = load();
+  const states = Object.entries(definition.States);
+
+  it('is accepted by asl-validator as committed and as deployed (settings applied, tasks bound)', () => {
+    const committed = aslValidator(definition as never);
+    expect(committed.errors).toEqual([]);
+    expect(committed.isValid).toBe(true);
+    const machine = _name.startsWith('provision') ? 'provision' : 'delete';
+    const bound = bindLambdaTasks(applySettings(definition, machine, {}), (key: string) => `arn:aws:lambda:eu-west-1:123456789012:function:svc-${key}`);
+    expect(aslValidator(bound as never).isValid).toBe(true);
+  });
+
+  it('names in ErrorEquals only States.*, Lambda.* or an exported error class', () => {
+    const known = exportedErrorNames();
+    for (const [, state] of states) {
+      for (const rule of [...(state.Retry ?? []), ...(state.Catch ?? [])]) {
+        for (const name of rule.ErrorEquals) {
+          if (name.startsWith('States.') || name.startsWith('Lambda.')) continue;
+          expect(known, `${name} must be an exported error class`).toContain(name);
+          expect(errors.ERROR_NAMES).toContain(name);
+        }
+      }
+    }
+  });
+
+  it('gives every Lambda task the transient Lambda retry, a timeout and a catch-all', () => {
+    const lambdaTasks = states.filter(([, s]) => lambdaFunctionKey(s) !== undefined);
+    expect(lambdaTasks.length).toBeGreaterThan(0);
+    for (const [stateName, state] of lambdaTasks) {
+      const transient = (state.Retry ?? []).find((r) => LAMBDA_TRANSIENT.every((n) => r.ErrorEquals.includes(n)));
+      expect(transient, `${stateName} lacks the Lambda transient retry`).toBeDefined();
+      expect(transient!.MaxAttempts).toBeGreaterThan(0);
+      expect(state.TimeoutSeconds, `${stateName} lacks TimeoutSeconds`).toBeGreaterThan(0);
+    }
+    // Every task that can fail the provisioning leads to the failure recording, except the recorders themselves.
+    for (const [stateName, state] of lambdaTasks) {
+      if (/^RecordFailure$|^RecordDeletionFailure$/.test(stateName)) continue;
+      expect(state.Catch?.some((c) => c.ErrorEquals.includes('States.ALL')), `${stateName} lacks a catch-all`).toBe(true);
+    }
+  });
+
+  it('bounds every retrier: attempts, a delay cap and full jitter', () => {
+    for (const [, state] of states) {
+      for (const retry of state.Retry ?? []) {
+        expect(retry.MaxAttempts).toBeGreaterThan(0);
+        expect(retry.MaxAttempts).toBeLessThanOrEqual(20);
+        expect(retry.MaxDelaySeconds).toBeGreaterThan(0);
+        expect(retry.JitterStrategy).toBe('FULL');
+      }
+    }
+  });
+
+  it('has every Next, Default and Catch target defined, and every state reachable', () => {
+    const names = new Set(Object.keys(definition.States));
+    expect(names).toContain(definition.StartAt);
+    const reached = new Set<string>([definition.StartAt]);
+    const queue = [definition.StartAt];
+    while (queue.length) {
+      const state = definition.States[queue.shift()!]!;
+      for (const next of successors(state)) {
+        expect(names, `unknown state ${next}`).toContain(next);
+        if (!reached.has(next)) {
+          reached.add(next);
+          queue.push(next);
+        }
+      }
+    }
+    expect([...reached].sort()).toEqual([...names].sort());
+  });
+});
+
+describe('provision-cluster retry policy', () => {
+  const definition = provisionClusterAsl() as Definition;
+  const create = definition.States.CreateCluster!;
+
+  it('retries capacity shortages and a taken name with capped, jittered exponential backoff', () => {
+    const capacity = create.Retry![0]!;
+    expect(capacity.ErrorEquals).toEqual(['ResourceLimitExceededError', 'ResourceInUseError']);
+    expect(capacity.BackoffRate).toBeGreaterThan(1);
+    expect(capacity.MaxDelaySeconds).toBeGreaterThanOrEqual(capacity.IntervalSeconds!);
+  });
+
+  it('retries throttling and outages with a shorter policy', () => {
+    const transient = create.Retry!.find((r) => r.ErrorEquals.includes('ProviderThrottledError'))!;
+    expect(transient.ErrorEquals).toContain('ProviderUnavailableError');
+    expect(transient.MaxDelaySeconds).toBeLessThan(create.Retry![0]!.MaxDelaySeconds!);
+  });
+
+  it('retries every retryable provider error and no terminal one', () => {
+    const retried = new Set(create.Retry!.flatMap((r) => r.ErrorEquals));
+    for (const cls of errors.RETRYABLE_PROVIDER_ERRORS) expect(retried).toContain(new cls('x').name);
+    for (const cls of errors.TERMINAL_ERRORS) {
+      const name = new (cls as unknown as new (arg: unknown) => { name: string })(cls === errors.RequestValidationError ? [] : 'x').name;
+      expect(retried).not.toContain(name);
+    }
+  });
+
+  it('hands the task the same capacity policy its Retry uses, as committed and after settings', () => {
+    const check = (def: Definition) => {
+      const state = def.States.CreateCluster!;
+      const retry = state.Retry![0]!;
+      expect(state.Parameters!.capacityRetry).toEqual({
+        IntervalSeconds: retry.IntervalSeconds,
+        BackoffRate: retry.BackoffRate,
+        MaxDelaySeconds: retry.MaxDelaySeconds,
+        MaxAttempts: retry.MaxAttempts,
+      });
+    };
+    check(definition);
+    const tuned = applySettings(definition, 'provision', {
+      capacityRetryIntervalSeconds: 45,
+      capacityRetryMaxAttempts: 7,
+      capacityRetryMaxDelaySeconds: 900,
+      capacityRetryBackoffRate: 1.5,
+    }) as Definition;
+    check(tuned);
+    expect(tuned.States.CreateCluster!.Retry![0]!.MaxAttempts).toBe(7);
+  });
+
+  it('applies the deadline and poll cap settings, and keeps defaults for unset ones', () => {
+    const tuned = applySettings(definition, 'provision', { provisionDeadlineSeconds: 600, pollMaxSeconds: '' }) as Definition;
+    expect(tuned.States.DescribeCluster!.Parameters!.deadlineSeconds).toBe(600);
+    expect(tuned.States.DescribeCluster!.Parameters!.maxWaitSeconds).toBe(definition.States.DescribeCluster!.Parameters!.maxWaitSeconds);
+  });
+
+  it('rejects unknown or non-positive settings', () => {
+    expect(() => applySettings(definition, 'provision', { capacityRetryMaxAtempts: 3 })).toThrow(/Unknown workflow setting/);
+    expect(() => applySettings(definition, 'provision', { capacityRetryMaxAttempts: 0 })).toThrow(/positive/);
+    expect(Object.keys(SETTINGS).length).toBeGreaterThan(0);
+  });
+
+  it('binds Lambda tasks by function key and leaves service integrations alone', () => {
+    const bound = bindLambdaTasks(definition, (key: string) => ({ 'Fn::GetAtt': [key, 'Arn'] })) as Definition;
+    expect(bound.States.CreateCluster!.Resource).toEqual({ 'Fn::GetAtt': ['createCluster', 'Arn'] });
+    expect(bound.States.AnnounceReady!.Resource).toBe('arn:aws:states:::events:putEvents');
+  });
+});
