@@ -1,0 +1,37 @@
+/**
+ * WorkflowStarter over Step Functions. The execution name is the requestId (deletes: `<requestId>-delete-<n>`), so
+ * a second start of the same request answers ExecutionAlreadyExists, which here means "already started".
+ */
+import { DescribeExecutionCommand, ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { WorkflowStarter } from '../core/submit';
+
+export interface StepFunctionsStarterOptions {
+  client?: SFNClient;
+  provisionStateMachineArn: string;
+  deleteStateMachineArn: string;
+}
+
+const executionArnOf = (stateMachineArn: string, name: string): string =>
+  `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+
+export const createStepFunctionsStarter = (options: StepFunctionsStarterOptions): WorkflowStarter => {
+  const client = options.client ?? new SFNClient({});
+  const start = async (stateMachineArn: string, name: string, input: object) => {
+    try {
+      const out = await client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+      return { executionArn: out.executionArn ?? executionArnOf(stateMachineArn, name), alreadyStarted: false };
+    } catch (err) {
+      if (err instanceof ExecutionAlreadyExists || (err as Error).name === 'ExecutionAlreadyExists') {
+        const executionArn = executionArnOf(stateMachineArn, name);
+        // Confirm it exists (it may have been started with another input by an earlier version): the name is ours.
+        await client.send(new DescribeExecutionCommand({ executionArn })).catch(() => undefined);
+        return { executionArn, alreadyStarted: true };
+      }
+      throw err;
+    }
+  };
+  return {
+    startProvisioning: (requestId) => start(options.provisionStateMachineArn, requestId, { requestId }),
+    startDeletion: (requestId, executionName) => start(options.deleteStateMachineArn, executionName, { requestId }),
+  };
+};

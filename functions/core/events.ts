@@ -1,0 +1,87 @@
+/**
+ * Completion events. The tasks build the entries; the state machines put them on the bus
+ * (`arn:aws:states:::events:putEvents`). Schemas: events/*.schema.json (kept true by test/core/events.test.ts).
+ */
+import type { ClusterRecord } from './store';
+
+export const EVENT_SOURCE = 'gpu-cluster-provisioner';
+
+export const DETAIL_TYPES = {
+  ready: 'Cluster Ready',
+  failed: 'Cluster Provisioning Failed',
+  deleted: 'Cluster Deleted',
+  deleteFailed: 'Cluster Deletion Failed',
+  rejected: 'Cluster Request Rejected',
+  requested: 'Provision Cluster Requested',
+} as const;
+
+export type DetailType = (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES];
+
+/** One PutEvents entry. `Detail` stays an object here; Step Functions and the EventBridge adapter serialize it. */
+export interface EventEntry {
+  Source: string;
+  DetailType: DetailType;
+  Detail: Record<string, unknown>;
+  EventBusName: string;
+}
+
+export interface ClusterEventDetail {
+  requestId: string;
+  provider: ClusterRecord['provider'];
+  region?: string;
+  projectId?: number;
+  location?: string;
+  clusterName: string;
+  providerId?: string;
+  status: ClusterRecord['status'];
+  attempts: number;
+  timestamps: {
+    acceptedAt: string;
+    createdAt?: string;
+    readyAt?: string;
+    failedAt?: string;
+    deletedAt?: string;
+  };
+  /** Whole seconds. `total` runs from acceptance to this event; `provisioning` from the provider's create to READY. */
+  durationsSeconds: { total: number; provisioning?: number };
+  error?: { name: string; message: string };
+}
+
+const seconds = (from?: string, to?: string): number | undefined =>
+  from && to ? Math.max(0, Math.round((Date.parse(to) - Date.parse(from)) / 1000)) : undefined;
+
+export const clusterEventDetail = (record: ClusterRecord, at: string): ClusterEventDetail => {
+  const provisioning = seconds(record.createdAt, record.readyAt);
+  const detail: ClusterEventDetail = {
+    requestId: record.requestId,
+    provider: record.provider,
+    ...(record.region !== undefined ? { region: record.region } : {}),
+    ...(record.projectId !== undefined ? { projectId: record.projectId, location: record.location } : {}),
+    clusterName: record.clusterName,
+    ...(record.providerId !== undefined ? { providerId: record.providerId } : {}),
+    status: record.status,
+    attempts: record.attempts,
+    timestamps: {
+      acceptedAt: record.acceptedAt,
+      ...(record.createdAt ? { createdAt: record.createdAt } : {}),
+      ...(record.readyAt ? { readyAt: record.readyAt } : {}),
+      ...(record.failedAt ? { failedAt: record.failedAt } : {}),
+      ...(record.deletedAt ? { deletedAt: record.deletedAt } : {}),
+    },
+    durationsSeconds: { total: seconds(record.acceptedAt, at) ?? 0, ...(provisioning !== undefined ? { provisioning } : {}) },
+  };
+  if (record.status === 'FAILED' && record.lastError) detail.error = { name: record.lastError.name, message: record.lastError.message };
+  return detail;
+};
+
+export const eventEntry = (busName: string, detailType: DetailType, detail: object): EventEntry => ({
+  Source: EVENT_SOURCE,
+  DetailType: detailType,
+  Detail: detail as Record<string, unknown>,
+  EventBusName: busName,
+});
+
+/** Port for putting events from Lambda code (the rejection events of the entry points). */
+export interface EventPublisher {
+  publish(entries: EventEntry[]): Promise<void>;
+}

@@ -1,0 +1,141 @@
+/**
+ * The one submit path. HTTP, SQS, EventBridge and the schedules all call `submitRequest`:
+ *   validate -> record ACCEPTED (or SCHEDULED) with a conditional put on requestId -> start the execution named by
+ *   the requestId.
+ * The same id with the same canonical request is a replay and returns the existing record; the same id with another
+ * request is a RecordConflictError. A failed start leaves the record ACCEPTED, and a replay starts it again (the
+ * execution name makes the start itself idempotent), so a retry always goes through.
+ */
+import { RecordConflictError, RecordNotFoundError } from './errors';
+import { clusterNameOf, requestHash, withRequestId, type ProvisionRequest } from './request';
+import { DELETABLE, type ClusterRecord, type ClusterStore } from './store';
+import { parseRequest } from './validate';
+
+export interface WorkflowStarter {
+  /** Starts the provision workflow named `requestId`; an existing execution of that name is `alreadyStarted`. */
+  startProvisioning(requestId: string): Promise<{ executionArn: string; alreadyStarted: boolean }>;
+  /** Starts the delete workflow named `executionName`. */
+  startDeletion(requestId: string, executionName: string): Promise<{ executionArn: string; alreadyStarted: boolean }>;
+}
+
+export interface ProvisionScheduler {
+  /** A one-time schedule that submits the recorded request at `at` (idempotent per requestId). */
+  scheduleProvisioning(requestId: string, at: Date): Promise<void>;
+}
+
+export interface SubmitDeps {
+  store: ClusterStore;
+  starter: WorkflowStarter;
+  scheduler?: ProvisionScheduler;
+  /** Region for sagemaker requests that name none: the deployment's. */
+  defaultRegion: string;
+  now?: () => Date;
+}
+
+export interface SubmitResult {
+  /** false: an idempotent replay of a request already recorded. */
+  created: boolean;
+  record: ClusterRecord;
+}
+
+/** A startAt closer than this is treated as now: a schedule that close would fire late anyway. */
+const SCHEDULE_THRESHOLD_MS = 60_000;
+
+/** Settles what the contract leaves to the deployment (the region), then the requestId. */
+export const normalizeRequest = (request: ProvisionRequest, defaultRegion: string) => {
+  const filled: ProvisionRequest =
+    request.provider === 'sagemaker' && request.region === undefined ? { ...request, region: defaultRegion } : request;
+  return withRequestId(filled);
+};
+
+export const newRecord = (request: ProvisionRequest & { requestId: string }, now: Date, scheduledFor?: Date): ClusterRecord => {
+  const at = now.toISOString();
+  const status = scheduledFor ? 'SCHEDULED' : 'ACCEPTED';
+  const where =
+    request.provider === 'sagemaker'
+      ? { region: request.region }
+      : { projectId: request.projectId, location: request.location, ...(request.activeIam !== undefined ? { activeIam: request.activeIam } : {}) };
+  return {
+    requestId: request.requestId,
+    provider: request.provider,
+    ...where,
+    clusterName: clusterNameOf(request),
+    status,
+    attempts: 0,
+    requestHash: requestHash(request),
+    request: request as unknown as Record<string, unknown>,
+    ...(scheduledFor ? { scheduledFor: scheduledFor.toISOString() } : {}),
+    ...(request.deleteAfter ? { deleteAfter: request.deleteAfter } : {}),
+    acceptedAt: at,
+    updatedAt: at,
+    history: [{ to: status, at, reason: scheduledFor ? `scheduled for ${scheduledFor.toISOString()}` : 'request accepted' }],
+  };
+};
+
+/** Validates and records the request and starts (or schedules) its provisioning. Throws RequestValidationError. */
+export const submitRequest = async (deps: SubmitDeps, input: unknown): Promise<SubmitResult> => {
+  const request = normalizeRequest(parseRequest(input), deps.defaultRegion);
+  const now = (deps.now ?? (() => new Date()))();
+  const startAt = request.startAt ? new Date(request.startAt) : undefined;
+  const scheduledFor = startAt && startAt.getTime() - now.getTime() > SCHEDULE_THRESHOLD_MS ? startAt : undefined;
+  if (scheduledFor && !deps.scheduler) throw new RecordConflictError('Scheduled provisioning (startAt) is not available here');
+
+  const { created, record } = await deps.store.create(newRecord(request, now, scheduledFor));
+  if (!created && record.requestHash !== requestHash(request)) {
+    throw new RecordConflictError(`requestId ${request.requestId} is already used by a different request`);
+  }
+  if (record.status === 'SCHEDULED') {
+    await deps.scheduler?.scheduleProvisioning(record.requestId, new Date(record.scheduledFor ?? now.toISOString()));
+    return { created, record };
+  }
+  if (record.status === 'ACCEPTED') {
+    // New, or a replay whose start may have failed: starting again is safe, the execution name is the requestId.
+    return { created, record: await startProvisioning(deps, record) };
+  }
+  return { created, record };
+};
+
+const startProvisioning = async (deps: SubmitDeps, record: ClusterRecord): Promise<ClusterRecord> => {
+  const { executionArn } = await deps.starter.startProvisioning(record.requestId);
+  if (record.executionArn === executionArn) return record;
+  try {
+    return await deps.store.update(record.requestId, { executionArn }, ['ACCEPTED', 'CREATING', 'WAITING_FOR_CAPACITY', 'READY', 'FAILED']);
+  } catch (err) {
+    // The workflow may already have moved the record on (e.g. DELETED); the start itself succeeded.
+    if (err instanceof RecordConflictError) return (await deps.store.get(record.requestId)) ?? record;
+    throw err;
+  }
+};
+
+/** A scheduled request's time has come (one-time schedule): SCHEDULED -> ACCEPTED, then start. */
+export const releaseScheduled = async (deps: SubmitDeps, requestId: string): Promise<ClusterRecord> => {
+  const record = await deps.store.require(requestId);
+  if (record.status === 'SCHEDULED') {
+    const accepted = await deps.store.transition(requestId, 'ACCEPTED', {}, { reason: 'scheduled time reached', expectFrom: ['SCHEDULED'] });
+    return startProvisioning(deps, accepted);
+  }
+  if (record.status === 'ACCEPTED') return startProvisioning(deps, record);
+  return record; // a double firing after the start: nothing to do
+};
+
+/**
+ * Starts the deletion of a request's cluster: READY or FAILED -> DELETING, then the delete workflow. A repeat while
+ * DELETING starts the same execution again (idempotent), so a failed start is healed by asking again.
+ * Throws RecordNotFoundError, or RecordConflictError when the cluster is not in a deletable state.
+ */
+export const requestDeletion = async (deps: SubmitDeps, requestId: string, reason = 'delete requested'): Promise<ClusterRecord> => {
+  const record = await deps.store.get(requestId);
+  if (!record) throw new RecordNotFoundError(`No cluster request ${requestId}`);
+  let deleting = record;
+  if (record.status !== 'DELETING') {
+    if (!DELETABLE.includes(record.status)) {
+      throw new RecordConflictError(`Cluster of ${requestId} is ${record.status}; it can be deleted when READY or FAILED`);
+    }
+    const at = (deps.now ?? (() => new Date()))().toISOString();
+    deleting = await deps.store.transition(requestId, 'DELETING', { deleteRequestedAt: at }, { reason, expectFrom: DELETABLE });
+  }
+  const round = deleting.history.filter((h) => h.to === 'DELETING' && h.from !== 'DELETING').length;
+  const { executionArn } = await deps.starter.startDeletion(requestId, `${requestId}-delete-${round}`);
+  if (deleting.deleteExecutionArn === executionArn) return deleting;
+  return deps.store.update(requestId, { deleteExecutionArn: executionArn }, ['DELETING', 'DELETED', 'FAILED']);
+};

@@ -1,0 +1,9 @@
+/** Task `DeleteCluster` of the delete machine. */
+import { deleteCluster, type WorkflowDeps } from '../../core/workflow';
+import { workflowDeps } from '../../shared/deps';
+import { taskHandler } from '../../shared/task-handler';
+
+export const makeHandler = (deps: () => WorkflowDeps) =>
+  taskHandler('deleteCluster', (input: { requestId: string }) => deleteCluster(deps(), input));
+
+export const handler = makeHandler(workflowDeps);

@@ -1,0 +1,8 @@
+/** Tasks `DescribeCluster` (provision machine) and `DescribeDeletion` (delete machine). */
+import { pollCluster, type PollInput, type WorkflowDeps } from '../../core/workflow';
+import { workflowDeps } from '../../shared/deps';
+import { taskHandler } from '../../shared/task-handler';
+
+export const makeHandler = (deps: () => WorkflowDeps) => taskHandler('pollCluster', (input: PollInput) => pollCluster(deps(), input));
+
+export const handler = makeHandler(workflowDeps);

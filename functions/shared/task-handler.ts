@@ -1,0 +1,36 @@
+/**
+ * The one middleware stack of the state machines' task Lambdas: tracer -> logger -> metrics (middy's documented
+ * order), the `requestId` appended to every log line. No error-handling middleware on purpose: an error must fail
+ * the invocation so Step Functions sees its name (`errorType`) and Retry / Catch can match it.
+ */
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { logger, metrics, tracer } from './observability';
+
+export type TaskFunction<I extends { requestId: string }, O> = (input: I) => Promise<O>;
+
+export const taskHandler = <I extends { requestId: string }, O>(name: string, fn: TaskFunction<I, O>) =>
+  middy<I, O, Error, Context>()
+    .use(captureLambdaHandler(tracer))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(logMetrics(metrics))
+    .handler(async (input) => {
+      logger.appendKeys({ requestId: input.requestId, task: name });
+      metrics.addDimension('task', name);
+      try {
+        const output = await fn(input);
+        metrics.addMetric('TaskSucceeded', MetricUnit.Count, 1);
+        logger.info(`${name} done`);
+        return output;
+      } catch (err) {
+        metrics.addMetric('TaskFailed', MetricUnit.Count, 1);
+        metrics.addMetadata('error', (err as Error).name);
+        // Logged with name and message only (the cause chain may hold provider answers), then rethrown unchanged.
+        logger.warn(`${name} failed`, { error: { name: (err as Error).name, message: (err as Error).message } });
+        throw err;
+      }
+    });

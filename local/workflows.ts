@@ -1,0 +1,206 @@
+/**
+ * Step Functions on loopback: the ASL files of statemachines/ (through the same loader the deployment uses), run by
+ * aws-local-stepfunctions with each Lambda task bound to the real handler and each events:putEvents task bound to a
+ * local bus. Used by the tests and by the local stack. Execution names behave like Step Functions': a name is used
+ * once, and starting it again answers "already started".
+ */
+import './polyfills';
+import { StateMachine } from 'aws-local-stepfunctions';
+import type { Context } from 'aws-lambda';
+import { applySettings, deleteClusterAsl, lambdaFunctionKey, provisionClusterAsl } from '../statemachines/definitions.js';
+import type { EventEntry } from '../functions/core/events';
+import type { WorkflowStarter } from '../functions/core/submit';
+
+export type MachineName = 'provision' | 'delete';
+
+export type LambdaHandler = (event: never, context: Context) => Promise<unknown>;
+
+export interface LocalWorkflowsOptions {
+  /** Lambda task handlers by function key (createCluster, pollCluster, deleteCluster, recordOutcome). */
+  handlers: Record<string, LambdaHandler>;
+  /** Where events:putEvents tasks deliver their entries. */
+  publish(entries: EventEntry[]): Promise<void>;
+  /** Deployment settings (statemachines/definitions.js SETTINGS). */
+  settings?: Record<string, number>;
+  /**
+   * Multiplies every retry interval and wait of the definitions (1 = real times). The runner can only override a
+   * retrier's or a Wait state's duration with a fixed value, so the scaled first interval is used for every round.
+   */
+  timeScale?: number;
+  /** Explicit runner overrides (milliseconds), applied over the scaled ones. */
+  waitTimeOverrides?: Record<string, number>;
+  retryIntervalOverrides?: Record<string, number | number[]>;
+}
+
+export interface ExecutionState {
+  name: string;
+  machine: MachineName;
+  executionArn: string;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+  input: unknown;
+  output?: unknown;
+  error?: { name: string; message: string };
+  done: Promise<ExecutionState>;
+  abort(): void;
+}
+
+const LAMBDA_CONTEXT_BASE = {
+  callbackWaitsForEmptyEventLoop: true,
+  functionVersion: '$LATEST',
+  memoryLimitInMB: '256',
+  logGroupName: '/aws/lambda/local',
+  logStreamName: 'local',
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+};
+
+let invocation = 0;
+const lambdaContext = (functionName: string): Context => {
+  const deadline = Date.now() + 60_000;
+  return {
+    ...LAMBDA_CONTEXT_BASE,
+    functionName,
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    awsRequestId: `local-${++invocation}`,
+    getRemainingTimeInMillis: () => deadline - Date.now(),
+  };
+};
+
+/**
+ * What Step Functions sees when a Lambda throws: the error name as `Error`, and as `Cause` the runtime's JSON
+ * `{errorType, errorMessage, trace}` (the trace left empty here).
+ */
+const asLambdaError = (err: unknown): Error => {
+  const name = err instanceof Error ? err.name : 'Error';
+  const message = err instanceof Error ? err.message : String(err);
+  const failure = new Error(JSON.stringify({ errorType: name, errorMessage: message, trace: [] }));
+  failure.name = name;
+  return failure;
+};
+
+type Definition = { States: Record<string, Record<string, unknown>> };
+
+const scaledOverrides = (definition: Definition, scale: number) => {
+  const waits: Record<string, number> = {};
+  const retries: Record<string, number[]> = {};
+  const firstPoll = Object.values(definition.States).find((s) => s.Type === 'Pass' && (s.Result as { waitSeconds?: number })?.waitSeconds);
+  const pollSeconds = (firstPoll?.Result as { waitSeconds?: number } | undefined)?.waitSeconds ?? 1;
+  for (const [name, state] of Object.entries(definition.States)) {
+    if (state.Type === 'Wait') waits[name] = Math.round(((state.Seconds as number | undefined) ?? pollSeconds) * 1000 * scale);
+    if (Array.isArray(state.Retry)) {
+      retries[name] = (state.Retry as Array<{ IntervalSeconds?: number }>).map((r) => Math.round((r.IntervalSeconds ?? 1) * 1000 * scale));
+    }
+  }
+  return { waits, retries };
+};
+
+export class LocalWorkflows {
+  private readonly machines: Record<MachineName, { machine: StateMachine; definition: Definition }>;
+  private readonly executions = new Map<string, ExecutionState>();
+
+  constructor(private readonly options: LocalWorkflowsOptions) {
+    const build = (definition: Definition) => ({ definition, machine: new StateMachine(definition as never, {}) });
+    this.machines = {
+      provision: build(applySettings(provisionClusterAsl(), 'provision', options.settings ?? {}) as Definition),
+      delete: build(applySettings(deleteClusterAsl(), 'delete', options.settings ?? {}) as Definition),
+    };
+  }
+
+  /** Starts an execution named `name`; a name already used answers `alreadyStarted` and starts nothing. */
+  start(machine: MachineName, name: string, input: unknown): { executionArn: string; alreadyStarted: boolean } {
+    const existing = this.executions.get(name);
+    if (existing) return { executionArn: existing.executionArn, alreadyStarted: true };
+    const { machine: sm, definition } = this.machines[machine];
+    const executionArn = `arn:aws:states:local:000000000000:execution:${machine}-cluster:${name}`;
+    const scaled = this.options.timeScale !== undefined ? scaledOverrides(definition, this.options.timeScale) : { waits: {}, retries: {} };
+    const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+    for (const [stateName, state] of Object.entries(definition.States)) {
+      const key = lambdaFunctionKey(state);
+      if (key) {
+        const handler = this.options.handlers[key];
+        if (!handler) throw new Error(`No local handler bound for function ${key} (state ${stateName})`);
+        taskResourceLocalHandlers[stateName] = async (taskInput) => {
+          try {
+            return await handler(taskInput as never, lambdaContext(key));
+          } catch (err) {
+            throw asLambdaError(err);
+          }
+        };
+      } else if (state.Type === 'Task' && state.Resource === 'arn:aws:states:::events:putEvents') {
+        taskResourceLocalHandlers[stateName] = async (taskInput) => {
+          const entries = (taskInput as { Entries: EventEntry[] }).Entries;
+          await this.options.publish(entries);
+          return { Entries: entries.map((_, i) => ({ EventId: `${name}-${stateName}-${i}` })), FailedEntryCount: 0 };
+        };
+      }
+    }
+    const run = sm.run(input as never, {
+      overrides: {
+        taskResourceLocalHandlers,
+        waitTimeOverrides: { ...scaled.waits, ...this.options.waitTimeOverrides },
+        retryIntervalOverrides: { ...scaled.retries, ...this.options.retryIntervalOverrides },
+      },
+      context: { Execution: { Id: executionArn, Name: name, Input: input, StartTime: new Date().toISOString() } },
+      noThrowOnAbort: true,
+    } as never);
+    let aborted = false;
+    const state: ExecutionState = {
+      name,
+      machine,
+      executionArn,
+      status: 'RUNNING',
+      input,
+      done: undefined as never,
+      abort: () => {
+        aborted = true;
+        run.abort();
+      },
+    };
+    state.done = run.result.then(
+      (output: unknown) => Object.assign(state, aborted ? { status: 'ABORTED' as const } : { status: 'SUCCEEDED' as const, output }),
+      (err: unknown) => Object.assign(state, { status: 'FAILED' as const, error: executionError(err) }),
+    );
+    this.executions.set(name, state);
+    return { executionArn, alreadyStarted: false };
+  }
+
+  /** The submit path's WorkflowStarter over these local machines (input `{requestId}`, as deployed). */
+  starter(): WorkflowStarter {
+    return {
+      startProvisioning: async (requestId) => this.start('provision', requestId, { requestId }),
+      startDeletion: async (requestId, executionName) => this.start('delete', executionName, { requestId }),
+    };
+  }
+
+  get(name: string): ExecutionState | undefined {
+    return this.executions.get(name);
+  }
+
+  list(): ExecutionState[] {
+    return [...this.executions.values()];
+  }
+
+  /** Aborts every running execution (like StopExecution) and waits for them to end. */
+  async stopAll(): Promise<void> {
+    const running = this.list().filter((e) => e.status === 'RUNNING');
+    for (const execution of running) execution.abort();
+    await Promise.all(running.map((e) => e.done));
+  }
+
+  /** Resolves when every execution started so far (and any they start) has ended. */
+  async settle(): Promise<void> {
+    let pending = this.list().filter((e) => e.status === 'RUNNING');
+    while (pending.length > 0) {
+      await Promise.all(pending.map((e) => e.done));
+      pending = this.list().filter((e) => e.status === 'RUNNING');
+    }
+  }
+}
+
+/** The runner rejects with an ExecutionError whose `cause` is the Fail state's error (name = Error, message = Cause). */
+const executionError = (err: unknown): { name: string; message: string } => {
+  const outer = err as { name?: string; message?: string; cause?: { name?: string; message?: string } };
+  const e = outer?.name === 'ExecutionError' && outer.cause ? outer.cause : outer;
+  return { name: e?.name ?? 'Error', message: e?.message ?? String(err) };
+};

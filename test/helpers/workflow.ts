@@ -1,0 +1,158 @@
+/**
+ * A whole provisioning system on loopback for workflow tests: the shipped ASL run by aws-local-stepfunctions with
+ * tasks bound to the real handlers, state in dynalite, providers = the simulators driven through the real SDK and
+ * fetch. Retry and wait intervals are shortened through the runner's overrides only.
+ */
+import { createHyperPodProvider } from '../../functions/adapters/hyperpod';
+import { createTirProvider } from '../../functions/adapters/tir';
+import type { EventEntry } from '../../functions/core/events';
+import type { ClusterProvider } from '../../functions/core/provider';
+import type { ProviderName } from '../../functions/core/request';
+import type { ClusterRecord, ClusterStatus, ClusterStore } from '../../functions/core/store';
+import { requestDeletion, submitRequest, type SubmitDeps } from '../../functions/core/submit';
+import type { WorkflowDeps } from '../../functions/core/workflow';
+import { makeHandler as createClusterHandler } from '../../functions/handlers/tasks/create-cluster';
+import { makeHandler as deleteClusterHandler } from '../../functions/handlers/tasks/delete-cluster';
+import { makeHandler as pollClusterHandler } from '../../functions/handlers/tasks/poll-cluster';
+import { makeHandler as recordOutcomeHandler } from '../../functions/handlers/tasks/record-outcome';
+import { startSageMakerSimulator, type SageMakerSimulatorOptions } from '../../local/simulators/sagemaker';
+import { startTirSimulator, type TirSimulatorOptions } from '../../local/simulators/tir';
+import { LocalWorkflows, type LambdaHandler } from '../../local/workflows';
+import { freshStore } from './dynamo';
+
+export interface HarnessOptions {
+  settings?: Record<string, number>;
+  sagemaker?: SageMakerSimulatorOptions;
+  tir?: TirSimulatorOptions;
+  /** Wraps the store the task Lambdas see (to simulate a crash at a chosen write). */
+  wrapStore?: (store: ClusterStore) => ClusterStore;
+  /** Milliseconds between retries of every retrier (default 5). */
+  retryMs?: number;
+}
+
+export const startHarness = async (options: HarnessOptions = {}) => {
+  const { store } = await freshStore();
+  const sagemaker = await startSageMakerSimulator({ readyAfterMs: 150, deleteAfterMs: 100, ...options.sagemaker });
+  const tir = await startTirSimulator({ readyAfterMs: 150, deleteAfterMs: 100, ...options.tir });
+  const previousEndpoint = process.env.AWS_ENDPOINT_URL_SAGEMAKER;
+  process.env.AWS_ENDPOINT_URL_SAGEMAKER = sagemaker.endpoint;
+  const providers: Record<ProviderName, ClusterProvider> = {
+    sagemaker: createHyperPodProvider(),
+    tir: createTirProvider({
+      baseUrl: tir.baseUrl,
+      credentials: async () => ({ apiKey: tir.apiKey, authToken: tir.authToken }),
+      timeoutMs: 2000,
+    }),
+  };
+  const events: EventEntry[] = [];
+  const taskDeps: WorkflowDeps = {
+    store: options.wrapStore ? options.wrapStore(store) : store,
+    provider: (name) => providers[name],
+    eventBusName: 'test-bus',
+  };
+  const handlers: Record<string, LambdaHandler> = {
+    createCluster: createClusterHandler(() => taskDeps) as LambdaHandler,
+    pollCluster: pollClusterHandler(() => taskDeps) as LambdaHandler,
+    deleteCluster: deleteClusterHandler(() => taskDeps) as LambdaHandler,
+    recordOutcome: recordOutcomeHandler(() => taskDeps) as LambdaHandler,
+  };
+  const retryMs = options.retryMs ?? 5;
+  const workflows = new LocalWorkflows({
+    handlers,
+    publish: async (entries) => {
+      events.push(...entries);
+    },
+    ...(options.settings ? { settings: options.settings } : {}),
+    waitTimeOverrides: { WaitForCluster: 20, WaitForDeletion: 20 },
+    retryIntervalOverrides: Object.fromEntries(
+      ['CreateCluster', 'DescribeCluster', 'RecordReady', 'AnnounceReady', 'RecordFailure', 'AnnounceFailure', 'DeleteCluster', 'DescribeDeletion', 'RecordDeleted', 'AnnounceDeleted', 'RecordDeletionFailure', 'AnnounceDeletionFailure'].map(
+        (state) => [state, retryMs],
+      ),
+    ),
+  });
+  const submitDeps: SubmitDeps = { store, starter: workflows.starter(), defaultRegion: 'us-east-1' };
+
+  /** Resolves with the record once it reaches `status` (polling dynalite). */
+  const waitForStatus = async (requestId: string, status: ClusterStatus, timeoutMs = 10_000): Promise<ClusterRecord> => {
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const record = await store.get(requestId);
+      if (record?.status === status) return record;
+      if (Date.now() > until) throw new Error(`${requestId} did not reach ${status} (is ${record?.status})`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+
+  return {
+    store,
+    sagemaker,
+    tir,
+    providers,
+    events,
+    workflows,
+    submitDeps,
+    waitForStatus,
+    submit: (request: unknown) => submitRequest(submitDeps, request),
+    /** Submits and waits for the provision execution to end. */
+    async provision(request: { requestId: string }) {
+      await submitRequest(submitDeps, request);
+      const execution = await workflows.get(request.requestId)!.done;
+      return { execution, record: await store.require(request.requestId) };
+    },
+    async delete(requestId: string) {
+      const record = await requestDeletion(submitDeps, requestId);
+      const name = record.deleteExecutionArn!.split(':').pop()!;
+      const execution = await workflows.get(name)!.done;
+      return { execution, record: await store.require(requestId) };
+    },
+    async close() {
+      await workflows.stopAll();
+      await Promise.all([sagemaker.close(), tir.close()]);
+      if (previousEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL_SAGEMAKER;
+      else process.env.AWS_ENDPOINT_URL_SAGEMAKER = previousEndpoint;
+    },
+  };
+};
+
+export type Harness = Awaited<ReturnType<typeof startHarness>>;
+
+let counter = 0;
+/** A unique, valid request per call. */
+export const hyperpodRequest = (overrides: { instanceCount?: number; instanceType?: string } = {}) => {
+  const id = `hp-${Date.now().toString(36)}-${++counter}`;
+  return {
+    requestId: id,
+    provider: 'sagemaker' as const,
+    cluster: {
+      ClusterName: `c-${id}`,
+      InstanceGroups: [
+        {
+          InstanceGroupName: 'workers',
+          InstanceCount: overrides.instanceCount ?? 2,
+          InstanceType: overrides.instanceType ?? 'ml.g5.2xlarge',
+          LifeCycleConfig: { SourceS3Uri: 's3://sagemaker-lifecycle-bucket/scripts/', OnCreate: 'on_create.sh' },
+          ExecutionRole: 'arn:aws:iam::123456789012:role/HyperPodExecutionRole',
+        },
+      ],
+    },
+  };
+};
+
+export const tirRequest = (overrides: { nodes?: number; skuId?: number } = {}) => {
+  const id = `tir-${Date.now().toString(36)}-${++counter}`;
+  return {
+    requestId: id,
+    provider: 'tir' as const,
+    projectId: 4242,
+    location: 'Delhi',
+    cluster: {
+      name: `c-${id}`,
+      image_version_id: 11,
+      ssh_key_ids: [7],
+      security_group_id: 3,
+      sku_id: overrides.skuId ?? 501,
+      no_of_nodes: overrides.nodes ?? 2,
+      sku_item_price_id: 9001,
+    },
+  };
+};

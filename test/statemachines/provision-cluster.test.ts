@@ -1,0 +1,218 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { DETAIL_TYPES } from '../../functions/core/events';
+import type { ClusterStore } from '../../functions/core/store';
+import { hyperpodRequest, startHarness, tirRequest, type Harness, type HarnessOptions } from '../helpers/workflow';
+
+/** What differs between the providers in these scenarios. */
+const PROVIDERS = {
+  sagemaker: {
+    request: () => hyperpodRequest(),
+    nameOf: (r: ReturnType<typeof hyperpodRequest>) => r.cluster.ClusterName,
+    injectCapacityErrors: (h: Harness, n: number) => h.sagemaker.injectErrors('CreateCluster', Array(n).fill('ResourceLimitExceeded')),
+    failCluster: (h: Harness, name: string, message: string) => h.sagemaker.failCluster(name, message),
+    successfulCreates: (h: Harness) => h.sagemaker.requests.filter((r) => r.operation === 'CreateCluster' && r.status === 200).length,
+    exists: (h: Harness, name: string) => h.sagemaker.describe(name) !== undefined,
+    slow: { sagemaker: { readyAfterMs: 60_000 } } as HarnessOptions,
+  },
+  tir: {
+    request: () => tirRequest(),
+    nameOf: (r: ReturnType<typeof tirRequest>) => r.cluster.name,
+    injectCapacityErrors: (h: Harness, n: number) => h.tir.injectErrors('create', Array(n).fill('capacity')),
+    failCluster: (h: Harness, name: string, message: string) => h.tir.failCluster(name, message),
+    successfulCreates: (h: Harness) => h.tir.requests.filter((r) => r.operation === 'create' && r.status === 201).length,
+    exists: (h: Harness, name: string) => h.tir.cluster(name) !== undefined,
+    slow: { tir: { readyAfterMs: 60_000 } } as HarnessOptions,
+  },
+} as const;
+
+type Case = (typeof PROVIDERS)[keyof typeof PROVIDERS];
+type AnyRequest = ReturnType<typeof hyperpodRequest> | ReturnType<typeof tirRequest>;
+
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+describe.each(Object.entries(PROVIDERS))('provision-cluster on %s', (_provider, p: Case) => {
+  const nameOf = (r: AnyRequest) => (p.nameOf as (r: AnyRequest) => string)(r);
+
+  it('provisions a cluster to READY, records its history and announces Cluster Ready', async () => {
+    harness = await startHarness();
+    const request = p.request();
+    const { execution, record } = await harness.provision(request);
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(record.status).toBe('READY');
+    expect(record.providerId).toBeTruthy();
+    expect(record.attempts).toBe(1);
+    expect(record.history.map((h) => h.to)).toEqual(['ACCEPTED', 'CREATING', 'READY']);
+    expect(record.readyAt).toBeTruthy();
+    expect(record.nodes).toEqual({ current: 2, target: 2 });
+    expect(p.successfulCreates(harness)).toBe(1);
+
+    expect(harness.events).toHaveLength(1);
+    const [event] = harness.events;
+    expect(event).toMatchObject({ DetailType: DETAIL_TYPES.ready, EventBusName: 'test-bus', Source: 'gpu-cluster-provisioner' });
+    expect(event!.Detail).toMatchObject({
+      requestId: request.requestId,
+      clusterName: nameOf(request),
+      providerId: record.providerId,
+      status: 'READY',
+      attempts: 1,
+      timestamps: { acceptedAt: record.acceptedAt, readyAt: record.readyAt },
+    });
+  });
+
+  it('retries ResourceLimitExceeded three times, records each attempt, then creates exactly one cluster', async () => {
+    harness = await startHarness({ retryMs: 150 });
+    p.injectCapacityErrors(harness, 3);
+    const request = p.request();
+    await harness.submit(request);
+
+    // While it waits, a status read says why.
+    const waiting = await harness.waitForStatus(request.requestId, 'WAITING_FOR_CAPACITY');
+    expect(waiting.lastError).toMatchObject({ name: 'ResourceLimitExceededError', attempt: 1, operation: 'create' });
+    expect(Date.parse(waiting.lastError!.nextAttemptAt!)).toBeGreaterThan(Date.parse(waiting.lastError!.at));
+
+    const execution = await harness.workflows.get(request.requestId)!.done;
+    const record = await harness.store.require(request.requestId);
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(record.status).toBe('READY');
+    expect(record.attempts).toBe(4);
+    expect(record.maxAttempts).toBe(11);
+    expect(record.history.map((h) => h.to)).toEqual([
+      'ACCEPTED',
+      'WAITING_FOR_CAPACITY',
+      'WAITING_FOR_CAPACITY',
+      'WAITING_FOR_CAPACITY',
+      'CREATING',
+      'READY',
+    ]);
+    expect(record.history[1]!.reason).toMatch(/attempt 1 failed: ResourceLimitExceededError/);
+    expect(record.history[3]!.reason).toMatch(/attempt 3 failed/);
+    expect(record.lastError).toMatchObject({ name: 'ResourceLimitExceededError', attempt: 3 });
+    expect(p.successfulCreates(harness)).toBe(1);
+    expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.ready]);
+    expect(harness.events[0]!.Detail).toMatchObject({ attempts: 4 });
+  });
+
+  it('gives up when the capacity retries are exhausted: FAILED, the failure event and a failed execution', async () => {
+    harness = await startHarness({ settings: { capacityRetryMaxAttempts: 2 } });
+    p.injectCapacityErrors(harness, 10);
+    const request = p.request();
+    const { execution, record } = await harness.provision(request);
+
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error?.name).toBe('ResourceLimitExceededError');
+    expect(record.status).toBe('FAILED');
+    expect(record.attempts).toBe(3);
+    expect(record.lastError).toMatchObject({ name: 'ResourceLimitExceededError', operation: 'create' });
+    expect(record.lastError!.message).not.toMatch(/errorType|trace/);
+    expect(record.failedAt).toBeTruthy();
+    expect(p.successfulCreates(harness)).toBe(0);
+    expect(harness.events).toHaveLength(1);
+    expect(harness.events[0]).toMatchObject({ DetailType: DETAIL_TYPES.failed });
+    expect(harness.events[0]!.Detail).toMatchObject({
+      requestId: request.requestId,
+      status: 'FAILED',
+      attempts: 3,
+      error: { name: 'ResourceLimitExceededError' },
+    });
+  });
+
+  it('marks FAILED with the provider message when the provider reports the cluster failed', async () => {
+    harness = await startHarness(p.slow);
+    const request = p.request();
+    await harness.submit(request);
+    await harness.waitForStatus(request.requestId, 'CREATING');
+    p.failCluster(harness, nameOf(request), 'Lifecycle script on_create.sh exited with 1');
+
+    const execution = await harness.workflows.get(request.requestId)!.done;
+    const record = await harness.store.require(request.requestId);
+    expect(execution.status).toBe('FAILED');
+    expect(record.status).toBe('FAILED');
+    expect(record.lastError).toMatchObject({ name: 'ClusterFailedError' });
+    expect(record.lastError!.message).toContain('Lifecycle script on_create.sh exited with 1');
+    expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.failed]);
+    expect(harness.events[0]!.Detail).toMatchObject({ error: { name: 'ClusterFailedError' } });
+  });
+
+  it('ends FAILED with a timeout reason when the cluster is not ready by the deadline', async () => {
+    harness = await startHarness({ ...p.slow, settings: { provisionDeadlineSeconds: 1 } });
+    const request = p.request();
+    const { execution, record } = await harness.provision(request);
+
+    expect(execution.status).toBe('FAILED');
+    expect(record.status).toBe('FAILED');
+    expect(record.lastError).toMatchObject({ name: 'ProvisioningTimeoutError' });
+    expect(record.lastError!.message).toMatch(/not ready within 1 s/);
+    expect(harness.events[0]).toMatchObject({ DetailType: DETAIL_TYPES.failed });
+  });
+
+  it('treats a second start of the same request as the same provisioning: one execution, one cluster', async () => {
+    harness = await startHarness();
+    const request = p.request();
+    const first = await harness.submit(request);
+    const second = await harness.submit({ ...request });
+    expect(first.created).toBe(true);
+    expect(second.created).toBe(false);
+    expect(harness.workflows.starter()).toBeDefined();
+    expect(harness.workflows.list().filter((e) => e.name === request.requestId)).toHaveLength(1);
+    expect((await harness.workflows.starter().startProvisioning(request.requestId)).alreadyStarted).toBe(true);
+
+    await harness.workflows.settle();
+    expect((await harness.store.require(request.requestId)).status).toBe('READY');
+    expect(p.successfulCreates(harness)).toBe(1);
+    // Submitting once more after READY replays the record and starts nothing.
+    const third = await harness.submit(request);
+    expect(third.created).toBe(false);
+    expect(third.record.status).toBe('READY');
+    expect(harness.workflows.list()).toHaveLength(1);
+  });
+
+  it('adopts the cluster it created when the record write after the create was lost', async () => {
+    let crashed = false;
+    // The first CREATING write dies with the Lambda (as Step Functions reports a crashed function: Lambda.Unknown).
+    const crashOnce = (store: ClusterStore): ClusterStore => ({
+      ...store,
+      transition: async (requestId, to, patch, options) => {
+        if (to === 'CREATING' && !crashed) {
+          crashed = true;
+          const crash = new Error('Runtime exited with error: signal: killed');
+          crash.name = 'Lambda.Unknown';
+          throw crash;
+        }
+        return store.transition(requestId, to, patch, options);
+      },
+    });
+    harness = await startHarness({ wrapStore: crashOnce });
+    const request = p.request();
+    const { execution, record } = await harness.provision(request);
+
+    expect(crashed).toBe(true);
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(record.status).toBe('READY');
+    expect(record.attempts).toBe(2);
+    expect(record.history.find((h) => h.to === 'CREATING')!.reason).toMatch(/adopted/);
+    expect(p.successfulCreates(harness)).toBe(1);
+    expect(p.exists(harness, nameOf(request))).toBe(true);
+  });
+
+  it('does not adopt a same-named cluster that another request created: it waits, then fails', async () => {
+    harness = await startHarness({ settings: { capacityRetryMaxAttempts: 1 } });
+    const other = p.request();
+    await harness.provision(other);
+    const request = p.request() as AnyRequest;
+    const clash = JSON.parse(JSON.stringify(request)) as AnyRequest;
+    if (clash.provider === 'sagemaker') clash.cluster.ClusterName = (other as AnyRequest & { provider: 'sagemaker' }).cluster.ClusterName;
+    else clash.cluster.name = (other as AnyRequest & { provider: 'tir' }).cluster.name;
+    const { execution, record } = await harness.provision(clash as { requestId: string });
+
+    expect(execution.status).toBe('FAILED');
+    expect(record.status).toBe('FAILED');
+    expect(record.lastError).toMatchObject({ name: 'ResourceInUseError' });
+    expect(record.providerId).toBeUndefined();
+    expect(p.successfulCreates(harness)).toBe(1);
+  });
+});
