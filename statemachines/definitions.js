@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * The one loader of the state machine definitions. The ASL files beside it are the definitions (valid ASL as
  * committed, with their defaults); this module applies per-deployment settings to them and binds each Lambda task

@@ -104,6 +104,12 @@ export class RecordNotFoundError extends ProvisionerError {
   readonly retryable = false;
 }
 
+/** A list cursor that this store did not issue, or issued for another query. */
+export class InvalidCursorError extends ProvisionerError {
+  override readonly name = 'InvalidCursorError' as const;
+  readonly retryable = false;
+}
+
 export interface FieldError {
   /** RFC 6901 JSON Pointer from the request root. */
   path: string;
@@ -138,6 +144,7 @@ export const TERMINAL_ERRORS = [
   ProvisioningTimeoutError,
   RecordConflictError,
   RecordNotFoundError,
+  InvalidCursorError,
   RequestValidationError,
 ] as const;
 
@@ -158,6 +165,7 @@ export const ERROR_NAMES: readonly string[] = [
   'ProvisioningTimeoutError',
   'RecordConflictError',
   'RecordNotFoundError',
+  'InvalidCursorError',
   'RequestValidationError',
 ];
 

@@ -82,6 +82,8 @@ export interface ClusterRecord {
   status: ClusterStatus;
   /** Create attempts made so far (successful or not). */
   attempts: number;
+  /** Create attempts the workflow will make at most (the capacity retrier's MaxAttempts + 1). */
+  maxAttempts?: number;
   lastError?: RecordedError;
   /** Canonical hash of the request (without requestId): same id + other hash = conflict. */
   requestHash: string;
@@ -106,7 +108,13 @@ export interface ClusterRecord {
   history: HistoryEntry[];
 }
 
-export type RecordPatch = Partial<Omit<ClusterRecord, 'requestId' | 'status' | 'history' | 'acceptedAt' | 'requestHash'>>;
+/**
+ * Fields a transition or update may set. The identity fields, status and history are the store's to change; so is
+ * updatedAt (stamped on every write); provider is an index key and never changes after create.
+ */
+export type RecordPatch = Partial<
+  Omit<ClusterRecord, 'requestId' | 'provider' | 'status' | 'history' | 'acceptedAt' | 'requestHash' | 'updatedAt'>
+>;
 
 export interface ListQuery {
   status?: ClusterStatus;
