@@ -17,6 +17,7 @@ import { DETAIL_TYPES, clusterEventDetail, eventEntry, type EventEntry } from '.
 import type { ClusterLocation, ClusterProvider, ClusterRef } from './provider';
 import type { ProviderName, ProvisionRequest } from './request';
 import type { ClusterRecord, ClusterStatus, ClusterStore, RecordedError } from './store';
+import { durationSeconds } from './validate';
 
 export interface TeardownScheduler {
   /** Arranges for the delete workflow of `requestId` to start at `at` (idempotent per requestId). */
@@ -293,7 +294,7 @@ export const recordOutcome = async (
     case 'READY':
       record = current.status === 'READY' ? current : await deps.store.transition(input.requestId, 'READY', { readyAt: at }, { reason: 'cluster ready' });
       if (record.deleteAfter && deps.teardown) {
-        await deps.teardown.scheduleDeletion(record.requestId, new Date(Date.parse(record.readyAt ?? at) + durationMs(record.deleteAfter)));
+        await deps.teardown.scheduleDeletion(record.requestId, new Date(Date.parse(record.readyAt ?? at) + (durationSeconds(record.deleteAfter) ?? 0) * 1000));
       }
       detailType = DETAIL_TYPES.ready;
       break;
@@ -323,12 +324,3 @@ export const recordOutcome = async (
   const cause = record.lastError && record.status === 'FAILED' ? `${record.lastError.name}: ${record.lastError.message}` : record.status;
   return { event: eventEntry(deps.eventBusName, detailType, detail), cause };
 };
-
-/** Milliseconds of an ISO 8601 duration of weeks, days, hours, minutes and seconds (validated upstream). */
-export const durationMs = (duration: string): number => {
-  const match = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(duration);
-  if (!match) throw new RangeError(`Not an ISO 8601 duration of fixed length: ${duration}`);
-  const [, w, d, h, m, s] = match.map((v) => (v === undefined ? 0 : Number(v)));
-  return ((((w ?? 0) * 7 + (d ?? 0)) * 24 + (h ?? 0)) * 60 + (m ?? 0)) * 60_000 + (s ?? 0) * 1000;
-};
-

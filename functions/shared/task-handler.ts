@@ -20,15 +20,17 @@ export const taskHandler = <I extends { requestId: string }, O>(name: string, fn
     .use(logMetrics(metrics))
     .handler(async (input) => {
       logger.appendKeys({ requestId: input.requestId, task: name });
-      metrics.addDimension('task', name);
+      // One EMF record per outcome, dimensioned by task (singleMetric: no dimension shared across invocations).
+      const outcome = metrics.singleMetric();
+      outcome.addDimension('task', name);
       try {
         const output = await fn(input);
-        metrics.addMetric('TaskSucceeded', MetricUnit.Count, 1);
+        outcome.addMetric('TaskSucceeded', MetricUnit.Count, 1);
         logger.info(`${name} done`);
         return output;
       } catch (err) {
-        metrics.addMetric('TaskFailed', MetricUnit.Count, 1);
-        metrics.addMetadata('error', (err as Error).name);
+        outcome.addDimension('error', (err as Error).name);
+        outcome.addMetric('TaskFailed', MetricUnit.Count, 1);
         // Logged with name and message only (the cause chain may hold provider answers), then rethrown unchanged.
         logger.warn(`${name} failed`, { error: { name: (err as Error).name, message: (err as Error).message } });
         throw err;

@@ -3,9 +3,12 @@
  * tasks bound to the real handlers, state in dynalite, providers = the simulators driven through the real SDK and
  * fetch. Retry and wait intervals are shortened through the runner's overrides only.
  */
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { createEventBridgePublisher } from '../../functions/adapters/eventbridge';
 import { createHyperPodProvider } from '../../functions/adapters/hyperpod';
 import { createTirProvider } from '../../functions/adapters/tir';
 import type { EventEntry } from '../../functions/core/events';
+import type { IntakeDeps } from '../../functions/core/intake';
 import type { ClusterProvider } from '../../functions/core/provider';
 import type { ProviderName } from '../../functions/core/request';
 import type { ClusterRecord, ClusterStatus, ClusterStore } from '../../functions/core/store';
@@ -15,6 +18,7 @@ import { makeHandler as createClusterHandler } from '../../functions/handlers/ta
 import { makeHandler as deleteClusterHandler } from '../../functions/handlers/tasks/delete-cluster';
 import { makeHandler as pollClusterHandler } from '../../functions/handlers/tasks/poll-cluster';
 import { makeHandler as recordOutcomeHandler } from '../../functions/handlers/tasks/record-outcome';
+import { startEventBridgeSimulator } from '../../local/simulators/eventbridge';
 import { startSageMakerSimulator, type SageMakerSimulatorOptions } from '../../local/simulators/sagemaker';
 import { startTirSimulator, type TirSimulatorOptions } from '../../local/simulators/tir';
 import { LocalWorkflows, type LambdaHandler } from '../../local/workflows';
@@ -90,6 +94,7 @@ export const startHarness = async (options: HarnessOptions = {}) => {
     providers,
     events,
     workflows,
+    taskDeps,
     submitDeps,
     waitForStatus,
     submit: (request: unknown) => submitRequest(submitDeps, request),
@@ -156,3 +161,41 @@ export const tirRequest = (overrides: { nodes?: number; skuId?: number } = {}) =
     },
   };
 };
+
+/**
+ * The harness plus what the entry points need: the EventBridge simulator (rejection events go through the real
+ * adapter and SDK), and a recording scheduler for startAt / deleteAfter.
+ */
+export const startEntryHarness = async (options: HarnessOptions = {}) => {
+  const base = await startHarness(options);
+  const bus = await startEventBridgeSimulator();
+  const previous = process.env.AWS_ENDPOINT_URL_EVENTBRIDGE;
+  process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = bus.endpoint;
+  const schedules: Array<{ action: 'provision' | 'delete'; requestId: string; at: Date }> = [];
+  const scheduler = {
+    scheduleProvisioning: async (requestId: string, at: Date) => void schedules.push({ action: 'provision', requestId, at }),
+    scheduleDeletion: async (requestId: string, at: Date) => void schedules.push({ action: 'delete', requestId, at }),
+  };
+  base.submitDeps.scheduler = scheduler;
+  base.taskDeps.teardown = scheduler;
+  const intakeDeps: IntakeDeps = {
+    ...base.submitDeps,
+    events: createEventBridgePublisher(new EventBridgeClient({})),
+    eventBusName: 'test-bus',
+  };
+  return {
+    ...base,
+    bus,
+    schedules,
+    intakeDeps,
+    rejections: () => bus.entries.filter((e) => e.DetailType === 'Cluster Request Rejected'),
+    async close() {
+      await base.close();
+      await bus.close();
+      if (previous === undefined) delete process.env.AWS_ENDPOINT_URL_EVENTBRIDGE;
+      else process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = previous;
+    },
+  };
+};
+
+export type EntryHarness = Awaited<ReturnType<typeof startEntryHarness>>;

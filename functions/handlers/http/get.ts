@@ -1,0 +1,16 @@
+/** GET /clusters/{requestId}: the record, or 404. */
+import { RecordNotFoundError } from '../../core/errors';
+import type { ClusterStore } from '../../core/store';
+import { recordView } from '../../core/view';
+import { clusterStore } from '../../shared/deps';
+import { httpHandler, json, requestIdParam } from '../../shared/http';
+
+export const makeHandler = (store: () => ClusterStore) =>
+  httpHandler('httpGet', async (event) => {
+    const requestId = requestIdParam(event);
+    const record = await store().get(requestId);
+    if (!record) throw new RecordNotFoundError(`No cluster request ${requestId}`);
+    return json(200, recordView(record));
+  });
+
+export const handler = makeHandler(clusterStore);

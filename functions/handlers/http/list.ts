@@ -1,0 +1,44 @@
+/** GET /clusters?status=&provider=&limit=&cursor=: a page of records, newest first. */
+import type { FieldError } from '../../core/errors';
+import { PROVIDERS, type ProviderName } from '../../core/request';
+import { STATUSES, type ClusterStatus, type ClusterStore, type ListQuery } from '../../core/store';
+import { recordView } from '../../core/view';
+import { clusterStore } from '../../shared/deps';
+import { HttpError, httpHandler, json, type HttpEvent } from '../../shared/http';
+
+const KNOWN = ['status', 'provider', 'limit', 'cursor'];
+
+export const parseListQuery = (event: HttpEvent): ListQuery => {
+  const q = event.queryStringParameters ?? {};
+  const errors: FieldError[] = [];
+  const at = (name: string) => `/queryStringParameters/${name}`;
+  for (const name of Object.keys(q)) if (!KNOWN.includes(name)) errors.push({ path: at(name), message: `is not a known parameter (${KNOWN.join(', ')})` });
+  const query: ListQuery = {};
+  if (q.status !== undefined) {
+    if (STATUSES.includes(q.status as ClusterStatus)) query.status = q.status as ClusterStatus;
+    else errors.push({ path: at('status'), message: `must be one of: ${STATUSES.join(', ')}` });
+  }
+  if (q.provider !== undefined) {
+    if (PROVIDERS.includes(q.provider as ProviderName)) query.provider = q.provider as ProviderName;
+    else errors.push({ path: at('provider'), message: `must be one of: ${PROVIDERS.join(', ')}` });
+  }
+  if (q.limit !== undefined) {
+    const limit = Number(q.limit);
+    if (/^\d+$/.test(q.limit) && limit >= 1 && limit <= 100) query.limit = limit;
+    else errors.push({ path: at('limit'), message: 'must be an integer from 1 to 100' });
+  }
+  if (q.cursor !== undefined) {
+    if (q.cursor.length > 0 && q.cursor.length <= 2048) query.cursor = q.cursor;
+    else errors.push({ path: at('cursor'), message: 'must be a cursor returned by a previous page' });
+  }
+  if (errors.length) throw new HttpError(400, 'ValidationFailed', 'The query is invalid', errors);
+  return query;
+};
+
+export const makeHandler = (store: () => ClusterStore) =>
+  httpHandler('httpList', async (event) => {
+    const page = await store().list(parseListQuery(event));
+    return json(200, { items: page.items.map(recordView), ...(page.cursor ? { cursor: page.cursor } : {}) });
+  });
+
+export const handler = makeHandler(clusterStore);

@@ -1,0 +1,278 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClusterStore } from '../../functions/core/store';
+import type { SubmitDeps } from '../../functions/core/submit';
+import { makeHandler as makeDelete } from '../../functions/handlers/http/delete';
+import { makeHandler as makeGet } from '../../functions/handlers/http/get';
+import { makeHandler as makeList } from '../../functions/handlers/http/list';
+import { makeHandler as makeSubmit } from '../../functions/handlers/http/submit';
+import type { HttpResult } from '../../functions/shared/http';
+import { httpEvent, lambdaContext, type HttpEventOptions } from '../fixtures/events';
+import { hyperpodRequest, startEntryHarness, tirRequest, type EntryHarness } from '../helpers/workflow';
+import { validateResponse } from '../helpers/openapi';
+
+let h: EntryHarness;
+beforeAll(async () => {
+  h = await startEntryHarness();
+});
+afterAll(async () => {
+  await h.close();
+});
+
+type Handler = (event: ReturnType<typeof httpEvent>, context: ReturnType<typeof lambdaContext>) => Promise<HttpResult>;
+
+const call = async (handler: Handler, routeKey: string, path: string, options: HttpEventOptions = {}) => {
+  const result = await handler(httpEvent(routeKey, path, options), lambdaContext());
+  const body = result.body ? JSON.parse(result.body) : undefined;
+  validateResponse(routeKey, result.statusCode!, body);
+  return { status: result.statusCode!, headers: result.headers ?? {}, body };
+};
+
+const submit = (body: unknown, options: HttpEventOptions = {}, deps: () => SubmitDeps = () => h.submitDeps) =>
+  call(makeSubmit(deps) as unknown as Handler, 'POST /clusters', '/clusters', {
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    ...options,
+  });
+const get = (requestId: string, store: () => ClusterStore = () => h.store) =>
+  call(makeGet(store) as unknown as Handler, 'GET /clusters/{requestId}', `/clusters/${requestId}`, { pathParameters: { requestId } });
+const list = (query: Record<string, string>) => call(makeList(() => h.store) as unknown as Handler, 'GET /clusters', '/clusters', { query });
+const del = (requestId: string) =>
+  call(makeDelete(() => h.submitDeps) as unknown as Handler, 'DELETE /clusters/{requestId}', `/clusters/${requestId}`, { pathParameters: { requestId } });
+
+describe('POST /clusters', () => {
+  it('accepts a valid request with 202, a Location header, a record and a started execution', async () => {
+    const request = hyperpodRequest();
+    const res = await submit(request);
+    expect(res.status).toBe(202);
+    expect(res.headers.location).toBe(`/clusters/${request.requestId}`);
+    expect(res.body).toMatchObject({ requestId: request.requestId, status: 'ACCEPTED' });
+    expect(res.body.cluster.requestHash).toBeUndefined();
+    expect(h.workflows.get(request.requestId)).toBeDefined();
+    await h.workflows.get(request.requestId)!.done;
+    expect((await h.store.require(request.requestId)).status).toBe('READY');
+  });
+
+  it('answers a replay of the same request with 200 and the existing record, starting nothing new', async () => {
+    const request = tirRequest();
+    const first = await submit(request);
+    const executions = h.workflows.list().length;
+    // Same request, keys in another order: the canonical hash is the same.
+    const reordered = Object.fromEntries(Object.entries(request).reverse());
+    const replay = await submit(reordered);
+    expect(first.status).toBe(202);
+    expect(replay.status).toBe(200);
+    expect(replay.body.requestId).toBe(request.requestId);
+    expect(h.workflows.list()).toHaveLength(executions);
+  });
+
+  it('derives the same requestId for the same request without one, so a double click is one cluster', async () => {
+    const { requestId: _drop, ...request } = hyperpodRequest();
+    const first = await submit(request);
+    const second = await submit(request);
+    expect(first.status).toBe(202);
+    expect(second.status).toBe(200);
+    expect(first.body.requestId).toMatch(/^req-[0-9a-f]{40}$/);
+    expect(second.body.requestId).toBe(first.body.requestId);
+    expect(h.workflows.list().filter((e) => e.name === first.body.requestId)).toHaveLength(1);
+  });
+
+  it('answers 409 when the requestId is reused for a different request, and changes nothing', async () => {
+    const request = hyperpodRequest();
+    await submit(request);
+    const before = await h.store.require(request.requestId);
+    const other = { ...request, cluster: { ...request.cluster, ClusterName: `${request.cluster.ClusterName}-x` } };
+    const res = await submit(other);
+    expect(res.status).toBe(409);
+    expect(res.body.code).toBe('Conflict');
+    expect((await h.store.require(request.requestId)).requestHash).toBe(before.requestHash);
+  });
+
+  const invalid: Array<[string, unknown, string[]]> = [
+    ['no provider', { requestId: 'bad-1', cluster: {} }, ['/provider']],
+    ['an unknown provider', { requestId: 'bad-2', provider: 'gcp', cluster: {} }, ['/provider']],
+    ['a bad cluster name and a missing role', (() => {
+      const r = hyperpodRequest();
+      r.requestId = 'bad-3';
+      r.cluster.ClusterName = '-bad';
+      delete (r.cluster.InstanceGroups[0] as Partial<(typeof r.cluster.InstanceGroups)[0]>).ExecutionRole;
+      return r;
+    })(), ['/cluster/ClusterName', '/cluster/InstanceGroups/0/ExecutionRole']],
+    ['a typo in a field name', { ...tirRequest(), requestId: 'bad-4', projectid: 1 }, ['/projectid']],
+    ['a field of the other provider', { ...hyperpodRequest(), requestId: 'bad-5', location: 'Delhi' }, ['/location']],
+    ['a JSON array', [1, 2], ['']],
+  ];
+
+  it.each(invalid)('answers 400 naming each bad field for %s, and records nothing', async (_name, body, paths) => {
+    const executions = h.workflows.list().length;
+    const res = await submit(body);
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('ValidationFailed');
+    expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual(expect.arrayContaining(paths));
+    const id = (body as { requestId?: string }).requestId;
+    if (id) expect(await h.store.get(id)).toBeUndefined();
+    expect(h.workflows.list()).toHaveLength(executions);
+  });
+
+  it('answers 413 for a body over 64 KiB', async () => {
+    const res = await submit({ ...hyperpodRequest(), padding: 'x'.repeat(70 * 1024) });
+    expect(res.status).toBe(413);
+  });
+
+  it.each([
+    ['text/plain', 415],
+    ['application/x-www-form-urlencoded', 415],
+    ['', 415],
+  ])('answers %s with %i', async (contentType, status) => {
+    const res = await submit(hyperpodRequest(), { headers: { 'content-type': contentType } });
+    expect(res.status).toBe(status);
+  });
+
+  it('accepts application/json with a charset, and a base64-encoded body', async () => {
+    const a = await submit(hyperpodRequest(), { headers: { 'content-type': 'application/json; charset=utf-8' } });
+    expect(a.status).toBe(202);
+    const b = await submit(Buffer.from(JSON.stringify(hyperpodRequest())).toString('base64'), { isBase64Encoded: true });
+    expect(b.status).toBe(202);
+  });
+
+  it.each([['{"provider": "sagemaker",'], ['not json'], ['']])('answers 400 for a malformed body %j', async (raw) => {
+    const res = await submit(raw);
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('MalformedBody');
+  });
+
+  it('schedules a request with a future startAt and shows it SCHEDULED', async () => {
+    const startAt = new Date(Date.now() + 3600_000).toISOString().replace(/\.\d{3}/, '');
+    const request = { ...hyperpodRequest(), startAt };
+    const res = await submit(request);
+    expect(res.status).toBe(202);
+    expect(res.body.status).toBe('SCHEDULED');
+    expect(h.schedules).toContainEqual({ action: 'provision', requestId: request.requestId, at: new Date(startAt) });
+    expect(h.workflows.get(request.requestId)).toBeUndefined();
+  });
+
+  it('does not strand a record when the start fails: a retry of the same request goes through', async () => {
+    let failStart = true;
+    const flaky: SubmitDeps = {
+      ...h.submitDeps,
+      starter: {
+        ...h.submitDeps.starter,
+        startProvisioning: async (requestId) => {
+          if (failStart) {
+            failStart = false;
+            throw Object.assign(new Error('connect ECONNREFUSED 10.0.0.1:443 (internal detail)'), { name: 'TimeoutError' });
+          }
+          return h.submitDeps.starter.startProvisioning(requestId);
+        },
+      },
+    };
+    const request = hyperpodRequest();
+    const first = await submit(request, {}, () => flaky);
+    expect(first.status).toBe(500);
+    expect(JSON.stringify(first.body)).not.toMatch(/ECONNREFUSED|internal detail|at .*\.ts/);
+    expect((await h.store.require(request.requestId)).status).toBe('ACCEPTED');
+    const retry = await submit(request, {}, () => flaky);
+    expect(retry.status).toBe(200);
+    expect(h.workflows.get(request.requestId)).toBeDefined();
+  });
+});
+
+describe('GET /clusters/{requestId}', () => {
+  it('returns the record with status, attempts, history and provider ids', async () => {
+    const request = hyperpodRequest();
+    await submit(request);
+    await h.workflows.get(request.requestId)!.done;
+    const res = await get(request.requestId);
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ requestId: request.requestId, status: 'READY', attempts: 1, provider: 'sagemaker' });
+    expect(res.body.providerId).toMatch(/^arn:aws:sagemaker:/);
+    expect(res.body.history.length).toBeGreaterThan(1);
+  });
+
+  it.each(['no-such-request', 'bad%20id', 'x'.repeat(65)])('answers 404 for %s', async (id) => {
+    const res = await get(id);
+    expect(res.status).toBe(404);
+  });
+
+  it('answers 500 without internal text when the store fails', async () => {
+    const broken = { get: async () => { throw new Error('AccessDeniedException: arn:aws:dynamodb:us-east-1:123456789012:table/secret-table'); } } as unknown as ClusterStore;
+    const res = await get('any-id', () => broken);
+    expect(res.status).toBe(500);
+    expect(res.body.code).toBe('InternalError');
+    expect(JSON.stringify(res.body)).not.toMatch(/dynamodb|secret-table|AccessDenied/);
+  });
+});
+
+describe('GET /clusters', () => {
+  it('lists newest first, filters by status and provider, and pages with a cursor', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const r = tirRequest();
+      ids.push(r.requestId);
+      await submit(r);
+    }
+    await h.workflows.settle();
+    const first = await list({ provider: 'tir', status: 'READY', limit: '2' });
+    expect(first.status).toBe(200);
+    expect(first.body.items).toHaveLength(2);
+    expect(first.body.cursor).toBeTruthy();
+    const all: string[] = first.body.items.map((i: { requestId: string }) => i.requestId);
+    let cursor = first.body.cursor as string | undefined;
+    while (cursor) {
+      const page = await list({ provider: 'tir', status: 'READY', limit: '2', cursor });
+      all.push(...page.body.items.map((i: { requestId: string }) => i.requestId));
+      cursor = page.body.cursor;
+    }
+    expect(new Set(all).size).toBe(all.length);
+    // Newest first: the three made last come first, in reverse order of submission.
+    expect(all.slice(0, 3)).toEqual([...ids].reverse());
+    for (const item of first.body.items) expect(item).toMatchObject({ provider: 'tir', status: 'READY' });
+  });
+
+  it.each([
+    [{ status: 'RUNNING' }, '/queryStringParameters/status'],
+    [{ provider: 'gcp' }, '/queryStringParameters/provider'],
+    [{ limit: '0' }, '/queryStringParameters/limit'],
+    [{ limit: '101' }, '/queryStringParameters/limit'],
+    [{ limit: 'ten' }, '/queryStringParameters/limit'],
+    [{ sort: 'asc' }, '/queryStringParameters/sort'],
+    [{ cursor: 'bm90LWEtY3Vyc29y' }, '/queryStringParameters/cursor'],
+  ])('answers 400 for %j naming %s', async (query, path) => {
+    const res = await list(query as Record<string, string>);
+    expect(res.status).toBe(400);
+    expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(path);
+  });
+});
+
+describe('DELETE /clusters/{requestId}', () => {
+  it('answers 202 and runs the delete workflow to DELETED', async () => {
+    const request = tirRequest();
+    await submit(request);
+    await h.workflows.get(request.requestId)!.done;
+    const res = await del(request.requestId);
+    expect(res.status).toBe(202);
+    expect(res.body.status).toBe('DELETING');
+    await h.workflows.settle();
+    expect((await h.store.require(request.requestId)).status).toBe('DELETED');
+    // Deleting again: the cluster is gone, nothing left to delete.
+    expect((await del(request.requestId)).status).toBe(409);
+  });
+
+  it('answers 404 for an unknown request and 409 for a cluster still being provisioned', async () => {
+    expect((await del('nobody-asked-for-this')).status).toBe(404);
+    const slow = await startEntryHarness({ sagemaker: { readyAfterMs: 60_000 } });
+    try {
+      const request = hyperpodRequest();
+      await submitVia(slow, request);
+      await slow.waitForStatus(request.requestId, 'CREATING');
+      const res = await call(makeDelete(() => slow.submitDeps) as unknown as Handler, 'DELETE /clusters/{requestId}', `/clusters/${request.requestId}`, {
+        pathParameters: { requestId: request.requestId },
+      });
+      expect(res.status).toBe(409);
+      expect((await slow.store.require(request.requestId)).status).toBe('CREATING');
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
+const submitVia = (harness: EntryHarness, request: unknown) =>
+  call(makeSubmit(() => harness.submitDeps) as unknown as Handler, 'POST /clusters', '/clusters', { body: JSON.stringify(request) });
