@@ -1,0 +1,321 @@
+/**
+ * The SageMaker HyperPod provider: ClusterProvider over @aws-sdk/client-sagemaker.
+ *
+ * One client per region, made on first use. The endpoint is never set here: the SDK itself honours
+ * AWS_ENDPOINT_URL_SAGEMAKER / AWS_ENDPOINT_URL, which is how the tests and the local stack reach the simulator.
+ * Every SDK failure leaves this module as one of the classes of ../core/errors, chosen by HYPERPOD_ERROR_TABLE.
+ */
+import {
+  CreateClusterCommand,
+  DeleteClusterCommand,
+  DescribeClusterCommand,
+  ListTagsCommand,
+  SageMakerClient,
+  type CreateClusterRequest,
+  type DescribeClusterResponse,
+} from '@aws-sdk/client-sagemaker';
+import {
+  ClusterNotFoundError,
+  InvalidProviderRequestError,
+  ProviderAuthFailedError,
+  ProviderThrottledError,
+  ProviderUnavailableError,
+  ProvisionerError,
+  ResourceInUseError,
+  ResourceLimitExceededError,
+  type ErrorDetails,
+} from '../core/errors';
+import {
+  REQUEST_ID_TAG,
+  type ClusterDescription,
+  type ClusterLocation,
+  type ClusterProvider,
+  type ClusterRef,
+  type ClusterState,
+  type ExistingCluster,
+} from '../core/provider';
+import type { SageMakerClusterSpec } from '../core/request';
+import { logger } from '../shared/observability';
+
+/** What the adapter needs of a SageMaker client (a narrow unit test can pass a fake). */
+export type SageMakerLike = Pick<SageMakerClient, 'send'>;
+
+export interface HyperPodProviderOptions {
+  /** Builds the client of a region. Default: `new SageMakerClient({ region, maxAttempts })`, endpoint from the environment. */
+  clientFor?: (region: string) => SageMakerLike;
+  /** The SDK's own attempts for throttling / 5xx / network errors. Default: the SDK's (3). */
+  maxAttempts?: number;
+  /** Per attempt: a call that hangs fails as TimeoutError (ProviderUnavailableError) instead of holding the Lambda. Default 30 s. */
+  requestTimeoutMs?: number;
+}
+
+// ---- the error table: one row per wire form, first match wins ----
+
+/** The parts of an SDK error the table looks at. */
+export interface HyperPodWireError {
+  /** The AWS error name (`__type`), or the Node error name for a failure without an answer. */
+  name: string;
+  message: string;
+  /** HTTP status, when the service answered. */
+  status?: number;
+  /** Node's error code for a connection failure (`ECONNREFUSED`, ...). */
+  code?: string;
+}
+
+type ErrorClass = new (message: string, details?: ErrorDetails) => ProvisionerError;
+
+export interface ErrorRow<W> {
+  match: (wire: W) => boolean;
+  to: ErrorClass;
+  reason: string;
+}
+
+const named =
+  (...names: string[]) =>
+  (w: HyperPodWireError): boolean =>
+    names.includes(w.name);
+
+const NETWORK_CODES = ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'];
+const CANNOT_ASSUME_ROLE = /(cannot|could not|unable to) assume .*role/i;
+
+export const HYPERPOD_ERROR_TABLE: readonly ErrorRow<HyperPodWireError>[] = [
+  {
+    match: named('ResourceInUse'),
+    to: ResourceInUseError,
+    reason: 'The name is taken or its cluster is still deleting; the workflow checks the owner tag, then retries.',
+  },
+  {
+    match: named('ResourceLimitExceeded'),
+    to: ResourceLimitExceededError,
+    reason: 'A quota or the capacity of an instance type is used up: capacity frees up, so the workflow retries.',
+  },
+  {
+    match: named('ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded'),
+    to: ProviderThrottledError,
+    reason: 'Asked to slow down: the SDK retried already, the workflow retries later.',
+  },
+  {
+    match: (w) => w.name === 'ValidationException' && CANNOT_ASSUME_ROLE.test(w.message),
+    to: ProviderUnavailableError,
+    reason: 'A just-created execution role is not yet visible to SageMaker: IAM propagation clears within a minute.',
+  },
+  {
+    match: named('ValidationException'),
+    to: InvalidProviderRequestError,
+    reason: 'SageMaker rejected the request itself: the same request fails the same way.',
+  },
+  {
+    match: named('ResourceNotFound'),
+    to: ClusterNotFoundError,
+    reason: 'SageMaker does not know the cluster: for a delete it is gone.',
+  },
+  {
+    match: named('ConflictException'),
+    to: ResourceInUseError,
+    reason: 'Another operation holds the cluster; it ends by itself, so retry.',
+  },
+  {
+    match: (w) =>
+      w.status === 401 ||
+      w.status === 403 ||
+      named(
+        'AccessDeniedException',
+        'UnrecognizedClientException',
+        'InvalidSignatureException',
+        'SignatureDoesNotMatch',
+        'ExpiredTokenException',
+        'MissingAuthenticationTokenException',
+        'InvalidClientTokenId',
+        'CredentialsProviderError',
+      )(w),
+    to: ProviderAuthFailedError,
+    reason: 'Credentials are missing, wrong or not allowed: retrying cannot fix them.',
+  },
+  {
+    match: (w) => (w.status !== undefined && w.status >= 500) || named('ServiceUnavailable', 'InternalFailure', 'InternalServerError')(w),
+    to: ProviderUnavailableError,
+    reason: 'A server-side failure (the SDK retried already): transient.',
+  },
+  {
+    match: (w) =>
+      (w.code !== undefined && NETWORK_CODES.includes(w.code)) ||
+      named('TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'AbortError')(w),
+    to: ProviderUnavailableError,
+    reason: 'No answer (connection refused or reset, timeout): transient.',
+  },
+  {
+    match: () => true,
+    to: InvalidProviderRequestError,
+    reason: 'Any other 4xx or an error we cannot classify: not retried blindly.',
+  },
+];
+
+const wireOf = (err: unknown): HyperPodWireError => {
+  const e = (err ?? {}) as {
+    name?: unknown;
+    message?: unknown;
+    code?: unknown;
+    cause?: { code?: unknown };
+    $metadata?: { httpStatusCode?: number };
+  };
+  const code = typeof e.code === 'string' ? e.code : typeof e.cause?.code === 'string' ? e.cause.code : undefined;
+  return {
+    name: typeof e.name === 'string' ? e.name : 'Error',
+    message: typeof e.message === 'string' ? e.message : '',
+    ...(e.$metadata?.httpStatusCode !== undefined ? { status: e.$metadata.httpStatusCode } : {}),
+    ...(code ? { code } : {}),
+  };
+};
+
+/** Translates anything the SDK threw into the taxonomy; the original stays as `cause`. */
+export const toHyperPodError = (err: unknown, operation: string): ProvisionerError => {
+  if (err instanceof ProvisionerError) return err;
+  const wire = wireOf(err);
+  const row = HYPERPOD_ERROR_TABLE.find((r) => r.match(wire)) as ErrorRow<HyperPodWireError>;
+  const providerCode = wire.code ?? (wire.name !== 'Error' ? wire.name : wire.status !== undefined ? String(wire.status) : 'Error');
+  return new row.to(`HyperPod ${operation} failed (${providerCode}): ${wire.message || 'no message'}`, { providerCode, cause: err });
+};
+
+// ---- status normalization ----
+
+/** READY only when InService AND every instance group has CurrentCount >= TargetCount (continuous provisioning). */
+export const describeHyperPodCluster = (output: DescribeClusterResponse): ClusterDescription => {
+  const status = output.ClusterStatus ?? 'Unknown';
+  const groups = output.InstanceGroups ?? [];
+  const nodes = {
+    current: groups.reduce((sum, g) => sum + (g.CurrentCount ?? 0), 0),
+    target: groups.reduce((sum, g) => sum + (g.TargetCount ?? 0), 0),
+  };
+  const allNodesUp = groups.every((g) => (g.CurrentCount ?? 0) >= (g.TargetCount ?? 0));
+  let state: ClusterState;
+  if (status === 'InService') state = allNodesUp ? 'READY' : 'CREATING';
+  else if (status === 'Failed' || status === 'RollingBack') state = 'FAILED';
+  else if (status === 'Deleting') state = 'DELETING';
+  else state = 'CREATING'; // Creating, Updating, SystemUpdating, and any status added later: still in progress
+  return {
+    providerId: output.ClusterArn ?? '',
+    clusterName: output.ClusterName ?? '',
+    state,
+    providerStatus: status,
+    ...(output.FailureMessage ? { message: output.FailureMessage } : {}),
+    nodes,
+  };
+};
+
+// ---- the provider ----
+
+const regionOf = (location: ClusterLocation): string => {
+  if (location.provider !== 'sagemaker') {
+    throw new InvalidProviderRequestError(`The HyperPod provider cannot serve a ${location.provider} location`);
+  }
+  return location.region;
+};
+
+export const createHyperPodProvider = (options: HyperPodProviderOptions = {}): ClusterProvider => {
+  const clients = new Map<string, SageMakerLike>();
+  const clientFor = (region: string): SageMakerLike => {
+    let client = clients.get(region);
+    if (!client) {
+      client =
+        options.clientFor?.(region) ??
+        new SageMakerClient({
+          region,
+          requestHandler: { requestTimeout: options.requestTimeoutMs ?? 30_000, throwOnRequestTimeout: true, connectionTimeout: 5_000 },
+          ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+        });
+      clients.set(region, client);
+    }
+    return client;
+  };
+
+  /** One SDK call, one log line (operation, cluster, status code, duration; never a body), errors translated. */
+  const call = async <T extends { $metadata?: { httpStatusCode?: number; attempts?: number } }>(
+    operation: string,
+    clusterName: string,
+    region: string,
+    send: (client: SageMakerLike) => Promise<T>,
+  ): Promise<T> => {
+    const started = Date.now();
+    const fields = { provider: 'sagemaker', operation, clusterName, region };
+    try {
+      const output = await send(clientFor(region));
+      const level = operation === 'CreateCluster' || operation === 'DeleteCluster' ? 'info' : 'debug';
+      logger[level]('provider call', {
+        ...fields,
+        statusCode: output.$metadata?.httpStatusCode,
+        attempts: output.$metadata?.attempts,
+        durationMs: Date.now() - started,
+      });
+      return output;
+    } catch (err) {
+      const mapped = toHyperPodError(err, operation);
+      logger.info('provider call failed', {
+        ...fields,
+        statusCode: (err as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode,
+        error: mapped.name,
+        providerCode: mapped.providerCode,
+        durationMs: Date.now() - started,
+      });
+      throw mapped;
+    }
+  };
+
+  const readOwnerTag = async (region: string, clusterName: string, arn: string): Promise<string | undefined> => {
+    let nextToken: string | undefined;
+    do {
+      const page = await call('ListTags', clusterName, region, (c) =>
+        c.send(new ListTagsCommand({ ResourceArn: arn, ...(nextToken ? { NextToken: nextToken } : {}) })),
+      );
+      const tag = page.Tags?.find((t) => t.Key === REQUEST_ID_TAG);
+      if (tag) return tag.Value;
+      nextToken = page.NextToken;
+    } while (nextToken);
+    return undefined;
+  };
+
+  return {
+    name: 'sagemaker',
+
+    async create(input) {
+      const region = regionOf(input.location);
+      const spec = input.cluster as SageMakerClusterSpec;
+      const tags = [...(spec.Tags ?? []).filter((t) => t.Key !== REQUEST_ID_TAG), { Key: REQUEST_ID_TAG, Value: input.requestId }];
+      // The body was validated against the CreateCluster model by the request validator; the SDK's enum types are narrower.
+      const body = { ...spec, Tags: tags } as unknown as CreateClusterRequest;
+      const output = await call('CreateCluster', spec.ClusterName, region, (c) => c.send(new CreateClusterCommand(body)));
+      if (!output.ClusterArn) throw new ProviderUnavailableError('HyperPod CreateCluster answered without a ClusterArn');
+      return { providerId: output.ClusterArn, clusterName: spec.ClusterName };
+    },
+
+    async describe(ref: ClusterRef) {
+      const region = regionOf(ref.location);
+      const output = await call('DescribeCluster', ref.clusterName, region, (c) =>
+        c.send(new DescribeClusterCommand({ ClusterName: ref.providerId ?? ref.clusterName })),
+      );
+      return describeHyperPodCluster(output);
+    },
+
+    async delete(ref: ClusterRef) {
+      const region = regionOf(ref.location);
+      await call('DeleteCluster', ref.clusterName, region, (c) => c.send(new DeleteClusterCommand({ ClusterName: ref.providerId ?? ref.clusterName })));
+    },
+
+    async findByName(location, clusterName): Promise<ExistingCluster | undefined> {
+      const region = regionOf(location);
+      try {
+        const output = await call('DescribeCluster', clusterName, region, (c) => c.send(new DescribeClusterCommand({ ClusterName: clusterName })));
+        const arn = output.ClusterArn ?? '';
+        const ownerRequestId = await readOwnerTag(region, clusterName, arn);
+        return {
+          providerId: arn,
+          clusterName: output.ClusterName ?? clusterName,
+          ...(ownerRequestId !== undefined ? { ownerRequestId } : {}),
+          ...(output.CreationTime ? { createdAt: output.CreationTime.toISOString() } : {}),
+        };
+      } catch (err) {
+        if (err instanceof ClusterNotFoundError) return undefined; // none by that name (or it vanished between the calls)
+        throw err;
+      }
+    },
+  };
+};

@@ -1,0 +1,174 @@
+/**
+ * Shared pieces of the provider simulators: a loopback HTTP server, the request log, fault injection and capacity.
+ * The simulators keep their state in memory and move clusters through time lazily (every request and every control
+ * call first settles what the clock says should have happened), so there are no timers to leak.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface LoggedRequest {
+  /** The operation (`CreateCluster`, `create`, ...) or `METHOD /path` when the request matched none. */
+  operation: string;
+  /** ISO time the request arrived. */
+  at: string;
+  method: string;
+  /** Path and query as received, with any credential removed. */
+  path: string;
+  body?: unknown;
+  /** HTTP status answered; absent while the answer is pending, or when the connection was dropped. */
+  status?: number;
+}
+
+export interface Faults {
+  /** Share (0..1) of requests answered with a server error. */
+  errorRate?: number;
+  /** Share (0..1) of requests answered with throttling. */
+  throttleRate?: number;
+  /** Delay before every answer, in ms. */
+  latencyMs?: number;
+}
+
+/**
+ * An entry of the deterministic error queue. Strings are the simulator's shorthand (an error name for SageMaker, a
+ * status or `envelope-400` for TIR); `reset` drops the connection and `hang` never answers (for client timeouts).
+ * Objects spell the answer out.
+ */
+export type InjectedError = string | { name: string; message?: string; status?: number };
+
+export class FaultInjector {
+  private faults: Faults = {};
+  private readonly queues = new Map<string, InjectedError[]>();
+
+  constructor(private readonly random: () => number = Math.random) {}
+
+  set(faults: Faults): void {
+    for (const rate of [faults.errorRate, faults.throttleRate]) {
+      if (rate !== undefined && (rate < 0 || rate > 1)) throw new RangeError('fault rates are shares between 0 and 1');
+    }
+    this.faults = { ...faults };
+  }
+
+  inject(operation: string, errors: InjectedError[]): void {
+    this.queues.set(operation, [...(this.queues.get(operation) ?? []), ...errors]);
+  }
+
+  clear(): void {
+    this.faults = {};
+    this.queues.clear();
+  }
+
+  get latencyMs(): number {
+    return this.faults.latencyMs ?? 0;
+  }
+
+  /** The next fault for this operation: the queue first, then the random rates. */
+  next(operation: string): InjectedError | 'random-error' | 'random-throttle' | undefined {
+    const queued = this.queues.get(operation)?.shift();
+    if (queued !== undefined) return queued;
+    if (this.random() < (this.faults.throttleRate ?? 0)) return 'random-throttle';
+    if (this.random() < (this.faults.errorRate ?? 0)) return 'random-error';
+    return undefined;
+  }
+}
+
+/** Nodes available per instance type / sku; create reserves, delete (once the cluster is gone) releases. */
+export class CapacityPool<K extends string | number> {
+  private readonly total = new Map<K, number>();
+  private readonly used = new Map<K, number>();
+
+  constructor(
+    private readonly defaultPerKey: number,
+    initial: Iterable<[K, number]> = [],
+  ) {
+    for (const [key, n] of initial) this.total.set(key, n);
+  }
+
+  set(key: K, nodes: number): void {
+    this.total.set(key, nodes);
+  }
+
+  limit(key: K): number {
+    return this.total.get(key) ?? this.defaultPerKey;
+  }
+
+  available(key: K): number {
+    return Math.max(0, this.limit(key) - (this.used.get(key) ?? 0));
+  }
+
+  /** Reserves every demand or none; returns the first key that does not fit. */
+  reserve(demand: Map<K, number>): { ok: true } | { ok: false; key: K; requested: number; available: number; limit: number } {
+    for (const [key, n] of demand) {
+      const available = this.available(key);
+      if (n > available) return { ok: false, key, requested: n, available, limit: this.limit(key) };
+    }
+    for (const [key, n] of demand) this.used.set(key, (this.used.get(key) ?? 0) + n);
+    return { ok: true };
+  }
+
+  release(demand: Map<K, number>): void {
+    for (const [key, n] of demand) this.used.set(key, Math.max(0, (this.used.get(key) ?? 0) - n));
+  }
+}
+
+export interface RunningServer {
+  /** `http://127.0.0.1:<port>` */
+  endpoint: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `handler` on 127.0.0.1. A handler that throws answers 500 (a simulator bug must not hang the client).
+ * `close()` drops open connections, including answers still waiting on injected latency.
+ */
+export const startServer = async (
+  handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  port = 0,
+): Promise<RunningServer> => {
+  const server = createServer((req, res) => {
+    handler(req, res).catch((err: unknown) => {
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(`simulator error: ${err instanceof Error ? err.message : 'unknown'}`);
+      } else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+};
+
+export const readBody = (req: IncomingMessage): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export const sendJson = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+};
+
+/** What an injected `reset` / `hang` does to the connection. Returns true when the request was consumed. */
+export const applyConnectionFault = (fault: InjectedError | undefined, res: ServerResponse): boolean => {
+  if (fault === 'reset') {
+    res.socket?.destroy();
+    return true;
+  }
+  if (fault === 'hang') return true; // never answered: the client's timeout fires, close() drops the socket
+  return false;
+};

@@ -1,0 +1,395 @@
+/**
+ * An E2E Networks TIR training-cluster simulator on loopback, served under `/myaccount/api/v1/gpu` like production:
+ * pass `baseUrl` (`${endpoint}/myaccount/api/v1/gpu`) as `TIR_API_BASE_URL`.
+ *
+ * Endpoints: POST / GET (list) `/distributed_jobs_v2/cluster/`, GET / DELETE `/distributed_jobs_v2/cluster/{id}/`.
+ * Every body is the envelope `{code, data, errors, message}`. Both credentials are required (`apikey` query parameter
+ * and `Authorization: Bearer <token>`). The request log never holds either: the apikey is removed from logged paths
+ * and headers are not logged.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  applyConnectionFault,
+  CapacityPool,
+  FaultInjector,
+  readBody,
+  sendJson,
+  sleep,
+  startServer,
+  type Faults,
+  type InjectedError,
+  type LoggedRequest,
+  type RunningServer,
+} from './common';
+
+export const TIR_BASE_PATH = '/myaccount/api/v1/gpu';
+const CLUSTERS_PATH = '/distributed_jobs_v2/cluster/';
+const CLUSTER_ID_PATH = /^\/distributed_jobs_v2\/cluster\/(\d+)\/$/;
+
+export type TirOperation = 'create' | 'list' | 'get' | 'delete';
+
+export interface TirSimulatorOptions {
+  /** Default 0 (any free port). */
+  port?: number;
+  /** The API key the simulator accepts (query `apikey`). Default `sim-api-key`. */
+  apiKey?: string;
+  /** The token the simulator accepts (`Authorization: Bearer`). Default `sim-auth-token`. */
+  authToken?: string;
+  /** Creating -> Running after this long. Default 1000 ms. */
+  readyAfterMs?: number;
+  /** Deleting -> gone (and capacity released) after this long. Default 500 ms. */
+  deleteAfterMs?: number;
+  /** The cluster reports Running while some nodes are still starting, for this long after `readyAfterMs`. Default 0. */
+  nodesLagMs?: number;
+  /** Nodes available per `sku_id`; skus not listed get `defaultCapacity`. */
+  capacity?: Record<number, number>;
+  /** Default 64 nodes per sku. */
+  defaultCapacity?: number;
+  /** Accepted `location` values. Default Delhi and Chennai. */
+  locations?: string[];
+  /** Report this status (e.g. `Provisioning`) instead of `Creating` while the cluster is being created. */
+  unknownStatus?: string;
+  /** Source of randomness for the fault rates. */
+  random?: () => number;
+}
+
+export interface TirSimulator extends RunningServer {
+  /** `${endpoint}/myaccount/api/v1/gpu`: the value for TIR_API_BASE_URL. */
+  readonly baseUrl: string;
+  readonly apiKey: string;
+  readonly authToken: string;
+  /** Every request received; paths carry no apikey, headers are not recorded. */
+  readonly requests: LoggedRequest[];
+  setFaults(faults: Faults): void;
+  /**
+   * The next calls of `operation` answer these, in order: an HTTP status (`'429'`, `'500'`, `'502'` (an HTML gateway
+   * page), ...), `capacity`, `name-taken`, `envelope-<any of those>` (the same error inside an HTTP 200 body),
+   * `reset` (drop the connection) or `hang` (never answer).
+   */
+  injectErrors(operation: TirOperation, errors: InjectedError[]): void;
+  clearFaults(): void;
+  setCapacity(skuId: number, nodes: number): void;
+  available(skuId: number): number;
+  /** Marks the cluster Failed with this message (`failure_reason`). */
+  failCluster(nameOrId: string | number, message: string): void;
+  /** The cluster object GET would answer, or undefined when there is none. */
+  cluster(nameOrId: string | number): Record<string, unknown> | undefined;
+}
+
+interface SimCluster {
+  id: number;
+  projectId: number;
+  location: string;
+  body: Record<string, unknown>;
+  name: string;
+  skuId: number;
+  nodes: number;
+  createdAt: number;
+  failure?: string;
+  deletingSince?: number;
+}
+
+interface Answer {
+  status: number;
+  code: number;
+  message: string;
+  data?: unknown;
+  errors?: Record<string, string[]>;
+  /** A raw non-JSON body (a gateway's HTML page). */
+  html?: string;
+}
+
+const CAPACITY_MESSAGE = 'Insufficient capacity: no nodes available for the selected plan';
+const nameTakenMessage = (name: string): string => `Cluster with name '${name}' already exists`;
+
+const STATUS_MESSAGES: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized access.',
+  403: 'You do not have permission to perform this action.',
+  404: 'Not Found',
+  429: 'Request was throttled. Expected available in 1 second.',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+const gatewayPage = (status: number): string =>
+  `<html>\r\n<head><title>${status} Bad Gateway</title></head>\r\n<body>\r\n<center><h1>${status} Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
+
+const fail = (status: number, message = STATUS_MESSAGES[status] ?? 'Error', errors: Record<string, string[]> = {}): Answer => ({
+  status,
+  code: status,
+  message,
+  errors,
+});
+
+/** What an injected entry answers. */
+const injectedAnswer = (fault: InjectedError, random: () => number): Answer => {
+  if (fault === 'random-throttle') return fail(429);
+  if (fault === 'random-error') {
+    const status = [500, 502, 503][Math.floor(random() * 3)] ?? 500;
+    return status === 502 ? { status, code: status, message: '', html: gatewayPage(status) } : fail(status);
+  }
+  const spec = typeof fault === 'string' ? { name: fault } : fault;
+  if (spec.name.startsWith('envelope-')) {
+    const inner = injectedAnswer({ ...spec, name: spec.name.slice('envelope-'.length) }, random);
+    return { ...inner, status: 200, html: undefined };
+  }
+  let answer: Answer;
+  if (spec.name === 'capacity') answer = fail(400, CAPACITY_MESSAGE);
+  else if (spec.name === 'name-taken') answer = fail(400, nameTakenMessage('injected'), { name: [nameTakenMessage('injected')] });
+  else if (/^\d{3}$/.test(spec.name)) {
+    const status = Number(spec.name);
+    if (status === 502 || status === 504) answer = { status, code: status, message: '', html: gatewayPage(status) };
+    else answer = status === 400 ? fail(400, 'Bad Request', { non_field_errors: ['Injected error'] }) : fail(status);
+  } else answer = fail(400, `Injected ${spec.name}`);
+  return { ...answer, ...(spec.message ? { message: spec.message } : {}), ...(spec.status ? { status: spec.status } : {}) };
+};
+
+// ---- validation, Django REST style: errors is field -> messages ----
+
+const isPositiveInt = (v: unknown): boolean => typeof v === 'number' && Number.isInteger(v) && v > 0;
+
+const validateCreate = (body: Record<string, unknown>): Record<string, string[]> => {
+  const errors: Record<string, string[]> = {};
+  const add = (field: string, message: string): void => {
+    (errors[field] ??= []).push(message);
+  };
+  if (body.name === undefined) add('name', 'This field is required.');
+  else if (typeof body.name !== 'string' || body.name.trim() === '') add('name', 'This field may not be blank.');
+  else if (body.name.length > 63) add('name', 'Ensure this field has no more than 63 characters.');
+  for (const field of ['image_version_id', 'security_group_id', 'sku_id', 'sku_item_price_id', 'no_of_nodes']) {
+    if (body[field] === undefined) add(field, 'This field is required.');
+    else if (!isPositiveInt(body[field])) {
+      add(field, typeof body[field] === 'number' && Number.isInteger(body[field]) ? 'Ensure this value is greater than or equal to 1.' : 'A valid integer is required.');
+    }
+  }
+  if (body.ssh_key_ids === undefined) add('ssh_key_ids', 'This field is required.');
+  else if (!Array.isArray(body.ssh_key_ids)) add('ssh_key_ids', 'Expected a list of items.');
+  else if (body.ssh_key_ids.length === 0) add('ssh_key_ids', 'This list may not be empty.');
+  else if (!body.ssh_key_ids.every(isPositiveInt)) add('ssh_key_ids', 'A valid integer is required.');
+  if (body.script_added !== undefined && typeof body.script_added !== 'boolean') add('script_added', 'Must be a valid boolean.');
+  if (body.script_added === true && (typeof body.lifecycle_script !== 'string' || body.lifecycle_script.trim() === '')) {
+    add('lifecycle_script', 'This field is required when script_added is true.');
+  }
+  for (const field of ['sfs_mount_list', 'pfs_mount_list', 'dataset_mount_list']) {
+    if (body[field] !== undefined && !Array.isArray(body[field])) add(field, 'Expected a list of items.');
+  }
+  return errors;
+};
+
+const queryErrors = (query: URLSearchParams, locations: string[]): Record<string, string[]> => {
+  const errors: Record<string, string[]> = {};
+  const projectId = query.get('project_id');
+  if (projectId === null) errors.project_id = ['This field is required.'];
+  else if (!/^\d+$/.test(projectId)) errors.project_id = ['A valid integer is required.'];
+  const location = query.get('location');
+  if (location === null || location === '') errors.location = ['This field is required.'];
+  else if (!locations.includes(location)) errors.location = [`"${location}" is not a valid choice.`];
+  const activeIam = query.get('active_iam');
+  if (activeIam !== null && !/^\d+$/.test(activeIam)) errors.active_iam = ['A valid integer is required.'];
+  return errors;
+};
+
+/** The path and query as logged: without the apikey. */
+const loggablePath = (url: URL): string => {
+  const query = new URLSearchParams(url.search);
+  query.delete('apikey');
+  const rest = query.toString();
+  return `${url.pathname}${rest ? `?${rest}` : ''}`;
+};
+
+export const startTirSimulator = async (options: TirSimulatorOptions = {}): Promise<TirSimulator> => {
+  const apiKey = options.apiKey ?? 'sim-api-key';
+  const authToken = options.authToken ?? 'sim-auth-token';
+  const readyAfterMs = options.readyAfterMs ?? 1000;
+  const deleteAfterMs = options.deleteAfterMs ?? 500;
+  const nodesLagMs = options.nodesLagMs ?? 0;
+  const locations = options.locations ?? ['Delhi', 'Chennai'];
+  const random = options.random ?? Math.random;
+  const faults = new FaultInjector(random);
+  const capacity = new CapacityPool<number>(
+    options.defaultCapacity ?? 64,
+    Object.entries(options.capacity ?? {}).map(([sku, n]) => [Number(sku), n] as [number, number]),
+  );
+  const clusters = new Map<number, SimCluster>();
+  const requests: LoggedRequest[] = [];
+  let nextId = 1001;
+
+  const settle = (now = Date.now()): void => {
+    for (const [id, c] of clusters) {
+      if (c.deletingSince !== undefined && now - c.deletingSince >= deleteAfterMs) {
+        clusters.delete(id);
+        capacity.release(new Map([[c.skuId, c.nodes]]));
+      }
+    }
+  };
+
+  const find = (nameOrId: string | number): SimCluster | undefined => {
+    settle();
+    const byId = clusters.get(Number(nameOrId));
+    return byId ?? [...clusters.values()].find((c) => c.name === nameOrId);
+  };
+
+  const nodesUp = (c: SimCluster, now: number): number => {
+    const age = now - c.createdAt;
+    if (c.failure || age < readyAfterMs) return 0;
+    if (age >= readyAfterMs + nodesLagMs) return c.nodes;
+    return Math.min(c.nodes - 1, Math.floor((c.nodes * (age - readyAfterMs)) / nodesLagMs));
+  };
+
+  const clusterJson = (c: SimCluster): Record<string, unknown> => {
+    const now = Date.now();
+    const up = nodesUp(c, now);
+    const status =
+      c.deletingSince !== undefined
+        ? 'Deleting'
+        : c.failure
+          ? 'Failed'
+          : now - c.createdAt < readyAfterMs
+            ? (options.unknownStatus ?? 'Creating')
+            : 'Running';
+    const nodeStatus = (i: number): string =>
+      status === 'Deleting' ? 'Deleting' : status === 'Failed' ? 'Failed' : i < up ? 'Running' : 'Creating';
+    const { name: _n, ...body } = c.body;
+    return {
+      id: c.id,
+      name: c.name,
+      status,
+      project_id: c.projectId,
+      location: c.location,
+      ...body,
+      no_of_nodes: c.nodes,
+      active_nodes: up,
+      nodes: Array.from({ length: c.nodes }, (_, i) => ({ name: `${c.name}-node-${i + 1}`, status: nodeStatus(i) })),
+      ...(c.failure ? { failure_reason: c.failure } : {}),
+      created_at: new Date(c.createdAt).toISOString(),
+      updated_at: new Date(now).toISOString(),
+    };
+  };
+
+  const route = (method: string, path: string): { operation: TirOperation; id?: number } | undefined => {
+    if (path === CLUSTERS_PATH) {
+      if (method === 'POST') return { operation: 'create' };
+      if (method === 'GET') return { operation: 'list' };
+      return undefined;
+    }
+    const match = CLUSTER_ID_PATH.exec(path);
+    if (!match) return undefined;
+    if (method === 'GET') return { operation: 'get', id: Number(match[1]) };
+    if (method === 'DELETE') return { operation: 'delete', id: Number(match[1]) };
+    return undefined;
+  };
+
+  const operate = (operation: TirOperation, id: number | undefined, query: URLSearchParams, body: unknown): Answer => {
+    const projectId = Number(query.get('project_id'));
+    const location = query.get('location') as string;
+    if (operation === 'create') {
+      const input = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+      if (!input) return fail(400, 'Bad Request', { non_field_errors: ['Invalid data. Expected a dictionary.'] });
+      const errors = validateCreate(input);
+      if (Object.keys(errors).length > 0) return fail(400, 'Bad Request', errors);
+      settle();
+      const name = input.name as string;
+      const taken = [...clusters.values()].some((c) => c.name === name && c.projectId === projectId && c.location === location);
+      if (taken) return fail(400, nameTakenMessage(name), { name: [nameTakenMessage(name)] });
+      const skuId = input.sku_id as number;
+      const nodes = input.no_of_nodes as number;
+      if (!capacity.reserve(new Map([[skuId, nodes]])).ok) return fail(400, CAPACITY_MESSAGE);
+      const cluster: SimCluster = { id: nextId++, projectId, location, body: input, name, skuId, nodes, createdAt: Date.now() };
+      clusters.set(cluster.id, cluster);
+      return { status: 201, code: 201, message: 'Cluster created successfully', data: clusterJson(cluster), errors: {} };
+    }
+    if (operation === 'list') {
+      settle();
+      const mine = [...clusters.values()].filter((c) => c.projectId === projectId && c.location === location);
+      return { status: 200, code: 200, message: 'Success', data: mine.map(clusterJson), errors: {} };
+    }
+    settle();
+    const c = clusters.get(id as number);
+    if (!c || c.projectId !== projectId) return fail(404, 'Cluster not found');
+    if (operation === 'get') return { status: 200, code: 200, message: 'Success', data: clusterJson(c), errors: {} };
+    c.deletingSince ??= Date.now();
+    return { status: 200, code: 200, message: 'Success', data: 'Cluster deleted successfully', errors: {} };
+  };
+
+  const send = (res: ServerResponse, entry: LoggedRequest, answer: Answer): void => {
+    entry.status = answer.status;
+    if (answer.html !== undefined) {
+      res.writeHead(answer.status, { 'content-type': 'text/html' });
+      res.end(answer.html);
+      return;
+    }
+    sendJson(
+      res,
+      answer.status,
+      { code: answer.code, data: answer.data ?? {}, errors: answer.errors ?? {}, message: answer.message },
+      { 'content-type': 'application/json' },
+    );
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const raw = await readBody(req);
+    const url = new URL(req.url ?? '/', 'http://simulator');
+    const method = req.method ?? 'GET';
+    const path = url.pathname.startsWith(TIR_BASE_PATH) ? url.pathname.slice(TIR_BASE_PATH.length) : undefined;
+    const target = path === undefined ? undefined : route(method, path);
+    let body: unknown;
+    try {
+      body = raw === '' ? undefined : JSON.parse(raw);
+    } catch {
+      body = raw;
+    }
+    const entry: LoggedRequest = {
+      operation: target?.operation ?? `${method} ${url.pathname}`,
+      at: new Date().toISOString(),
+      method,
+      path: loggablePath(url),
+      ...(body !== undefined ? { body } : {}),
+    };
+    requests.push(entry);
+    if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+
+    if (url.searchParams.get('apikey') !== apiKey || req.headers.authorization !== `Bearer ${authToken}`) {
+      return send(res, entry, fail(401));
+    }
+    if (!target) {
+      const known = path !== undefined && (path === CLUSTERS_PATH || CLUSTER_ID_PATH.test(path));
+      return send(res, entry, known ? fail(405, `Method "${method}" not allowed.`) : fail(404));
+    }
+    const fault = faults.next(target.operation);
+    if (applyConnectionFault(fault, res)) return;
+    if (fault !== undefined) return send(res, entry, injectedAnswer(fault, random));
+    const invalidQuery = queryErrors(url.searchParams, locations);
+    if (Object.keys(invalidQuery).length > 0) return send(res, entry, fail(400, 'Bad Request', invalidQuery));
+    if (target.operation === 'create' && typeof body === 'string') {
+      return send(res, entry, fail(400, 'Bad Request', { non_field_errors: ['JSON parse error'] }));
+    }
+    send(res, entry, operate(target.operation, target.id, url.searchParams, body));
+  };
+
+  const server = await startServer(handle, options.port ?? 0);
+  return {
+    ...server,
+    baseUrl: `${server.endpoint}${TIR_BASE_PATH}`,
+    apiKey,
+    authToken,
+    requests,
+    setFaults: (f) => faults.set(f),
+    injectErrors: (operation, errors) => faults.inject(operation, errors),
+    clearFaults: () => faults.clear(),
+    setCapacity: (skuId, nodes) => capacity.set(skuId, nodes),
+    available: (skuId) => {
+      settle();
+      return capacity.available(skuId);
+    },
+    failCluster: (nameOrId, message) => {
+      const c = find(nameOrId);
+      if (!c) throw new Error(`No cluster ${String(nameOrId)} in the simulator`);
+      c.failure = message;
+    },
+    cluster: (nameOrId) => {
+      const c = find(nameOrId);
+      return c ? clusterJson(c) : undefined;
+    },
+  };
+};

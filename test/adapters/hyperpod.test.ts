@@ -1,0 +1,316 @@
+import { CreateClusterCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createHyperPodProvider, describeHyperPodCluster, HYPERPOD_ERROR_TABLE } from '../../functions/adapters/hyperpod';
+import type { ProvisionerError } from '../../functions/core/errors';
+import { REQUEST_ID_TAG, type ClusterDescription, type ClusterProvider, type ClusterRef } from '../../functions/core/provider';
+import type { SageMakerClusterSpec } from '../../functions/core/request';
+import { startSageMakerSimulator, type SageMakerSimulator } from '../../local/simulators/sagemaker';
+
+const location = { provider: 'sagemaker' as const, region: 'us-east-1' };
+const ref = (clusterName: string, providerId?: string): ClusterRef => ({ location, clusterName, ...(providerId ? { providerId } : {}) });
+
+const spec = (name: string, overrides: Partial<SageMakerClusterSpec['InstanceGroups'][number]> = {}): SageMakerClusterSpec => ({
+  ClusterName: name,
+  InstanceGroups: [
+    {
+      InstanceGroupName: 'workers',
+      InstanceCount: 2,
+      InstanceType: 'ml.p5.48xlarge',
+      LifeCycleConfig: { SourceS3Uri: 's3://sagemaker-lifecycle/scripts/', OnCreate: 'on_create.sh' },
+      ExecutionRole: 'arn:aws:iam::123456789012:role/HyperPodExecution',
+      ...overrides,
+    },
+  ],
+  Tags: [{ Key: 'team', Value: 'research' }],
+});
+
+/** The error a promise rejects with (fails the test when it resolves). */
+const rejection = async (promise: Promise<unknown>): Promise<ProvisionerError> => {
+  try {
+    await promise;
+  } catch (err) {
+    return err as ProvisionerError;
+  }
+  throw new Error('expected a rejection');
+};
+
+/** Describes until `state` (or fails after 3 s): the simulator moves on its own clock. */
+const until = async (provider: ClusterProvider, target: ClusterRef, state: ClusterDescription['state']): Promise<ClusterDescription> => {
+  const deadline = Date.now() + 3_000;
+  for (;;) {
+    const description = await provider.describe(target);
+    if (description.state === state || Date.now() > deadline) return description;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+};
+
+describe('HyperPod provider against the SageMaker simulator, through the real SDK', () => {
+  let sim: SageMakerSimulator;
+  let provider: ClusterProvider; // one SDK attempt: each injected fault is seen once
+  let previousEndpoint: string | undefined;
+  let n = 0;
+  const unique = (prefix: string) => `${prefix}-${(n += 1)}`;
+
+  beforeAll(async () => {
+    sim = await startSageMakerSimulator({ readyAfterMs: 100, deleteAfterMs: 100, rejectAccessKeys: ['AKIDREJECTED'] });
+    previousEndpoint = process.env.AWS_ENDPOINT_URL_SAGEMAKER;
+    process.env.AWS_ENDPOINT_URL_SAGEMAKER = sim.endpoint; // the adapter never sets an endpoint: the SDK reads this
+    provider = createHyperPodProvider({ maxAttempts: 1 });
+  });
+  afterAll(async () => {
+    if (previousEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL_SAGEMAKER;
+    else process.env.AWS_ENDPOINT_URL_SAGEMAKER = previousEndpoint;
+    await sim.close();
+  });
+  afterEach(() => sim.clearFaults());
+
+  it('reaches the endpoint named by AWS_ENDPOINT_URL_SAGEMAKER and adds the request-id tag to the user tags', async () => {
+    const name = unique('tagged');
+    const created = await provider.create({ location, requestId: 'req-tagged', cluster: spec(name) });
+    expect(created.providerId).toMatch(/^arn:aws:sagemaker:us-east-1:[0-9]{12}:cluster\/[a-z0-9]{12}$/);
+    const sent = sim.requests.find((r) => r.operation === 'CreateCluster' && (r.body as SageMakerClusterSpec).ClusterName === name);
+    expect((sent?.body as SageMakerClusterSpec).Tags).toEqual([
+      { Key: 'team', Value: 'research' },
+      { Key: REQUEST_ID_TAG, Value: 'req-tagged' },
+    ]);
+  });
+
+  describe('maps every wire error to the taxonomy', () => {
+    const cases: Array<[string, () => Promise<unknown>, string, string]> = [
+      [
+        'ResourceInUse (a taken name)',
+        async () => {
+          const name = unique('dup');
+          await provider.create({ location, requestId: 'r', cluster: spec(name) });
+          return provider.create({ location, requestId: 'r', cluster: spec(name) });
+        },
+        'ResourceInUseError',
+        'ResourceInUse',
+      ],
+      [
+        'ResourceLimitExceeded (capacity used up)',
+        () => provider.create({ location, requestId: 'r', cluster: spec(unique('big'), { InstanceType: 'ml.p4de.24xlarge', InstanceCount: 65 }) }),
+        'ResourceLimitExceededError',
+        'ResourceLimitExceeded',
+      ],
+      ['ThrottlingException', () => inject('ThrottlingException'), 'ProviderThrottledError', 'ThrottlingException'],
+      ['TooManyRequestsException', () => inject('TooManyRequestsException'), 'ProviderThrottledError', 'TooManyRequestsException'],
+      ['RequestLimitExceeded', () => inject('RequestLimitExceeded'), 'ProviderThrottledError', 'RequestLimitExceeded'],
+      ['HTTP 500 InternalFailure', () => inject('InternalFailure'), 'ProviderUnavailableError', 'InternalFailure'],
+      ['HTTP 503 ServiceUnavailable', () => inject('ServiceUnavailable'), 'ProviderUnavailableError', 'ServiceUnavailable'],
+      ['an unnamed HTTP 502', () => inject({ name: 'BadGateway', status: 502 }), 'ProviderUnavailableError', 'BadGateway'],
+      ['a dropped connection', () => inject('reset'), 'ProviderUnavailableError', 'ECONNRESET'],
+      [
+        'ValidationException: cannot assume the execution role',
+        () => inject({ name: 'ValidationException', message: 'SageMaker cannot assume the execution role arn:aws:iam::123456789012:role/New' }),
+        'ProviderUnavailableError',
+        'ValidationException',
+      ],
+      [
+        'ValidationException (a bad body)',
+        () => provider.create({ location, requestId: 'r', cluster: spec(unique('bad'), { InstanceType: 'ml.nope.large' }) }),
+        'InvalidProviderRequestError',
+        'ValidationException',
+      ],
+      ['ResourceNotFound', () => provider.describe(ref(unique('missing'))), 'ClusterNotFoundError', 'ResourceNotFound'],
+      [
+        'ConflictException',
+        () => {
+          sim.injectErrors('DeleteCluster', ['ConflictException']);
+          return provider.delete(ref('busy'));
+        },
+        'ResourceInUseError',
+        'ConflictException',
+      ],
+      ['AccessDeniedException', () => inject('AccessDeniedException'), 'ProviderAuthFailedError', 'AccessDeniedException'],
+      ['ExpiredTokenException', () => inject('ExpiredTokenException'), 'ProviderAuthFailedError', 'ExpiredTokenException'],
+      ['InvalidSignatureException', () => inject('InvalidSignatureException'), 'ProviderAuthFailedError', 'InvalidSignatureException'],
+      [
+        'UnrecognizedClientException (a rejected access key)',
+        () => {
+          const client = new SageMakerClient({ region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIDREJECTED', secretAccessKey: 'x' } });
+          return createHyperPodProvider({ clientFor: () => client }).describe(ref('any'));
+        },
+        'ProviderAuthFailedError',
+        'UnrecognizedClientException',
+      ],
+      [
+        'MissingAuthenticationTokenException (an unsigned request)',
+        () => {
+          const client = new SageMakerClient({ region: 'us-east-1', maxAttempts: 1, signer: { sign: async (request) => request } });
+          return createHyperPodProvider({ clientFor: () => client }).describe(ref('any'));
+        },
+        'ProviderAuthFailedError',
+        'MissingAuthenticationTokenException',
+      ],
+      ['an unknown 4xx', () => inject('SomethingNewException'), 'InvalidProviderRequestError', 'SomethingNewException'],
+    ];
+
+    /** A CreateCluster that meets the next injected error. */
+    const inject = (error: Parameters<SageMakerSimulator['injectErrors']>[1][number]) => {
+      sim.injectErrors('CreateCluster', [error]);
+      return provider.create({ location, requestId: 'r', cluster: spec(unique('injected')) });
+    };
+
+    it.each(cases)('%s', async (_, act, name, providerCode) => {
+      const err = await rejection(act());
+      expect(err.name).toBe(name);
+      expect(err.providerCode).toBe(providerCode);
+      expect(err.cause).toBeInstanceOf(Error);
+    });
+
+    it('a call that hangs times out as ProviderUnavailableError', async () => {
+      const impatient = createHyperPodProvider({ maxAttempts: 1, requestTimeoutMs: 100 });
+      sim.injectErrors('DescribeCluster', ['hang']);
+      const err = await rejection(impatient.describe(ref('slow')));
+      expect(err.name).toBe('ProviderUnavailableError');
+      expect(err.providerCode).toBe('ETIMEDOUT');
+    });
+
+    it('a refused connection (nothing listening) is ProviderUnavailableError', async () => {
+      const closed = await startSageMakerSimulator();
+      await closed.close();
+      const client = new SageMakerClient({ region: 'us-east-1', maxAttempts: 1, endpoint: closed.endpoint });
+      const err = await rejection(createHyperPodProvider({ clientFor: () => client }).describe(ref('any')));
+      expect(err.name).toBe('ProviderUnavailableError');
+      expect(err.providerCode).toBe('ECONNREFUSED');
+    });
+
+    it('keeps the reason beside every row of one table', () => {
+      expect(HYPERPOD_ERROR_TABLE.length).toBeGreaterThan(5);
+      for (const row of HYPERPOD_ERROR_TABLE) expect(row.reason.length).toBeGreaterThan(10);
+    });
+  });
+
+  describe('SDK-level retries (default attempts)', () => {
+    it('recovers from a single transient 5xx by itself', async () => {
+      const retrying = createHyperPodProvider();
+      sim.injectErrors('CreateCluster', ['InternalFailure']);
+      const name = unique('retried');
+      await expect(retrying.create({ location, requestId: 'r', cluster: spec(name) })).resolves.toMatchObject({ clusterName: name });
+      const attempts = sim.requests.filter((r) => r.operation === 'CreateCluster' && (r.body as SageMakerClusterSpec).ClusterName === name);
+      expect(attempts.map((a) => a.status)).toEqual([500, 200]);
+    });
+
+    it('gives up after 3 attempts and throws ProviderUnavailableError', async () => {
+      const retrying = createHyperPodProvider();
+      sim.injectErrors('CreateCluster', ['ServiceUnavailable', 'ServiceUnavailable', 'ServiceUnavailable']);
+      const name = unique('exhausted');
+      expect((await rejection(retrying.create({ location, requestId: 'r', cluster: spec(name) }))).name).toBe('ProviderUnavailableError');
+      expect(sim.requests.filter((r) => r.operation === 'CreateCluster' && (r.body as SageMakerClusterSpec).ClusterName === name)).toHaveLength(3);
+    });
+
+    it('never retries ResourceLimitExceeded itself', async () => {
+      const retrying = createHyperPodProvider();
+      sim.injectErrors('CreateCluster', ['ResourceLimitExceeded']);
+      const name = unique('limited');
+      expect((await rejection(retrying.create({ location, requestId: 'r', cluster: spec(name) }))).name).toBe('ResourceLimitExceededError');
+      expect(sim.requests.filter((r) => (r.body as SageMakerClusterSpec | undefined)?.ClusterName === name)).toHaveLength(1);
+    });
+  });
+
+  describe('the READY rule', () => {
+    it('InService with CurrentCount < TargetCount is CREATING; all groups at target is READY', async () => {
+      const lagging = await startSageMakerSimulator({ readyAfterMs: 20, nodesLagMs: 300 });
+      const client = new SageMakerClient({ region: 'us-east-1', maxAttempts: 1, endpoint: lagging.endpoint });
+      const p = createHyperPodProvider({ clientFor: () => client });
+      try {
+        await p.create({ location, requestId: 'r', cluster: spec('lagging', { InstanceCount: 4 }) });
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        const during = await p.describe(ref('lagging'));
+        expect(during).toMatchObject({ state: 'CREATING', providerStatus: 'InService' });
+        expect(during.nodes.current).toBeLessThan(4);
+        expect(await until(p, ref('lagging'), 'READY')).toMatchObject({ state: 'READY', providerStatus: 'InService', nodes: { current: 4, target: 4 } });
+      } finally {
+        await lagging.close();
+      }
+    });
+
+    it.each(['Failed', 'RollingBack'] as const)('%s is FAILED with the FailureMessage', async (status) => {
+      const name = unique(`fail-${status.toLowerCase()}`);
+      await provider.create({ location, requestId: 'r', cluster: spec(name) });
+      sim.failCluster(name, 'Lifecycle script on_create.sh exited with 1', status);
+      expect(await provider.describe(ref(name))).toMatchObject({
+        state: 'FAILED',
+        providerStatus: status,
+        message: 'Lifecycle script on_create.sh exited with 1',
+      });
+    });
+
+    it.each([
+      ['Creating', 'CREATING'],
+      ['Updating', 'CREATING'],
+      ['SystemUpdating', 'CREATING'],
+      ['Deleting', 'DELETING'],
+      ['SomethingNew', 'CREATING'],
+    ] as const)('%s is %s', (status, state) => {
+      const described = describeHyperPodCluster({
+        ClusterArn: 'arn',
+        ClusterName: 'c',
+        ClusterStatus: status as never,
+        InstanceGroups: [
+          { CurrentCount: 1, TargetCount: 2 },
+          { CurrentCount: 3, TargetCount: 3 },
+        ],
+      });
+      expect(described).toMatchObject({ state, providerStatus: status, nodes: { current: 4, target: 5 } });
+    });
+  });
+
+  it('create -> CREATING -> READY -> delete -> DELETING -> gone (ClusterNotFoundError)', async () => {
+    const name = unique('life');
+    const created = await provider.create({ location, requestId: 'req-life', cluster: spec(name) });
+    const target = ref(name, created.providerId);
+    expect(await provider.describe(target)).toMatchObject({ state: 'CREATING', providerStatus: 'Creating', providerId: created.providerId, clusterName: name });
+    expect(await until(provider, target, 'READY')).toMatchObject({ state: 'READY', nodes: { current: 2, target: 2 } });
+    await provider.delete(target);
+    expect(await provider.describe(target)).toMatchObject({ state: 'DELETING', providerStatus: 'Deleting' });
+    const deadline = Date.now() + 3_000;
+    let gone: ProvisionerError | undefined;
+    while (!gone && Date.now() < deadline) {
+      gone = await provider.describe(target).then(
+        () => undefined,
+        (err: ProvisionerError) => err,
+      );
+    }
+    expect(gone?.name).toBe('ClusterNotFoundError');
+    expect((await rejection(provider.delete(target))).name).toBe('ClusterNotFoundError');
+  });
+
+  it('a create refused with ResourceLimitExceeded succeeds once a delete frees the capacity', async () => {
+    sim.setCapacity('ml.trn1.32xlarge', 4);
+    const first = unique('cap');
+    const second = unique('cap');
+    const created = await provider.create({ location, requestId: 'a', cluster: spec(first, { InstanceType: 'ml.trn1.32xlarge', InstanceCount: 4 }) });
+    const refused = await rejection(provider.create({ location, requestId: 'b', cluster: spec(second, { InstanceType: 'ml.trn1.32xlarge', InstanceCount: 2 }) }));
+    expect(refused.name).toBe('ResourceLimitExceededError');
+    await provider.delete(ref(first, created.providerId));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await expect(provider.create({ location, requestId: 'b', cluster: spec(second, { InstanceType: 'ml.trn1.32xlarge', InstanceCount: 2 }) })).resolves.toMatchObject({
+      clusterName: second,
+    });
+  });
+
+  describe('findByName', () => {
+    it('returns the ARN, creation time and the owner from the request-id tag', async () => {
+      const name = unique('owned');
+      const created = await provider.create({ location, requestId: 'req-owner', cluster: spec(name) });
+      const found = await provider.findByName(location, name);
+      expect(found).toEqual({ providerId: created.providerId, clusterName: name, ownerRequestId: 'req-owner', createdAt: expect.any(String) });
+      expect(Math.abs(Date.parse(found!.createdAt!) - Date.now())).toBeLessThan(5_000);
+    });
+
+    it('has no ownerRequestId for a cluster made without the tag', async () => {
+      const name = unique('foreign');
+      const client = new SageMakerClient({ region: 'us-east-1' });
+      await client.send(new CreateClusterCommand({ ...spec(name), Tags: undefined } as never));
+      const found = await provider.findByName(location, name);
+      expect(found).toMatchObject({ clusterName: name });
+      expect(found).not.toHaveProperty('ownerRequestId');
+    });
+
+    it('is undefined when no cluster has the name', async () => {
+      expect(await provider.findByName(location, unique('nobody'))).toBeUndefined();
+    });
+  });
+});

@@ -1,0 +1,435 @@
+import { inspect } from 'node:util';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { createTirProvider, describeTirCluster, TIR_ERROR_TABLE } from '../../functions/adapters/tir';
+import { createTirCredentialsSource } from '../../functions/adapters/tir-credentials';
+import type { ProvisionerError } from '../../functions/core/errors';
+import type { ClusterDescription, ClusterProvider, ClusterRef } from '../../functions/core/provider';
+import type { TirClusterSpec } from '../../functions/core/request';
+import { logger } from '../../functions/shared/observability';
+import { readBody, startServer, type RunningServer } from '../../local/simulators/common';
+import { startTirSimulator, type TirSimulator } from '../../local/simulators/tir';
+
+const API_KEY = 'tir-key-5f3a9c1e7d';
+const AUTH_TOKEN = 'tir-token-b81d02e4aa';
+const location = { provider: 'tir' as const, projectId: 42, location: 'Delhi' };
+const ref = (clusterName: string, providerId?: string): ClusterRef => ({ location, clusterName, ...(providerId ? { providerId } : {}) });
+
+const spec = (name: string, overrides: Partial<TirClusterSpec> = {}): TirClusterSpec => ({
+  name,
+  image_version_id: 7,
+  ssh_key_ids: [1],
+  security_group_id: 3,
+  sku_id: 11,
+  no_of_nodes: 2,
+  sku_item_price_id: 99,
+  ...overrides,
+});
+
+const rejection = async (promise: Promise<unknown>): Promise<ProvisionerError> => {
+  try {
+    await promise;
+  } catch (err) {
+    return err as ProvisionerError;
+  }
+  throw new Error('expected a rejection');
+};
+
+const until = async (provider: ClusterProvider, target: ClusterRef, state: ClusterDescription['state']): Promise<ClusterDescription> => {
+  const deadline = Date.now() + 3_000;
+  for (;;) {
+    const description = await provider.describe(target);
+    if (description.state === state || Date.now() > deadline) return description;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+};
+
+describe('TIR provider against the TIR simulator, through fetch', () => {
+  let sim: TirSimulator;
+  let provider: ClusterProvider;
+  let n = 0;
+  const unique = (prefix: string) => `${prefix}-${(n += 1)}`;
+
+  beforeAll(async () => {
+    sim = await startTirSimulator({ readyAfterMs: 100, deleteAfterMs: 100, apiKey: API_KEY, authToken: AUTH_TOKEN });
+    provider = createTirProvider({ baseUrl: sim.baseUrl, credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN }, timeoutMs: 200 });
+  });
+  afterAll(() => sim.close());
+  afterEach(() => sim.clearFaults());
+
+  it('sends project_id, location, active_iam and the apikey as query parameters and the token as a Bearer header', async () => {
+    const seen: Array<{ url: string; auth: string | null }> = [];
+    const spying = createTirProvider({
+      baseUrl: `${sim.baseUrl}/`,
+      credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN },
+      fetch: async (input, init) => {
+        seen.push({ url: String(input), auth: new Headers(init?.headers).get('authorization') });
+        return fetch(input, init);
+      },
+    });
+    await spying.findByName({ ...location, activeIam: 5 }, 'whatever');
+    const url = new URL(seen[0]!.url);
+    expect(url.pathname).toBe('/myaccount/api/v1/gpu/distributed_jobs_v2/cluster/');
+    expect(Object.fromEntries(url.searchParams)).toEqual({ project_id: '42', location: 'Delhi', active_iam: '5', apikey: API_KEY });
+    expect(seen[0]!.auth).toBe(`Bearer ${AUTH_TOKEN}`);
+  });
+
+  describe('maps every wire answer to the taxonomy', () => {
+    const injectOnCreate = (error: Parameters<TirSimulator['injectErrors']>[1][number]) => {
+      sim.injectErrors('create', [error]);
+      return provider.create({ location, requestId: 'r', cluster: spec(unique('injected')) });
+    };
+
+    const cases: Array<[string, () => Promise<unknown>, string, string]> = [
+      ['HTTP 429', () => injectOnCreate('429'), 'ProviderThrottledError', '429'],
+      ['HTTP 500', () => injectOnCreate('500'), 'ProviderUnavailableError', '500'],
+      ['HTTP 502 (a gateway HTML page)', () => injectOnCreate('502'), 'ProviderUnavailableError', '502'],
+      ['HTTP 503', () => injectOnCreate('503'), 'ProviderUnavailableError', '503'],
+      ['a timeout', () => injectOnCreate('hang'), 'ProviderUnavailableError', 'TimeoutError'],
+      ['a dropped connection', () => injectOnCreate('reset'), 'ProviderUnavailableError', 'UND_ERR_SOCKET'],
+      [
+        'HTTP 401 (wrong token)',
+        () => createTirProvider({ baseUrl: sim.baseUrl, credentials: { apiKey: API_KEY, authToken: 'wrong' } }).findByName(location, 'x'),
+        'ProviderAuthFailedError',
+        '401',
+      ],
+      ['HTTP 403', () => injectOnCreate('403'), 'ProviderAuthFailedError', '403'],
+      ['HTTP 404 on get', () => provider.describe(ref('missing', '999999')), 'ClusterNotFoundError', '404'],
+      ['HTTP 404 on delete', () => provider.delete(ref('missing', '999999')), 'ClusterNotFoundError', '404'],
+      ['HTTP 404 on create (a wrong base URL)', () => injectOnCreate('404'), 'InvalidProviderRequestError', '404'],
+      [
+        'HTTP 400 with field errors',
+        () => provider.create({ location, requestId: 'r', cluster: spec(unique('bad'), { ssh_key_ids: [] }) }),
+        'InvalidProviderRequestError',
+        '400',
+      ],
+      ['an error envelope inside HTTP 200', () => injectOnCreate('envelope-400'), 'InvalidProviderRequestError', '400'],
+      [
+        'HTTP 400 "Insufficient capacity"',
+        () => provider.create({ location, requestId: 'r', cluster: spec(unique('huge'), { sku_id: 500, no_of_nodes: 65 }) }),
+        'ResourceLimitExceededError',
+        '400',
+      ],
+      ['"Insufficient capacity" inside HTTP 200', () => injectOnCreate('envelope-capacity'), 'ResourceLimitExceededError', '400'],
+      ['a quota message', () => injectOnCreate({ name: '400', message: 'GPU quota exhausted for this project' }), 'ResourceLimitExceededError', '400'],
+      [
+        'HTTP 400 "already exists"',
+        async () => {
+          const name = unique('dup');
+          await provider.create({ location, requestId: 'r', cluster: spec(name) });
+          return provider.create({ location, requestId: 'r', cluster: spec(name) });
+        },
+        'ResourceInUseError',
+        '400',
+      ],
+    ];
+
+    it.each(cases)('%s', async (_, act, name, providerCode) => {
+      const err = await rejection(act());
+      expect(err.name).toBe(name);
+      expect(err.providerCode).toBe(providerCode);
+      expect(err.cause).toBeInstanceOf(Error);
+    });
+
+    it('a refused connection (nothing listening) is ProviderUnavailableError', async () => {
+      const closed = await startTirSimulator();
+      await closed.close();
+      const p = createTirProvider({ baseUrl: closed.baseUrl, credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN } });
+      const err = await rejection(p.findByName(location, 'x'));
+      expect(err.name).toBe('ProviderUnavailableError');
+      expect(err.providerCode).toBe('ECONNREFUSED');
+    });
+
+    it('reads the base URL and the timeout from TIR_API_BASE_URL and TIR_TIMEOUT_MS', async () => {
+      vi.stubEnv('TIR_API_BASE_URL', sim.baseUrl);
+      vi.stubEnv('TIR_TIMEOUT_MS', '50');
+      try {
+        const fromEnv = createTirProvider({ credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN } });
+        sim.injectErrors('list', ['hang']);
+        const err = await rejection(fromEnv.findByName(location, 'x'));
+        expect(err.name).toBe('ProviderUnavailableError');
+        expect(err.message).toContain('no answer within 50 ms');
+      } finally {
+        vi.unstubAllEnvs();
+      }
+    });
+
+    it('keeps the reason beside every row of one table', () => {
+      for (const row of TIR_ERROR_TABLE) expect(row.reason.length).toBeGreaterThan(10);
+    });
+  });
+
+  describe('the READY rule', () => {
+    it('a status the adapter does not know stays CREATING', async () => {
+      const odd = await startTirSimulator({ readyAfterMs: 60_000, unknownStatus: 'Provisioning', apiKey: API_KEY, authToken: AUTH_TOKEN });
+      try {
+        const p = createTirProvider({ baseUrl: odd.baseUrl, credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN } });
+        const created = await p.create({ location, requestId: 'r', cluster: spec('odd') });
+        expect(await p.describe(ref('odd', created.providerId))).toMatchObject({ state: 'CREATING', providerStatus: 'Provisioning' });
+      } finally {
+        await odd.close();
+      }
+    });
+
+    it('Running with nodes still starting is CREATING; all nodes up is READY', async () => {
+      const lagging = await startTirSimulator({ readyAfterMs: 20, nodesLagMs: 300, apiKey: API_KEY, authToken: AUTH_TOKEN });
+      try {
+        const p = createTirProvider({ baseUrl: lagging.baseUrl, credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN } });
+        const created = await p.create({ location, requestId: 'r', cluster: spec('lagging', { no_of_nodes: 4 }) });
+        await new Promise((resolve) => setTimeout(resolve, 60));
+        const during = await p.describe(ref('lagging', created.providerId));
+        expect(during).toMatchObject({ state: 'CREATING', providerStatus: 'Running' });
+        expect(during.nodes.current).toBeLessThan(4);
+        expect(await until(p, ref('lagging', created.providerId), 'READY')).toMatchObject({ nodes: { current: 4, target: 4 } });
+      } finally {
+        await lagging.close();
+      }
+    });
+
+    it('a failed cluster is FAILED with its message', async () => {
+      const name = unique('failing');
+      const created = await provider.create({ location, requestId: 'r', cluster: spec(name) });
+      sim.failCluster(created.providerId, 'Node bootstrap failed: image pull error');
+      expect(await provider.describe(ref(name, created.providerId))).toMatchObject({
+        state: 'FAILED',
+        providerStatus: 'Failed',
+        message: 'Node bootstrap failed: image pull error',
+      });
+    });
+
+    it.each([
+      [{ status: 'Running', no_of_nodes: 2, active_nodes: 2 }, 'READY'],
+      [{ status: 'Running', no_of_nodes: 2, active_nodes: 1 }, 'CREATING'],
+      [{ status: 'Running', no_of_nodes: 2, nodes: [{ status: 'Running' }, { status: 'Creating' }] }, 'CREATING'],
+      [{ status: 'Running', no_of_nodes: 2 }, 'CREATING'],
+      [{ status: 'Creating', no_of_nodes: 2, active_nodes: 2 }, 'CREATING'],
+      [{ status: 'Stopped', no_of_nodes: 2, active_nodes: 2 }, 'CREATING'],
+      [{ status: 'ERROR', no_of_nodes: 2 }, 'FAILED'],
+      [{ status: 'Deleting', no_of_nodes: 2 }, 'DELETING'],
+    ])('%j is %s', (cluster, state) => {
+      expect(describeTirCluster({ id: 1, name: 'c', ...cluster }).state).toBe(state);
+    });
+  });
+
+  it('create -> CREATING -> READY -> delete -> DELETING -> gone (ClusterNotFoundError)', async () => {
+    const name = unique('life');
+    const created = await provider.create({ location, requestId: 'r', cluster: spec(name) });
+    expect(created.providerId).toMatch(/^\d+$/);
+    const target = ref(name, created.providerId);
+    expect(await provider.describe(target)).toMatchObject({ state: 'CREATING', providerStatus: 'Creating', providerId: created.providerId, nodes: { current: 0, target: 2 } });
+    expect(await until(provider, target, 'READY')).toMatchObject({ providerStatus: 'Running', nodes: { current: 2, target: 2 } });
+    await provider.delete(target);
+    expect(await provider.describe(target)).toMatchObject({ state: 'DELETING', providerStatus: 'Deleting' });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect((await rejection(provider.describe(target))).name).toBe('ClusterNotFoundError');
+  });
+
+  it('describes a cluster by name when the ref has no id yet', async () => {
+    const name = unique('noid');
+    const created = await provider.create({ location, requestId: 'r', cluster: spec(name) });
+    expect((await provider.describe(ref(name))).providerId).toBe(created.providerId);
+    expect((await rejection(provider.describe(ref(unique('nobody'))))).name).toBe('ClusterNotFoundError');
+  });
+
+  it('a create refused for capacity succeeds once a delete frees it', async () => {
+    sim.setCapacity(21, 3);
+    const first = await provider.create({ location, requestId: 'a', cluster: spec(unique('cap'), { sku_id: 21, no_of_nodes: 3 }) });
+    const second = spec(unique('cap'), { sku_id: 21, no_of_nodes: 2 });
+    expect((await rejection(provider.create({ location, requestId: 'b', cluster: second }))).name).toBe('ResourceLimitExceededError');
+    await provider.delete(ref('cap', first.providerId));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await expect(provider.create({ location, requestId: 'b', cluster: second })).resolves.toMatchObject({ clusterName: second.name });
+  });
+
+  it('findByName returns the id as providerId and the creation time; undefined when absent', async () => {
+    const name = unique('found');
+    const created = await provider.create({ location, requestId: 'r', cluster: spec(name) });
+    const found = await provider.findByName(location, name);
+    expect(found).toEqual({ providerId: created.providerId, clusterName: name, createdAt: expect.any(String) });
+    expect(Math.abs(Date.parse(found!.createdAt!) - Date.now())).toBeLessThan(5_000);
+    expect(await provider.findByName(location, unique('absent'))).toBeUndefined();
+    expect(await provider.findByName({ ...location, location: 'Chennai' }, name)).toBeUndefined();
+  });
+
+  describe('secrets stay out of logs, errors and results', () => {
+    const lines: string[] = [];
+    const results: unknown[] = [];
+    const errors: unknown[] = [];
+
+    /** Every string an error exposes: message, stack, JSON, inspect, down the whole cause chain. */
+    const exposed = (err: unknown): string[] => {
+      const out: string[] = [];
+      for (let e: unknown = err; e !== undefined && e !== null; e = (e as { cause?: unknown }).cause) {
+        out.push(String(e), JSON.stringify(e) ?? '', inspect(e, { depth: 10, showHidden: true }));
+        if (e instanceof Error) out.push(e.message, e.stack ?? '');
+        if (typeof e !== 'object') break;
+      }
+      return out;
+    };
+
+    beforeAll(async () => {
+      const write = (chunk: unknown) => {
+        lines.push(String(chunk));
+        return true;
+      };
+      const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(write);
+      const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(write);
+      logger.setLogLevel('DEBUG');
+      const settle = async (promise: Promise<unknown>) => {
+        try {
+          results.push(await promise);
+        } catch (err) {
+          errors.push(err);
+        }
+      };
+      try {
+        const name = unique('secret');
+        await settle(provider.create({ location, requestId: 'r', cluster: spec(name) }));
+        await settle(provider.describe(ref(name)));
+        await settle(provider.findByName(location, name));
+        await settle(createTirProvider({ baseUrl: sim.baseUrl, credentials: { apiKey: API_KEY, authToken: 'wrong-token' } }).findByName(location, name));
+        await settle(createTirProvider({ baseUrl: sim.baseUrl, credentials: { apiKey: 'wrong-key', authToken: AUTH_TOKEN } }).findByName(location, name));
+        sim.injectErrors('create', ['500']);
+        await settle(provider.create({ location, requestId: 'r', cluster: spec(unique('secret')) }));
+        sim.injectErrors('create', ['hang']);
+        await settle(provider.create({ location, requestId: 'r', cluster: spec(unique('secret')) }));
+        // a provider that echoes the request URL and header back in its error text
+        sim.injectErrors('create', [{ name: '400', message: `Bad request to /cluster/?apikey=${API_KEY} with Authorization: Bearer ${AUTH_TOKEN}` }]);
+        await settle(provider.create({ location, requestId: 'r', cluster: spec(unique('secret')) }));
+      } finally {
+        logger.setLogLevel('WARN');
+        stdout.mockRestore();
+        stderr.mockRestore();
+      }
+    });
+
+    it('ran every case (a create, a 401, a 500, a timeout, an echo) and logged one line per call', () => {
+      expect(results).toHaveLength(3);
+      expect(errors.map((e) => (e as Error).name)).toEqual([
+        'ProviderAuthFailedError',
+        'ProviderAuthFailedError',
+        'ProviderUnavailableError',
+        'ProviderUnavailableError',
+        'InvalidProviderRequestError',
+      ]);
+      const logged = lines.filter((l) => l.includes('"provider":"tir"'));
+      expect(logged.length).toBeGreaterThanOrEqual(8);
+      expect(JSON.parse(logged[0]!)).toMatchObject({ operation: 'create', statusCode: 201, durationMs: expect.any(Number) });
+    });
+
+    it('no log line carries the api key or the token', () => {
+      for (const line of lines) {
+        expect(line).not.toContain(API_KEY);
+        expect(line).not.toContain(AUTH_TOKEN);
+      }
+    });
+
+    it('no error carries them in its message, JSON or cause chain', () => {
+      for (const err of errors) {
+        for (const text of exposed(err)) {
+          expect(text).not.toContain(API_KEY);
+          expect(text).not.toContain(AUTH_TOKEN);
+        }
+      }
+      expect((errors[4] as Error).message).toContain('apikey=***');
+      expect((errors[4] as Error).message).toContain('Bearer ***');
+    });
+
+    it('no returned value carries them', () => {
+      const text = inspect(results, { depth: 10 });
+      expect(text).not.toContain(API_KEY);
+      expect(text).not.toContain(AUTH_TOKEN);
+    });
+
+    it("the simulator's request log does not hold them", () => {
+      const text = JSON.stringify(sim.requests);
+      expect(text).not.toContain(API_KEY);
+      expect(text).not.toContain(AUTH_TOKEN);
+    });
+  });
+});
+
+describe('TIR credentials', () => {
+  it('come from TIR_API_KEY / TIR_AUTH_TOKEN without a secret ARN', async () => {
+    const source = createTirCredentialsSource({ env: { TIR_API_KEY: API_KEY, TIR_AUTH_TOKEN: AUTH_TOKEN } });
+    expect(await source()).toEqual({ apiKey: API_KEY, authToken: AUTH_TOKEN });
+  });
+
+  it('missing: ProviderAuthFailedError naming the variable, never a value', async () => {
+    const err = await rejection(createTirCredentialsSource({ env: { TIR_API_KEY: API_KEY } })());
+    expect(err.name).toBe('ProviderAuthFailedError');
+    expect(err.message).toContain('TIR_AUTH_TOKEN');
+    expect(err.message).not.toContain(API_KEY);
+  });
+
+  describe('from Secrets Manager (the real SDK against a loopback GetSecretValue)', () => {
+    let server: RunningServer;
+    let secretString = JSON.stringify({ apiKey: API_KEY, authToken: AUTH_TOKEN });
+    let reads = 0;
+    const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:tir-credentials-AbCdEf';
+
+    beforeAll(async () => {
+      server = await startServer(async (req, res) => {
+        const body = JSON.parse(await readBody(req)) as { SecretId?: string };
+        const target = req.headers['x-amz-target'];
+        const ok = target === 'secretsmanager.GetSecretValue' && body.SecretId === arn;
+        reads += ok ? 1 : 0;
+        const answer = ok
+          ? { ARN: arn, Name: 'tir-credentials', SecretString: secretString, VersionId: 'v1', CreatedDate: Date.now() / 1000 }
+          : { __type: 'ResourceNotFoundException', Message: "Secrets Manager can't find the specified secret." };
+        res.writeHead(ok ? 200 : 400, { 'content-type': 'application/x-amz-json-1.1' });
+        res.end(JSON.stringify(answer));
+      });
+      vi.stubEnv('AWS_ENDPOINT_URL_SECRETS_MANAGER', server.endpoint);
+    });
+    afterAll(async () => {
+      vi.unstubAllEnvs();
+      await server.close();
+    });
+
+    it('reads the secret once per TTL and picks up a rotation after it', async () => {
+      let now = 1_000_000;
+      const source = createTirCredentialsSource({ env: { TIR_CREDENTIALS_SECRET_ARN: arn }, ttlMs: 60_000, now: () => now });
+      reads = 0;
+      expect(await Promise.all([source(), source()])).toEqual([
+        { apiKey: API_KEY, authToken: AUTH_TOKEN },
+        { apiKey: API_KEY, authToken: AUTH_TOKEN },
+      ]);
+      secretString = JSON.stringify({ apiKey: 'rotated-key', authToken: 'rotated-token' });
+      now += 59_000;
+      expect((await source()).apiKey).toBe(API_KEY);
+      expect(reads).toBe(1);
+      now += 2_000;
+      expect(await source()).toEqual({ apiKey: 'rotated-key', authToken: 'rotated-token' });
+      expect(reads).toBe(2);
+    });
+
+    it('a secret that is not the expected JSON fails without echoing it', async () => {
+      secretString = `not-json ${API_KEY}`;
+      const err = await rejection(createTirCredentialsSource({ env: { TIR_CREDENTIALS_SECRET_ARN: arn } })());
+      expect(err.name).toBe('ProviderAuthFailedError');
+      expect(inspect(err, { depth: 10 })).not.toContain(API_KEY);
+      secretString = JSON.stringify({ apiKey: API_KEY });
+      const missing = await rejection(createTirCredentialsSource({ env: { TIR_CREDENTIALS_SECRET_ARN: arn } })());
+      expect(missing.message).toContain('"authToken"');
+      expect(inspect(missing, { depth: 10 })).not.toContain(API_KEY);
+    });
+
+    it('an unknown secret is ProviderAuthFailedError with the AWS error as cause', async () => {
+      const err = await rejection(createTirCredentialsSource({ env: { TIR_CREDENTIALS_SECRET_ARN: `${arn}-other` } })());
+      expect(err).toMatchObject({ name: 'ProviderAuthFailedError', providerCode: 'ResourceNotFoundException' });
+      expect((err.cause as Error).name).toBe('ResourceNotFoundException');
+    });
+
+    it('feeds the TIR provider, which asks the source before each call', async () => {
+      secretString = JSON.stringify({ apiKey: API_KEY, authToken: AUTH_TOKEN });
+      const sim = await startTirSimulator({ apiKey: API_KEY, authToken: AUTH_TOKEN });
+      try {
+        const source = createTirCredentialsSource({ env: { TIR_CREDENTIALS_SECRET_ARN: arn } });
+        const p = createTirProvider({ baseUrl: sim.baseUrl, credentials: source });
+        expect(await p.findByName(location, 'none')).toBeUndefined();
+      } finally {
+        await sim.close();
+      }
+    });
+  });
+});
