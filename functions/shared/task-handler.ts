@@ -1,11 +1,10 @@
 /**
- * The one middleware stack of the state machines' task Lambdas: tracer -> logger -> metrics (middy's documented
- * order), the `requestId` appended to every log line. No error-handling middleware on purpose: an error must fail
+ * The one middleware stack of the state machines' task Lambdas: tracer -> logger (middy's documented order), the
+ * `requestId` appended to every log line; each outcome is one EMF metric record written at once (singleMetric). No error-handling middleware on purpose: an error must fail
  * the invocation so Step Functions sees its name (`errorType`) and Retry / Catch can match it.
  */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
@@ -17,7 +16,6 @@ export const taskHandler = <I extends { requestId: string }, O>(name: string, fn
   middy<I, O, Error, Context>()
     .use(captureLambdaHandler(tracer))
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(logMetrics(metrics))
     .handler(async (input) => {
       logger.appendKeys({ requestId: input.requestId, task: name });
       // One EMF record per outcome, dimensioned by task (singleMetric: no dimension shared across invocations).
