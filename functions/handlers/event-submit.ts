@@ -5,7 +5,7 @@
  */
 import type { EventBridgeEvent } from 'aws-lambda';
 import { intake, type IntakeDeps } from '../core/intake';
-import { asyncHandler } from '../shared/async-handler';
+import { asyncHandler, countIntake } from '../shared/async-handler';
 import { intakeDeps } from '../shared/deps';
 import { logger } from '../shared/observability';
 
@@ -14,6 +14,7 @@ export type ProvisionRequestedEvent = EventBridgeEvent<'Provision Cluster Reques
 export const makeHandler = (deps: () => IntakeDeps) =>
   asyncHandler<ProvisionRequestedEvent, void>('eventSubmit', async (event) => {
     const result = await intake(deps(), event.detail, { source: 'eventbridge', messageId: event.id });
+    countIntake('eventSubmit', result);
     logger.info('Event handled', {
       eventId: event.id,
       outcome: result.outcome,

@@ -8,7 +8,7 @@
 import { RecordConflictError, RecordNotFoundError } from '../core/errors';
 import { intake, type IntakeDeps } from '../core/intake';
 import { releaseScheduled, requestDeletion } from '../core/submit';
-import { asyncHandler } from '../shared/async-handler';
+import { asyncHandler, countIntake } from '../shared/async-handler';
 import { intakeDeps } from '../shared/deps';
 import { logger } from '../shared/observability';
 
@@ -45,6 +45,7 @@ export const makeHandler = (deps: () => IntakeDeps) =>
     logger.appendKeys({ requestId, schedule: event.schedule });
     const request = event.request && typeof event.request === 'object' ? event.request : {};
     const result = await intake(deps(), { ...request, requestId }, { source: 'schedule', messageId: `${event.schedule}@${event.scheduledTime}` });
+    countIntake('scheduleTarget', result);
     logger.info('Recurring schedule fired', { outcome: result.outcome });
   });
 

@@ -4,12 +4,11 @@
  * reported as that item's failure, so SQS redelivers it and, after maxReceiveCount, moves it to the DLQ.
  * A redelivered message is harmless: the requestId (explicit, or derived from the request) makes it one cluster.
  */
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { intake, parseJsonBody, type IntakeDeps } from '../core/intake';
-import { asyncHandler } from '../shared/async-handler';
+import { asyncHandler, countIntake } from '../shared/async-handler';
 import { intakeDeps } from '../shared/deps';
-import { logger, metrics } from '../shared/observability';
+import { logger } from '../shared/observability';
 
 export const makeHandler = (deps: () => IntakeDeps) =>
   asyncHandler<SQSEvent, SQSBatchResponse>('sqsSubmit', async (event) => {
@@ -26,7 +25,7 @@ export const makeHandler = (deps: () => IntakeDeps) =>
           outcome: result.outcome,
           ...(result.outcome === 'accepted' ? { requestId: result.record.requestId, replay: !result.created } : { errors: result.detail.errors.length }),
         });
-        metrics.addMetric(result.outcome === 'accepted' ? 'RequestsAccepted' : 'RequestsRejected', MetricUnit.Count, 1);
+        countIntake('sqsSubmit', result);
       }),
     );
     const batchItemFailures = results.flatMap((result, i) => {
