@@ -1,6 +1,6 @@
 /**
  * Completion events. The tasks build the entries; the state machines put them on the bus
- * (`arn:aws:states:::events:putEvents`). Schemas: events/*.schema.json (kept true by test/core/events.test.ts).
+ * (`arn:aws:states:::events:putEvents`). Schemas: ./event-schemas/*.schema.json (every event the tests see is checked against them).
  */
 import type { ClusterRecord } from './store';
 

@@ -23,6 +23,7 @@ import { startSageMakerSimulator, type SageMakerSimulatorOptions } from '../../l
 import { startTirSimulator, type TirSimulatorOptions } from '../../local/simulators/tir';
 import { LocalWorkflows, type LambdaHandler } from '../../local/workflows';
 import { freshStore } from './dynamo';
+import { assertEventMatchesSchema } from './event-schemas';
 
 export interface HarnessOptions {
   settings?: Record<string, number>;
@@ -64,6 +65,8 @@ export const startHarness = async (options: HarnessOptions = {}) => {
   const workflows = new LocalWorkflows({
     handlers,
     publish: async (entries) => {
+      // Every event the machines emit in any scenario must match its committed schema.
+      for (const entry of entries) assertEventMatchesSchema(entry.DetailType, entry.Detail);
       events.push(...entries);
     },
     ...(options.settings ? { settings: options.settings } : {}),
@@ -188,7 +191,11 @@ export const startEntryHarness = async (options: HarnessOptions = {}) => {
     bus,
     schedules,
     intakeDeps,
-    rejections: () => bus.entries.filter((e) => e.DetailType === 'Cluster Request Rejected'),
+    rejections: () => {
+      const rejected = bus.entries.filter((e) => e.DetailType === 'Cluster Request Rejected');
+      for (const entry of rejected) assertEventMatchesSchema(entry.DetailType, entry.Detail);
+      return rejected;
+    },
     async close() {
       await base.close();
       await bus.close();
