@@ -1,0 +1,709 @@
+/**
+ * The deployment, proven offline: serverless.yml is packaged once with osls (no AWS account) and the CloudFormation
+ * template and function zips it produces are checked against the code they must agree with: the state machine loader,
+ * the error taxonomy, the table definition, the least-privilege matrix, the recurring schedules.
+ * config/schedules.js's validation is tested on its own, without packaging.
+ */
+import { join } from 'node:path';
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CLUSTERS_ATTRIBUTE_DEFINITIONS,
+  CLUSTERS_GLOBAL_SECONDARY_INDEXES,
+  CLUSTERS_KEY_SCHEMA,
+} from '../../functions/adapters/dynamo-table';
+import { ERROR_NAMES } from '../../functions/core/errors';
+import { DETAIL_TYPES } from '../../functions/core/events';
+import { parseRequest } from '../../functions/core/validate';
+import {
+  SCHEDULED_TIME,
+  ScheduleConfigError,
+  TARGET_RETRY_POLICY,
+  resources as scheduleResourcesFromFile,
+  scheduleResources,
+  validateSchedules,
+} from '../../config/schedules.js';
+import { deleteCluster, provisionCluster } from '../../statemachines/definitions.js';
+import {
+  allStatements,
+  asArray,
+  decodeDefinition,
+  findCycle,
+  readZip,
+  resourcesOfType,
+  roleStatements,
+  runNode,
+  packageService,
+  type CfnResource,
+  type CfnTemplate,
+  type PackagedService,
+  type Statement,
+} from '../helpers/package';
+
+// ------------------------------------------------------------------------------------------------ expectations
+
+const SERVICE_PREFIX = 'gpu-cluster-provisioner-dev-';
+
+/** The function keys are fixed: the state machines and other code name them. */
+const FUNCTIONS: Record<string, string> = {
+  createCluster: 'functions/handlers/tasks/create-cluster.handler',
+  pollCluster: 'functions/handlers/tasks/poll-cluster.handler',
+  deleteCluster: 'functions/handlers/tasks/delete-cluster.handler',
+  recordOutcome: 'functions/handlers/tasks/record-outcome.handler',
+  httpSubmit: 'functions/handlers/http/submit.handler',
+  httpGet: 'functions/handlers/http/get.handler',
+  httpList: 'functions/handlers/http/list.handler',
+  httpDelete: 'functions/handlers/http/delete.handler',
+  sqsSubmit: 'functions/handlers/sqs-submit.handler',
+  eventSubmit: 'functions/handlers/event-submit.handler',
+  scheduleTarget: 'functions/handlers/schedule-target.handler',
+};
+const TASK_FUNCTIONS = ['createCluster', 'pollCluster', 'deleteCluster', 'recordOutcome'];
+
+/**
+ * `Resource: "*"` is allowed only for these actions, each because AWS offers no narrower resource. serverless.yml
+ * carries the same reason as a comment beside each such statement.
+ */
+const WILDCARD_RESOURCE_ALLOWED: Record<string, string> = {
+  'xray:PutTraceSegments': 'X-Ray has no resource-level permissions',
+  'xray:PutTelemetryRecords': 'X-Ray has no resource-level permissions',
+  'xray:GetSamplingRules': 'X-Ray has no resource-level permissions (Step Functions tracing)',
+  'xray:GetSamplingTargets': 'X-Ray has no resource-level permissions (Step Functions tracing)',
+  'logs:CreateLogDelivery': 'CloudWatch Logs vended delivery (Step Functions logging) takes no resource ARN',
+  'logs:GetLogDelivery': 'CloudWatch Logs vended delivery (Step Functions logging) takes no resource ARN',
+  'logs:UpdateLogDelivery': 'CloudWatch Logs vended delivery (Step Functions logging) takes no resource ARN',
+  'logs:DeleteLogDelivery': 'CloudWatch Logs vended delivery (Step Functions logging) takes no resource ARN',
+  'logs:ListLogDeliveries': 'CloudWatch Logs vended delivery (Step Functions logging) takes no resource ARN',
+  'logs:PutResourcePolicy': 'required by Step Functions logging to CloudWatch Logs; no resource-level permission',
+  'logs:DescribeResourcePolicies': 'required by Step Functions logging to CloudWatch Logs; no resource-level permission',
+  'logs:DescribeLogGroups': 'required by Step Functions logging to CloudWatch Logs; lists, no resource-level permission',
+};
+
+const TABLE = { 'Fn::GetAtt': ['ClustersTable', 'Arn'] };
+const TABLE_INDEXES = { 'Fn::Sub': '${ClustersTable.Arn}/index/*' };
+const HYPERPOD_CLUSTERS = { 'Fn::Sub': 'arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:cluster/*' };
+const HYPERPOD_ROLES_DEFAULT = { 'Fn::Split': [',', { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*' }] };
+const TIR_SECRET = { Ref: 'TirCredentialsSecret' };
+const PROVISION_MACHINE = { Ref: 'ProvisionClusterStateMachine' };
+const DELETE_MACHINE = { Ref: 'DeleteClusterStateMachine' };
+const SCHEDULES = {
+  'Fn::Sub': 'arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${ProvisionerScheduleGroup}/*',
+};
+const SCHEDULER_ROLE = { 'Fn::GetAtt': ['SchedulerRole', 'Arn'] };
+const BUS = { 'Fn::GetAtt': ['ProvisionerEventBus', 'Arn'] };
+const QUEUE = { 'Fn::GetAtt': ['RequestsQueue', 'Arn'] };
+
+type Grant = [action: string, resource: unknown];
+const readWriteRecord: Grant[] = [
+  ['dynamodb:GetItem', TABLE],
+  ['dynamodb:UpdateItem', TABLE],
+];
+const submit: Grant[] = [
+  ['dynamodb:PutItem', TABLE],
+  ...readWriteRecord,
+  ['states:StartExecution', PROVISION_MACHINE],
+  ['scheduler:CreateSchedule', SCHEDULES],
+  ['iam:PassRole', SCHEDULER_ROLE],
+];
+
+/** Everything each function may do beyond writing its own logs and traces. */
+const PERMISSIONS: Record<string, Grant[]> = {
+  createCluster: [
+    ...readWriteRecord,
+    ['sagemaker:CreateCluster', HYPERPOD_CLUSTERS],
+    ['sagemaker:DescribeCluster', HYPERPOD_CLUSTERS],
+    ['sagemaker:ListTags', HYPERPOD_CLUSTERS],
+    ['sagemaker:AddTags', HYPERPOD_CLUSTERS],
+    ['iam:PassRole', HYPERPOD_ROLES_DEFAULT],
+    ['secretsmanager:GetSecretValue', TIR_SECRET],
+  ],
+  pollCluster: [...readWriteRecord, ['sagemaker:DescribeCluster', HYPERPOD_CLUSTERS], ['secretsmanager:GetSecretValue', TIR_SECRET]],
+  deleteCluster: [
+    ...readWriteRecord,
+    ['sagemaker:DeleteCluster', HYPERPOD_CLUSTERS],
+    ['sagemaker:DescribeCluster', HYPERPOD_CLUSTERS],
+    ['secretsmanager:GetSecretValue', TIR_SECRET],
+  ],
+  recordOutcome: [...readWriteRecord, ['scheduler:CreateSchedule', SCHEDULES], ['iam:PassRole', SCHEDULER_ROLE]],
+  httpSubmit: submit,
+  httpGet: [['dynamodb:GetItem', TABLE]],
+  httpList: [['dynamodb:Query', TABLE_INDEXES]],
+  httpDelete: [...readWriteRecord, ['states:StartExecution', DELETE_MACHINE]],
+  sqsSubmit: [
+    ...submit,
+    ['events:PutEvents', BUS],
+    ['sqs:ReceiveMessage', QUEUE],
+    ['sqs:DeleteMessage', QUEUE],
+    ['sqs:GetQueueAttributes', QUEUE],
+  ],
+  eventSubmit: [...submit, ['events:PutEvents', BUS]],
+  // Recurring firings go through intake, which may publish a rejection event.
+  scheduleTarget: [...submit, ['states:StartExecution', DELETE_MACHINE], ['events:PutEvents', BUS]],
+};
+
+const SCHEDULER_ENV = ['SCHEDULER_GROUP_NAME', 'SCHEDULER_ROLE_ARN', 'SCHEDULE_TARGET_ARN'];
+const COMMON_ENV = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'CLUSTERS_TABLE'];
+const TIR_ENV = ['TIR_CREDENTIALS_SECRET_ARN', 'TIR_API_BASE_URL'];
+/** functions/shared/deps.ts builds the scheduler eagerly in workflowDeps / submitDeps / intakeDeps, hence SCHEDULER_*. */
+const ENVIRONMENT: Record<string, string[]> = {
+  createCluster: ['EVENT_BUS_NAME', ...SCHEDULER_ENV, ...TIR_ENV],
+  pollCluster: ['EVENT_BUS_NAME', ...SCHEDULER_ENV, ...TIR_ENV],
+  deleteCluster: ['EVENT_BUS_NAME', ...SCHEDULER_ENV, ...TIR_ENV],
+  recordOutcome: ['EVENT_BUS_NAME', ...SCHEDULER_ENV],
+  httpSubmit: ['PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
+  httpGet: [],
+  httpList: [],
+  httpDelete: ['DELETE_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
+  sqsSubmit: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
+  eventSubmit: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
+  scheduleTarget: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', 'DELETE_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
+};
+
+const ROUTES: Record<string, string> = {
+  'POST /clusters': 'httpSubmit',
+  'GET /clusters/{requestId}': 'httpGet',
+  'GET /clusters': 'httpList',
+  'DELETE /clusters/{requestId}': 'httpDelete',
+};
+
+// ------------------------------------------------------------------------------------------------ helpers
+
+const json = (value: unknown) => JSON.stringify(value);
+const sortBy = <T>(items: T[], key: (item: T) => string) => [...items].sort((a, b) => key(a).localeCompare(key(b)));
+const getAttTarget = (value: unknown): string | undefined => {
+  const att = (value as { 'Fn::GetAtt'?: unknown } | null)?.['Fn::GetAtt'];
+  return Array.isArray(att) ? (att[0] as string) : undefined;
+};
+/** Expands a statement into action/resource pairs. */
+const grantsOf = (statements: Statement[]): string[] =>
+  statements.flatMap((s) =>
+    asArray(s.Action).flatMap((action) => {
+      const resource = s.Resource as unknown;
+      // Fn::Split stays whole: it is one value in the template.
+      const resources = Array.isArray(resource) ? resource : [resource];
+      return resources.map((r) => `${action} on ${json(r)}`);
+    }),
+  );
+
+// ================================================================================================ packaged
+
+describe('serverless.yml, packaged by osls', () => {
+  let packaged: PackagedService;
+  let template: CfnTemplate;
+  /** function logical id (CreateClusterLambdaFunction) -> function key (createCluster) */
+  const keyOfLogicalId = new Map<string, string>();
+  const fn = (key: string): [string, CfnResource] => {
+    const entry = [...keyOfLogicalId].find(([, k]) => k === key);
+    if (!entry) throw new Error(`No function ${key} in the template`);
+    return [entry[0], template.Resources[entry[0]]!];
+  };
+  const roleOf = (key: string): string => {
+    const roleId = getAttTarget(fn(key)[1].Properties?.Role);
+    if (!roleId) throw new Error(`${key} has no Role of its own`);
+    return roleId;
+  };
+
+  beforeAll(async () => {
+    packaged = await packageService();
+    template = packaged.template;
+    console.info(`osls package took ${packaged.seconds.toFixed(1)} s`);
+    for (const [id, resource] of resourcesOfType(template, 'AWS::Lambda::Function')) {
+      const name = resource.Properties?.FunctionName as string;
+      keyOfLogicalId.set(id, name.startsWith(SERVICE_PREFIX) ? name.slice(SERVICE_PREFIX.length) : name);
+    }
+  }, 240_000);
+
+  afterAll(async () => {
+    await packaged?.cleanup();
+  });
+
+  describe('functions', () => {
+    it('declares exactly the eleven function keys with their handlers, on nodejs22.x arm64 with active tracing', () => {
+      expect(Object.fromEntries([...keyOfLogicalId].map(([id, key]) => [key, template.Resources[id]!.Properties?.Handler]))).toEqual(FUNCTIONS);
+      for (const [, resource] of resourcesOfType(template, 'AWS::Lambda::Function')) {
+        expect(resource.Properties?.Runtime).toBe('nodejs22.x');
+        expect(resource.Properties?.Architectures).toEqual(['arm64']);
+        expect(resource.Properties?.TracingConfig).toEqual({ Mode: 'Active' });
+      }
+    });
+
+    it('gives each function its own zip holding one ESM bundle of its handler that loads and exports handler', async () => {
+      const scratch = await mkdtemp(join(tmpdir(), 'gcp-bundles-'));
+      try {
+        const keys = new Set<string>();
+        const bundles: string[] = [];
+        for (const key of Object.keys(FUNCTIONS)) {
+          const s3Key = fn(key)[1].Properties?.Code?.S3Key as string;
+          const zipName = s3Key.split('/').pop()!;
+          expect(zipName).toBe(`${key}.zip`);
+          keys.add(s3Key);
+          const entries = await readZip(join(packaged.dir, zipName));
+          const expected = `${FUNCTIONS[key]!.replace(/\.handler$/, '')}.mjs`;
+          expect([...entries.keys()]).toEqual([expected]);
+          const code = entries.get(expected)!.toString('utf8');
+          // The banner gives CommonJS dependencies a require() inside the ESM bundle.
+          expect(code.startsWith("import { createRequire")).toBe(true);
+          const file = join(scratch, key, expected);
+          await mkdir(join(file, '..'), { recursive: true });
+          await writeFile(file, code);
+          bundles.push(file);
+        }
+        expect(keys.size).toBe(Object.keys(FUNCTIONS).length);
+        // Imported by a plain node process as the Lambda runtime would: ESM, nothing missing, `handler` exported.
+        const { code, output } = await runNode(
+          [
+            '--input-type=module',
+            '-e',
+            `import { pathToFileURL } from 'node:url';
+             for (const file of process.argv.slice(1)) {
+               const m = await import(pathToFileURL(file).href);
+               if (typeof m.handler !== 'function') { console.error(file + ' exports no handler'); process.exit(1); }
+             }`,
+            ...bundles,
+          ],
+          { cwd: scratch },
+        );
+        expect(output).toBe('');
+        expect(code).toBe(0);
+      } finally {
+        await rm(scratch, { recursive: true, force: true });
+      }
+    });
+
+    it('keeps the error names the state machines match in the minified task bundles', async () => {
+      const custom = new Set<string>();
+      const loaded = [await provisionCluster({ resolveVariable: async () => '' }), await deleteCluster({ resolveVariable: async () => '' })] as Array<{ States: object }>;
+      for (const definition of loaded) {
+        for (const state of Object.values(definition.States) as Array<{ Retry?: Array<{ ErrorEquals: string[] }> }>) {
+          for (const rule of state.Retry ?? []) rule.ErrorEquals.filter((n) => ERROR_NAMES.includes(n)).forEach((n) => custom.add(n));
+        }
+      }
+      expect(custom.size).toBeGreaterThan(0);
+      for (const key of ['createCluster', 'deleteCluster', 'pollCluster']) {
+        const entries = await readZip(join(packaged.dir, `${key}.zip`));
+        const code = [...entries.values()][0]!.toString('utf8');
+        for (const name of custom) expect(code, `${key} bundle`).toContain(`"${name}"`);
+      }
+    });
+
+    it('times task Lambdas out before their state machine tasks do', async () => {
+      for (const [machine, load] of [
+        ['provision', provisionCluster],
+        ['delete', deleteCluster],
+      ] as const) {
+        const definition = (await load({ resolveVariable: async () => '' })) as { States: object };
+        for (const [stateName, state] of Object.entries(definition.States) as Array<[string, { Resource?: unknown; TimeoutSeconds?: number }]>) {
+          const key = getAttTarget(state.Resource);
+          if (!key) continue;
+          const timeout = fn(key)[1].Properties?.Timeout as number;
+          expect(timeout, `${machine}/${stateName}`).toBeLessThan(state.TimeoutSeconds!);
+        }
+      }
+      for (const key of TASK_FUNCTIONS) expect(fn(key)[1].Properties?.Timeout).toBe(30);
+    });
+
+    it('gives each function exactly the environment its code reads, with no credential in it', () => {
+      for (const [key, names] of Object.entries(ENVIRONMENT)) {
+        const variables = (fn(key)[1].Properties?.Environment?.Variables ?? {}) as Record<string, unknown>;
+        expect(Object.keys(variables).sort(), key).toEqual([...COMMON_ENV, ...names].sort());
+        expect(variables.CLUSTERS_TABLE).toEqual({ Ref: 'ClustersTable' });
+        if ('EVENT_BUS_NAME' in variables) expect(variables.EVENT_BUS_NAME).toEqual({ Ref: 'ProvisionerEventBus' });
+        if ('PROVISION_STATE_MACHINE_ARN' in variables) expect(variables.PROVISION_STATE_MACHINE_ARN).toEqual(PROVISION_MACHINE);
+        if ('DELETE_STATE_MACHINE_ARN' in variables) expect(variables.DELETE_STATE_MACHINE_ARN).toEqual(DELETE_MACHINE);
+        if ('TIR_CREDENTIALS_SECRET_ARN' in variables) expect(variables.TIR_CREDENTIALS_SECRET_ARN).toEqual(TIR_SECRET);
+        if ('TIR_API_BASE_URL' in variables) expect(variables.TIR_API_BASE_URL).toBe('https://api.e2enetworks.com/myaccount/api/v1/gpu');
+        if ('SCHEDULER_ROLE_ARN' in variables) expect(variables.SCHEDULER_ROLE_ARN).toEqual(SCHEDULER_ROLE);
+        if ('SCHEDULER_GROUP_NAME' in variables) {
+          expect(variables.SCHEDULER_GROUP_NAME).toBe(template.Resources.ProvisionerScheduleGroup!.Properties?.Name);
+        }
+        if ('SCHEDULE_TARGET_ARN' in variables) {
+          // Spelled with Fn::Sub from the function name (a GetAtt would close a dependency cycle): check the spelling.
+          const name = fn('scheduleTarget')[1].Properties?.FunctionName as string;
+          expect(variables.SCHEDULE_TARGET_ARN).toEqual({
+            'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${name}`,
+          });
+        }
+        for (const name of Object.keys(variables)) expect(name).not.toMatch(/^TIR_(API_KEY|AUTH_TOKEN)$/);
+      }
+    });
+  });
+
+  describe('HTTP API', () => {
+    it('has the four routes, each IAM-authorized and integrated with its function (payload 2.0, no CORS)', () => {
+      const routes = resourcesOfType(template, 'AWS::ApiGatewayV2::Route');
+      const seen: Record<string, string> = {};
+      for (const [, route] of routes) {
+        expect(route.Properties?.AuthorizationType, route.Properties?.RouteKey).toBe('AWS_IAM');
+        const integrationId = (route.Properties?.Target['Fn::Join'][1] as unknown[]).find((p) => typeof p === 'object') as { Ref: string };
+        const integration = template.Resources[integrationId.Ref]!;
+        expect(integration.Properties?.PayloadFormatVersion).toBe('2.0');
+        seen[route.Properties?.RouteKey as string] = keyOfLogicalId.get(getAttTarget(integration.Properties?.IntegrationUri)!)!;
+      }
+      expect(seen).toEqual(ROUTES);
+      const [[, api]] = resourcesOfType(template, 'AWS::ApiGatewayV2::Api') as [[string, CfnResource]];
+      expect(api.Properties?.CorsConfiguration).toBeUndefined();
+      expect(resourcesOfType(template, 'AWS::ApiGatewayV2::Authorizer')).toEqual([]);
+    });
+  });
+
+  describe('queues and the bus', () => {
+    it('redrives the requests queue to its DLQ after 5 receives, with a visibility timeout of at least 6x sqsSubmit', () => {
+      const queue = template.Resources.RequestsQueue!.Properties!;
+      expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': ['RequestsDeadLetterQueue', 'Arn'] }, maxReceiveCount: 5 });
+      expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * (fn('sqsSubmit')[1].Properties?.Timeout as number));
+      for (const [id, q] of resourcesOfType(template, 'AWS::SQS::Queue')) expect(q.Properties?.SqsManagedSseEnabled, id).toBe(true);
+    });
+
+    it('feeds sqsSubmit in batches of 10 reporting batch item failures', () => {
+      const mappings = resourcesOfType(template, 'AWS::Lambda::EventSourceMapping');
+      expect(mappings).toHaveLength(1);
+      const [[, mapping]] = mappings as [[string, CfnResource]];
+      expect(mapping.Properties).toMatchObject({
+        EventSourceArn: QUEUE,
+        FunctionName: { 'Fn::GetAtt': [fn('sqsSubmit')[0], 'Arn'] },
+        BatchSize: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+    });
+
+    it('routes "Provision Cluster Requested" on the project bus to eventSubmit, with retries and a DLQ only that rule may write to', () => {
+      const rules = resourcesOfType(template, 'AWS::Events::Rule');
+      expect(rules).toHaveLength(1);
+      const [[, rule]] = rules as [[string, CfnResource]];
+      expect(rule.Properties?.EventBusName).toEqual({ Ref: 'ProvisionerEventBus' });
+      expect(rule.Properties?.EventPattern).toEqual({ 'detail-type': [DETAIL_TYPES.requested] });
+      const [target] = rule.Properties?.Targets as Array<Record<string, any>>;
+      expect(getAttTarget(target!.Arn)).toBe(fn('eventSubmit')[0]);
+      expect(target!.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 10 });
+      expect(target!.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] } });
+
+      const [statement] = asArray(template.Resources.EventsDeadLetterQueuePolicy!.Properties?.PolicyDocument.Statement) as Statement[];
+      expect(statement).toMatchObject({ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage' });
+      expect(statement!.Condition?.ArnEquals?.['aws:SourceArn']).toEqual({
+        'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/\${ProvisionerEventBus}/${rule.Properties?.Name}`,
+      });
+    });
+  });
+
+  describe('state machines', () => {
+    const machines = [
+      ['ProvisionClusterStateMachine', provisionCluster],
+      ['DeleteClusterStateMachine', deleteCluster],
+    ] as const;
+
+    it.each(machines)('%s deploys the loader output, bound to the function keys (names from the loader, tasks from serverless.yml)', async (id, load) => {
+      const deployed = decodeDefinition(template.Resources[id]!.Properties?.DefinitionString);
+      const expected = await load({ resolveVariable: async () => '' });
+      // asl-validator inside serverless-step-functions (validate: true) writes the default QueryLanguage into each
+      // state; JSONPath is the default anyway, so it is removed before comparing.
+      for (const state of Object.values(deployed.States) as Array<Record<string, unknown>>) {
+        if (state.QueryLanguage === (deployed.QueryLanguage ?? 'JSONPath')) delete state.QueryLanguage;
+      }
+      for (const state of Object.values(deployed.States) as Array<Record<string, unknown>>) {
+        const logicalId = getAttTarget(state.Resource);
+        if (logicalId) {
+          expect(keyOfLogicalId.has(logicalId), `${logicalId} is a function of the template`).toBe(true);
+          state.Resource = { 'Fn::GetAtt': [keyOfLogicalId.get(logicalId), 'Arn'] };
+        }
+      }
+      expect(deployed).toEqual(expected);
+      expect(JSON.stringify(deployed)).not.toContain('000000000000');
+    });
+
+    it.each(machines)('%s only names ERROR_NAMES, States.* and Lambda.* in ErrorEquals', (id) => {
+      const deployed = decodeDefinition(template.Resources[id]!.Properties?.DefinitionString);
+      const names = (Object.values(deployed.States) as Array<{ Retry?: Array<{ ErrorEquals: string[] }>; Catch?: Array<{ ErrorEquals: string[] }> }>)
+        .flatMap((s) => [...(s.Retry ?? []), ...(s.Catch ?? [])])
+        .flatMap((rule) => rule.ErrorEquals);
+      expect(names.length).toBeGreaterThan(0);
+      for (const name of names) {
+        if (name.startsWith('States.') || name.startsWith('Lambda.')) continue;
+        expect(ERROR_NAMES, name).toContain(name);
+      }
+    });
+
+    it.each(machines)('%s binds every Lambda task to a task function key and every other task to a service integration', (id) => {
+      const deployed = decodeDefinition(template.Resources[id]!.Properties?.DefinitionString);
+      for (const [name, state] of Object.entries(deployed.States) as Array<[string, { Type: string; Resource?: unknown }]>) {
+        if (state.Type !== 'Task') continue;
+        const logicalId = getAttTarget(state.Resource);
+        if (logicalId) expect(TASK_FUNCTIONS, name).toContain(keyOfLogicalId.get(logicalId));
+        else expect(state.Resource, name).toBe('arn:aws:states:::events:putEvents');
+      }
+    });
+
+    it.each(machines)('%s logs errors only (no execution data), traces, and runs under its own role limited to its functions and the bus', (id) => {
+      const machine = template.Resources[id]!;
+      const logging = machine.Properties?.LoggingConfiguration;
+      expect(logging).toMatchObject({ Level: 'ERROR', IncludeExecutionData: false });
+      const logGroup = getAttTarget(logging.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn)!;
+      expect(template.Resources[logGroup]?.Type).toBe('AWS::Logs::LogGroup');
+      expect(template.Resources[logGroup]?.Properties?.RetentionInDays).toBeGreaterThan(0);
+      expect(machine.Properties?.TracingConfiguration).toEqual({ Enabled: true });
+
+      const roleId = getAttTarget(machine.Properties?.RoleArn)!;
+      expect(template.Resources[roleId]?.Properties?.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'states.amazonaws.com' });
+      const deployed = decodeDefinition(machine.Properties?.DefinitionString);
+      const functions = new Set(
+        (Object.values(deployed.States) as Array<{ Resource?: unknown }>).map((s) => getAttTarget(s.Resource)).filter(Boolean) as string[],
+      );
+      const grants = grantsOf(roleStatements(template, roleId)).filter((g) => !g.endsWith(' on "*"'));
+      expect(grants.sort()).toEqual(
+        [...[...functions].map((f) => `lambda:InvokeFunction on ${json({ 'Fn::GetAtt': [f, 'Arn'] })}`), `events:PutEvents on ${json(BUS)}`].sort(),
+      );
+    });
+  });
+
+  describe('IAM', () => {
+    it('never allows Action "*" and uses Resource "*" only for the allow-listed actions', () => {
+      const statements = allStatements(template);
+      expect(statements.length).toBeGreaterThan(20);
+      for (const { where, statement } of statements) {
+        expect(statement.NotAction, where).toBeUndefined();
+        for (const action of asArray(statement.Action)) expect(['*', '*:*'], where).not.toContain(action);
+        const resources = asArray(statement.Resource as unknown);
+        if (resources.includes('*')) {
+          for (const action of asArray(statement.Action)) {
+            expect(WILDCARD_RESOURCE_ALLOWED[action], `${where}: ${action} on "*" is not allow-listed`).toBeDefined();
+          }
+        }
+      }
+    });
+
+    it('conditions every iam:PassRole on the service the role is passed to', () => {
+      const passRoles = allStatements(template).filter(({ statement }) => asArray(statement.Action).includes('iam:PassRole'));
+      expect(passRoles.length).toBeGreaterThan(0);
+      for (const { where, statement } of passRoles) {
+        expect(asArray(statement.Action), where).toEqual(['iam:PassRole']);
+        expect(statement.Condition?.StringEquals?.['iam:PassedToService'], where).toMatch(/^(sagemaker|scheduler)\.amazonaws\.com$/);
+      }
+    });
+
+    it('runs every function under a role of its own', () => {
+      const roles = Object.keys(FUNCTIONS).map(roleOf);
+      expect(new Set(roles).size).toBe(roles.length);
+      for (const roleId of roles) {
+        expect(template.Resources[roleId]?.Properties?.AssumeRolePolicyDocument.Statement).toEqual([
+          { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+        ]);
+      }
+      expect(resourcesOfType(template, 'AWS::IAM::Role').map(([id]) => id)).not.toContain('IamRoleLambdaExecution');
+    });
+
+    it.each(Object.keys(FUNCTIONS))('%s may write its own logs and traces, and exactly its listed grants', (key) => {
+      const [logicalId] = fn(key);
+      const statements = roleStatements(template, roleOf(key));
+      const logGroup = logicalId.replace(/LambdaFunction$/, 'LogGroup');
+      expect(template.Resources[logGroup]?.Properties?.LogGroupName).toBe(`/aws/lambda/${fn(key)[1].Properties?.FunctionName}`);
+      const baseline = [
+        `logs:CreateLogStream on ${json({ 'Fn::GetAtt': [logGroup, 'Arn'] })}`,
+        `logs:PutLogEvents on ${json({ 'Fn::GetAtt': [logGroup, 'Arn'] })}`,
+        'xray:PutTraceSegments on "*"',
+        'xray:PutTelemetryRecords on "*"',
+      ];
+      const expected = [...baseline, ...PERMISSIONS[key]!.map(([action, resource]) => `${action} on ${json(resource)}`)];
+      expect(grantsOf(statements).sort()).toEqual(expected.sort());
+      for (const s of statements) expect(s.Effect).toBe('Allow');
+    });
+
+    it('lets httpGet only read one item and httpList only query the indexes', () => {
+      const actions = (key: string) => roleStatements(template, roleOf(key)).flatMap((s) => asArray(s.Action)).filter((a) => a.startsWith('dynamodb:'));
+      expect(actions('httpGet')).toEqual(['dynamodb:GetItem']);
+      expect(actions('httpList')).toEqual(['dynamodb:Query']);
+    });
+
+    it('lets EventBridge Scheduler (same account only) invoke scheduleTarget and nothing else', () => {
+      const role = template.Resources.SchedulerRole!;
+      expect(role.Properties?.AssumeRolePolicyDocument.Statement).toEqual([
+        {
+          Effect: 'Allow',
+          Principal: { Service: 'scheduler.amazonaws.com' },
+          Action: 'sts:AssumeRole',
+          Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+        },
+      ]);
+      const name = fn('scheduleTarget')[1].Properties?.FunctionName as string;
+      expect(grantsOf(roleStatements(template, 'SchedulerRole'))).toEqual([
+        `lambda:InvokeFunction on ${json({ 'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${name}` })}`,
+      ]);
+    });
+
+    it('has no dependency cycle CloudFormation would refuse', () => {
+      expect(findCycle(template)).toBeUndefined();
+    });
+  });
+
+  describe('data and secrets', () => {
+    it('declares the clusters table exactly as functions/adapters/dynamo-table.ts, on demand, with PITR and SSE', () => {
+      const table = template.Resources.ClustersTable!.Properties!;
+      expect(table.KeySchema).toEqual(CLUSTERS_KEY_SCHEMA);
+      expect(sortBy(table.AttributeDefinitions, (a: { AttributeName: string }) => a.AttributeName)).toEqual(
+        sortBy(CLUSTERS_ATTRIBUTE_DEFINITIONS, (a) => a.AttributeName!),
+      );
+      expect(sortBy(table.GlobalSecondaryIndexes, (i: { IndexName: string }) => i.IndexName)).toEqual(
+        sortBy(CLUSTERS_GLOBAL_SECONDARY_INDEXES, (i) => i.IndexName!),
+      );
+      expect(table.BillingMode).toBe('PAY_PER_REQUEST');
+      expect(table.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+      expect(table.SSESpecification).toEqual({ SSEEnabled: true });
+      expect(template.Resources.ClustersTable!.DeletionPolicy).toBe('Retain');
+    });
+
+    it('creates the TIR secret empty, explaining how to fill it, and commits no secret-looking value anywhere', () => {
+      const secret = template.Resources.TirCredentialsSecret!.Properties!;
+      expect(secret.SecretString).toBeUndefined();
+      expect(secret.GenerateSecretString).toBeUndefined();
+      expect(secret.Description).toContain('{"apiKey": "...", "authToken": "..."}');
+      expect(secret.Description).toContain('aws secretsmanager put-secret-value');
+
+      const text = JSON.stringify(template);
+      const valued = [...text.matchAll(/\\?"(apiKey|authToken|api_key|auth_token|password|secretKey|secret_key|token)\\?"\s*:\s*\\?"([^"\\]*)/gi)];
+      expect(valued.length).toBeGreaterThan(0); // the description's placeholder is found, so the scan works
+      for (const match of valued) expect(match[2], match[0]).toBe('...');
+      expect(text).not.toMatch(/TIR_API_KEY|TIR_AUTH_TOKEN/);
+      expect(text).not.toMatch(/AKIA[0-9A-Z]{16}/);
+    });
+
+    it('outputs the API URL, bus name, queue URL, table name and machine ARNs', () => {
+      expect(Object.keys(template.Outputs ?? {})).toEqual(
+        expect.arrayContaining([
+          'HttpApiUrl',
+          'EventBusName',
+          'RequestsQueueUrl',
+          'ClustersTableName',
+          'ProvisionClusterStateMachineArn',
+          'DeleteClusterStateMachineArn',
+          'TirCredentialsSecretArn',
+        ]),
+      );
+    });
+  });
+
+  describe('recurring schedules (config/schedules.yml)', () => {
+    const schedules = () => resourcesOfType(template, 'AWS::Scheduler::Schedule');
+
+    it('ships the example nightly HyperPod schedule DISABLED, firing scheduleTarget with the scheduled time', () => {
+      const example = schedules().find(([, s]) => s.Properties?.Name === 'nightly-hyperpod');
+      expect(example, 'the example schedule').toBeDefined();
+      const props = example![1].Properties!;
+      expect(props.State).toBe('DISABLED');
+      expect(props.GroupName).toEqual({ Ref: 'ProvisionerScheduleGroup' });
+      expect(props.FlexibleTimeWindow).toEqual({ Mode: 'OFF' });
+      expect(props.Target.Arn).toEqual({ 'Fn::GetAtt': [fn('scheduleTarget')[0], 'Arn'] });
+      expect(props.Target.RoleArn).toEqual(SCHEDULER_ROLE);
+      expect(props.Target.RetryPolicy).toEqual(TARGET_RETRY_POLICY);
+      const input = JSON.parse(props.Target.Input);
+      expect(input).toMatchObject({ schedule: 'nightly-hyperpod', scheduledTime: '<aws.scheduler.scheduled-time>' });
+      expect(input.request).toMatchObject({ provider: 'sagemaker', deleteAfter: 'PT8H' });
+    });
+
+    it('carries in every schedule a request template the request contract accepts, without requestId', () => {
+      expect(schedules().length).toBeGreaterThan(0);
+      for (const [id, schedule] of schedules()) {
+        const input = JSON.parse(schedule.Properties?.Target.Input);
+        expect(input.scheduledTime, id).toBe(SCHEDULED_TIME);
+        expect(input.request.requestId, id).toBeUndefined();
+        expect(() => parseRequest(input.request), id).not.toThrow();
+      }
+    });
+  });
+});
+
+// ================================================================================================ schedules.js
+
+describe('config/schedules.js', () => {
+  const request = {
+    provider: 'tir',
+    projectId: 1,
+    location: 'Delhi',
+    cluster: { name: 'nightly', image_version_id: 1, ssh_key_ids: [1], security_group_id: 1, sku_id: 1, no_of_nodes: 1, sku_item_price_id: 1 },
+  };
+  const entry = (overrides: Record<string, unknown> = {}) => ({ name: 'nightly', expression: 'cron(0 20 * * ? *)', request, ...overrides });
+  const problemsOf = (config: unknown): string[] => {
+    try {
+      validateSchedules(config);
+    } catch (err) {
+      expect(err).toBeInstanceOf(ScheduleConfigError);
+      return (err as ScheduleConfigError).problems;
+    }
+    throw new Error('expected a ScheduleConfigError');
+  };
+
+  it('turns each entry into a schedule in the project group, enabled unless told otherwise, UTC by default', () => {
+    const resources = scheduleResources(
+      validateSchedules({ schedules: [entry(), entry({ name: 'weekly.v2', expression: 'rate(7 days)', enabled: false, timezone: 'Asia/Kolkata' })] }),
+    ) as Record<string, { Properties: Record<string, any> }>;
+    expect(Object.keys(resources)).toEqual(['RecurringScheduleNightly', 'RecurringScheduleWeeklyV2']);
+    const nightly = resources.RecurringScheduleNightly!.Properties;
+    expect(nightly).toMatchObject({ Name: 'nightly', State: 'ENABLED', ScheduleExpressionTimezone: 'UTC', FlexibleTimeWindow: { Mode: 'OFF' } });
+    expect(JSON.parse(nightly.Target.Input)).toEqual({ schedule: 'nightly', scheduledTime: '<aws.scheduler.scheduled-time>', request });
+    expect(resources.RecurringScheduleWeeklyV2!.Properties).toMatchObject({ State: 'DISABLED', ScheduleExpressionTimezone: 'Asia/Kolkata' });
+  });
+
+  it('accepts an empty file or an empty list', () => {
+    expect(validateSchedules(null)).toEqual([]);
+    expect(validateSchedules({ schedules: [] })).toEqual([]);
+    expect(validateSchedules({ schedules: null })).toEqual([]);
+  });
+
+  it('rejects a bad name, naming the entry and the rule', () => {
+    expect(problemsOf({ schedules: [entry({ name: 'nightly run' })] })).toEqual([
+      'schedules[0] ("nightly run"): name must be 1..48 characters of [0-9a-zA-Z-_.], got "nightly run"',
+    ]);
+    expect(problemsOf({ schedules: [entry({ name: 'x'.repeat(49) })] })[0]).toMatch(/name must be 1\.\.48 characters/);
+    expect(problemsOf({ schedules: [entry({ name: undefined })] })[0]).toMatch(/^schedules\[0\]: name must be/);
+  });
+
+  it('rejects duplicate names, and names that differ only in punctuation', () => {
+    expect(problemsOf({ schedules: [entry(), entry()] })).toEqual([
+      'schedules[1] ("nightly"): name "nightly" is already used by schedules[0]; names must be unique',
+    ]);
+    expect(problemsOf({ schedules: [entry({ name: 'a-b' }), entry({ name: 'a.b' })] })[0]).toMatch(/differ only in punctuation/);
+  });
+
+  it('rejects an expression that is not cron(...), rate(...) or at(...)', () => {
+    for (const expression of ['0 20 * * ? *', 'cron 0 20 * * ? *', 'every(1 day)', '', 42]) {
+      expect(problemsOf({ schedules: [entry({ expression })] })[0]).toMatch(/expression must be cron\(\.\.\.\), rate\(\.\.\.\) or at\(\.\.\.\)/);
+    }
+  });
+
+  it('rejects an unknown time zone, a non-boolean enabled, an unknown field, and a request with requestId or startAt', () => {
+    expect(problemsOf({ schedules: [entry({ timezone: 'Mars/Olympus' })] })[0]).toMatch(/timezone must be an IANA time zone/);
+    expect(problemsOf({ schedules: [entry({ enabled: 'no' })] })[0]).toMatch(/enabled must be true or false/);
+    expect(problemsOf({ schedules: [entry({ enable: false })] })[0]).toMatch(/unknown field "enable"/);
+    expect(problemsOf({ schedules: [entry({ request: { ...request, requestId: 'fixed' } })] })[0]).toMatch(/must not carry a requestId/);
+    expect(problemsOf({ schedules: [entry({ request: { ...request, startAt: '2030-01-01T00:00:00Z' } })] })[0]).toMatch(/must not carry startAt/);
+    expect(problemsOf({ schedules: [entry({ request: { provider: 'gcp' } })] })[0]).toMatch(/request.provider must be "sagemaker" or "tir"/);
+  });
+
+  it('reports every problem at once, in a message that names the file', () => {
+    let message = '';
+    try {
+      validateSchedules({ schedules: [entry({ name: 'bad name' }), entry({ expression: 'daily' })] });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/^config\/schedules\.yml is invalid:\n/);
+    expect(message).toContain('schedules[0] ("bad name"): name must be');
+    expect(message).toContain('schedules[1] ("nightly"): expression must be');
+  });
+
+  it('rejects a file that is not a mapping with a schedules list', () => {
+    expect(problemsOf([entry()])).toEqual(['the file must be a mapping with a "schedules" list']);
+    expect(problemsOf({ schedule: [] })[0]).toMatch(/unknown top-level key\(s\) schedule/);
+    expect(problemsOf({ schedules: entry() })).toEqual(['"schedules" must be a list']);
+  });
+
+  it('reads config/schedules.yml through osls variable resolution', async () => {
+    const asked: string[] = [];
+    const out = await scheduleResourcesFromFile({
+      resolveVariable: async (variable: string) => {
+        asked.push(variable);
+        return { schedules: [entry()] };
+      },
+    });
+    expect(asked).toEqual(['file(./config/schedules.yml)']);
+    expect(Object.keys(out.Resources)).toEqual(['RecurringScheduleNightly']);
+  });
+});
