@@ -2,7 +2,7 @@
  * WorkflowStarter over Step Functions. The execution name is the requestId (deletes: `<requestId>-delete-<n>`), so
  * a second start of the same request answers ExecutionAlreadyExists, which here means "already started".
  */
-import { DescribeExecutionCommand, ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { WorkflowStarter } from '../core/submit';
 
 export interface StepFunctionsStarterOptions {
@@ -22,10 +22,8 @@ export const createStepFunctionsStarter = (options: StepFunctionsStarterOptions)
       return { executionArn: out.executionArn ?? executionArnOf(stateMachineArn, name), alreadyStarted: false };
     } catch (err) {
       if (err instanceof ExecutionAlreadyExists || (err as Error).name === 'ExecutionAlreadyExists') {
-        const executionArn = executionArnOf(stateMachineArn, name);
-        // Confirm it exists (it may have been started with another input by an earlier version): the name is ours.
-        await client.send(new DescribeExecutionCommand({ executionArn })).catch(() => undefined);
-        return { executionArn, alreadyStarted: true };
+        // The name is the requestId: whoever started it, it is this request's execution.
+        return { executionArn: executionArnOf(stateMachineArn, name), alreadyStarted: true };
       }
       throw err;
     }

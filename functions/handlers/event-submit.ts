@@ -6,7 +6,7 @@
 import type { EventBridgeEvent } from 'aws-lambda';
 import { intake, type IntakeDeps } from '../core/intake';
 import { asyncHandler, countIntake } from '../shared/async-handler';
-import { intakeDeps } from '../shared/deps';
+import { intakeDeps } from '../shared/deps/submit';
 import { logger } from '../shared/observability';
 
 export type ProvisionRequestedEvent = EventBridgeEvent<'Provision Cluster Requested', unknown>;

@@ -9,7 +9,7 @@ import { RecordConflictError, RecordNotFoundError } from '../core/errors';
 import { intake, type IntakeDeps } from '../core/intake';
 import { releaseScheduled, requestDeletion } from '../core/submit';
 import { asyncHandler, countIntake } from '../shared/async-handler';
-import { intakeDeps } from '../shared/deps';
+import { intakeDeps } from '../shared/deps/submit';
 import { logger } from '../shared/observability';
 
 export type ScheduleEvent =

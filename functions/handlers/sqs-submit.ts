@@ -7,7 +7,7 @@
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { intake, parseJsonBody, type IntakeDeps } from '../core/intake';
 import { asyncHandler, countIntake } from '../shared/async-handler';
-import { intakeDeps } from '../shared/deps';
+import { intakeDeps } from '../shared/deps/submit';
 import { logger } from '../shared/observability';
 
 export const makeHandler = (deps: () => IntakeDeps) =>

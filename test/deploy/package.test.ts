@@ -145,16 +145,16 @@ const PERMISSIONS: Record<string, Grant[]> = {
 const SCHEDULER_ENV = ['SCHEDULER_GROUP_NAME', 'SCHEDULER_ROLE_ARN', 'SCHEDULE_TARGET_ARN'];
 const COMMON_ENV = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'CLUSTERS_TABLE'];
 const TIR_ENV = ['TIR_CREDENTIALS_SECRET_ARN', 'TIR_API_BASE_URL'];
-/** functions/shared/deps.ts builds the scheduler eagerly in workflowDeps / submitDeps / intakeDeps, hence SCHEDULER_*. */
+/** What each function's code reads (functions/shared/deps/*): SCHEDULER_* only where something is scheduled. */
 const ENVIRONMENT: Record<string, string[]> = {
-  createCluster: ['EVENT_BUS_NAME', ...SCHEDULER_ENV, ...TIR_ENV],
-  pollCluster: ['EVENT_BUS_NAME', ...SCHEDULER_ENV, ...TIR_ENV],
-  deleteCluster: ['EVENT_BUS_NAME', ...SCHEDULER_ENV, ...TIR_ENV],
+  createCluster: ['EVENT_BUS_NAME', ...TIR_ENV],
+  pollCluster: ['EVENT_BUS_NAME', ...TIR_ENV],
+  deleteCluster: ['EVENT_BUS_NAME', ...TIR_ENV],
   recordOutcome: ['EVENT_BUS_NAME', ...SCHEDULER_ENV],
   httpSubmit: ['PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
   httpGet: [],
   httpList: [],
-  httpDelete: ['DELETE_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
+  httpDelete: ['DELETE_STATE_MACHINE_ARN'],
   sqsSubmit: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
   eventSubmit: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
   scheduleTarget: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', 'DELETE_STATE_MACHINE_ARN', ...SCHEDULER_ENV],

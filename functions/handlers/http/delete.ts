@@ -1,7 +1,7 @@
 /** DELETE /clusters/{requestId}: 202 and the delete workflow; 404 unknown; 409 not deletable (not READY / FAILED). */
 import { requestDeletion, type SubmitDeps } from '../../core/submit';
 import { recordView } from '../../core/view';
-import { submitDeps } from '../../shared/deps';
+import { submitDeps } from '../../shared/deps/submit';
 import { httpHandler, json, requestIdParam } from '../../shared/http';
 import { logger } from '../../shared/observability';
 

@@ -2,7 +2,7 @@
 import { RecordNotFoundError } from '../../core/errors';
 import type { ClusterStore } from '../../core/store';
 import { recordView } from '../../core/view';
-import { clusterStore } from '../../shared/deps';
+import { clusterStore } from '../../shared/deps/store';
 import { httpHandler, json, requestIdParam } from '../../shared/http';
 
 export const makeHandler = (store: () => ClusterStore) =>

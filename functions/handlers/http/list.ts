@@ -3,7 +3,7 @@ import type { FieldError } from '../../core/errors';
 import { PROVIDERS, type ProviderName } from '../../core/request';
 import { STATUSES, type ClusterStatus, type ClusterStore, type ListQuery } from '../../core/store';
 import { recordView } from '../../core/view';
-import { clusterStore } from '../../shared/deps';
+import { clusterStore } from '../../shared/deps/store';
 import { HttpError, httpHandler, json, type HttpEvent } from '../../shared/http';
 
 const KNOWN = ['status', 'provider', 'limit', 'cursor'];

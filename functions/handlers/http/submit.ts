@@ -2,7 +2,7 @@
 import type { SubmitDeps } from '../../core/submit';
 import { submitRequest } from '../../core/submit';
 import { recordView } from '../../core/view';
-import { submitDeps } from '../../shared/deps';
+import { submitDeps } from '../../shared/deps/submit';
 import { httpHandler, json, readJsonBody } from '../../shared/http';
 import { logger } from '../../shared/observability';
 

@@ -1,6 +1,6 @@
 /** Tasks `DescribeCluster` (provision machine) and `DescribeDeletion` (delete machine). */
 import { pollCluster, type PollInput, type WorkflowDeps } from '../../core/workflow';
-import { workflowDeps } from '../../shared/deps';
+import { workflowDeps } from '../../shared/deps/workflow';
 import { taskHandler } from '../../shared/task-handler';
 
 export const makeHandler = (deps: () => WorkflowDeps) => taskHandler('pollCluster', (input: PollInput) => pollCluster(deps(), input));

@@ -1,6 +1,6 @@
 /** Tasks `RecordReady`, `RecordFailure`, `RecordDeleted` and `RecordDeletionFailure`. */
 import { recordOutcome, type CaughtError, type Outcome, type WorkflowDeps } from '../../core/workflow';
-import { workflowDeps } from '../../shared/deps';
+import { workflowDeps } from '../../shared/deps/workflow';
 import { taskHandler } from '../../shared/task-handler';
 
 export const makeHandler = (deps: () => WorkflowDeps) =>

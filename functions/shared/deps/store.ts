@@ -1,0 +1,10 @@
+/**
+ * Default dependencies of the Lambda handlers, split by what they pull in, so each function's bundle carries only the
+ * SDK clients it uses. Everything is built once per process, on first use (importing a handler in a test needs no
+ * deployment environment); tests pass their own to the handlers' factories.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createDynamoStore } from '../../adapters/dynamo-store';
+import { once, required } from '../config';
+
+export const clusterStore = once(() => createDynamoStore({ client: new DynamoDBClient({}), tableName: required('CLUSTERS_TABLE') }));
