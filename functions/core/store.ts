@@ -56,7 +56,7 @@ export interface RecordedError {
   attempt?: number;
   /** When the workflow will try again at the latest (the backoff ceiling; full jitter may start it sooner). */
   nextAttemptAt?: string;
-  /** `create`, `wait` or `delete`. */
+  /** `create`, `wait`, `delete` or `teardown` (the deleteAfter schedule could not be made). */
   operation?: string;
 }
 

@@ -120,12 +120,18 @@ export const releaseScheduled = async (deps: SubmitDeps, requestId: string): Pro
 
 /**
  * Starts the deletion of a request's cluster: READY or FAILED -> DELETING, then the delete workflow. A repeat while
- * DELETING starts the same execution again (idempotent), so a failed start is healed by asking again.
+ * DELETING starts the same execution again (idempotent), so a failed start is healed by asking again. A SCHEDULED
+ * request is cancelled (-> DELETED) without a workflow.
  * Throws RecordNotFoundError, or RecordConflictError when the cluster is not in a deletable state.
  */
 export const requestDeletion = async (deps: SubmitDeps, requestId: string, reason = 'delete requested'): Promise<ClusterRecord> => {
   const record = await deps.store.get(requestId);
   if (!record) throw new RecordNotFoundError(`No cluster request ${requestId}`);
+  if (record.status === 'SCHEDULED') {
+    // Not started yet: cancelling is the whole delete. The schedule still fires, finds DELETED and does nothing.
+    const at = (deps.now ?? (() => new Date()))().toISOString();
+    return deps.store.transition(requestId, 'DELETED', { deletedAt: at }, { reason: 'cancelled before its start time', expectFrom: ['SCHEDULED'] });
+  }
   let deleting = record;
   if (record.status !== 'DELETING') {
     if (!DELETABLE.includes(record.status)) {

@@ -30,6 +30,8 @@ export interface WorkflowDeps {
   eventBusName: string;
   teardown?: TeardownScheduler;
   now?: () => Date;
+  /** Something went wrong that does not change the outcome (logged at ERROR by the handlers). */
+  onWarning?: (message: string, details: Record<string, unknown>) => void;
 }
 
 /** The capacity retrier of CreateCluster, handed to the task so it can say when the next attempt comes. */
@@ -281,6 +283,27 @@ export interface OutcomeResult {
   cause: string;
 }
 
+/**
+ * Schedules the deleteAfter teardown of a READY cluster. The cluster is ready whatever happens here, so a failure to
+ * schedule does not fail the workflow: it is recorded as lastError (operation `teardown`) and thrown nowhere; the
+ * handler logs it at ERROR. Retrying the task would be safe too, but the Ready event must not wait on the scheduler.
+ */
+const scheduleTeardown = async (deps: WorkflowDeps, record: ClusterRecord, at: string): Promise<ClusterRecord> => {
+  const when = new Date(Date.parse(record.readyAt ?? at) + (durationSeconds(record.deleteAfter ?? '') ?? 0) * 1000);
+  try {
+    await deps.teardown!.scheduleDeletion(record.requestId, when);
+    return record;
+  } catch (err) {
+    const { name, message } = describeError(err);
+    deps.onWarning?.('Could not schedule the deleteAfter teardown', { error: { name, message } });
+    return deps.store.update(
+      record.requestId,
+      { lastError: { name, message: `deleteAfter teardown not scheduled: ${message}`, at, operation: 'teardown' } },
+      ['READY'],
+    );
+  }
+};
+
 /** Records how a workflow ended and returns the event entry that announces it. Safe to repeat. */
 export const recordOutcome = async (
   deps: WorkflowDeps,
@@ -293,9 +316,7 @@ export const recordOutcome = async (
   switch (input.outcome) {
     case 'READY':
       record = current.status === 'READY' ? current : await deps.store.transition(input.requestId, 'READY', { readyAt: at }, { reason: 'cluster ready' });
-      if (record.deleteAfter && deps.teardown) {
-        await deps.teardown.scheduleDeletion(record.requestId, new Date(Date.parse(record.readyAt ?? at) + (durationSeconds(record.deleteAfter) ?? 0) * 1000));
-      }
+      if (record.deleteAfter && deps.teardown) record = await scheduleTeardown(deps, record, at);
       detailType = DETAIL_TYPES.ready;
       break;
     case 'DELETED':

@@ -256,6 +256,17 @@ describe('DELETE /clusters/{requestId}', () => {
     expect((await del(request.requestId)).status).toBe(409);
   });
 
+  it('cancels a SCHEDULED request with 200 (DELETED, nothing created), and its schedule then does nothing', async () => {
+    const request = { ...hyperpodRequest(), startAt: new Date(Date.now() + 3600_000).toISOString() };
+    await submit(request);
+    const res = await del(request.requestId);
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('DELETED');
+    const record = await h.store.require(request.requestId);
+    expect(record.history.map((x) => x.to)).toEqual(['SCHEDULED', 'DELETED']);
+    expect(h.workflows.get(request.requestId)).toBeUndefined();
+  });
+
   it('answers 404 for an unknown request and 409 for a cluster still being provisioned', async () => {
     expect((await del('nobody-asked-for-this')).status).toBe(404);
     const slow = await startEntryHarness({ sagemaker: { readyAfterMs: 60_000 } });

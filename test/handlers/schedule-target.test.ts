@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requestDeletion } from '../../functions/core/submit';
 import { makeHandler, occurrenceRequestId, type ScheduleEvent } from '../../functions/handlers/schedule-target';
 import { lambdaContext } from '../fixtures/events';
 import { hyperpodRequest, startEntryHarness, tirRequest, type EntryHarness } from '../helpers/workflow';
@@ -61,6 +62,34 @@ describe('scheduleTarget', () => {
     expect((await h.store.require(request.requestId)).status).toBe('DELETED');
     // A late second firing finds nothing to delete and does not fail the schedule.
     await expect(fire({ action: 'delete', requestId: request.requestId })).resolves.toBeUndefined();
+  });
+
+  it('still announces READY when the teardown cannot be scheduled, and records why on the cluster', async () => {
+    const scheduleDeletion = h.taskDeps.teardown!.scheduleDeletion;
+    h.taskDeps.teardown!.scheduleDeletion = async () => {
+      throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+    };
+    try {
+      const request = { ...hyperpodRequest(), deleteAfter: 'PT2H' };
+      await h.submit(request);
+      const execution = await h.workflows.get(request.requestId)!.done;
+      const record = await h.store.require(request.requestId);
+      expect(execution.status).toBe('SUCCEEDED');
+      expect(record.status).toBe('READY');
+      expect(record.lastError).toMatchObject({ name: 'ThrottlingException', operation: 'teardown' });
+      expect(h.events.filter((e) => e.Detail.requestId === request.requestId).map((e) => e.DetailType)).toEqual(['Cluster Ready']);
+    } finally {
+      h.taskDeps.teardown!.scheduleDeletion = scheduleDeletion;
+    }
+  });
+
+  it('does nothing when a cancelled request\'s start schedule fires', async () => {
+    const request = { ...tirRequest(), startAt: new Date(Date.now() + 3600_000).toISOString() };
+    await h.submit(request);
+    await requestDeletion(h.submitDeps, request.requestId);
+    await fire({ action: 'provision', requestId: request.requestId });
+    expect((await h.store.require(request.requestId)).status).toBe('DELETED');
+    expect(h.workflows.get(request.requestId)).toBeUndefined();
   });
 
   it('answers an invalid recurring template with a rejection event', async () => {

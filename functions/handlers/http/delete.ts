@@ -1,4 +1,7 @@
-/** DELETE /clusters/{requestId}: 202 and the delete workflow; 404 unknown; 409 not deletable (not READY / FAILED). */
+/**
+ * DELETE /clusters/{requestId}: 202 and the delete workflow; 200 when a SCHEDULED request is cancelled; 404 unknown;
+ * 409 not deletable (being provisioned, or already deleted).
+ */
 import { requestDeletion, type SubmitDeps } from '../../core/submit';
 import { recordView } from '../../core/view';
 import { submitDeps } from '../../shared/deps/submit';
@@ -10,7 +13,9 @@ export const makeHandler = (deps: () => SubmitDeps) =>
     const requestId = requestIdParam(event);
     logger.appendKeys({ requestId });
     const record = await requestDeletion(deps(), requestId);
-    return json(202, { requestId, status: record.status, cluster: recordView(record) }, { location: `/clusters/${requestId}` });
+    // 200 when a SCHEDULED request was simply cancelled; 202 when a delete workflow now runs.
+    const status = record.status === 'DELETED' ? 200 : 202;
+    return json(status, { requestId, status: record.status, cluster: recordView(record) }, { location: `/clusters/${requestId}` });
   });
 
 export const handler = makeHandler(submitDeps);

@@ -6,6 +6,7 @@ import type { ClusterProvider } from '../../core/provider';
 import type { ProviderName } from '../../core/request';
 import type { WorkflowDeps } from '../../core/workflow';
 import { once, required } from '../config';
+import { logger } from '../observability';
 import { lazyScheduler } from './scheduler';
 import { clusterStore } from './store';
 
@@ -22,5 +23,6 @@ export const workflowDeps = once(
     provider: providerFor,
     eventBusName: required('EVENT_BUS_NAME'),
     teardown: lazyScheduler,
+    onWarning: (message, details) => logger.error(message, details),
   }),
 );
