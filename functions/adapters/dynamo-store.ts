@@ -220,6 +220,22 @@ export const createDynamoStore = (options: DynamoStoreOptions): ClusterStore => 
     }
   };
 
+  /** One UpdateItem of `builder`'s expression under `condition`, answering the whole new record. */
+  const conditionalUpdate = async (requestId: string, builder: UpdateBuilder, condition: string): Promise<ClusterRecord> => {
+    const { Attributes } = await client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: { requestId: { S: requestId } },
+        UpdateExpression: builder.expression,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: builder.names,
+        ExpressionAttributeValues: builder.values,
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return toRecord(Attributes ?? {});
+  };
+
   const transition: ClusterStore['transition'] = async (requestId, to, patch = {}, { reason, expectFrom } = {}) => {
     for (let attempt = 1; ; attempt++) {
       const current = await require(requestId);
@@ -233,19 +249,8 @@ export const createDynamoStore = (options: DynamoStoreOptions): ClusterStore => 
       const builder = new UpdateBuilder().patch(patch).set('status', to).set('updatedAt', at).append('history', [entry]);
       const condition = `${builder.name('status')} = ${builder.value(from)}`;
       try {
-        const { Attributes } = await client.send(
-          new UpdateItemCommand({
-            TableName: tableName,
-            Key: { requestId: { S: requestId } },
-            UpdateExpression: builder.expression,
-            // A missing item has no status, so this also fails when the record is gone.
-            ConditionExpression: condition,
-            ExpressionAttributeNames: builder.names,
-            ExpressionAttributeValues: builder.values,
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
-        return toRecord(Attributes ?? {});
+        // A missing item has no status, so this also fails when the record is gone.
+        return await conditionalUpdate(requestId, builder, condition);
       } catch (err) {
         if (!isConditionFailed(err)) throw err;
         // Someone changed the status since we read it: the next round re-reads and re-checks legality.
@@ -267,18 +272,7 @@ export const createDynamoStore = (options: DynamoStoreOptions): ClusterStore => 
     const builder = new UpdateBuilder().patch(patch).set('updatedAt', now().toISOString());
     const condition = `${builder.name('status')} IN (${whileIn.map((status) => builder.value(status)).join(', ')})`;
     try {
-      const { Attributes } = await client.send(
-        new UpdateItemCommand({
-          TableName: tableName,
-          Key: { requestId: { S: requestId } },
-          UpdateExpression: builder.expression,
-          ConditionExpression: condition,
-          ExpressionAttributeNames: builder.names,
-          ExpressionAttributeValues: builder.values,
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
-      return toRecord(Attributes ?? {});
+      return await conditionalUpdate(requestId, builder, condition);
     } catch (err) {
       if (!isConditionFailed(err)) throw err;
       return notWhileIn(err);

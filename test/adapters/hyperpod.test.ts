@@ -5,6 +5,7 @@ import type { ProvisionerError } from '../../functions/core/errors';
 import { REQUEST_ID_TAG, type ClusterDescription, type ClusterProvider, type ClusterRef } from '../../functions/core/provider';
 import type { SageMakerClusterSpec } from '../../functions/core/request';
 import { startSageMakerSimulator, type SageMakerSimulator } from '../../local/simulators/sagemaker';
+import { rejection, until } from '../helpers/provider';
 
 const location = { provider: 'sagemaker' as const, region: 'us-east-1' };
 const ref = (clusterName: string, providerId?: string): ClusterRef => ({ location, clusterName, ...(providerId ? { providerId } : {}) });
@@ -23,26 +24,6 @@ const spec = (name: string, overrides: Partial<SageMakerClusterSpec['InstanceGro
   ],
   Tags: [{ Key: 'team', Value: 'research' }],
 });
-
-/** The error a promise rejects with (fails the test when it resolves). */
-const rejection = async (promise: Promise<unknown>): Promise<ProvisionerError> => {
-  try {
-    await promise;
-  } catch (err) {
-    return err as ProvisionerError;
-  }
-  throw new Error('expected a rejection');
-};
-
-/** Describes until `state` (or fails after 3 s): the simulator moves on its own clock. */
-const until = async (provider: ClusterProvider, target: ClusterRef, state: ClusterDescription['state']): Promise<ClusterDescription> => {
-  const deadline = Date.now() + 3_000;
-  for (;;) {
-    const description = await provider.describe(target);
-    if (description.state === state || Date.now() > deadline) return description;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-};
 
 describe('HyperPod provider against the SageMaker simulator, through the real SDK', () => {
   let sim: SageMakerSimulator;

@@ -8,6 +8,7 @@ import type { TirClusterSpec } from '../../functions/core/request';
 import { logger } from '../../functions/shared/observability';
 import { readBody, startServer, type RunningServer } from '../../local/simulators/common';
 import { startTirSimulator, type TirSimulator } from '../../local/simulators/tir';
+import { rejection, until } from '../helpers/provider';
 
 const API_KEY = 'tir-key-5f3a9c1e7d';
 const AUTH_TOKEN = 'tir-token-b81d02e4aa';
@@ -24,24 +25,6 @@ const spec = (name: string, overrides: Partial<TirClusterSpec> = {}): TirCluster
   sku_item_price_id: 99,
   ...overrides,
 });
-
-const rejection = async (promise: Promise<unknown>): Promise<ProvisionerError> => {
-  try {
-    await promise;
-  } catch (err) {
-    return err as ProvisionerError;
-  }
-  throw new Error('expected a rejection');
-};
-
-const until = async (provider: ClusterProvider, target: ClusterRef, state: ClusterDescription['state']): Promise<ClusterDescription> => {
-  const deadline = Date.now() + 3_000;
-  for (;;) {
-    const description = await provider.describe(target);
-    if (description.state === state || Date.now() > deadline) return description;
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-};
 
 describe('TIR provider against the TIR simulator, through fetch', () => {
   let sim: TirSimulator;
