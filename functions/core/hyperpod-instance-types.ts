@@ -1,8 +1,8 @@
 /**
  * The instance types HyperPod CreateCluster accepts for `InstanceType` (ClusterInstanceType in the SageMaker API model).
  *
- * Copied from ../shared/reference/hyperpod-instance-types.txt because that folder is not deployed. When AWS adds a type,
- * add it here: the validator rejects anything not on this list before the request reaches AWS.
+ * Taken from the ClusterInstanceType enum of the SageMaker API model. When AWS adds a type, add it here: the validator
+ * rejects anything not on this list before the request reaches AWS.
  */
 export const HYPERPOD_INSTANCE_TYPES = [
   'ml.p4d.24xlarge',

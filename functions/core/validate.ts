@@ -288,7 +288,7 @@ const exactlyOne =
   };
 
 // ---------------------------------------------------------------------------------------------------------------------
-// SageMaker HyperPod CreateCluster (../shared/reference/hyperpod.md). Field order follows the reference tables.
+// SageMaker HyperPod CreateCluster (SageMaker API reference and its API model). Field order follows the README tables.
 
 const HYPERPOD_NAME = pattern(String.raw`^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`);
 const VPC_RESOURCE_ID = pattern(String.raw`^[-0-9a-zA-Z]+$`);
@@ -434,7 +434,7 @@ const CREATE_CLUSTER = object('CreateCluster', {
 });
 
 // ---------------------------------------------------------------------------------------------------------------------
-// E2E Networks TIR Create Training Cluster body (../shared/reference/tir.md).
+// E2E Networks TIR Create Training Cluster body (POST /distributed_jobs_v2/cluster/).
 
 /** A sanity bound on the script sent in the create body (the API documents none): 64 KiB is far beyond a real one. */
 const MAX_LIFECYCLE_SCRIPT = 65536;

@@ -22,6 +22,7 @@ import {
   type LoggedRequest,
   type RunningServer,
 } from './common';
+import { HYPERPOD_INSTANCE_TYPES as INSTANCE_TYPE_LIST } from '../../functions/core/hyperpod-instance-types';
 
 export type SageMakerOperation = 'CreateCluster' | 'DescribeCluster' | 'DeleteCluster' | 'ListClusters' | 'ListTags';
 const OPERATIONS: readonly string[] = ['CreateCluster', 'DescribeCluster', 'DeleteCluster', 'ListClusters', 'ListTags'];
@@ -104,48 +105,8 @@ const TRAINING_PLAN_ARN = /^arn:aws[a-z-]*:sagemaker:[a-z0-9-]*:[0-9]{12}:traini
 const TAG_TEXT = /^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$/u;
 const VPC_ID = /^[-0-9a-zA-Z]+$/;
 
-/** HyperPod instance types (from the API model's ClusterInstanceType enum), family -> sizes. */
-const INSTANCE_FAMILIES: Record<string, string> = {
-  p4d: '24xlarge',
-  p4de: '24xlarge',
-  p5: '48xlarge 4xlarge',
-  p5e: '48xlarge',
-  p5en: '48xlarge',
-  'p6-b200': '48xlarge',
-  'p6-b300': '48xlarge',
-  'p6e-gb200': '36xlarge',
-  trn1: '32xlarge',
-  trn1n: '32xlarge',
-  trn2: '3xlarge 48xlarge',
-  g4dn: 'xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge',
-  g5: 'xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge 48xlarge',
-  g6: 'xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge 48xlarge',
-  g6e: 'xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge 48xlarge',
-  g7e: '2xlarge 4xlarge 8xlarge 12xlarge 24xlarge 48xlarge',
-  gr6: '4xlarge 8xlarge',
-  c5: 'large xlarge 2xlarge 4xlarge 9xlarge 12xlarge 18xlarge 24xlarge',
-  c5n: 'large 2xlarge 4xlarge 9xlarge 18xlarge',
-  c6a: 'large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge 32xlarge 48xlarge',
-  c6g: 'medium large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge',
-  c6i: 'large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge 32xlarge',
-  c7g: 'medium large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge',
-  c8g: 'medium large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge 48xlarge',
-  i3en: 'large xlarge 2xlarge 3xlarge 6xlarge 12xlarge 24xlarge',
-  m5: 'large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge',
-  m6a: 'large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge 32xlarge 48xlarge',
-  m6g: 'medium large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge',
-  m6i: 'large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge 32xlarge',
-  m7g: 'medium large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge',
-  m7i: 'large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge 48xlarge',
-  m8g: 'medium large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge 48xlarge',
-  r5d: '16xlarge',
-  r6i: 'large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge 32xlarge',
-  r7i: 'large xlarge 2xlarge 4xlarge 8xlarge 12xlarge 16xlarge 24xlarge 48xlarge',
-  t3: 'medium large xlarge 2xlarge',
-};
-export const HYPERPOD_INSTANCE_TYPES: ReadonlySet<string> = new Set(
-  Object.entries(INSTANCE_FAMILIES).flatMap(([family, sizes]) => sizes.split(' ').map((size) => `ml.${family}.${size}`)),
-);
+/** The service's ClusterInstanceType enum (the same data the provisioner's validator uses). */
+export const HYPERPOD_INSTANCE_TYPES: ReadonlySet<string> = new Set(INSTANCE_TYPE_LIST);
 
 /** An error answer on the wire. */
 class AwsError {
