@@ -5,6 +5,7 @@
  * Exit codes shared by every subcommand: 0 success, 1 the input was judged and found wanting (e.g. an invalid
  * request), 2 usage errors and input that could not be judged at all (unreadable file, not JSON).
  */
+import { deleteCommand, eventsCommand, listCommand, statusCommand, submitCommand } from './commands/clusters';
 import { validateCommand } from './commands/validate';
 
 /** Where a command writes; process.stdout / process.stderr in the real CLI. */
@@ -24,6 +25,11 @@ export const EXIT = { ok: 0, invalid: 1, usage: 2 } as const;
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   validate: validateCommand,
+  submit: submitCommand,
+  status: statusCommand,
+  list: listCommand,
+  delete: deleteCommand,
+  events: eventsCommand,
 };
 
 const usage = (): string =>

@@ -56,7 +56,7 @@ const LAMBDA_CONTEXT_BASE = {
 };
 
 let invocation = 0;
-const lambdaContext = (functionName: string): Context => {
+export const lambdaContext = (functionName: string): Context => {
   const deadline = Date.now() + 60_000;
   return {
     ...LAMBDA_CONTEXT_BASE,

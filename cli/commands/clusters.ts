@@ -1,0 +1,241 @@
+/**
+ * The commands that talk to a provisioner (local stack or deployed): submit, status, list, delete, events.
+ * Every one takes `--api URL` (env PROVISIONER_API_URL, default http://localhost:3000) and `--json`.
+ */
+import { readFile } from 'node:fs/promises';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { FieldError } from '../../functions/core/errors';
+import type { ProvisionRequest } from '../../functions/core/request';
+import { normalizeRequest } from '../../functions/core/submit';
+import { validateRequest } from '../../functions/core/validate';
+import type { ClusterView } from '../../functions/core/view';
+import { ApiUnreachableError, apiUrlFrom, createApi, type Api } from '../api';
+import { EXIT, type CliIo, type Command } from '../provision';
+import { progressLine, watch } from '../watch';
+
+const COMMON = {
+  api: { type: 'string' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+type Parsed = { values: Record<string, string | boolean | undefined>; positionals: string[] };
+
+/** Parses, prints usage on --help or a bad flag, and turns an unreachable API into exit 2 with a clear message. */
+const command = (
+  summary: string,
+  usage: string,
+  options: ParseArgsConfig['options'],
+  run: (args: Parsed, api: Api, io: CliIo) => Promise<number>,
+): Command => ({
+  summary,
+  async run(argv, io) {
+    let args: Parsed;
+    try {
+      args = parseArgs({ args: argv, options: { ...COMMON, ...options }, allowPositionals: true, strict: true }) as Parsed;
+    } catch (err) {
+      io.stderr.write(`provision: ${(err as Error).message}\n\n${usage}`);
+      return EXIT.usage;
+    }
+    if (args.values.help) {
+      io.stdout.write(usage);
+      return EXIT.ok;
+    }
+    try {
+      return await run(args, createApi(apiUrlFrom(args.values.api as string | undefined)), io);
+    } catch (err) {
+      if (err instanceof ApiUnreachableError) {
+        io.stderr.write(`provision: ${err.message}\n`);
+        return EXIT.usage;
+      }
+      throw err;
+    }
+  },
+});
+
+const printErrors = (io: CliIo, prefix: string, errors: FieldError[]) => {
+  for (const e of errors) io.stderr.write(`${prefix}${e.path || '/'}: ${e.message}\n`);
+};
+
+/** An API answer that is not a success: its message and field errors on stderr, exit 1. */
+const refused = (io: CliIo, json: boolean, status: number, body: { code?: string; message?: string; errors?: FieldError[] }): number => {
+  if (json) io.stdout.write(`${JSON.stringify({ status, ...body })}\n`);
+  else {
+    io.stderr.write(`provision: HTTP ${status}${body.code ? ` ${body.code}` : ''}: ${body.message ?? 'request refused'}\n`);
+    printErrors(io, '  ', body.errors ?? []);
+  }
+  return status >= 500 ? EXIT.usage : EXIT.invalid;
+};
+
+const SUBMIT_USAGE = `Usage: provision submit FILE [--watch] [--via http|sqs|eventbridge] [--api URL] [--json]
+
+Validates FILE locally, then submits it. --watch follows it to READY (exit 0) or FAILED (exit 1).
+  --via http         POST /clusters (default)
+  --via sqs          the local stack's queue intake (a real SQS batch event to the same handler)
+  --via eventbridge  the local stack's bus (a "Provision Cluster Requested" event to the same rule)
+  For a deployed stack, send to its queue or bus with the AWS CLI (see README), then: provision status ID --watch.
+`;
+
+export const submitCommand = command(
+  'Submit a request file (HTTP, or the local queue / bus), optionally --watch it',
+  SUBMIT_USAGE,
+  { watch: { type: 'boolean', default: false }, via: { type: 'string', default: 'http' } },
+  async ({ values, positionals }, api, io) => {
+    const json = values.json as boolean;
+    const via = values.via as string;
+    if (positionals.length !== 1 || !['http', 'sqs', 'eventbridge'].includes(via)) {
+      io.stderr.write(SUBMIT_USAGE);
+      return EXIT.usage;
+    }
+    const file = positionals[0]!;
+    let input: unknown;
+    try {
+      input = JSON.parse((await readFile(file, 'utf8')).replace(/^\uFEFF/, ''));
+    } catch (err) {
+      io.stderr.write(`provision: cannot read ${file}: ${(err as Error).message}\n`);
+      return EXIT.usage;
+    }
+    const checked = validateRequest(input);
+    if (!checked.valid || !checked.request) {
+      printErrors(io, `${file}: `, checked.errors);
+      return EXIT.invalid;
+    }
+    for (const w of checked.warnings) io.stderr.write(`${file}: warning: ${w.path}: ${w.message}\n`);
+
+    let requestId: string;
+    if (via === 'http') {
+      const { status, body } = await api.call<{ requestId: string; status: string; message?: string }>('POST', '/clusters', input);
+      if (status !== 200 && status !== 202) return refused(io, json, status, body);
+      requestId = body.requestId;
+      if (json && !values.watch) io.stdout.write(`${JSON.stringify({ requestId, status: body.status, replay: status === 200 })}\n`);
+      else if (!json) io.stdout.write(`${requestId} ${status === 202 ? 'accepted' : 'already submitted'}: ${body.status}\n`);
+    } else {
+      // The queue and the bus answer no requestId: settle it here, the way the API would (same canonical hash).
+      const request = checked.request as ProvisionRequest;
+      requestId = request.requestId ?? normalizeRequest(request, process.env.AWS_REGION ?? 'us-east-1').requestId;
+      const payload = { ...(input as object), requestId };
+      const path = via === 'sqs' ? '/_local/sqs' : '/_local/events';
+      const { status, body } = await api.call<{ batchItemFailures?: unknown[]; message?: string }>('POST', path, payload);
+      if (status === 404) {
+        io.stderr.write(`provision: ${api.base} has no local ${via} intake; for a deployed stack send the file with the AWS CLI (README, "Entry points").\n`);
+        return EXIT.usage;
+      }
+      if (status !== 200 || (body.batchItemFailures?.length ?? 0) > 0) return refused(io, json, status, body);
+      if (!(input as { requestId?: string }).requestId && !json) io.stdout.write(`(no requestId in ${file}: using ${requestId}, derived from the request)\n`);
+      if (json && !values.watch) io.stdout.write(`${JSON.stringify({ requestId, via })}\n`);
+      else if (!json) io.stdout.write(`${requestId} sent via ${via}\n`);
+    }
+    if (!values.watch) return EXIT.ok;
+    return watch(api, requestId, io, { goal: 'READY', json, ...pollEvery() });
+  },
+);
+
+/** How often --watch polls: PROVISION_WATCH_INTERVAL_MS, default 1000. */
+const pollEvery = (): { intervalMs: number } => {
+  const ms = Number(process.env.PROVISION_WATCH_INTERVAL_MS);
+  return { intervalMs: Number.isFinite(ms) && ms >= 50 ? ms : 1000 };
+};
+
+const STATUS_USAGE = `Usage: provision status ID [--watch] [--api URL] [--json]
+
+Shows the record of a request: status, attempts, the last provider error, provider ids, history.
+`;
+
+export const statusCommand = command('Show one request\'s record (--watch to follow it)', STATUS_USAGE, { watch: { type: 'boolean', default: false } }, async ({ values, positionals }, api, io) => {
+  if (positionals.length !== 1) {
+    io.stderr.write(STATUS_USAGE);
+    return EXIT.usage;
+  }
+  const id = positionals[0]!;
+  if (values.watch) return watch(api, id, io, { goal: 'READY', json: values.json as boolean, ...pollEvery() });
+  const { status, body } = await api.call<ClusterView & { message?: string }>('GET', `/clusters/${encodeURIComponent(id)}`);
+  if (status !== 200) return refused(io, values.json as boolean, status, body as never);
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify(body)}\n`);
+    return EXIT.ok;
+  }
+  const where = body.provider === 'sagemaker' ? body.region : `${body.location} (project ${body.projectId})`;
+  io.stdout.write(
+    [
+      `${body.requestId}  ${body.provider} ${where}  cluster ${body.clusterName}`,
+      `  ${progressLine(body, Date.now() - Date.parse(body.acceptedAt))}`,
+      ...(body.providerId ? [`  provider id ${body.providerId}`] : []),
+      ...body.history.map((h) => `  ${h.at}  ${(h.from ?? '').padEnd(20)} -> ${h.to.padEnd(20)} ${h.reason ?? ''}`),
+      '',
+    ].join('\n'),
+  );
+  return EXIT.ok;
+});
+
+const LIST_USAGE = `Usage: provision list [--status S] [--provider sagemaker|tir] [--limit N] [--cursor C] [--api URL] [--json]
+
+Lists requests, newest first.
+`;
+
+export const listCommand = command(
+  'List requests, newest first (filter by --status / --provider)',
+  LIST_USAGE,
+  { status: { type: 'string' }, provider: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' } },
+  async ({ values }, api, io) => {
+    const query = new URLSearchParams();
+    for (const key of ['status', 'provider', 'limit', 'cursor'] as const) if (typeof values[key] === 'string') query.set(key, values[key] as string);
+    const { status, body } = await api.call<{ items: ClusterView[]; cursor?: string }>('GET', `/clusters${query.size ? `?${query}` : ''}`);
+    if (status !== 200) return refused(io, values.json as boolean, status, body as never);
+    if (values.json) {
+      io.stdout.write(`${JSON.stringify(body)}\n`);
+      return EXIT.ok;
+    }
+    for (const r of body.items) io.stdout.write(`${r.requestId.padEnd(40)} ${r.provider.padEnd(10)} ${r.status.padEnd(21)} ${r.clusterName}  ${r.acceptedAt}\n`);
+    if (body.items.length === 0) io.stdout.write('(no requests)\n');
+    if (body.cursor) io.stdout.write(`more: provision list --cursor ${body.cursor}\n`);
+    return EXIT.ok;
+  },
+);
+
+const DELETE_USAGE = `Usage: provision delete ID [--watch] [--api URL] [--json]
+
+Deletes the request's cluster (READY or FAILED), or cancels a SCHEDULED request. --watch follows it to DELETED.
+`;
+
+export const deleteCommand = command('Delete a request\'s cluster (--watch to follow it to DELETED)', DELETE_USAGE, { watch: { type: 'boolean', default: false } }, async ({ values, positionals }, api, io) => {
+  if (positionals.length !== 1) {
+    io.stderr.write(DELETE_USAGE);
+    return EXIT.usage;
+  }
+  const id = positionals[0]!;
+  const { status, body } = await api.call<{ status: string; message?: string }>('DELETE', `/clusters/${encodeURIComponent(id)}`);
+  if (status !== 200 && status !== 202) return refused(io, values.json as boolean, status, body as never);
+  if (!values.watch) {
+    io.stdout.write(values.json ? `${JSON.stringify({ requestId: id, status: body.status })}\n` : `${id} ${body.status}\n`);
+    return EXIT.ok;
+  }
+  return watch(api, id, io, { goal: 'DELETED', json: values.json as boolean, ...pollEvery() });
+});
+
+const EVENTS_USAGE = `Usage: provision events [--follow] [--api URL] [--json]
+
+Prints the events the local stack put on its bus ($DATA_DIR/events.ndjson). --follow keeps printing new ones.
+Deployed stacks: subscribe to the bus with an EventBridge rule instead.
+`;
+
+export const eventsCommand = command('Print the local stack\'s bus events (--follow)', EVENTS_USAGE, { follow: { type: 'boolean', short: 'f', default: false } }, async ({ values }, api, io) => {
+  let after = 0;
+  for (;;) {
+    const { status, body } = await api.call<{ events: Array<{ DetailType: string; Time: string; Detail: Record<string, unknown> }>; next: number }>('GET', `/_local/events?after=${after}`);
+    if (status === 404) {
+      io.stderr.write(`provision: ${api.base} is not a local stack; subscribe to a deployed stack's bus with an EventBridge rule.\n`);
+      return EXIT.usage;
+    }
+    for (const e of body.events) {
+      if (values.json) io.stdout.write(`${JSON.stringify(e)}\n`);
+      else {
+        const d = e.Detail;
+        const error = (d.error as { name?: string } | undefined)?.name;
+        io.stdout.write(`${e.Time}  ${e.DetailType.padEnd(28)} ${String(d.requestId ?? '')}${d.status ? ` ${String(d.status)}` : ''}${error ? ` ${error}` : ''}\n`);
+      }
+    }
+    after = body.next;
+    if (!values.follow) return EXIT.ok;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+});

@@ -1,0 +1,78 @@
+/**
+ * `--watch`: polls GET /clusters/{id} until the record reaches its goal (READY, or DELETED for a delete) or FAILED.
+ * On a terminal one line is redrawn with a spinner; otherwise a plain line is printed each time something changes.
+ */
+import type { ClusterView } from '../functions/core/view';
+import type { Api } from './api';
+import type { CliIo } from './provision';
+
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+
+const elapsed = (ms: number): string => {
+  const s = Math.floor(ms / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+};
+
+/** One line describing where the record is. */
+export const progressLine = (r: ClusterView, ms: number): string => {
+  const parts = [r.status.padEnd(20)];
+  if (r.attempts) parts.push(`attempt ${r.attempts}${r.maxAttempts ? ` of ${r.maxAttempts}` : ''}`);
+  if (r.providerStatus) parts.push(`provider ${r.providerStatus}${r.nodes ? ` ${r.nodes.current}/${r.nodes.target} nodes` : ''}`);
+  if (r.lastError && (r.status === 'WAITING_FOR_CAPACITY' || r.status === 'FAILED')) {
+    const next = r.lastError.nextAttemptAt && r.status === 'WAITING_FOR_CAPACITY' ? `, next attempt by ${r.lastError.nextAttemptAt.slice(11, 19)}Z` : '';
+    parts.push(`${r.lastError.name}: ${r.lastError.message}${next}`);
+  }
+  parts.push(elapsed(ms));
+  return parts.join(' · ');
+};
+
+export interface WatchOptions {
+  goal: 'READY' | 'DELETED';
+  json: boolean;
+  intervalMs?: number;
+  /** Gives up (exit 2) after this long; default: never. */
+  timeoutMs?: number;
+}
+
+export const watch = async (api: Api, requestId: string, io: CliIo, options: WatchOptions): Promise<number> => {
+  const tty = Boolean((io.stdout as { isTTY?: boolean }).isTTY) && !options.json;
+  const started = Date.now();
+  let last = '';
+  let frame = 0;
+  for (;;) {
+    const { status, body } = await api.call<ClusterView & { message?: string }>('GET', `/clusters/${encodeURIComponent(requestId)}`);
+    if (status !== 200) {
+      if (tty) io.stdout.write('\n');
+      io.stderr.write(`provision: cannot read ${requestId}: HTTP ${status} ${body.message ?? ''}\n`);
+      return 2;
+    }
+    const ms = Date.now() - started;
+    const line = progressLine(body, ms);
+    const key = `${body.status}|${body.attempts}|${body.lastError?.at ?? ''}|${body.providerStatus ?? ''}|${body.nodes?.current ?? ''}`;
+    if (options.json) {
+      if (key !== last) io.stdout.write(`${JSON.stringify({ requestId, status: body.status, attempts: body.attempts, maxAttempts: body.maxAttempts, providerStatus: body.providerStatus, nodes: body.nodes, lastError: body.lastError, elapsedSeconds: Math.floor(ms / 1000) })}\n`);
+    } else if (tty) {
+      io.stdout.write(`\r\x1b[2K${SPINNER[frame++ % SPINNER.length]} ${requestId} ${line}`);
+    } else if (key !== last) {
+      io.stdout.write(`${requestId} ${line}\n`);
+    }
+    last = key;
+    const done = body.status === options.goal || body.status === 'FAILED' || (options.goal === 'READY' && body.status === 'DELETED');
+    if (done) {
+      if (tty) io.stdout.write('\n');
+      if (body.status === options.goal) return 0;
+      if (body.status === 'DELETED') {
+        io.stderr.write(`${requestId} was already provisioned and deleted; to provision again, give the request a new requestId\n`);
+      } else if (!options.json && body.lastError) {
+        io.stderr.write(`${requestId} failed: ${body.lastError.name}: ${body.lastError.message}\n`);
+      }
+      return 1;
+    }
+    if (options.timeoutMs !== undefined && ms > options.timeoutMs) {
+      if (tty) io.stdout.write('\n');
+      io.stderr.write(`provision: gave up watching ${requestId} after ${elapsed(ms)}; it is ${body.status}\n`);
+      return 2;
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 1000));
+  }
+};

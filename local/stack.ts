@@ -1,0 +1,358 @@
+/**
+ * The whole provisioner on loopback, on the code that deploys.
+ *
+ * The stack sets the environment the deployment gives the functions (table, bus, state machine ARNs, scheduler
+ * settings) and points every AWS SDK client at a loopback peer through the standard AWS_ENDPOINT_URL_<SERVICE>
+ * variables: dynalite (DynamoDB), the Step Functions simulator (the shipped ASL run by aws-local-stepfunctions, task
+ * states bound to the task handlers), the EventBridge simulator (every event appended to $DATA_DIR/events.ndjson;
+ * `Provision Cluster Requested` routed to eventSubmit like the deployed rule), the Scheduler simulator (one-time
+ * schedules fire scheduleTarget) and the provider simulators. Then it calls the handlers' default exports, so the HTTP
+ * API, the queue intake and the workflows run exactly the deployed wiring (functions/shared/deps/*).
+ */
+import './polyfills';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { parse as parseYaml } from 'yaml';
+import type { EventEntry } from '../functions/core/events';
+import { startDynalite } from './dynalite';
+import { startEventBridgeSimulator, type PutEventsEntry } from './simulators/eventbridge';
+import { startSageMakerSimulator } from './simulators/sagemaker';
+import { startSchedulerSimulator } from './simulators/scheduler';
+import { startStepFunctionsSimulator } from './simulators/step-functions';
+import { startTirSimulator } from './simulators/tir';
+import { LocalWorkflows, lambdaContext, type LambdaHandler } from './workflows';
+
+export interface StackOptions {
+  port: number;
+  dataDir: string;
+  /** Keep nothing on disk (DynamoDB in memory). */
+  memory?: boolean;
+  /** Multiplies the workflows' retry and wait intervals and the schedules' delays (default 0.02). */
+  timeScale?: number;
+  /** Simulated provisioning time of a cluster, in ms (default 5000). */
+  readyAfterMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface RunningStack {
+  apiUrl: string;
+  endpoints: Record<string, string>;
+  eventsFile: string;
+  close(): Promise<void>;
+}
+
+export const REGION = 'us-east-1';
+const ACCOUNT = '000000000000';
+const STAGE_PREFIX = 'gpu-cluster-provisioner-local';
+
+/** Capacity the simulators start with: a few nodes of each big GPU type, plenty of small ones. */
+const SAGEMAKER_CAPACITY: Record<string, number> = {
+  'ml.p5.48xlarge': 2, // raised to 16 after a while: examples/hyperpod-capacity-shortage.json waits for it
+  'ml.p4d.24xlarge': 8,
+  'ml.p5e.48xlarge': 4,
+  'ml.p6-b200.48xlarge': 4,
+  'ml.trn1.32xlarge': 8,
+  'ml.g6e.12xlarge': 16,
+  'ml.g5.2xlarge': 32,
+};
+
+const listen = (server: Server, port: number): Promise<void> =>
+  new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+
+const readBody = (req: IncomingMessage): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+
+const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(text);
+};
+
+/** An API Gateway HTTP API (payload v2) event for a local request. No SigV4 locally: the caller is a fixed principal. */
+const apiGatewayEvent = (req: IncomingMessage, url: URL, routeKey: string, body: string, pathParameters?: Record<string, string>) => {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string') headers[k.toLowerCase()] = v;
+  const query = Object.fromEntries(url.searchParams.entries());
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    headers,
+    ...(Object.keys(query).length ? { queryStringParameters: query } : {}),
+    ...(pathParameters ? { pathParameters } : {}),
+    requestContext: {
+      accountId: ACCOUNT,
+      apiId: 'local',
+      domainName: url.host,
+      domainPrefix: 'local',
+      http: { method: req.method ?? 'GET', path: url.pathname, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      requestId: randomUUID(),
+      routeKey,
+      stage: '$default',
+      time: new Date().toUTCString(),
+      timeEpoch: Date.now(),
+      authorizer: { iam: { accessKey: 'LOCAL', accountId: ACCOUNT, callerId: 'local', principalOrgId: null, userArn: `arn:aws:iam::${ACCOUNT}:user/local`, userId: 'local', cognitoIdentity: null } },
+    },
+    ...(body ? { body } : {}),
+    isBase64Encoded: false,
+  };
+};
+
+export const startStack = async (options: StackOptions): Promise<RunningStack> => {
+  const log = options.log ?? (() => undefined);
+  const scale = options.timeScale ?? 0.02;
+  mkdirSync(options.dataDir, { recursive: true });
+  const eventsFile = join(options.dataDir, 'events.ndjson');
+  const closers: Array<() => Promise<void>> = [];
+  const closeAll = async () => {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+  };
+
+  try {
+    // The HTTP port first: a taken port is the likeliest failure, and it should fail before anything else starts.
+    const http = createServer();
+    await listen(http, options.port);
+    closers.push(() => new Promise((resolve) => { http.closeAllConnections(); http.close(() => resolve()); }));
+    const apiUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+
+    const db = await startDynalite(options.memory ? {} : { path: join(options.dataDir, 'dynamo') });
+    closers.push(() => db.close());
+
+    const external = { sagemaker: process.env.AWS_ENDPOINT_URL_SAGEMAKER, tir: process.env.TIR_API_BASE_URL };
+    let sagemakerEndpoint = external.sagemaker;
+    if (!sagemakerEndpoint) {
+      const sim = await startSageMakerSimulator({ readyAfterMs: options.readyAfterMs ?? 5000, deleteAfterMs: 2000, capacity: SAGEMAKER_CAPACITY, defaultCapacity: 64 });
+      closers.push(() => sim.close());
+      // A GPU shortage that clears: ml.p5.48xlarge has 2 nodes; once a create comes up short, 14 more arrive a few
+      // retries later (visible in --watch), and leave again 30 s after, ready for the next demonstration.
+      // About five capacity retry intervals (30 s each, scaled), well inside the eleven attempts of the retry budget.
+      const capacityReliefMs = Math.max(500, 5 * 30_000 * scale);
+      let seen = 0;
+      let relief: NodeJS.Timeout | undefined;
+      const shortage = setInterval(() => {
+        const fresh = sim.requests.slice(seen);
+        seen = sim.requests.length;
+        const shortOfP5 = fresh.some((r) => r.operation === 'CreateCluster' && r.status === 400 && JSON.stringify(r.body ?? '').includes('ml.p5.48xlarge'));
+        if (!shortOfP5 || relief) return;
+        relief = setTimeout(() => {
+          sim.setCapacity('ml.p5.48xlarge', 16);
+          relief = setTimeout(() => {
+            sim.setCapacity('ml.p5.48xlarge', SAGEMAKER_CAPACITY['ml.p5.48xlarge']!);
+            relief = undefined;
+          }, 30_000);
+        }, capacityReliefMs);
+      }, 250);
+      closers.push(async () => {
+        clearInterval(shortage);
+        clearTimeout(relief);
+      });
+      sagemakerEndpoint = sim.endpoint;
+    }
+    let tirBaseUrl = external.tir;
+    if (!tirBaseUrl) {
+      const sim = await startTirSimulator({ readyAfterMs: options.readyAfterMs ?? 5000, deleteAfterMs: 2000, defaultCapacity: 32 });
+      closers.push(() => sim.close());
+      tirBaseUrl = sim.baseUrl;
+      process.env.TIR_API_KEY = sim.apiKey;
+      process.env.TIR_AUTH_TOKEN = sim.authToken;
+    }
+
+    const appendEvent = (entry: Omit<PutEventsEntry, 'Time'> & { Time?: string }) => {
+      const line = { Source: entry.Source, DetailType: entry.DetailType, Detail: entry.Detail, EventBusName: entry.EventBusName, Time: entry.Time ?? new Date().toISOString() };
+      appendFileSync(eventsFile, `${JSON.stringify(line)}\n`);
+      log(`event  ${entry.DetailType}  ${String((entry.Detail as { requestId?: string }).requestId ?? '')}`);
+    };
+
+    // The deployment's environment, with every SDK pointed at loopback.
+    const busName = STAGE_PREFIX;
+    Object.assign(process.env, {
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
+      AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+      CLUSTERS_TABLE: `${STAGE_PREFIX}-clusters`,
+      EVENT_BUS_NAME: busName,
+      PROVISION_STATE_MACHINE_ARN: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${STAGE_PREFIX}-provision-cluster`,
+      DELETE_STATE_MACHINE_ARN: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${STAGE_PREFIX}-delete-cluster`,
+      SCHEDULER_GROUP_NAME: STAGE_PREFIX,
+      SCHEDULER_ROLE_ARN: `arn:aws:iam::${ACCOUNT}:role/${STAGE_PREFIX}-scheduler`,
+      SCHEDULE_TARGET_ARN: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${STAGE_PREFIX}-scheduleTarget`,
+      AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
+      AWS_ENDPOINT_URL_SAGEMAKER: sagemakerEndpoint,
+      TIR_API_BASE_URL: tirBaseUrl,
+    });
+    delete process.env.TIR_CREDENTIALS_SECRET_ARN;
+
+    // Handlers are imported after the environment is set (their dependencies are built on first use anyway).
+    const [tasks, http_, sqs, events, schedule, table] = await Promise.all([
+      Promise.all([
+        import('../functions/handlers/tasks/create-cluster'),
+        import('../functions/handlers/tasks/poll-cluster'),
+        import('../functions/handlers/tasks/delete-cluster'),
+        import('../functions/handlers/tasks/record-outcome'),
+      ]),
+      Promise.all([
+        import('../functions/handlers/http/submit'),
+        import('../functions/handlers/http/get'),
+        import('../functions/handlers/http/list'),
+        import('../functions/handlers/http/delete'),
+      ]),
+      import('../functions/handlers/sqs-submit'),
+      import('../functions/handlers/event-submit'),
+      import('../functions/handlers/schedule-target'),
+      import('../functions/adapters/dynamo-table'),
+    ]);
+    const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
+    await table.ensureClustersTable(new DynamoDBClient({}), process.env.CLUSTERS_TABLE!);
+
+    const invoke = (name: string, handler: LambdaHandler, event: unknown) => handler(event as never, lambdaContext(name));
+
+    const bus = await startEventBridgeSimulator({
+      onEvent: async (entry) => {
+        appendEvent(entry);
+        if (entry.DetailType === 'Provision Cluster Requested') {
+          const event = { version: '0', id: randomUUID(), 'detail-type': entry.DetailType, source: entry.Source, account: ACCOUNT, time: entry.Time, region: REGION, resources: [], detail: entry.Detail };
+          // Like the deployed rule: asynchronous delivery, failures logged (the deployed target retries, then DLQ).
+          setImmediate(() => invoke('eventSubmit', events.handler as LambdaHandler, event).catch((err) => log(`eventSubmit failed: ${(err as Error).message}`)));
+        }
+      },
+    });
+    closers.push(() => bus.close());
+    process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = bus.endpoint;
+
+    const workflows = new LocalWorkflows({
+      handlers: {
+        createCluster: tasks[0].handler as LambdaHandler,
+        pollCluster: tasks[1].handler as LambdaHandler,
+        deleteCluster: tasks[2].handler as LambdaHandler,
+        recordOutcome: tasks[3].handler as LambdaHandler,
+      },
+      publish: async (entries: EventEntry[]) => entries.forEach((e) => appendEvent(e)),
+      timeScale: scale,
+    });
+    closers.push(() => workflows.stopAll());
+    const sfn = await startStepFunctionsSimulator(workflows);
+    closers.push(() => sfn.close());
+    process.env.AWS_ENDPOINT_URL_SFN = sfn.endpoint;
+
+    const scheduler = await startSchedulerSimulator({
+      timeScale: scale,
+      fire: async (input) => void (await invoke('scheduleTarget', schedule.handler as LambdaHandler, input)),
+      onError: (err) => log(`scheduleTarget failed: ${(err as Error).message}`),
+    });
+    closers.push(() => scheduler.close());
+    process.env.AWS_ENDPOINT_URL_SCHEDULER = scheduler.endpoint;
+
+    // Recurring schedules of config/schedules.yml that are enabled: rate(...) runs locally (scaled); cron(...) is
+    // evaluated by EventBridge Scheduler once deployed.
+    const recurring = (parseYaml(readFileSync(new URL('../config/schedules.yml', import.meta.url), 'utf8')) as { schedules?: Array<{ name: string; expression: string; enabled?: boolean; request: object }> }).schedules ?? [];
+    for (const entry of recurring.filter((s) => s.enabled !== false)) {
+      const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(entry.expression);
+      if (!rate) {
+        log(`schedule ${entry.name}: ${entry.expression} runs only when deployed (local schedules support rate(...))`);
+        continue;
+      }
+      const unitMs = rate[2]!.startsWith('minute') ? 60_000 : rate[2]!.startsWith('hour') ? 3_600_000 : 86_400_000;
+      const every = Math.max(1000, Number(rate[1]) * unitMs * scale);
+      const timer = setInterval(() => {
+        const scheduledTime = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+        invoke('scheduleTarget', schedule.handler as LambdaHandler, { schedule: entry.name, scheduledTime, request: entry.request }).catch((err) => log(`schedule ${entry.name} failed: ${(err as Error).message}`));
+      }, every);
+      closers.push(async () => clearInterval(timer));
+    }
+
+    const routes: Array<{ method: string; pattern: RegExp; routeKey: string; handler: LambdaHandler }> = [
+      { method: 'POST', pattern: /^\/clusters\/?$/, routeKey: 'POST /clusters', handler: http_[0].handler as LambdaHandler },
+      { method: 'GET', pattern: /^\/clusters\/?$/, routeKey: 'GET /clusters', handler: http_[2].handler as LambdaHandler },
+      { method: 'GET', pattern: /^\/clusters\/([^/]+)$/, routeKey: 'GET /clusters/{requestId}', handler: http_[1].handler as LambdaHandler },
+      { method: 'DELETE', pattern: /^\/clusters\/([^/]+)$/, routeKey: 'DELETE /clusters/{requestId}', handler: http_[3].handler as LambdaHandler },
+    ];
+
+    http.on('request', (req, res) => {
+      void (async () => {
+        const url = new URL(req.url ?? '/', apiUrl);
+        const body = await readBody(req);
+        // Local intake: wrap a payload into the real event shapes and call the same handlers.
+        if (req.method === 'POST' && url.pathname === '/_local/sqs') {
+          let payloads: unknown[];
+          try {
+            const parsed = JSON.parse(body) as unknown;
+            payloads = Array.isArray(parsed) ? parsed : [parsed];
+          } catch {
+            payloads = [body];
+          }
+          const records = payloads.slice(0, 10).map((p) => ({
+            messageId: randomUUID(),
+            receiptHandle: randomUUID(),
+            body: typeof p === 'string' ? p : JSON.stringify(p),
+            attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'local', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+            messageAttributes: {},
+            md5OfBody: '',
+            eventSource: 'aws:sqs',
+            eventSourceARN: `arn:aws:sqs:${REGION}:${ACCOUNT}:${STAGE_PREFIX}-requests`,
+            awsRegion: REGION,
+          }));
+          const result = await invoke('sqsSubmit', sqs.handler as LambdaHandler, { Records: records });
+          return send(res, 200, { messageIds: records.map((r) => r.messageId), ...(result as object) });
+        }
+        if (req.method === 'POST' && url.pathname === '/_local/events') {
+          const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
+          const out = await new EventBridgeClient({}).send(
+            new PutEventsCommand({ Entries: [{ EventBusName: busName, Source: 'local.cli', DetailType: 'Provision Cluster Requested', Detail: body }] }),
+          );
+          return send(res, out.FailedEntryCount ? 400 : 200, { entries: out.Entries });
+        }
+        if (req.method === 'GET' && url.pathname === '/_local/events') {
+          let lines: string[] = [];
+          try {
+            lines = readFileSync(eventsFile, 'utf8').split('\n').filter(Boolean);
+          } catch {
+            // no event yet
+          }
+          const after = Math.max(0, Number(url.searchParams.get('after') ?? 0) || 0);
+          return send(res, 200, { events: lines.slice(after).map((l) => JSON.parse(l) as unknown), next: lines.length });
+        }
+        for (const route of routes) {
+          const match = req.method === route.method ? route.pattern.exec(url.pathname) : null;
+          if (!match) continue;
+          const params = match[1] ? { requestId: decodeURIComponent(match[1]) } : undefined;
+          const result = (await invoke(route.routeKey, route.handler, apiGatewayEvent(req, url, route.routeKey, body, params))) as { statusCode: number; headers?: Record<string, string>; body?: string };
+          return send(res, result.statusCode, result.body ?? '', result.headers ?? {});
+        }
+        send(res, 404, { code: 'NotFound', message: `No route ${req.method} ${url.pathname}` });
+      })().catch((err: unknown) => {
+        log(`request failed: ${(err as Error).message}`);
+        if (!res.headersSent) send(res, 500, { code: 'InternalError', message: 'Internal error' });
+      });
+    });
+
+    return {
+      apiUrl,
+      eventsFile,
+      endpoints: {
+        'HTTP API': apiUrl,
+        DynamoDB: `${db.endpoint} (${options.memory ? 'in memory' : join(options.dataDir, 'dynamo')})`,
+        'Step Functions': sfn.endpoint,
+        EventBridge: `${bus.endpoint} -> ${eventsFile}`,
+        Scheduler: scheduler.endpoint,
+        'SageMaker HyperPod': `${sagemakerEndpoint}${external.sagemaker ? ' (external)' : ' (simulator)'}`,
+        'E2E TIR': `${tirBaseUrl}${external.tir ? ' (external)' : ' (simulator)'}`,
+      },
+      close: closeAll,
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+};

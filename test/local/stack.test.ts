@@ -1,0 +1,135 @@
+/**
+ * End to end: `npm start`'s entry as a child process on a free port with its own data dir, driven by the real
+ * `provision` CLI binary, for each provider; then a clean Ctrl-C.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = new URL('../..', import.meta.url).pathname;
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+const startStack = (env: Record<string, string>) => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', '--memory'], {
+    cwd: root,
+    env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR', LOCAL_TIME_SCALE: '0.01', LOCAL_READY_AFTER_MS: '1500', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const ready = new Promise<void>((resolve, reject) => {
+    const timer = setInterval(() => {
+      if (output.includes('listening on')) {
+        clearInterval(timer);
+        resolve();
+      }
+    }, 100);
+    void exited.then((code) => {
+      clearInterval(timer);
+      reject(new Error(`stack exited with ${code}: ${output}`));
+    });
+  });
+  return { child, ready, exited, output: () => output };
+};
+
+const cli = (args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> =>
+  new Promise((resolve) => {
+    execFile(process.execPath, ['cli/bin.mjs', ...args], { cwd: root, env: { ...process.env, PROVISION_WATCH_INTERVAL_MS: '200', ...env }, timeout: 60_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+
+let stack: ReturnType<typeof startStack> & { child: ChildProcess };
+let api: string;
+let dataDir: string;
+
+const events = () =>
+  readFileSync(join(dataDir, 'events.ndjson'), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as { Source: string; DetailType: string; Detail: Record<string, unknown>; EventBusName: string; Time: string });
+
+beforeAll(async () => {
+  const port = await freePort();
+  dataDir = mkdtempSync(join(tmpdir(), 'provisioner-stack-'));
+  api = `http://127.0.0.1:${port}`;
+  stack = startStack({ PORT: String(port), DATA_DIR: dataDir });
+  await stack.ready;
+}, 90_000);
+
+afterAll(async () => {
+  if (stack.child.exitCode === null) stack.child.kill('SIGKILL');
+});
+
+describe('the local stack driven by the provision CLI', () => {
+  it.each([
+    ['sagemaker', 'examples/hyperpod-minimal.json', 'hyperpod-minimal-001'],
+    ['tir', 'examples/tir-minimal.json', 'tir-minimal-001'],
+  ])('provisions the %s example to READY with a Cluster Ready event, then deletes it', async (provider, file, requestId) => {
+    const submitted = await cli(['submit', file, '--watch', '--api', api]);
+    expect(submitted.stderr).toBe('');
+    expect(submitted.code).toBe(0);
+    expect(submitted.stdout).toMatch(new RegExp(`${requestId} .*READY`));
+
+    const ready = events().find((e) => e.DetailType === 'Cluster Ready' && e.Detail.requestId === requestId);
+    expect(ready).toBeDefined();
+    expect(Object.keys(ready!).sort()).toEqual(['Detail', 'DetailType', 'EventBusName', 'Source', 'Time']);
+    expect(ready!.Detail).toMatchObject({ provider, status: 'READY' });
+
+    const deleted = await cli(['delete', requestId, '--watch', '--api', api]);
+    expect(deleted.code).toBe(0);
+    expect(deleted.stdout).toMatch(/DELETED/);
+    expect(events().some((e) => e.DetailType === 'Cluster Deleted' && e.Detail.requestId === requestId)).toBe(true);
+
+    const status = await cli(['status', requestId, '--json', '--api', api]);
+    expect(JSON.parse(status.stdout)).toMatchObject({ requestId, status: 'DELETED' });
+  }, 60_000);
+
+  it('shows the capacity shortage in the watch output, then READY', async () => {
+    const run = await cli(['submit', 'examples/hyperpod-capacity-shortage.json', '--watch', '--api', api]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/WAITING_FOR_CAPACITY · attempt \d+ of 11 · ResourceLimitExceededError/);
+    expect(run.stdout).toMatch(/READY/);
+  }, 60_000);
+
+  it('accepts a request through the local SQS intake and lists it', async () => {
+    const sent = await cli(['submit', 'test/fixtures/requests/tir-sqs.json', '--via', 'sqs', '--watch', '--api', api]);
+    expect(sent.code).toBe(0);
+    const list = await cli(['list', '--provider', 'tir', '--json', '--api', api]);
+    expect(JSON.parse(list.stdout).items.map((i: { requestId: string }) => i.requestId)).toContain('tir-sqs-001');
+  }, 60_000);
+
+  it('says clearly when the port is taken', async () => {
+    const second = startStack({ PORT: new URL(api).port, DATA_DIR: mkdtempSync(join(tmpdir(), 'provisioner-stack-')) });
+    second.ready.catch(() => undefined); // it is expected never to be ready
+    const code = await second.exited;
+    expect(code).toBe(1);
+    expect(second.output()).toMatch(/Port \d+ is taken/);
+  }, 60_000);
+
+  it('explains an unreachable API and exits 2', async () => {
+    const run = await cli(['status', 'x', '--api', 'http://127.0.0.1:9']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/Cannot reach the provisioner API at http:\/\/127.0.0.1:9 .*npm start/);
+  });
+
+  it('shuts down cleanly on Ctrl-C', async () => {
+    stack.child.kill('SIGINT');
+    expect(await stack.exited).toBe(0);
+    expect(stack.output()).toMatch(/SIGINT: shutting down/);
+  }, 30_000);
+});
