@@ -31,15 +31,13 @@ const machines: Array<[string, () => Definition]> = [
 
 const LAMBDA_TRANSIENT = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
 
+/** The literal `name` of every exported error class (read from an instance: class fields are set by the constructor). */
 const exportedErrorNames = (): Set<string> => {
   const names = new Set<string>();
   for (const value of Object.values(errors)) {
-    if (typeof value === 'function' && value.prototype instanceof errors.ProvisionerError) {
-      const instance = Object.create(value.prototype) as { name: string };
-      // Class fields are set by the constructor: read the literal through a real instance.
-      const made = new (value as unknown as new (...args: unknown[]) => { name: string })(value === errors.RequestValidationError ? [] : 'x');
-      names.add(made.name ?? instance.name);
-    }
+    if (typeof value !== 'function' || !(value.prototype instanceof errors.ProvisionerError)) continue;
+    const Class = value as unknown as new (arg: unknown) => { name: string };
+    names.add(new Class(value === errors.RequestValidationError ? [] : 'x').name);
   }
   return names;
 };
