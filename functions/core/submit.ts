@@ -6,7 +6,7 @@
  * request is a RecordConflictError. A failed start leaves the record ACCEPTED, and a replay starts it again (the
  * execution name makes the start itself idempotent), so a retry always goes through.
  */
-import { RecordConflictError, RecordNotFoundError } from './errors';
+import { RecordConflictError, RecordNotFoundError, RequestValidationError } from './errors';
 import { clusterNameOf, requestHash, withRequestId, type ProvisionRequest } from './request';
 import { DELETABLE, type ClusterRecord, type ClusterStore } from './store';
 import { parseRequest } from './validate';
@@ -40,6 +40,8 @@ export interface SubmitResult {
 
 /** A startAt closer than this is treated as now: a schedule that close would fire late anyway. */
 const SCHEDULE_THRESHOLD_MS = 60_000;
+/** How far ahead a startAt may be: a year (and a day for leap years) is plenty for planning a training run. */
+const MAX_SCHEDULE_AHEAD_MS = 366 * 24 * 3600_000;
 
 /** Settles what the contract leaves to the deployment (the region), then the requestId. */
 export const normalizeRequest = (request: ProvisionRequest, defaultRegion: string) => {
@@ -77,6 +79,10 @@ export const submitRequest = async (deps: SubmitDeps, input: unknown): Promise<S
   const request = normalizeRequest(parseRequest(input), deps.defaultRegion);
   const now = (deps.now ?? (() => new Date()))();
   const startAt = request.startAt ? new Date(request.startAt) : undefined;
+  if (startAt && startAt.getTime() - now.getTime() > MAX_SCHEDULE_AHEAD_MS) {
+    // Checked here, not in validate: it depends on the clock. Rejected before anything is recorded or scheduled.
+    throw new RequestValidationError([{ path: '/startAt', message: 'must be at most 366 days from now' }]);
+  }
   const scheduledFor = startAt && startAt.getTime() - now.getTime() > SCHEDULE_THRESHOLD_MS ? startAt : undefined;
   if (scheduledFor && !deps.scheduler) throw new RecordConflictError('Scheduled provisioning (startAt) is not available here');
 

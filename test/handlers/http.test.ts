@@ -149,6 +149,14 @@ describe('POST /clusters', () => {
     expect(h.workflows.get(request.requestId)).toBeUndefined();
   });
 
+  it('answers 400 for a startAt more than a year ahead, and records nothing', async () => {
+    const request = { ...hyperpodRequest(), startAt: new Date(Date.now() + 400 * 24 * 3600_000).toISOString() };
+    const res = await submit(request);
+    expect(res.status).toBe(400);
+    expect(res.body.errors).toEqual([{ path: '/startAt', message: 'must be at most 366 days from now' }]);
+    expect(await h.store.get(request.requestId)).toBeUndefined();
+  });
+
   it('does not strand a record when the start fails: a retry of the same request goes through', async () => {
     let failStart = true;
     const flaky: SubmitDeps = {
