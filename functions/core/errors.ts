@@ -128,7 +128,10 @@ export class RequestValidationError extends ProvisionerError {
   }
 }
 
-/** Error classes the state machines name in ErrorEquals (the contract test checks both directions). */
+/**
+ * Retryable provider errors (every one is in the CreateCluster Retry) and terminal errors (none is retried); the
+ * contract test checks both against the state machines.
+ */
 export const RETRYABLE_PROVIDER_ERRORS = [
   ResourceInUseError,
   ResourceLimitExceededError,
@@ -152,7 +155,7 @@ export type ProvisionerErrorName =
   | InstanceType<(typeof RETRYABLE_PROVIDER_ERRORS)[number]>['name']
   | InstanceType<(typeof TERMINAL_ERRORS)[number]>['name'];
 
-/** All exported error names, for the contract test and for logging. */
+/** The literal names of all the classes above (the contract test keeps this list equal to them). */
 export const ERROR_NAMES: readonly string[] = [
   'ResourceInUseError',
   'ResourceLimitExceededError',

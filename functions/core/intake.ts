@@ -7,7 +7,7 @@ import { RecordConflictError, RequestValidationError, type FieldError } from './
 import { DETAIL_TYPES, eventEntry, type EventPublisher } from './events';
 import { submitRequest, type SubmitDeps, type SubmitResult } from './submit';
 
-export type IntakeSource = 'sqs' | 'eventbridge' | 'schedule' | 'http';
+export type IntakeSource = 'sqs' | 'eventbridge' | 'schedule';
 
 export interface IntakeDeps extends SubmitDeps {
   events: EventPublisher;

@@ -2,9 +2,10 @@ import { CreateClusterCommand, SageMakerClient } from '@aws-sdk/client-sagemaker
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHyperPodProvider, describeHyperPodCluster, HYPERPOD_ERROR_TABLE } from '../../functions/adapters/hyperpod';
 import type { ProvisionerError } from '../../functions/core/errors';
-import { REQUEST_ID_TAG, type ClusterDescription, type ClusterProvider, type ClusterRef } from '../../functions/core/provider';
+import { REQUEST_ID_TAG, type ClusterProvider, type ClusterRef } from '../../functions/core/provider';
 import type { SageMakerClusterSpec } from '../../functions/core/request';
 import { startSageMakerSimulator, type SageMakerSimulator } from '../../local/simulators/sagemaker';
+import { hyperpodGroup } from '../fixtures/clusters';
 import { rejection, until } from '../helpers/provider';
 
 const location = { provider: 'sagemaker' as const, region: 'us-east-1' };
@@ -12,16 +13,7 @@ const ref = (clusterName: string, providerId?: string): ClusterRef => ({ locatio
 
 const spec = (name: string, overrides: Partial<SageMakerClusterSpec['InstanceGroups'][number]> = {}): SageMakerClusterSpec => ({
   ClusterName: name,
-  InstanceGroups: [
-    {
-      InstanceGroupName: 'workers',
-      InstanceCount: 2,
-      InstanceType: 'ml.p5.48xlarge',
-      LifeCycleConfig: { SourceS3Uri: 's3://sagemaker-lifecycle/scripts/', OnCreate: 'on_create.sh' },
-      ExecutionRole: 'arn:aws:iam::123456789012:role/HyperPodExecution',
-      ...overrides,
-    },
-  ],
+  InstanceGroups: [hyperpodGroup(overrides)],
   Tags: [{ Key: 'team', Value: 'research' }],
 });
 

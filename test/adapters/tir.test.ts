@@ -2,12 +2,11 @@ import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTirProvider, describeTirCluster, TIR_ERROR_TABLE } from '../../functions/adapters/tir';
 import { createTirCredentialsSource } from '../../functions/adapters/tir-credentials';
-import type { ProvisionerError } from '../../functions/core/errors';
-import type { ClusterDescription, ClusterProvider, ClusterRef } from '../../functions/core/provider';
-import type { TirClusterSpec } from '../../functions/core/request';
+import type { ClusterProvider, ClusterRef } from '../../functions/core/provider';
 import { logger } from '../../functions/shared/observability';
 import { readBody, startServer, type RunningServer } from '../../local/simulators/common';
 import { startTirSimulator, type TirSimulator } from '../../local/simulators/tir';
+import { tirCluster } from '../fixtures/clusters';
 import { rejection, until } from '../helpers/provider';
 
 const API_KEY = 'tir-key-5f3a9c1e7d';
@@ -15,16 +14,7 @@ const AUTH_TOKEN = 'tir-token-b81d02e4aa';
 const location = { provider: 'tir' as const, projectId: 42, location: 'Delhi' };
 const ref = (clusterName: string, providerId?: string): ClusterRef => ({ location, clusterName, ...(providerId ? { providerId } : {}) });
 
-const spec = (name: string, overrides: Partial<TirClusterSpec> = {}): TirClusterSpec => ({
-  name,
-  image_version_id: 7,
-  ssh_key_ids: [1],
-  security_group_id: 3,
-  sku_id: 11,
-  no_of_nodes: 2,
-  sku_item_price_id: 99,
-  ...overrides,
-});
+const spec = tirCluster;
 
 describe('TIR provider against the TIR simulator, through fetch', () => {
   let sim: TirSimulator;

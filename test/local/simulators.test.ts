@@ -1,18 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startSageMakerSimulator, type SageMakerSimulator } from '../../local/simulators/sagemaker';
 import { startTirSimulator, type TirSimulator } from '../../local/simulators/tir';
+import { hyperpodGroup, tirCluster } from '../fixtures/clusters';
 
 const SIGNED = 'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20250101/us-east-1/sagemaker/aws4_request, SignedHeaders=host, Signature=abc';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-const group = (overrides: Record<string, unknown> = {}) => ({
-  InstanceGroupName: 'workers',
-  InstanceCount: 2,
-  InstanceType: 'ml.p5.48xlarge',
-  LifeCycleConfig: { SourceS3Uri: 's3://sagemaker-lifecycle/scripts/', OnCreate: 'on_create.sh' },
-  ExecutionRole: 'arn:aws:iam::123456789012:role/HyperPodExecution',
-  ...overrides,
-});
+const group = (overrides: Record<string, unknown> = {}) => hyperpodGroup(overrides);
 
 describe('SageMaker simulator', () => {
   let sim: SageMakerSimulator;
@@ -213,16 +207,7 @@ describe('SageMaker simulator, continuous provisioning', () => {
 describe('TIR simulator', () => {
   let sim: TirSimulator;
   const query = (extra = '') => `project_id=42&location=Delhi${extra}`;
-  const body = (overrides: Record<string, unknown> = {}) => ({
-    name: 'tir-sim',
-    image_version_id: 7,
-    ssh_key_ids: [1],
-    security_group_id: 3,
-    sku_id: 11,
-    no_of_nodes: 2,
-    sku_item_price_id: 99,
-    ...overrides,
-  });
+  const body = (overrides: Record<string, unknown> = {}) => tirCluster('tir-sim', overrides);
 
   const call = async (method: string, path: string, options: { q?: string; body?: unknown; apikey?: string | null; token?: string | null } = {}) => {
     const apikey = options.apikey === undefined ? sim.apiKey : options.apikey;

@@ -49,6 +49,10 @@ const successors = (state: State): string[] => [
   ...(state.Catch ?? []).map((c) => c.Next),
 ];
 
+it('lists in ERROR_NAMES exactly the names of the exported error classes', () => {
+  expect([...exportedErrorNames()].sort()).toEqual([...errors.ERROR_NAMES].sort());
+});
+
 describe.each(machines)('%s.asl.json', (_name, load) => {
   const definition = load();
   const states = Object.entries(definition.States);

@@ -1,4 +1,7 @@
-/** Dependencies of the state machines' task Lambdas: the store, the providers, the bus name, the teardown scheduler. */
+/**
+ * Dependencies of the state machines' task Lambdas: the store, the providers, the bus name. Only recordOutcome
+ * schedules (the deleteAfter teardown), so only its bundle carries the Scheduler client (workflowDepsWithTeardown).
+ */
 import { createHyperPodProvider } from '../../adapters/hyperpod';
 import { createTirProvider } from '../../adapters/tir';
 import { tirCredentialsFromEnvironment } from '../../adapters/tir-credentials';
@@ -7,7 +10,6 @@ import type { ProviderName } from '../../core/request';
 import type { WorkflowDeps } from '../../core/workflow';
 import { once, required } from '../config';
 import { logger } from '../observability';
-import { lazyScheduler } from './scheduler';
 import { clusterStore } from './store';
 
 const providers = {
@@ -22,7 +24,6 @@ export const workflowDeps = once(
     store: clusterStore(),
     provider: providerFor,
     eventBusName: required('EVENT_BUS_NAME'),
-    teardown: lazyScheduler,
     onWarning: (message, details) => logger.error(message, details),
   }),
 );
