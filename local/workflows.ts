@@ -170,6 +170,10 @@ export class LocalWorkflows {
     return {
       startProvisioning: async (requestId) => this.start('provision', requestId, { requestId }),
       startDeletion: async (requestId, executionName) => this.start('delete', executionName, { requestId }),
+      stopProvisioning: async (requestId) => {
+        const execution = this.executions.get(requestId);
+        if (execution?.status === 'RUNNING') execution.abort();
+      },
     };
   }
 

@@ -18,36 +18,38 @@ export const deleteClusterAsl = () => load('./delete-cluster.asl.json');
 
 /**
  * Deployment settings: name -> where it lands in which definition. A setting may land in several places, so the
- * CreateCluster Retry and the policy handed to the task (which records the next attempt time) can never disagree.
+ * policy handed to the create step and to the poll step (both may start a capacity wait) can never disagree. The
+ * capacity backoff is computed by the tasks (functions/core/capacity.ts) and waited out by a Wait state, so the
+ * record's nextAttemptAt is the real time of the next attempt.
  * @type {Record<string, { machine: 'provision' | 'delete', paths: (string | number)[][] }>}
  */
 export const SETTINGS = {
   capacityRetryIntervalSeconds: {
     machine: 'provision',
     paths: [
-      ['States', 'CreateCluster', 'Retry', 0, 'IntervalSeconds'],
       ['States', 'CreateCluster', 'Parameters', 'capacityRetry', 'IntervalSeconds'],
+      ['States', 'DescribeCluster', 'Parameters', 'capacityRetry', 'IntervalSeconds'],
     ],
   },
   capacityRetryBackoffRate: {
     machine: 'provision',
     paths: [
-      ['States', 'CreateCluster', 'Retry', 0, 'BackoffRate'],
       ['States', 'CreateCluster', 'Parameters', 'capacityRetry', 'BackoffRate'],
+      ['States', 'DescribeCluster', 'Parameters', 'capacityRetry', 'BackoffRate'],
     ],
   },
   capacityRetryMaxDelaySeconds: {
     machine: 'provision',
     paths: [
-      ['States', 'CreateCluster', 'Retry', 0, 'MaxDelaySeconds'],
       ['States', 'CreateCluster', 'Parameters', 'capacityRetry', 'MaxDelaySeconds'],
+      ['States', 'DescribeCluster', 'Parameters', 'capacityRetry', 'MaxDelaySeconds'],
     ],
   },
   capacityRetryMaxAttempts: {
     machine: 'provision',
     paths: [
-      ['States', 'CreateCluster', 'Retry', 0, 'MaxAttempts'],
       ['States', 'CreateCluster', 'Parameters', 'capacityRetry', 'MaxAttempts'],
+      ['States', 'DescribeCluster', 'Parameters', 'capacityRetry', 'MaxAttempts'],
     ],
   },
   pollMaxSeconds: { machine: 'provision', paths: [['States', 'DescribeCluster', 'Parameters', 'maxWaitSeconds']] },

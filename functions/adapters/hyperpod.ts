@@ -23,8 +23,10 @@ import {
   ProvisionerError,
   ResourceInUseError,
   ResourceLimitExceededError,
+  InsufficientCapacityError,
   type ErrorDetails,
 } from '../core/errors';
+import { isCapacityShortage } from '../core/capacity';
 import {
   REQUEST_ID_TAG,
   type ClusterDescription,
@@ -33,6 +35,7 @@ import {
   type ClusterRef,
   type ClusterState,
   type ExistingCluster,
+  type GroupDescription,
 } from '../core/provider';
 import type { SageMakerClusterSpec } from '../core/request';
 import { logger } from '../shared/observability';
@@ -87,7 +90,14 @@ export const HYPERPOD_ERROR_TABLE: readonly ErrorRow<HyperPodWireError>[] = [
   {
     match: named('ResourceLimitExceeded'),
     to: ResourceLimitExceededError,
-    reason: 'A quota or the capacity of an instance type is used up: capacity frees up, so the workflow retries.',
+    reason:
+      'The account quota ("<type> for cluster usage"): the workflow parses limit, usage and delta, fails at once when ' +
+      'the limit is below the delta, else waits for the account to release instances.',
+  },
+  {
+    match: (w) => named('InsufficientInstanceCapacity', 'InsufficientCapacityException', 'CapacityError')(w) || (w.name === 'ValidationException' && isCapacityShortage(w.message)),
+    to: InsufficientCapacityError,
+    reason: 'A shortage refused at create (usually it shows up later as a Failed cluster): waited out like one.',
   },
   {
     match: named('ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded'),
@@ -178,17 +188,33 @@ export const toHyperPodError = (err: unknown, operation: string): ProvisionerErr
 
 // ---- status normalization ----
 
-/** READY only when InService AND every instance group has CurrentCount >= TargetCount (continuous provisioning). */
+/**
+ * READY means usable: `InService` and every instance group at its minimum (`MinCount`, from MinInstanceCount) when one
+ * is set, else at its target. With `NodeProvisioningMode: Continuous` HyperPod goes on adding the missing instances by
+ * itself, so a cluster at its minimum is READY.
+ */
 export const describeHyperPodCluster = (output: DescribeClusterResponse): ClusterDescription => {
   const status = output.ClusterStatus ?? 'Unknown';
-  const groups = output.InstanceGroups ?? [];
+  const groups: GroupDescription[] = (output.InstanceGroups ?? []).map((g) => {
+    const types = (g.InstanceTypeDetails ?? [])
+      .filter((t) => t.InstanceType !== undefined)
+      .map((t) => ({ type: t.InstanceType as string, count: t.CurrentCount ?? 0 }));
+    return {
+      name: g.InstanceGroupName ?? '',
+      current: g.CurrentCount ?? 0,
+      target: g.TargetCount ?? 0,
+      ...(g.MinCount !== undefined ? { min: g.MinCount } : {}),
+      ...(g.Status ? { status: g.Status } : {}),
+      ...(types.length > 0 ? { instanceTypes: types } : g.InstanceType ? { instanceTypes: [{ type: g.InstanceType, count: g.CurrentCount ?? 0 }] } : {}),
+    };
+  });
   const nodes = {
-    current: groups.reduce((sum, g) => sum + (g.CurrentCount ?? 0), 0),
-    target: groups.reduce((sum, g) => sum + (g.TargetCount ?? 0), 0),
+    current: groups.reduce((sum, g) => sum + g.current, 0),
+    target: groups.reduce((sum, g) => sum + g.target, 0),
   };
-  const allNodesUp = groups.every((g) => (g.CurrentCount ?? 0) >= (g.TargetCount ?? 0));
+  const usable = groups.every((g) => g.current >= (g.min ?? g.target));
   let state: ClusterState;
-  if (status === 'InService') state = allNodesUp ? 'READY' : 'CREATING';
+  if (status === 'InService') state = usable ? 'READY' : 'CREATING';
   else if (status === 'Failed' || status === 'RollingBack') state = 'FAILED';
   else if (status === 'Deleting') state = 'DELETING';
   else state = 'CREATING'; // Creating, Updating, SystemUpdating, and any status added later: still in progress
@@ -199,6 +225,7 @@ export const describeHyperPodCluster = (output: DescribeClusterResponse): Cluste
     providerStatus: status,
     ...(output.FailureMessage ? { message: output.FailureMessage } : {}),
     nodes,
+    groups,
   };
 };
 

@@ -1,8 +1,9 @@
 /**
  * WorkflowStarter over Step Functions. The execution name is the requestId (deletes: `<requestId>-delete-<n>`), so
- * a second start of the same request answers ExecutionAlreadyExists, which here means "already started".
+ * a second start of the same request answers ExecutionAlreadyExists, which here means "already started". A cancel
+ * stops the provision execution by that name.
  */
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import type { WorkflowStarter } from '../core/submit';
 
 export interface StepFunctionsStarterOptions {
@@ -31,5 +32,14 @@ export const createStepFunctionsStarter = (options: StepFunctionsStarterOptions)
   return {
     startProvisioning: (requestId) => start(options.provisionStateMachineArn, requestId, { requestId }),
     startDeletion: (requestId, executionName) => start(options.deleteStateMachineArn, executionName, { requestId }),
+    async stopProvisioning(requestId, cause) {
+      // StopExecution of an execution that has already ended succeeds (and changes nothing); one never started is
+      // ExecutionDoesNotExist, which is fine too: with the record DELETING it would stop at its first step.
+      try {
+        await client.send(new StopExecutionCommand({ executionArn: executionArnOf(options.provisionStateMachineArn, requestId), cause, error: 'RequestCancelledError' }));
+      } catch (err) {
+        if ((err as Error).name !== 'ExecutionDoesNotExist') throw err;
+      }
+    },
   };
 };

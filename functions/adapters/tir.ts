@@ -14,6 +14,7 @@ import {
   ProviderUnavailableError,
   ProvisionerError,
   ResourceInUseError,
+  InsufficientCapacityError,
   ResourceLimitExceededError,
   type ErrorDetails,
 } from '../core/errors';
@@ -86,7 +87,8 @@ export interface TirErrorRow {
   reason: string;
 }
 
-const CAPACITY_EXHAUSTED = /capacity|quota|no nodes? available|not enough (nodes|resources)|out of stock|limit exceeded/i;
+const QUOTA_EXHAUSTED = /quota|limit exceeded/i;
+const CAPACITY_EXHAUSTED = /capacity|no nodes? available|not enough (nodes|resources)|out of stock|unavailable/i;
 const NAME_TAKEN = /already exists|already in use|already taken/i;
 const clientError = (w: TirWireError): boolean => w.kind === 'http' && w.status !== undefined && w.status >= 400 && w.status < 500;
 
@@ -106,9 +108,14 @@ export const TIR_ERROR_TABLE: readonly TirErrorRow[] = [
     reason: 'TIR does not know the cluster id: for a delete it is gone. (A 404 on create / list means a wrong base URL.)',
   },
   {
-    match: (w) => clientError(w) && CAPACITY_EXHAUSTED.test(w.message),
+    match: (w) => clientError(w) && QUOTA_EXHAUSTED.test(w.message),
     to: ResourceLimitExceededError,
-    reason: 'TIR documents no capacity code, only a message saying capacity or quota is exhausted: retried like HyperPod.',
+    reason: 'A message naming a quota or limit: the account may fit once its other clusters are gone, so the workflow waits (reason quota).',
+  },
+  {
+    match: (w) => clientError(w) && CAPACITY_EXHAUSTED.test(w.message),
+    to: InsufficientCapacityError,
+    reason: 'TIR documents no capacity code, only a message saying capacity or stock is exhausted: a shortage, waited out.',
   },
   {
     match: (w) => clientError(w) && NAME_TAKEN.test(w.message),

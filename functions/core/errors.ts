@@ -5,8 +5,9 @@
  * so `constructor.name` cannot be trusted. Adapters translate SDK / HTTP failures into these classes and keep the
  * original as `cause`. Messages never carry a credential (adapters scrub them before constructing an error).
  *
- * Retryable (the workflow retries them with backoff): ResourceInUseError, ResourceLimitExceededError,
- * ProviderThrottledError, ProviderUnavailableError.
+ * Retryable (the workflow waits and tries again until the request's horizon): InsufficientCapacityError,
+ * ResourceLimitExceededError (a quota that can fit once usage falls), ResourceInUseError, ProviderThrottledError,
+ * ProviderUnavailableError.
  * Terminal (the workflow marks the cluster FAILED): everything else.
  */
 
@@ -40,9 +41,15 @@ export class ResourceInUseError extends ProvisionerError {
   readonly retryable = true;
 }
 
-/** A quota or the provider's capacity is used up: the classic GPU shortage. */
+/** The account quota (HyperPod ResourceLimitExceeded): it fits once the account's other clusters release instances. */
 export class ResourceLimitExceededError extends ProvisionerError {
   override readonly name = 'ResourceLimitExceededError' as const;
+  readonly retryable = true;
+}
+
+/** The provider has no capacity for the instance type now (refused at create, or the cluster rolled back for it). */
+export class InsufficientCapacityError extends ProvisionerError {
+  override readonly name = 'InsufficientCapacityError' as const;
   readonly retryable = true;
 }
 
@@ -81,6 +88,24 @@ export class ClusterNotFoundError extends ProvisionerError {
 /** The provider reports the cluster itself as failed (HyperPod Failed / RollingBack, TIR failure states). */
 export class ClusterFailedError extends ProvisionerError {
   override readonly name = 'ClusterFailedError' as const;
+  readonly retryable = false;
+}
+
+/** The account quota is below what the request adds: no wait can help (the message says how to raise it). */
+export class QuotaTooLowError extends ProvisionerError {
+  override readonly name = 'QuotaTooLowError' as const;
+  readonly retryable = false;
+}
+
+/** The request's retry horizon ended (or its attempt budget ran out) while capacity or quota was still short. */
+export class RetryHorizonExceededError extends ProvisionerError {
+  override readonly name = 'RetryHorizonExceededError' as const;
+  readonly retryable = false;
+}
+
+/** The request was cancelled (DELETE while it waited or was being created): the workflow stops. */
+export class RequestCancelledError extends ProvisionerError {
+  override readonly name = 'RequestCancelledError' as const;
   readonly retryable = false;
 }
 
@@ -133,6 +158,7 @@ export class RequestValidationError extends ProvisionerError {
  * contract test checks both against the state machines.
  */
 export const RETRYABLE_PROVIDER_ERRORS = [
+  InsufficientCapacityError,
   ResourceInUseError,
   ResourceLimitExceededError,
   ProviderThrottledError,
@@ -144,6 +170,9 @@ export const TERMINAL_ERRORS = [
   ProviderAuthFailedError,
   ClusterNotFoundError,
   ClusterFailedError,
+  QuotaTooLowError,
+  RetryHorizonExceededError,
+  RequestCancelledError,
   ProvisioningTimeoutError,
   RecordConflictError,
   RecordNotFoundError,
@@ -157,6 +186,7 @@ export type ProvisionerErrorName =
 
 /** The literal names of all the classes above (the contract test keeps this list equal to them). */
 export const ERROR_NAMES: readonly string[] = [
+  'InsufficientCapacityError',
   'ResourceInUseError',
   'ResourceLimitExceededError',
   'ProviderThrottledError',
@@ -165,6 +195,9 @@ export const ERROR_NAMES: readonly string[] = [
   'ProviderAuthFailedError',
   'ClusterNotFoundError',
   'ClusterFailedError',
+  'QuotaTooLowError',
+  'RetryHorizonExceededError',
+  'RequestCancelledError',
   'ProvisioningTimeoutError',
   'RecordConflictError',
   'RecordNotFoundError',

@@ -45,6 +45,11 @@ export interface ClusterEventDetail {
   /** Whole seconds. `total` runs from acceptance to this event; `provisioning` from the provider's create to READY. */
   durationsSeconds: { total: number; provisioning?: number };
   error?: { name: string; message: string };
+  /** Cluster Ready: instances up and wanted, in all and per group (which types came up, for flexible groups). */
+  nodes?: ClusterRecord['nodes'];
+  groups?: ClusterRecord['groups'];
+  /** Cluster Deleted: `cancelled` when a DELETE cancelled the provisioning. */
+  reason?: 'cancelled';
 }
 
 const seconds = (from?: string, to?: string): number | undefined =>
@@ -71,6 +76,11 @@ export const clusterEventDetail = (record: ClusterRecord, at: string): ClusterEv
     durationsSeconds: { total: seconds(record.acceptedAt, at) ?? 0, ...(provisioning !== undefined ? { provisioning } : {}) },
   };
   if (record.status === 'FAILED' && record.lastError) detail.error = { name: record.lastError.name, message: record.lastError.message };
+  if (record.status === 'READY') {
+    if (record.nodes) detail.nodes = record.nodes;
+    if (record.groups) detail.groups = record.groups;
+  }
+  if (record.status === 'DELETED' && record.cancelledAt) detail.reason = 'cancelled';
   return detail;
 };
 

@@ -39,6 +39,21 @@ export interface ClusterDescription {
   /** The provider's explanation, e.g. HyperPod FailureMessage. */
   message?: string;
   nodes: { current: number; target: number };
+  /** Per instance group, where the provider reports groups (HyperPod). */
+  groups?: GroupDescription[];
+}
+
+/** One instance group as the provider reports it. */
+export interface GroupDescription {
+  name: string;
+  current: number;
+  target: number;
+  /** MinInstanceCount: the group counts as up from this many instances (HyperPod MinCount). */
+  min?: number;
+  /** The provider's status of the group (InService, Creating, Failed, ...). */
+  status?: string;
+  /** The instance types running, with their counts: for flexible groups, which of the listed types came up. */
+  instanceTypes?: Array<{ type: string; count: number }>;
 }
 
 /** A cluster found by name, with what tells who made it. */

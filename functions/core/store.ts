@@ -3,6 +3,8 @@
  * functions/adapters/dynamo-store.ts. Every status change is a conditional write checked against TRANSITIONS: an
  * illegal one raises RecordConflictError and overwrites nothing.
  */
+import type { QuotaFacts, WaitReason } from './capacity';
+import type { GroupDescription } from './provider';
 import type { ProviderName } from './request';
 
 export type ClusterStatus =
@@ -32,9 +34,10 @@ export const STATUSES: readonly ClusterStatus[] = [
  */
 export const TRANSITIONS: Readonly<Record<ClusterStatus, readonly ClusterStatus[]>> = {
   SCHEDULED: ['ACCEPTED', 'DELETED'],
-  ACCEPTED: ['CREATING', 'WAITING_FOR_CAPACITY', 'FAILED'],
-  CREATING: ['CREATING', 'WAITING_FOR_CAPACITY', 'READY', 'FAILED'],
-  WAITING_FOR_CAPACITY: ['WAITING_FOR_CAPACITY', 'CREATING', 'FAILED'],
+  // DELETING from ACCEPTED, CREATING and WAITING_FOR_CAPACITY is a cancel: retries stop, any cluster made is deleted.
+  ACCEPTED: ['CREATING', 'WAITING_FOR_CAPACITY', 'FAILED', 'DELETING'],
+  CREATING: ['CREATING', 'WAITING_FOR_CAPACITY', 'READY', 'FAILED', 'DELETING'],
+  WAITING_FOR_CAPACITY: ['WAITING_FOR_CAPACITY', 'CREATING', 'FAILED', 'DELETING'],
   READY: ['DELETING'],
   // A failed cluster may still exist at the provider (HyperPod keeps Failed clusters): it can be deleted.
   FAILED: ['DELETING'],
@@ -48,6 +51,9 @@ export const canTransition = (from: ClusterStatus, to: ClusterStatus): boolean =
 /** Statuses from which a delete may start. */
 export const DELETABLE: readonly ClusterStatus[] = ['READY', 'FAILED'];
 
+/** Statuses from which a DELETE cancels the provisioning: its retries stop and any cluster it made is deleted. */
+export const CANCELLABLE: readonly ClusterStatus[] = ['ACCEPTED', 'CREATING', 'WAITING_FOR_CAPACITY'];
+
 export interface RecordedError {
   name: string;
   message: string;
@@ -58,6 +64,19 @@ export interface RecordedError {
   nextAttemptAt?: string;
   /** `create`, `wait`, `delete` or `teardown` (the deleteAfter schedule could not be made). */
   operation?: string;
+  /** Why the request waits after this error: capacity, quota, name-in-use or transient. */
+  reason?: WaitReason;
+  /** The account quota as ResourceLimitExceeded stated it (reason quota). */
+  quota?: QuotaFacts;
+}
+
+/** A cluster this request made and gave up (rolled back for capacity, or failed): deleted before the next create. */
+export interface DiscardedCluster {
+  providerId: string;
+  reason: 'capacity' | 'failed';
+  at: string;
+  /** When the provider no longer knew it. Until then no new cluster is created for the request. */
+  goneAt?: string;
 }
 
 export interface HistoryEntry {
@@ -92,6 +111,14 @@ export interface ClusterRecord {
   /** The provider's last reported status and node counts. */
   providerStatus?: string;
   nodes?: { current: number; target: number };
+  /** Per instance group: current, target and minimum counts, and the instance types that came up. */
+  groups?: GroupDescription[];
+  /** The end of the retry horizon, set at the first attempt: no new attempt starts after it. */
+  retryUntil?: string;
+  /** Clusters this request made and discarded, oldest first. */
+  discardedClusters?: DiscardedCluster[];
+  /** Set when a DELETE cancelled the provisioning. */
+  cancelledAt?: string;
   scheduledFor?: string;
   deleteAfter?: string;
   /** Execution ARNs of the workflows run for this record. */

@@ -8,7 +8,8 @@
  */
 import { RecordConflictError, RecordNotFoundError, RequestValidationError } from './errors';
 import { clusterNameOf, requestHash, withRequestId, type ProvisionRequest } from './request';
-import { DELETABLE, type ClusterRecord, type ClusterStore } from './store';
+import { MAX_HORIZON_SECONDS } from './capacity';
+import { CANCELLABLE, DELETABLE, type ClusterRecord, type ClusterStore } from './store';
 import { parseRequest } from './validate';
 
 export interface WorkflowStarter {
@@ -16,6 +17,8 @@ export interface WorkflowStarter {
   startProvisioning(requestId: string): Promise<{ executionArn: string; alreadyStarted: boolean }>;
   /** Starts the delete workflow named `executionName`. */
   startDeletion(requestId: string, executionName: string): Promise<{ executionArn: string; alreadyStarted: boolean }>;
+  /** Stops the provision workflow of `requestId` (a cancel); one that has already ended is not an error. */
+  stopProvisioning?(requestId: string, cause: string): Promise<void>;
 }
 
 export interface ProvisionScheduler {
@@ -83,6 +86,15 @@ export const submitRequest = async (deps: SubmitDeps, input: unknown): Promise<S
     // Checked here, not in validate: it depends on the clock. Rejected before anything is recorded or scheduled.
     throw new RequestValidationError([{ path: '/startAt', message: 'must be at most 366 days from now' }]);
   }
+  const until = (request as { retry?: { until?: string } }).retry?.until;
+  if (until !== undefined) {
+    // Clock-dependent too: the horizon must end after the first attempt can start, and at most P14D after it.
+    const from = Math.max(now.getTime(), startAt?.getTime() ?? 0);
+    const end = Date.parse(until);
+    if (end <= from) throw new RequestValidationError([{ path: '/retry/until', message: `must be later than ${startAt ? 'startAt' : 'now'}` }]);
+    if (end - from > MAX_HORIZON_SECONDS * 1000)
+      throw new RequestValidationError([{ path: '/retry/until', message: `must be at most P14D after ${startAt ? 'startAt' : 'now'}` }]);
+  }
   const scheduledFor = startAt && startAt.getTime() - now.getTime() > SCHEDULE_THRESHOLD_MS ? startAt : undefined;
   if (scheduledFor && !deps.scheduler) throw new RecordConflictError('Scheduled provisioning (startAt) is not available here');
 
@@ -127,23 +139,28 @@ export const releaseScheduled = async (deps: SubmitDeps, requestId: string): Pro
 /**
  * Starts the deletion of a request's cluster: READY or FAILED -> DELETING, then the delete workflow. A repeat while
  * DELETING starts the same execution again (idempotent), so a failed start is healed by asking again. A SCHEDULED
- * request is cancelled (-> DELETED) without a workflow.
- * Throws RecordNotFoundError, or RecordConflictError when the cluster is not in a deletable state.
+ * request is cancelled (-> DELETED) without a workflow. A request still being provisioned (ACCEPTED, CREATING,
+ * WAITING_FOR_CAPACITY) is cancelled: the conditional move to DELETING stops every later create attempt (each one
+ * claims the record while it may still create), the provision workflow is stopped, and the delete workflow deletes any
+ * cluster the request made and ends it DELETED with reason `cancelled`.
+ * Throws RecordNotFoundError, or RecordConflictError when the cluster is already deleted.
  */
 export const requestDeletion = async (deps: SubmitDeps, requestId: string, reason = 'delete requested'): Promise<ClusterRecord> => {
   const record = await deps.store.get(requestId);
   if (!record) throw new RecordNotFoundError(`No cluster request ${requestId}`);
+  const at = (deps.now ?? (() => new Date()))().toISOString();
   if (record.status === 'SCHEDULED') {
     // Not started yet: cancelling is the whole delete. The schedule still fires, finds DELETED and does nothing.
-    const at = (deps.now ?? (() => new Date()))().toISOString();
-    return deps.store.transition(requestId, 'DELETED', { deletedAt: at }, { reason: 'cancelled before its start time', expectFrom: ['SCHEDULED'] });
+    return deps.store.transition(requestId, 'DELETED', { deletedAt: at, cancelledAt: at }, { reason: 'cancelled before its start time', expectFrom: ['SCHEDULED'] });
   }
   let deleting = record;
-  if (record.status !== 'DELETING') {
+  if (CANCELLABLE.includes(record.status)) {
+    deleting = await deps.store.transition(requestId, 'DELETING', { deleteRequestedAt: at, cancelledAt: at }, { reason: 'cancelled', expectFrom: CANCELLABLE });
+    await deps.starter.stopProvisioning?.(requestId, 'cancelled by a DELETE');
+  } else if (record.status !== 'DELETING') {
     if (!DELETABLE.includes(record.status)) {
-      throw new RecordConflictError(`Cluster of ${requestId} is ${record.status}; it can be deleted when READY or FAILED`);
+      throw new RecordConflictError(`Cluster of ${requestId} is ${record.status}; it cannot be deleted again`);
     }
-    const at = (deps.now ?? (() => new Date()))().toISOString();
     deleting = await deps.store.transition(requestId, 'DELETING', { deleteRequestedAt: at }, { reason, expectFrom: DELETABLE });
   }
   const round = deleting.history.filter((h) => h.to === 'DELETING' && h.from !== 'DELETING').length;

@@ -4,20 +4,38 @@
  * out or crashed), and every error it throws is one of ./errors.ts, so Retry / Catch can match it by name.
  */
 import {
+  backoffOf,
+  decideWait,
+  horizonEnd,
+  isCapacityShortage,
+  parseQuotaMessage,
+  quotaCanNeverFit,
+  quotaTooLowMessage,
+  type BackoffPolicy,
+  type QuotaFacts,
+  type WaitReason,
+} from './capacity';
+import { durationSeconds } from './duration';
+import {
   ClusterFailedError,
   ClusterNotFoundError,
+  InsufficientCapacityError,
+  ProviderThrottledError,
+  ProviderUnavailableError,
   ProvisioningTimeoutError,
+  QuotaTooLowError,
   RecordConflictError,
+  RequestCancelledError,
   ResourceInUseError,
   ResourceLimitExceededError,
+  RetryHorizonExceededError,
   describeError,
   isRetryable,
 } from './errors';
 import { DETAIL_TYPES, clusterEventDetail, eventEntry, type EventEntry } from './events';
-import type { ClusterLocation, ClusterProvider, ClusterRef } from './provider';
+import type { ClusterDescription, ClusterLocation, ClusterProvider, ClusterRef } from './provider';
 import type { ProviderName, ProvisionRequest } from './request';
-import type { ClusterRecord, ClusterStatus, ClusterStore, RecordedError } from './store';
-import { durationSeconds } from './validate';
+import type { ClusterRecord, ClusterStatus, ClusterStore, DiscardedCluster, RecordedError } from './store';
 
 export interface TeardownScheduler {
   /** Arranges for the delete workflow of `requestId` to start at `at` (idempotent per requestId). */
@@ -30,11 +48,17 @@ export interface WorkflowDeps {
   eventBusName: string;
   teardown?: TeardownScheduler;
   now?: () => Date;
+  /** Source of the backoff's jitter (tests pass a fixed one). */
+  random?: () => number;
   /** Something went wrong that does not change the outcome (logged at ERROR by the handlers). */
   onWarning?: (message: string, details: Record<string, unknown>) => void;
 }
 
-/** The capacity retrier of CreateCluster, handed to the task so it can say when the next attempt comes. */
+/**
+ * The capacity backoff as the state machine hands it to the tasks (statemachines/definitions.js applies the
+ * deployment's settings to it): full jitter from IntervalSeconds, times BackoffRate per failure, capped at
+ * MaxDelaySeconds, at most MaxAttempts create attempts; the request's retry horizon ends it sooner.
+ */
 export interface RetryPolicy {
   IntervalSeconds: number;
   BackoffRate: number;
@@ -42,7 +66,8 @@ export interface RetryPolicy {
   MaxAttempts: number;
 }
 
-const iso = (deps: WorkflowDeps): string => (deps.now ?? (() => new Date()))().toISOString();
+const clock = (deps: WorkflowDeps): Date => (deps.now ?? (() => new Date()))();
+const iso = (deps: WorkflowDeps): string => clock(deps).toISOString();
 
 export const locationOf = (record: ClusterRecord): ClusterLocation =>
   record.provider === 'sagemaker'
@@ -54,77 +79,209 @@ export const locationOf = (record: ClusterRecord): ClusterLocation =>
         ...(record.activeIam !== undefined ? { activeIam: record.activeIam } : {}),
       };
 
-const refOf = (record: ClusterRecord): ClusterRef => ({
+const refOf = (record: ClusterRecord, providerId = record.providerId): ClusterRef => ({
   location: locationOf(record),
   clusterName: record.clusterName,
-  ...(record.providerId ? { providerId: record.providerId } : {}),
+  ...(providerId ? { providerId } : {}),
 });
 
-/**
- * The latest moment the next attempt can start: Step Functions waits min(MaxDelay, Interval * Rate^(n-1)) after the
- * n-th failure, scaled down by full jitter. Counting every failed attempt (not only capacity ones) can only raise the
- * ceiling, so the time stays an upper bound.
- */
-export const nextAttemptCeiling = (policy: RetryPolicy, failedAttempts: number, now: Date): Date => {
-  const delay = Math.min(policy.MaxDelaySeconds, policy.IntervalSeconds * policy.BackoffRate ** Math.max(0, failedAttempts - 1));
-  return new Date(now.getTime() + delay * 1000);
-};
-
 const CREATE_STATUSES: readonly ClusterStatus[] = ['ACCEPTED', 'CREATING', 'WAITING_FOR_CAPACITY'];
+/** A record in these statuses was cancelled (or deleted) under a running provision workflow: it stops. */
+const CANCELLED_STATUSES: readonly ClusterStatus[] = ['DELETING', 'DELETED'];
 
-export interface CreateResult {
-  providerId: string;
-  clusterName: string;
-  adopted: boolean;
-}
+/** While a discarded cluster is being deleted, its deletion is checked this often before the next create. */
+export const CLEANUP_POLL_SECONDS = 20;
+
+export type CreateResult =
+  | { action: 'CREATED'; providerId: string; clusterName: string; adopted: boolean }
+  | { action: 'WAIT'; waitSeconds: number; reason: WaitReason | 'cleanup' }
+  | { action: 'CANCELLED' };
+
+const requestOf = (record: ClusterRecord): ProvisionRequest & { retry?: { for?: string; until?: string } } =>
+  record.request as unknown as ProvisionRequest & { retry?: { for?: string; until?: string } };
+
+const isDiscarded = (record: ClusterRecord, providerId: string | undefined): boolean =>
+  providerId !== undefined && (record.discardedClusters ?? []).some((d) => d.providerId === providerId);
+
+/** The discarded cluster still to be deleted before a new create, if any. */
+const pendingCleanup = (record: ClusterRecord): DiscardedCluster | undefined =>
+  (record.discardedClusters ?? []).find((d) => d.goneAt === undefined);
 
 /**
- * Creates the cluster of `requestId`, or adopts the one this request already made.
+ * One step of the create loop of the provision workflow. Answers CREATED (the cluster exists at the provider, or was
+ * adopted), WAIT (the record says why and until when; the state machine waits `waitSeconds` and calls again) or
+ * CANCELLED (a DELETE cancelled the request). Throws only terminal errors (QuotaTooLowError, RetryHorizonExceededError,
+ * the provider's terminal ones) and the store's.
  *
- * Before calling the provider it records the attempt (and, once, createRequestedAt): if the Lambda dies after the
+ * Before calling the provider it records the attempt (and, once, createRequestedAt and the horizon) with a write that
+ * holds only while the request may still create: after a cancel no create is sent. If the Lambda dies after the
  * provider created the cluster, the next attempt answers ResourceInUse, finds the cluster and adopts it. HyperPod
  * proves ownership by the `provisioner:request-id` tag. TIR has no tags: a cluster is ours if it is the one recorded,
- * or if it has our name and appeared after our first create request (see README, "Exactly one cluster").
+ * or if it has our name and appeared after our first create request (see README, "Exactly one cluster"). A cluster this
+ * request discarded is never adopted, and must be gone before the next create (the name is reused).
  */
 export const createCluster = async (
   deps: WorkflowDeps,
   input: { requestId: string; capacityRetry: RetryPolicy },
 ): Promise<CreateResult> => {
-  const record = await deps.store.require(input.requestId);
-  if (record.providerId && record.status !== 'ACCEPTED' && record.status !== 'WAITING_FOR_CAPACITY') {
+  let record = await deps.store.require(input.requestId);
+  if (CANCELLED_STATUSES.includes(record.status)) return { action: 'CANCELLED' };
+  if (record.providerId && record.status === 'CREATING' && !isDiscarded(record, record.providerId)) {
     // A retry of this task after the create was already recorded: nothing to do.
-    return { providerId: record.providerId, clusterName: record.clusterName, adopted: false };
+    return { action: 'CREATED', providerId: record.providerId, clusterName: record.clusterName, adopted: false };
   }
   if (!CREATE_STATUSES.includes(record.status)) {
     throw new RecordConflictError(`Cannot create the cluster of ${record.requestId}: it is ${record.status}`);
   }
+  const pending = pendingCleanup(record);
+  if (pending) {
+    if (!(await cleanUp(deps, record, pending))) return { action: 'WAIT', waitSeconds: CLEANUP_POLL_SECONDS, reason: 'cleanup' };
+    record = await deps.store.update(
+      record.requestId,
+      { discardedClusters: (record.discardedClusters ?? []).map((d) => (d === pending ? { ...d, goneAt: iso(deps) } : d)) },
+      CREATE_STATUSES,
+    );
+  }
+
+  const now = clock(deps);
   const attempt = record.attempts + 1;
-  const startedAt = iso(deps);
   const started = await deps.store.update(
     record.requestId,
     {
       attempts: attempt,
-      maxAttempts: input.capacityRetry.MaxAttempts + 1,
-      ...(record.createRequestedAt ? {} : { createRequestedAt: startedAt }),
+      maxAttempts: input.capacityRetry.MaxAttempts,
+      ...(record.createRequestedAt ? {} : { createRequestedAt: now.toISOString() }),
+      ...(record.retryUntil ? {} : { retryUntil: horizonEnd(requestOf(record).retry, now).toISOString() }),
     },
     CREATE_STATUSES,
   );
   const provider = deps.provider(record.provider);
-  const request = record.request as unknown as ProvisionRequest;
+  let created;
   try {
-    const created = await provider.create({ location: locationOf(record), requestId: record.requestId, cluster: request.cluster });
-    await deps.store.transition(record.requestId, 'CREATING', { providerId: created.providerId, createdAt: iso(deps) }, {
-      reason: `created at the provider (attempt ${attempt})`,
-    });
-    return { ...created, adopted: false };
+    created = await provider.create({ location: locationOf(record), requestId: record.requestId, cluster: requestOf(record).cluster });
   } catch (err) {
     if (err instanceof ResourceInUseError) {
       const adopted = await adoptIfOurs(deps, provider, started);
       if (adopted) return adopted;
     }
-    if (isRetryable(err)) await recordFailedAttempt(deps, started, err, input.capacityRetry);
+    if (err instanceof ResourceLimitExceededError) {
+      const quota = parseQuotaMessage(err.message);
+      if (quota && quotaCanNeverFit(quota)) throw new QuotaTooLowError(quotaTooLowMessage(quota, record.region), { cause: err });
+      return waitAfterFailure(deps, started, input.capacityRetry, err, 'quota', quota);
+    }
+    if (isRetryable(err)) return waitAfterFailure(deps, started, input.capacityRetry, describeError(err), reasonOf(err));
     throw err;
   }
+  try {
+    await deps.store.transition(record.requestId, 'CREATING', { providerId: created.providerId, createdAt: iso(deps) }, {
+      reason: `created at the provider (attempt ${attempt})`,
+      expectFrom: CREATE_STATUSES,
+    });
+  } catch (err) {
+    if (err instanceof RecordConflictError) return discardCancelled(deps, record.requestId, created.providerId);
+    throw err;
+  }
+  return { action: 'CREATED', ...created, adopted: false };
+};
+
+const reasonOf = (err: unknown): WaitReason =>
+  err instanceof InsufficientCapacityError
+    ? 'capacity'
+    : err instanceof ResourceLimitExceededError
+      ? 'quota'
+      : err instanceof ResourceInUseError
+        ? 'name-in-use'
+        : err instanceof ProviderThrottledError || err instanceof ProviderUnavailableError
+          ? 'transient'
+          : 'capacity';
+
+/**
+ * A create answered after a DELETE cancelled the request (the create was already on the wire): the cluster is
+ * deleted at once and recorded, so the delete workflow waits for it too.
+ */
+const discardCancelled = async (deps: WorkflowDeps, requestId: string, providerId: string): Promise<CreateResult> => {
+  const record = await deps.store.require(requestId);
+  if (!CANCELLED_STATUSES.includes(record.status)) throw new RecordConflictError(`The record of ${requestId} changed under the create (${record.status})`);
+  try {
+    await deps.provider(record.provider).delete(refOf(record, providerId));
+  } catch (err) {
+    if (!(err instanceof ClusterNotFoundError)) deps.onWarning?.('Could not delete a cluster created after its request was cancelled', { providerId, error: describeError(err) });
+  }
+  if (record.status === 'DELETING') await deps.store.update(requestId, { providerId }, ['DELETING']).catch(() => undefined);
+  return { action: 'CANCELLED' };
+};
+
+/** Whether a discarded cluster is gone; starts (or repeats) its deletion while it is not. */
+const cleanUp = async (deps: WorkflowDeps, record: ClusterRecord, pending: DiscardedCluster): Promise<boolean> => {
+  const provider = deps.provider(record.provider);
+  const ref = refOf(record, pending.providerId);
+  let description: ClusterDescription;
+  try {
+    description = await provider.describe(ref);
+  } catch (err) {
+    if (err instanceof ClusterNotFoundError) return true;
+    throw err;
+  }
+  if (description.state === 'DELETED') return true;
+  if (description.state !== 'DELETING') await startDiscard(deps, provider, ref);
+  return false;
+};
+
+/** Asks the provider to delete a cluster we give up; a refusal is logged and the cleanup step asks again. */
+const startDiscard = async (deps: WorkflowDeps, provider: ClusterProvider, ref: ClusterRef): Promise<void> => {
+  try {
+    await provider.delete(ref);
+  } catch (err) {
+    if (err instanceof ClusterNotFoundError) return;
+    deps.onWarning?.('Could not start deleting a discarded cluster (asked again before the next create)', {
+      providerId: ref.providerId,
+      error: describeError(err),
+    });
+  }
+};
+
+/** The horizon of a record: set at its first attempt. */
+const horizonOf = (record: ClusterRecord, now: Date): { horizon: Date; horizonSeconds: number } => {
+  const horizon = record.retryUntil ? new Date(record.retryUntil) : horizonEnd(requestOf(record).retry, now);
+  const from = Date.parse(record.createRequestedAt ?? now.toISOString());
+  return { horizon, horizonSeconds: Math.max(1, (horizon.getTime() - from) / 1000) };
+};
+
+/**
+ * After a failed attempt (refused at create, or rolled back for capacity): record the wait and answer WAIT, or throw
+ * RetryHorizonExceededError when the horizon (or the attempt budget) is spent.
+ */
+const waitAfterFailure = async (
+  deps: WorkflowDeps,
+  record: ClusterRecord,
+  policy: RetryPolicy,
+  err: { name: string; message: string },
+  reason: WaitReason,
+  quota?: QuotaFacts,
+  patch: { discardedClusters?: DiscardedCluster[] } = {},
+): Promise<CreateResult & { action: 'WAIT' }> => {
+  const now = clock(deps);
+  const decision = decideWait(backoffOf(policy), { failures: record.attempts, now, ...horizonOf(record, now) }, deps.random);
+  const lastError: RecordedError = {
+    name: err.name,
+    message: err.message,
+    at: now.toISOString(),
+    attempt: record.attempts,
+    operation: 'create',
+    reason,
+    ...(quota ? { quota } : {}),
+    ...(decision.retry ? { nextAttemptAt: decision.nextAttemptAt.toISOString() } : {}),
+  };
+  if (!decision.retry) {
+    await deps.store.update(record.requestId, { lastError, ...patch }, [record.status]);
+    throw new RetryHorizonExceededError(`Gave up after ${record.attempts} attempt(s): ${decision.why}. Last: ${err.name}: ${err.message}`);
+  }
+  const what = reason === 'quota' && quota ? `quota '${quota.name}' (${quota.usage} of ${quota.limit} used, ${quota.delta} more needed)` : reason;
+  await deps.store.transition(record.requestId, 'WAITING_FOR_CAPACITY', { lastError, ...patch }, {
+    reason: `attempt ${record.attempts} waits for ${what}: ${err.name}`,
+    expectFrom: [record.status],
+  });
+  return { action: 'WAIT', waitSeconds: decision.waitSeconds, reason };
 };
 
 /**
@@ -141,7 +298,7 @@ export const createdSince = (createdAt: string, requestedAt: string): boolean =>
 
 const adoptIfOurs = async (deps: WorkflowDeps, provider: ClusterProvider, record: ClusterRecord): Promise<CreateResult | undefined> => {
   const found = await provider.findByName(locationOf(record), record.clusterName);
-  if (!found) return undefined;
+  if (!found || isDiscarded(record, found.providerId)) return undefined;
   const ours =
     found.ownerRequestId === record.requestId ||
     (record.providerId !== undefined && found.providerId === record.providerId) ||
@@ -153,26 +310,9 @@ const adoptIfOurs = async (deps: WorkflowDeps, provider: ClusterProvider, record
   if (!ours) return undefined;
   await deps.store.transition(record.requestId, 'CREATING', { providerId: found.providerId, createdAt: found.createdAt ?? iso(deps) }, {
     reason: 'adopted the cluster this request had already created',
+    expectFrom: CREATE_STATUSES,
   });
-  return { providerId: found.providerId, clusterName: found.clusterName, adopted: true };
-};
-
-const recordFailedAttempt = async (deps: WorkflowDeps, record: ClusterRecord, err: unknown, policy: RetryPolicy): Promise<void> => {
-  const now = (deps.now ?? (() => new Date()))();
-  const { name, message } = describeError(err);
-  const lastAttempt = record.attempts >= policy.MaxAttempts + 1;
-  const lastError: RecordedError = {
-    name,
-    message,
-    at: now.toISOString(),
-    attempt: record.attempts,
-    operation: 'create',
-    ...(lastAttempt ? {} : { nextAttemptAt: nextAttemptCeiling(policy, record.attempts, now).toISOString() }),
-  };
-  const capacity = err instanceof ResourceLimitExceededError || err instanceof ResourceInUseError;
-  await deps.store.transition(record.requestId, 'WAITING_FOR_CAPACITY', { lastError }, {
-    reason: `attempt ${record.attempts} failed: ${name}${capacity ? '' : ' (transient)'}`,
-  });
+  return { action: 'CREATED', providerId: found.providerId, clusterName: found.clusterName, adopted: true };
 };
 
 export interface PollInput {
@@ -181,22 +321,32 @@ export interface PollInput {
   lastWaitSeconds: number;
   maxWaitSeconds: number;
   deadlineSeconds: number;
+  /** Provision only: the capacity backoff, for a cluster that rolled back for capacity. */
+  capacityRetry?: RetryPolicy;
 }
 
 export interface PollResult {
-  state: 'CREATING' | 'READY' | 'DELETING' | 'DELETED';
+  /**
+   * READY / DELETED: done. CREATING / DELETING: poll again in `waitSeconds`. RETRY: the cluster rolled back for
+   * capacity; it is being deleted and the record waits, the next create comes in `waitSeconds`. CANCELLED: a DELETE
+   * cancelled the request.
+   */
+  state: 'CREATING' | 'READY' | 'DELETING' | 'DELETED' | 'RETRY' | 'CANCELLED';
   providerStatus: string;
-  /** Seconds until the next poll: grows by half each round, up to maxWaitSeconds. */
+  /** Seconds until the next poll (grows by half each round, up to maxWaitSeconds), or until the next attempt. */
   waitSeconds: number;
 }
 
 /** One round of the wait loop: provision waits for READY, delete waits for the cluster to be gone. */
 export const pollCluster = async (deps: WorkflowDeps, input: PollInput): Promise<PollResult> => {
   const record = await deps.store.require(input.requestId);
-  const now = (deps.now ?? (() => new Date()))();
+  const now = clock(deps);
+  const waitSeconds = Math.min(input.maxWaitSeconds, Math.max(1, Math.ceil(input.lastWaitSeconds * 1.5)));
+  if (input.operation === 'provision' && CANCELLED_STATUSES.includes(record.status)) {
+    return { state: 'CANCELLED', providerStatus: record.providerStatus ?? 'Unknown', waitSeconds };
+  }
   const since = input.operation === 'provision' ? (record.createdAt ?? record.acceptedAt) : (record.deleteRequestedAt ?? record.updatedAt);
   const elapsed = (now.getTime() - Date.parse(since)) / 1000;
-  const waitSeconds = Math.min(input.maxWaitSeconds, Math.max(1, Math.ceil(input.lastWaitSeconds * 1.5)));
 
   let description;
   try {
@@ -208,14 +358,14 @@ export const pollCluster = async (deps: WorkflowDeps, input: PollInput): Promise
     throw err;
   }
   const whileIn: ClusterStatus[] = input.operation === 'provision' ? ['CREATING'] : ['DELETING'];
-  await deps.store.update(record.requestId, { providerStatus: description.providerStatus, nodes: description.nodes }, whileIn);
+  await deps.store.update(
+    record.requestId,
+    { providerStatus: description.providerStatus, nodes: description.nodes, ...(description.groups ? { groups: description.groups } : {}) },
+    whileIn,
+  );
 
   if (input.operation === 'provision') {
-    if (description.state === 'FAILED') {
-      throw new ClusterFailedError(description.message ?? `The provider reports the cluster as ${description.providerStatus}`, {
-        providerCode: description.providerStatus,
-      });
-    }
+    if (description.state === 'FAILED') return clusterFailed(deps, record, description, input);
     if (description.state === 'DELETING' || description.state === 'DELETED') {
       throw new ClusterFailedError(`The cluster is being deleted at the provider (${description.providerStatus})`, {
         providerCode: description.providerStatus,
@@ -238,6 +388,35 @@ export const pollCluster = async (deps: WorkflowDeps, input: PollInput): Promise
     providerStatus: description.providerStatus,
     waitSeconds,
   };
+};
+
+/**
+ * The provider reports the cluster failed (HyperPod RollingBack / Failed). Either way it is given up and deleted (a
+ * Failed cluster holds no instances but keeps its name and counts against the account's clusters). A capacity
+ * shortage waits and creates again; any other failure (lifecycle script, IAM, VPC) ends the request.
+ */
+const clusterFailed = async (
+  deps: WorkflowDeps,
+  record: ClusterRecord,
+  description: ClusterDescription,
+  input: PollInput,
+): Promise<PollResult> => {
+  const message = description.message ?? `The provider reports the cluster as ${description.providerStatus}`;
+  const shortage = isCapacityShortage(description.message);
+  const discarded: DiscardedCluster[] = [
+    ...(record.discardedClusters ?? []),
+    { providerId: description.providerId || record.providerId || '', reason: shortage ? 'capacity' : 'failed', at: iso(deps) },
+  ];
+  const provider = deps.provider(record.provider);
+  await startDiscard(deps, provider, refOf(record));
+  if (!shortage || !input.capacityRetry) {
+    await deps.store.update(record.requestId, { discardedClusters: discarded }, ['CREATING']);
+    throw new ClusterFailedError(message, { providerCode: description.providerStatus });
+  }
+  const wait = await waitAfterFailure(deps, record, input.capacityRetry, { name: 'InsufficientCapacityError', message }, 'capacity', undefined, {
+    discardedClusters: discarded,
+  });
+  return { state: 'RETRY', providerStatus: description.providerStatus, waitSeconds: wait.waitSeconds };
 };
 
 /** Start of the delete workflow's work: mark DELETING (idempotent) and ask the provider to delete. */
@@ -311,6 +490,10 @@ export const recordOutcome = async (
 ): Promise<OutcomeResult> => {
   const at = iso(deps);
   const current = await deps.store.require(input.requestId);
+  if ((input.outcome === 'READY' || input.outcome === 'FAILED') && current.cancelledAt && CANCELLED_STATUSES.includes(current.status)) {
+    // The provisioning was cancelled under it: the delete workflow records and announces the end.
+    throw new RequestCancelledError(`The provisioning of ${input.requestId} was cancelled at ${current.cancelledAt}`);
+  }
   let record: ClusterRecord;
   let detailType;
   switch (input.outcome) {
@@ -320,7 +503,10 @@ export const recordOutcome = async (
       detailType = DETAIL_TYPES.ready;
       break;
     case 'DELETED':
-      record = current.status === 'DELETED' ? current : await deps.store.transition(input.requestId, 'DELETED', { deletedAt: at }, { reason: 'cluster gone' });
+      record =
+        current.status === 'DELETED'
+          ? current
+          : await deps.store.transition(input.requestId, 'DELETED', { deletedAt: at }, { reason: current.cancelledAt ? 'cancelled' : 'cluster gone' });
       detailType = DETAIL_TYPES.deleted;
       break;
     case 'FAILED':

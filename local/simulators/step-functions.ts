@@ -1,6 +1,6 @@
 /**
  * A Step Functions simulator on loopback speaking AWS JSON 1.0 (`X-Amz-Target: AWSStepFunctions.<Operation>`):
- * StartExecution and DescribeExecution, over LocalWorkflows (the shipped ASL run by aws-local-stepfunctions). A name
+ * StartExecution, DescribeExecution and StopExecution, over LocalWorkflows (the shipped ASL run by aws-local-stepfunctions). A name
  * already used answers ExecutionAlreadyExists, as the service does. Point the SDK at it with AWS_ENDPOINT_URL_SFN.
  */
 import { readBody, sendJson, startServer, type RunningServer } from './common';
@@ -47,6 +47,13 @@ export const startStepFunctionsSimulator = async (workflows: LocalWorkflows, por
         input: JSON.stringify(execution.input),
         ...(execution.error ? { error: execution.error.name, cause: execution.error.message } : {}),
       }, { 'content-type': 'application/x-amz-json-1.0' });
+    }
+    if (target === 'AWSStepFunctions.StopExecution') {
+      const name = (input.executionArn ?? '').split(':').pop() ?? '';
+      const execution = workflows.get(name);
+      if (!execution) return awsError(res, 'ExecutionDoesNotExist', `Execution Does Not Exist: '${input.executionArn}'`);
+      if (execution.status === 'RUNNING') execution.abort();
+      return sendJson(res, 200, { stopDate: Date.now() / 1000 }, { 'content-type': 'application/x-amz-json-1.0' });
     }
     return awsError(res, 'UnknownOperationException', `Unknown operation ${target}`);
   }, port);

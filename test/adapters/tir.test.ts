@@ -79,10 +79,10 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
       [
         'HTTP 400 "Insufficient capacity"',
         () => provider.create({ location, requestId: 'r', cluster: spec(unique('huge'), { sku_id: 500, no_of_nodes: 65 }) }),
-        'ResourceLimitExceededError',
+        'InsufficientCapacityError',
         '400',
       ],
-      ['"Insufficient capacity" inside HTTP 200', () => injectOnCreate('envelope-capacity'), 'ResourceLimitExceededError', '400'],
+      ['"Insufficient capacity" inside HTTP 200', () => injectOnCreate('envelope-capacity'), 'InsufficientCapacityError', '400'],
       ['a quota message', () => injectOnCreate({ name: '400', message: 'GPU quota exhausted for this project' }), 'ResourceLimitExceededError', '400'],
       [
         'HTTP 400 "already exists"',
@@ -207,7 +207,7 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
     sim.setCapacity(21, 3);
     const first = await provider.create({ location, requestId: 'a', cluster: spec(unique('cap'), { sku_id: 21, no_of_nodes: 3 }) });
     const second = spec(unique('cap'), { sku_id: 21, no_of_nodes: 2 });
-    expect((await rejection(provider.create({ location, requestId: 'b', cluster: second }))).name).toBe('ResourceLimitExceededError');
+    expect((await rejection(provider.create({ location, requestId: 'b', cluster: second }))).name).toBe('InsufficientCapacityError');
     await provider.delete(ref('cap', first.providerId));
     await new Promise((resolve) => setTimeout(resolve, 150));
     await expect(provider.create({ location, requestId: 'b', cluster: second })).resolves.toMatchObject({ clusterName: second.name });

@@ -76,13 +76,19 @@ describe('provision (API commands)', () => {
 
   it('watches to FAILED and exits 1 with the last error', async () => {
     scripts['w-fail'] = [
-      record('w-fail', 'WAITING_FOR_CAPACITY', { attempts: 2, lastError: { name: 'ResourceLimitExceededError', message: 'no p5', at: '2026-11-23T10:00:00Z', nextAttemptAt: '2026-11-23T10:01:00Z' } }),
-      record('w-fail', 'FAILED', { attempts: 11, lastError: { name: 'ResourceLimitExceededError', message: 'no p5', at: '2026-11-23T10:30:00Z' } }),
+      record('w-fail', 'WAITING_FOR_CAPACITY', {
+        attempts: 2,
+        retryUntil: '2026-11-23T16:00:00.000Z',
+        lastError: { name: 'InsufficientCapacityError', message: 'no p5', reason: 'capacity', at: '2026-11-23T10:00:00Z', nextAttemptAt: '2026-11-23T10:01:00Z' },
+      }),
+      record('w-fail', 'FAILED', { attempts: 11, lastError: { name: 'RetryHorizonExceededError', message: 'no p5', at: '2026-11-23T16:00:00Z' } }),
     ];
     const out = await run('status', 'w-fail', '--watch', '--api', api);
     expect(out.code).toBe(1);
-    expect(out.stdout).toMatch(/WAITING_FOR_CAPACITY · attempt 2 of 11 · ResourceLimitExceededError: no p5, next attempt by 10:01:00Z/);
-    expect(out.stderr).toContain('w-fail failed: ResourceLimitExceededError: no p5');
+    expect(out.stdout).toMatch(
+      /WAITING_FOR_CAPACITY · attempt 2 · waiting for capacity · InsufficientCapacityError: no p5, next attempt at 10:01:00Z, retrying until 2026-11-23T16:00Z/,
+    );
+    expect(out.stderr).toContain('w-fail failed: RetryHorizonExceededError: no p5');
   });
 
   it('prints one JSON line per change with --json --watch, and exits 0 on READY', async () => {

@@ -275,18 +275,22 @@ describe('DELETE /clusters/{requestId}', () => {
     expect(h.workflows.get(request.requestId)).toBeUndefined();
   });
 
-  it('answers 404 for an unknown request and 409 for a cluster still being provisioned', async () => {
+  it('answers 404 for an unknown request, 202 for a cluster still being provisioned (a cancel), and 409 once it is deleted', async () => {
     expect((await del('nobody-asked-for-this')).status).toBe(404);
-    const slow = await startEntryHarness({ sagemaker: { readyAfterMs: 60_000 } });
+    const slow = await startEntryHarness({ sagemaker: { readyAfterMs: 60_000, deleteAfterMs: 50 } });
     try {
       const request = hyperpodRequest();
       await submitVia(slow, request);
       await slow.waitForStatus(request.requestId, 'CREATING');
-      const res = await call(makeDelete(() => slow.submitDeps) as unknown as Handler, 'DELETE /clusters/{requestId}', `/clusters/${request.requestId}`, {
-        pathParameters: { requestId: request.requestId },
-      });
-      expect(res.status).toBe(409);
-      expect((await slow.store.require(request.requestId)).status).toBe('CREATING');
+      const deleteVia = () =>
+        call(makeDelete(() => slow.submitDeps) as unknown as Handler, 'DELETE /clusters/{requestId}', `/clusters/${request.requestId}`, {
+          pathParameters: { requestId: request.requestId },
+        });
+      const res = await deleteVia();
+      expect(res.status).toBe(202);
+      expect(res.body).toMatchObject({ status: 'DELETING', cluster: { cancelledAt: expect.any(String) } });
+      await slow.waitForStatus(request.requestId, 'DELETED');
+      expect((await deleteVia()).status).toBe(409);
     } finally {
       await slow.close();
     }

@@ -33,6 +33,8 @@ export interface HarnessOptions {
   wrapStore?: (store: ClusterStore) => ClusterStore;
   /** Milliseconds between retries of every retrier (default 5). */
   retryMs?: number;
+  /** Milliseconds of every capacity wait (WaitToRetry, WaitAfterShortage); default 5. */
+  waitMs?: number;
 }
 
 export const startHarness = async (options: HarnessOptions = {}) => {
@@ -70,7 +72,12 @@ export const startHarness = async (options: HarnessOptions = {}) => {
       events.push(...entries);
     },
     ...(options.settings ? { settings: options.settings } : {}),
-    waitTimeOverrides: { WaitForCluster: 20, WaitForDeletion: 20 },
+    waitTimeOverrides: {
+      WaitForCluster: 20,
+      WaitForDeletion: 20,
+      WaitToRetry: options.waitMs ?? 5,
+      WaitAfterShortage: options.waitMs ?? 5,
+    },
     retryIntervalOverrides: Object.fromEntries(
       ['CreateCluster', 'DescribeCluster', 'RecordReady', 'AnnounceReady', 'RecordFailure', 'AnnounceFailure', 'DeleteCluster', 'DescribeDeletion', 'RecordDeleted', 'AnnounceDeleted', 'RecordDeletionFailure', 'AnnounceDeletionFailure'].map(
         (state) => [state, retryMs],

@@ -10,8 +10,12 @@ const started: Array<{ name: string; input: unknown }> = [];
 const workflows = new LocalWorkflows({
   // Every task answers at once: these tests are about the protocol, not the workflow.
   handlers: {
-    createCluster: async () => ({ providerId: 'p', clusterName: 'c', adopted: false }),
-    pollCluster: async () => ({ state: 'READY', providerStatus: 'InService', waitSeconds: 1 }),
+    createCluster: async () => ({ action: 'CREATED', providerId: 'p', clusterName: 'c', adopted: false }),
+    // One request never becomes ready, so that it can be stopped.
+    pollCluster: async (input: { requestId: string }) =>
+      input.requestId === 'req-sfn-stop'
+        ? { state: 'CREATING', providerStatus: 'Creating', waitSeconds: 1 }
+        : { state: 'READY', providerStatus: 'InService', waitSeconds: 1 },
     deleteCluster: async () => ({ gone: true }),
     recordOutcome: async () => ({ event: { Source: 's', DetailType: 'Cluster Ready', Detail: {}, EventBusName: 'b' }, cause: '' }),
   },
@@ -49,6 +53,15 @@ describe('Step Functions simulator through the real SDK and the starter adapter'
     const again = await starter().startProvisioning('req-sfn-2');
     expect(again.alreadyStarted).toBe(true);
     expect(workflows.list().filter((e) => e.name === 'req-sfn-2')).toHaveLength(1);
+  });
+
+  it('stops a running provision execution (a cancel), and takes a stop of an unknown one calmly', async () => {
+    await starter().startProvisioning('req-sfn-stop');
+    const execution = workflows.get('req-sfn-stop')!;
+    expect(execution.status).toBe('RUNNING');
+    await starter().stopProvisioning!('req-sfn-stop', 'cancelled by a DELETE');
+    expect((await execution.done).status).toBe('ABORTED');
+    await expect(starter().stopProvisioning!('req-sfn-never-started', 'cancelled')).resolves.toBeUndefined();
   });
 
   it('starts the delete machine under the delete execution name', async () => {

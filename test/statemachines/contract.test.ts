@@ -129,48 +129,41 @@ describe('provision-cluster retry policy', () => {
   const definition = provisionClusterAsl() as Definition;
   const create = definition.States.CreateCluster!;
 
-  it('retries capacity shortages and a taken name with capped, jittered exponential backoff', () => {
-    const capacity = create.Retry![0]!;
-    expect(capacity.ErrorEquals).toEqual(['ResourceLimitExceededError', 'ResourceInUseError']);
-    expect(capacity.BackoffRate).toBeGreaterThan(1);
-    expect(capacity.MaxDelaySeconds).toBeGreaterThanOrEqual(capacity.IntervalSeconds!);
+  it('waits out capacity and quota in the workflow itself: CreateCluster answers WAIT and a Wait state backs off', () => {
+    const after = definition.States.AfterCreate! as State & { Choices: Array<{ Variable: string; StringEquals: string; Next: string }> };
+    expect(create.Next).toBe('AfterCreate');
+    expect(after.Choices).toContainEqual(expect.objectContaining({ Variable: '$.create.action', StringEquals: 'WAIT', Next: 'WaitToRetry' }));
+    expect(definition.States.WaitToRetry).toMatchObject({ Type: 'Wait', SecondsPath: '$.create.waitSeconds', Next: 'CreateCluster' });
+    const ready = definition.States.IsClusterReady! as State & { Choices: Array<{ StringEquals: string; Next: string }> };
+    expect(ready.Choices).toContainEqual(expect.objectContaining({ StringEquals: 'RETRY', Next: 'WaitAfterShortage' }));
+    expect(definition.States.WaitAfterShortage).toMatchObject({ Type: 'Wait', SecondsPath: '$.poll.waitSeconds', Next: 'CreateCluster' });
   });
 
-  it('retries throttling and outages with a shorter policy', () => {
-    const transient = create.Retry!.find((r) => r.ErrorEquals.includes('ProviderThrottledError'))!;
-    expect(transient.ErrorEquals).toContain('ProviderUnavailableError');
-    expect(transient.MaxDelaySeconds).toBeLessThan(create.Retry![0]!.MaxDelaySeconds!);
-  });
-
-  it('retries every retryable provider error and no terminal one', () => {
+  it('retries no provider error by name at CreateCluster (the task turns retryable ones into a recorded WAIT), and no terminal one anywhere', () => {
     const retried = new Set(create.Retry!.flatMap((r) => r.ErrorEquals));
-    for (const cls of errors.RETRYABLE_PROVIDER_ERRORS) expect(retried).toContain(new cls('x').name);
-    for (const cls of errors.TERMINAL_ERRORS) {
-      const name = new (cls as unknown as new (arg: unknown) => { name: string })(cls === errors.RequestValidationError ? [] : 'x').name;
-      expect(retried).not.toContain(name);
+    for (const cls of errors.RETRYABLE_PROVIDER_ERRORS) expect(retried).not.toContain(new cls('x').name);
+    for (const [, state] of Object.entries(definition.States)) {
+      const names = new Set((state.Retry ?? []).flatMap((r) => r.ErrorEquals));
+      for (const cls of errors.TERMINAL_ERRORS) {
+        const name = new (cls as unknown as new (arg: unknown) => { name: string })(cls === errors.RequestValidationError ? [] : 'x').name;
+        expect(names).not.toContain(name);
+      }
     }
   });
 
-  it('hands the task the same capacity policy its Retry uses, as committed and after settings', () => {
-    const check = (def: Definition) => {
-      const state = def.States.CreateCluster!;
-      const retry = state.Retry![0]!;
-      expect(state.Parameters!.capacityRetry).toEqual({
-        IntervalSeconds: retry.IntervalSeconds,
-        BackoffRate: retry.BackoffRate,
-        MaxDelaySeconds: retry.MaxDelaySeconds,
-        MaxAttempts: retry.MaxAttempts,
-      });
+  it('hands the create and the poll step the same capacity policy, as committed and after settings', () => {
+    const check = (def: Definition, expected: Record<string, number>) => {
+      expect(def.States.CreateCluster!.Parameters!.capacityRetry).toEqual(expected);
+      expect(def.States.DescribeCluster!.Parameters!.capacityRetry).toEqual(expected);
     };
-    check(definition);
+    check(definition, { IntervalSeconds: 30, BackoffRate: 2, MaxDelaySeconds: 600, MaxAttempts: 2000 });
     const tuned = applySettings(definition, 'provision', {
       capacityRetryIntervalSeconds: 45,
       capacityRetryMaxAttempts: 7,
       capacityRetryMaxDelaySeconds: 900,
       capacityRetryBackoffRate: 1.5,
     }) as Definition;
-    check(tuned);
-    expect(tuned.States.CreateCluster!.Retry![0]!.MaxAttempts).toBe(7);
+    check(tuned, { IntervalSeconds: 45, BackoffRate: 1.5, MaxDelaySeconds: 900, MaxAttempts: 7 });
   });
 
   it('applies the deadline and poll cap settings, and keeps defaults for unset ones', () => {

@@ -79,14 +79,13 @@ describe.each(Object.entries(CASES))('delete-cluster on %s', (_provider, c) => {
 });
 
 describe('delete requests', () => {
-  it('refuses to delete a cluster that is still being provisioned, and changes nothing', async () => {
-    harness = await startHarness({ sagemaker: { readyAfterMs: 60_000 } });
+  it('refuses to delete a request that is already deleted, and changes nothing', async () => {
+    harness = await startHarness();
     const request = hyperpodRequest();
-    await harness.submit(request);
-    const creating = await harness.waitForStatus(request.requestId, 'CREATING');
+    await harness.provision(request);
+    await harness.delete(request.requestId);
+    const deleted = await harness.store.require(request.requestId);
     await expect(requestDeletion(harness.submitDeps, request.requestId)).rejects.toBeInstanceOf(RecordConflictError);
-    const after = await harness.store.require(request.requestId);
-    expect(after.status).toBe('CREATING');
-    expect(after.history).toEqual(creating.history);
+    expect(await harness.store.require(request.requestId)).toEqual(deleted);
   });
 });

@@ -9,6 +9,8 @@ const PROVIDERS = {
     request: () => hyperpodRequest(),
     nameOf: (r: ReturnType<typeof hyperpodRequest>) => r.cluster.ClusterName,
     injectCapacityErrors: (h: Harness, n: number) => h.sagemaker.injectErrors('CreateCluster', Array(n).fill('ResourceLimitExceeded')),
+    /** HyperPod refuses a create only for the quota; an unparseable ResourceLimitExceeded message is a quota wait. */
+    refusal: { name: 'ResourceLimitExceededError', reason: 'quota' },
     failCluster: (h: Harness, name: string, message: string) => h.sagemaker.failCluster(name, message),
     successfulCreates: (h: Harness) => h.sagemaker.requests.filter((r) => r.operation === 'CreateCluster' && r.status === 200).length,
     exists: (h: Harness, name: string) => h.sagemaker.describe(name) !== undefined,
@@ -18,6 +20,7 @@ const PROVIDERS = {
     request: () => tirRequest(),
     nameOf: (r: ReturnType<typeof tirRequest>) => r.cluster.name,
     injectCapacityErrors: (h: Harness, n: number) => h.tir.injectErrors('create', Array(n).fill('capacity')),
+    refusal: { name: 'InsufficientCapacityError', reason: 'capacity' },
     failCluster: (h: Harness, name: string, message: string) => h.tir.failCluster(name, message),
     successfulCreates: (h: Harness) => h.tir.requests.filter((r) => r.operation === 'create' && r.status === 201).length,
     exists: (h: Harness, name: string) => h.tir.cluster(name) !== undefined,
@@ -64,23 +67,27 @@ describe.each(Object.entries(PROVIDERS))('provision-cluster on %s', (_provider, 
     });
   });
 
-  it('retries ResourceLimitExceeded three times, records each attempt, then creates exactly one cluster', async () => {
-    harness = await startHarness({ retryMs: 150 });
+  it('waits through three refused creates, records each attempt and why, then creates exactly one cluster', async () => {
+    harness = await startHarness({ waitMs: 150 });
     p.injectCapacityErrors(harness, 3);
     const request = p.request();
     await harness.submit(request);
 
     // While it waits, a status read says why.
     const waiting = await harness.waitForStatus(request.requestId, 'WAITING_FOR_CAPACITY');
-    expect(waiting.lastError).toMatchObject({ name: 'ResourceLimitExceededError', attempt: 1, operation: 'create' });
-    expect(Date.parse(waiting.lastError!.nextAttemptAt!)).toBeGreaterThan(Date.parse(waiting.lastError!.at));
+    expect(waiting.lastError).toMatchObject({ ...p.refusal, attempt: 1, operation: 'create' });
+    // The real time of the next attempt: full jitter from 30 s, so within (at, at + 30 s].
+    const wait = Date.parse(waiting.lastError!.nextAttemptAt!) - Date.parse(waiting.lastError!.at);
+    expect(wait).toBeGreaterThanOrEqual(1000);
+    expect(wait).toBeLessThanOrEqual(30_000);
+    expect(Date.parse(waiting.retryUntil!) - Date.parse(waiting.createRequestedAt!)).toBe(6 * 3600_000);
 
     const execution = await harness.workflows.get(request.requestId)!.done;
     const record = await harness.store.require(request.requestId);
     expect(execution.status).toBe('SUCCEEDED');
     expect(record.status).toBe('READY');
     expect(record.attempts).toBe(4);
-    expect(record.maxAttempts).toBe(11);
+    expect(record.maxAttempts).toBe(2000);
     expect(record.history.map((h) => h.to)).toEqual([
       'ACCEPTED',
       'WAITING_FOR_CAPACITY',
@@ -89,25 +96,26 @@ describe.each(Object.entries(PROVIDERS))('provision-cluster on %s', (_provider, 
       'CREATING',
       'READY',
     ]);
-    expect(record.history[1]!.reason).toMatch(/attempt 1 failed: ResourceLimitExceededError/);
-    expect(record.history[3]!.reason).toMatch(/attempt 3 failed/);
-    expect(record.lastError).toMatchObject({ name: 'ResourceLimitExceededError', attempt: 3 });
+    expect(record.history[1]!.reason).toMatch(new RegExp(`attempt 1 waits for ${p.refusal.reason}: ${p.refusal.name}`));
+    expect(record.history[3]!.reason).toMatch(/attempt 3 waits/);
+    expect(record.lastError).toMatchObject({ ...p.refusal, attempt: 3 });
     expect(p.successfulCreates(harness)).toBe(1);
     expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.ready]);
     expect(harness.events[0]!.Detail).toMatchObject({ attempts: 4 });
   });
 
-  it('gives up when the capacity retries are exhausted: FAILED, the failure event and a failed execution', async () => {
-    harness = await startHarness({ settings: { capacityRetryMaxAttempts: 2 } });
+  it('gives up when the attempt budget is spent: FAILED, the failure event and a failed execution', async () => {
+    harness = await startHarness({ settings: { capacityRetryMaxAttempts: 3 } });
     p.injectCapacityErrors(harness, 10);
     const request = p.request();
     const { execution, record } = await harness.provision(request);
 
     expect(execution.status).toBe('FAILED');
-    expect(execution.error?.name).toBe('ResourceLimitExceededError');
+    expect(execution.error?.name).toBe('RetryHorizonExceededError');
     expect(record.status).toBe('FAILED');
     expect(record.attempts).toBe(3);
-    expect(record.lastError).toMatchObject({ name: 'ResourceLimitExceededError', operation: 'create' });
+    expect(record.lastError).toMatchObject({ name: 'RetryHorizonExceededError', operation: 'create' });
+    expect(record.lastError!.message).toMatch(new RegExp(`all 3 attempts were made\\. Last: ${p.refusal.name}`));
     expect(record.lastError!.message).not.toMatch(/errorType|trace/);
     expect(record.failedAt).toBeTruthy();
     expect(p.successfulCreates(harness)).toBe(0);
@@ -117,11 +125,28 @@ describe.each(Object.entries(PROVIDERS))('provision-cluster on %s', (_provider, 
       requestId: request.requestId,
       status: 'FAILED',
       attempts: 3,
-      error: { name: 'ResourceLimitExceededError' },
+      error: { name: 'RetryHorizonExceededError' },
     });
   });
 
-  it('marks FAILED with the provider message when the provider reports the cluster failed', async () => {
+  it('stops at the end of the retry horizon (retry.until) with the last refusal in the reason', async () => {
+    harness = await startHarness({ waitMs: 20 });
+    p.injectCapacityErrors(harness, 10_000);
+    const until = new Date(Date.now() + 1500).toISOString();
+    const request = { ...p.request(), retry: { until } };
+    const { execution, record } = await harness.provision(request);
+
+    expect(execution.status).toBe('FAILED');
+    expect(record.status).toBe('FAILED');
+    expect(record.retryUntil).toBe(until);
+    expect(record.lastError!.name).toBe('RetryHorizonExceededError');
+    expect(record.lastError!.message).toContain(`the retry horizon ended at ${until}`);
+    expect(Date.parse(record.failedAt!)).toBeGreaterThanOrEqual(Date.parse(until) - 1000);
+    expect(record.attempts).toBeGreaterThan(1);
+    expect(p.successfulCreates(harness)).toBe(0);
+  });
+
+  it('marks FAILED with the provider message when the provider reports the cluster failed, and deletes the failed cluster', async () => {
     harness = await startHarness(p.slow);
     const request = p.request();
     await harness.submit(request);
@@ -136,6 +161,10 @@ describe.each(Object.entries(PROVIDERS))('provision-cluster on %s', (_provider, 
     expect(record.lastError!.message).toContain('Lifecycle script on_create.sh exited with 1');
     expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.failed]);
     expect(harness.events[0]!.Detail).toMatchObject({ error: { name: 'ClusterFailedError' } });
+    // Not a shortage: no second attempt, and the failed cluster (no instances, but it counts) is deleted.
+    expect(record.attempts).toBe(1);
+    expect(record.discardedClusters).toEqual([expect.objectContaining({ providerId: record.providerId, reason: 'failed' })]);
+    await expect.poll(() => p.exists(harness!, nameOf(request)), { timeout: 5000 }).toBe(false);
   });
 
   it('ends FAILED with a timeout reason when the cluster is not ready by the deadline', async () => {
@@ -199,7 +228,7 @@ describe.each(Object.entries(PROVIDERS))('provision-cluster on %s', (_provider, 
   });
 
   it('does not adopt a same-named cluster that another request created: it waits, then fails', async () => {
-    harness = await startHarness({ settings: { capacityRetryMaxAttempts: 1 } });
+    harness = await startHarness({ settings: { capacityRetryMaxAttempts: 2 } });
     const other = p.request();
     await harness.provision(other);
     const request = p.request() as AnyRequest;
@@ -210,7 +239,9 @@ describe.each(Object.entries(PROVIDERS))('provision-cluster on %s', (_provider, 
 
     expect(execution.status).toBe('FAILED');
     expect(record.status).toBe('FAILED');
-    expect(record.lastError).toMatchObject({ name: 'ResourceInUseError' });
+    expect(record.lastError).toMatchObject({ name: 'RetryHorizonExceededError' });
+    expect(record.lastError!.message).toContain('Last: ResourceInUseError');
+    expect(record.history.filter((h) => h.to === 'WAITING_FOR_CAPACITY')[0]!.reason).toMatch(/waits for name-in-use/);
     expect(record.providerId).toBeUndefined();
     expect(p.successfulCreates(harness)).toBe(1);
   });

@@ -1,0 +1,171 @@
+/**
+ * Capacity as HyperPod reports it, through the shipped ASL, the real task handlers, dynalite and the SageMaker
+ * simulator driven by the real SDK: post-create shortages, quota versus capacity, cancel.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { DETAIL_TYPES } from '../../functions/core/events';
+import { requestDeletion } from '../../functions/core/submit';
+import { hyperpodRequest, startHarness, type Harness } from '../helpers/workflow';
+
+const SHORTAGE =
+  'We currently do not have sufficient ml.g5.2xlarge capacity in the Availability Zone you requested (us-east-1a). Our ' +
+  'system will be working on provisioning additional capacity. You can currently get ml.g5.2xlarge capacity by not ' +
+  'specifying an Availability Zone in your request or choosing us-east-1b, us-east-1c.';
+
+const quotaMessage = (limit: number, usage: number, delta: number) =>
+  `The account-level service limit 'ml.p5.48xlarge for cluster usage' is ${limit} Instances, with current utilization of ` +
+  `${usage} Instances and a request delta of ${delta} Instances. Please use AWS Service Quotas to request an increase for ` +
+  'this quota. If AWS Service Quotas is not available, contact AWS support to request an increase for this quota.';
+
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+const creates = (h: Harness) => h.sagemaker.requests.filter((r) => r.operation === 'CreateCluster');
+
+/** Resolves with the providerId of the request's cluster once the record is CREATING with a cluster other than `not`. */
+const nextCluster = async (h: Harness, requestId: string, not: string[] = []): Promise<string> => {
+  for (;;) {
+    const record = await h.store.require(requestId);
+    if (record.status === 'CREATING' && record.providerId && !not.includes(record.providerId)) return record.providerId;
+    if (['READY', 'FAILED', 'DELETED'].includes(record.status)) throw new Error(`${requestId} ended ${record.status}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+};
+
+describe('post-create capacity shortage (Failed with an insufficient-capacity FailureMessage)', () => {
+  it('deletes the rolled-back cluster, waits until it is gone, creates again: two shortages then READY, one live cluster, one Ready event', async () => {
+    harness = await startHarness({ sagemaker: { readyAfterMs: 400, deleteAfterMs: 150 } });
+    const request = hyperpodRequest();
+    await harness.submit(request);
+
+    const first = await nextCluster(harness, request.requestId);
+    harness.sagemaker.failCluster(first, SHORTAGE, 'RollingBack');
+    const waiting = await harness.waitForStatus(request.requestId, 'WAITING_FOR_CAPACITY');
+    expect(waiting.lastError).toMatchObject({ name: 'InsufficientCapacityError', reason: 'capacity', message: SHORTAGE, attempt: 1 });
+    expect(Date.parse(waiting.lastError!.nextAttemptAt!)).toBeGreaterThan(Date.parse(waiting.lastError!.at));
+
+    const second = await nextCluster(harness, request.requestId, [first]);
+    harness.sagemaker.failCluster(second, 'Insufficient capacity for ml.g5.2xlarge (InsufficientInstanceCapacity)');
+    const third = await nextCluster(harness, request.requestId, [first, second]);
+
+    const execution = await harness.workflows.get(request.requestId)!.done;
+    const record = await harness.store.require(request.requestId);
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(record.status).toBe('READY');
+    expect(record.providerId).toBe(third);
+    expect(record.attempts).toBe(3);
+    expect(record.history.map((h) => h.to)).toEqual(['ACCEPTED', 'CREATING', 'WAITING_FOR_CAPACITY', 'CREATING', 'WAITING_FOR_CAPACITY', 'CREATING', 'READY']);
+    expect(record.discardedClusters).toEqual([
+      expect.objectContaining({ providerId: first, reason: 'capacity', goneAt: expect.any(String) }),
+      expect.objectContaining({ providerId: second, reason: 'capacity', goneAt: expect.any(String) }),
+    ]);
+
+    // Never two live clusters: every create after the first came once the discarded one was gone (the name is
+    // reused, so a create while it still existed would have answered ResourceInUse).
+    expect(creates(harness).map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(harness.sagemaker.describe(first)).toBeUndefined();
+    expect(harness.sagemaker.describe(second)).toBeUndefined();
+    expect(harness.sagemaker.describe(third)).toMatchObject({ ClusterStatus: 'InService' });
+    const deletes = harness.sagemaker.requests.filter((r) => r.operation === 'DeleteCluster');
+    expect(deletes.map((r) => (r.body as { ClusterName: string }).ClusterName)).toEqual(expect.arrayContaining([first, second]));
+
+    expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.ready]);
+    expect(harness.events[0]!.Detail).toMatchObject({
+      attempts: 3,
+      providerId: third,
+      nodes: { current: 2, target: 2 },
+      groups: [{ name: 'workers', current: 2, target: 2, instanceTypes: [{ type: 'ml.g5.2xlarge', count: 2 }] }],
+    });
+  });
+});
+
+describe('ResourceLimitExceeded is the account quota, not capacity', () => {
+  it('fails on the first refusal when the quota is below what the request adds, naming the quota, the limit, the delta and how to raise it', async () => {
+    harness = await startHarness();
+    harness.sagemaker.injectErrors('CreateCluster', [{ name: 'ResourceLimitExceeded', message: quotaMessage(1, 0, 2) }]);
+    const request = hyperpodRequest();
+    const { execution, record } = await harness.provision(request);
+
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error?.name).toBe('QuotaTooLowError');
+    expect(record.status).toBe('FAILED');
+    expect(record.attempts).toBe(1);
+    expect(creates(harness)).toHaveLength(1);
+    expect(record.lastError!.name).toBe('QuotaTooLowError');
+    expect(record.lastError!.message).toContain("'ml.p5.48xlarge for cluster usage' is 1 instances and this request adds 2");
+    expect(record.lastError!.message).toContain('Service Quotas');
+    expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.failed]);
+    expect(harness.events[0]!.Detail).toMatchObject({ error: { name: 'QuotaTooLowError' } });
+  });
+
+  it('waits while the quota is used by the account\'s other clusters (history says quota), then succeeds', async () => {
+    harness = await startHarness({ waitMs: 100 });
+    harness.sagemaker.injectErrors('CreateCluster', [
+      { name: 'ResourceLimitExceeded', message: quotaMessage(4, 4, 2) },
+      { name: 'ResourceLimitExceeded', message: quotaMessage(4, 3, 2) },
+    ]);
+    const request = hyperpodRequest();
+    await harness.submit(request);
+    const waiting = await harness.waitForStatus(request.requestId, 'WAITING_FOR_CAPACITY');
+    expect(waiting.lastError).toMatchObject({
+      name: 'ResourceLimitExceededError',
+      reason: 'quota',
+      quota: { name: 'ml.p5.48xlarge for cluster usage', limit: 4, usage: 4, delta: 2 },
+    });
+
+    const execution = await harness.workflows.get(request.requestId)!.done;
+    const record = await harness.store.require(request.requestId);
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(record.status).toBe('READY');
+    expect(record.attempts).toBe(3);
+    const waits = record.history.filter((h) => h.to === 'WAITING_FOR_CAPACITY');
+    expect(waits).toHaveLength(2);
+    expect(waits[0]!.reason).toMatch(/waits for quota 'ml.p5.48xlarge for cluster usage' \(4 of 4 used, 2 more needed\)/);
+    expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.ready]);
+  });
+});
+
+describe('cancel', () => {
+  it('DELETE during a capacity wait stops the retries at once: no create after it answers, no cluster, DELETED with reason cancelled', async () => {
+    harness = await startHarness({ waitMs: 30 });
+    harness.sagemaker.injectErrors('CreateCluster', Array(10_000).fill('ResourceLimitExceeded'));
+    const request = hyperpodRequest();
+    await harness.submit(request);
+    await harness.waitForStatus(request.requestId, 'WAITING_FOR_CAPACITY');
+
+    const cancelled = await requestDeletion(harness.submitDeps, request.requestId);
+    const createsAtCancel = creates(harness).length;
+    expect(cancelled.status).toBe('DELETING');
+    expect(cancelled.cancelledAt).toBeTruthy();
+
+    const record = await harness.waitForStatus(request.requestId, 'DELETED');
+    await harness.workflows.settle();
+    await new Promise((r) => setTimeout(r, 200)); // several backoff rounds' worth: nothing may follow
+    expect(creates(harness)).toHaveLength(createsAtCancel);
+    expect(harness.workflows.get(request.requestId)!.status).toBe('ABORTED');
+    expect(harness.sagemaker.describe(request.cluster.ClusterName)).toBeUndefined();
+    expect(record.history.at(-2)).toMatchObject({ from: 'WAITING_FOR_CAPACITY', to: 'DELETING', reason: 'cancelled' });
+    expect(record.history.at(-1)).toMatchObject({ to: 'DELETED', reason: 'cancelled' });
+    expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.deleted]);
+    expect(harness.events[0]!.Detail).toMatchObject({ status: 'DELETED', reason: 'cancelled' });
+  });
+
+  it('DELETE while the cluster is being created deletes it and never announces it ready', async () => {
+    harness = await startHarness({ sagemaker: { readyAfterMs: 60_000, deleteAfterMs: 100 } });
+    const request = hyperpodRequest();
+    await harness.submit(request);
+    const providerId = await nextCluster(harness, request.requestId);
+
+    await requestDeletion(harness.submitDeps, request.requestId);
+    const record = await harness.waitForStatus(request.requestId, 'DELETED');
+    await harness.workflows.settle();
+    expect(record.providerId).toBe(providerId);
+    expect(harness.sagemaker.describe(providerId)).toBeUndefined();
+    expect(creates(harness)).toHaveLength(1);
+    expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.deleted]);
+    expect(harness.events[0]!.Detail).toMatchObject({ reason: 'cancelled' });
+  });
+});
