@@ -135,16 +135,13 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
     if (!sagemakerEndpoint) {
       const sim = await startSageMakerSimulator({ readyAfterMs: options.readyAfterMs ?? 5000, deleteAfterMs: 2000, capacity: SAGEMAKER_CAPACITY, defaultCapacity: 64 });
       closers.push(() => sim.close());
-      // A GPU shortage that clears: ml.p5.48xlarge has 2 nodes; once a create comes up short, 14 more arrive a few
-      // retries later (visible in --watch), and leave again 30 s after, ready for the next demonstration.
-      // About five capacity retry intervals (30 s each, scaled), well inside the eleven attempts of the retry budget.
+      // A GPU shortage that clears: ml.p5.48xlarge has 2 nodes, so a create of more is accepted and then rolls back
+      // with EC2's insufficient-capacity message (as HyperPod does); once that happens, 14 more nodes arrive a few
+      // backoff rounds later (visible in --watch), and leave again 30 s after, ready for the next demonstration.
       const capacityReliefMs = Math.max(500, 5 * 30_000 * scale);
-      let seen = 0;
       let relief: NodeJS.Timeout | undefined;
       const shortage = setInterval(() => {
-        const fresh = sim.requests.slice(seen);
-        seen = sim.requests.length;
-        const shortOfP5 = fresh.some((r) => r.operation === 'CreateCluster' && r.status === 400 && JSON.stringify(r.body ?? '').includes('ml.p5.48xlarge'));
+        const shortOfP5 = sim.clusters().some((c) => c.status === 'Failed' || c.status === 'RollingBack');
         if (!shortOfP5 || relief) return;
         relief = setTimeout(() => {
           sim.setCapacity('ml.p5.48xlarge', 16);

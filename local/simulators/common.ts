@@ -14,6 +14,8 @@ export interface LoggedRequest {
   method: string;
   /** Path and query as received, with any credential removed. */
   path: string;
+  /** The region the call was for (SageMaker: the SigV4 credential scope, else the simulator's default region). */
+  region?: string;
   body?: unknown;
   /** HTTP status answered; absent while the answer is pending, or when the connection was dropped. */
   status?: number;

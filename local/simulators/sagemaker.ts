@@ -3,15 +3,40 @@
  * Point the real SDK at it with `AWS_ENDPOINT_URL_SAGEMAKER=<endpoint>`.
  *
  * Operations: CreateCluster, DescribeCluster, DeleteCluster, ListClusters, ListTags. It requires a SigV4
- * `Authorization` header (the signature itself is not checked), validates CreateCluster like the service (an
- * independent subset of the API model's constraints), reserves capacity per instance type, moves clusters
- * Creating -> InService after `readyAfterMs` and Deleting -> gone after `deleteAfterMs`, and injects faults on demand.
+ * `Authorization` header (the signature itself is not checked) and validates CreateCluster like the service (an
+ * independent subset of the API model's constraints; every other CreateClusterRequest member is accepted as is).
+ *
+ * The capacity model, as HyperPod reports it (see ../shared/reference/capacity.md):
+ *  - Regions. Each call's region is the one in the SigV4 credential scope
+ *    (`Credential=AKID/20260101/us-west-2/sagemaker/aws4_request`), else the `region` option. Clusters, ARNs, quota
+ *    and capacity are per region: the same name in two regions is two clusters; the request log records the region.
+ *  - Quota is checked at CreateCluster. Each instance type has an account-level limit "<type> for cluster usage"
+ *    (`quotas` / `regionQuotas` / `setQuota`, default `defaultQuota`). Usage = the instances the account's live
+ *    clusters of that region hold or are still being given (Creating / InService, and what Deleting clusters still
+ *    hold; RollingBack / Failed / gone hold none). usage + delta > limit answers 400 ResourceLimitExceeded with AWS's
+ *    message. A capacity shortage never answers ResourceLimitExceeded.
+ *  - Capacity is taken when the cluster would come up. CreateCluster is accepted and the cluster is `Creating`; at
+ *    `readyAfterMs` every group takes its instances from the free capacity of its region and type (`capacity` /
+ *    `regionCapacity` / `setCapacity`, default `defaultCapacity`), all groups or none. A group needs its minimum:
+ *    `MinInstanceCount` when given, else 0 in `NodeProvisioningMode: "Continuous"`, else its whole `InstanceCount`;
+ *    it takes min(free, InstanceCount). When some group cannot get its minimum the cluster takes nothing, is
+ *    `RollingBack` for `rollbackMs` and then `Failed`, with EC2's insufficient-capacity wording in `FailureMessage`.
+ *    A group below its target keeps taking capacity as it frees up (reported `Creating` while below target, unless it
+ *    has reached its `MinInstanceCount`). Flexible groups (`InstanceRequirements.InstanceTypes`) come up on the first
+ *    type, in order, with room for their minimum and top up from the types in order; DescribeCluster reports them with
+ *    `InstanceRequirements` and `InstanceTypeDetails`.
+ *  - A cluster (Failed ones too) keeps its name until DeleteCluster and `deleteAfterMs` have passed (ResourceInUse
+ *    until then); capacity is released when the cluster is gone, rolled back, or failed through `failCluster`.
+ *  - `nodesLagMs` additionally holds reported CurrentCount below what the groups hold for that long after they come up.
+ *
+ * Time is applied lazily: every request and control call first settles, in time order, what the clock says has
+ * happened (decisions at readyAfterMs, deletions finishing, top-ups), so there are no timers. Faults are injected on
+ * demand.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   applyConnectionFault,
-  CapacityPool,
   FaultInjector,
   readBody,
   sendJson,
@@ -30,23 +55,33 @@ const OPERATIONS: readonly string[] = ['CreateCluster', 'DescribeCluster', 'Dele
 export interface SageMakerSimulatorOptions {
   /** Default 0 (any free port). */
   port?: number;
-  /** Used in ARNs. Default us-east-1. */
+  /** The region of a call whose credential scope names none. Default us-east-1. */
   region?: string;
   /** Used in ARNs. Default 123456789012. */
   accountId?: string;
-  /** Creating -> InService after this long. Default 1000 ms. */
+  /** Creating -> InService (or RollingBack, when capacity is short) after this long. Default 1000 ms. */
   readyAfterMs?: number;
   /** Deleting -> gone (and capacity released) after this long. Default 500 ms. */
   deleteAfterMs?: number;
+  /** RollingBack -> Failed after this long. Default 100 ms. */
+  rollbackMs?: number;
   /**
-   * Continuous provisioning: the cluster reports InService while `CurrentCount < TargetCount` for this long after
-   * `readyAfterMs`. Default 0 (all nodes are up when it turns InService).
+   * Reported CurrentCount stays below what the groups hold for this long after they come up (the cluster is already
+   * InService). Default 0.
    */
   nodesLagMs?: number;
-  /** Nodes available per instance type. Types not listed get `defaultCapacity`. */
+  /** Nodes per instance type, in every region (a region's own `regionCapacity` wins). Types not listed get `defaultCapacity`. */
   capacity?: Record<string, number>;
-  /** Default 64 nodes per instance type. */
+  /** Nodes per instance type of one region: `{ 'us-west-2': { 'ml.p5.48xlarge': 4 } }`. */
+  regionCapacity?: Record<string, Record<string, number>>;
+  /** Default 64 nodes per instance type and region. */
   defaultCapacity?: number;
+  /** The account-level "<type> for cluster usage" limit per instance type, in every region (`regionQuotas` wins). */
+  quotas?: Record<string, number>;
+  /** The limit per instance type of one region. */
+  regionQuotas?: Record<string, Record<string, number>>;
+  /** The limit of a type no option names. Default 10 000 instances. */
+  defaultQuota?: number;
   /** Access key ids answered with 403 UnrecognizedClientException. */
   rejectAccessKeys?: string[];
   /** Source of randomness for the fault rates (tests pass a fixed one). */
@@ -58,7 +93,9 @@ type ClusterStatus = 'Creating' | 'InService' | 'Deleting' | 'Failed' | 'Rolling
 interface InstanceGroupSpec {
   InstanceGroupName: string;
   InstanceCount: number;
-  InstanceType: string;
+  MinInstanceCount?: number;
+  InstanceType?: string;
+  InstanceRequirements?: { InstanceTypes: string[] };
   LifeCycleConfig: { SourceS3Uri: string; OnCreate: string };
   ExecutionRole: string;
   ThreadsPerCore?: number;
@@ -70,30 +107,66 @@ interface Tag {
   Value: string;
 }
 
+/** What one instance group holds over its life. */
+interface GroupState {
+  spec: InstanceGroupSpec;
+  /** The types it may run on, in order of preference (one for a fixed group). */
+  types: string[];
+  /** Instances it needs to come up. */
+  min: number;
+  /** The type the quota check charged for what the group does not hold yet. */
+  quotaType: string;
+  /** Instances held, per type. */
+  held: Map<string, number>;
+}
+
 interface SimCluster {
+  seq: number;
   name: string;
   arn: string;
+  region: string;
   createdAt: number;
-  groups: InstanceGroupSpec[];
+  groups: GroupState[];
   tags: Tag[];
   extra: Record<string, unknown>;
+  /** What happened at readyAfterMs: came up, or rolled back for capacity at `at`. */
+  outcome?: { ok: true; at: number } | { ok: false; at: number; message: string };
+  /** Set by failCluster. */
   failure?: { status: 'Failed' | 'RollingBack'; message: string };
   deletingSince?: number;
 }
 
+/** A cluster the simulator holds, for tests. */
+export interface SimulatedClusterSummary {
+  name: string;
+  arn: string;
+  region: string;
+  status: ClusterStatus;
+  /** Instances held per type (capacity taken from the region). */
+  held: Record<string, number>;
+}
+
 export interface SageMakerSimulator extends RunningServer {
-  /** Every request received, in order (the Authorization header is never recorded). */
+  /** Every request received, in order, with its region (the Authorization header is never recorded). */
   readonly requests: LoggedRequest[];
   setFaults(faults: Faults): void;
   /** The next calls of `operation` answer these errors, in order (names like `ResourceLimitExceeded`, or `reset` / `hang`). */
   injectErrors(operation: SageMakerOperation, errors: InjectedError[]): void;
   clearFaults(): void;
-  setCapacity(instanceType: string, nodes: number): void;
-  available(instanceType: string): number;
-  /** Marks the cluster Failed (or RollingBack) with this FailureMessage. */
-  failCluster(nameOrArn: string, message: string, status?: 'Failed' | 'RollingBack'): void;
+  /** Nodes of a type in one region, or (without region) in every region that has no value of its own. */
+  setCapacity(instanceType: string, nodes: number, region?: string): void;
+  /** Free nodes of a type in a region (default: the `region` option). */
+  available(instanceType: string, region?: string): number;
+  /** The "<type> for cluster usage" limit in one region, or (without region) in every region that has no value of its own. */
+  setQuota(instanceType: string, limit: number, region?: string): void;
+  /** The current quota utilization of a type in a region (default: the `region` option). */
+  quotaUsage(instanceType: string, region?: string): number;
+  /** Marks the cluster Failed (or RollingBack) with this FailureMessage and releases what it holds. */
+  failCluster(nameOrArn: string, message: string, status?: 'Failed' | 'RollingBack', region?: string): void;
   /** The DescribeCluster answer for a cluster, or undefined when there is none. */
-  describe(nameOrArn: string): Record<string, unknown> | undefined;
+  describe(nameOrArn: string, region?: string): Record<string, unknown> | undefined;
+  /** The clusters that exist (any status, not yet gone), in creation order; of one region when given. */
+  clusters(region?: string): SimulatedClusterSummary[];
 }
 
 const NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/;
@@ -107,6 +180,7 @@ const VPC_ID = /^[-0-9a-zA-Z]+$/;
 
 /** The service's ClusterInstanceType enum (the same data the provisioner's validator uses). */
 export const HYPERPOD_INSTANCE_TYPES: ReadonlySet<string> = new Set(INSTANCE_TYPE_LIST);
+const ENUM_HINT = '[ml.p4d.24xlarge, ml.p5.48xlarge, ml.g5.xlarge, ...]';
 
 /** An error answer on the wire. */
 class AwsError {
@@ -208,7 +282,9 @@ const validateVpc = (v: Violations, value: unknown, path: string): void => {
 const validateCreate = (body: Record<string, unknown>): AwsError | undefined => {
   const v = new Violations();
   v.text(body.ClusterName, 'clusterName', 1, 63, NAME);
-  const groups = v.array(body.InstanceGroups, 'instanceGroups', 1, 20);
+  // InstanceGroups is optional in the model when RestrictedInstanceGroups is given (those are accepted as they are).
+  const restrictedOnly = body.InstanceGroups === undefined && Array.isArray(body.RestrictedInstanceGroups) && body.RestrictedInstanceGroups.length > 0;
+  const groups = v.array(body.InstanceGroups, 'instanceGroups', 1, 20, !restrictedOnly);
   const seen = new Set<string>();
   groups.forEach((raw, index) => {
     const path = `instanceGroups.${index + 1}.member`;
@@ -219,9 +295,26 @@ const validateCreate = (body: Record<string, unknown>): AwsError | undefined => 
       seen.add(g.InstanceGroupName);
     }
     v.int(g.InstanceCount, `${path}.instanceCount`, 1, 6758);
-    if (g.InstanceType === undefined) v.add(undefined, `${path}.instanceType`, 'not be null');
+    if (g.MinInstanceCount !== undefined) {
+      const max = typeof g.InstanceCount === 'number' && Number.isInteger(g.InstanceCount) ? g.InstanceCount : 6758;
+      v.int(g.MinInstanceCount, `${path}.minInstanceCount`, 0, max);
+    }
+    if (g.InstanceType !== undefined && g.InstanceRequirements !== undefined) {
+      v.add(g.InstanceRequirements, `${path}.instanceRequirements`, 'not be set together with InstanceType');
+    } else if (g.InstanceRequirements !== undefined) {
+      const requirements = asObject(g.InstanceRequirements);
+      if (!requirements) v.add(g.InstanceRequirements, `${path}.instanceRequirements`, 'be a structure');
+      else {
+        const types = v.array(requirements.InstanceTypes, `${path}.instanceRequirements.instanceTypes`, 1, Number.MAX_SAFE_INTEGER);
+        types.forEach((type, i) => {
+          if (typeof type !== 'string' || !HYPERPOD_INSTANCE_TYPES.has(type)) {
+            v.add(type, `${path}.instanceRequirements.instanceTypes.${i + 1}.member`, `satisfy enum value set: ${ENUM_HINT}`);
+          }
+        });
+      }
+    } else if (g.InstanceType === undefined) v.add(undefined, `${path}.instanceType`, 'not be null');
     else if (typeof g.InstanceType !== 'string' || !HYPERPOD_INSTANCE_TYPES.has(g.InstanceType)) {
-      v.add(g.InstanceType, `${path}.instanceType`, 'satisfy enum value set: [ml.p4d.24xlarge, ml.p5.48xlarge, ml.g5.xlarge, ...]');
+      v.add(g.InstanceType, `${path}.instanceType`, `satisfy enum value set: ${ENUM_HINT}`);
     }
     const lifeCycle = asObject(g.LifeCycleConfig);
     if (!lifeCycle) v.add(undefined, `${path}.lifeCycleConfig`, 'not be null');
@@ -270,120 +363,323 @@ const validateCreate = (body: Record<string, unknown>): AwsError | undefined => 
   if (body.NodeRecovery !== undefined && body.NodeRecovery !== 'Automatic' && body.NodeRecovery !== 'None') {
     v.add(body.NodeRecovery, 'nodeRecovery', 'satisfy enum value set: [Automatic, None]');
   }
+  if (body.NodeProvisioningMode !== undefined && body.NodeProvisioningMode !== 'Continuous') {
+    v.add(body.NodeProvisioningMode, 'nodeProvisioningMode', 'satisfy enum value set: [Continuous]');
+  }
   return v.toError();
 };
 
 // ---- the simulator ----
 
+/** A value per instance type, for every region, with per-region values that win. */
+class RegionalTable {
+  private readonly everywhere = new Map<string, number>();
+  private readonly byRegion = new Map<string, Map<string, number>>();
+
+  constructor(
+    private readonly fallback: number,
+    everywhere: Record<string, number> = {},
+    byRegion: Record<string, Record<string, number>> = {},
+  ) {
+    for (const [type, n] of Object.entries(everywhere)) this.everywhere.set(type, n);
+    for (const [region, values] of Object.entries(byRegion)) for (const [type, n] of Object.entries(values)) this.set(type, n, region);
+  }
+
+  get(type: string, region: string): number {
+    return this.byRegion.get(region)?.get(type) ?? this.everywhere.get(type) ?? this.fallback;
+  }
+
+  set(type: string, n: number, region?: string): void {
+    if (!Number.isFinite(n) || n < 0) throw new RangeError(`expected a count >= 0 for ${type}, got ${n}`);
+    if (region === undefined) this.everywhere.set(type, n);
+    else {
+      const values = this.byRegion.get(region) ?? new Map<string, number>();
+      values.set(type, n);
+      this.byRegion.set(region, values);
+    }
+  }
+}
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+/** The region of the SigV4 credential scope: `Credential=AKID/20260101/us-west-2/sagemaker/aws4_request`. */
+const regionOfAuthorization = (authorization: string): string | undefined => {
+  const region = /Credential=[^/,\s]+\/\d{8}\/([^/,\s]+)\/[^/,\s]+\/aws4_request/.exec(authorization)?.[1];
+  return region !== undefined && REGION.test(region) ? region : undefined;
+};
+
+const partitionOf = (region: string): string =>
+  region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : region.startsWith('us-iso') ? 'aws-iso' : 'aws';
+
+const sum = (counts: Iterable<number>): number => {
+  let total = 0;
+  for (const n of counts) total += n;
+  return total;
+};
+
+/** EC2's insufficient-capacity wording (the cluster's FailureMessage after a post-create shortage). */
+export const insufficientCapacityMessage = (instanceType: string, region: string): string =>
+  `We currently do not have sufficient ${instanceType} capacity in the Availability Zone you requested (${region}a). ` +
+  'Our system will be working on provisioning additional capacity. ' +
+  `You can currently get ${instanceType} capacity by not specifying an Availability Zone in your request or choosing ${region}b, ${region}c.`;
+
+/** AWS's ResourceLimitExceeded message for the account-level "<type> for cluster usage" quota. */
+export const quotaExceededMessage = (instanceType: string, limit: number, usage: number, delta: number): string =>
+  `The account-level service limit '${instanceType} for cluster usage' is ${limit} Instances, with current utilization of ` +
+  `${usage} Instances and a request delta of ${delta} Instances. Please use AWS Service Quotas to request an increase for ` +
+  'this quota. If AWS Service Quotas is not available, contact AWS support to request an increase for this quota.';
+
+/** Request members DescribeCluster answers back as they were given (the output shapes equal the input shapes). */
+const ECHOED_MEMBERS = ['VpcConfig', 'Orchestrator', 'NodeRecovery', 'NodeProvisioningMode', 'ClusterRole', 'TieredStorageConfig'];
+/** Group members DescribeCluster answers back as they were given. */
+const ECHOED_GROUP_MEMBERS = [
+  'InstanceStorageConfigs',
+  'OnStartDeepHealthChecks',
+  'TrainingPlanArn',
+  'OverrideVpcConfig',
+  'ScheduledUpdateConfig',
+  'CapacityRequirements',
+];
+
 export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions = {}): Promise<SageMakerSimulator> => {
-  const region = options.region ?? 'us-east-1';
+  const defaultRegion = options.region ?? 'us-east-1';
   const accountId = options.accountId ?? '123456789012';
   const readyAfterMs = options.readyAfterMs ?? 1000;
   const deleteAfterMs = options.deleteAfterMs ?? 500;
+  const rollbackMs = options.rollbackMs ?? 100;
   const nodesLagMs = options.nodesLagMs ?? 0;
   const random = options.random ?? Math.random;
   const rejected = new Set(options.rejectAccessKeys ?? []);
   const faults = new FaultInjector(random);
-  const capacity = new CapacityPool<string>(options.defaultCapacity ?? 64, Object.entries(options.capacity ?? {}));
-  const clusters = new Map<string, SimCluster>(); // by name
+  const capacity = new RegionalTable(options.defaultCapacity ?? 64, options.capacity, options.regionCapacity);
+  const quotas = new RegionalTable(options.defaultQuota ?? 10_000, options.quotas, options.regionQuotas);
+  const clusters = new Map<string, SimCluster>(); // by `${region}/${name}`, in creation order
   const requests: LoggedRequest[] = [];
+  let seq = 0;
 
-  const demandOf = (groups: InstanceGroupSpec[]): Map<string, number> => {
-    const demand = new Map<string, number>();
-    for (const g of groups) demand.set(g.InstanceType, (demand.get(g.InstanceType) ?? 0) + g.InstanceCount);
-    return demand;
+  const keyOf = (region: string, name: string): string => `${region}/${name}`;
+  const inRegion = (region: string): SimCluster[] => [...clusters.values()].filter((c) => c.region === region);
+  const heldOf = (g: GroupState): number => sum(g.held.values());
+  /** Whether the cluster is up and keeps taking capacity for its groups below target. */
+  const growing = (c: SimCluster): boolean => c.outcome?.ok === true && !c.failure && c.deletingSince === undefined;
+
+  /** Free nodes of a type in a region: its capacity minus what the region's clusters hold. */
+  const free = (type: string, region: string): number => {
+    let used = 0;
+    for (const c of inRegion(region)) for (const g of c.groups) used += g.held.get(type) ?? 0;
+    return Math.max(0, capacity.get(type, region) - used);
   };
 
-  /** Applies what the clock says: deletions that finished remove the cluster and release its capacity. */
-  const settle = (now = Date.now()): void => {
-    for (const [name, c] of clusters) {
-      if (c.deletingSince !== undefined && now - c.deletingSince >= deleteAfterMs) {
-        clusters.delete(name);
-        capacity.release(demandOf(c.groups));
+  /**
+   * Quota utilization of a type in a region: what live clusters hold, plus what Creating / InService clusters are
+   * still to be given (charged to the type the quota check chose). RollingBack / Failed / gone clusters hold none.
+   */
+  const usage = (type: string, region: string): number => {
+    let used = 0;
+    for (const c of inRegion(region)) {
+      if (c.failure || c.outcome?.ok === false) continue;
+      for (const g of c.groups) {
+        used += g.held.get(type) ?? 0;
+        if (c.deletingSince === undefined && g.quotaType === type) used += Math.max(0, g.spec.InstanceCount - heldOf(g));
+      }
+    }
+    return used;
+  };
+
+  /** At readyAfterMs: every group gets its minimum (then takes up to its count), or the cluster rolls back holding nothing. */
+  const decide = (c: SimCluster, at: number): void => {
+    const taken = new Map<string, number>(); // by this cluster's earlier groups, not committed yet
+    const room = (type: string): number => free(type, c.region) - (taken.get(type) ?? 0);
+    const plan: Array<[GroupState, string, number]> = [];
+    for (const g of c.groups) {
+      const type = g.types.find((t) => room(t) >= Math.max(g.min, 1)) ?? (g.min === 0 ? g.types[0]! : undefined);
+      if (type === undefined) {
+        c.outcome = { ok: false, at, message: insufficientCapacityMessage(g.types[0]!, c.region) };
+        return;
+      }
+      const n = Math.min(room(type), g.spec.InstanceCount);
+      taken.set(type, (taken.get(type) ?? 0) + n);
+      plan.push([g, type, n]);
+    }
+    for (const [g, type, n] of plan) if (n > 0) g.held.set(type, n);
+    c.outcome = { ok: true, at };
+  };
+
+  /** Groups below target take what is free, oldest cluster first, types in order. */
+  const topUp = (): void => {
+    for (const c of clusters.values()) {
+      if (!growing(c)) continue;
+      for (const g of c.groups) {
+        let missing = g.spec.InstanceCount - heldOf(g);
+        for (const type of g.types) {
+          if (missing <= 0) break;
+          const n = Math.min(missing, free(type, c.region));
+          if (n > 0) {
+            g.held.set(type, (g.held.get(type) ?? 0) + n);
+            missing -= n;
+          }
+        }
       }
     }
   };
 
-  const find = (nameOrArn: string): SimCluster | undefined => {
+  /** Applies, in time order, what the clock says has happened: decisions at readyAfterMs, deletions finishing, top-ups. */
+  const settle = (now = Date.now()): void => {
+    const due: Array<{ at: number; c: SimCluster; kind: 'decide' | 'gone' }> = [];
+    for (const c of clusters.values()) {
+      if (c.deletingSince !== undefined) {
+        if (c.deletingSince + deleteAfterMs <= now) due.push({ at: c.deletingSince + deleteAfterMs, c, kind: 'gone' });
+      } else if (!c.outcome && !c.failure && c.createdAt + readyAfterMs <= now) {
+        due.push({ at: c.createdAt + readyAfterMs, c, kind: 'decide' });
+      }
+    }
+    due.sort((a, b) => a.at - b.at || a.c.seq - b.c.seq);
+    for (const event of due) {
+      if (event.kind === 'gone') clusters.delete(keyOf(event.c.region, event.c.name)); // its capacity is free again
+      else decide(event.c, event.at);
+      topUp();
+    }
+    topUp();
+  };
+
+  /** The cluster of a call: by name, or by ARN, in the call's region. */
+  const find = (nameOrArn: string, region: string): SimCluster | undefined => {
+    settle();
+    if (CLUSTER_ARN.test(nameOrArn)) return inRegion(region).find((c) => c.arn === nameOrArn);
+    return clusters.get(keyOf(region, nameOrArn));
+  };
+
+  /** For control calls: the given region; else by ARN anywhere; else the default region, else the only cluster of that name. */
+  const locate = (nameOrArn: string, region?: string): SimCluster | undefined => {
+    if (region !== undefined) return find(nameOrArn, region);
     settle();
     if (CLUSTER_ARN.test(nameOrArn)) return [...clusters.values()].find((c) => c.arn === nameOrArn);
-    return clusters.get(nameOrArn);
+    const named = clusters.get(keyOf(defaultRegion, nameOrArn));
+    if (named) return named;
+    const anywhere = [...clusters.values()].filter((c) => c.name === nameOrArn);
+    return anywhere.length === 1 ? anywhere[0] : undefined;
   };
 
   const statusOf = (c: SimCluster, now: number): ClusterStatus => {
     if (c.deletingSince !== undefined) return 'Deleting';
     if (c.failure) return c.failure.status;
-    return now - c.createdAt < readyAfterMs ? 'Creating' : 'InService';
+    if (c.outcome?.ok === false) return now - c.outcome.at < rollbackMs ? 'RollingBack' : 'Failed';
+    return c.outcome?.ok ? 'InService' : 'Creating';
   };
 
-  const currentCount = (c: SimCluster, g: InstanceGroupSpec, now: number): number => {
-    const age = now - c.createdAt;
-    if (c.failure || age < readyAfterMs) return 0;
-    if (age >= readyAfterMs + nodesLagMs) return g.InstanceCount;
-    // continuous provisioning: InService while nodes still launch, never all of them before the lag is over
-    const share = (age - readyAfterMs) / nodesLagMs;
-    return Math.min(g.InstanceCount - 1, Math.floor(g.InstanceCount * share));
+  /** What DescribeCluster reports of what a group holds: everything, except during `nodesLagMs` after coming up. */
+  const reportedCount = (c: SimCluster, held: number, now: number): number => {
+    if (!c.outcome?.ok || nodesLagMs <= 0) return held;
+    const age = now - c.outcome.at;
+    if (age >= nodesLagMs) return held;
+    return Math.max(0, Math.min(held - 1, Math.floor(held * (age / nodesLagMs))));
   };
 
   const epochSeconds = (ms: number): number => ms / 1000;
 
-  const describeJson = (c: SimCluster): Record<string, unknown> => {
-    const now = Date.now();
+  const describeGroup = (c: SimCluster, g: GroupState, status: ClusterStatus, now: number): Record<string, unknown> => {
+    const { spec } = g;
+    const current = reportedCount(c, heldOf(g), now);
+    const threads = spec.ThreadsPerCore ?? 2;
+    let groupStatus: string = status;
+    if (status === 'RollingBack' || status === 'Failed') groupStatus = 'Failed';
+    else if (status === 'InService') {
+      const up = current >= spec.InstanceCount || (spec.MinInstanceCount !== undefined && current >= spec.MinInstanceCount);
+      groupStatus = up ? 'InService' : 'Creating';
+    }
+    const detail: Record<string, unknown> = {
+      InstanceGroupName: spec.InstanceGroupName,
+      ...(spec.InstanceType !== undefined ? { InstanceType: spec.InstanceType } : {}),
+      CurrentCount: current,
+      TargetCount: spec.InstanceCount,
+      ...(spec.MinInstanceCount !== undefined ? { MinCount: spec.MinInstanceCount } : {}),
+      LifeCycleConfig: spec.LifeCycleConfig,
+      ExecutionRole: spec.ExecutionRole,
+      ThreadsPerCore: threads,
+      Status: groupStatus,
+    };
+    if (spec.InstanceRequirements) {
+      // the reported count spread over the held types, in order of preference
+      let left = current;
+      const perType: Array<{ InstanceType: string; CurrentCount: number; ThreadsPerCore: number }> = [];
+      for (const type of g.types) {
+        const n = Math.min(left, g.held.get(type) ?? 0);
+        left -= n;
+        if (n > 0) perType.push({ InstanceType: type, CurrentCount: n, ThreadsPerCore: threads });
+      }
+      detail.InstanceRequirements = { CurrentInstanceTypes: perType.map((t) => t.InstanceType), DesiredInstanceTypes: [...g.types] };
+      detail.InstanceTypeDetails = perType;
+    }
+    for (const member of ECHOED_GROUP_MEMBERS) if (spec[member] !== undefined) detail[member] = spec[member];
+    return detail;
+  };
+
+  const describeJson = (c: SimCluster, now = Date.now()): Record<string, unknown> => {
     const status = statusOf(c, now);
+    const failureMessage = c.failure?.message ?? (c.outcome?.ok === false ? c.outcome.message : undefined);
+    const echoed = Object.fromEntries(ECHOED_MEMBERS.filter((m) => c.extra[m] !== undefined).map((m) => [m, c.extra[m]]));
     return {
       ClusterArn: c.arn,
       ClusterName: c.name,
       ClusterStatus: status,
       CreationTime: epochSeconds(c.createdAt),
-      ...(c.failure ? { FailureMessage: c.failure.message } : {}),
-      InstanceGroups: c.groups.map((g) => {
-        const current = currentCount(c, g, now);
-        return {
-          InstanceGroupName: g.InstanceGroupName,
-          InstanceType: g.InstanceType,
-          CurrentCount: current,
-          TargetCount: g.InstanceCount,
-          LifeCycleConfig: g.LifeCycleConfig,
-          ExecutionRole: g.ExecutionRole,
-          ThreadsPerCore: g.ThreadsPerCore ?? 2,
-          Status: status === 'InService' ? (current < g.InstanceCount ? 'Creating' : 'InService') : status === 'RollingBack' ? 'Failed' : status,
-        };
-      }),
-      ...c.extra,
+      ...(failureMessage !== undefined ? { FailureMessage: failureMessage } : {}),
+      InstanceGroups: c.groups.map((g) => describeGroup(c, g, status, now)),
+      ...echoed,
     };
   };
 
-  const handlers: Record<SageMakerOperation, (body: Record<string, unknown>) => Record<string, unknown>> = {
-    CreateCluster: (body) => {
+  /** The quota check of CreateCluster: charges each group to a type (a flexible group to the first that fits). */
+  const checkQuota = (region: string, specs: InstanceGroupSpec[]): string[] => {
+    const delta = new Map<string, number>();
+    const fits = (type: string, n: number): boolean => usage(type, region) + (delta.get(type) ?? 0) + n <= quotas.get(type, region);
+    const charged = specs.map((spec) => {
+      const types = spec.InstanceRequirements?.InstanceTypes ?? [spec.InstanceType!];
+      const type = types.find((t) => fits(t, spec.InstanceCount)) ?? types[0]!;
+      delta.set(type, (delta.get(type) ?? 0) + spec.InstanceCount);
+      return type;
+    });
+    for (const [type, n] of delta) {
+      const limit = quotas.get(type, region);
+      const used = usage(type, region);
+      if (used + n > limit) throw new AwsError('ResourceLimitExceeded', quotaExceededMessage(type, limit, used, n));
+    }
+    return charged;
+  };
+
+  type Handler = (body: Record<string, unknown>, region: string) => Record<string, unknown>;
+  const handlers: Record<SageMakerOperation, Handler> = {
+    CreateCluster: (body, region) => {
       const invalid = validateCreate(body);
       if (invalid) throw invalid;
       const name = body.ClusterName as string;
-      if (find(name)) throw new AwsError('ResourceInUse', `Cluster with name ${name} already exists. Choose a different name.`);
-      const groups = body.InstanceGroups as InstanceGroupSpec[];
-      const reserved = capacity.reserve(demandOf(groups));
-      if (!reserved.ok) {
-        throw new AwsError(
-          'ResourceLimitExceeded',
-          `The account-level service limit '${reserved.key} for cluster usage' is ${reserved.limit} Instances, with current ` +
-            `utilization of ${reserved.limit - reserved.available} Instances and a request delta of ${reserved.requested} Instances. ` +
-            'Please use AWS Service Quotas to request an increase for this quota.',
-        );
-      }
-      const arn = `arn:aws:sagemaker:${region}:${accountId}:cluster/${randomBytes(8).toString('hex').slice(0, 12)}`;
+      if (find(name, region)) throw new AwsError('ResourceInUse', `Cluster with name ${name} already exists. Choose a different name.`);
+      const specs = (body.InstanceGroups as InstanceGroupSpec[] | undefined) ?? [];
+      const charged = checkQuota(region, specs);
+      const continuous = body.NodeProvisioningMode === 'Continuous';
+      const groups = specs.map((spec, i): GroupState => ({
+        spec,
+        types: spec.InstanceRequirements ? [...spec.InstanceRequirements.InstanceTypes] : [spec.InstanceType!],
+        min: spec.MinInstanceCount ?? (continuous ? 0 : spec.InstanceCount),
+        quotaType: charged[i]!,
+        held: new Map(),
+      }));
+      const arn = `arn:${partitionOf(region)}:sagemaker:${region}:${accountId}:cluster/${randomBytes(8).toString('hex').slice(0, 12)}`;
       const { ClusterName: _n, InstanceGroups: _g, Tags, ...extra } = body;
-      clusters.set(name, { name, arn, createdAt: Date.now(), groups, tags: (Tags as Tag[] | undefined) ?? [], extra });
+      seq += 1;
+      clusters.set(keyOf(region, name), { seq, name, arn, region, createdAt: Date.now(), groups, tags: (Tags as Tag[] | undefined) ?? [], extra });
       return { ClusterArn: arn };
     },
 
-    DescribeCluster: (body) => describeJson(existing(body.ClusterName)),
+    DescribeCluster: (body, region) => describeJson(existing(body.ClusterName, region)),
 
-    DeleteCluster: (body) => {
-      const c = existing(body.ClusterName);
+    DeleteCluster: (body, region) => {
+      const c = existing(body.ClusterName, region);
       c.deletingSince ??= Date.now(); // deleting a cluster that is already deleting is accepted again
       return { ClusterArn: c.arn };
     },
 
-    ListClusters: (body) => {
+    ListClusters: (body, region) => {
       const v = new Violations();
       v.int(body.MaxResults, 'maxResults', 1, 100, false);
       if (body.SortBy !== undefined && body.SortBy !== 'NAME' && body.SortBy !== 'CREATION_TIME') {
@@ -391,16 +687,16 @@ export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions
       }
       const invalid = v.toError();
       if (invalid) throw invalid;
-      settle();
+      const now = Date.now();
+      settle(now);
       const contains = typeof body.NameContains === 'string' ? body.NameContains : '';
       const after = typeof body.CreationTimeAfter === 'number' ? body.CreationTimeAfter * 1000 : -Infinity;
       const before = typeof body.CreationTimeBefore === 'number' ? body.CreationTimeBefore * 1000 : Infinity;
       const descending = body.SortOrder !== 'Ascending';
-      const all = [...clusters.values()]
+      const all = inRegion(region)
         .filter((c) => c.name.includes(contains) && c.createdAt > after && c.createdAt < before)
-        .sort((a, b) => (body.SortBy === 'NAME' ? a.name.localeCompare(b.name) : a.createdAt - b.createdAt) * (descending ? -1 : 1));
+        .sort((a, b) => (body.SortBy === 'NAME' ? a.name.localeCompare(b.name) : a.createdAt - b.createdAt || a.seq - b.seq) * (descending ? -1 : 1));
       const { page, nextToken } = paginate(all, body.NextToken, (body.MaxResults as number | undefined) ?? 10);
-      const now = Date.now();
       return {
         ClusterSummaries: page.map((c) => ({
           ClusterArn: c.arn,
@@ -412,24 +708,24 @@ export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions
       };
     },
 
-    ListTags: (body) => {
+    ListTags: (body, region) => {
       const v = new Violations();
       v.text(body.ResourceArn, 'resourceArn', 1, 256);
       const invalid = v.toError();
       if (invalid) throw invalid;
-      const c = typeof body.ResourceArn === 'string' && CLUSTER_ARN.test(body.ResourceArn) ? find(body.ResourceArn) : undefined;
+      const c = typeof body.ResourceArn === 'string' && CLUSTER_ARN.test(body.ResourceArn) ? find(body.ResourceArn, region) : undefined;
       if (!c) throw new AwsError('ResourceNotFound', `Resource ${String(body.ResourceArn)} not found.`);
       const { page, nextToken } = paginate(c.tags, body.NextToken, (body.MaxResults as number | undefined) ?? 50);
       return { Tags: page, ...(nextToken ? { NextToken: nextToken } : {}) };
     },
   };
 
-  function existing(nameOrArn: unknown): SimCluster {
+  function existing(nameOrArn: unknown, region: string): SimCluster {
     const v = new Violations();
     v.text(nameOrArn, 'clusterName', 1, 256);
     const invalid = v.toError();
     if (invalid) throw invalid;
-    const c = find(nameOrArn as string);
+    const c = find(nameOrArn as string, region);
     if (!c) throw new AwsError('ResourceNotFound', `Cluster ${String(nameOrArn)} not found.`);
     return c;
   }
@@ -447,6 +743,8 @@ export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions
     const raw = await readBody(req);
     const target = req.headers['x-amz-target'];
     const operation = typeof target === 'string' && target.startsWith('SageMaker.') ? target.slice('SageMaker.'.length) : undefined;
+    const authorization = req.headers.authorization;
+    const region = (typeof authorization === 'string' ? regionOfAuthorization(authorization) : undefined) ?? defaultRegion;
     let body: unknown;
     try {
       body = raw === '' ? {} : JSON.parse(raw);
@@ -458,12 +756,12 @@ export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions
       at: new Date().toISOString(),
       method: req.method ?? 'GET',
       path: req.url ?? '/',
+      region,
       ...(body !== undefined ? { body } : {}),
     };
     requests.push(entry);
     if (faults.latencyMs > 0) await sleep(faults.latencyMs);
 
-    const authorization = req.headers.authorization;
     if (typeof authorization !== 'string' || !authorization.startsWith('AWS4-HMAC-SHA256 ')) {
       return answerError(res, entry, new AwsError('MissingAuthenticationTokenException', 'Missing Authentication Token', 403));
     }
@@ -481,7 +779,7 @@ export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions
     if (!input) return answerError(res, entry, new AwsError('SerializationException', 'Start of structure or map found where not expected.'));
 
     try {
-      const output = handlers[operation as SageMakerOperation](input);
+      const output = handlers[operation as SageMakerOperation](input, region);
       entry.status = 200;
       sendJson(res, 200, output, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomBytes(16).toString('hex') });
     } catch (err) {
@@ -497,19 +795,39 @@ export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions
     setFaults: (f) => faults.set(f),
     injectErrors: (operation, errors) => faults.inject(operation, errors),
     clearFaults: () => faults.clear(),
-    setCapacity: (type, nodes) => capacity.set(type, nodes),
-    available: (type) => {
-      settle();
-      return capacity.available(type);
+    setCapacity: (type, nodes, region) => {
+      settle(); // what happened before the change happened with the old capacity
+      capacity.set(type, nodes, region);
     },
-    failCluster: (nameOrArn, message, status = 'Failed') => {
-      const c = find(nameOrArn);
+    available: (type, region = defaultRegion) => {
+      settle();
+      return free(type, region);
+    },
+    setQuota: (type, limit, region) => quotas.set(type, limit, region),
+    quotaUsage: (type, region = defaultRegion) => {
+      settle();
+      return usage(type, region);
+    },
+    failCluster: (nameOrArn, message, status = 'Failed', region) => {
+      const c = locate(nameOrArn, region);
       if (!c) throw new Error(`No cluster ${nameOrArn} in the simulator`);
       c.failure = { status, message };
+      for (const g of c.groups) g.held.clear(); // a failed cluster holds no instances
     },
-    describe: (nameOrArn) => {
-      const c = find(nameOrArn);
+    describe: (nameOrArn, region) => {
+      const c = locate(nameOrArn, region);
       return c ? describeJson(c) : undefined;
+    },
+    clusters: (region) => {
+      const now = Date.now();
+      settle(now);
+      return [...clusters.values()]
+        .filter((c) => region === undefined || c.region === region)
+        .map((c) => {
+          const held: Record<string, number> = {};
+          for (const g of c.groups) for (const [type, n] of g.held) held[type] = (held[type] ?? 0) + n;
+          return { name: c.name, arn: c.arn, region: c.region, status: statusOf(c, now), held };
+        });
     },
   };
 };

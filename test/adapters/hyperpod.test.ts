@@ -61,8 +61,11 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
         'ResourceInUse',
       ],
       [
-        'ResourceLimitExceeded (capacity used up)',
-        () => provider.create({ location, requestId: 'r', cluster: spec(unique('big'), { InstanceType: 'ml.p4de.24xlarge', InstanceCount: 65 }) }),
+        'ResourceLimitExceeded (the account quota used up)',
+        () => {
+          sim.setQuota('ml.p4de.24xlarge', 64);
+          return provider.create({ location, requestId: 'r', cluster: spec(unique('big'), { InstanceType: 'ml.p4de.24xlarge', InstanceCount: 65 }) });
+        },
         'ResourceLimitExceededError',
         'ResourceLimitExceeded',
       ],
@@ -250,8 +253,8 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
     expect((await rejection(provider.delete(target))).name).toBe('ClusterNotFoundError');
   });
 
-  it('a create refused with ResourceLimitExceeded succeeds once a delete frees the capacity', async () => {
-    sim.setCapacity('ml.trn1.32xlarge', 4);
+  it('a create refused with ResourceLimitExceeded succeeds once a delete frees the quota', async () => {
+    sim.setQuota('ml.trn1.32xlarge', 4);
     const first = unique('cap');
     const second = unique('cap');
     const created = await provider.create({ location, requestId: 'a', cluster: spec(first, { InstanceType: 'ml.trn1.32xlarge', InstanceCount: 4 }) });

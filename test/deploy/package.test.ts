@@ -87,6 +87,9 @@ const HYPERPOD_ROLES_DEFAULT = { 'Fn::Split': [',', { 'Fn::Sub': 'arn:${AWS::Par
 const TIR_SECRET = { Ref: 'TirCredentialsSecret' };
 const PROVISION_MACHINE = { Ref: 'ProvisionClusterStateMachine' };
 const DELETE_MACHINE = { Ref: 'DeleteClusterStateMachine' };
+const PROVISION_EXECUTIONS = {
+  'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${ProvisionClusterStateMachine.Name}:*',
+};
 const SCHEDULES = {
   'Fn::Sub': 'arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${ProvisionerScheduleGroup}/*',
 };
@@ -113,12 +116,18 @@ const PERMISSIONS: Record<string, Grant[]> = {
     ...readWriteRecord,
     ['sagemaker:CreateCluster', HYPERPOD_CLUSTERS],
     ['sagemaker:DescribeCluster', HYPERPOD_CLUSTERS],
+    ['sagemaker:DeleteCluster', HYPERPOD_CLUSTERS],
     ['sagemaker:ListTags', HYPERPOD_CLUSTERS],
     ['sagemaker:AddTags', HYPERPOD_CLUSTERS],
     ['iam:PassRole', HYPERPOD_ROLES_DEFAULT],
     ['secretsmanager:GetSecretValue', TIR_SECRET],
   ],
-  pollCluster: [...readWriteRecord, ['sagemaker:DescribeCluster', HYPERPOD_CLUSTERS], ['secretsmanager:GetSecretValue', TIR_SECRET]],
+  pollCluster: [
+    ...readWriteRecord,
+    ['sagemaker:DescribeCluster', HYPERPOD_CLUSTERS],
+    ['sagemaker:DeleteCluster', HYPERPOD_CLUSTERS],
+    ['secretsmanager:GetSecretValue', TIR_SECRET],
+  ],
   deleteCluster: [
     ...readWriteRecord,
     ['sagemaker:DeleteCluster', HYPERPOD_CLUSTERS],
@@ -129,7 +138,7 @@ const PERMISSIONS: Record<string, Grant[]> = {
   httpSubmit: submit,
   httpGet: [['dynamodb:GetItem', TABLE]],
   httpList: [['dynamodb:Query', TABLE_INDEXES]],
-  httpDelete: [...readWriteRecord, ['states:StartExecution', DELETE_MACHINE]],
+  httpDelete: [...readWriteRecord, ['states:StartExecution', DELETE_MACHINE], ['states:StopExecution', PROVISION_EXECUTIONS]],
   sqsSubmit: [
     ...submit,
     ['events:PutEvents', BUS],
@@ -154,7 +163,7 @@ const ENVIRONMENT: Record<string, string[]> = {
   httpSubmit: ['PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
   httpGet: [],
   httpList: [],
-  httpDelete: ['DELETE_STATE_MACHINE_ARN'],
+  httpDelete: ['DELETE_STATE_MACHINE_ARN', 'PROVISION_STATE_MACHINE_ARN'],
   sqsSubmit: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
   eventSubmit: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
   scheduleTarget: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', 'DELETE_STATE_MACHINE_ARN', ...SCHEDULER_ENV],

@@ -88,19 +88,31 @@ describe('SageMaker simulator', () => {
     expect((await call('CreateCluster', { ClusterName: 'sim-taken', InstanceGroups: [group()] })).status).toBe(200);
   });
 
-  it('answers ResourceLimitExceeded when the capacity of an instance type is used up, and frees it once a delete completes', async () => {
-    sim.setCapacity('ml.g5.48xlarge', 3);
+  it('answers ResourceLimitExceeded when the account quota of an instance type is used up, and accepts again once a delete completes', async () => {
+    sim.setQuota('ml.g5.48xlarge', 3);
     const big = { InstanceGroups: [group({ InstanceType: 'ml.g5.48xlarge', InstanceCount: 2 })] };
-    expect((await call('CreateCluster', { ClusterName: 'sim-cap-a', ...big })).status).toBe(200);
-    const refused = await call('CreateCluster', { ClusterName: 'sim-cap-b', ...big });
+    expect((await call('CreateCluster', { ClusterName: 'sim-quota-a', ...big })).status).toBe(200);
+    const refused = await call('CreateCluster', { ClusterName: 'sim-quota-b', ...big });
     expect(refused.body.__type).toBe('ResourceLimitExceeded');
-    expect(refused.body.Message).toContain("'ml.g5.48xlarge for cluster usage' is 3 Instances");
-    expect(sim.available('ml.g5.48xlarge')).toBe(1);
-    await call('DeleteCluster', { ClusterName: 'sim-cap-a' });
-    expect(sim.available('ml.g5.48xlarge')).toBe(1); // still deleting: the nodes are not back yet
+    expect(refused.body.Message).toContain("'ml.g5.48xlarge for cluster usage' is 3 Instances, with current utilization of 2 Instances and a request delta of 2 Instances");
+    expect(sim.quotaUsage('ml.g5.48xlarge')).toBe(2);
+    await call('DeleteCluster', { ClusterName: 'sim-quota-a' });
+    expect(sim.quotaUsage('ml.g5.48xlarge')).toBe(0); // deleting before it came up: it holds nothing
+    expect((await call('CreateCluster', { ClusterName: 'sim-quota-b', ...big })).status).toBe(200);
+  });
+
+  it('takes capacity when the cluster comes up, not at create, and frees it once a delete completes', async () => {
+    sim.setCapacity('ml.g5.24xlarge', 3);
+    const big = { InstanceGroups: [group({ InstanceType: 'ml.g5.24xlarge', InstanceCount: 2 })] };
+    expect((await call('CreateCluster', { ClusterName: 'sim-cap-a', ...big })).status).toBe(200);
+    expect(sim.available('ml.g5.24xlarge')).toBe(3);
     await sleep(100);
-    expect(sim.available('ml.g5.48xlarge')).toBe(3);
-    expect((await call('CreateCluster', { ClusterName: 'sim-cap-b', ...big })).status).toBe(200);
+    expect((await call('DescribeCluster', { ClusterName: 'sim-cap-a' })).body.ClusterStatus).toBe('InService');
+    expect(sim.available('ml.g5.24xlarge')).toBe(1);
+    await call('DeleteCluster', { ClusterName: 'sim-cap-a' });
+    expect(sim.available('ml.g5.24xlarge')).toBe(1); // still deleting: the nodes are not back yet
+    await sleep(100);
+    expect(sim.available('ml.g5.24xlarge')).toBe(3);
   });
 
   it('answers ResourceNotFound for DeleteCluster of an unknown cluster', async () => {
