@@ -169,3 +169,46 @@ describe('cancel', () => {
     expect(harness.events[0]!.Detail).toMatchObject({ reason: 'cancelled' });
   });
 });
+
+describe('against the simulator\'s capacity and quota model', () => {
+  it('waits out a shortage of the pool until capacity is freed, then READY with the one cluster', async () => {
+    harness = await startHarness({ sagemaker: { readyAfterMs: 100, deleteAfterMs: 50, rollbackMs: 20, capacity: { 'ml.p4d.24xlarge': 1 } } });
+    const request = hyperpodRequest({ instanceType: 'ml.p4d.24xlarge', instanceCount: 2 });
+    await harness.submit(request);
+    await expect
+      .poll(async () => (await harness!.store.require(request.requestId)).discardedClusters?.length ?? 0, { timeout: 10_000 })
+      .toBeGreaterThanOrEqual(2);
+    harness.sagemaker.setCapacity('ml.p4d.24xlarge', 2);
+
+    const execution = await harness.workflows.get(request.requestId)!.done;
+    const record = await harness.store.require(request.requestId);
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(record.status).toBe('READY');
+    expect(record.lastError).toMatchObject({ reason: 'capacity', message: expect.stringContaining('do not have sufficient ml.p4d.24xlarge capacity') });
+    expect(harness.sagemaker.clusters().map((c) => c.status)).toEqual(['InService']);
+    expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.ready]);
+  });
+
+  it('waits for quota held by another cluster of the account, and creates once that cluster is deleted', async () => {
+    harness = await startHarness({ waitMs: 20, sagemaker: { quotas: { 'ml.p5.48xlarge': 4 }, deleteAfterMs: 50 } });
+    const holder = hyperpodRequest({ instanceType: 'ml.p5.48xlarge', instanceCount: 3 });
+    await harness.provision(holder);
+    const request = hyperpodRequest({ instanceType: 'ml.p5.48xlarge', instanceCount: 2 });
+    await harness.submit(request);
+    const waiting = await harness.waitForStatus(request.requestId, 'WAITING_FOR_CAPACITY');
+    expect(waiting.lastError).toMatchObject({ reason: 'quota', quota: { name: 'ml.p5.48xlarge for cluster usage', limit: 4, usage: 3, delta: 2 } });
+
+    await harness.delete(holder.requestId);
+    const execution = await harness.workflows.get(request.requestId)!.done;
+    expect(execution.status).toBe('SUCCEEDED');
+    expect((await harness.store.require(request.requestId)).status).toBe('READY');
+  });
+
+  it('fails at once, without waiting, when the quota is below the request', async () => {
+    harness = await startHarness({ sagemaker: { quotas: { 'ml.p5.48xlarge': 1 } } });
+    const { execution, record } = await harness.provision(hyperpodRequest({ instanceType: 'ml.p5.48xlarge', instanceCount: 2 }));
+    expect(execution.error?.name).toBe('QuotaTooLowError');
+    expect(record.attempts).toBe(1);
+    expect(record.history.map((h) => h.to)).toEqual(['ACCEPTED', 'FAILED']);
+  });
+});
