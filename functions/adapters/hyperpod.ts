@@ -229,6 +229,27 @@ export const describeHyperPodCluster = (output: DescribeClusterResponse): Cluste
   };
 };
 
+// ---- the request body ----
+
+type Group = Record<string, unknown> & { AutoPatchConfig?: { PatchSchedule?: { NextPatchDate?: unknown } } };
+
+/**
+ * The contract carries timestamps as RFC 3339 strings (JSON has no dates); the SDK serializes only `Date` objects as
+ * timestamps. The one timestamp of CreateClusterRequest is a group's AutoPatchConfig.PatchSchedule.NextPatchDate.
+ */
+export const withSdkTimestamps = <T extends { InstanceGroups?: unknown }>(body: T): T => {
+  const groups = body.InstanceGroups;
+  if (!Array.isArray(groups)) return body;
+  return {
+    ...body,
+    InstanceGroups: (groups as Group[]).map((g) => {
+      const date = g.AutoPatchConfig?.PatchSchedule?.NextPatchDate;
+      if (typeof date !== 'string') return g;
+      return { ...g, AutoPatchConfig: { ...g.AutoPatchConfig, PatchSchedule: { ...g.AutoPatchConfig!.PatchSchedule, NextPatchDate: new Date(date) } } };
+    }),
+  };
+};
+
 // ---- the provider ----
 
 const regionOf = (location: ClusterLocation): string => {
@@ -308,7 +329,7 @@ export const createHyperPodProvider = (options: HyperPodProviderOptions = {}): C
       const spec = input.cluster as SageMakerClusterSpec;
       const tags = [...(spec.Tags ?? []).filter((t) => t.Key !== REQUEST_ID_TAG), { Key: REQUEST_ID_TAG, Value: input.requestId }];
       // The body was validated against the CreateCluster model by the request validator; the SDK's enum types are narrower.
-      const body = { ...spec, Tags: tags } as unknown as CreateClusterRequest;
+      const body = withSdkTimestamps({ ...spec, Tags: tags }) as unknown as CreateClusterRequest;
       const output = await call('CreateCluster', spec.ClusterName, region, (c) => c.send(new CreateClusterCommand(body)));
       if (!output.ClusterArn) throw new ProviderUnavailableError('HyperPod CreateCluster answered without a ClusterArn');
       return { providerId: output.ClusterArn, clusterName: spec.ClusterName };

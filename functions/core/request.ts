@@ -2,7 +2,9 @@
  * The provisioning request contract (see README "The request").
  *
  * `cluster` is the provider's own create body with the field names of its document: the SageMaker CreateCluster
- * request for `sagemaker`, the TIR Create Training Cluster body for `tir`. Validation lives in ./validate.ts.
+ * request for `sagemaker`, the TIR Create Training Cluster body for `tir`. The shape's one source is
+ * functions/contract/request.schema.json (docs/contract.md); validation lives in ./validate.ts. The types below name
+ * the members the provisioner reads; the CreateCluster ones admit every other member of the API.
  */
 import { createHash } from 'node:crypto';
 
@@ -10,12 +12,19 @@ export type ProviderName = 'sagemaker' | 'tir';
 export const PROVIDERS: readonly ProviderName[] = ['sagemaker', 'tir'];
 
 export interface CommonRequestFields {
+  /** The JSON Schema an editor checks the document with (examples/*.json carry one); not part of the request. */
+  $schema?: string;
   /** Idempotency key, 1..64 of [A-Za-z0-9_-]; derived from the canonical request when absent. */
   requestId?: string;
   /** ISO 8601 date-time: provision at that time instead of now (a one-time schedule; the record shows SCHEDULED). */
   startAt?: string;
   /** ISO 8601 duration (e.g. PT8H): delete the cluster that long after it becomes READY. */
   deleteAfter?: string;
+  /**
+   * How long to keep trying while the provider has no capacity: exactly one of `for` (an ISO 8601 duration, PT1M..P14D,
+   * from the first attempt) or `until` (an RFC 3339 date-time at most 14 days ahead). Absent: PT6H.
+   */
+  retry?: { for?: string; until?: string };
 }
 
 export interface SageMakerTag {
@@ -23,26 +32,36 @@ export interface SageMakerTag {
   Value: string;
 }
 
+/** A CreateCluster instance group: exactly one of InstanceType or InstanceRequirements (a flexible group). */
 export interface SageMakerInstanceGroup {
+  [member: string]: unknown;
   InstanceGroupName: string;
   InstanceCount: number;
-  InstanceType: string;
-  LifeCycleConfig: { SourceS3Uri: string; OnCreate: string };
+  MinInstanceCount?: number;
+  InstanceType?: string;
+  /** Instance types in order of preference: HyperPod falls back to the next when one has no capacity. */
+  InstanceRequirements?: { InstanceTypes: string[] };
+  CapacityRequirements?: { Spot: Record<string, never> } | { OnDemand: Record<string, never> };
+  LifeCycleConfig: { SourceS3Uri: string; OnCreate: string; OnInitComplete?: string };
   ExecutionRole: string;
   ThreadsPerCore?: number;
-  InstanceStorageConfigs?: Array<{ EbsVolumeConfig: { VolumeSizeInGB: number } }>;
+  InstanceStorageConfigs?: Array<Record<string, unknown>>;
   OnStartDeepHealthChecks?: Array<'InstanceStress' | 'InstanceConnectivity'>;
   TrainingPlanArn?: string;
   OverrideVpcConfig?: { SecurityGroupIds: string[]; Subnets: string[] };
 }
 
 export interface SageMakerClusterSpec {
+  [member: string]: unknown;
   ClusterName: string;
   InstanceGroups: SageMakerInstanceGroup[];
   Tags?: SageMakerTag[];
   VpcConfig?: { SecurityGroupIds: string[]; Subnets: string[] };
   Orchestrator?: { Eks: { ClusterArn: string } } | { Slurm: { SlurmConfigStrategy?: 'Overwrite' | 'Managed' | 'Merge' } };
   NodeRecovery?: 'Automatic' | 'None';
+  /** Continuous: the cluster is InService while HyperPod keeps adding the instances it could not launch yet. */
+  NodeProvisioningMode?: 'Continuous';
+  RestrictedInstanceGroups?: Array<Record<string, unknown>>;
 }
 
 export interface TirMount {
@@ -102,9 +121,12 @@ export const canonicalJson = (value: unknown): string => {
   return JSON.stringify(value);
 };
 
-/** SHA-256 of the canonical request without its requestId: equal for the same request however it is spelled. */
+/**
+ * SHA-256 of the canonical request without its requestId and `$schema` (an editor's hint, not part of the request):
+ * equal for the same request however it is spelled.
+ */
 export const requestHash = (request: ProvisionRequest): string => {
-  const { requestId: _ignored, ...rest } = request;
+  const { requestId: _ignored, $schema: _hint, ...rest } = request;
   return createHash('sha256').update(canonicalJson(rest)).digest('hex');
 };
 

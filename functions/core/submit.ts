@@ -46,10 +46,13 @@ const SCHEDULE_THRESHOLD_MS = 60_000;
 /** How far ahead a startAt may be: a year (and a day for leap years) is plenty for planning a training run. */
 const MAX_SCHEDULE_AHEAD_MS = 366 * 24 * 3600_000;
 
-/** Settles what the contract leaves to the deployment (the region), then the requestId. */
+/**
+ * Settles what the contract leaves to the deployment (the region), then the requestId. `$schema` (an editor's hint in
+ * the examples) is not part of the request and is not recorded.
+ */
 export const normalizeRequest = (request: ProvisionRequest, defaultRegion: string) => {
-  const filled: ProvisionRequest =
-    request.provider === 'sagemaker' && request.region === undefined ? { ...request, region: defaultRegion } : request;
+  const { $schema: _hint, ...rest } = request;
+  const filled: ProvisionRequest = rest.provider === 'sagemaker' && rest.region === undefined ? { ...rest, region: defaultRegion } : rest;
   return withRequestId(filled);
 };
 

@@ -1,20 +1,27 @@
 /**
  * Validation of the provisioning request: the one gate every entry point (HTTP, SQS, EventBridge, schedules, CLI) uses.
  *
- * The rules are tables that mirror the references (README "Validation"): one table per object of the CreateCluster
- * request and of the TIR create body, then the contract's top level. They are hand-written rather than JSON Schema so
- * that each rule owns its message and reports the exact RFC 6901 pointer of the offending value (a missing field at its
- * own path, a duplicate at the later one), and so the semantic rules (duplicates, exactly-one-of, cross-field, reserved
- * tag, other-provider fields) sit beside the shapes they refine. Everything is built once, at module load.
+ * The request's shape has one source, functions/contract/request.schema.json (JSON Schema 2020-12; its HyperPod part
+ * is generated from the pinned SageMaker SDK model, docs/contract.md). The schema is compiled by ajv into
+ * functions/contract/request.validator.js when the contract is generated, so nothing is compiled here. This module
+ * turns ajv's findings into this project's answers (each an RFC 6901 pointer from the request root with a message of
+ * its own, one per pointer, in the order of the request), then adds the rules that are code rather than shape:
+ * duplicates, reserved tag keys, InstanceType or InstanceRequirements, MinInstanceCount against InstanceCount, the
+ * root-volume rule of EBS configs, duration ranges, TIR's script_added, and the warnings.
  *
- * Only the known structure is walked, so no input can make it recurse without bound: deep nesting under an unknown
- * field is reported as that unknown field and never entered. Known fields are read only when they are own properties,
- * so `__proto__` or `constructor` keys are unknown fields like any other, never the prototype's members.
+ * ajv only enters known structure, so no input can make it recurse without bound: deep nesting under an unknown field
+ * is reported as that unknown field. Only own properties count (`ownProperties`), so `__proto__` or `constructor`
+ * keys are unknown fields like any other, and the refinements below read own properties only.
  */
+import REQUEST_SCHEMA from '../contract/request.schema.json' with { type: 'json' };
+import { validate as matchesSchema } from '../contract/request.validator';
+import { MAX_HORIZON_SECONDS } from './capacity';
+import { durationSeconds } from './duration';
 import { RequestValidationError, type FieldError } from './errors';
-import { HYPERPOD_INSTANCE_TYPES } from './hyperpod-instance-types';
 import { REQUEST_ID_TAG } from './provider';
-import { PROVIDERS, type ProvisionRequest } from './request';
+import type { ProvisionRequest } from './request';
+
+export { durationSeconds } from './duration';
 
 export interface ValidationResult {
   valid: boolean;
@@ -26,10 +33,16 @@ export interface ValidationResult {
 
 /** Every error and warning, at once. Throws nothing, whatever the input. */
 export function validateRequest(input: unknown): ValidationResult {
-  const out = new Findings();
-  const provider = isObject(input) && Object.hasOwn(input, 'provider') ? input.provider : undefined;
-  const rule = provider === 'sagemaker' ? SAGEMAKER_REQUEST : provider === 'tir' ? TIR_REQUEST : UNKNOWN_PROVIDER_REQUEST;
-  rule(input, '', out);
+  const out = new Findings(input);
+  matchesSchema(input);
+  for (const error of matchesSchema.errors ?? []) {
+    if (out.full) {
+      out.truncate();
+      break;
+    }
+    fromSchema(error, out);
+  }
+  if (isObject(input)) refineRequest(input, out);
   const { errors, warnings } = out.result();
   return errors.length === 0
     ? { valid: true, errors, warnings, request: input as ProvisionRequest }
@@ -43,48 +56,64 @@ export function parseRequest(input: unknown): ProvisionRequest {
   return result.request;
 }
 
-/**
- * Seconds in an ISO 8601 duration of weeks, days, hours, minutes and whole seconds (`PT8H`, `P1DT12H`, `P2W`);
- * undefined for anything else, including years and months, which have no fixed length.
- */
-export function durationSeconds(value: string): number | undefined {
-  const match = DURATION.exec(value);
-  if (!match || value === 'P') return undefined;
-  const [weeks = 0, days = 0, hours = 0, minutes = 0, seconds = 0] = match.slice(1).map((part) => Number(part ?? 0));
-  return (((weeks * 7 + days) * 24 + hours) * 60 + minutes) * 60 + seconds;
-}
-
 // ---------------------------------------------------------------------------------------------------------------------
-// The toolkit: a rule checks one value at one pointer and records what it finds.
-
-type Rule = (value: unknown, path: string, out: Findings) => void;
-type Obj = Readonly<Record<string, unknown>>;
-/** A check on a whole object, run after its fields: where the cross-field and semantic rules live. */
-type Refine = (value: Obj, path: string, out: Findings) => void;
+// Findings: at most one error per pointer (the most telling), listed in the order of the request.
 
 /**
- * A hostile request (a million-item array of bad items) must not produce a million-line answer or take seconds:
- * past this many errors the walk stops looking and says so. No plausible request comes anywhere near it.
+ * A hostile request (a million-item array of bad items) must not produce a million-line answer: past this many
+ * errors the rest are summed up in one line. No plausible request comes anywhere near it.
  */
 const MAX_REPORTED = 200;
 
+type Obj = Readonly<Record<string, unknown>>;
+type Schema = Readonly<Record<string, unknown>>;
+
+/**
+ * Which error a pointer keeps when several rules fail there: a field of the other provider or of no provider says
+ * everything; then the kind of value; then its size; then its form; the code's refinements last.
+ */
+const RANK = {
+  misplaced: 0,
+  kind: 1,
+  union: 2,
+  size: 3,
+  form: 4,
+  refinement: 5,
+} as const;
+
+interface Finding {
+  error: FieldError;
+  rank: number;
+  /** About the value as a whole after its parts (exactly-one-of): listed after the errors inside it. */
+  after: boolean;
+}
+
 class Findings {
-  private readonly errors: FieldError[] = [];
+  private readonly errors = new Map<string, Finding>();
   private readonly warnings: FieldError[] = [];
   private truncated = false;
 
-  /** No more errors will be listed: loops over items stop early (and call truncate). */
+  constructor(readonly input: unknown) {}
+
+  get provider(): unknown {
+    return isObject(this.input) && Object.hasOwn(this.input, 'provider') ? this.input.provider : undefined;
+  }
+
+  /** No more errors will be listed: loops stop early (and call truncate). */
   get full(): boolean {
-    return this.errors.length >= MAX_REPORTED;
+    return this.errors.size >= MAX_REPORTED;
   }
 
   truncate(): void {
     this.truncated = true;
   }
 
-  error(path: string, message: string): void {
-    if (this.full) this.truncate();
-    else this.errors.push({ path, message });
+  error(path: string, message: string, rank: number = RANK.refinement, after = false): void {
+    const held = this.errors.get(path);
+    if (held) {
+      if (rank < held.rank) this.errors.set(path, { error: { path, message }, rank, after });
+    } else if (this.full) this.truncate();
+    else this.errors.set(path, { error: { path, message }, rank, after });
   }
 
   warn(path: string, message: string): void {
@@ -92,17 +121,150 @@ class Findings {
   }
 
   result(): { errors: FieldError[]; warnings: FieldError[] } {
+    const order = new RequestOrder(this.input, this.provider);
+    const listed = [...this.errors.values()]
+      .map((finding) => ({ finding, key: order.keyOf(finding.error.path, finding.after) }))
+      .sort((a, b) => compareKeys(a.key, b.key))
+      .map(({ finding }) => finding.error);
     const more = this.truncated ? [{ path: '', message: `has more errors than the ${MAX_REPORTED} listed` }] : [];
-    return { errors: [...this.errors, ...more], warnings: this.warnings };
+    return { errors: [...listed, ...more], warnings: this.warnings };
   }
 }
 
-const isObject = (value: unknown): value is Obj =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
+const compareKeys = (a: number[], b: number[]): number => {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return (a[i] ?? 0) - (b[i] ?? 0);
+  return a.length - b.length;
+};
+
+/**
+ * The order a reader meets fields in: at each object, its unknown fields first (in the request's order), then its
+ * known fields in the schema's order; list items by index; an error about a whole value before the errors inside it,
+ * except the exactly-one-of errors, which sum up its members and come after them.
+ */
+class RequestOrder {
+  private readonly keyIndex = new Map<object, Map<string, number>>();
+
+  constructor(
+    private readonly input: unknown,
+    private readonly provider: unknown,
+  ) {}
+
+  keyOf(path: string, after: boolean): number[] {
+    const key: number[] = [];
+    let value = this.input;
+    let schema: Schema | undefined = ROOT;
+    let depth = 0;
+    for (const segment of segmentsOf(path)) {
+      if (Array.isArray(value)) {
+        key.push(1, Number(segment));
+        value = value[Number(segment)];
+      } else {
+        const known = schema ? propertyNames(schema) : [];
+        const index = known.indexOf(segment);
+        key.push(...(index >= 0 ? [1, index] : [0, this.inputIndex(value, segment)]));
+        value = isObject(value) && Object.hasOwn(value, segment) ? value[segment] : undefined;
+      }
+      schema = schema && childSchema(schema, segment, depth === 0 ? this.provider : undefined);
+      depth++;
+    }
+    key.push(after ? 2 : -1);
+    return key;
+  }
+
+  private inputIndex(value: unknown, key: string): number {
+    if (!isObject(value)) return 0;
+    let index = this.keyIndex.get(value);
+    if (!index) {
+      index = new Map(Object.keys(value).map((name, i) => [name, i]));
+      this.keyIndex.set(value, index);
+    }
+    return index.get(key) ?? 0;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The schema, read to name objects, suggest fields and order the answer.
+
+const ROOT = REQUEST_SCHEMA as unknown as Schema;
+const DEFS = (ROOT.$defs ?? {}) as Readonly<Record<string, Schema>>;
+
+const isObject = (value: unknown): value is Obj => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const schemaObject = (value: unknown): Schema | undefined => (isObject(value) ? value : undefined);
+
+const deref = (schema: Schema | undefined): Schema | undefined => {
+  const target = schema?.$ref;
+  return typeof target === 'string' && target.startsWith('#/$defs/') ? DEFS[target.slice('#/$defs/'.length)] : schema;
+};
+
+/** The fields the top level allows for one provider: its own branch's `false` ones are the other provider's. */
+const branchOf = (provider: unknown): Schema | undefined => {
+  for (const part of (ROOT.allOf ?? []) as Schema[]) {
+    const condition = schemaObject(schemaObject(schemaObject(part.if)?.properties)?.provider);
+    if (condition?.const === provider) return schemaObject(part.then);
+  }
+  return undefined;
+};
+
+const propertyNames = (schema: Schema): string[] => Object.keys(schemaObject(deref(schema)?.properties) ?? {});
+
+/**
+ * The schema of a member or item as written, before following its `$ref` (whose name says which definition the value
+ * is checked against); at the top level, `cluster` is the provider's body.
+ */
+const memberSchema = (schema: Schema, segment: string, provider?: unknown): Schema | undefined => {
+  const node = deref(schema);
+  if (!node) return undefined;
+  if (node === ROOT && segment === 'cluster') {
+    const body = schemaObject(schemaObject(branchOf(provider)?.properties)?.cluster);
+    if (body) return body;
+  }
+  if (node.type === 'array') return schemaObject(node.items);
+  return schemaObject(schemaObject(node.properties)?.[segment]) ?? schemaObject(node.additionalProperties);
+};
+
+const childSchema = (schema: Schema, segment: string, provider?: unknown): Schema | undefined =>
+  deref(memberSchema(schema, segment, provider));
+
+/** The schema at a pointer of the request, as written (`{"$ref": ...}` for a value checked against a definition). */
+const rawSchemaAt = (path: string, provider: unknown): Schema | undefined => {
+  let schema: Schema | undefined = ROOT;
+  let depth = 0;
+  for (const segment of segmentsOf(path)) {
+    if (!schema) return undefined;
+    schema = memberSchema(schema, segment, depth++ === 0 ? provider : undefined);
+  }
+  return schema;
+};
+
+const schemaAt = (path: string, provider: unknown): Schema | undefined => deref(rawSchemaAt(path, provider));
+
+/** The definition the value at a pointer is checked against (`TirId`, `ClusterInstanceType`), if it is one. */
+const defAt = (path: string, provider: unknown): string | undefined => {
+  const target = rawSchemaAt(path, provider)?.$ref;
+  return typeof target === 'string' && target.startsWith('#/$defs/') ? target.slice('#/$defs/'.length) : undefined;
+};
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Pointers and values.
 
 /** RFC 6901: `~` is written `~0` and `/` is written `~1` inside a key. */
 const at = (path: string, key: string | number): string =>
   `${path}/${typeof key === 'number' ? key : key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+
+const segmentsOf = (path: string): string[] =>
+  path === '' ? [] : path.slice(1).split('/').map((key) => key.replace(/~1/g, '/').replace(/~0/g, '~'));
+
+/** The value at a pointer, through own properties only. */
+const valueAt = (root: unknown, path: string): unknown => {
+  let value = root;
+  for (const segment of segmentsOf(path)) {
+    if (Array.isArray(value)) value = value[Number(segment)];
+    else if (isObject(value) && Object.hasOwn(value, segment)) value = value[segment];
+    else return undefined;
+  }
+  return value;
+};
 
 /** What a value is, for "(got ...)": numbers are short enough to show; anything else is named, never echoed. */
 const describe = (value: unknown): string =>
@@ -111,26 +273,28 @@ const describe = (value: unknown): string =>
 const kindOf = (value: unknown): string => (typeof value === 'number' ? 'number' : describe(value));
 
 /** Characters as AWS counts them (code points), not UTF-16 units: a character outside the BMP is one, not two. */
-const lengthOf = (value: string): number => {
+const lengthOf = (value: unknown): number => {
+  if (typeof value !== 'string') return 0;
   let length = 0;
   for (const _ of value) length++;
   return length;
 };
 
-/** A regex together with its source as the reference spells it, for the message. */
-interface Pattern {
-  regex: RegExp;
-  source: string;
-}
-const pattern = (source: string, flags = ''): Pattern => ({ regex: new RegExp(source, flags), source });
+const plural = (count: number, noun: string): string => `${count} ${noun}${count === 1 ? '' : 's'}`;
 
-/** ` (did you mean "X"?)` when a candidate differs only by case or by a typo or two; otherwise empty. */
+// ---------------------------------------------------------------------------------------------------------------------
+// Names and suggestions.
+
+/** ` (did you mean "X"?)` for the candidate that differs only by case, or else by the fewest typos (one or two). */
 const didYouMean = (value: string, candidates: readonly string[]): string => {
   if (value.length > 64) return '';
   const lower = value.toLowerCase();
-  const best =
-    candidates.find((candidate) => candidate.toLowerCase() === lower) ??
-    candidates.find((candidate) => editDistance(lower, candidate.toLowerCase()) <= typosAllowed(lower.length));
+  let best = candidates.find((candidate) => candidate.toLowerCase() === lower);
+  let distance = typosAllowed(lower.length) + 1;
+  for (const candidate of best === undefined ? candidates : []) {
+    const d = editDistance(lower, candidate.toLowerCase());
+    if (d < distance) [best, distance] = [candidate, d];
+  }
   return best === undefined ? '' : ` (did you mean "${best}"?)`;
 };
 
@@ -153,212 +317,333 @@ const editDistance = (a: string, b: string): number => {
   return previous[b.length] ?? 0;
 };
 
-interface TextLimits {
-  min?: number;
-  max?: number;
-  pattern?: Pattern;
+/**
+ * A CreateCluster object named by its members from the nearest list item: `Orchestrator.Eks`, `LifeCycleConfig`,
+ * and a list item by its list's name in the singular (`InstanceGroup`, `Tag`).
+ */
+const memberName = (path: string): string => {
+  const segments = segmentsOf(path).slice(1); // below /cluster
+  let item = -1;
+  segments.forEach((segment, i) => {
+    if (/^\d+$/.test(segment) && i > 0) item = i;
+  });
+  if (item === -1) return segments.join('.');
+  if (item === segments.length - 1) return (segments[item - 1] ?? '').replace(/s$/, '');
+  return segments.slice(item + 1).join('.');
+};
+
+const objectName = (path: string, provider: unknown): string => {
+  const title = schemaAt(path, provider)?.title;
+  if (typeof title === 'string') return title;
+  if (provider === 'sagemaker' && (path === '/cluster' || path.startsWith('/cluster/'))) {
+    const name = memberName(path);
+    return name === '' ? 'CreateCluster' : `CreateCluster ${name}`;
+  }
+  return path;
+};
+
+/** A union's own name in its messages: its title or its member name (`Orchestrator`, `InstanceStorageConfig`). */
+const unionName = (path: string, provider: unknown): string => {
+  const title = schemaAt(path, provider)?.title;
+  return typeof title === 'string' ? title : memberName(path) || 'the value';
+};
+
+/** Top-level fields of one provider: set with the other, they are reported as such, not as unknown. */
+const ONLY_FOR: Readonly<Record<string, string>> = { projectId: 'tir', location: 'tir', activeIam: 'tir', region: 'sagemaker' };
+
+/** Enums too long to list in a message, and what to call their values instead. */
+const LONG_ENUMS: Readonly<Record<string, string>> = {
+  ClusterInstanceType: 'a HyperPod instance type listed in functions/core/hyperpod-instance-types.ts',
+};
+const MAX_LISTED_VALUES = 12;
+
+// ---------------------------------------------------------------------------------------------------------------------
+// ajv's findings in this project's words.
+
+interface SchemaError {
+  keyword: string;
+  instancePath: string;
+  schemaPath: string;
+  params: Record<string, unknown>;
 }
 
-/** A string: type, then length, then pattern; one error per value, the first rule it breaks. */
-const text =
-  ({ min = 0, max, pattern }: TextLimits = {}): Rule =>
-  (value, path, out) => {
-    if (typeof value !== 'string') return out.error(path, `must be a string (got ${kindOf(value)})`);
-    const length = lengthOf(value);
-    if (length < min) return out.error(path, `must be at least ${min} character${min === 1 ? '' : 's'} (got ${length})`);
-    if (max !== undefined && length > max) return out.error(path, `must be at most ${max} characters (got ${length})`);
-    if (pattern && !pattern.regex.test(value)) out.error(path, `must match ${pattern.source}`);
-  };
-
-/** An integer (1.5 is not one) within [min, max]; JSON numbers past 2^53 cannot be told apart, so that is the cap. */
-const integer =
-  ({ min, max = Number.MAX_SAFE_INTEGER }: { min: number; max?: number }): Rule =>
-  (value, path, out) => {
-    if (typeof value !== 'number' || !Number.isInteger(value))
-      return out.error(path, `must be an integer (got ${describe(value)})`);
-    if (value < min) return out.error(path, `must be at least ${min} (got ${value})`);
-    if (value > max) out.error(path, `must be at most ${max} (got ${value})`);
-  };
-
-/** Ids of the TIR API: positive integers. */
-const positiveInteger: Rule = (value, path, out) => {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1)
-    out.error(path, `must be a positive integer (got ${describe(value)})`);
+const TYPE_NOUNS: Readonly<Record<string, string>> = {
+  string: 'a string',
+  integer: 'an integer',
+  number: 'a number',
+  boolean: 'true or false',
+  array: 'an array',
+  object: 'an object',
+  null: 'null',
 };
 
-const boolean: Rule = (value, path, out) => {
-  if (typeof value !== 'boolean') out.error(path, `must be true or false (got ${kindOf(value)})`);
+/** Defs whose every failure is answered by one message of their own. */
+const DEF_MESSAGES: Readonly<Record<string, (value: unknown) => string>> = {
+  TirId: (value) => `must be a positive integer (got ${describe(value)})`,
+  DateTime: (value) => (typeof value === 'string' ? dateTimeProblem(value) : `must be a string (got ${kindOf(value)})`),
+  Duration: (value) => (typeof value === 'string' ? durationProblem(value) : `must be a string (got ${kindOf(value)})`),
 };
 
-/** One of a set of strings. A long set is named by `what` instead of listed in every message. */
-const oneOf = (values: readonly string[], what?: string): Rule => {
-  const allowed = new Set(values);
-  return (value, path, out) => {
-    if (typeof value !== 'string') return out.error(path, `must be a string (got ${kindOf(value)})`);
-    if (!allowed.has(value)) out.error(path, `must be ${what ?? `one of: ${values.join(', ')}`}${didYouMean(value, values)}`);
-  };
-};
+/** The keywords that judge a value itself (not its members, nor where it stands). */
+const VALUE_KEYWORDS = new Set(['type', 'enum', 'minimum', 'maximum', 'minLength', 'maxLength', 'pattern', 'format']);
 
-interface ListLimits {
-  min?: number;
-  max?: number;
-  /** The message for more than `max` items, when the plain one would not say why. */
-  tooMany?: string;
-  /** Items (or the item field `key`) must be unique; the later duplicate is reported, naming the first. */
-  unique?: { key?: string; why: string };
-}
-
-const list =
-  (item: Rule, { min = 0, max, tooMany, unique }: ListLimits = {}): Rule =>
-  (value, path, out) => {
-    if (!Array.isArray(value)) return out.error(path, `must be an array (got ${kindOf(value)})`);
-    if (value.length < min) out.error(path, `must have at least ${min} item${min === 1 ? '' : 's'} (got ${value.length})`);
-    if (max !== undefined && value.length > max)
-      out.error(path, tooMany ?? `must have at most ${max} items (got ${value.length})`);
-    for (let i = 0; i < value.length; i++) {
-      if (out.full) return out.truncate();
-      item(value[i], at(path, i), out);
+const fromSchema = (error: SchemaError, out: Findings): void => {
+  const { keyword, instancePath: path, schemaPath, params } = error;
+  // A union's alternatives ({"required": ["Eks"]}) fail one by one; the oneOf error that sums them up is answered.
+  if (keyword === 'if' || /\/oneOf\/\d+\/required$/.test(schemaPath)) return;
+  const value = valueAt(out.input, path);
+  const def = defAt(path, out.provider);
+  const own = def === undefined ? undefined : DEF_MESSAGES[def];
+  if (own && VALUE_KEYWORDS.has(keyword)) {
+    out.error(path, own(value), keyword === 'type' ? RANK.kind : RANK.form);
+    return;
+  }
+  switch (keyword) {
+    case 'false schema': {
+      const field = segmentsOf(path).at(-1) ?? '';
+      const owner = ONLY_FOR[field];
+      out.error(path, owner ? `applies only to provider "${owner}"` : 'is not allowed here', RANK.misplaced);
+      return;
     }
-    if (unique) reportDuplicates(value, path, unique, out);
-  };
-
-const reportDuplicates = (items: unknown[], path: string, unique: { key?: string; why: string }, out: Findings): void => {
-  const { key, why } = unique;
-  const firstIndex = new Map<unknown, number>();
-  for (let i = 0; i < items.length; i++) {
-    if (out.full) return out.truncate();
-    const item = items[i];
-    const value = key === undefined ? item : isObject(item) && Object.hasOwn(item, key) ? item[key] : undefined;
-    if (typeof value !== 'string' && typeof value !== 'number') continue;
-    const first = firstIndex.get(value);
-    const pathOf = (index: number) => (key === undefined ? at(path, index) : at(at(path, index), key));
-    if (first === undefined) firstIndex.set(value, i);
-    else out.error(pathOf(i), `duplicates ${pathOf(first)}: ${why}`);
+    case 'required':
+      out.error(at(path, String(params.missingProperty)), 'is required', RANK.kind);
+      return;
+    case 'additionalProperties': {
+      const key = String(params.additionalProperty);
+      const known = propertyNames(schemaAt(path, out.provider) ?? {}).filter(
+        (name) => path !== '' || ONLY_FOR[name] === undefined || ONLY_FOR[name] === out.provider || !isProvider(out.provider),
+      );
+      out.error(at(path, key), `is not a known field of ${objectName(path, out.provider)}${didYouMean(key, known)}`, RANK.kind);
+      return;
+    }
+    case 'type': {
+      const expected = String(params.type);
+      const got = expected === 'integer' || expected === 'number' ? describe(value) : kindOf(value);
+      out.error(path, `must be ${TYPE_NOUNS[expected] ?? expected} (got ${got})`, RANK.kind);
+      return;
+    }
+    case 'enum': {
+      const allowed = Array.isArray(params.allowedValues) ? params.allowedValues.map(String) : [];
+      const what =
+        (def && LONG_ENUMS[def]) ??
+        (allowed.length > MAX_LISTED_VALUES ? `one of the ${allowed.length} values of ${def ?? 'the list'}` : `one of: ${allowed.join(', ')}`);
+      out.error(path, `must be ${what}${typeof value === 'string' ? didYouMean(value, allowed) : ''}`, RANK.form);
+      return;
+    }
+    case 'oneOf':
+      exactlyOne(path, schemaAt(path, out.provider), value, out);
+      return;
+    case 'minLength': {
+      const limit = Number(params.limit);
+      out.error(path, `must be at least ${plural(limit, 'character')} (got ${lengthOf(value)})`, RANK.size);
+      return;
+    }
+    case 'maxLength':
+      out.error(path, `must be at most ${plural(Number(params.limit), 'character')} (got ${lengthOf(value)})`, RANK.size);
+      return;
+    case 'pattern':
+      out.error(path, `must match ${String(params.pattern)}`, RANK.form);
+      return;
+    case 'format':
+      out.error(
+        path,
+        params.format === 'date-time' && typeof value === 'string' ? dateTimeProblem(value) : `must be a valid ${String(params.format)}`,
+        RANK.form,
+      );
+      return;
+    case 'minimum':
+    case 'maximum':
+      out.error(path, `must be at ${keyword === 'minimum' ? 'least' : 'most'} ${String(params.limit)} (got ${describe(value)})`, RANK.size);
+      return;
+    case 'minItems':
+      out.error(path, `must have at least ${plural(Number(params.limit), 'item')} (got ${Array.isArray(value) ? value.length : 0})`, RANK.size);
+      return;
+    case 'maxItems': {
+      const count = Array.isArray(value) ? value.length : 0;
+      const limit = Number(params.limit);
+      out.error(
+        path,
+        path === '/cluster/Tags' && out.provider === 'sagemaker'
+          ? `must have at most ${limit} items: CreateCluster allows 50 tags and the provisioner adds its own ${REQUEST_ID_TAG} tag`
+          : `must have at most ${plural(limit, 'item')} (got ${count})`,
+        RANK.size,
+      );
+      return;
+    }
+    default:
+      out.error(path, `does not satisfy the request schema (${keyword} at ${schemaPath})`, RANK.form);
   }
 };
 
-interface Field {
-  required: boolean;
-  rule: Rule;
-}
-const required = (rule: Rule): Field => ({ required: true, rule });
-const optional = (rule: Rule): Field => ({ required: false, rule });
+const isProvider = (value: unknown): boolean => value === 'sagemaker' || value === 'tir';
 
-interface ObjectOptions {
-  /** Keys the API does not document, so the provisioner cannot judge them: allowed and not checked. */
-  otherKeys?: 'error' | 'allow';
-  /** Keys that are known but do not belong here, with the message saying where they do. */
-  misplaced?: Readonly<Record<string, string>>;
-  refine?: Refine;
-}
-
-/** An object with a table of fields: unknown keys are errors (with a suggestion), missing required ones too. */
-const object = (name: string, fields: Readonly<Record<string, Field>>, options: ObjectOptions = {}): Rule => {
-  const known = Object.keys(fields);
-  const { otherKeys = 'error', misplaced = {}, refine } = options;
-  return (value, path, out) => {
-    if (!isObject(value)) return out.error(path, `must be an object (got ${kindOf(value)})`);
-    for (const key of Object.keys(value)) {
-      if (Object.hasOwn(fields, key)) continue;
-      const where = Object.hasOwn(misplaced, key) ? misplaced[key] : undefined;
-      if (where !== undefined) out.error(at(path, key), where);
-      else if (otherKeys === 'error') out.error(at(path, key), `is not a known field of ${name}${didYouMean(key, known)}`);
-    }
-    for (const [key, field] of Object.entries(fields)) {
-      if (Object.hasOwn(value, key)) field.rule(value[key], at(path, key), out);
-      else if (field.required) out.error(at(path, key), 'is required');
-    }
-    refine?.(value, path, out);
-  };
+/** A union (Orchestrator, InstanceStorageConfig, retry): exactly one member set; each extra is reported at itself. */
+const exactlyOne = (path: string, union: Schema | undefined, value: unknown, out: Findings): void => {
+  if (!isObject(value) || !union || !Array.isArray(union.oneOf)) return;
+  const members = (union.oneOf as Schema[]).map((branch) => String((branch.required as unknown[] | undefined)?.[0]));
+  const [first, ...extras] = members.filter((member) => Object.hasOwn(value, member));
+  if (first === undefined) {
+    // A one-member union reads as an ordinary required field, reported at that field's own path.
+    if (members.length === 1) out.error(at(path, members[0] ?? ''), 'is required', RANK.kind);
+    else out.error(path, `must set exactly one of: ${members.join(', ')} (got none)`, RANK.union, true);
+  }
+  const name = unionName(path, out.provider);
+  for (const extra of extras)
+    out.error(at(path, extra), `cannot be set together with ${first}: ${name} takes exactly one of: ${members.join(', ')}`, RANK.union);
 };
-
-/** A union member set (Orchestrator, InstanceStorageConfig): exactly one member present; the later extras are errors. */
-const exactlyOne =
-  (name: string, members: readonly string[]): Refine =>
-  (value, path, out) => {
-    const present = members.filter((member) => Object.hasOwn(value, member));
-    const [first, ...extras] = present;
-    if (first === undefined) {
-      // A one-member union reads as an ordinary required field, reported at that field's own path.
-      if (members.length === 1) out.error(at(path, members[0] ?? ''), 'is required');
-      else out.error(path, `must set exactly one of: ${members.join(', ')} (got none)`);
-    }
-    for (const extra of extras)
-      out.error(at(path, extra), `cannot be set together with ${first}: ${name} takes exactly one of: ${members.join(', ')}`);
-  };
 
 // ---------------------------------------------------------------------------------------------------------------------
-// SageMaker HyperPod CreateCluster (SageMaker API reference and its API model). Field order follows the README tables.
+// Messages for the contract's own formats.
 
-const HYPERPOD_NAME = pattern(String.raw`^[a-zA-Z0-9](-*[a-zA-Z0-9])*$`);
-const VPC_RESOURCE_ID = pattern(String.raw`^[-0-9a-zA-Z]+$`);
-/** Letters, separators and numbers of any script, so the `u` flag is required. */
-const TAG_TEXT = pattern(String.raw`^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`, 'u');
-const EKS_CLUSTER_ARN = pattern(
-  String.raw`^arn:aws[a-z\-]*:eks:[a-z0-9\-]*:[0-9]{12}:cluster\/[0-9A-Za-z][A-Za-z0-9\-_]{0,99}$`,
-);
-const S3_URI = pattern(String.raw`^(https|s3)://([^/]+)/?(.*)$`);
-const ROLE_ARN = pattern(String.raw`^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$`);
-const TRAINING_PLAN_ARN = pattern(String.raw`^arn:aws[a-z\-]*:sagemaker:[a-z0-9\-]*:[0-9]{12}:training-plan/.*$`);
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))?$/i;
+const DATE_TIME_EXAMPLE = 'an RFC 3339 date-time with a zone, e.g. 2026-12-01T08:00:00Z';
 
-/** CreateCluster allows 50 tags; the provisioner adds its own request-id tag to every cluster, leaving 49. */
-const MAX_USER_TAGS = 49;
-
-const clusterName = text({ min: 1, max: 63, pattern: HYPERPOD_NAME });
-const vpcResourceId = text({ max: 32, pattern: VPC_RESOURCE_ID });
-
-const vpcConfig = (name: string): Rule =>
-  object(name, {
-    SecurityGroupIds: required(list(vpcResourceId, { min: 1, max: 5 })),
-    Subnets: required(list(vpcResourceId, { min: 1, max: 16 })),
-  });
-
-const reservedTagKeys: Refine = (tag, path, out) => {
-  const key = tag.Key;
-  if (typeof key !== 'string') return;
-  if (key === REQUEST_ID_TAG)
-    out.error(at(path, 'Key'), `is reserved: the provisioner sets the ${REQUEST_ID_TAG} tag on every cluster itself`);
-  // AWS reserves the prefix in any case combination.
-  else if (key.toLowerCase().startsWith('aws:')) out.error(at(path, 'Key'), 'must not start with aws: (reserved for AWS)');
+/** Why a string is not an RFC 3339 date-time with a zone (a local time would mean another instant in every region). */
+const dateTimeProblem = (value: string): string => {
+  const match = value.length <= 64 ? DATE_TIME.exec(value) : null;
+  if (!match) return `must be ${DATE_TIME_EXAMPLE}`;
+  if (match[8] === undefined) return `must include a zone (Z or ±hh:mm): ${DATE_TIME_EXAMPLE}`;
+  // Out-of-range parts, and second 60: a leap second is RFC 3339 but no scheduler can place it.
+  return `must be a real date and time: ${DATE_TIME_EXAMPLE}`;
 };
 
-const TAG = object(
-  'CreateCluster Tag',
-  {
-    Key: required(text({ min: 1, max: 128, pattern: TAG_TEXT })),
-    Value: required(text({ max: 256, pattern: TAG_TEXT })),
-  },
-  { refine: reservedTagKeys },
-);
+const durationProblem = (value: string): string =>
+  /[YM]/.test(value.split('T')[0] ?? '')
+    ? 'must not use years or months, which are not a fixed length: use weeks or days, e.g. P30D'
+    : 'must be an ISO 8601 duration of weeks, days, hours, minutes and whole seconds, e.g. PT8H, P1DT12H, P2W';
 
-const ORCHESTRATOR = object(
-  'CreateCluster Orchestrator',
-  {
-    Eks: optional(
-      object('CreateCluster Orchestrator.Eks', {
-        ClusterArn: required(text({ min: 20, max: 2048, pattern: EKS_CLUSTER_ARN })),
-      }),
-    ),
-    Slurm: optional(
-      object('CreateCluster Orchestrator.Slurm', {
-        SlurmConfigStrategy: optional(oneOf(['Overwrite', 'Managed', 'Merge'])),
-      }),
-    ),
-  },
-  { refine: exactlyOne('Orchestrator', ['Eks', 'Slurm']) },
-);
+// ---------------------------------------------------------------------------------------------------------------------
+// The refinements: rules that are code rather than shape. Each reads own properties only and checks its own types,
+// since it runs on invalid requests too (every error at once).
+
+const MIN_DURATION = 60; // PT1M
+const MAX_DELETE_AFTER = 365 * 86400; // P365D
+
+const durationWithin = (out: Findings, path: string, value: unknown, max: number, maxText: string): void => {
+  const seconds = typeof value === 'string' && value.length <= 64 ? durationSeconds(value) : undefined;
+  if (seconds === undefined) return;
+  if (seconds < MIN_DURATION) out.error(path, 'must be at least PT1M (one minute)');
+  else if (seconds > max) out.error(path, `must be at most ${maxText}`);
+};
+
+const own = (value: Obj, key: string): unknown => (Object.hasOwn(value, key) ? value[key] : undefined);
+
+/** Own items of a list that are objects, with their index. */
+const objectItems = (value: unknown): Array<[number, Obj]> =>
+  Array.isArray(value) ? value.flatMap((item, i): Array<[number, Obj]> => (isObject(item) ? [[i, item]] : [])) : [];
+
+/** The later duplicates of a list of [pointer, value], each reported naming the first. */
+const duplicates = (out: Findings, entries: Iterable<[string, unknown]>, why: string): void => {
+  const first = new Map<unknown, string>();
+  for (const [path, value] of entries) {
+    if (out.full) return out.truncate();
+    if (typeof value !== 'string' && typeof value !== 'number') continue;
+    const earlier = first.get(value);
+    if (earlier === undefined) first.set(value, path);
+    else out.error(path, `duplicates ${earlier}: ${why}`);
+  }
+};
+
+const listEntries = (path: string, value: unknown): Array<[string, unknown]> =>
+  Array.isArray(value) ? value.map((item, i): [string, unknown] => [at(path, i), item]) : [];
+
+const refineRequest = (request: Obj, out: Findings): void => {
+  durationWithin(out, '/deleteAfter', own(request, 'deleteAfter'), MAX_DELETE_AFTER, 'P365D (365 days)');
+  const retry = own(request, 'retry');
+  if (isObject(retry)) durationWithin(out, '/retry/for', own(retry, 'for'), MAX_HORIZON_SECONDS, 'P14D (14 days)');
+  const cluster = own(request, 'cluster');
+  if (!isObject(cluster)) return;
+  if (out.provider === 'sagemaker') refineCreateCluster(cluster, out);
+  else if (out.provider === 'tir') refineTirBody(cluster, out);
+};
+
+const refineCreateCluster = (cluster: Obj, out: Findings): void => {
+  const groups = objectItems(own(cluster, 'InstanceGroups')).map(([i, group]): [string, Obj] => [at('/cluster/InstanceGroups', i), group]);
+  const restricted = objectItems(own(cluster, 'RestrictedInstanceGroups')).map(([i, group]): [string, Obj] => [
+    at('/cluster/RestrictedInstanceGroups', i),
+    group,
+  ]);
+  duplicates(
+    out,
+    [...groups, ...restricted].map(([path, group]): [string, unknown] => [at(path, 'InstanceGroupName'), own(group, 'InstanceGroupName')]),
+    'InstanceGroupName must be unique within the cluster',
+  );
+  for (const [path, group] of groups) {
+    if (out.full) return out.truncate();
+    instanceTypeOrRequirements(path, group, out);
+    minInstanceCount(path, group, out);
+    const lifeCycle = own(group, 'LifeCycleConfig');
+    if (isObject(lifeCycle)) sageMakerBucket(at(path, 'LifeCycleConfig'), lifeCycle, out);
+  }
+  for (const [path, group] of [...groups, ...restricted]) {
+    if (out.full) return out.truncate();
+    const checks = at(path, 'OnStartDeepHealthChecks');
+    duplicates(out, listEntries(checks, own(group, 'OnStartDeepHealthChecks')), 'deep health checks must be distinct');
+    for (const [i, storage] of objectItems(own(group, 'InstanceStorageConfigs'))) {
+      const ebs = own(storage, 'EbsVolumeConfig');
+      if (isObject(ebs)) rootVolume(at(at(at(path, 'InstanceStorageConfigs'), i), 'EbsVolumeConfig'), ebs, out);
+    }
+  }
+  const tags = objectItems(own(cluster, 'Tags'));
+  for (const [i, tag] of tags) reservedTagKey(at(at('/cluster/Tags', i), 'Key'), own(tag, 'Key'), out);
+  duplicates(
+    out,
+    tags.map(([i, tag]): [string, unknown] => [at(at('/cluster/Tags', i), 'Key'), own(tag, 'Key')]),
+    'tag keys must be unique',
+  );
+};
+
+/** A group has one instance type, or an ordered list of them to fall back through (a flexible group): not both. */
+const instanceTypeOrRequirements = (path: string, group: Obj, out: Findings): void => {
+  const hasType = Object.hasOwn(group, 'InstanceType');
+  const hasRequirements = Object.hasOwn(group, 'InstanceRequirements');
+  if (!hasType && !hasRequirements)
+    out.error(at(path, 'InstanceType'), 'is required unless InstanceRequirements is set: an instance group takes exactly one of InstanceType or InstanceRequirements');
+  else if (hasType && hasRequirements)
+    out.error(
+      at(path, 'InstanceRequirements'),
+      'cannot be set together with InstanceType: an instance group takes exactly one of InstanceType or InstanceRequirements',
+    );
+};
+
+const minInstanceCount = (path: string, group: Obj, out: Findings): void => {
+  const min = own(group, 'MinInstanceCount');
+  const count = own(group, 'InstanceCount');
+  if (Number.isInteger(min) && Number.isInteger(count) && (min as number) > (count as number))
+    out.error(at(path, 'MinInstanceCount'), `must be at most InstanceCount (${String(count)}) (got ${String(min)})`);
+};
+
+/** AWS documents the two cases of an EBS config: the root volume (a KMS key, no size) or an extra volume (a size). */
+const rootVolume = (path: string, ebs: Obj, out: Findings): void => {
+  if (own(ebs, 'RootVolume') === true) {
+    if (Object.hasOwn(ebs, 'VolumeSizeInGB'))
+      out.error(at(path, 'VolumeSizeInGB'), 'must not be set when RootVolume is true: HyperPod sizes the root volume itself');
+    if (!Object.hasOwn(ebs, 'VolumeKmsKeyId')) out.error(at(path, 'VolumeKmsKeyId'), 'is required when RootVolume is true');
+  } else if (!Object.hasOwn(ebs, 'VolumeSizeInGB')) {
+    out.error(at(path, 'VolumeSizeInGB'), 'is required (unless RootVolume is true)');
+  }
+};
+
+const reservedTagKey = (path: string, key: unknown, out: Findings): void => {
+  if (typeof key !== 'string') return;
+  if (key === REQUEST_ID_TAG) out.error(path, `is reserved: the provisioner sets the ${REQUEST_ID_TAG} tag on every cluster itself`);
+  // AWS reserves the prefix in any case combination.
+  else if (key.toLowerCase().startsWith('aws:')) out.error(path, 'must not start with aws: (reserved for AWS)');
+};
+
+const S3_URI = /^(https|s3):\/\/([^/]+)\/?(.*)$/;
 
 /** The bucket a valid SourceS3Uri names: s3://bucket/..., https://bucket.s3.region.amazonaws.com/... or path style. */
 const bucketOf = (uri: string): string | undefined => {
-  const [, scheme, host = '', key = ''] = S3_URI.regex.exec(uri) ?? [];
+  const [, scheme, host = '', key = ''] = S3_URI.exec(uri) ?? [];
   if (scheme === undefined) return undefined;
   if (scheme === 's3') return host;
   if (/^s3[.-]/.test(host)) return key.split('/')[0];
   return /^(.+)\.s3[.-]/.exec(host)?.[1] ?? host;
 };
 
-const sageMakerBucket: Refine = (config, path, out) => {
-  const uri = config.SourceS3Uri;
+const sageMakerBucket = (path: string, config: Obj, out: Findings): void => {
+  const uri = own(config, 'SourceS3Uri');
   if (typeof uri !== 'string' || uri.length > 1024) return;
   const bucket = bucketOf(uri);
   if (bucket !== undefined && !bucket.startsWith('sagemaker-'))
@@ -370,206 +655,14 @@ const sageMakerBucket: Refine = (config, path, out) => {
     );
 };
 
-const LIFE_CYCLE_CONFIG = object(
-  'CreateCluster LifeCycleConfig',
-  {
-    SourceS3Uri: required(text({ min: 1, max: 1024, pattern: S3_URI })),
-    OnCreate: required(text({ min: 1, max: 128 })),
-  },
-  { refine: sageMakerBucket },
-);
-
-const INSTANCE_STORAGE_CONFIG = object(
-  'CreateCluster InstanceStorageConfig',
-  {
-    EbsVolumeConfig: optional(
-      object('CreateCluster EbsVolumeConfig', {
-        VolumeSizeInGB: required(integer({ min: 1, max: 16384 })),
-      }),
-    ),
-  },
-  { refine: exactlyOne('InstanceStorageConfig', ['EbsVolumeConfig']) },
-);
-
-const INSTANCE_GROUP = object('CreateCluster InstanceGroup', {
-  InstanceGroupName: required(clusterName),
-  InstanceCount: required(integer({ min: 1, max: 6758 })),
-  InstanceType: required(
-    oneOf(HYPERPOD_INSTANCE_TYPES, 'a HyperPod instance type listed in functions/core/hyperpod-instance-types.ts'),
-  ),
-  LifeCycleConfig: required(LIFE_CYCLE_CONFIG),
-  ExecutionRole: required(text({ min: 20, max: 2048, pattern: ROLE_ARN })),
-  ThreadsPerCore: optional(integer({ min: 1, max: 2 })),
-  InstanceStorageConfigs: optional(list(INSTANCE_STORAGE_CONFIG, { max: 4 })),
-  OnStartDeepHealthChecks: optional(
-    list(oneOf(['InstanceStress', 'InstanceConnectivity']), {
-      min: 1,
-      max: 2,
-      unique: { why: 'deep health checks must be distinct' },
-    }),
-  ),
-  TrainingPlanArn: optional(text({ min: 50, max: 2048, pattern: TRAINING_PLAN_ARN })),
-  OverrideVpcConfig: optional(vpcConfig('CreateCluster OverrideVpcConfig')),
-});
-
-const CREATE_CLUSTER = object('CreateCluster', {
-  ClusterName: required(clusterName),
-  InstanceGroups: required(
-    list(INSTANCE_GROUP, {
-      min: 1,
-      max: 20,
-      unique: { key: 'InstanceGroupName', why: 'InstanceGroupName must be unique within the cluster' },
-    }),
-  ),
-  Tags: optional(
-    list(TAG, {
-      max: MAX_USER_TAGS,
-      tooMany: `must have at most ${MAX_USER_TAGS} items: CreateCluster allows 50 tags and the provisioner adds its own ${REQUEST_ID_TAG} tag`,
-      unique: { key: 'Key', why: 'tag keys must be unique' },
-    }),
-  ),
-  VpcConfig: optional(vpcConfig('CreateCluster VpcConfig')),
-  Orchestrator: optional(ORCHESTRATOR),
-  NodeRecovery: optional(oneOf(['Automatic', 'None'])),
-});
-
-// ---------------------------------------------------------------------------------------------------------------------
-// E2E Networks TIR Create Training Cluster body (POST /distributed_jobs_v2/cluster/).
-
-/** A sanity bound on the script sent in the create body (the API documents none): 64 KiB is far beyond a real one. */
-const MAX_LIFECYCLE_SCRIPT = 65536;
-
-const lifecycleScript: Refine = (body, path, out) => {
-  const script = body.lifecycle_script;
-  if (body.script_added === true) {
-    if (!Object.hasOwn(body, 'lifecycle_script')) out.error(at(path, 'lifecycle_script'), 'is required when script_added is true');
+const refineTirBody = (body: Obj, out: Findings): void => {
+  duplicates(out, listEntries('/cluster/ssh_key_ids', own(body, 'ssh_key_ids')), 'SSH key ids must be unique');
+  const script = own(body, 'lifecycle_script');
+  if (own(body, 'script_added') === true) {
+    if (!Object.hasOwn(body, 'lifecycle_script')) out.error('/cluster/lifecycle_script', 'is required when script_added is true');
     else if (typeof script === 'string' && script.trim() === '')
-      out.error(at(path, 'lifecycle_script'), 'must not be empty when script_added is true');
+      out.error('/cluster/lifecycle_script', 'must not be empty when script_added is true');
   } else if (typeof script === 'string' && script.trim() !== '') {
-    out.warn(at(path, 'lifecycle_script'), 'is set but script_added is not true, so TIR may not run it');
+    out.warn('/cluster/lifecycle_script', 'is set but script_added is not true, so TIR may not run it');
   }
 };
-
-const TIR_BODY = object(
-  'the TIR create body',
-  {
-    // TIR documents no rule for the name; the HyperPod one keeps names portable and safe in hostnames.
-    name: required(clusterName),
-    image_version_id: required(positiveInteger),
-    ssh_key_ids: required(list(positiveInteger, { min: 1, unique: { why: 'SSH key ids must be unique' } })),
-    security_group_id: required(positiveInteger),
-    sku_id: required(positiveInteger),
-    no_of_nodes: required(integer({ min: 1 })),
-    sku_item_price_id: required(positiveInteger),
-    script_added: optional(boolean),
-    lifecycle_script: optional(text({ max: MAX_LIFECYCLE_SCRIPT })),
-    sfs_mount_list: optional(
-      list(
-        object('a TIR sfs_mount_list item', {
-          id: required(positiveInteger),
-          name: optional(text({ min: 1 })),
-          mount_path: optional(text({ min: 1 })),
-        }),
-      ),
-    ),
-    // The API documents these items only as "array"; the id is the one thing the provisioner relies on, so other
-    // keys pass through unchecked rather than rejecting fields TIR may well accept.
-    pfs_mount_list: optional(list(object('a TIR pfs_mount_list item', { id: required(positiveInteger) }, { otherKeys: 'allow' }))),
-    dataset_mount_list: optional(
-      list(object('a TIR dataset_mount_list item', { id: required(positiveInteger) }, { otherKeys: 'allow' })),
-    ),
-  },
-  { refine: lifecycleScript },
-);
-
-// ---------------------------------------------------------------------------------------------------------------------
-// The contract's top level (functions/core/request.ts).
-
-const REQUEST_ID = pattern(String.raw`^[A-Za-z0-9_-]+$`);
-/** Commercial, GovCloud and ISO partitions: us-east-1, us-gov-west-1, ap-southeast-2, us-isob-east-1. */
-const AWS_REGION = pattern(String.raw`^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$`);
-
-const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))?$/i;
-const DATE_TIME_EXAMPLE = 'an RFC 3339 date-time with a zone, e.g. 2026-12-01T08:00:00Z';
-
-/** RFC 3339 with a zone: a local time would mean a different instant in every region the request passes through. */
-const dateTime: Rule = (value, path, out) => {
-  if (typeof value !== 'string') return out.error(path, `must be a string (got ${kindOf(value)})`);
-  const match = value.length <= 64 ? DATE_TIME.exec(value) : null;
-  if (!match) return out.error(path, `must be ${DATE_TIME_EXAMPLE}`);
-  const [year, month, day, hour, minute, second, , zone, zoneHour, zoneMinute] = match.slice(1);
-  if (zone === undefined) return out.error(path, `must include a zone (Z or ±hh:mm): ${DATE_TIME_EXAMPLE}`);
-  const daysInMonth = new Date(Date.UTC(Number(year), Number(month), 0)).getUTCDate();
-  const inRange =
-    Number(month) >= 1 &&
-    Number(month) <= 12 &&
-    Number(day) >= 1 &&
-    Number(day) <= daysInMonth &&
-    Number(hour) <= 23 &&
-    Number(minute) <= 59 &&
-    // 60 (a leap second) is RFC 3339 but no scheduler can place it.
-    Number(second) <= 59 &&
-    Number(zoneHour ?? 0) <= 23 &&
-    Number(zoneMinute ?? 0) <= 59;
-  if (!inRange) out.error(path, `must be a real date and time: ${DATE_TIME_EXAMPLE}`);
-};
-
-const DURATION = /^P(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$/;
-const MIN_DELETE_AFTER = 60; // PT1M
-const MAX_DELETE_AFTER = 365 * 86400; // P365D
-
-const deleteAfter: Rule = (value, path, out) => {
-  if (typeof value !== 'string') return out.error(path, `must be a string (got ${kindOf(value)})`);
-  const seconds = value.length <= 64 ? durationSeconds(value) : undefined;
-  if (seconds === undefined) {
-    const fixedLength = !/[YM]/.test(value.split('T')[0] ?? '');
-    return out.error(
-      path,
-      fixedLength
-        ? 'must be an ISO 8601 duration of weeks, days, hours, minutes and whole seconds, e.g. PT8H, P1DT12H, P2W'
-        : 'must not use years or months, which are not a fixed length: use weeks or days, e.g. P30D',
-    );
-  }
-  if (seconds < MIN_DELETE_AFTER) out.error(path, 'must be at least PT1M (one minute)');
-  else if (seconds > MAX_DELETE_AFTER) out.error(path, 'must be at most P365D (365 days)');
-};
-
-const anyObject: Rule = (value, path, out) => {
-  if (!isObject(value)) out.error(path, `must be an object (got ${kindOf(value)})`);
-};
-
-const COMMON_FIELDS = {
-  requestId: optional(text({ min: 1, max: 64, pattern: REQUEST_ID })),
-  provider: required(oneOf(PROVIDERS)),
-  startAt: optional(dateTime),
-  deleteAfter: optional(deleteAfter),
-};
-const SAGEMAKER_FIELDS = { region: optional(text({ pattern: AWS_REGION })) };
-const TIR_FIELDS = {
-  projectId: required(positiveInteger),
-  location: required(text({ min: 1, max: 64 })),
-  activeIam: optional(positiveInteger),
-};
-
-const onlyFor = (provider: string, fields: Readonly<Record<string, Field>>): Record<string, string> =>
-  Object.fromEntries(Object.keys(fields).map((key) => [key, `applies only to provider "${provider}"`]));
-
-const SAGEMAKER_REQUEST = object(
-  'the provision request',
-  { ...COMMON_FIELDS, ...SAGEMAKER_FIELDS, cluster: required(CREATE_CLUSTER) },
-  { misplaced: onlyFor('tir', TIR_FIELDS) },
-);
-
-const TIR_REQUEST = object(
-  'the provision request',
-  { ...COMMON_FIELDS, ...TIR_FIELDS, cluster: required(TIR_BODY) },
-  { misplaced: onlyFor('sagemaker', SAGEMAKER_FIELDS) },
-);
-
-/** Provider missing or unknown: check what does not depend on it; the cluster body cannot be judged. */
-const UNKNOWN_PROVIDER_REQUEST = object('the provision request', {
-  ...COMMON_FIELDS,
-  ...SAGEMAKER_FIELDS,
-  ...Object.fromEntries(Object.entries(TIR_FIELDS).map(([key, field]) => [key, optional(field.rule)])),
-  cluster: required(anyObject),
-});

@@ -170,6 +170,8 @@ export interface SageMakerSimulator extends RunningServer {
 }
 
 const NAME = /^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/;
+/** The members of the ClusterInstanceStorageConfig union. */
+const STORAGE_MEMBERS = ['EbsVolumeConfig', 'FsxLustreConfig', 'FsxOpenZfsConfig'];
 const CLUSTER_ARN = /^arn:aws[a-z-]*:sagemaker:[a-z0-9-]*:[0-9]{12}:cluster\/[a-z0-9]{12}$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/?[a-zA-Z_0-9+=,.@\-_/]+$/;
 const S3_URI = /^(https|s3):\/\/([^/]+)\/?(.*)$/;
@@ -326,9 +328,12 @@ const validateCreate = (body: Record<string, unknown>): AwsError | undefined => 
     if (g.ThreadsPerCore !== undefined) v.int(g.ThreadsPerCore, `${path}.threadsPerCore`, 1, 2);
     if (g.TrainingPlanArn !== undefined) v.text(g.TrainingPlanArn, `${path}.trainingPlanArn`, 50, 2048, TRAINING_PLAN_ARN);
     v.array(g.InstanceStorageConfigs, `${path}.instanceStorageConfigs`, 0, 4, false).forEach((item, i) => {
+      const members = Object.keys(asObject(item) ?? {}).filter((k) => STORAGE_MEMBERS.includes(k));
+      if (members.length !== 1) v.add(item, `${path}.instanceStorageConfigs.${i + 1}.member`, `set exactly one of ${STORAGE_MEMBERS.join(', ')}`);
       const ebs = asObject(asObject(item)?.EbsVolumeConfig);
-      if (!ebs) v.add(item, `${path}.instanceStorageConfigs.${i + 1}.member`, 'set exactly one of EbsVolumeConfig');
-      else v.int(ebs.VolumeSizeInGB, `${path}.instanceStorageConfigs.${i + 1}.member.ebsVolumeConfig.volumeSizeInGB`, 1, 16384);
+      // A root-volume config may leave the size to the service.
+      if (ebs && !(ebs.RootVolume === true && ebs.VolumeSizeInGB === undefined))
+        v.int(ebs.VolumeSizeInGB, `${path}.instanceStorageConfigs.${i + 1}.member.ebsVolumeConfig.volumeSizeInGB`, 1, 16384);
     });
     const checks = v.array(g.OnStartDeepHealthChecks, `${path}.onStartDeepHealthChecks`, 1, 2, false);
     if (checks.some((c) => c !== 'InstanceStress' && c !== 'InstanceConnectivity') || new Set(checks).size !== checks.length) {

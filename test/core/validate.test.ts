@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { RequestValidationError } from '../../functions/core/errors';
 import { HYPERPOD_INSTANCE_TYPES } from '../../functions/core/hyperpod-instance-types';
 import { durationSeconds, parseRequest, validateRequest } from '../../functions/core/validate';
+import REQUEST_SCHEMA from '../../functions/contract/request.schema.json' with { type: 'json' };
 
 // ---- valid bases: every optional field set, so each case below differs from a valid request by its edits alone ----
 
@@ -326,7 +327,7 @@ describe('validateRequest: HyperPod CreateCluster', () => {
     { name: 'EKS ARN of an IAM role', edits: [set('/cluster/Orchestrator/Eks/ClusterArn', ROLE)], path: '/cluster/Orchestrator/Eks/ClusterArn', message: 'must match ^arn:aws[a-z\\-]*:eks:' },
     { name: 'EKS ARN with an 11-digit account', edits: [set('/cluster/Orchestrator/Eks/ClusterArn', 'arn:aws:eks:us-east-1:12345678901:cluster/c')], path: '/cluster/Orchestrator/Eks/ClusterArn', message: 'must match' },
     { name: 'unknown Eks field', edits: [set('/cluster/Orchestrator/Eks/Arn', EKS_ARN)], path: '/cluster/Orchestrator/Eks/Arn', message: 'is not a known field of CreateCluster Orchestrator.Eks' },
-    { name: 'unknown Slurm strategy', edits: [set('/cluster/Orchestrator', { Slurm: { SlurmConfigStrategy: 'Replace' } })], path: '/cluster/Orchestrator/Slurm/SlurmConfigStrategy', message: 'must be one of: Overwrite, Managed, Merge' },
+    { name: 'unknown Slurm strategy', edits: [set('/cluster/Orchestrator', { Slurm: { SlurmConfigStrategy: 'Replace' } })], path: '/cluster/Orchestrator/Slurm/SlurmConfigStrategy', message: 'must be one of: Managed, Merge, Overwrite' },
     { name: 'unknown Slurm field', edits: [set('/cluster/Orchestrator', { Slurm: { Strategy: 'Merge' } })], path: '/cluster/Orchestrator/Slurm/Strategy', message: 'is not a known field of CreateCluster Orchestrator.Slurm' },
     { name: 'NodeRecovery in lower case', edits: [set('/cluster/NodeRecovery', 'automatic')], path: '/cluster/NodeRecovery', message: 'must be one of: Automatic, None (did you mean "Automatic"?)' },
     { name: 'NodeRecovery as a boolean', edits: [set('/cluster/NodeRecovery', true)], path: '/cluster/NodeRecovery', message: 'must be a string (got boolean)' },
@@ -369,7 +370,7 @@ describe('validateRequest: HyperPod instance groups', () => {
   ])('accepts $name', expectValid);
 
   it.each<InvalidCase>([
-    ...['InstanceGroupName', 'InstanceCount', 'InstanceType', 'LifeCycleConfig', 'ExecutionRole'].map((field) => ({
+    ...['InstanceGroupName', 'InstanceCount', 'LifeCycleConfig', 'ExecutionRole'].map((field) => ({
       name: `missing ${field}`,
       edits: [del(`${IG}/${field}`)],
       path: `${IG}/${field}`,
@@ -384,6 +385,7 @@ describe('validateRequest: HyperPod instance groups', () => {
     { name: 'InstanceCount 1.5', edits: [set(`${IG}/InstanceCount`, 1.5)], path: `${IG}/InstanceCount`, message: 'must be an integer (got 1.5)' },
     { name: 'InstanceCount as a string', edits: [set(`${IG}/InstanceCount`, '2')], path: `${IG}/InstanceCount`, message: 'must be an integer (got string)' },
     { name: 'an unlisted InstanceType', edits: [set(`${IG}/InstanceType`, 'ml.g5.3xlarge')], path: `${IG}/InstanceType`, message: 'must be a HyperPod instance type listed in functions/core/hyperpod-instance-types.ts' },
+    { name: 'an InstanceType one typo from two listed ones', edits: [set(`${IG}/InstanceType`, 'ml.g5.3xlarge')], path: `${IG}/InstanceType`, message: 'did you mean "ml.g5.2xlarge"?' },
     { name: 'an InstanceType without the ml. prefix', edits: [set(`${IG}/InstanceType`, 'g5.2xlarge')], path: `${IG}/InstanceType`, message: 'HyperPod instance type' },
     { name: 'an InstanceType in capitals', edits: [set(`${IG}/InstanceType`, 'ML.G5.2XLARGE')], path: `${IG}/InstanceType`, message: 'did you mean "ml.g5.2xlarge"?' },
     { name: 'LifeCycleConfig as a string', edits: [set(`${IG}/LifeCycleConfig`, 's3://sagemaker-demo/')], path: `${IG}/LifeCycleConfig`, message: 'must be an object (got string)' },
@@ -402,13 +404,16 @@ describe('validateRequest: HyperPod instance groups', () => {
     { name: 'ThreadsPerCore 0', edits: [set(`${IG}/ThreadsPerCore`, 0)], path: `${IG}/ThreadsPerCore`, message: 'at least 1 (got 0)' },
     { name: 'ThreadsPerCore 1.5', edits: [set(`${IG}/ThreadsPerCore`, 1.5)], path: `${IG}/ThreadsPerCore`, message: 'must be an integer (got 1.5)' },
     { name: '5 InstanceStorageConfigs', edits: [set(`${IG}/InstanceStorageConfigs`, Array(5).fill({ EbsVolumeConfig: { VolumeSizeInGB: 1 } }))], path: `${IG}/InstanceStorageConfigs`, message: 'at most 4 items (got 5)' },
-    { name: 'an empty InstanceStorageConfig', edits: [set(`${IG}/InstanceStorageConfigs/0`, {})], path: `${IG}/InstanceStorageConfigs/0/EbsVolumeConfig`, message: 'is required' },
+    { name: 'an empty InstanceStorageConfig', edits: [set(`${IG}/InstanceStorageConfigs/0`, {})], path: `${IG}/InstanceStorageConfigs/0`, message: 'must set exactly one of: EbsVolumeConfig, FsxLustreConfig, FsxOpenZfsConfig (got none)' },
+    { name: 'an InstanceStorageConfig with two members', edits: [set(`${IG}/InstanceStorageConfigs/0/FsxOpenZfsConfig`, { DnsName: 'fs.example.com' })], path: `${IG}/InstanceStorageConfigs/0/FsxOpenZfsConfig`, message: 'cannot be set together with EbsVolumeConfig: InstanceStorageConfig takes exactly one of: EbsVolumeConfig, FsxLustreConfig, FsxOpenZfsConfig' },
     { name: 'unknown InstanceStorageConfig member', edits: [set(`${IG}/InstanceStorageConfigs/0/FsxConfig`, {})], path: `${IG}/InstanceStorageConfigs/0/FsxConfig`, message: 'is not a known field of CreateCluster InstanceStorageConfig' },
     { name: 'EbsVolumeConfig without VolumeSizeInGB', edits: [set(`${IG}/InstanceStorageConfigs/0/EbsVolumeConfig`, {})], path: `${IG}/InstanceStorageConfigs/0/EbsVolumeConfig/VolumeSizeInGB`, message: 'is required' },
     { name: 'VolumeSizeInGB 0', edits: [set(`${IG}/InstanceStorageConfigs/0/EbsVolumeConfig/VolumeSizeInGB`, 0)], path: `${IG}/InstanceStorageConfigs/0/EbsVolumeConfig/VolumeSizeInGB`, message: 'at least 1 (got 0)' },
     { name: 'VolumeSizeInGB 16385', edits: [set(`${IG}/InstanceStorageConfigs/0/EbsVolumeConfig/VolumeSizeInGB`, 16385)], path: `${IG}/InstanceStorageConfigs/0/EbsVolumeConfig/VolumeSizeInGB`, message: 'at most 16384 (got 16385)' },
     { name: 'VolumeSizeInGB 100.5', edits: [set(`${IG}/InstanceStorageConfigs/0/EbsVolumeConfig/VolumeSizeInGB`, 100.5)], path: `${IG}/InstanceStorageConfigs/0/EbsVolumeConfig/VolumeSizeInGB`, message: 'must be an integer (got 100.5)' },
-    { name: 'unknown EbsVolumeConfig field', edits: [set(`${IG}/InstanceStorageConfigs/0/EbsVolumeConfig/VolumeKmsKeyId`, 'k')], path: `${IG}/InstanceStorageConfigs/0/EbsVolumeConfig/VolumeKmsKeyId`, message: 'is not a known field of CreateCluster EbsVolumeConfig' },
+    { name: 'unknown EbsVolumeConfig field', edits: [set(`${IG}/InstanceStorageConfigs/0/EbsVolumeConfig/VolumeType`, 'gp3')], path: `${IG}/InstanceStorageConfigs/0/EbsVolumeConfig/VolumeType`, message: 'is not a known field of CreateCluster EbsVolumeConfig' },
+    { name: 'a root-volume EbsVolumeConfig with a size', edits: [set(`${IG}/InstanceStorageConfigs/0/EbsVolumeConfig`, { RootVolume: true, VolumeKmsKeyId: 'k', VolumeSizeInGB: 100 })], path: `${IG}/InstanceStorageConfigs/0/EbsVolumeConfig/VolumeSizeInGB`, message: 'must not be set when RootVolume is true' },
+    { name: 'a root-volume EbsVolumeConfig without a KMS key', edits: [set(`${IG}/InstanceStorageConfigs/0/EbsVolumeConfig`, { RootVolume: true })], path: `${IG}/InstanceStorageConfigs/0/EbsVolumeConfig/VolumeKmsKeyId`, message: 'is required when RootVolume is true' },
     { name: 'no deep health checks (empty list)', edits: [set(`${IG}/OnStartDeepHealthChecks`, [])], path: `${IG}/OnStartDeepHealthChecks`, message: 'at least 1 item (got 0)' },
     {
       name: '3 deep health checks (also a duplicate)',
@@ -418,7 +423,7 @@ describe('validateRequest: HyperPod instance groups', () => {
       alsoAt: [`${IG}/OnStartDeepHealthChecks/2`],
     },
     { name: 'a duplicate deep health check (the later one)', edits: [set(`${IG}/OnStartDeepHealthChecks`, ['InstanceStress', 'InstanceStress'])], path: `${IG}/OnStartDeepHealthChecks/1`, message: 'duplicates .../0'.replace('...', `${IG}/OnStartDeepHealthChecks`) },
-    { name: 'an unknown deep health check', edits: [set(`${IG}/OnStartDeepHealthChecks/0`, 'InstanceBurn')], path: `${IG}/OnStartDeepHealthChecks/0`, message: 'must be one of: InstanceStress, InstanceConnectivity' },
+    { name: 'an unknown deep health check', edits: [set(`${IG}/OnStartDeepHealthChecks/0`, 'InstanceBurn')], path: `${IG}/OnStartDeepHealthChecks/0`, message: 'must be one of: InstanceConnectivity, InstanceStress' },
     { name: 'TrainingPlanArn of 49 characters', edits: [set(`${IG}/TrainingPlanArn`, ofLength(49, PLAN_PREFIX))], path: `${IG}/TrainingPlanArn`, message: 'at least 50 characters (got 49)' },
     { name: 'TrainingPlanArn of 2049 characters', edits: [set(`${IG}/TrainingPlanArn`, ofLength(2049, PLAN_PREFIX))], path: `${IG}/TrainingPlanArn`, message: 'at most 2048 characters (got 2049)' },
     { name: 'TrainingPlanArn of another resource', edits: [set(`${IG}/TrainingPlanArn`, 'arn:aws:sagemaker:us-east-1:123456789012:cluster/abcdefghijkl')], path: `${IG}/TrainingPlanArn`, message: ':training-plan/.*$' },
@@ -432,6 +437,166 @@ describe('validateRequest: HyperPod instance groups', () => {
     { name: 'instance group field with a typo', edits: [set(`${IG}/InstanceCont`, 2)], path: `${IG}/InstanceCont`, message: 'did you mean "InstanceCount"?' },
     { name: 'an instance group that is not an object', edits: [set(`${IG}`, 'workers')], path: IG, message: 'must be an object (got string)' },
   ])('rejects $name', expectOnly);
+});
+
+// ---- the whole CreateCluster API: every member the SDK model has, as the schema declares them ----
+
+const EVERY_MEMBER = JSON.parse(
+  readFileSync(new URL('../fixtures/requests/hyperpod-every-member.json', import.meta.url), 'utf8'),
+) as Record<string, unknown>;
+const EVERY_MEMBER_SLURM = edited(EVERY_MEMBER, [set('/cluster/Orchestrator', { Slurm: { SlurmConfigStrategy: 'Managed' } })]);
+
+type JsonSchema = { $ref?: string; properties?: Record<string, JsonSchema>; items?: JsonSchema; additionalProperties?: unknown; enum?: unknown[] };
+const DEFS = (REQUEST_SCHEMA as unknown as { $defs: Record<string, JsonSchema> }).$defs;
+const defName = (schema: JsonSchema | undefined) => schema?.$ref?.replace('#/$defs/', '');
+
+/** `Shape.Member` for every member of every structure reachable from CreateClusterRequest. */
+const declaredMembers = (): Set<string> => {
+  const out = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    for (const [member, schema] of Object.entries(DEFS[name]?.properties ?? {})) {
+      out.add(`${name}.${member}`);
+      const target = defName(schema) ?? defName(schema.items);
+      if (target) visit(target);
+    }
+  };
+  visit('CreateClusterRequest');
+  return out;
+};
+
+/** `Shape.Member` for every member a request sets. */
+const usedMembers = (value: unknown, name: string, out = new Set<string>()): Set<string> => {
+  if (Array.isArray(value)) value.forEach((item) => usedMembers(item, name, out));
+  else if (value && typeof value === 'object' && DEFS[name]?.properties)
+    for (const [member, child] of Object.entries(value)) {
+      out.add(`${name}.${member}`);
+      const schema = DEFS[name]?.properties?.[member];
+      const target = defName(schema) ?? defName(schema?.items);
+      if (target) usedMembers(child, target, out);
+    }
+  return out;
+};
+
+describe('validateRequest: every member of the SageMaker CreateCluster API', () => {
+  it('accepts a request that sets every CreateClusterRequest member (flexible and Spot groups, Continuous mode, restricted groups), with no warnings', () => {
+    for (const request of [EVERY_MEMBER, EVERY_MEMBER_SLURM]) {
+      const result = validateRequest(request);
+      expect(result.errors).toEqual([]);
+      expect(result.warnings).toEqual([]);
+    }
+  });
+
+  it('the every-member request really sets every member the schema declares', () => {
+    const used = new Set([
+      ...usedMembers((EVERY_MEMBER as { cluster: unknown }).cluster, 'CreateClusterRequest'),
+      ...usedMembers((EVERY_MEMBER_SLURM as { cluster: unknown }).cluster, 'CreateClusterRequest'),
+    ]);
+    expect([...declaredMembers()].filter((member) => !used.has(member))).toEqual([]);
+  });
+
+  const EG = '/cluster/InstanceGroups/0'; // the flexible group
+  const SG = '/cluster/InstanceGroups/1'; // the Spot group with one InstanceType
+
+  it.each<ValidCase>([
+    ...['ml.g7.2xlarge', 'ml.g7.48xlarge', 'ml.g7e.8xlarge'].map((type) => ({ name: `InstanceType ${type}`, edits: [set(`${IG}/InstanceType`, type)] })),
+    { name: 'a flexible group without InstanceType', base: EVERY_MEMBER, edits: [] },
+    { name: 'one fallback instance type', base: EVERY_MEMBER, edits: [set(`${EG}/InstanceRequirements/InstanceTypes`, ['ml.g7.48xlarge'])] },
+    { name: 'MinInstanceCount equal to InstanceCount', edits: [set(`${IG}/MinInstanceCount`, 2)] },
+    { name: 'MinInstanceCount 0', edits: [set(`${IG}/MinInstanceCount`, 0)] },
+    { name: 'no NodeProvisioningMode', base: EVERY_MEMBER, edits: [del('/cluster/NodeProvisioningMode')] },
+    { name: 'an EBS root volume with a KMS key and no size', edits: [set(`${IG}/InstanceStorageConfigs/0/EbsVolumeConfig`, { RootVolume: true, VolumeKmsKeyId: 'k' })] },
+  ])('accepts $name', expectValid);
+
+  it.each<InvalidCase>([
+    {
+      name: 'InstanceType together with InstanceRequirements',
+      base: EVERY_MEMBER,
+      edits: [set(`${EG}/InstanceType`, 'ml.p5.48xlarge')],
+      path: `${EG}/InstanceRequirements`,
+      message: 'cannot be set together with InstanceType: an instance group takes exactly one of InstanceType or InstanceRequirements',
+    },
+    {
+      name: 'neither InstanceType nor InstanceRequirements',
+      edits: [del(`${IG}/InstanceType`)],
+      path: `${IG}/InstanceType`,
+      message: 'is required unless InstanceRequirements is set: an instance group takes exactly one of InstanceType or InstanceRequirements',
+    },
+    { name: 'MinInstanceCount above InstanceCount', edits: [set(`${IG}/MinInstanceCount`, 3)], path: `${IG}/MinInstanceCount`, message: 'must be at most InstanceCount (2) (got 3)' },
+    { name: 'MinInstanceCount -1', edits: [set(`${IG}/MinInstanceCount`, -1)], path: `${IG}/MinInstanceCount`, message: 'must be at least 0 (got -1)' },
+    { name: 'MinInstanceCount 1.5', edits: [set(`${IG}/MinInstanceCount`, 1.5)], path: `${IG}/MinInstanceCount`, message: 'must be an integer (got 1.5)' },
+    { name: 'no fallback instance types', base: EVERY_MEMBER, edits: [set(`${EG}/InstanceRequirements/InstanceTypes`, [])], path: `${EG}/InstanceRequirements/InstanceTypes`, message: 'must have at least 1 item (got 0)' },
+    {
+      name: 'an unknown fallback instance type',
+      base: EVERY_MEMBER,
+      edits: [set(`${EG}/InstanceRequirements/InstanceTypes/2`, 'ML.G7.48XLARGE')],
+      path: `${EG}/InstanceRequirements/InstanceTypes/2`,
+      message: 'must be a HyperPod instance type listed in functions/core/hyperpod-instance-types.ts (did you mean "ml.g7.48xlarge"?)',
+    },
+    { name: 'an unknown InstanceRequirements member', base: EVERY_MEMBER, edits: [set(`${EG}/InstanceRequirements/InstanceType`, 'ml.p5.48xlarge')], path: `${EG}/InstanceRequirements/InstanceType`, message: 'is not a known field of CreateCluster InstanceRequirements (did you mean "InstanceTypes"?)' },
+    { name: 'NodeProvisioningMode in lower case', base: EVERY_MEMBER, edits: [set('/cluster/NodeProvisioningMode', 'continuous')], path: '/cluster/NodeProvisioningMode', message: 'must be one of: Continuous (did you mean "Continuous"?)' },
+    { name: 'a CreateCluster member with a typo', base: EVERY_MEMBER, edits: [set('/cluster/NodeProvisioningMod', 'Continuous')], path: '/cluster/NodeProvisioningMod', message: 'is not a known field of CreateCluster (did you mean "NodeProvisioningMode"?)' },
+    { name: 'an unknown instance group member', base: EVERY_MEMBER, edits: [set(`${EG}/MaxInstanceCount`, 8)], path: `${EG}/MaxInstanceCount`, message: 'is not a known field of CreateCluster InstanceGroup (did you mean "MinInstanceCount"?)' },
+    { name: 'Spot and OnDemand together', base: EVERY_MEMBER, edits: [set(`${SG}/CapacityRequirements/OnDemand`, {})], path: `${SG}/CapacityRequirements/OnDemand`, message: 'cannot be set together with Spot: CapacityRequirements takes exactly one of: Spot, OnDemand' },
+    { name: 'empty CapacityRequirements', base: EVERY_MEMBER, edits: [set(`${SG}/CapacityRequirements`, {})], path: `${SG}/CapacityRequirements`, message: 'must set exactly one of: Spot, OnDemand (got none)' },
+    { name: 'Spot options with a member', base: EVERY_MEMBER, edits: [set(`${SG}/CapacityRequirements/Spot`, { MaxPrice: 1 })], path: `${SG}/CapacityRequirements/Spot/MaxPrice`, message: 'is not a known field of CreateCluster CapacityRequirements.Spot' },
+    { name: 'an unknown taint effect', base: EVERY_MEMBER, edits: [set(`${EG}/KubernetesConfig/Taints/0/Effect`, 'NoScheduel')], path: `${EG}/KubernetesConfig/Taints/0/Effect`, message: 'must be one of: NoExecute, NoSchedule, PreferNoSchedule (did you mean "NoSchedule"?)' },
+    { name: 'a taint without Effect', base: EVERY_MEMBER, edits: [del(`${EG}/KubernetesConfig/Taints/0/Effect`)], path: `${EG}/KubernetesConfig/Taints/0/Effect`, message: 'is required' },
+    { name: 'a label value that is not a string', base: EVERY_MEMBER, edits: [set(`${EG}/KubernetesConfig/Labels/team`, 1)], path: `${EG}/KubernetesConfig/Labels/team`, message: 'must be a string (got number)' },
+    { name: 'a NextPatchDate that is not a date-time', base: EVERY_MEMBER, edits: [set(`${EG}/AutoPatchConfig/PatchSchedule/NextPatchDate`, 'Sunday')], path: `${EG}/AutoPatchConfig/PatchSchedule/NextPatchDate`, message: 'must be an RFC 3339 date-time with a zone' },
+    { name: 'a rolling update without MaximumBatchSize', base: EVERY_MEMBER, edits: [del(`${EG}/ScheduledUpdateConfig/DeploymentConfig/RollingUpdatePolicy/MaximumBatchSize`)], path: `${EG}/ScheduledUpdateConfig/DeploymentConfig/RollingUpdatePolicy/MaximumBatchSize`, message: 'is required' },
+    { name: 'an unknown member of a restricted group', base: EVERY_MEMBER, edits: [set('/cluster/RestrictedInstanceGroups/0/InstanceRequirements', {})], path: '/cluster/RestrictedInstanceGroups/0/InstanceRequirements', message: 'is not a known field of CreateCluster RestrictedInstanceGroup' },
+    { name: 'a restricted group without InstanceType', base: EVERY_MEMBER, edits: [del('/cluster/RestrictedInstanceGroups/0/InstanceType')], path: '/cluster/RestrictedInstanceGroups/0/InstanceType', message: 'is required' },
+    {
+      name: 'a restricted group named like an instance group',
+      base: EVERY_MEMBER,
+      edits: [set('/cluster/RestrictedInstanceGroups/0/InstanceGroupName', 'spot-g7')],
+      path: '/cluster/RestrictedInstanceGroups/0/InstanceGroupName',
+      message: 'duplicates /cluster/InstanceGroups/1/InstanceGroupName: InstanceGroupName must be unique within the cluster',
+    },
+    { name: 'a ClusterRole that is not a role ARN', base: EVERY_MEMBER, edits: [set('/cluster/ClusterRole', 'arn:aws:iam::123456789012:user/x')], path: '/cluster/ClusterRole', message: 'must match ^arn:aws' },
+    { name: 'AutoScaling without Mode', base: EVERY_MEMBER, edits: [del('/cluster/AutoScaling/Mode')], path: '/cluster/AutoScaling/Mode', message: 'is required' },
+  ])('rejects $name', expectOnly);
+});
+
+describe('validateRequest: retry', () => {
+  it.each<ValidCase>([
+    ...['PT12H', 'PT1M', 'PT60S', 'P14D', 'P2W', 'P1DT12H'].map((duration) => ({ name: `retry.for ${duration}`, edits: [set('/retry', { for: duration })] })),
+    { name: 'retry.until with a zone', edits: [set('/retry', { until: '2026-12-02T08:00:00Z' })] },
+    { name: 'retry.until with an offset', edits: [set('/retry', { until: '2026-12-02T13:30:00+05:30' })] },
+    { name: 'retry with tir', base: TIR, edits: [set('/retry', { for: 'PT6H' })] },
+  ])('accepts $name', expectValid);
+
+  it.each<InvalidCase>([
+    { name: 'retry.for P15D', edits: [set('/retry', { for: 'P15D' })], path: '/retry/for', message: 'must be at most P14D (14 days)' },
+    { name: 'retry.for P14DT1S', edits: [set('/retry', { for: 'P14DT1S' })], path: '/retry/for', message: 'at most P14D' },
+    { name: 'retry.for PT59S', edits: [set('/retry', { for: 'PT59S' })], path: '/retry/for', message: 'must be at least PT1M' },
+    { name: 'retry.for in months', edits: [set('/retry', { for: 'P1M' })], path: '/retry/for', message: 'not a fixed length' },
+    { name: 'retry.for as plain text', edits: [set('/retry', { for: '12h' })], path: '/retry/for', message: 'e.g. PT8H' },
+    { name: 'retry.for as a number', edits: [set('/retry', { for: 3600 })], path: '/retry/for', message: 'must be a string (got number)' },
+    { name: 'retry.until without a zone', edits: [set('/retry', { until: '2026-12-02T08:00:00' })], path: '/retry/until', message: 'must include a zone' },
+    { name: 'retry.until on 31 November', edits: [set('/retry', { until: '2026-11-31T08:00:00Z' })], path: '/retry/until', message: 'real date and time' },
+    { name: 'retry with both for and until', edits: [set('/retry', { for: 'PT1H', until: '2026-12-02T08:00:00Z' })], path: '/retry/until', message: 'cannot be set together with for: retry takes exactly one of: for, until' },
+    { name: 'an empty retry', edits: [set('/retry', {})], path: '/retry', message: 'must set exactly one of: for, until (got none)' },
+    { name: 'an unknown retry field', edits: [set('/retry', { For: 'PT1H' })], path: '/retry/For', message: 'is not a known field of retry (did you mean "for"?)', alsoAt: ['/retry'] },
+    { name: 'retry as a string', edits: [set('/retry', 'PT12H')], path: '/retry', message: 'must be an object (got string)' },
+  ])('rejects $name', expectOnly);
+});
+
+describe('validateRequest: $schema', () => {
+  it.each([
+    ['sagemaker', SAGEMAKER],
+    ['tir', TIR],
+  ])('accepts and ignores a top-level $schema string with provider %s', (_, base) => {
+    const request = { $schema: '../functions/contract/request.schema.json', ...base };
+    expect(validateRequest(request)).toEqual({ valid: true, errors: [], warnings: [], request });
+  });
+
+  it('rejects a $schema that is not a string', () => {
+    expectOnly({ name: '', edits: [set('/$schema', 1)], path: '/$schema', message: 'must be a string (got number)' });
+  });
 });
 
 describe('validateRequest: the SourceS3Uri bucket warning', () => {
@@ -600,6 +765,21 @@ describe('validateRequest: reporting', () => {
   it('caps the listed errors of a huge array and says that more were found', () => {
     const result = validateRequest({ provider: 'tir', projectId: 1, location: 'Delhi', cluster: { ...TIR.cluster, ssh_key_ids: Array(1_000_000).fill('x') } });
     expect(result.errors.length).toBeLessThanOrEqual(201);
+    expect(result.errors.at(-1)).toEqual({ path: '', message: 'has more errors than the 200 listed' });
+  });
+
+  it('answers 10,000 bad items, __proto__ keys and deep nesting at once, with the first 200 errors', () => {
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 10_000; i++) deep = { Orchestrator: deep };
+    const badGroups = Array.from({ length: 10_000 }, () => JSON.parse('{"__proto__":{"InstanceType":"ml.g5.2xlarge"},"InstanceCount":"x"}') as unknown);
+    const result = validateRequest({ provider: 'sagemaker', cluster: { ClusterName: 'x', InstanceGroups: badGroups, Orchestrator: deep } });
+    expect(result.errors).toHaveLength(201);
+    expect(result.errors.slice(0, 4)).toEqual([
+      { path: '/cluster/InstanceGroups', message: 'must have at most 20 items (got 10000)' },
+      { path: `${IG}/__proto__`, message: 'is not a known field of CreateCluster InstanceGroup' },
+      { path: `${IG}/InstanceCount`, message: 'must be an integer (got string)' },
+      { path: `${IG}/InstanceGroupName`, message: 'is required' },
+    ]);
     expect(result.errors.at(-1)).toEqual({ path: '', message: 'has more errors than the 200 listed' });
   });
 

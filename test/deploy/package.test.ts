@@ -296,6 +296,13 @@ describe('serverless.yml, packaged by osls', () => {
       }
     });
 
+    it('bundles the request validator into the submit path only, never into a task Lambda', async () => {
+      // `appendErrors` is a function of the compiled validator (functions/contract/request.validator.js); keepNames keeps it.
+      const carries = async (key: string) => [...(await readZip(join(packaged.dir, `${key}.zip`))).values()][0]!.toString('utf8').includes('"appendErrors"');
+      expect(await carries('httpSubmit')).toBe(true);
+      for (const key of TASK_FUNCTIONS) expect(await carries(key), `${key} bundle`).toBe(false);
+    });
+
     it('times task Lambdas out before their state machine tasks do', async () => {
       for (const [machine, load] of [
         ['provision', provisionCluster],

@@ -2,6 +2,7 @@
  * Capacity as HyperPod reports it, through the shipped ASL, the real task handlers, dynalite and the SageMaker
  * simulator driven by the real SDK: post-create shortages, quota versus capacity, cancel.
  */
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DETAIL_TYPES } from '../../functions/core/events';
 import { requestDeletion } from '../../functions/core/submit';
@@ -210,5 +211,36 @@ describe('against the simulator\'s capacity and quota model', () => {
     expect(execution.error?.name).toBe('QuotaTooLowError');
     expect(record.attempts).toBe(1);
     expect(record.history.map((h) => h.to)).toEqual(['ACCEPTED', 'FAILED']);
+  });
+});
+
+describe('the API\'s capacity features, end to end', () => {
+  it('takes a request with every CreateCluster member (flexible group, Continuous, MinInstanceCount) to READY at the minimum, and records which types came up', async () => {
+    // p5 and g7 are short; p5e has 3 nodes: the flexible group comes up on p5e with 3 of 4 (its minimum is 2), and HyperPod
+    // (Continuous) goes on adding the fourth by itself.
+    harness = await startHarness({
+      sagemaker: { readyAfterMs: 100, capacity: { 'ml.p5.48xlarge': 0, 'ml.p5e.48xlarge': 3, 'ml.g7.48xlarge': 0 } },
+    });
+    const fixture = JSON.parse(readFileSync('test/fixtures/requests/hyperpod-every-member.json', 'utf8')) as Record<string, unknown>;
+    const { startAt: _later, deleteAfter: _teardown, ...now } = fixture;
+    const request = { ...now, requestId: `every-member-${Date.now()}` };
+    const { execution, record } = await harness.provision(request);
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(record.status).toBe('READY');
+    const flexible = record.groups!.find((g) => g.name === 'flexible-gpu')!;
+    expect(flexible).toMatchObject({ min: 2, target: 4, current: 3, instanceTypes: [{ type: 'ml.p5e.48xlarge', count: 3 }] });
+    const ready = harness.events.find((e) => e.DetailType === DETAIL_TYPES.ready)!;
+    expect((ready.Detail as { groups: unknown[] }).groups).toContainEqual(expect.objectContaining({ name: 'flexible-gpu', current: 3, target: 4, min: 2 }));
+    // Everything the API accepts was forwarded unchanged (plus the provisioner's own tag); a timestamp travels as epoch
+    // seconds, as AWS JSON 1.1 writes it.
+    const sent = harness.sagemaker.requests.find((r) => r.operation === 'CreateCluster')!.body as Record<string, unknown>;
+    const { Tags: sentTags, ...sentRest } = sent;
+    const onTheWire = JSON.parse(JSON.stringify(fixture.cluster), (key, value: unknown) =>
+      key === 'NextPatchDate' && typeof value === 'string' ? Date.parse(value) / 1000 : value,
+    ) as Record<string, unknown>;
+    const { Tags: ownTags, ...ownRest } = onTheWire;
+    expect(sentRest).toEqual(ownRest);
+    expect(sentTags).toEqual([...(ownTags as unknown[]), { Key: 'provisioner:request-id', Value: request.requestId }]);
   });
 });
