@@ -9,6 +9,8 @@
  * is checked against the request contract by test/deploy/package.test.ts, and again by scheduleTarget at each firing.
  */
 
+import { PROVIDERS as PROVIDER_NAMES } from '../functions/contract/providers.js';
+
 /** Where serverless.yml's resources live; the schedules reference them. */
 export const REFERENCES = {
   group: 'ProvisionerScheduleGroup',
@@ -27,7 +29,7 @@ const EXPRESSION = /^(cron|rate|at)\(.+\)$/;
 /** EventBridge Scheduler's limit on Target.Input. */
 const INPUT_MAX = 8192;
 const ENTRY_KEYS = new Set(['name', 'expression', 'timezone', 'enabled', 'request']);
-const PROVIDERS = new Set(['sagemaker', 'tir']);
+const PROVIDERS = new Set(/** @type {readonly string[]} */ (PROVIDER_NAMES));
 
 /** Retry of a firing whose invocation failed (throttled, scheduleTarget errored): up to an hour, as the one-time schedules. */
 export const TARGET_RETRY_POLICY = { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 10 };

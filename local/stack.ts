@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import type { EventEntry } from '../functions/core/events';
+import { ROUTES, routeKey, type HttpFunctionKey } from '../functions/contract/routes.js';
 import { startDynalite } from './dynalite';
 import { startEventBridgeSimulator, type PutEventsEntry } from './simulators/eventbridge';
 import { startSageMakerSimulator } from './simulators/sagemaker';
@@ -199,12 +200,15 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
         import('../functions/handlers/tasks/delete-cluster'),
         import('../functions/handlers/tasks/record-outcome'),
       ]),
-      Promise.all([
-        import('../functions/handlers/http/submit'),
-        import('../functions/handlers/http/get'),
-        import('../functions/handlers/http/list'),
-        import('../functions/handlers/http/delete'),
-      ]),
+      // Every HTTP function of the contract's routes, by function key (the Record type makes the list complete).
+      Promise.all(
+        Object.entries({
+          httpSubmit: () => import('../functions/handlers/http/submit'),
+          httpGet: () => import('../functions/handlers/http/get'),
+          httpList: () => import('../functions/handlers/http/list'),
+          httpDelete: () => import('../functions/handlers/http/delete'),
+        } satisfies Record<HttpFunctionKey, () => Promise<{ handler: unknown }>>).map(async ([key, load]) => [key, (await load()).handler] as const),
+      ).then((entries) => new Map(entries)),
       import('../functions/handlers/sqs-submit'),
       import('../functions/handlers/event-submit'),
       import('../functions/handlers/schedule-target'),
@@ -269,12 +273,13 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       closers.push(async () => clearInterval(timer));
     }
 
-    const routes: Array<{ method: string; pattern: RegExp; routeKey: string; handler: LambdaHandler }> = [
-      { method: 'POST', pattern: /^\/clusters\/?$/, routeKey: 'POST /clusters', handler: http_[0].handler as LambdaHandler },
-      { method: 'GET', pattern: /^\/clusters\/?$/, routeKey: 'GET /clusters', handler: http_[2].handler as LambdaHandler },
-      { method: 'GET', pattern: /^\/clusters\/([^/]+)$/, routeKey: 'GET /clusters/{requestId}', handler: http_[1].handler as LambdaHandler },
-      { method: 'DELETE', pattern: /^\/clusters\/([^/]+)$/, routeKey: 'DELETE /clusters/{requestId}', handler: http_[3].handler as LambdaHandler },
-    ];
+    // The contract's routes, as API Gateway matches them: a `{param}` is one path segment; a trailing slash is allowed.
+    const routes = ROUTES.map((route) => ({
+      method: route.method,
+      pattern: new RegExp(`^${route.path.replace(/\{[A-Za-z]+\}/g, '([^/]+)')}/?$`),
+      routeKey: routeKey(route),
+      handler: http_.get(route.functionKey) as LambdaHandler,
+    }));
 
     http.on('request', (req, res) => {
       void (async () => {

@@ -1,48 +1,18 @@
 /**
- * The clusters table, as data. The deployment (serverless.yml) declares the same attributes, key and indexes; a test
- * compares the two, so the pieces are exported one by one in the shape CloudFormation also uses.
- *
- * Layout: one item per provisioning, keyed by `requestId`. Listing is newest first, so every item carries
- * `listSk = <acceptedAt as ISO 8601 UTC> + '#' + <requestId>`: ISO timestamps of one fixed format sort as strings in
- * time order, and the requestId suffix makes ties (two requests accepted in the same millisecond) stable and unique.
- * Three GSIs, all sorted by listSk and projecting ALL (a page is read from the index alone, no second fetch):
- *   - byStatus   (status, listSk)      "the READY clusters"
- *   - byProvider (provider, listSk)    "the TIR clusters"
- *   - byAll      (recordType, listSk)  "every cluster": recordType is the constant "CLUSTER", so the whole table is one
- *     index partition. A Scan could not return newest first; one partition is fine at the rate clusters are created
- *     (a partition takes ~1,000 writes/s, far above any GPU provisioning rate). Should that change, shard recordType.
- * status + provider together query byStatus and filter on provider (a status partition is small).
- *
- * The table has no TTL: records are the audit trail of spend and are kept.
+ * Creating the clusters table (local stack and tests). The table itself, its key, attributes and indexes, is the
+ * contract's (functions/contract/table.js), from which serverless.yml declares the deployed one.
  */
 import {
   CreateTableCommand,
   DescribeTableCommand,
-  type AttributeDefinition,
   type CreateTableCommandInput,
   type DynamoDBClient,
-  type GlobalSecondaryIndex,
-  type KeySchemaElement,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
+import { table } from '../contract/table.js';
 
-/** The environment variable holding the table name. */
-export const CLUSTERS_TABLE_ENV = 'CLUSTERS_TABLE';
-
-/** The value of `recordType` on every cluster item: the single partition of byAll. */
-export const CLUSTER_RECORD_TYPE = 'CLUSTER';
-
-export type ClustersIndexName = 'byStatus' | 'byProvider' | 'byAll';
-
-/** The partition attribute of each index (all sort on `listSk`). */
-export const INDEX_PARTITION_KEYS: Readonly<Record<ClustersIndexName, 'status' | 'provider' | 'recordType'>> = {
-  byStatus: 'status',
-  byProvider: 'provider',
-  byAll: 'recordType',
-};
-
-/** Attributes the store adds to each item for the indexes; they are not part of a ClusterRecord. */
-export const INTERNAL_ATTRIBUTES = ['listSk', 'recordType'] as const;
+export { CLUSTERS_TABLE_ENV, CLUSTER_RECORD_TYPE, INDEX_PARTITION_KEYS, INTERNAL_ATTRIBUTES } from '../contract/table.js';
+export type { ClustersIndexName } from '../contract/table.js';
 
 /** The sort key of the indexes. acceptedAt is normalised so that every item uses the same ISO format. */
 export const listSortKey = (acceptedAt: string, requestId: string): string => {
@@ -51,34 +21,8 @@ export const listSortKey = (acceptedAt: string, requestId: string): string => {
   return `${at.toISOString()}#${requestId}`;
 };
 
-export const CLUSTERS_ATTRIBUTE_DEFINITIONS: AttributeDefinition[] = [
-  { AttributeName: 'requestId', AttributeType: 'S' },
-  { AttributeName: 'status', AttributeType: 'S' },
-  { AttributeName: 'provider', AttributeType: 'S' },
-  { AttributeName: 'recordType', AttributeType: 'S' },
-  { AttributeName: 'listSk', AttributeType: 'S' },
-];
-
-export const CLUSTERS_KEY_SCHEMA: KeySchemaElement[] = [{ AttributeName: 'requestId', KeyType: 'HASH' }];
-
-export const CLUSTERS_GLOBAL_SECONDARY_INDEXES: GlobalSecondaryIndex[] = (
-  Object.entries(INDEX_PARTITION_KEYS) as Array<[ClustersIndexName, string]>
-).map(([IndexName, partitionKey]) => ({
-  IndexName,
-  KeySchema: [
-    { AttributeName: partitionKey, KeyType: 'HASH' },
-    { AttributeName: 'listSk', KeyType: 'RANGE' },
-  ],
-  Projection: { ProjectionType: 'ALL' },
-}));
-
-export const clustersTableDefinition = (tableName: string): CreateTableCommandInput => ({
-  TableName: tableName,
-  BillingMode: 'PAY_PER_REQUEST',
-  AttributeDefinitions: CLUSTERS_ATTRIBUTE_DEFINITIONS,
-  KeySchema: CLUSTERS_KEY_SCHEMA,
-  GlobalSecondaryIndexes: CLUSTERS_GLOBAL_SECONDARY_INDEXES,
-});
+export const clustersTableDefinition = (tableName: string): CreateTableCommandInput =>
+  ({ TableName: tableName, ...table }) as CreateTableCommandInput;
 
 const describeTable = async (client: DynamoDBClient, tableName: string): Promise<TableDescription | undefined> => {
   try {

@@ -12,8 +12,8 @@
  */
 import { durationSeconds } from './duration';
 
-/** Why a request waits. */
-export type WaitReason = 'capacity' | 'quota' | 'name-in-use' | 'transient';
+export type { WaitReason } from '../contract/statuses.js';
+import type { WaitReason } from '../contract/statuses.js';
 
 /**
  * EC2's and the providers' insufficient-capacity wordings. Matched case-insensitively; the original message is always

@@ -3,6 +3,7 @@
  * (an invalid request, a requestId reused for another request) into a `Cluster Request Rejected` event instead of an
  * error, so the message is acknowledged and nothing is recorded. Anything else is thrown: the caller retries.
  */
+import { REQUEST_ID } from '../contract/request-id.js';
 import { RecordConflictError, RequestValidationError, type FieldError } from './errors';
 import { DETAIL_TYPES, eventEntry, type EventPublisher } from './events';
 import { submitRequest, type SubmitDeps, type SubmitResult } from './submit';
@@ -29,7 +30,7 @@ export type IntakeResult = ({ outcome: 'accepted' } & SubmitResult) | { outcome:
 
 const requestIdOf = (payload: unknown): string | undefined => {
   const id = payload && typeof payload === 'object' ? (payload as { requestId?: unknown }).requestId : undefined;
-  return typeof id === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(id) ? id : undefined;
+  return typeof id === 'string' && REQUEST_ID.test(id) ? id : undefined;
 };
 
 /** `payload` is the parsed request, or a FieldError list when it could not even be parsed. */

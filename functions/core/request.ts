@@ -8,8 +8,8 @@
  */
 import { createHash } from 'node:crypto';
 
-export type ProviderName = 'sagemaker' | 'tir';
-export const PROVIDERS: readonly ProviderName[] = ['sagemaker', 'tir'];
+export { PROVIDERS } from '../contract/providers.js';
+export type { ProviderName } from '../contract/providers.js';
 
 export interface CommonRequestFields {
   /** The JSON Schema an editor checks the document with (examples/*.json carry one); not part of the request. */

@@ -1,58 +1,17 @@
 /**
  * The record of each provisioning, one per requestId, behind a port the core owns. The DynamoDB adapter lives in
- * functions/adapters/dynamo-store.ts. Every status change is a conditional write checked against TRANSITIONS: an
- * illegal one raises RecordConflictError and overwrites nothing.
+ * functions/adapters/dynamo-store.ts. Every status change is a conditional write checked against TRANSITIONS
+ * (functions/contract/statuses.js): an illegal one raises RecordConflictError and overwrites nothing.
  */
+import { TRANSITIONS, type ClusterStatus } from '../contract/statuses.js';
 import type { QuotaFacts, WaitReason } from './capacity';
 import type { GroupDescription } from './provider';
 import type { ProviderName } from './request';
 
-export type ClusterStatus =
-  | 'SCHEDULED'
-  | 'ACCEPTED'
-  | 'CREATING'
-  | 'WAITING_FOR_CAPACITY'
-  | 'READY'
-  | 'FAILED'
-  | 'DELETING'
-  | 'DELETED';
-
-export const STATUSES: readonly ClusterStatus[] = [
-  'SCHEDULED',
-  'ACCEPTED',
-  'CREATING',
-  'WAITING_FOR_CAPACITY',
-  'READY',
-  'FAILED',
-  'DELETING',
-  'DELETED',
-];
-
-/**
- * Legal transitions: from -> the statuses it may move to. A self-transition is listed where the same status is
- * re-entered with new facts (another failed attempt while WAITING_FOR_CAPACITY; CREATING again after adoption).
- */
-export const TRANSITIONS: Readonly<Record<ClusterStatus, readonly ClusterStatus[]>> = {
-  SCHEDULED: ['ACCEPTED', 'DELETED'],
-  // DELETING from ACCEPTED, CREATING and WAITING_FOR_CAPACITY is a cancel: retries stop, any cluster made is deleted.
-  ACCEPTED: ['CREATING', 'WAITING_FOR_CAPACITY', 'FAILED', 'DELETING'],
-  CREATING: ['CREATING', 'WAITING_FOR_CAPACITY', 'READY', 'FAILED', 'DELETING'],
-  WAITING_FOR_CAPACITY: ['WAITING_FOR_CAPACITY', 'CREATING', 'FAILED', 'DELETING'],
-  READY: ['DELETING'],
-  // A failed cluster may still exist at the provider (HyperPod keeps Failed clusters): it can be deleted.
-  FAILED: ['DELETING'],
-  // A failed delete is recorded as FAILED (with lastError) so it can be retried.
-  DELETING: ['DELETING', 'DELETED', 'FAILED'],
-  DELETED: [],
-};
+export { CANCELLABLE, DELETABLE, STATUSES, TRANSITIONS } from '../contract/statuses.js';
+export type { ClusterStatus } from '../contract/statuses.js';
 
 export const canTransition = (from: ClusterStatus, to: ClusterStatus): boolean => TRANSITIONS[from].includes(to);
-
-/** Statuses from which a delete may start. */
-export const DELETABLE: readonly ClusterStatus[] = ['READY', 'FAILED'];
-
-/** Statuses from which a DELETE cancels the provisioning: its retries stop and any cluster it made is deleted. */
-export const CANCELLABLE: readonly ClusterStatus[] = ['ACCEPTED', 'CREATING', 'WAITING_FOR_CAPACITY'];
 
 export interface RecordedError {
   name: string;

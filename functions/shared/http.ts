@@ -15,6 +15,7 @@ import {
   RequestValidationError,
   type FieldError,
 } from '../core/errors';
+import { REQUEST_ID } from '../contract/request-id.js';
 import { logger, metrics, tracer } from './observability';
 
 export type HttpEvent = APIGatewayProxyEventV2;
@@ -75,7 +76,6 @@ export const readJsonBody = (event: HttpEvent): unknown => {
   }
 };
 
-const REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The `{requestId}` path parameter; one that cannot exist is a 404 like any unknown id. */
 export const requestIdParam = (event: HttpEvent): string => {

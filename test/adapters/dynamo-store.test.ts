@@ -2,8 +2,6 @@ import { DescribeTableCommand, GetItemCommand, type DynamoDBClient } from '@aws-
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoStore } from '../../functions/adapters/dynamo-store';
 import {
-  CLUSTERS_GLOBAL_SECONDARY_INDEXES,
-  CLUSTERS_KEY_SCHEMA,
   ensureClustersTable,
   listSortKey,
 } from '../../functions/adapters/dynamo-table';
@@ -433,10 +431,12 @@ describe('ensureClustersTable', () => {
     // Assess
     const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     expect(Table?.TableStatus).toBe('ACTIVE');
-    expect(Table?.KeySchema).toEqual(CLUSTERS_KEY_SCHEMA);
-    expect(Table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.KeySchema, i.IndexStatus])).toEqual(
-      CLUSTERS_GLOBAL_SECONDARY_INDEXES.map((i) => [i.IndexName, i.KeySchema, 'ACTIVE']),
-    );
+    expect(Table?.KeySchema).toEqual([{ AttributeName: 'requestId', KeyType: 'HASH' }]);
+    expect(Table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.KeySchema?.map((k) => k.AttributeName), i.IndexStatus])).toEqual([
+      ['byStatus', ['status', 'listSk'], 'ACTIVE'],
+      ['byProvider', ['provider', 'listSk'], 'ACTIVE'],
+      ['byAll', ['recordType', 'listSk'], 'ACTIVE'],
+    ]);
   });
 
   it('builds sort keys that order by time whatever the ISO format of acceptedAt', () => {

@@ -8,11 +8,8 @@ import { join } from 'node:path';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  CLUSTERS_ATTRIBUTE_DEFINITIONS,
-  CLUSTERS_GLOBAL_SECONDARY_INDEXES,
-  CLUSTERS_KEY_SCHEMA,
-} from '../../functions/adapters/dynamo-table';
+import { clustersTableDefinition } from '../../functions/adapters/dynamo-table';
+import { ROUTES, routeKey } from '../../functions/contract/routes.js';
 import { ERROR_NAMES } from '../../functions/core/errors';
 import { DETAIL_TYPES } from '../../functions/core/events';
 import { parseRequest } from '../../functions/core/validate';
@@ -169,17 +166,12 @@ const ENVIRONMENT: Record<string, string[]> = {
   scheduleTarget: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', 'DELETE_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
 };
 
-const ROUTES: Record<string, string> = {
-  'POST /clusters': 'httpSubmit',
-  'GET /clusters/{requestId}': 'httpGet',
-  'GET /clusters': 'httpList',
-  'DELETE /clusters/{requestId}': 'httpDelete',
-};
+/** The contract's routes: route key -> function key. */
+const ROUTE_FUNCTIONS: Record<string, string> = Object.fromEntries(ROUTES.map((route) => [routeKey(route), route.functionKey]));
 
 // ------------------------------------------------------------------------------------------------ helpers
 
 const json = (value: unknown) => JSON.stringify(value);
-const sortBy = <T>(items: T[], key: (item: T) => string) => [...items].sort((a, b) => key(a).localeCompare(key(b)));
 const getAttTarget = (value: unknown): string | undefined => {
   const att = (value as { 'Fn::GetAtt'?: unknown } | null)?.['Fn::GetAtt'];
   return Array.isArray(att) ? (att[0] as string) : undefined;
@@ -285,7 +277,7 @@ describe('serverless.yml, packaged by osls', () => {
       const loaded = [await provisionCluster({ resolveVariable: async () => '' }), await deleteCluster({ resolveVariable: async () => '' })] as Array<{ States: object }>;
       for (const definition of loaded) {
         for (const state of Object.values(definition.States) as Array<{ Retry?: Array<{ ErrorEquals: string[] }> }>) {
-          for (const rule of state.Retry ?? []) rule.ErrorEquals.filter((n) => ERROR_NAMES.includes(n)).forEach((n) => custom.add(n));
+          for (const rule of state.Retry ?? []) rule.ErrorEquals.filter((n) => (ERROR_NAMES as readonly string[]).includes(n)).forEach((n) => custom.add(n));
         }
       }
       expect(custom.size).toBeGreaterThan(0);
@@ -356,7 +348,7 @@ describe('serverless.yml, packaged by osls', () => {
         expect(integration.Properties?.PayloadFormatVersion).toBe('2.0');
         seen[route.Properties?.RouteKey as string] = keyOfLogicalId.get(getAttTarget(integration.Properties?.IntegrationUri)!)!;
       }
-      expect(seen).toEqual(ROUTES);
+      expect(seen).toEqual(ROUTE_FUNCTIONS);
       const [[, api]] = resourcesOfType(template, 'AWS::ApiGatewayV2::Api') as [[string, CfnResource]];
       expect(api.Properties?.CorsConfiguration).toBeUndefined();
       expect(resourcesOfType(template, 'AWS::ApiGatewayV2::Authorizer')).toEqual([]);
@@ -435,7 +427,7 @@ describe('serverless.yml, packaged by osls', () => {
       expect(names.length).toBeGreaterThan(0);
       for (const name of names) {
         if (name.startsWith('States.') || name.startsWith('Lambda.')) continue;
-        expect(ERROR_NAMES, name).toContain(name);
+        expect(ERROR_NAMES as readonly string[], name).toContain(name);
       }
     });
 
@@ -551,15 +543,15 @@ describe('serverless.yml, packaged by osls', () => {
   });
 
   describe('data and secrets', () => {
-    it('declares the clusters table exactly as functions/adapters/dynamo-table.ts, on demand, with PITR and SSE', () => {
-      const table = template.Resources.ClustersTable!.Properties!;
-      expect(table.KeySchema).toEqual(CLUSTERS_KEY_SCHEMA);
-      expect(sortBy(table.AttributeDefinitions, (a: { AttributeName: string }) => a.AttributeName)).toEqual(
-        sortBy(CLUSTERS_ATTRIBUTE_DEFINITIONS, (a) => a.AttributeName!),
-      );
-      expect(sortBy(table.GlobalSecondaryIndexes, (i: { IndexName: string }) => i.IndexName)).toEqual(
-        sortBy(CLUSTERS_GLOBAL_SECONDARY_INDEXES, (i) => i.IndexName!),
-      );
+    it('declares the clusters table from the contract (the local table is made from the same), on demand, with PITR and SSE', () => {
+      const deployed = template.Resources.ClustersTable!.Properties!;
+      const { TableName: _name, ...local } = clustersTableDefinition('x');
+      expect({ ...deployed, PointInTimeRecoverySpecification: undefined, SSESpecification: undefined }).toEqual({
+        ...local,
+        PointInTimeRecoverySpecification: undefined,
+        SSESpecification: undefined,
+      });
+      const table = deployed;
       expect(table.BillingMode).toBe('PAY_PER_REQUEST');
       expect(table.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
       expect(table.SSESpecification).toEqual({ SSEEnabled: true });

@@ -1,5 +1,6 @@
 import aslValidator from 'asl-validator';
 import { describe, expect, it } from 'vitest';
+import { ERRORS } from '../../functions/contract/errors.js';
 import * as errors from '../../functions/core/errors';
 import {
   SETTINGS,
@@ -31,16 +32,18 @@ const machines: Array<[string, () => Definition]> = [
 
 const LAMBDA_TRANSIENT = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
 
-/** The literal `name` of every exported error class (read from an instance: class fields are set by the constructor). */
-const exportedErrorNames = (): Set<string> => {
-  const names = new Set<string>();
+/** Name and retryable flag of every exported error class (read from an instance: class fields are set by the constructor). */
+const errorClasses = (): Map<string, boolean> => {
+  const classes = new Map<string, boolean>();
   for (const value of Object.values(errors)) {
     if (typeof value !== 'function' || !(value.prototype instanceof errors.ProvisionerError)) continue;
-    const Class = value as unknown as new (arg: unknown) => { name: string };
-    names.add(new Class(value === errors.RequestValidationError ? [] : 'x').name);
+    const Class = value as unknown as new (arg: unknown) => { name: string; retryable: boolean };
+    const instance = new Class(value === errors.RequestValidationError ? [] : 'x');
+    classes.set(instance.name, instance.retryable);
   }
-  return names;
+  return classes;
 };
+const exportedErrorNames = (): Set<string> => new Set(errorClasses().keys());
 
 const successors = (state: State): string[] => [
   ...(state.Next ? [state.Next] : []),
@@ -49,8 +52,9 @@ const successors = (state: State): string[] => [
   ...(state.Catch ?? []).map((c) => c.Next),
 ];
 
-it('lists in ERROR_NAMES exactly the names of the exported error classes', () => {
+it('has an error class for every error name of the contract, each with the contract\'s retryable flag', () => {
   expect([...exportedErrorNames()].sort()).toEqual([...errors.ERROR_NAMES].sort());
+  for (const [name, retryable] of errorClasses()) expect(retryable, name).toBe(ERRORS[name as keyof typeof ERRORS].retryable);
 });
 
 describe.each(machines)('%s.asl.json', (_name, load) => {
@@ -141,13 +145,11 @@ describe('provision-cluster retry policy', () => {
 
   it('retries no provider error by name at CreateCluster (the task turns retryable ones into a recorded WAIT), and no terminal one anywhere', () => {
     const retried = new Set(create.Retry!.flatMap((r) => r.ErrorEquals));
-    for (const cls of errors.RETRYABLE_PROVIDER_ERRORS) expect(retried).not.toContain(new cls('x').name);
+    const names = Object.entries(ERRORS);
+    for (const [name, { retryable }] of names) if (retryable) expect(retried).not.toContain(name);
     for (const [, state] of Object.entries(definition.States)) {
-      const names = new Set((state.Retry ?? []).flatMap((r) => r.ErrorEquals));
-      for (const cls of errors.TERMINAL_ERRORS) {
-        const name = new (cls as unknown as new (arg: unknown) => { name: string })(cls === errors.RequestValidationError ? [] : 'x').name;
-        expect(names).not.toContain(name);
-      }
+      const matched = new Set((state.Retry ?? []).flatMap((r) => r.ErrorEquals));
+      for (const [name, { retryable }] of names) if (!retryable) expect(matched).not.toContain(name);
     }
   });
 
