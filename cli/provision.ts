@@ -1,27 +1,14 @@
 /**
  * `provision`: the command line of the provisioner. cli/bin.mjs runs `main`; tests call it in-process with their own io.
  *
- * Each subcommand is one module under ./commands exporting a `Command`; add it to COMMANDS and it shows in `--help`.
- * Exit codes shared by every subcommand: 0 success, 1 the input was judged and found wanting (e.g. an invalid
- * request), 2 usage errors and input that could not be judged at all (unreadable file, not JSON).
+ * Each subcommand is one module under ./commands exporting a `Command` (./types.ts); add it to COMMANDS and it shows
+ * in `--help`.
  */
 import { deleteCommand, eventsCommand, listCommand, statusCommand, submitCommand } from './commands/clusters';
 import { validateCommand } from './commands/validate';
+import { EXIT, type CliIo, type Command } from './types';
 
-/** Where a command writes; process.stdout / process.stderr in the real CLI. */
-export interface CliIo {
-  stdout: { write(text: string): unknown };
-  stderr: { write(text: string): unknown };
-}
-
-export interface Command {
-  /** One line for `provision --help`. */
-  summary: string;
-  /** Runs with the arguments after the command name; resolves to the exit code. */
-  run(argv: string[], io: CliIo): Promise<number>;
-}
-
-export const EXIT = { ok: 0, invalid: 1, usage: 2 } as const;
+export { EXIT, type CliIo, type Command };
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   validate: validateCommand,

@@ -4,7 +4,7 @@
  */
 import type { ClusterView } from '../functions/core/view';
 import type { Api } from './api';
-import type { CliIo } from './provision';
+import type { CliIo } from './types';
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 

@@ -10,7 +10,7 @@ import { normalizeRequest } from '../../functions/core/submit';
 import { validateRequest } from '../../functions/core/validate';
 import type { ClusterView } from '../../functions/core/view';
 import { ApiUnreachableError, apiUrlFrom, createApi, type Api } from '../api';
-import { EXIT, type CliIo, type Command } from '../provision';
+import { EXIT, type CliIo, type Command } from '../types';
 import { progressLine, watch } from '../watch';
 
 const COMMON = {

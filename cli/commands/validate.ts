@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { FieldError } from '../../functions/core/errors';
 import { validateRequest } from '../../functions/core/validate';
-import { EXIT, type CliIo, type Command } from '../provision';
+import { EXIT, type CliIo, type Command } from '../types';
 
 const USAGE = `Usage: provision validate FILE... [--json]
 

@@ -38,7 +38,7 @@ import {
   type GroupDescription,
 } from '../core/provider';
 import type { SageMakerClusterSpec } from '../core/request';
-import { logger } from '../shared/observability';
+import { logger } from '../platform/observability';
 
 /** What the adapter needs of a SageMaker client (a narrow unit test can pass a fake). */
 export type SageMakerLike = Pick<SageMakerClient, 'send'>;

@@ -8,9 +8,12 @@ import type { WorkflowStarter } from '../core/submit';
 
 export interface StepFunctionsStarterOptions {
   client?: SFNClient;
-  provisionStateMachineArn: string;
-  deleteStateMachineArn: string;
+  /** The ARN of each machine, asked for when first needed (a function's environment holds only the ARNs it may use). */
+  provisionStateMachineArn: string | (() => string);
+  deleteStateMachineArn: string | (() => string);
 }
+
+const valueOf = (v: string | (() => string)): string => (typeof v === 'function' ? v() : v);
 
 const executionArnOf = (stateMachineArn: string, name: string): string =>
   `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
@@ -30,13 +33,13 @@ export const createStepFunctionsStarter = (options: StepFunctionsStarterOptions)
     }
   };
   return {
-    startProvisioning: (requestId) => start(options.provisionStateMachineArn, requestId, { requestId }),
-    startDeletion: (requestId, executionName) => start(options.deleteStateMachineArn, executionName, { requestId }),
+    startProvisioning: (requestId) => start(valueOf(options.provisionStateMachineArn), requestId, { requestId }),
+    startDeletion: (requestId, executionName) => start(valueOf(options.deleteStateMachineArn), executionName, { requestId }),
     async stopProvisioning(requestId, cause) {
       // StopExecution of an execution that has already ended succeeds (and changes nothing); one never started is
       // ExecutionDoesNotExist, which is fine too: with the record DELETING it would stop at its first step.
       try {
-        await client.send(new StopExecutionCommand({ executionArn: executionArnOf(options.provisionStateMachineArn, requestId), cause, error: 'RequestCancelledError' }));
+        await client.send(new StopExecutionCommand({ executionArn: executionArnOf(valueOf(options.provisionStateMachineArn), requestId), cause, error: 'RequestCancelledError' }));
       } catch (err) {
         if ((err as Error).name !== 'ExecutionDoesNotExist') throw err;
       }

@@ -15,7 +15,7 @@ import {
   ProvisionerError,
   type ErrorDetails,
 } from '../core/errors';
-import { once } from '../shared/config';
+import { once } from '../platform/config';
 
 export interface TirCredentials {
   apiKey: string;

@@ -20,13 +20,12 @@ import {
 } from '../core/errors';
 import type { ClusterDescription, ClusterLocation, ClusterProvider, ClusterRef, ClusterState, ExistingCluster } from '../core/provider';
 import type { TirClusterSpec } from '../core/request';
-import { optional, optionalInt } from '../shared/config';
-import { logger } from '../shared/observability';
+import { logger } from '../platform/observability';
 import { tirCredentialsFromEnvironment, type TirCredentials, type TirCredentialsSource } from './tir-credentials';
 
 export const TIR_PRODUCTION_BASE_URL = 'https://api.e2enetworks.com/myaccount/api/v1/gpu';
 const CLUSTERS_PATH = '/distributed_jobs_v2/cluster/';
-const DEFAULT_TIMEOUT_MS = 15_000;
+export const TIR_DEFAULT_TIMEOUT_MS = 15_000;
 
 export interface TirProviderOptions {
   /** Default: TIR_API_BASE_URL, else production. */
@@ -212,8 +211,8 @@ const isCluster = (value: unknown): value is TirCluster =>
   value !== null && typeof value === 'object' && Number.isInteger((value as { id?: unknown }).id);
 
 export const createTirProvider = (options: TirProviderOptions = {}): ClusterProvider => {
-  const baseUrl = (options.baseUrl ?? optional('TIR_API_BASE_URL', TIR_PRODUCTION_BASE_URL)).replace(/\/+$/, '');
-  const timeoutMs = options.timeoutMs ?? optionalInt('TIR_TIMEOUT_MS', DEFAULT_TIMEOUT_MS);
+  const baseUrl = (options.baseUrl ?? TIR_PRODUCTION_BASE_URL).replace(/\/+$/, '');
+  const timeoutMs = options.timeoutMs ?? TIR_DEFAULT_TIMEOUT_MS;
   const fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
   const given = options.credentials ?? tirCredentialsFromEnvironment();
   const credentialsOf: TirCredentialsSource = typeof given === 'function' ? given : async () => given;

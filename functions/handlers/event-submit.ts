@@ -5,9 +5,9 @@
  */
 import type { EventBridgeEvent } from 'aws-lambda';
 import { intake, type IntakeDeps } from '../core/intake';
-import { asyncHandler, countIntake } from '../shared/async-handler';
-import { intakeDeps } from '../shared/deps/submit';
-import { logger } from '../shared/observability';
+import { asyncHandler, countIntake } from '../platform/middleware/async';
+import { intakeDeps } from '../wiring/submit';
+import { logger } from '../platform/observability';
 
 export type ProvisionRequestedEvent = EventBridgeEvent<'Provision Cluster Requested', unknown>;
 

@@ -8,9 +8,9 @@
 import { RecordConflictError, RecordNotFoundError } from '../core/errors';
 import { intake, type IntakeDeps } from '../core/intake';
 import { releaseScheduled, requestDeletion } from '../core/submit';
-import { asyncHandler, countIntake } from '../shared/async-handler';
-import { intakeDeps } from '../shared/deps/submit';
-import { logger } from '../shared/observability';
+import { asyncHandler, countIntake } from '../platform/middleware/async';
+import { intakeDeps } from '../wiring/submit';
+import { logger } from '../platform/observability';
 
 export type ScheduleEvent =
   | { action: 'provision' | 'delete'; requestId: string }

@@ -6,9 +6,9 @@
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { intake, parseJsonBody, type IntakeDeps } from '../core/intake';
-import { asyncHandler, countIntake } from '../shared/async-handler';
-import { intakeDeps } from '../shared/deps/submit';
-import { logger } from '../shared/observability';
+import { asyncHandler, countIntake } from '../platform/middleware/async';
+import { intakeDeps } from '../wiring/submit';
+import { logger } from '../platform/observability';
 
 export const makeHandler = (deps: () => IntakeDeps) =>
   asyncHandler<SQSEvent, SQSBatchResponse>('sqsSubmit', async (event) => {

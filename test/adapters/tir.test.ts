@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { createTirProvider, describeTirCluster, TIR_ERROR_TABLE } from '../../functions/adapters/tir';
 import { createTirCredentialsSource } from '../../functions/adapters/tir-credentials';
 import type { ClusterProvider, ClusterRef } from '../../functions/core/provider';
-import { logger } from '../../functions/shared/observability';
+import { logger } from '../../functions/platform/observability';
 import { readBody, startServer, type RunningServer } from '../../local/simulators/common';
 import { startTirSimulator, type TirSimulator } from '../../local/simulators/tir';
 import { tirCluster } from '../fixtures/clusters';
@@ -112,13 +112,18 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
       expect(err.providerCode).toBe('ECONNREFUSED');
     });
 
-    it('reads the base URL and the timeout from TIR_API_BASE_URL and TIR_TIMEOUT_MS', async () => {
+    it('is given the base URL and the timeout of TIR_API_BASE_URL and TIR_TIMEOUT_MS by the wiring', async () => {
       vi.stubEnv('TIR_API_BASE_URL', sim.baseUrl);
       vi.stubEnv('TIR_TIMEOUT_MS', '50');
+      vi.stubEnv('TIR_API_KEY', API_KEY);
+      vi.stubEnv('TIR_AUTH_TOKEN', AUTH_TOKEN);
+      vi.stubEnv('EVENT_BUS_NAME', 'bus');
+      vi.stubEnv('CLUSTERS_TABLE', 'clusters');
+      vi.resetModules();
       try {
-        const fromEnv = createTirProvider({ credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN } });
+        const { workflowDeps } = await import('../../functions/wiring/workflow');
         sim.injectErrors('list', ['hang']);
-        const err = await rejection(fromEnv.findByName(location, 'x'));
+        const err = await rejection(workflowDeps().provider('tir').findByName(location, 'x'));
         expect(err.name).toBe('ProviderUnavailableError');
         expect(err.message).toContain('no answer within 50 ms');
       } finally {

@@ -4,9 +4,9 @@
  */
 import { requestDeletion, type SubmitDeps } from '../../core/submit';
 import { recordView } from '../../core/view';
-import { submitDeps } from '../../shared/deps/submit';
-import { httpHandler, json, requestIdParam } from '../../shared/http';
-import { logger } from '../../shared/observability';
+import { submitDeps } from '../../wiring/submit';
+import { httpHandler, json, requestIdParam } from '../../platform/middleware/http';
+import { logger } from '../../platform/observability';
 
 export const makeHandler = (deps: () => SubmitDeps) =>
   httpHandler('httpDelete', async (event) => {

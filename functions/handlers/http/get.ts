@@ -2,8 +2,8 @@
 import { RecordNotFoundError } from '../../core/errors';
 import type { ClusterStore } from '../../core/store';
 import { recordView } from '../../core/view';
-import { clusterStore } from '../../shared/deps/store';
-import { httpHandler, json, requestIdParam } from '../../shared/http';
+import { clusterStore } from '../../wiring/store';
+import { httpHandler, json, requestIdParam } from '../../platform/middleware/http';
 
 export const makeHandler = (store: () => ClusterStore) =>
   httpHandler('httpGet', async (event) => {

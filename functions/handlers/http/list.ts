@@ -3,8 +3,8 @@ import type { FieldError } from '../../core/errors';
 import { PROVIDERS, type ProviderName } from '../../core/request';
 import { STATUSES, type ClusterStatus, type ClusterStore, type ListQuery } from '../../core/store';
 import { recordView } from '../../core/view';
-import { clusterStore } from '../../shared/deps/store';
-import { HttpError, httpHandler, json, type HttpEvent } from '../../shared/http';
+import { clusterStore } from '../../wiring/store';
+import { HttpError, httpHandler, json, type HttpEvent } from '../../platform/middleware/http';
 
 const KNOWN = ['status', 'provider', 'limit', 'cursor'];
 

@@ -2,9 +2,9 @@
 import type { SubmitDeps } from '../../core/submit';
 import { submitRequest } from '../../core/submit';
 import { recordView } from '../../core/view';
-import { submitDeps } from '../../shared/deps/submit';
-import { httpHandler, json, readJsonBody } from '../../shared/http';
-import { logger } from '../../shared/observability';
+import { submitDeps } from '../../wiring/submit';
+import { httpHandler, json, readJsonBody } from '../../platform/middleware/http';
+import { logger } from '../../platform/observability';
 
 export const makeHandler = (deps: () => SubmitDeps) =>
   httpHandler('httpSubmit', async (event) => {

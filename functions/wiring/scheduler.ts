@@ -1,8 +1,8 @@
 /** EventBridge Scheduler for startAt / deleteAfter; its settings are read the first time something is scheduled. */
-import { createScheduler } from '../../adapters/scheduler';
-import type { ProvisionScheduler } from '../../core/submit';
-import type { TeardownScheduler } from '../../core/workflow';
-import { once, required } from '../config';
+import { createScheduler } from '../adapters/scheduler';
+import type { ProvisionScheduler } from '../core/submit';
+import type { TeardownScheduler } from '../core/workflow';
+import { once, required } from '../platform/config';
 
 const scheduler = once(() =>
   createScheduler({

@@ -1,9 +1,9 @@
 /** Dependencies of the submit path (HTTP, SQS, EventBridge, schedules). */
-import { createEventBridgePublisher } from '../../adapters/eventbridge';
-import { createStepFunctionsStarter } from '../../adapters/step-functions';
-import type { IntakeDeps } from '../../core/intake';
-import type { SubmitDeps } from '../../core/submit';
-import { once, required } from '../config';
+import { createEventBridgePublisher } from '../adapters/eventbridge';
+import { createStepFunctionsStarter } from '../adapters/step-functions';
+import type { IntakeDeps } from '../core/intake';
+import type { SubmitDeps } from '../core/submit';
+import { once, required } from '../platform/config';
 import { lazyScheduler } from './scheduler';
 import { clusterStore } from './store';
 
@@ -12,8 +12,9 @@ export const submitDeps = once(
   (): SubmitDeps => ({
     store: clusterStore(),
     starter: createStepFunctionsStarter({
-      provisionStateMachineArn: process.env.PROVISION_STATE_MACHINE_ARN ?? '',
-      deleteStateMachineArn: process.env.DELETE_STATE_MACHINE_ARN ?? '',
+      // Read when first used, and named when missing: each function's environment holds only the ARNs it may start.
+      provisionStateMachineArn: () => required('PROVISION_STATE_MACHINE_ARN'),
+      deleteStateMachineArn: () => required('DELETE_STATE_MACHINE_ARN'),
     }),
     scheduler: lazyScheduler,
     defaultRegion: required('AWS_REGION'),

@@ -7,8 +7,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { Context } from 'aws-lambda';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { IntakeResult } from '../core/intake';
-import { logger, metrics, tracer } from './observability';
+import { logger, metrics, tracer } from '../observability';
 
 export const asyncHandler = <E, R>(name: string, fn: (event: E, context: Context) => Promise<R>) =>
   middy<E, R, Error, Context>()
@@ -20,7 +19,7 @@ export const asyncHandler = <E, R>(name: string, fn: (event: E, context: Context
     });
 
 /** One EMF record per intake outcome (RequestsAccepted / RequestsRejected), dimensioned by entry point. */
-export const countIntake = (handler: string, result: IntakeResult): void => {
+export const countIntake = (handler: string, result: { outcome: 'accepted' | 'rejected' }): void => {
   const metric = metrics.singleMetric();
   metric.addDimension('handler', handler);
   metric.addMetric(result.outcome === 'accepted' ? 'RequestsAccepted' : 'RequestsRejected', MetricUnit.Count, 1);

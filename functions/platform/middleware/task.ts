@@ -8,7 +8,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { logger, metrics, tracer } from './observability';
+import { logger, metrics, tracer } from '../observability';
 
 export type TaskFunction<I extends { requestId: string }, O> = (input: I) => Promise<O>;
 

@@ -5,9 +5,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { Tracer } from '@aws-lambda-powertools/tracer';
+import { optional } from './config';
 
-const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'gpu-cluster-provisioner';
+const serviceName = optional('POWERTOOLS_SERVICE_NAME', 'gpu-cluster-provisioner');
 
 export const logger = new Logger({ serviceName });
-export const metrics = new Metrics({ serviceName, namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'GpuClusterProvisioner' });
+export const metrics = new Metrics({ serviceName, namespace: optional('POWERTOOLS_METRICS_NAMESPACE', 'GpuClusterProvisioner') });
 export const tracer = new Tracer({ serviceName });

@@ -8,15 +8,15 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import {
-  InvalidCursorError,
-  RecordConflictError,
-  RecordNotFoundError,
-  RequestValidationError,
-  type FieldError,
-} from '../core/errors';
-import { REQUEST_ID } from '../contract/request-id.js';
-import { logger, metrics, tracer } from './observability';
+import { ERRORS, type ErrorName } from '../../contract/errors.js';
+import { REQUEST_ID } from '../../contract/request-id.js';
+import { logger, metrics, tracer } from '../observability';
+
+/** An RFC 6901 pointer into the request and what is wrong there. */
+export interface FieldError {
+  path: string;
+  message: string;
+}
 
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
@@ -44,16 +44,29 @@ export const json = (statusCode: number, body: unknown, headers: Record<string, 
 
 const errorBody = (code: string, message: string, errors?: FieldError[]) => ({ code, message, ...(errors ? { errors } : {}) });
 
-/** Known errors -> status. Order matters only for subclasses (none today). */
+/** Field errors an error carries (the request validation's), if any. */
+const fieldErrorsOf = (err: object): FieldError[] | undefined => {
+  const { errors } = err as { errors?: unknown };
+  return Array.isArray(errors) ? (errors as FieldError[]) : undefined;
+};
+
+/**
+ * Known errors -> status, by the contract's error names and their `http` answer (a name is what survives bundling and
+ * crosses layers; this module imports no class). A list cursor error points at the cursor parameter.
+ */
 const toResponse = (err: unknown, context: Context): HttpResult => {
   if (err instanceof HttpError) return json(err.statusCode, errorBody(err.code, err.message, err.errors));
-  if (err instanceof RequestValidationError) {
-    return json(400, { ...errorBody('ValidationFailed', 'The request is invalid', err.errors), warnings: err.warnings });
+  const name = (err as Error | undefined)?.name;
+  const known = name !== undefined && Object.hasOwn(ERRORS, name) ? (ERRORS[name as ErrorName] as { http?: { status: number; code: string } }).http : undefined;
+  if (known && err instanceof Error) {
+    if (name === 'RequestValidationError') {
+      const { warnings } = err as { warnings?: FieldError[] };
+      return json(known.status, { ...errorBody(known.code, 'The request is invalid', fieldErrorsOf(err)), warnings: warnings ?? [] });
+    }
+    const errors = name === 'InvalidCursorError' ? [{ path: '/queryStringParameters/cursor', message: err.message }] : undefined;
+    return json(known.status, errorBody(known.code, err.message, errors));
   }
-  if (err instanceof InvalidCursorError) return json(400, errorBody('InvalidCursor', err.message, [{ path: '/queryStringParameters/cursor', message: err.message }]));
-  if (err instanceof RecordNotFoundError) return json(404, errorBody('NotFound', err.message));
-  if (err instanceof RecordConflictError) return json(409, errorBody('Conflict', err.message));
-  logger.error('Unhandled error', { error: { name: (err as Error)?.name, message: (err as Error)?.message } });
+  logger.error('Unhandled error', { error: { name, message: (err as Error)?.message } });
   return json(500, errorBody('InternalError', `Internal error; quote request id ${context.awsRequestId}`));
 };
 

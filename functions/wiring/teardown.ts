@@ -1,6 +1,6 @@
 /** recordOutcome's dependencies: the workflow's, plus the scheduler for deleteAfter teardowns. */
-import type { WorkflowDeps } from '../../core/workflow';
-import { once } from '../config';
+import type { WorkflowDeps } from '../core/workflow';
+import { once } from '../platform/config';
 import { lazyScheduler } from './scheduler';
 import { workflowDeps } from './workflow';
 

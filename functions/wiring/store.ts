@@ -4,7 +4,7 @@
  * deployment environment); tests pass their own to the handlers' factories.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { createDynamoStore } from '../../adapters/dynamo-store';
-import { once, required } from '../config';
+import { createDynamoStore } from '../adapters/dynamo-store';
+import { once, required } from '../platform/config';
 
 export const clusterStore = once(() => createDynamoStore({ client: new DynamoDBClient({}), tableName: required('CLUSTERS_TABLE') }));
