@@ -5,7 +5,7 @@ import { makeHandler as makeDelete } from '../../functions/handlers/http/delete'
 import { makeHandler as makeGet } from '../../functions/handlers/http/get';
 import { makeHandler as makeList } from '../../functions/handlers/http/list';
 import { makeHandler as makeSubmit } from '../../functions/handlers/http/submit';
-import type { HttpResult } from '../../functions/shared/http';
+import type { HttpResult } from '../../functions/platform/middleware/http';
 import { httpEvent, lambdaContext, type HttpEventOptions } from '../fixtures/events';
 import { hyperpodRequest, startEntryHarness, tirRequest, type EntryHarness } from '../helpers/workflow';
 import { validateResponse } from '../helpers/openapi';
