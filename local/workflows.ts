@@ -9,6 +9,7 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import type { Context } from 'aws-lambda';
 import { applySettings, deleteClusterAsl, lambdaFunctionKey, provisionClusterAsl } from '../statemachines/definitions.js';
 import type { EventEntry } from '../functions/core/events';
+import type { ExecutionInspector } from '../functions/core/reconcile';
 import type { WorkflowStarter } from '../functions/core/submit';
 
 export type MachineName = 'provision' | 'delete';
@@ -166,14 +167,15 @@ export class LocalWorkflows {
   }
 
   /** The submit path's WorkflowStarter over these local machines (input `{requestId}`, as deployed). */
-  starter(): WorkflowStarter {
+  starter(): WorkflowStarter & ExecutionInspector {
     return {
-      startProvisioning: async (requestId) => this.start('provision', requestId, { requestId }),
+      startProvisioning: async (requestId, executionName = requestId) => this.start('provision', executionName, { requestId }),
       startDeletion: async (requestId, executionName) => this.start('delete', executionName, { requestId }),
-      stopProvisioning: async (requestId) => {
-        const execution = this.executions.get(requestId);
+      stopProvisioning: async (executionArn) => {
+        const execution = this.executions.get(executionArn.split(':').pop() ?? '');
         if (execution?.status === 'RUNNING') execution.abort();
       },
+      isRunning: async (executionArn) => this.executions.get(executionArn.split(':').pop() ?? '')?.status === 'RUNNING',
     };
   }
 

@@ -3,7 +3,8 @@
  * a second start of the same request answers ExecutionAlreadyExists, which here means "already started". A cancel
  * stops the provision execution by that name.
  */
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import type { ExecutionInspector } from '../core/reconcile';
 import type { WorkflowStarter } from '../core/submit';
 
 export interface StepFunctionsStarterOptions {
@@ -18,7 +19,7 @@ const valueOf = (v: string | (() => string)): string => (typeof v === 'function'
 const executionArnOf = (stateMachineArn: string, name: string): string =>
   `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
 
-export const createStepFunctionsStarter = (options: StepFunctionsStarterOptions): WorkflowStarter => {
+export const createStepFunctionsStarter = (options: StepFunctionsStarterOptions): WorkflowStarter & ExecutionInspector => {
   const client = options.client ?? new SFNClient({});
   const start = async (stateMachineArn: string, name: string, input: object) => {
     try {
@@ -33,15 +34,24 @@ export const createStepFunctionsStarter = (options: StepFunctionsStarterOptions)
     }
   };
   return {
-    startProvisioning: (requestId) => start(valueOf(options.provisionStateMachineArn), requestId, { requestId }),
+    startProvisioning: (requestId, executionName = requestId) => start(valueOf(options.provisionStateMachineArn), executionName, { requestId }),
     startDeletion: (requestId, executionName) => start(valueOf(options.deleteStateMachineArn), executionName, { requestId }),
-    async stopProvisioning(requestId, cause) {
+    async stopProvisioning(executionArn, cause) {
       // StopExecution of an execution that has already ended succeeds (and changes nothing); one never started is
       // ExecutionDoesNotExist, which is fine too: with the record DELETING it would stop at its first step.
       try {
-        await client.send(new StopExecutionCommand({ executionArn: executionArnOf(valueOf(options.provisionStateMachineArn), requestId), cause, error: 'RequestCancelledError' }));
+        await client.send(new StopExecutionCommand({ executionArn, cause, error: 'RequestCancelledError' }));
       } catch (err) {
         if ((err as Error).name !== 'ExecutionDoesNotExist') throw err;
+      }
+    },
+    async isRunning(executionArn) {
+      try {
+        const out = await client.send(new DescribeExecutionCommand({ executionArn }));
+        return out.status === 'RUNNING';
+      } catch (err) {
+        if ((err as Error).name === 'ExecutionDoesNotExist') return false;
+        throw err;
       }
     },
   };

@@ -80,7 +80,9 @@ export interface ClusterRecord {
   cancelledAt?: string;
   scheduledFor?: string;
   deleteAfter?: string;
-  /** Execution ARNs of the workflows run for this record. */
+  /** Workflows the reconciler started again after theirs had died. */
+  resumes?: number;
+  /** Execution ARNs of the workflows run for this record (the latest). */
   executionArn?: string;
   deleteExecutionArn?: string;
   acceptedAt: string;

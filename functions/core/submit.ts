@@ -13,12 +13,15 @@ import { CANCELLABLE, DELETABLE, type ClusterRecord, type ClusterStore } from '.
 import { parseRequest } from './validate';
 
 export interface WorkflowStarter {
-  /** Starts the provision workflow named `requestId`; an existing execution of that name is `alreadyStarted`. */
-  startProvisioning(requestId: string): Promise<{ executionArn: string; alreadyStarted: boolean }>;
+  /**
+   * Starts the provision workflow of `requestId`, named `requestId` (or `executionName`, when the reconciler resumes
+   * it); an existing execution of that name is `alreadyStarted`.
+   */
+  startProvisioning(requestId: string, executionName?: string): Promise<{ executionArn: string; alreadyStarted: boolean }>;
   /** Starts the delete workflow named `executionName`. */
   startDeletion(requestId: string, executionName: string): Promise<{ executionArn: string; alreadyStarted: boolean }>;
-  /** Stops the provision workflow of `requestId` (a cancel); one that has already ended is not an error. */
-  stopProvisioning?(requestId: string, cause: string): Promise<void>;
+  /** Stops the provision workflow `executionArn` (a cancel); one that has already ended is not an error. */
+  stopProvisioning?(executionArn: string, cause: string): Promise<void>;
 }
 
 export interface ProvisionScheduler {
@@ -159,7 +162,7 @@ export const requestDeletion = async (deps: SubmitDeps, requestId: string, reaso
   let deleting = record;
   if (CANCELLABLE.includes(record.status)) {
     deleting = await deps.store.transition(requestId, 'DELETING', { deleteRequestedAt: at, cancelledAt: at }, { reason: 'cancelled', expectFrom: CANCELLABLE });
-    await deps.starter.stopProvisioning?.(requestId, 'cancelled by a DELETE');
+    if (record.executionArn) await deps.starter.stopProvisioning?.(record.executionArn, 'cancelled by a DELETE');
   } else if (record.status !== 'DELETING') {
     if (!DELETABLE.includes(record.status)) {
       throw new RecordConflictError(`Cluster of ${requestId} is ${record.status}; it cannot be deleted again`);

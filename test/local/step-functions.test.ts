@@ -56,12 +56,14 @@ describe('Step Functions simulator through the real SDK and the starter adapter'
   });
 
   it('stops a running provision execution (a cancel), and takes a stop of an unknown one calmly', async () => {
-    await starter().startProvisioning('req-sfn-stop');
+    const { executionArn } = await starter().startProvisioning('req-sfn-stop');
     const execution = workflows.get('req-sfn-stop')!;
-    expect(execution.status).toBe('RUNNING');
-    await starter().stopProvisioning!('req-sfn-stop', 'cancelled by a DELETE');
+    expect(await starter().isRunning(executionArn)).toBe(true);
+    await starter().stopProvisioning!(executionArn, 'cancelled by a DELETE');
     expect((await execution.done).status).toBe('ABORTED');
-    await expect(starter().stopProvisioning!('req-sfn-never-started', 'cancelled')).resolves.toBeUndefined();
+    expect(await starter().isRunning(executionArn)).toBe(false);
+    await expect(starter().stopProvisioning!(executionArn.replace('req-sfn-stop', 'req-sfn-never-started'), 'cancelled')).resolves.toBeUndefined();
+    expect(await starter().isRunning(executionArn.replace('req-sfn-stop', 'req-sfn-never-started'))).toBe(false);
   });
 
   it('starts the delete machine under the delete execution name', async () => {
