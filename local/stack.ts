@@ -124,6 +124,9 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
   try {
     // The HTTP port first: a taken port is the likeliest failure, and it should fail before anything else starts.
     const http = createServer();
+    // Until every part is up, a request gets a prompt 503 (Retry-After) instead of a hang.
+    const starting = (_req: IncomingMessage, res: ServerResponse) => send(res, 503, { code: 'Starting', message: 'The local stack is starting; retry in a moment' }, { 'retry-after': '1' });
+    http.on('request', starting);
     await listen(http, options.port);
     closers.push(() => new Promise((resolve) => { http.closeAllConnections(); http.close(() => resolve()); }));
     const apiUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
@@ -214,6 +217,7 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       import('../functions/handlers/schedule-target'),
       import('../functions/adapters/dynamo-table'),
     ]);
+    const [reconciler, reconcileWiring] = await Promise.all([import('../functions/handlers/reconcile'), import('../functions/wiring/reconcile')]);
     const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
     await table.ensureClustersTable(new DynamoDBClient({}), process.env.CLUSTERS_TABLE!);
 
@@ -281,6 +285,7 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       handler: http_.get(route.functionKey) as LambdaHandler,
     }));
 
+    http.off('request', starting);
     http.on('request', (req, res) => {
       void (async () => {
         const url = new URL(req.url ?? '/', apiUrl);
@@ -338,6 +343,20 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
         if (!res.headersSent) send(res, 500, { code: 'InternalError', message: 'Internal error' });
       });
     });
+
+    // The reconciler, as deployed every 5 minutes (scaled): at start it resumes what a previous run left behind.
+    const reconcileHandler = reconciler.makeHandler(() => ({ ...reconcileWiring.reconcileDeps(), graceSeconds: Math.max(1, 60 * scale) }));
+    const runReconcile = async () => {
+      try {
+        const report = (await invoke('reconcile', reconcileHandler as LambdaHandler, {})) as { actions: Array<{ requestId: string; action: string }> };
+        for (const a of report.actions.filter((x) => x.action !== 'running' && x.action !== 'recent')) log(`reconcile  ${a.action}  ${a.requestId}`);
+      } catch (err) {
+        log(`reconcile failed: ${(err as Error).message}`);
+      }
+    };
+    await runReconcile();
+    const reconcileTimer = setInterval(() => void runReconcile(), Math.max(1000, 300_000 * scale));
+    closers.push(async () => clearInterval(reconcileTimer));
 
     return {
       apiUrl,

@@ -7,15 +7,21 @@ import { once, required } from '../platform/config';
 import { lazyScheduler } from './scheduler';
 import { clusterStore } from './store';
 
-/** Each function's role may start only some machines, and only those ARNs are in its environment. */
+/**
+ * The Step Functions starter. Each function's role may start only some machines, and only those ARNs are in its
+ * environment: they are read when first used, and named when missing.
+ */
+export const workflowStarter = once(() =>
+  createStepFunctionsStarter({
+    provisionStateMachineArn: () => required('PROVISION_STATE_MACHINE_ARN'),
+    deleteStateMachineArn: () => required('DELETE_STATE_MACHINE_ARN'),
+  }),
+);
+
 export const submitDeps = once(
   (): SubmitDeps => ({
     store: clusterStore(),
-    starter: createStepFunctionsStarter({
-      // Read when first used, and named when missing: each function's environment holds only the ARNs it may start.
-      provisionStateMachineArn: () => required('PROVISION_STATE_MACHINE_ARN'),
-      deleteStateMachineArn: () => required('DELETE_STATE_MACHINE_ARN'),
-    }),
+    starter: workflowStarter(),
     scheduler: lazyScheduler,
     defaultRegion: required('AWS_REGION'),
   }),

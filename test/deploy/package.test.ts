@@ -55,6 +55,7 @@ const FUNCTIONS: Record<string, string> = {
   sqsSubmit: 'functions/handlers/sqs-submit.handler',
   eventSubmit: 'functions/handlers/event-submit.handler',
   scheduleTarget: 'functions/handlers/schedule-target.handler',
+  reconcile: 'functions/handlers/reconcile.handler',
 };
 const TASK_FUNCTIONS = ['createCluster', 'pollCluster', 'deleteCluster', 'recordOutcome'];
 
@@ -86,6 +87,9 @@ const PROVISION_MACHINE = { Ref: 'ProvisionClusterStateMachine' };
 const DELETE_MACHINE = { Ref: 'DeleteClusterStateMachine' };
 const PROVISION_EXECUTIONS = {
   'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${ProvisionClusterStateMachine.Name}:*',
+};
+const DELETE_EXECUTIONS = {
+  'Fn::Sub': 'arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${DeleteClusterStateMachine.Name}:*',
 };
 const SCHEDULES = {
   'Fn::Sub': 'arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/${ProvisionerScheduleGroup}/*',
@@ -146,12 +150,22 @@ const PERMISSIONS: Record<string, Grant[]> = {
   eventSubmit: [...submit, ['events:PutEvents', BUS]],
   // Recurring firings go through intake, which may publish a rejection event.
   scheduleTarget: [...submit, ['states:StartExecution', DELETE_MACHINE], ['events:PutEvents', BUS]],
+  reconcile: [
+    ...readWriteRecord,
+    ['dynamodb:Query', TABLE_INDEXES],
+    ['states:StartExecution', PROVISION_MACHINE],
+    ['states:StartExecution', DELETE_MACHINE],
+    ['states:DescribeExecution', PROVISION_EXECUTIONS],
+    ['states:DescribeExecution', DELETE_EXECUTIONS],
+    ['scheduler:CreateSchedule', SCHEDULES],
+    ['iam:PassRole', SCHEDULER_ROLE],
+  ],
 };
 
 const SCHEDULER_ENV = ['SCHEDULER_GROUP_NAME', 'SCHEDULER_ROLE_ARN', 'SCHEDULE_TARGET_ARN'];
 const COMMON_ENV = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'CLUSTERS_TABLE'];
 const TIR_ENV = ['TIR_CREDENTIALS_SECRET_ARN', 'TIR_API_BASE_URL'];
-/** What each function's code reads (functions/shared/deps/*): SCHEDULER_* only where something is scheduled. */
+/** What each function's code reads (functions/wiring/*): SCHEDULER_* only where something is scheduled. */
 const ENVIRONMENT: Record<string, string[]> = {
   createCluster: ['EVENT_BUS_NAME', ...TIR_ENV],
   pollCluster: ['EVENT_BUS_NAME', ...TIR_ENV],
@@ -164,6 +178,7 @@ const ENVIRONMENT: Record<string, string[]> = {
   sqsSubmit: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
   eventSubmit: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
   scheduleTarget: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', 'DELETE_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
+  reconcile: ['PROVISION_STATE_MACHINE_ARN', 'DELETE_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
 };
 
 /** The contract's routes: route key -> function key. */
@@ -376,7 +391,7 @@ describe('serverless.yml, packaged by osls', () => {
     });
 
     it('routes "Provision Cluster Requested" on the project bus to eventSubmit, with retries and a DLQ only that rule may write to', () => {
-      const rules = resourcesOfType(template, 'AWS::Events::Rule');
+      const rules = resourcesOfType(template, 'AWS::Events::Rule').filter(([, r]) => r.Properties?.EventBusName !== undefined);
       expect(rules).toHaveLength(1);
       const [[, rule]] = rules as [[string, CfnResource]];
       expect(rule.Properties?.EventBusName).toEqual({ Ref: 'ProvisionerEventBus' });
@@ -392,6 +407,13 @@ describe('serverless.yml, packaged by osls', () => {
         'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/\${ProvisionerEventBus}/${rule.Properties?.Name}`,
       });
     });
+  });
+
+  it('runs the reconciler every 5 minutes on the default bus', () => {
+    const rules = resourcesOfType(template, 'AWS::Events::Rule').filter(([, r]) => r.Properties?.ScheduleExpression !== undefined);
+    expect(rules.map(([, r]) => [r.Properties?.ScheduleExpression, getAttTarget((r.Properties?.Targets as Array<{ Arn: unknown }>)[0]!.Arn)])).toEqual([
+      ['rate(5 minutes)', fn('reconcile')[0]],
+    ]);
   });
 
   describe('state machines', () => {
