@@ -20,12 +20,14 @@ export const deleteClusterAsl = () => load('./delete-cluster.asl.json');
  * Deployment settings: name -> where it lands in which definition. A setting may land in several places, so the
  * policy handed to the create step and to the poll step (both may start a capacity wait) can never disagree. The
  * capacity backoff is computed by the tasks (functions/core/capacity.ts) and waited out by a Wait state, so the
- * record's nextAttemptAt is the real time of the next attempt.
- * @type {Record<string, { machine: 'provision' | 'delete', paths: (string | number)[][] }>}
+ * record's nextAttemptAt is the real time of the next attempt. `description` is what the setting means, for the
+ * docs (scripts/generate-docs.ts writes the settings table from here; the default is the committed ASL value).
+ * @type {Record<string, { machine: 'provision' | 'delete', description: string, paths: (string | number)[][] }>}
  */
 export const SETTINGS = {
   capacityRetryIntervalSeconds: {
     machine: 'provision',
+    description: 'Ceiling of the first full-jitter wait after a shortage, a quota that can fit, a taken name or a provider outage at create, in seconds.',
     paths: [
       ['States', 'CreateCluster', 'Parameters', 'capacityRetry', 'IntervalSeconds'],
       ['States', 'DescribeCluster', 'Parameters', 'capacityRetry', 'IntervalSeconds'],
@@ -33,6 +35,7 @@ export const SETTINGS = {
   },
   capacityRetryBackoffRate: {
     machine: 'provision',
+    description: 'Growth of that ceiling after each further refusal.',
     paths: [
       ['States', 'CreateCluster', 'Parameters', 'capacityRetry', 'BackoffRate'],
       ['States', 'DescribeCluster', 'Parameters', 'capacityRetry', 'BackoffRate'],
@@ -40,6 +43,7 @@ export const SETTINGS = {
   },
   capacityRetryMaxDelaySeconds: {
     machine: 'provision',
+    description: 'Cap of the ceiling, in seconds; a horizon too long for the attempt budget stretches it to 2 × horizon / capacityRetryMaxAttempts.',
     paths: [
       ['States', 'CreateCluster', 'Parameters', 'capacityRetry', 'MaxDelaySeconds'],
       ['States', 'DescribeCluster', 'Parameters', 'capacityRetry', 'MaxDelaySeconds'],
@@ -47,18 +51,25 @@ export const SETTINGS = {
   },
   capacityRetryMaxAttempts: {
     machine: 'provision',
+    description: 'Create attempts a request makes at most (an execution\'s history holds 25,000 events); its retry horizon usually ends it first.',
     paths: [
       ['States', 'CreateCluster', 'Parameters', 'capacityRetry', 'MaxAttempts'],
       ['States', 'DescribeCluster', 'Parameters', 'capacityRetry', 'MaxAttempts'],
     ],
   },
-  pollMaxSeconds: { machine: 'provision', paths: [['States', 'DescribeCluster', 'Parameters', 'maxWaitSeconds']] },
+  pollMaxSeconds: {
+    machine: 'provision',
+    description: 'Longest wait between two status polls while creating, in seconds (polling starts at 30 s and grows ×1.5 per round).',
+    paths: [['States', 'DescribeCluster', 'Parameters', 'maxWaitSeconds']],
+  },
   provisionDeadlineSeconds: {
     machine: 'provision',
+    description: 'A cluster not READY this long after the provider accepted its create fails with ProvisioningTimeoutError, in seconds.',
     paths: [['States', 'DescribeCluster', 'Parameters', 'deadlineSeconds']],
   },
   deleteDeadlineSeconds: {
     machine: 'delete',
+    description: 'A cluster not gone this long after its delete started fails the deletion with ProvisioningTimeoutError, in seconds.',
     paths: [['States', 'DescribeDeletion', 'Parameters', 'deadlineSeconds']],
   },
 };

@@ -68,7 +68,9 @@ const reconcileOne = async (
   now: Date,
   grace: number,
 ): Promise<{ action: ReconcileAction; executionArn?: string } | undefined> => {
-  if (now.getTime() - Date.parse(record.updatedAt) < grace) return record.status === 'READY' ? undefined : { action: 'recent' };
+  // The record as read now may be newer than the start of this run: age it against the present.
+  const age = Math.max(now.getTime(), (deps.now ?? (() => new Date()))().getTime()) - Date.parse(record.updatedAt);
+  if (grace > 0 && age < grace) return record.status === 'READY' ? undefined : { action: 'recent' };
   const submitDeps: SubmitDeps = { store: deps.store, starter: deps.starter, defaultRegion: record.region ?? '', ...(deps.now ? { now: deps.now } : {}) };
 
   switch (record.status) {

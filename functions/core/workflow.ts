@@ -348,6 +348,7 @@ export const pollCluster = async (deps: WorkflowDeps, input: PollInput): Promise
   const since = input.operation === 'provision' ? (record.createdAt ?? record.acceptedAt) : (record.deleteRequestedAt ?? record.updatedAt);
   const elapsed = (now.getTime() - Date.parse(since)) / 1000;
 
+  const whileIn: ClusterStatus[] = input.operation === 'provision' ? ['CREATING'] : ['DELETING'];
   let description;
   try {
     description = await deps.provider(record.provider).describe(refOf(record));
@@ -355,9 +356,13 @@ export const pollCluster = async (deps: WorkflowDeps, input: PollInput): Promise
     if (input.operation === 'delete' && err instanceof ClusterNotFoundError) {
       return { state: 'DELETED', providerStatus: 'NotFound', waitSeconds };
     }
-    throw err;
+    if (!(err instanceof ProviderThrottledError || err instanceof ProviderUnavailableError) || elapsed > input.deadlineSeconds) throw err;
+    // The provider did not answer (an outage, throttling): that says nothing about the cluster, which keeps its status.
+    // The error is recorded (operation `wait`) and the next poll comes as planned; only the deadline ends the wait.
+    const { name, message } = describeError(err);
+    await deps.store.update(record.requestId, { lastError: { name, message, at: now.toISOString(), operation: 'wait' } }, whileIn);
+    return { state: input.operation === 'provision' ? 'CREATING' : 'DELETING', providerStatus: record.providerStatus ?? 'Unknown', waitSeconds };
   }
-  const whileIn: ClusterStatus[] = input.operation === 'provision' ? ['CREATING'] : ['DELETING'];
   await deps.store.update(
     record.requestId,
     { providerStatus: description.providerStatus, nodes: description.nodes, ...(description.groups ? { groups: description.groups } : {}) },

@@ -246,3 +246,25 @@ describe.each(Object.entries(PROVIDERS))('provision-cluster on %s', (_provider, 
     expect(p.successfulCreates(harness)).toBe(1);
   });
 });
+
+describe('a provider outage while polling', () => {
+  it('keeps polling a cluster the provider cannot describe for a while, records why, and ends READY (not FAILED)', async () => {
+    harness = await startHarness({ sagemaker: { readyAfterMs: 300 } });
+    // 40 failed answers: the SDK's own 3 attempts per call, so more than a dozen polls in a row fail.
+    harness.sagemaker.injectErrors('DescribeCluster', [...Array(20).fill('InternalFailure'), ...Array(20).fill('ThrottlingException')]);
+    const request = hyperpodRequest();
+    await harness.submit(request);
+    await expect
+      .poll(async () => (await harness!.store.require(request.requestId)).lastError?.operation, { timeout: 10_000 })
+      .toBe('wait');
+    const waiting = await harness.store.require(request.requestId);
+    expect(waiting.status).toBe('CREATING');
+    expect(['ProviderUnavailableError', 'ProviderThrottledError']).toContain(waiting.lastError!.name);
+
+    const execution = await harness.workflows.get(request.requestId)!.done;
+    const record = await harness.store.require(request.requestId);
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(record.status).toBe('READY');
+    expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.ready]);
+  });
+});
