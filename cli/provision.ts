@@ -4,7 +4,7 @@
  * Each subcommand is one module under ./commands exporting a `Command` (./types.ts); add it to COMMANDS and it shows
  * in `--help`.
  */
-import { deleteCommand, eventsCommand, listCommand, statusCommand, submitCommand } from './commands/clusters';
+import { deleteCommand, eventsCommand, listCommand, reconcileCommand, statusCommand, submitCommand } from './commands/clusters';
 import { validateCommand } from './commands/validate';
 import { EXIT, type CliIo, type Command } from './types';
 
@@ -17,6 +17,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   list: listCommand,
   delete: deleteCommand,
   events: eventsCommand,
+  reconcile: reconcileCommand,
 };
 
 const usage = (): string =>

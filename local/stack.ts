@@ -137,7 +137,16 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
     const external = { sagemaker: process.env.AWS_ENDPOINT_URL_SAGEMAKER, tir: process.env.TIR_API_BASE_URL };
     let sagemakerEndpoint = external.sagemaker;
     if (!sagemakerEndpoint) {
-      const sim = await startSageMakerSimulator({ readyAfterMs: options.readyAfterMs ?? 5000, deleteAfterMs: 2000, capacity: SAGEMAKER_CAPACITY, defaultCapacity: 64 });
+      // Like a real cloud, the simulators keep their clusters across a restart (kill -9 included) unless --memory.
+      const sim = await startSageMakerSimulator({
+        readyAfterMs: options.readyAfterMs ?? 5000,
+        deleteAfterMs: 2000,
+        capacity: SAGEMAKER_CAPACITY,
+        defaultCapacity: 64,
+        ...(options.memory ? {} : { stateFile: join(options.dataDir, 'sagemaker-state.json') }),
+      });
+      // The shortage demo starts over at each start: p5 is short again, whatever a previous run had raised it to.
+      sim.setCapacity('ml.p5.48xlarge', SAGEMAKER_CAPACITY['ml.p5.48xlarge']!);
       closers.push(() => sim.close());
       // A GPU shortage that clears: ml.p5.48xlarge has 2 nodes, so a create of more is accepted and then rolls back
       // with EC2's insufficient-capacity message (as HyperPod does); once that happens, 14 more nodes arrive a few
@@ -163,7 +172,12 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
     }
     let tirBaseUrl = external.tir;
     if (!tirBaseUrl) {
-      const sim = await startTirSimulator({ readyAfterMs: options.readyAfterMs ?? 5000, deleteAfterMs: 2000, defaultCapacity: 32 });
+      const sim = await startTirSimulator({
+        readyAfterMs: options.readyAfterMs ?? 5000,
+        deleteAfterMs: 2000,
+        defaultCapacity: 32,
+        ...(options.memory ? {} : { stateFile: join(options.dataDir, 'tir-state.json') }),
+      });
       closers.push(() => sim.close());
       tirBaseUrl = sim.baseUrl;
       process.env.TIR_API_KEY = sim.apiKey;
@@ -210,6 +224,7 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
           httpGet: () => import('../functions/handlers/http/get'),
           httpList: () => import('../functions/handlers/http/list'),
           httpDelete: () => import('../functions/handlers/http/delete'),
+          httpReconcile: () => import('../functions/handlers/http/reconcile'),
         } satisfies Record<HttpFunctionKey, () => Promise<{ handler: unknown }>>).map(async ([key, load]) => [key, (await load()).handler] as const),
       ).then((entries) => new Map(entries)),
       import('../functions/handlers/sqs-submit'),

@@ -239,3 +239,22 @@ export const eventsCommand = command('Print the local stack\'s bus events (--fol
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
 });
+
+const RECONCILE_USAGE = `Usage: provision reconcile [--api URL] [--json]
+
+Runs the reconciler now (it runs every 5 minutes anyway): every provisioning or deletion whose workflow died is
+resumed from its record, a due scheduled request is started, a lost teardown is made again. Prints what it did.
+`;
+
+export const reconcileCommand = command('Resume every workflow that died, now', RECONCILE_USAGE, {}, async ({ values }, api, io) => {
+  const { status, body } = await api.call<{ checked: number; actions: Array<{ requestId: string; status: string; action: string }> }>('POST', '/reconcile');
+  if (status !== 200) return refused(io, Boolean(values.json), status, body as { code?: string; message?: string });
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify(body)}\n`);
+    return EXIT.ok;
+  }
+  const done = body.actions.filter((a) => a.action !== 'running' && a.action !== 'recent');
+  for (const a of done) io.stdout.write(`${a.requestId}  ${a.status}  ${a.action}\n`);
+  io.stdout.write(`checked ${body.checked} record(s); ${done.length === 0 ? 'nothing to resume' : `${done.length} acted on`}\n`);
+  return EXIT.ok;
+});

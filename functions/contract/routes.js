@@ -9,6 +9,7 @@ export const ROUTES = /** @type {const} */ ([
   { method: 'GET', path: '/clusters', functionKey: 'httpList', summary: 'List requests, newest first' },
   { method: 'GET', path: '/clusters/{requestId}', functionKey: 'httpGet', summary: 'Read one request' },
   { method: 'DELETE', path: '/clusters/{requestId}', functionKey: 'httpDelete', summary: 'Delete the cluster, or cancel the request' },
+  { method: 'POST', path: '/reconcile', functionKey: 'httpReconcile', summary: 'Resume every workflow that died, now' },
 ]);
 
 /** @typedef {typeof ROUTES[number]} Route */

@@ -60,7 +60,7 @@ export interface ClusterRecord {
   status: ClusterStatus;
   /** Create attempts made so far (successful or not). */
   attempts: number;
-  /** Create attempts the workflow will make at most (the capacity retrier's MaxAttempts + 1). */
+  /** Create attempts the workflow will make at most (the capacity policy's MaxAttempts; the horizon usually ends it first). */
   maxAttempts?: number;
   lastError?: RecordedError;
   /** Canonical hash of the request (without requestId): same id + other hash = conflict. */

@@ -87,6 +87,10 @@ export const newRecord = (request: ProvisionRequest & { requestId: string }, now
 export const submitRequest = async (deps: SubmitDeps, input: unknown): Promise<SubmitResult> => {
   const request = normalizeRequest(parseRequest(input), deps.defaultRegion);
   const now = (deps.now ?? (() => new Date()))();
+  // A replay (redelivery, client retry) is answered from the record, whatever the clock says now: the clock-dependent
+  // rules below judged it when it was first accepted.
+  const existing = await deps.store.get(request.requestId);
+  if (existing && existing.requestHash === requestHash(request)) return continueRecorded(deps, existing, false, now);
   const startAt = request.startAt ? new Date(request.startAt) : undefined;
   if (startAt && startAt.getTime() - now.getTime() > MAX_SCHEDULE_AHEAD_MS) {
     // Checked here, not in validate: it depends on the clock. Rejected before anything is recorded or scheduled.
@@ -108,6 +112,11 @@ export const submitRequest = async (deps: SubmitDeps, input: unknown): Promise<S
   if (!created && record.requestHash !== requestHash(request)) {
     throw new RecordConflictError(`requestId ${request.requestId} is already used by a different request`);
   }
+  return continueRecorded(deps, record, created, now);
+};
+
+/** After the record is written (or found): schedule or start what it needs; a replay starts nothing new. */
+const continueRecorded = async (deps: SubmitDeps, record: ClusterRecord, created: boolean, now: Date): Promise<SubmitResult> => {
   if (record.status === 'SCHEDULED') {
     await deps.scheduler?.scheduleProvisioning(record.requestId, new Date(record.scheduledFor ?? now.toISOString()));
     return { created, record };

@@ -33,7 +33,7 @@ import {
   isRetryable,
 } from './errors';
 import { DETAIL_TYPES, clusterEventDetail, eventEntry, type EventEntry } from './events';
-import type { ClusterDescription, ClusterLocation, ClusterProvider, ClusterRef } from './provider';
+import type { ClusterDescription, ClusterLocation, ClusterProvider, ClusterRef, ExistingCluster } from './provider';
 import type { ProviderName, ProvisionRequest } from './request';
 import type { ClusterRecord, ClusterStatus, ClusterStore, DiscardedCluster, RecordedError } from './store';
 
@@ -296,7 +296,8 @@ export const createdSince = (createdAt: string, requestedAt: string): boolean =>
   return created >= (wholeSeconds ? Math.floor(requested / 1000) * 1000 : requested);
 };
 
-const adoptIfOurs = async (deps: WorkflowDeps, provider: ClusterProvider, record: ClusterRecord): Promise<CreateResult | undefined> => {
+/** The cluster of the request's name when it is provably this request's (and not one it discarded). */
+const findOwn = async (deps: WorkflowDeps, provider: ClusterProvider, record: ClusterRecord): Promise<ExistingCluster | undefined> => {
   const found = await provider.findByName(locationOf(record), record.clusterName);
   if (!found || isDiscarded(record, found.providerId)) return undefined;
   const ours =
@@ -307,11 +308,22 @@ const adoptIfOurs = async (deps: WorkflowDeps, provider: ClusterProvider, record
       record.attempts > 1 &&
       found.createdAt !== undefined &&
       createdSince(found.createdAt, record.createRequestedAt));
-  if (!ours) return undefined;
-  await deps.store.transition(record.requestId, 'CREATING', { providerId: found.providerId, createdAt: found.createdAt ?? iso(deps) }, {
-    reason: 'adopted the cluster this request had already created',
-    expectFrom: CREATE_STATUSES,
-  });
+  return ours ? found : undefined;
+};
+
+const adoptIfOurs = async (deps: WorkflowDeps, provider: ClusterProvider, record: ClusterRecord): Promise<CreateResult | undefined> => {
+  const found = await findOwn(deps, provider, record);
+  if (!found) return undefined;
+  try {
+    await deps.store.transition(record.requestId, 'CREATING', { providerId: found.providerId, createdAt: found.createdAt ?? iso(deps) }, {
+      reason: 'adopted the cluster this request had already created',
+      expectFrom: CREATE_STATUSES,
+    });
+  } catch (err) {
+    // A DELETE cancelled the request while the cluster was being adopted: it is deleted like any late create.
+    if (err instanceof RecordConflictError) return discardCancelled(deps, record.requestId, found.providerId);
+    throw err;
+  }
   return { action: 'CREATED', providerId: found.providerId, clusterName: found.clusterName, adopted: true };
 };
 
@@ -432,9 +444,17 @@ export const deleteCluster = async (deps: WorkflowDeps, input: { requestId: stri
     record.status === 'DELETING'
       ? record
       : await deps.store.transition(record.requestId, 'DELETING', { deleteRequestedAt: iso(deps) }, { reason: 'delete requested' });
-  if (!deleting.providerId) return { gone: true }; // never created at the provider
+  let target = deleting;
+  if (!deleting.providerId) {
+    if (deleting.attempts === 0) return { gone: true }; // never asked the provider for a cluster
+    // A create may have reached the provider without its answer being recorded (the Lambda died, the request was
+    // cancelled): find the cluster by name, and delete it when it is provably this request's.
+    const found = await findOwn(deps, deps.provider(record.provider), deleting);
+    if (!found) return { gone: true };
+    target = await deps.store.update(record.requestId, { providerId: found.providerId }, ['DELETING']);
+  }
   try {
-    await deps.provider(record.provider).delete(refOf(deleting));
+    await deps.provider(record.provider).delete(refOf(target));
     return { gone: false };
   } catch (err) {
     if (err instanceof ClusterNotFoundError) return { gone: true };
@@ -522,7 +542,7 @@ export const recordOutcome = async (
         message: causeMessage(caught),
         at,
         operation: input.outcome === 'FAILED' ? 'create' : 'delete',
-        ...(current.lastError?.attempt !== undefined && input.outcome === 'FAILED' ? { attempt: current.lastError.attempt } : {}),
+        ...(input.outcome === 'FAILED' && current.attempts > 0 ? { attempt: current.attempts } : {}),
       };
       record =
         current.status === 'FAILED'

@@ -1,10 +1,14 @@
 /**
- * Shared pieces of the provider simulators: a loopback HTTP server, the request log, fault injection and capacity.
- * The simulators keep their state in memory and move clusters through time lazily (every request and every control
- * call first settles what the clock says should have happened), so there are no timers to leak.
+ * Shared pieces of the provider simulators: a loopback HTTP server, the request log, fault injection, capacity and
+ * the state file. The simulators keep their state in memory (and, given a `stateFile`, on disk too) and move clusters
+ * through time lazily (every request and every control call first settles what the clock says should have happened),
+ * so there are no timers to leak.
  */
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { basename, dirname, join } from 'node:path';
 
 export interface LoggedRequest {
   /** The operation (`CreateCluster`, `create`, ...) or `METHOD /path` when the request matched none. */
@@ -109,6 +113,117 @@ export class CapacityPool<K extends string | number> {
 
   release(demand: Map<K, number>): void {
     for (const [key, n] of demand) this.used.set(key, Math.max(0, (this.used.get(key) ?? 0) - n));
+  }
+
+  /** Counts these nodes as used without checking the limit (restoring what clusters already hold). */
+  hold(demand: Map<K, number>): void {
+    for (const [key, n] of demand) this.used.set(key, (this.used.get(key) ?? 0) + n);
+  }
+}
+
+/**
+ * A simulator's state in one JSON file, so that a restart on the same file finds the clusters a real provider would
+ * still have. `save` writes only when the state differs from what it last wrote, and atomically: a temp file in the
+ * same directory, flushed to disk, then renamed over the file. It is synchronous, so a simulator that saves before it
+ * answers cannot lose an answered change to a `kill -9`.
+ */
+export class StateFile {
+  private written: string | undefined;
+
+  constructor(
+    /** The file. */
+    readonly path: string,
+    /** Who owns it, for error messages (`SageMaker simulator`). */
+    private readonly owner: string,
+  ) {}
+
+  /**
+   * The parsed contents, or undefined when the file does not exist (its directory is created then). Throws an Error
+   * naming the file when it cannot be read or is not JSON.
+   */
+  load(): unknown {
+    let text: string;
+    try {
+      text = readFileSync(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        mkdirSync(dirname(this.path), { recursive: true });
+        return undefined;
+      }
+      throw new Error(`${this.owner}: cannot read the state file ${this.path}: ${(err as Error).message}`);
+    }
+    try {
+      return JSON.parse(text) as unknown;
+    } catch (err) {
+      throw this.corrupt(`not JSON (${(err as Error).message})`);
+    }
+  }
+
+  /** The error for a file whose contents are not a state this simulator wrote. */
+  corrupt(reason: string): Error {
+    return new Error(`${this.owner}: the state file ${this.path} is corrupt: ${reason}. Move it away to start with no clusters.`);
+  }
+
+  /** Writes the state atomically when it differs from the last state written. Throws an Error naming the file. */
+  save(state: unknown): void {
+    const text = `${JSON.stringify(state, null, 2)}\n`;
+    if (text === this.written) return;
+    const temp = join(dirname(this.path), `.${basename(this.path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+    try {
+      const fd = openSync(temp, 'w', 0o600);
+      try {
+        writeSync(fd, text);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      renameSync(temp, this.path);
+    } catch (err) {
+      rmSync(temp, { force: true });
+      throw new Error(`${this.owner}: cannot write the state file ${this.path}: ${(err as Error).message}`);
+    }
+    this.written = text;
+  }
+}
+
+/** Reads the members of a state file's contents, throwing the file's `corrupt` error naming the member at fault. */
+export class StateReader {
+  constructor(private readonly file: StateFile) {}
+
+  private check<T>(ok: boolean, value: unknown, path: string, expected: string): T {
+    if (!ok) throw this.file.corrupt(`${path} is ${value === undefined ? 'missing' : JSON.stringify(value)?.slice(0, 80)}, expected ${expected}`);
+    return value as T;
+  }
+
+  object(value: unknown, path: string): Record<string, unknown> {
+    return this.check(value !== null && typeof value === 'object' && !Array.isArray(value), value, path, 'an object');
+  }
+
+  array(value: unknown, path: string): unknown[] {
+    return this.check(Array.isArray(value), value, path, 'a list');
+  }
+
+  string(value: unknown, path: string): string {
+    return this.check(typeof value === 'string', value, path, 'a string');
+  }
+
+  /** A finite number (times, counts). */
+  number(value: unknown, path: string): number {
+    return this.check(typeof value === 'number' && Number.isFinite(value), value, path, 'a number');
+  }
+
+  /** A count: an integer >= 0. */
+  count(value: unknown, path: string): number {
+    return this.check(typeof value === 'number' && Number.isInteger(value) && value >= 0, value, path, 'an integer >= 0');
+  }
+
+  oneOf<T extends string>(value: unknown, path: string, allowed: readonly T[]): T {
+    return this.check(allowed.includes(value as T), value, path, `one of ${allowed.join(', ')}`);
+  }
+
+  /** `read(value)` when the value is present, else undefined. */
+  optional<T>(value: unknown, read: (value: unknown) => T): T | undefined {
+    return value === undefined ? undefined : read(value);
   }
 }
 

@@ -32,6 +32,8 @@
  * Time is applied lazily: every request and control call first settles, in time order, what the clock says has
  * happened (decisions at readyAfterMs, deletions finishing, top-ups), so there are no timers. Faults are injected on
  * demand.
+ *
+ * With `stateFile`, the clusters outlive the process like a real provider's: see the option.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -42,6 +44,8 @@ import {
   sendJson,
   sleep,
   startServer,
+  StateFile,
+  StateReader,
   type Faults,
   type InjectedError,
   type LoggedRequest,
@@ -86,6 +90,21 @@ export interface SageMakerSimulatorOptions {
   rejectAccessKeys?: string[];
   /** Source of randomness for the fault rates (tests pass a fixed one). */
   random?: () => number;
+  /**
+   * Keep the clusters in this JSON file, so that a simulator started again on it (after `close()`, a crash or a
+   * `kill -9`) answers exactly as before: every cluster with its name, ARN, region, creation time, groups and what
+   * they hold, tags, failure and deletion in progress; the capacity and quota values set through `setCapacity` /
+   * `setQuota` (applied over the `capacity` / `quotas` options of the new start); the creation counter.
+   *
+   * The file is loaded at start when it exists (else it is created, with its directory); a file that cannot be read or
+   * is not a state this simulator wrote fails the start with an error naming the file. After every change (a mutating
+   * call, a control call, a transition the clock brought about) it is rewritten atomically (temp file in the same
+   * directory, fsync, rename), synchronously and before the call answers. Transitions are computed from the stored
+   * times with the timing options of the running simulator, so a cluster Creating at the restart comes up
+   * `readyAfterMs` after its original creation, and one deleting is gone `deleteAfterMs` after its DeleteCluster.
+   * The request log and injected faults are not kept. Two simulators must not share a file.
+   */
+  stateFile?: string;
 }
 
 type ClusterStatus = 'Creating' | 'InService' | 'Deleting' | 'Failed' | 'RollingBack';
@@ -149,6 +168,8 @@ export interface SimulatedClusterSummary {
 export interface SageMakerSimulator extends RunningServer {
   /** Every request received, in order, with its region (the Authorization header is never recorded). */
   readonly requests: LoggedRequest[];
+  /** The `stateFile` option, when given. */
+  readonly stateFile?: string;
   setFaults(faults: Faults): void;
   /** The next calls of `operation` answer these errors, in order (names like `ResourceLimitExceeded`, or `reset` / `hang`). */
   injectErrors(operation: SageMakerOperation, errors: InjectedError[]): void;
@@ -446,6 +467,132 @@ const ECHOED_GROUP_MEMBERS = [
   'CapacityRequirements',
 ];
 
+// ---- the state file ----
+
+const STATE_FORMAT = 'sagemaker-simulator-state';
+
+interface CapacityChange {
+  instanceType: string;
+  region?: string;
+  nodes: number;
+}
+
+interface QuotaChange {
+  instanceType: string;
+  region?: string;
+  limit: number;
+}
+
+interface StoredGroup {
+  spec: InstanceGroupSpec;
+  types: string[];
+  min: number;
+  quotaType: string;
+  held: Record<string, number>;
+}
+
+type StoredCluster = Omit<SimCluster, 'groups'> & { groups: StoredGroup[] };
+
+/** What `stateFile` holds. */
+interface SageMakerState {
+  format: typeof STATE_FORMAT;
+  version: 1;
+  /** The creation counter (the order of clusters created in the same millisecond). */
+  seq: number;
+  /** setCapacity / setQuota values, in the order to apply them. */
+  capacity: CapacityChange[];
+  quotas: QuotaChange[];
+  /** In creation order. */
+  clusters: StoredCluster[];
+}
+
+const storeCluster = (c: SimCluster): StoredCluster => ({
+  ...c,
+  groups: c.groups.map((g) => ({ spec: g.spec, types: g.types, min: g.min, quotaType: g.quotaType, held: Object.fromEntries(g.held) })),
+});
+
+/** The state in a file this simulator wrote; throws the file's `corrupt` error for anything else. */
+const readState = (raw: unknown, file: StateFile): SageMakerState => {
+  const r = new StateReader(file);
+  const state = r.object(raw, 'the top level');
+  if (state.format !== STATE_FORMAT) throw file.corrupt(`it is not a SageMaker simulator state (format ${JSON.stringify(state.format)})`);
+  if (state.version !== 1) throw file.corrupt(`version ${JSON.stringify(state.version)} is not supported (expected 1)`);
+  const change = (value: unknown, path: string, member: 'nodes' | 'limit') => {
+    const o = r.object(value, path);
+    if (typeof o[member] === 'number' && (o[member] as number) < 0) throw file.corrupt(`${path}.${member} is negative`);
+    return {
+      instanceType: r.string(o.instanceType, `${path}.instanceType`),
+      ...(o.region !== undefined ? { region: r.string(o.region, `${path}.region`) } : {}),
+      [member]: r.number(o[member], `${path}.${member}`),
+    };
+  };
+  const names = new Set<string>();
+  const clusters = r.array(state.clusters, 'clusters').map((value, i): StoredCluster => {
+    const path = `clusters[${i}]`;
+    const c = r.object(value, path);
+    const name = r.string(c.name, `${path}.name`);
+    const region = r.string(c.region, `${path}.region`);
+    if (names.has(`${region}/${name}`)) throw file.corrupt(`${path} repeats the cluster ${name} of ${region}`);
+    names.add(`${region}/${name}`);
+    const groups = r.array(c.groups, `${path}.groups`).map((raw, j): StoredGroup => {
+      const at = `${path}.groups[${j}]`;
+      const g = r.object(raw, at);
+      const spec = r.object(g.spec, `${at}.spec`);
+      r.string(spec.InstanceGroupName, `${at}.spec.InstanceGroupName`);
+      r.count(spec.InstanceCount, `${at}.spec.InstanceCount`);
+      r.optional(spec.MinInstanceCount, (v) => r.count(v, `${at}.spec.MinInstanceCount`));
+      const types = r.array(g.types, `${at}.types`).map((t, k) => r.string(t, `${at}.types[${k}]`));
+      if (types.length === 0) throw file.corrupt(`${at}.types is empty`);
+      const held = r.object(g.held, `${at}.held`);
+      for (const [type, n] of Object.entries(held)) r.count(n, `${at}.held.${type}`);
+      return {
+        spec: spec as InstanceGroupSpec,
+        types,
+        min: r.count(g.min, `${at}.min`),
+        quotaType: r.string(g.quotaType, `${at}.quotaType`),
+        held: held as Record<string, number>,
+      };
+    });
+    const tags = r.array(c.tags, `${path}.tags`).map((raw, j): Tag => {
+      const tag = r.object(raw, `${path}.tags[${j}]`);
+      return { Key: r.string(tag.Key, `${path}.tags[${j}].Key`), Value: r.string(tag.Value, `${path}.tags[${j}].Value`) };
+    });
+    const outcome = r.optional(c.outcome, (v): SimCluster['outcome'] => {
+      const o = r.object(v, `${path}.outcome`);
+      const at = r.number(o.at, `${path}.outcome.at`);
+      if (o.ok === true) return { ok: true, at };
+      if (o.ok === false) return { ok: false, at, message: r.string(o.message, `${path}.outcome.message`) };
+      throw file.corrupt(`${path}.outcome.ok is neither true nor false`);
+    });
+    const failure = r.optional(c.failure, (v): SimCluster['failure'] => {
+      const o = r.object(v, `${path}.failure`);
+      return { status: r.oneOf(o.status, `${path}.failure.status`, ['Failed', 'RollingBack'] as const), message: r.string(o.message, `${path}.failure.message`) };
+    });
+    const deletingSince = r.optional(c.deletingSince, (v) => r.number(v, `${path}.deletingSince`));
+    return {
+      seq: r.count(c.seq, `${path}.seq`),
+      name,
+      arn: r.string(c.arn, `${path}.arn`),
+      region,
+      createdAt: r.number(c.createdAt, `${path}.createdAt`),
+      groups,
+      tags,
+      extra: r.object(c.extra, `${path}.extra`),
+      ...(outcome ? { outcome } : {}),
+      ...(failure ? { failure } : {}),
+      ...(deletingSince !== undefined ? { deletingSince } : {}),
+    };
+  });
+  return {
+    format: STATE_FORMAT,
+    version: 1,
+    seq: r.count(state.seq, 'seq'),
+    capacity: r.array(state.capacity, 'capacity').map((v, i) => change(v, `capacity[${i}]`, 'nodes') as CapacityChange),
+    quotas: r.array(state.quotas, 'quotas').map((v, i) => change(v, `quotas[${i}]`, 'limit') as QuotaChange),
+    clusters,
+  };
+};
+
 export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions = {}): Promise<SageMakerSimulator> => {
   const defaultRegion = options.region ?? 'us-east-1';
   const accountId = options.accountId ?? '123456789012';
@@ -463,6 +610,42 @@ export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions
   let seq = 0;
 
   const keyOf = (region: string, name: string): string => `${region}/${name}`;
+
+  // setCapacity / setQuota values, by region (or `*`) and type, for the state file
+  const capacityChanges = new Map<string, CapacityChange>();
+  const quotaChanges = new Map<string, QuotaChange>();
+  const changeKey = (type: string, region?: string): string => `${region ?? '*'} ${type}`;
+  const stateFile = options.stateFile === undefined ? undefined : new StateFile(options.stateFile, 'SageMaker simulator');
+  if (stateFile) {
+    const raw = stateFile.load();
+    if (raw !== undefined) {
+      const state = readState(raw, stateFile);
+      seq = Math.max(state.seq, ...state.clusters.map((c) => c.seq));
+      for (const change of state.capacity) {
+        capacity.set(change.instanceType, change.nodes, change.region);
+        capacityChanges.set(changeKey(change.instanceType, change.region), change);
+      }
+      for (const change of state.quotas) {
+        quotas.set(change.instanceType, change.limit, change.region);
+        quotaChanges.set(changeKey(change.instanceType, change.region), change);
+      }
+      for (const c of state.clusters) {
+        clusters.set(keyOf(c.region, c.name), { ...c, groups: c.groups.map((g) => ({ ...g, held: new Map(Object.entries(g.held)) })) });
+      }
+    }
+  }
+  /** Writes the state file (when there is one and something changed): before every answer and after every control call. */
+  const persist = (): void => {
+    stateFile?.save({
+      format: STATE_FORMAT,
+      version: 1,
+      seq,
+      capacity: [...capacityChanges.values()],
+      quotas: [...quotaChanges.values()],
+      clusters: [...clusters.values()].map(storeCluster),
+    } satisfies SageMakerState);
+  };
+  persist(); // a new file, or one the directory does not let us write, shows at start
   const inRegion = (region: string): SimCluster[] => [...clusters.values()].filter((c) => c.region === region);
   const heldOf = (g: GroupState): number => sum(g.held.values());
   /** Whether the cluster is up and keeps taking capacity for its groups below target. */
@@ -669,7 +852,9 @@ export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions
         quotaType: charged[i]!,
         held: new Map(),
       }));
-      const arn = `arn:${partitionOf(region)}:sagemaker:${region}:${accountId}:cluster/${randomBytes(8).toString('hex').slice(0, 12)}`;
+      let arn: string;
+      do arn = `arn:${partitionOf(region)}:sagemaker:${region}:${accountId}:cluster/${randomBytes(8).toString('hex').slice(0, 12)}`;
+      while ([...clusters.values()].some((c) => c.arn === arn));
       const { ClusterName: _n, InstanceGroups: _g, Tags, ...extra } = body;
       seq += 1;
       clusters.set(keyOf(region, name), { seq, name, arn, region, createdAt: Date.now(), groups, tags: (Tags as Tag[] | undefined) ?? [], extra });
@@ -783,49 +968,69 @@ export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions
     const input = asObject(body);
     if (!input) return answerError(res, entry, new AwsError('SerializationException', 'Start of structure or map found where not expected.'));
 
+    let output: Record<string, unknown>;
     try {
-      const output = handlers[operation as SageMakerOperation](input, region);
-      entry.status = 200;
-      sendJson(res, 200, output, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomBytes(16).toString('hex') });
+      output = handlers[operation as SageMakerOperation](input, region);
     } catch (err) {
-      if (err instanceof AwsError) return answerError(res, entry, err);
-      throw err;
+      if (!(err instanceof AwsError)) throw err;
+      persist(); // what the call settled before it failed
+      return answerError(res, entry, err);
     }
+    persist(); // before answering: an answered change survives a kill -9
+    entry.status = 200;
+    sendJson(res, 200, output, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': randomBytes(16).toString('hex') });
   };
 
   const server = await startServer(handle, options.port ?? 0);
   return {
     ...server,
     requests,
+    ...(options.stateFile !== undefined ? { stateFile: options.stateFile } : {}),
     setFaults: (f) => faults.set(f),
     injectErrors: (operation, errors) => faults.inject(operation, errors),
     clearFaults: () => faults.clear(),
     setCapacity: (type, nodes, region) => {
       settle(); // what happened before the change happened with the old capacity
       capacity.set(type, nodes, region);
+      capacityChanges.delete(changeKey(type, region)); // re-inserted last: the order to apply them in
+      capacityChanges.set(changeKey(type, region), { instanceType: type, ...(region !== undefined ? { region } : {}), nodes });
+      persist();
     },
     available: (type, region = defaultRegion) => {
       settle();
+      persist();
       return free(type, region);
     },
-    setQuota: (type, limit, region) => quotas.set(type, limit, region),
+    setQuota: (type, limit, region) => {
+      quotas.set(type, limit, region);
+      quotaChanges.delete(changeKey(type, region));
+      quotaChanges.set(changeKey(type, region), { instanceType: type, ...(region !== undefined ? { region } : {}), limit });
+      persist();
+    },
     quotaUsage: (type, region = defaultRegion) => {
       settle();
+      persist();
       return usage(type, region);
     },
     failCluster: (nameOrArn, message, status = 'Failed', region) => {
       const c = locate(nameOrArn, region);
-      if (!c) throw new Error(`No cluster ${nameOrArn} in the simulator`);
+      if (!c) {
+        persist();
+        throw new Error(`No cluster ${nameOrArn} in the simulator`);
+      }
       c.failure = { status, message };
       for (const g of c.groups) g.held.clear(); // a failed cluster holds no instances
+      persist();
     },
     describe: (nameOrArn, region) => {
       const c = locate(nameOrArn, region);
+      persist();
       return c ? describeJson(c) : undefined;
     },
     clusters: (region) => {
       const now = Date.now();
       settle(now);
+      persist();
       return [...clusters.values()]
         .filter((c) => region === undefined || c.region === region)
         .map((c) => {

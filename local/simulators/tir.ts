@@ -5,7 +5,8 @@
  * Endpoints: POST / GET (list) `/distributed_jobs_v2/cluster/`, GET / DELETE `/distributed_jobs_v2/cluster/{id}/`.
  * Every body is the envelope `{code, data, errors, message}`. Both credentials are required (`apikey` query parameter
  * and `Authorization: Bearer <token>`). The request log never holds either: the apikey is removed from logged paths
- * and headers are not logged.
+ * and headers are not logged. With `stateFile`, the clusters outlive the process like a real provider's (see the
+ * option).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
@@ -16,6 +17,8 @@ import {
   sendJson,
   sleep,
   startServer,
+  StateFile,
+  StateReader,
   type Faults,
   type InjectedError,
   type LoggedRequest,
@@ -51,6 +54,21 @@ export interface TirSimulatorOptions {
   unknownStatus?: string;
   /** Source of randomness for the fault rates. */
   random?: () => number;
+  /**
+   * Keep the clusters in this JSON file, so that a simulator started again on it (after `close()`, a crash or a
+   * `kill -9`) answers exactly as before: every cluster with its id, project, location, body, sku and nodes (the
+   * capacity they hold), creation time, failure and deletion in progress; the values set through `setCapacity`
+   * (applied over the `capacity` option of the new start); the next id, so that ids never repeat.
+   *
+   * The file is loaded at start when it exists (else it is created, with its directory); a file that cannot be read or
+   * is not a state this simulator wrote fails the start with an error naming the file. After every change (a create or
+   * delete, a control call, a deletion the clock completed) it is rewritten atomically (temp file in the same
+   * directory, fsync, rename), synchronously and before the call answers. Transitions are computed from the stored
+   * times with the timing options of the running simulator (Running `readyAfterMs` after the original creation, gone
+   * `deleteAfterMs` after the DELETE). The request log and injected faults are not kept. Two simulators must not
+   * share a file.
+   */
+  stateFile?: string;
 }
 
 export interface TirSimulator extends RunningServer {
@@ -60,6 +78,8 @@ export interface TirSimulator extends RunningServer {
   readonly authToken: string;
   /** Every request received; paths carry no apikey, headers are not recorded. */
   readonly requests: LoggedRequest[];
+  /** The `stateFile` option, when given. */
+  readonly stateFile?: string;
   setFaults(faults: Faults): void;
   /**
    * The next calls of `operation` answer these, in order: an HTTP status (`'429'`, `'500'`, `'502'` (an HTML gateway
@@ -88,6 +108,60 @@ interface SimCluster {
   failure?: string;
   deletingSince?: number;
 }
+
+const STATE_FORMAT = 'tir-simulator-state';
+
+/** What `stateFile` holds. */
+interface TirState {
+  format: typeof STATE_FORMAT;
+  version: 1;
+  /** The id the next cluster gets. */
+  nextId: number;
+  /** setCapacity values. */
+  capacity: Array<{ skuId: number; nodes: number }>;
+  /** In creation order. */
+  clusters: SimCluster[];
+}
+
+/** The state in a file this simulator wrote; throws the file's `corrupt` error for anything else. */
+const readState = (raw: unknown, file: StateFile): TirState => {
+  const r = new StateReader(file);
+  const state = r.object(raw, 'the top level');
+  if (state.format !== STATE_FORMAT) throw file.corrupt(`it is not a TIR simulator state (format ${JSON.stringify(state.format)})`);
+  if (state.version !== 1) throw file.corrupt(`version ${JSON.stringify(state.version)} is not supported (expected 1)`);
+  const ids = new Set<number>();
+  const clusters = r.array(state.clusters, 'clusters').map((value, i): SimCluster => {
+    const path = `clusters[${i}]`;
+    const c = r.object(value, path);
+    const id = r.count(c.id, `${path}.id`);
+    if (ids.has(id)) throw file.corrupt(`${path} repeats the id ${id}`);
+    ids.add(id);
+    const failure = r.optional(c.failure, (v) => r.string(v, `${path}.failure`));
+    const deletingSince = r.optional(c.deletingSince, (v) => r.number(v, `${path}.deletingSince`));
+    return {
+      id,
+      projectId: r.number(c.projectId, `${path}.projectId`),
+      location: r.string(c.location, `${path}.location`),
+      body: r.object(c.body, `${path}.body`),
+      name: r.string(c.name, `${path}.name`),
+      skuId: r.number(c.skuId, `${path}.skuId`),
+      nodes: r.count(c.nodes, `${path}.nodes`),
+      createdAt: r.number(c.createdAt, `${path}.createdAt`),
+      ...(failure !== undefined ? { failure } : {}),
+      ...(deletingSince !== undefined ? { deletingSince } : {}),
+    };
+  });
+  return {
+    format: STATE_FORMAT,
+    version: 1,
+    nextId: r.count(state.nextId, 'nextId'),
+    capacity: r.array(state.capacity, 'capacity').map((v, i) => {
+      const o = r.object(v, `capacity[${i}]`);
+      return { skuId: r.number(o.skuId, `capacity[${i}].skuId`), nodes: r.number(o.nodes, `capacity[${i}].nodes`) };
+    }),
+    clusters,
+  };
+};
 
 interface Answer {
   status: number;
@@ -214,6 +288,35 @@ export const startTirSimulator = async (options: TirSimulatorOptions = {}): Prom
   const clusters = new Map<number, SimCluster>();
   const requests: LoggedRequest[] = [];
   let nextId = 1001;
+
+  const capacityChanges = new Map<number, number>(); // setCapacity values, for the state file
+  const stateFile = options.stateFile === undefined ? undefined : new StateFile(options.stateFile, 'TIR simulator');
+  if (stateFile) {
+    const raw = stateFile.load();
+    if (raw !== undefined) {
+      const state = readState(raw, stateFile);
+      nextId = Math.max(nextId, state.nextId, ...state.clusters.map((c) => c.id + 1));
+      for (const { skuId, nodes } of state.capacity) {
+        capacity.set(skuId, nodes);
+        capacityChanges.set(skuId, nodes);
+      }
+      for (const c of state.clusters) {
+        clusters.set(c.id, c);
+        capacity.hold(new Map([[c.skuId, c.nodes]])); // a cluster holds its nodes until it is gone
+      }
+    }
+  }
+  /** Writes the state file (when there is one and something changed): before every answer and after every control call. */
+  const persist = (): void => {
+    stateFile?.save({
+      format: STATE_FORMAT,
+      version: 1,
+      nextId,
+      capacity: [...capacityChanges].map(([skuId, nodes]) => ({ skuId, nodes })),
+      clusters: [...clusters.values()],
+    } satisfies TirState);
+  };
+  persist(); // a new file, or one the directory does not let us write, shows at start
 
   const settle = (now = Date.now()): void => {
     for (const [id, c] of clusters) {
@@ -364,7 +467,9 @@ export const startTirSimulator = async (options: TirSimulatorOptions = {}): Prom
     if (target.operation === 'create' && typeof body === 'string') {
       return send(res, entry, fail(400, 'Bad Request', { non_field_errors: ['JSON parse error'] }));
     }
-    send(res, entry, operate(target.operation, target.id, url.searchParams, body));
+    const answer = operate(target.operation, target.id, url.searchParams, body);
+    persist(); // before answering: an answered change survives a kill -9
+    send(res, entry, answer);
   };
 
   const server = await startServer(handle, options.port ?? 0);
@@ -374,21 +479,33 @@ export const startTirSimulator = async (options: TirSimulatorOptions = {}): Prom
     apiKey,
     authToken,
     requests,
+    ...(options.stateFile !== undefined ? { stateFile: options.stateFile } : {}),
     setFaults: (f) => faults.set(f),
     injectErrors: (operation, errors) => faults.inject(operation, errors),
     clearFaults: () => faults.clear(),
-    setCapacity: (skuId, nodes) => capacity.set(skuId, nodes),
+    setCapacity: (skuId, nodes) => {
+      capacity.set(skuId, nodes);
+      capacityChanges.delete(skuId);
+      capacityChanges.set(skuId, nodes);
+      persist();
+    },
     available: (skuId) => {
       settle();
+      persist();
       return capacity.available(skuId);
     },
     failCluster: (nameOrId, message) => {
       const c = find(nameOrId);
-      if (!c) throw new Error(`No cluster ${String(nameOrId)} in the simulator`);
+      if (!c) {
+        persist();
+        throw new Error(`No cluster ${String(nameOrId)} in the simulator`);
+      }
       c.failure = message;
+      persist();
     },
     cluster: (nameOrId) => {
       const c = find(nameOrId);
+      persist();
       return c ? clusterJson(c) : undefined;
     },
   };

@@ -56,6 +56,7 @@ const FUNCTIONS: Record<string, string> = {
   eventSubmit: 'functions/handlers/event-submit.handler',
   scheduleTarget: 'functions/handlers/schedule-target.handler',
   reconcile: 'functions/handlers/reconcile.handler',
+  httpReconcile: 'functions/handlers/http/reconcile.handler',
 };
 const TASK_FUNCTIONS = ['createCluster', 'pollCluster', 'deleteCluster', 'recordOutcome'];
 
@@ -111,6 +112,18 @@ const submit: Grant[] = [
   ['iam:PassRole', SCHEDULER_ROLE],
 ];
 
+/** The reconciler (scheduled and on demand): read records, describe and start executions, make schedules. */
+const RECONCILE: Grant[] = [
+  ...readWriteRecord,
+  ['dynamodb:Query', TABLE_INDEXES],
+  ['states:StartExecution', PROVISION_MACHINE],
+  ['states:StartExecution', DELETE_MACHINE],
+  ['states:DescribeExecution', PROVISION_EXECUTIONS],
+  ['states:DescribeExecution', DELETE_EXECUTIONS],
+  ['scheduler:CreateSchedule', SCHEDULES],
+  ['iam:PassRole', SCHEDULER_ROLE],
+];
+
 /** Everything each function may do beyond writing its own logs and traces. */
 const PERMISSIONS: Record<string, Grant[]> = {
   createCluster: [
@@ -150,18 +163,9 @@ const PERMISSIONS: Record<string, Grant[]> = {
   eventSubmit: [...submit, ['events:PutEvents', BUS]],
   // Recurring firings go through intake, which may publish a rejection event.
   scheduleTarget: [...submit, ['states:StartExecution', DELETE_MACHINE], ['events:PutEvents', BUS]],
-  reconcile: [
-    ...readWriteRecord,
-    ['dynamodb:Query', TABLE_INDEXES],
-    ['states:StartExecution', PROVISION_MACHINE],
-    ['states:StartExecution', DELETE_MACHINE],
-    ['states:DescribeExecution', PROVISION_EXECUTIONS],
-    ['states:DescribeExecution', DELETE_EXECUTIONS],
-    ['scheduler:CreateSchedule', SCHEDULES],
-    ['iam:PassRole', SCHEDULER_ROLE],
-  ],
+  reconcile: RECONCILE,
+  httpReconcile: RECONCILE,
 };
-
 const SCHEDULER_ENV = ['SCHEDULER_GROUP_NAME', 'SCHEDULER_ROLE_ARN', 'SCHEDULE_TARGET_ARN'];
 const COMMON_ENV = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'CLUSTERS_TABLE'];
 const TIR_ENV = ['TIR_CREDENTIALS_SECRET_ARN', 'TIR_API_BASE_URL'];
@@ -179,6 +183,7 @@ const ENVIRONMENT: Record<string, string[]> = {
   eventSubmit: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
   scheduleTarget: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', 'DELETE_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
   reconcile: ['PROVISION_STATE_MACHINE_ARN', 'DELETE_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
+  httpReconcile: ['PROVISION_STATE_MACHINE_ARN', 'DELETE_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
 };
 
 /** The contract's routes: route key -> function key. */

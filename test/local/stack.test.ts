@@ -21,8 +21,8 @@ const freePort = (): Promise<number> =>
     });
   });
 
-const startStack = (env: Record<string, string>) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', '--memory'], {
+const startStack = (env: Record<string, string>, args: string[] = ['--memory']) => {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', ...args], {
     cwd: root,
     env: { ...process.env, POWERTOOLS_LOG_LEVEL: 'ERROR', LOCAL_TIME_SCALE: '0.01', LOCAL_READY_AFTER_MS: '1500', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -132,4 +132,46 @@ describe('the local stack driven by the provision CLI', () => {
     expect(await stack.exited).toBe(0);
     expect(stack.output()).toMatch(/SIGINT: shutting down/);
   }, 30_000);
+});
+
+describe('kill -9 of the local stack, then a restart on the same data', () => {
+  it('heals every request: each ends READY with one cluster and one announcement', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'provisioner-kill-'));
+    const env = { PORT: String(port), DATA_DIR: dir, LOCAL_READY_AFTER_MS: '4000' };
+    const url = `http://127.0.0.1:${port}`;
+    const first = startStack(env, []);
+    await first.ready;
+    for (const file of ['examples/hyperpod-minimal.json', 'examples/tir-minimal.json']) {
+      expect((await cli(['submit', file, '--api', url])).code).toBe(0);
+    }
+    const ids = ['hyperpod-minimal-001', 'tir-minimal-001'];
+    // Both are being created at the provider when the stack dies.
+    for (const id of ids) {
+      await expect
+        .poll(async () => JSON.parse((await cli(['status', id, '--json', '--api', url])).stdout).status, { timeout: 20_000, interval: 200 })
+        .toBe('CREATING');
+    }
+    first.child.kill('SIGKILL');
+    await first.exited;
+
+    const second = startStack(env, []);
+    try {
+      await second.ready;
+      for (const id of ids) {
+        const watched = await cli(['status', id, '--watch', '--api', url]);
+        expect(watched.code, watched.stdout + watched.stderr).toBe(0);
+        expect(watched.stdout).toMatch(/READY/);
+      }
+      const lines = readFileSync(join(dir, 'events.ndjson'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { DetailType: string; Detail: { requestId: string } });
+      for (const id of ids) expect(lines.filter((e) => e.DetailType === 'Cluster Ready' && e.Detail.requestId === id), id).toHaveLength(1);
+      const hyperpod = JSON.parse(readFileSync(join(dir, 'sagemaker-state.json'), 'utf8')) as { clusters: Array<{ name: string }> };
+      expect(hyperpod.clusters.filter((c) => c.name === 'demo-g5')).toHaveLength(1);
+      const reconciled = await cli(['reconcile', '--api', url]);
+      expect(reconciled.code).toBe(0);
+      expect(reconciled.stdout).toMatch(/checked \d+ record\(s\); nothing to resume/);
+    } finally {
+      second.child.kill('SIGKILL');
+    }
+  }, 120_000);
 });
