@@ -1,10 +1,9 @@
 /**
  * The CLI's client of the provisioner API: `--api URL` (env PROVISIONER_API_URL, default http://localhost:3000).
  * Requests to anything but localhost are signed with SigV4 (service execute-api) using the caller's AWS credentials
- * from the default chain (environment, profile, SSO, instance role), resolved by an AWS SDK client's own provider.
+ * from the SDK's default chain (environment, profile, SSO, instance role): see ./sigv4.ts.
  */
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { signRequest } from './sigv4';
+import { defaultCredentials, signRequest, type CredentialSource } from './sigv4';
 
 export class ApiUnreachableError extends Error {
   override readonly name = 'ApiUnreachableError';
@@ -23,15 +22,16 @@ const isLocal = (url: URL): boolean => ['localhost', '127.0.0.1', '[::1]', '::1'
 /** `abc.execute-api.eu-west-1.amazonaws.com` -> eu-west-1; otherwise AWS_REGION. */
 const regionOf = (url: URL): string => /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com/.exec(url.hostname)?.[1] ?? process.env.AWS_REGION ?? 'us-east-1';
 
-export const createApi = (base: string) => {
+/** `credentials` defaults to the SDK's default chain, resolved once per client (on the first signed call). */
+export const createApi = (base: string, credentials: CredentialSource = defaultCredentials()) => {
   const call = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> => {
     const url = new URL(`${base}${path}`);
     const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     let headers: Record<string, string> = text === undefined ? {} : { 'content-type': 'application/json' };
     if (!isLocal(url)) {
       const region = regionOf(url);
-      const credentials = await new SFNClient({ region }).config.credentials();
-      headers = { ...headers, ...signRequest({ method, url, headers, ...(text !== undefined ? { body: text } : {}), region, service: 'execute-api', credentials }) };
+      const signed = await signRequest({ method, url, headers, ...(text !== undefined ? { body: text } : {}), region, service: 'execute-api', credentials });
+      headers = { ...headers, ...signed };
     }
     let res: Response;
     try {

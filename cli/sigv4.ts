@@ -1,8 +1,11 @@
 /**
  * AWS Signature Version 4 for the CLI's calls to a deployed API (API Gateway `AWS_IAM` authorization, service
- * `execute-api`). Small and dependency-free; test/cli/sigv4.test.ts checks it against AWS's published example.
+ * `execute-api`), done by the AWS SDK's own signer (@smithy/signature-v4) with the caller's credentials from the SDK's
+ * default chain (@aws-sdk/credential-providers `fromNodeProviderChain`: environment, profile, SSO, instance role).
+ * test/cli/sigv4.test.ts checks the configuration against AWS's published example and a request the CLI sends.
  */
-import { createHash, createHmac } from 'node:crypto';
+import { Hash } from '@smithy/hash-node';
+import { SignatureV4 } from '@smithy/signature-v4';
 
 export interface Credentials {
   accessKeyId: string;
@@ -10,44 +13,68 @@ export interface Credentials {
   sessionToken?: string;
 }
 
-const sha256 = (data: string): string => createHash('sha256').update(data, 'utf8').digest('hex');
-const hmac = (key: string | Buffer, data: string): Buffer => createHmac('sha256', key).update(data, 'utf8').digest();
-const rfc3986 = (s: string): string => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+/** Fixed credentials, or a provider resolving them (the default chain is one). */
+export type CredentialSource = Credentials | (() => Promise<Credentials>);
 
-/** Headers to add (authorization, x-amz-date, x-amz-security-token) for `method url` with `headers` and `body`. */
-export const signRequest = (input: {
+/**
+ * The SDK's default credential chain. Loaded on first use, so commands against a local API never load it. The chain
+ * caches what it resolves, so keep one per API client.
+ */
+export const defaultCredentials = (): (() => Promise<Credentials>) => {
+  let chain: Promise<() => Promise<Credentials>> | undefined;
+  return async () => {
+    chain ??= import('@aws-sdk/credential-providers').then(({ fromNodeProviderChain }) => fromNodeProviderChain());
+    return (await chain)();
+  };
+};
+
+/** `name -> value`, or `name -> [values]` when a query name repeats (the signer sorts and encodes them). */
+const queryOf = (url: URL): Record<string, string | string[]> => {
+  const query: Record<string, string | string[]> = {};
+  for (const [name, value] of url.searchParams) {
+    const seen = query[name];
+    query[name] = seen === undefined ? value : [...(Array.isArray(seen) ? seen : [seen]), value];
+  }
+  return query;
+};
+
+/**
+ * Headers to add for `method url` with `headers` and `body`: `authorization`, `x-amz-date`, and `x-amz-security-token`
+ * for temporary credentials. The `host` header is signed (from the URL) but not returned: fetch sends the same value.
+ */
+export const signRequest = async (input: {
   method: string;
   url: URL;
   headers: Record<string, string>;
   body?: string;
   region: string;
   service: string;
-  credentials: Credentials;
+  credentials: CredentialSource;
   now?: Date;
-}): Record<string, string> => {
-  const amzDate = (input.now ?? new Date()).toISOString().replace(/[-:]|\.\d{3}/g, '');
-  const date = amzDate.slice(0, 8);
-  const headers: Record<string, string> = { ...lower(input.headers), host: input.url.host, 'x-amz-date': amzDate };
-  if (input.credentials.sessionToken) headers['x-amz-security-token'] = input.credentials.sessionToken;
-  const names = Object.keys(headers).sort();
-  const canonicalHeaders = names.map((n) => `${n}:${headers[n]!.trim().replace(/\s+/g, ' ')}\n`).join('');
-  const signedHeaders = names.join(';');
-  const query = [...input.url.searchParams.entries()]
-    .map(([k, v]) => [rfc3986(k), rfc3986(v)] as const)
-    .sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0))
-    .map(([k, v]) => `${k}=${v}`)
-    .join('&');
-  const path = input.url.pathname.split('/').map((s) => rfc3986(decodeURIComponent(s))).join('/') || '/';
-  const canonicalRequest = [input.method.toUpperCase(), path, query, canonicalHeaders, signedHeaders, sha256(input.body ?? '')].join('\n');
-  const scope = `${date}/${input.region}/${input.service}/aws4_request`;
-  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonicalRequest)].join('\n');
-  const key = hmac(hmac(hmac(hmac(`AWS4${input.credentials.secretAccessKey}`, date), input.region), input.service), 'aws4_request');
-  const signature = createHmac('sha256', key).update(stringToSign, 'utf8').digest('hex');
-  return {
-    'x-amz-date': amzDate,
-    ...(input.credentials.sessionToken ? { 'x-amz-security-token': input.credentials.sessionToken } : {}),
-    authorization: `AWS4-HMAC-SHA256 Credential=${input.credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`,
-  };
+}): Promise<Record<string, string>> => {
+  const signer = new SignatureV4({
+    service: input.service,
+    region: input.region,
+    credentials: input.credentials,
+    sha256: Hash.bind(null, 'sha256'),
+    // API Gateway needs no x-amz-content-sha256 header (the payload hash is still signed).
+    applyChecksum: false,
+  });
+  const signed = await signer.sign(
+    {
+      method: input.method.toUpperCase(),
+      protocol: input.url.protocol,
+      hostname: input.url.hostname,
+      path: input.url.pathname,
+      query: queryOf(input.url),
+      headers: { ...lower(input.headers), host: input.url.host },
+      ...(input.body !== undefined ? { body: input.body } : {}),
+    },
+    { signingDate: input.now ?? new Date() },
+  );
+  const { host: _host, ...headers } = lower(signed.headers);
+  const added = Object.entries(headers).filter(([name]) => !(name in lower(input.headers)));
+  return Object.fromEntries(added);
 };
 
 const lower = (headers: Record<string, string>): Record<string, string> =>

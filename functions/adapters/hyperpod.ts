@@ -14,6 +14,7 @@ import {
   type CreateClusterRequest,
   type DescribeClusterResponse,
 } from '@aws-sdk/client-sagemaker';
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/service-error-classification';
 import {
   ClusterNotFoundError,
   InvalidProviderRequestError,
@@ -63,12 +64,19 @@ export interface HyperPodWireError {
   status?: number;
   /** Node's error code for a connection failure (`ECONNREFUSED`, ...). */
   code?: string;
+  /** The error as thrown, for the SDK's own classifiers (@smithy/service-error-classification). */
+  error: SdkErrorLike;
 }
+
+/** What the SDK's classifiers read: name, code, `$metadata.httpStatusCode`, `$retryable`, `cause`. */
+type SdkErrorLike = Parameters<typeof isTransientError>[0];
 
 type ErrorClass = new (message: string, details?: ErrorDetails) => ProvisionerError;
 
 export interface ErrorRow<W> {
   match: (wire: W) => boolean;
+  /** What the row matches, in words (the docs' table is generated from it). */
+  wire: string;
   to: ErrorClass;
   reason: string;
 }
@@ -78,17 +86,18 @@ const named =
   (w: HyperPodWireError): boolean =>
     names.includes(w.name);
 
-const NETWORK_CODES = ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'];
 const CANNOT_ASSUME_ROLE = /(cannot|could not|unable to) assume .*role/i;
 
 export const HYPERPOD_ERROR_TABLE: readonly ErrorRow<HyperPodWireError>[] = [
   {
     match: named('ResourceInUse'),
+    wire: '`ResourceInUse`',
     to: ResourceInUseError,
     reason: 'The name is taken or its cluster is still deleting; the workflow checks the owner tag, then retries.',
   },
   {
     match: named('ResourceLimitExceeded'),
+    wire: '`ResourceLimitExceeded`',
     to: ResourceLimitExceededError,
     reason:
       'The account quota ("<type> for cluster usage"): the workflow parses limit, usage and delta, fails at once when ' +
@@ -96,31 +105,39 @@ export const HYPERPOD_ERROR_TABLE: readonly ErrorRow<HyperPodWireError>[] = [
   },
   {
     match: (w) => named('InsufficientInstanceCapacity', 'InsufficientCapacityException', 'CapacityError')(w) || (w.name === 'ValidationException' && isCapacityShortage(w.message)),
+    wire: '`InsufficientInstanceCapacity`, `InsufficientCapacityException`, `CapacityError`, or a `ValidationException` in insufficient-capacity wording',
     to: InsufficientCapacityError,
     reason: 'A shortage refused at create (usually it shows up later as a Failed cluster): waited out like one.',
   },
   {
-    match: named('ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded'),
+    // The SDK's list of throttling names (ThrottlingException, TooManyRequestsException, RequestLimitExceeded, ...),
+    // HTTP 429 and the throttling retry trait.
+    match: (w) => isThrottlingError(w.error),
+    wire: 'the SDK\'s throttling errors (`ThrottlingException`, `TooManyRequestsException`, `RequestLimitExceeded`, …), HTTP 429',
     to: ProviderThrottledError,
     reason: 'Asked to slow down: the SDK retried already, the workflow retries later.',
   },
   {
     match: (w) => w.name === 'ValidationException' && CANNOT_ASSUME_ROLE.test(w.message),
+    wire: 'a `ValidationException` saying the execution role cannot be assumed',
     to: ProviderUnavailableError,
     reason: 'A just-created execution role is not yet visible to SageMaker: IAM propagation clears within a minute.',
   },
   {
     match: named('ValidationException'),
+    wire: 'any other `ValidationException`',
     to: InvalidProviderRequestError,
     reason: 'SageMaker rejected the request itself: the same request fails the same way.',
   },
   {
     match: named('ResourceNotFound'),
+    wire: '`ResourceNotFound`',
     to: ClusterNotFoundError,
     reason: 'SageMaker does not know the cluster: for a delete it is gone.',
   },
   {
     match: named('ConflictException'),
+    wire: '`ConflictException`',
     to: ResourceInUseError,
     reason: 'Another operation holds the cluster; it ends by itself, so retry.',
   },
@@ -138,23 +155,30 @@ export const HYPERPOD_ERROR_TABLE: readonly ErrorRow<HyperPodWireError>[] = [
         'InvalidClientTokenId',
         'CredentialsProviderError',
       )(w),
+    wire: 'HTTP 401 / 403, `AccessDeniedException`, `UnrecognizedClientException`, `InvalidSignatureException`, `SignatureDoesNotMatch`, `ExpiredTokenException`, `MissingAuthenticationTokenException`, `InvalidClientTokenId`, `CredentialsProviderError`',
     to: ProviderAuthFailedError,
     reason: 'Credentials are missing, wrong or not allowed: retrying cannot fix them.',
   },
   {
-    match: (w) => (w.status !== undefined && w.status >= 500) || named('ServiceUnavailable', 'InternalFailure', 'InternalServerError')(w),
+    // The service answered, and the SDK classes the answer a server error (5xx) or transient (500/502/503/504, a
+    // retryable trait).
+    match: (w) => w.status !== undefined && (isServerError(w.error) || isTransientError(w.error)),
+    wire: 'an answer the SDK classes as a server error or transient (HTTP 5xx, `InternalFailure`, `ServiceUnavailable`, …)',
     to: ProviderUnavailableError,
     reason: 'A server-side failure (the SDK retried already): transient.',
   },
   {
-    match: (w) =>
-      (w.code !== undefined && NETWORK_CODES.includes(w.code)) ||
-      named('TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'AbortError')(w),
+    // No answer, as the SDK classes it: its timeout names and Node's connection codes (ECONNREFUSED, ECONNRESET,
+    // ETIMEDOUT, ...), on the error or its causes. The SDK leaves out AbortError (a caller's own abort); here an abort
+    // is a call given up on, so it is transient too.
+    match: (w) => isTransientError(w.error) || w.name === 'AbortError',
+    wire: 'no answer: a connection error (`ECONNREFUSED`, `ECONNRESET`, `ETIMEDOUT`, …), a timeout, `AbortError`',
     to: ProviderUnavailableError,
     reason: 'No answer (connection refused or reset, timeout): transient.',
   },
   {
     match: () => true,
+    wire: 'anything else',
     to: InvalidProviderRequestError,
     reason: 'Any other 4xx or an error we cannot classify: not retried blindly.',
   },
@@ -169,11 +193,14 @@ const wireOf = (err: unknown): HyperPodWireError => {
     $metadata?: { httpStatusCode?: number };
   };
   const code = typeof e.code === 'string' ? e.code : typeof e.cause?.code === 'string' ? e.cause.code : undefined;
+  const name = typeof e.name === 'string' ? e.name : 'Error';
+  const message = typeof e.message === 'string' ? e.message : '';
   return {
-    name: typeof e.name === 'string' ? e.name : 'Error',
-    message: typeof e.message === 'string' ? e.message : '',
+    name,
+    message,
     ...(e.$metadata?.httpStatusCode !== undefined ? { status: e.$metadata.httpStatusCode } : {}),
     ...(code ? { code } : {}),
+    error: (typeof err === 'object' && err !== null ? err : { name, message }) as SdkErrorLike,
   };
 };
 

@@ -1,13 +1,16 @@
 /**
  * Where the TIR API key and auth token come from.
  *
- * Deployed: TIR_CREDENTIALS_SECRET_ARN names a Secrets Manager secret whose SecretString is
- * `{"apiKey": "...", "authToken": "..."}`. It is read on first use and kept for `ttlMs` (5 minutes), so a rotation is
- * picked up without a redeploy. Local: TIR_API_KEY and TIR_AUTH_TOKEN.
+ * Deployed: `secretArn` (TIR_CREDENTIALS_SECRET_ARN, read by ../wiring/workflow.ts) names a Secrets Manager secret whose
+ * SecretString is `{"apiKey": "...", "authToken": "..."}`. Powertools Parameters reads it on first use and keeps it for
+ * `maxAgeSeconds` (5 minutes), so a rotation is picked up without a redeploy; a failed read is not kept. Local: the
+ * fixed `apiKey` and `authToken` (TIR_API_KEY and TIR_AUTH_TOKEN).
  *
  * No value ever reaches a log line or an error message; errors name the variable or the field that is missing.
  */
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetParameterError, TransformParameterError } from '@aws-lambda-powertools/parameters/errors';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import {
   ProviderAuthFailedError,
   ProviderThrottledError,
@@ -26,16 +29,17 @@ export interface TirCredentials {
 export type TirCredentialsSource = () => Promise<TirCredentials>;
 
 export interface TirCredentialsOptions {
-  env?: NodeJS.ProcessEnv;
-  /** Default: one `new SecretsManagerClient({})` per source, made on first use (endpoint from the environment). */
-  secretsClient?: () => Pick<SecretsManagerClient, 'send'>;
-  /** How long a secret read is kept. Default 5 minutes. */
-  ttlMs?: number;
-  now?: () => number;
+  /** The secret holding `{"apiKey", "authToken"}`. When set, `apiKey` and `authToken` are not used. */
+  secretArn?: string;
+  apiKey?: string;
+  authToken?: string;
+  /** How long a secret read is kept. Default 300 (5 minutes). */
+  maxAgeSeconds?: number;
+  /** Default: Powertools' own SecretsManagerClient, made on first use (endpoint from the environment). */
+  secretsClient?: SecretsManagerClient;
 }
 
-export const SECRET_ARN_VARIABLE = 'TIR_CREDENTIALS_SECRET_ARN';
-const DEFAULT_TTL_MS = 5 * 60_000;
+export const DEFAULT_MAX_AGE_SECONDS = 300;
 
 type ErrorClass = new (message: string, details?: ErrorDetails) => ProvisionerError;
 
@@ -60,15 +64,12 @@ const SECRET_ERROR_TABLE: ReadonlyArray<{ match: (name: string, status?: number)
   },
 ];
 
-const parseSecret = (secretString: string | undefined, arn: string): TirCredentials => {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(secretString ?? '');
-  } catch {
-    // JSON.parse's message quotes the input: it must not become a message or a cause.
-    throw new ProviderAuthFailedError(`The secret ${arn} is not JSON of the form {"apiKey": "...", "authToken": "..."}`);
-  }
-  const fields = (parsed ?? {}) as Partial<Record<keyof TirCredentials, unknown>>;
+const NOT_THE_FORM = (arn: string) => new ProviderAuthFailedError(`The secret ${arn} is not JSON of the form {"apiKey": "...", "authToken": "..."}`);
+
+/** The parsed secret's fields, checked. */
+const credentialsIn = (parsed: unknown, arn: string): TirCredentials => {
+  if (parsed === null || typeof parsed !== 'object') throw NOT_THE_FORM(arn);
+  const fields = parsed as Partial<Record<keyof TirCredentials, unknown>>;
   for (const field of ['apiKey', 'authToken'] as const) {
     const value = fields[field];
     if (typeof value !== 'string' || value === '') {
@@ -78,56 +79,52 @@ const parseSecret = (secretString: string | undefined, arn: string): TirCredenti
   return { apiKey: fields.apiKey as string, authToken: fields.authToken as string };
 };
 
-const fromVariables = (env: NodeJS.ProcessEnv): TirCredentials => {
-  const missing = ['TIR_API_KEY', 'TIR_AUTH_TOKEN'].filter((name) => !env[name]);
+/** A failed read as a taxonomy error. Powertools wraps the SDK's error in a GetParameterError: its `cause` is classified. */
+const readFailure = (err: unknown, arn: string): ProvisionerError => {
+  // The transform's message quotes JSON.parse's, which quotes the input: it must not become a message or a cause.
+  if (err instanceof TransformParameterError) return NOT_THE_FORM(arn);
+  const sdkError = err instanceof GetParameterError && err.cause !== undefined ? err.cause : err;
+  const e = (sdkError ?? {}) as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+  const name = e.code ?? e.name ?? 'Error';
+  const status = e.$metadata?.httpStatusCode;
+  const row = SECRET_ERROR_TABLE.find((r) => r.match(name, status)) as (typeof SECRET_ERROR_TABLE)[number];
+  return new row.to(`Cannot read the TIR credentials secret ${arn} (${name})`, { providerCode: name, cause: sdkError });
+};
+
+const fromValues = (options: TirCredentialsOptions): TirCredentials => {
+  const missing = [
+    ['TIR_API_KEY', options.apiKey],
+    ['TIR_AUTH_TOKEN', options.authToken],
+  ].flatMap(([name, value]) => (value ? [] : [name as string]));
   if (missing.length > 0) {
     throw new ProviderAuthFailedError(
-      `TIR credentials are not configured: set ${SECRET_ARN_VARIABLE}, or TIR_API_KEY and TIR_AUTH_TOKEN (missing: ${missing.join(', ')})`,
+      `TIR credentials are not configured: set TIR_CREDENTIALS_SECRET_ARN, or TIR_API_KEY and TIR_AUTH_TOKEN (missing: ${missing.join(', ')})`,
     );
   }
-  return { apiKey: env.TIR_API_KEY as string, authToken: env.TIR_AUTH_TOKEN as string };
+  return { apiKey: options.apiKey as string, authToken: options.authToken as string };
 };
-
-/** A credentials source with its own cache: the secret is read at most once per `ttlMs` (concurrent calls share a read). */
-export const createTirCredentialsSource = (options: TirCredentialsOptions = {}): TirCredentialsSource => {
-  const env = options.env ?? process.env;
-  const ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
-  const now = options.now ?? Date.now;
-  const client = once(options.secretsClient ?? (() => new SecretsManagerClient({})));
-  let cached: { arn: string; at: number; value: Promise<TirCredentials> } | undefined;
-
-  const readSecret = async (arn: string): Promise<TirCredentials> => {
-    try {
-      const output = await client().send(new GetSecretValueCommand({ SecretId: arn }));
-      return parseSecret(output.SecretString, arn);
-    } catch (err) {
-      if (err instanceof ProvisionerError) throw err;
-      const e = (err ?? {}) as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
-      const name = e.code ?? e.name ?? 'Error';
-      const status = e.$metadata?.httpStatusCode;
-      const row = SECRET_ERROR_TABLE.find((r) => r.match(name, status)) as (typeof SECRET_ERROR_TABLE)[number];
-      throw new row.to(`Cannot read the TIR credentials secret ${arn} (${name})`, { providerCode: name, cause: err });
-    }
-  };
-
-  return async () => {
-    const arn = env[SECRET_ARN_VARIABLE];
-    if (!arn) return fromVariables(env);
-    if (!cached || cached.arn !== arn || now() - cached.at >= ttlMs) {
-      const entry = { arn, at: now(), value: readSecret(arn) };
-      cached = entry;
-      entry.value.catch(() => {
-        if (cached === entry) cached = undefined; // a failed read is not kept
-      });
-    }
-    return cached.value;
-  };
-};
-
-const processSource = once(() => createTirCredentialsSource());
 
 /**
- * The process-wide credentials source (one cache per Lambda container). Returns the source, not the credentials:
- * nothing is read until the first TIR call.
+ * A credentials source. With a secret, its own Powertools SecretsProvider (and so its own cache): the secret is read
+ * at most once per `maxAgeSeconds`.
  */
-export const tirCredentialsFromEnvironment = (): TirCredentialsSource => processSource();
+export const createTirCredentialsSource = (options: TirCredentialsOptions): TirCredentialsSource => {
+  const { secretArn } = options;
+  if (!secretArn) return async () => fromValues(options);
+  const maxAge = options.maxAgeSeconds ?? DEFAULT_MAX_AGE_SECONDS;
+  const secrets = once(() => new SecretsProvider(options.secretsClient ? { awsSdkV3Client: options.secretsClient } : {}));
+  return async () => {
+    let parsed: unknown;
+    try {
+      parsed = await secrets().get(secretArn, { maxAge, transform: 'json' });
+    } catch (err) {
+      throw readFailure(err, secretArn);
+    }
+    try {
+      return credentialsIn(parsed, secretArn);
+    } catch (err) {
+      secrets().clearCache(); // a secret of the wrong form is not kept: a fix is picked up on the next call
+      throw err;
+    }
+  };
+};

@@ -21,18 +21,18 @@ import {
 import type { ClusterDescription, ClusterLocation, ClusterProvider, ClusterRef, ClusterState, ExistingCluster } from '../core/provider';
 import type { TirClusterSpec } from '../core/request';
 import { logger } from '../platform/observability';
-import { tirCredentialsFromEnvironment, type TirCredentials, type TirCredentialsSource } from './tir-credentials';
+import type { TirCredentials, TirCredentialsSource } from './tir-credentials';
 
 export const TIR_PRODUCTION_BASE_URL = 'https://api.e2enetworks.com/myaccount/api/v1/gpu';
 const CLUSTERS_PATH = '/distributed_jobs_v2/cluster/';
 export const TIR_DEFAULT_TIMEOUT_MS = 15_000;
 
 export interface TirProviderOptions {
-  /** Default: TIR_API_BASE_URL, else production. */
+  /** Default: production (the wiring passes TIR_API_BASE_URL). */
   baseUrl?: string;
-  /** Fixed credentials, or a source asked before each call. Default: tirCredentialsFromEnvironment(). */
-  credentials?: TirCredentials | TirCredentialsSource;
-  /** Per call. Default: TIR_TIMEOUT_MS, else 15 s. */
+  /** Fixed credentials, or a source asked before each call (./tir-credentials.ts; the wiring passes one). */
+  credentials: TirCredentials | TirCredentialsSource;
+  /** Per call. Default: 15 s (the wiring passes TIR_TIMEOUT_MS). */
   timeoutMs?: number;
   fetch?: typeof fetch;
 }
@@ -82,6 +82,8 @@ type ErrorClass = new (message: string, details?: ErrorDetails) => ProvisionerEr
 
 export interface TirErrorRow {
   match: (wire: TirWireError, operation: TirOperation) => boolean;
+  /** What the row matches, in words (the docs' table is generated from it). */
+  wire: string;
   to: ErrorClass;
   reason: string;
 }
@@ -92,36 +94,36 @@ const NAME_TAKEN = /already exists|already in use|already taken/i;
 const clientError = (w: TirWireError): boolean => w.kind === 'http' && w.status !== undefined && w.status >= 400 && w.status < 500;
 
 export const TIR_ERROR_TABLE: readonly TirErrorRow[] = [
-  { match: (w) => w.status === 429, to: ProviderThrottledError, reason: 'HTTP 429: asked to slow down, retry later.' },
-  { match: (w) => w.kind === 'timeout', to: ProviderUnavailableError, reason: 'No answer within the timeout: transient.' },
-  { match: (w) => w.kind === 'network', to: ProviderUnavailableError, reason: 'Connection refused / reset: transient.' },
-  { match: (w) => (w.status ?? 0) >= 500, to: ProviderUnavailableError, reason: 'HTTP 5xx (or a gateway page): transient.' },
+  { match: (w) => w.status === 429, wire: 'HTTP 429', to: ProviderThrottledError, reason: 'HTTP 429: asked to slow down, retry later.' },
+  { match: (w) => w.kind === 'timeout', wire: 'no answer within `TIR_TIMEOUT_MS`', to: ProviderUnavailableError, reason: 'No answer within the timeout: transient.' },
+  { match: (w) => w.kind === 'network', wire: 'connection refused or reset', to: ProviderUnavailableError, reason: 'Connection refused / reset: transient.' },
+  { match: (w) => (w.status ?? 0) >= 500, wire: 'HTTP 5xx, or a non-JSON answer (a gateway page)', to: ProviderUnavailableError, reason: 'HTTP 5xx (or a gateway page): transient.' },
   {
     match: (w) => w.status === 401 || w.status === 403,
-    to: ProviderAuthFailedError,
+    wire: 'HTTP 401 / 403', to: ProviderAuthFailedError,
     reason: 'The API key or token is missing, wrong or not allowed: terminal until the secret is fixed.',
   },
   {
     match: (w, operation) => w.status === 404 && (operation === 'get' || operation === 'delete'),
-    to: ClusterNotFoundError,
+    wire: '404 on get / delete', to: ClusterNotFoundError,
     reason: 'TIR does not know the cluster id: for a delete it is gone. (A 404 on create / list means a wrong base URL.)',
   },
   {
     match: (w) => clientError(w) && QUOTA_EXHAUSTED.test(w.message),
-    to: ResourceLimitExceededError,
+    wire: '4xx whose message names a quota or limit', to: ResourceLimitExceededError,
     reason: 'A message naming a quota or limit: the account may fit once its other clusters are gone, so the workflow waits (reason quota).',
   },
   {
     match: (w) => clientError(w) && CAPACITY_EXHAUSTED.test(w.message),
-    to: InsufficientCapacityError,
+    wire: '4xx whose message says capacity, stock or nodes are unavailable', to: InsufficientCapacityError,
     reason: 'TIR documents no capacity code, only a message saying capacity or stock is exhausted: a shortage, waited out.',
   },
   {
     match: (w) => clientError(w) && NAME_TAKEN.test(w.message),
-    to: ResourceInUseError,
+    wire: '4xx whose message says the name already exists', to: ResourceInUseError,
     reason: 'The name exists in this project and location: the workflow checks whether it is ours, then retries.',
   },
-  { match: () => true, to: InvalidProviderRequestError, reason: 'Any other 4xx (or error envelope): the same request fails the same way.' },
+  { match: () => true, wire: 'any other 4xx or error envelope', to: InvalidProviderRequestError, reason: 'Any other 4xx (or error envelope): the same request fails the same way.' },
 ];
 
 // ---- scrubbing ----
@@ -210,11 +212,11 @@ const tirLocation = (location: ClusterLocation): TirLocation => {
 const isCluster = (value: unknown): value is TirCluster =>
   value !== null && typeof value === 'object' && Number.isInteger((value as { id?: unknown }).id);
 
-export const createTirProvider = (options: TirProviderOptions = {}): ClusterProvider => {
+export const createTirProvider = (options: TirProviderOptions): ClusterProvider => {
   const baseUrl = (options.baseUrl ?? TIR_PRODUCTION_BASE_URL).replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? TIR_DEFAULT_TIMEOUT_MS;
   const fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
-  const given = options.credentials ?? tirCredentialsFromEnvironment();
+  const given = options.credentials;
   const credentialsOf: TirCredentialsSource = typeof given === 'function' ? given : async () => given;
 
   /** One HTTP call, one log line (operation, cluster, status, duration; never the URL or a body). Returns `data`. */

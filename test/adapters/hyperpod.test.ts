@@ -1,6 +1,6 @@
 import { CreateClusterCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createHyperPodProvider, describeHyperPodCluster, HYPERPOD_ERROR_TABLE } from '../../functions/adapters/hyperpod';
+import { createHyperPodProvider, describeHyperPodCluster, HYPERPOD_ERROR_TABLE, toHyperPodError } from '../../functions/adapters/hyperpod';
 import type { ProvisionerError } from '../../functions/core/errors';
 import { REQUEST_ID_TAG, type ClusterProvider, type ClusterRef } from '../../functions/core/provider';
 import type { SageMakerClusterSpec } from '../../functions/core/request';
@@ -150,6 +150,34 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
       const err = await rejection(createHyperPodProvider({ clientFor: () => client }).describe(ref('any')));
       expect(err.name).toBe('ProviderUnavailableError');
       expect(err.providerCode).toBe('ECONNREFUSED');
+    });
+
+    /** An SDK-shaped error: a service answer (`status`) or a failure without one. */
+    const sdkError = (name: string, extra: { status?: number; code?: string; cause?: unknown; $retryable?: { throttling?: boolean } } = {}) =>
+      Object.assign(new Error(`${name} happened`), {
+        name,
+        ...(extra.status !== undefined ? { $metadata: { httpStatusCode: extra.status } } : {}),
+        ...(extra.code ? { code: extra.code } : {}),
+        ...(extra.cause ? { cause: extra.cause } : {}),
+        ...(extra.$retryable ? { $retryable: extra.$retryable } : {}),
+      });
+
+    it.each([
+      ['an unnamed HTTP 429', sdkError('Error', { status: 429 }), 'ProviderThrottledError'],
+      ['SlowDown (in the SDK throttling list)', sdkError('SlowDown', { status: 503 }), 'ProviderThrottledError'],
+      ['a throttling retry trait', sdkError('OddException', { status: 400, $retryable: { throttling: true } }), 'ProviderThrottledError'],
+      ['HTTP 501 (a server error the SDK does not retry)', sdkError('NotImplemented', { status: 501 }), 'ProviderUnavailableError'],
+      ['HTTP 504', sdkError('GatewayTimeout', { status: 504 }), 'ProviderUnavailableError'],
+      ['a RequestTimeoutException', sdkError('RequestTimeoutException', { status: 408 }), 'ProviderUnavailableError'],
+      ['a connection code on the cause', sdkError('Error', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) }), 'ProviderUnavailableError'],
+      ['EHOSTUNREACH', sdkError('Error', { code: 'EHOSTUNREACH' }), 'ProviderUnavailableError'],
+      ['an AbortError', sdkError('AbortError'), 'ProviderUnavailableError'],
+      ['a ResourceLimitExceeded answered as 400 (before throttling)', sdkError('ResourceLimitExceeded', { status: 400 }), 'ResourceLimitExceededError'],
+      ['InvalidSignatureException "Signature expired" (auth before transient)', Object.assign(sdkError('InvalidSignatureException', { status: 400 }), { message: 'Signature expired: 20261123T100000Z is now earlier than 20261123T100500Z' }), 'ProviderAuthFailedError'],
+      ['an unknown HTTP 400', sdkError('SomethingNewException', { status: 400 }), 'InvalidProviderRequestError'],
+      ['a thrown string', 'boom' as unknown, 'InvalidProviderRequestError'],
+    ])('classifies %s by the SDK rules, in the table order', (_, err, name) => {
+      expect(toHyperPodError(err, 'CreateCluster').name).toBe(name);
     });
 
     it('keeps the reason beside every row of one table', () => {

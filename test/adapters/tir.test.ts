@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTirProvider, describeTirCluster, TIR_ERROR_TABLE } from '../../functions/adapters/tir';
 import { createTirCredentialsSource } from '../../functions/adapters/tir-credentials';
@@ -327,28 +328,35 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
 });
 
 describe('TIR credentials', () => {
-  it('come from TIR_API_KEY / TIR_AUTH_TOKEN without a secret ARN', async () => {
-    const source = createTirCredentialsSource({ env: { TIR_API_KEY: API_KEY, TIR_AUTH_TOKEN: AUTH_TOKEN } });
+  it('are the given TIR_API_KEY / TIR_AUTH_TOKEN values without a secret ARN', async () => {
+    const source = createTirCredentialsSource({ apiKey: API_KEY, authToken: AUTH_TOKEN });
     expect(await source()).toEqual({ apiKey: API_KEY, authToken: AUTH_TOKEN });
   });
 
   it('missing: ProviderAuthFailedError naming the variable, never a value', async () => {
-    const err = await rejection(createTirCredentialsSource({ env: { TIR_API_KEY: API_KEY } })());
+    const err = await rejection(createTirCredentialsSource({ apiKey: API_KEY })());
     expect(err.name).toBe('ProviderAuthFailedError');
     expect(err.message).toContain('TIR_AUTH_TOKEN');
+    expect(err.message).not.toContain('TIR_API_KEY,');
     expect(err.message).not.toContain(API_KEY);
   });
 
-  describe('from Secrets Manager (the real SDK against a loopback GetSecretValue)', () => {
+  describe('from Secrets Manager (the real SDK, through Powertools Parameters, against a loopback GetSecretValue)', () => {
     let server: RunningServer;
     let secretString = JSON.stringify({ apiKey: API_KEY, authToken: AUTH_TOKEN });
     let reads = 0;
+    let answerWith: { status: number; type: string } | undefined;
     const arn = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:tir-credentials-AbCdEf';
 
     beforeAll(async () => {
       server = await startServer(async (req, res) => {
         const body = JSON.parse(await readBody(req)) as { SecretId?: string };
         const target = req.headers['x-amz-target'];
+        if (answerWith) {
+          res.writeHead(answerWith.status, { 'content-type': 'application/x-amz-json-1.1' });
+          res.end(JSON.stringify({ __type: answerWith.type, Message: 'injected' }));
+          return;
+        }
         const ok = target === 'secretsmanager.GetSecretValue' && body.SecretId === arn;
         reads += ok ? 1 : 0;
         const answer = ok
@@ -359,54 +367,103 @@ describe('TIR credentials', () => {
       });
       vi.stubEnv('AWS_ENDPOINT_URL_SECRETS_MANAGER', server.endpoint);
     });
+    afterEach(() => {
+      answerWith = undefined;
+      vi.useRealTimers();
+    });
     afterAll(async () => {
       vi.unstubAllEnvs();
       await server.close();
     });
 
-    it('reads the secret once per TTL and picks up a rotation after it', async () => {
-      let now = 1_000_000;
-      const source = createTirCredentialsSource({ env: { TIR_CREDENTIALS_SECRET_ARN: arn }, ttlMs: 60_000, now: () => now });
+    it('reads the secret once per max age and picks up a rotation after it', async () => {
+      vi.useFakeTimers({ toFake: ['Date'] });
+      vi.setSystemTime(new Date('2026-11-23T10:00:00Z'));
+      const source = createTirCredentialsSource({ secretArn: arn, maxAgeSeconds: 60 });
       reads = 0;
-      expect(await Promise.all([source(), source()])).toEqual([
-        { apiKey: API_KEY, authToken: AUTH_TOKEN },
-        { apiKey: API_KEY, authToken: AUTH_TOKEN },
-      ]);
+      expect(await source()).toEqual({ apiKey: API_KEY, authToken: AUTH_TOKEN });
+      expect(await source()).toEqual({ apiKey: API_KEY, authToken: AUTH_TOKEN });
       secretString = JSON.stringify({ apiKey: 'rotated-key', authToken: 'rotated-token' });
-      now += 59_000;
+      vi.setSystemTime(new Date('2026-11-23T10:00:59Z'));
       expect((await source()).apiKey).toBe(API_KEY);
       expect(reads).toBe(1);
-      now += 2_000;
+      vi.setSystemTime(new Date('2026-11-23T10:01:01Z'));
       expect(await source()).toEqual({ apiKey: 'rotated-key', authToken: 'rotated-token' });
       expect(reads).toBe(2);
     });
 
-    it('a secret that is not the expected JSON fails without echoing it', async () => {
+    it('ignores TIR_API_KEY / TIR_AUTH_TOKEN values when a secret is named', async () => {
+      secretString = JSON.stringify({ apiKey: API_KEY, authToken: AUTH_TOKEN });
+      const source = createTirCredentialsSource({ secretArn: arn, apiKey: 'local-key', authToken: 'local-token' });
+      expect(await source()).toEqual({ apiKey: API_KEY, authToken: AUTH_TOKEN });
+    });
+
+    it('a secret that is not the expected JSON fails without echoing it, and is not kept', async () => {
       secretString = `not-json ${API_KEY}`;
-      const err = await rejection(createTirCredentialsSource({ env: { TIR_CREDENTIALS_SECRET_ARN: arn } })());
+      const err = await rejection(createTirCredentialsSource({ secretArn: arn })());
       expect(err.name).toBe('ProviderAuthFailedError');
       expect(inspect(err, { depth: 10 })).not.toContain(API_KEY);
       secretString = JSON.stringify({ apiKey: API_KEY });
-      const missing = await rejection(createTirCredentialsSource({ env: { TIR_CREDENTIALS_SECRET_ARN: arn } })());
+      const source = createTirCredentialsSource({ secretArn: arn });
+      const missing = await rejection(source());
       expect(missing.message).toContain('"authToken"');
       expect(inspect(missing, { depth: 10 })).not.toContain(API_KEY);
+      secretString = JSON.stringify({ apiKey: API_KEY, authToken: AUTH_TOKEN });
+      expect(await source()).toEqual({ apiKey: API_KEY, authToken: AUTH_TOKEN });
     });
 
     it('an unknown secret is ProviderAuthFailedError with the AWS error as cause', async () => {
-      const err = await rejection(createTirCredentialsSource({ env: { TIR_CREDENTIALS_SECRET_ARN: `${arn}-other` } })());
+      const err = await rejection(createTirCredentialsSource({ secretArn: `${arn}-other` })());
       expect(err).toMatchObject({ name: 'ProviderAuthFailedError', providerCode: 'ResourceNotFoundException' });
       expect((err.cause as Error).name).toBe('ResourceNotFoundException');
+    });
+
+    it.each([
+      [{ status: 400, type: 'ThrottlingException' }, 'ProviderThrottledError'],
+      [{ status: 500, type: 'InternalServiceError' }, 'ProviderUnavailableError'],
+      [{ status: 400, type: 'AccessDeniedException' }, 'ProviderAuthFailedError'],
+    ])('a failed read %j is %s, and is not kept', async (answer, name) => {
+      secretString = JSON.stringify({ apiKey: API_KEY, authToken: AUTH_TOKEN });
+      const source = createTirCredentialsSource({ secretArn: arn, secretsClient: new SecretsManagerClient({ maxAttempts: 1 }) });
+      answerWith = answer;
+      const err = await rejection(source());
+      expect(err).toMatchObject({ name, providerCode: answer.type });
+      answerWith = undefined;
+      expect(await source()).toEqual({ apiKey: API_KEY, authToken: AUTH_TOKEN });
     });
 
     it('feeds the TIR provider, which asks the source before each call', async () => {
       secretString = JSON.stringify({ apiKey: API_KEY, authToken: AUTH_TOKEN });
       const sim = await startTirSimulator({ apiKey: API_KEY, authToken: AUTH_TOKEN });
       try {
-        const source = createTirCredentialsSource({ env: { TIR_CREDENTIALS_SECRET_ARN: arn } });
+        const source = createTirCredentialsSource({ secretArn: arn });
         const p = createTirProvider({ baseUrl: sim.baseUrl, credentials: source });
         expect(await p.findByName(location, 'none')).toBeUndefined();
       } finally {
         await sim.close();
+      }
+    });
+
+    it('is the source the wiring builds from TIR_CREDENTIALS_SECRET_ARN (over TIR_API_KEY / TIR_AUTH_TOKEN)', async () => {
+      secretString = JSON.stringify({ apiKey: API_KEY, authToken: AUTH_TOKEN });
+      const sim = await startTirSimulator({ apiKey: API_KEY, authToken: AUTH_TOKEN });
+      vi.stubEnv('TIR_API_BASE_URL', sim.baseUrl);
+      vi.stubEnv('TIR_CREDENTIALS_SECRET_ARN', arn);
+      vi.stubEnv('TIR_API_KEY', 'wrong-key');
+      vi.stubEnv('TIR_AUTH_TOKEN', 'wrong-token');
+      vi.stubEnv('EVENT_BUS_NAME', 'bus');
+      vi.stubEnv('CLUSTERS_TABLE', 'clusters');
+      vi.resetModules();
+      try {
+        reads = 0;
+        const { workflowDeps } = await import('../../functions/wiring/workflow');
+        expect(await workflowDeps().provider('tir').findByName(location, 'none')).toBeUndefined();
+        expect(reads).toBe(1);
+      } finally {
+        await sim.close();
+        for (const name of ['TIR_API_BASE_URL', 'TIR_CREDENTIALS_SECRET_ARN', 'TIR_API_KEY', 'TIR_AUTH_TOKEN', 'EVENT_BUS_NAME', 'CLUSTERS_TABLE']) {
+          vi.stubEnv(name, undefined);
+        }
       }
     });
   });

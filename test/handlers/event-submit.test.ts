@@ -12,8 +12,8 @@ afterAll(async () => {
   await h.close();
 });
 
-const handle = (detail: unknown, deps: () => IntakeDeps = () => h.intakeDeps) =>
-  makeHandler(deps)(eventBridgeEvent(detail) as never, lambdaContext('eventSubmit'));
+const handle = (detail: unknown, deps: () => IntakeDeps = () => h.intakeDeps, detailType?: string) =>
+  makeHandler(deps)(eventBridgeEvent(detail, detailType) as never, lambdaContext('eventSubmit'));
 
 describe('eventSubmit', () => {
   it('submits the request carried in detail and provisions it', async () => {
@@ -44,5 +44,17 @@ describe('eventSubmit', () => {
       },
     };
     await expect(handle(hyperpodRequest(), () => deps)).rejects.toMatchObject({ name: 'ThrottlingException' });
+  });
+
+  it('does not submit an event that is not a Provision Cluster Requested envelope: a ParseError fails the invocation', async () => {
+    const request = hyperpodRequest();
+    const before = h.rejections().length;
+    await expect(handle(request, () => h.intakeDeps, 'Provision Cluster Demanded')).rejects.toMatchObject({ name: 'ParseError' });
+    const { detail: _detail, ...noDetail } = eventBridgeEvent(request);
+    await expect(makeHandler(() => h.intakeDeps)(noDetail as never, lambdaContext('eventSubmit'))).rejects.toMatchObject({ name: 'ParseError' });
+    await expect(makeHandler(() => h.intakeDeps)({ ...eventBridgeEvent(request), id: 7 } as never, lambdaContext('eventSubmit'))).rejects.toMatchObject({ name: 'ParseError' });
+    expect(await h.store.get(request.requestId)).toBeUndefined();
+    expect(h.workflows.get(request.requestId)).toBeUndefined();
+    expect(h.rejections()).toHaveLength(before);
   });
 });

@@ -139,6 +139,44 @@ describe('POST /clusters', () => {
     expect(res.body.code).toBe('MalformedBody');
   });
 
+  it('answers the body errors with their documented codes, messages and field errors', async () => {
+    expect((await submit(hyperpodRequest(), { headers: { 'content-type': 'text/plain' } })).body).toEqual({
+      code: 'UnsupportedMediaType',
+      message: 'Content-Type must be application/json (got "text/plain")',
+    });
+    expect((await submit(hyperpodRequest(), { headers: { 'content-type': '' } })).body.message).toBe('Content-Type must be application/json (got none)');
+    const large = await submit({ ...hyperpodRequest(), padding: 'x'.repeat(70 * 1024) });
+    expect(large.body).toEqual({ code: 'PayloadTooLarge', message: expect.stringMatching(/^The body is \d+ bytes; at most 65536 are accepted$/) });
+    expect((await submit('')).body).toEqual({
+      code: 'MalformedBody',
+      message: 'The body is empty; a JSON request is expected',
+      errors: [{ path: '', message: 'is required' }],
+    });
+    expect((await submit('{"provider": ')).body).toEqual({
+      code: 'MalformedBody',
+      message: 'The body is not valid JSON',
+      errors: [{ path: '', message: expect.stringMatching(/^is not valid JSON \(.+\)$/) }],
+    });
+  });
+
+  it('checks the content type first, then the size (before parsing), then the JSON', async () => {
+    const huge = 'x'.repeat(70 * 1024);
+    expect((await submit(huge, { headers: { 'content-type': 'text/plain' } })).status).toBe(415);
+    expect((await submit(`{${huge}`)).status).toBe(413);
+    expect((await submit(Buffer.from(JSON.stringify({ ...hyperpodRequest(), padding: huge })).toString('base64'), { isBase64Encoded: true })).status).toBe(413);
+  });
+
+  it('takes the media type in any case and a JSON suffix type', async () => {
+    expect((await submit(hyperpodRequest(), { headers: { 'content-type': 'Application/JSON ; charset=UTF-8' } })).status).toBe(202);
+    expect((await submit(hyperpodRequest(), { headers: { 'content-type': 'application/vnd.provisioner+json' } })).status).toBe(202);
+  });
+
+  it('answers errors as JSON with one lower-case content-type header, like successes', async () => {
+    for (const res of [await submit('', {}), await submit(hyperpodRequest(), { headers: { 'content-type': 'text/plain' } }), await get('no-such-request')]) {
+      expect(res.headers).toEqual({ 'content-type': 'application/json' });
+    }
+  });
+
   it('schedules a request with a future startAt and shows it SCHEDULED', async () => {
     const startAt = new Date(Date.now() + 3600_000).toISOString().replace(/\.\d{3}/, '');
     const request = { ...hyperpodRequest(), startAt };
@@ -198,6 +236,14 @@ describe('GET /clusters/{requestId}', () => {
   it.each(['no-such-request', 'bad%20id', 'x'.repeat(65)])('answers 404 for %s', async (id) => {
     const res = await get(id);
     expect(res.status).toBe(404);
+  });
+
+  it('answers 500 with only the Lambda request id to quote', async () => {
+    const broken = { get: async () => { throw new Error('internal detail'); } } as unknown as ClusterStore;
+    const context = lambdaContext();
+    const result = await makeGet(() => broken)(httpEvent('GET /clusters/{requestId}', '/clusters/any-id', { pathParameters: { requestId: 'any-id' } }), context);
+    expect(result.statusCode).toBe(500);
+    expect(JSON.parse(result.body!)).toEqual({ code: 'InternalError', message: `Internal error; quote request id ${context.awsRequestId}` });
   });
 
   it('answers 500 without internal text when the store fails', async () => {

@@ -1,6 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SCHEDULED_TIME, inputOf } from '../../config/schedules.js';
+import { createScheduler } from '../../functions/adapters/scheduler';
 import { requestDeletion } from '../../functions/core/submit';
-import { makeHandler, occurrenceRequestId, type ScheduleEvent } from '../../functions/handlers/schedule-target';
+import { ScheduleEventSchema, makeHandler, occurrenceRequestId, type ScheduleEvent } from '../../functions/handlers/schedule-target';
 import { lambdaContext } from '../fixtures/events';
 import { hyperpodRequest, startEntryHarness, tirRequest, type EntryHarness } from '../helpers/workflow';
 
@@ -97,5 +100,84 @@ describe('scheduleTarget', () => {
     await fire({ schedule: 'broken', scheduledTime: '2026-11-24T02:00:00Z', request: { provider: 'tir' } });
     const [rejection] = h.rejections().slice(before);
     expect(rejection!.Detail).toMatchObject({ source: 'schedule', reason: 'invalid-request', requestId: 'broken-20261124T020000Z' });
+  });
+
+  describe('its input is a discriminated union: anything else fails the invocation and changes nothing', () => {
+    /** Fires `event` and returns what it threw and the log lines it wrote. */
+    const fireLogged = async (event: unknown) => {
+      const lines: string[] = [];
+      const write = (chunk: unknown) => {
+        lines.push(String(chunk));
+        return true;
+      };
+      const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(write);
+      const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(write);
+      try {
+        const error = await fire(event as ScheduleEvent).then(
+          () => undefined,
+          (err: unknown) => err as Error,
+        );
+        return { error, logged: lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
+      } finally {
+        stdout.mockRestore();
+        stderr.mockRestore();
+      }
+    };
+
+    it.each(['teardown', 'destroy', 'DELETE', ''])('an unknown action "%s" deletes nothing: logged, and a ParseError', async (action) => {
+      const request = tirRequest();
+      await h.submit(request);
+      await h.workflows.get(request.requestId)!.done;
+      const executions = h.workflows.list().length;
+
+      const { error, logged } = await fireLogged({ action, requestId: request.requestId });
+
+      expect(error).toMatchObject({ name: 'ParseError' });
+      const record = await h.store.require(request.requestId);
+      expect(record.status).toBe('READY');
+      expect(record.history.map((x) => x.to)).not.toContain('DELETING');
+      expect(h.workflows.list()).toHaveLength(executions);
+      expect(logged).toContainEqual(
+        expect.objectContaining({
+          level: 'ERROR',
+          handler: 'scheduleTarget',
+          message: 'Event rejected: it does not have the expected shape',
+          error: { name: 'ParseError', issues: [expect.objectContaining({ path: 'action' })] },
+        }),
+      );
+    });
+
+    it.each([
+      ['no action and no schedule', { requestId: 'abc' }],
+      ['a delete without a requestId', { action: 'delete' }],
+      ['a delete with a malformed requestId', { action: 'delete', requestId: 'not a requestId!' }],
+      ['a recurring firing without its time', { schedule: 'nightly', request: {} }],
+      ['an action on a recurring firing', { action: 'purge', schedule: 'nightly', scheduledTime: '2026-11-24T02:00:00Z', request: {} }],
+      ['not an object', 'delete'],
+    ])('%s is a ParseError, and nothing is recorded', async (_, event) => {
+      const records = h.workflows.list().length;
+      const before = h.rejections().length;
+      const { error } = await fireLogged(event);
+      expect(error).toMatchObject({ name: 'ParseError' });
+      expect(h.workflows.list()).toHaveLength(records);
+      expect(h.rejections()).toHaveLength(before);
+    });
+
+    it('accepts exactly what the scheduler adapter and config/schedules.js write', async () => {
+      const inputs: string[] = [];
+      const client = { send: async (command: { input: { Target: { Input: string } } }) => void inputs.push(command.input.Target.Input) };
+      const scheduler = createScheduler({ client: client as unknown as SchedulerClient, groupName: 'g', roleArn: 'arn:role', targetArn: 'arn:fn' });
+      await scheduler.scheduleProvisioning('req-1', new Date('2026-11-24T02:00:00Z'));
+      await scheduler.scheduleDeletion('req-1', new Date('2026-11-24T10:00:00Z'));
+      const { requestId: _none, ...template } = tirRequest();
+      const recurring = inputOf({ name: 'nightly', expression: 'rate(1 day)', timezone: 'UTC', enabled: true, request: template });
+      inputs.push(recurring.replace(SCHEDULED_TIME, '2026-11-24T02:00:00Z'));
+
+      expect(inputs.map((input) => ScheduleEventSchema.parse(JSON.parse(input)))).toEqual([
+        { action: 'provision', requestId: 'req-1' },
+        { action: 'delete', requestId: 'req-1' },
+        { schedule: 'nightly', scheduledTime: '2026-11-24T02:00:00Z', request: template },
+      ]);
+    });
   });
 });

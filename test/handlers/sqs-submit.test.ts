@@ -81,6 +81,22 @@ describe('sqsSubmit', () => {
     expect(await h.store.get(unlucky.requestId)).toBeUndefined();
   });
 
+  it('answers a batch that failed whole with every item (SQS redelivers them all), instead of failing the invocation', async () => {
+    const requests = [hyperpodRequest(), tirRequest()];
+    const downStore: ClusterStore = {
+      ...h.store,
+      create: async () => {
+        throw Object.assign(new Error('connect ECONNREFUSED'), { name: 'ECONNREFUSED' });
+      },
+    };
+    const result = await handle(
+      sqsEvent(requests.map((r, i) => ({ body: JSON.stringify(r), messageId: `m-down-${i}` }))),
+      () => ({ ...h.intakeDeps, store: downStore }),
+    );
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'm-down-0' }, { itemIdentifier: 'm-down-1' }]);
+    for (const r of requests) expect(await h.store.get(r.requestId)).toBeUndefined();
+  });
+
   it('rejects a requestId reused for a different request as a conflict, without touching the record', async () => {
     const request = hyperpodRequest();
     await handle(sqsEvent([{ body: JSON.stringify(request) }]));

@@ -3,16 +3,20 @@ import type { SubmitDeps } from '../../core/submit';
 import { submitRequest } from '../../core/submit';
 import { recordView } from '../../core/view';
 import { submitDeps } from '../../wiring/submit';
-import { httpHandler, json, readJsonBody } from '../../platform/middleware/http';
+import { httpHandler, json } from '../../platform/middleware/http';
 import { logger } from '../../platform/observability';
 
 export const makeHandler = (deps: () => SubmitDeps) =>
-  httpHandler('httpSubmit', async (event) => {
-    const { created, record } = await submitRequest(deps(), readJsonBody(event));
-    logger.appendKeys({ requestId: record.requestId });
-    logger.info(created ? 'Request accepted' : 'Request replayed', { status: record.status, provider: record.provider });
-    const location = `/clusters/${record.requestId}`;
-    return json(created ? 202 : 200, { requestId: record.requestId, status: record.status, cluster: recordView(record) }, { location });
-  });
+  httpHandler(
+    'httpSubmit',
+    async (event) => {
+      const { created, record } = await submitRequest(deps(), event.body);
+      logger.appendKeys({ requestId: record.requestId });
+      logger.info(created ? 'Request accepted' : 'Request replayed', { status: record.status, provider: record.provider });
+      const location = `/clusters/${record.requestId}`;
+      return json(created ? 202 : 200, { requestId: record.requestId, status: record.status, cluster: recordView(record) }, { location });
+    },
+    { jsonBody: true },
+  );
 
 export const handler = makeHandler(submitDeps);

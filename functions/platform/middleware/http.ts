@@ -1,9 +1,16 @@
 /**
  * The HTTP API's one middleware stack and error mapping (API Gateway HTTP API, payload v2). Unlike task Lambdas,
- * HTTP handlers catch everything: each known error class maps to its status, anything else is a 500 whose body says
+ * HTTP handlers answer every error: each known error class maps to its status, anything else is a 500 whose body says
  * only "internal error" and the Lambda request id to quote; never a stack, an internal message or a secret.
+ *
+ * The stack, outermost first: tracer -> logger -> route keys -> outcome (one log line and one metric per answer) ->
+ * @middy/http-error-handler (renders the error as the response) -> our error mapping (every error to an HttpError,
+ * then to the JSON body `{code, message, errors?}` it renders) -> for a JSON body: the size guard (413 before
+ * parsing) -> @middy/http-json-body-parser (415 / 400 through the mapping).
  */
 import middy from '@middy/core';
+import httpErrorHandler from '@middy/http-error-handler';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
@@ -19,6 +26,8 @@ export interface FieldError {
 }
 
 export type HttpEvent = APIGatewayProxyEventV2;
+/** An event whose JSON body the stack has parsed (httpHandler with `{ jsonBody: true }`). */
+export type JsonBodyEvent = Omit<HttpEvent, 'body'> & { body: unknown };
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
 /** Largest request body accepted, in bytes (64 KiB): a cluster spec is a few KiB. */
@@ -31,6 +40,8 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly errors?: FieldError[],
+    /** Answered beside the errors (the request validation's warnings). */
+    readonly warnings?: FieldError[],
   ) {
     super(message);
   }
@@ -45,50 +56,93 @@ export const json = (statusCode: number, body: unknown, headers: Record<string, 
 const errorBody = (code: string, message: string, errors?: FieldError[]) => ({ code, message, ...(errors ? { errors } : {}) });
 
 /** Field errors an error carries (the request validation's), if any. */
-const fieldErrorsOf = (err: object): FieldError[] | undefined => {
-  const { errors } = err as { errors?: unknown };
-  return Array.isArray(errors) ? (errors as FieldError[]) : undefined;
+const fieldErrorsOf = (err: object, key: 'errors' | 'warnings' = 'errors'): FieldError[] | undefined => {
+  const list = (err as Record<string, unknown>)[key];
+  return Array.isArray(list) ? (list as FieldError[]) : undefined;
 };
 
+/** The content type's media type, lower case (media types are case-insensitive). */
+const mediaTypeOf = (event: HttpEvent): string =>
+  (event.headers?.['content-type'] ?? event.headers?.['Content-Type'] ?? '').split(';')[0]!.trim().toLowerCase();
+
+/** What @middy/http-json-body-parser throws (both with status 415), told apart by its messages. */
+const BODY_PARSER = '@middy/http-json-body-parser';
+const isBodyParserError = (err: unknown): err is Error & { cause: { package: string; message?: string } } =>
+  err instanceof Error && (err.cause as { package?: string } | undefined)?.package === BODY_PARSER;
+
 /**
- * Known errors -> status, by the contract's error names and their `http` answer (a name is what survives bundling and
- * crosses layers; this module imports no class). A list cursor error points at the cursor parameter.
+ * Every error as an HttpError: ours as they are; the body parser's as our 415 / 400; known errors by the contract's
+ * error names and their `http` answer (a name is what survives bundling and crosses layers; this module imports no
+ * class), a list cursor error pointing at the cursor parameter; anything else a logged 500.
  */
-const toResponse = (err: unknown, context: Context): HttpResult => {
-  if (err instanceof HttpError) return json(err.statusCode, errorBody(err.code, err.message, err.errors));
+const toHttpError = (err: unknown, context: Context, event: HttpEvent): HttpError => {
+  if (err instanceof HttpError) return err;
+  if (isBodyParserError(err)) {
+    if (err.message === 'Unsupported Media Type') {
+      const type = mediaTypeOf(event);
+      return new HttpError(415, 'UnsupportedMediaType', `Content-Type must be application/json (got ${type ? `"${type.slice(0, 100)}"` : 'none'})`);
+    }
+    return new HttpError(400, 'MalformedBody', 'The body is not valid JSON', [{ path: '', message: `is not valid JSON (${err.cause.message ?? 'unparsable'})` }]);
+  }
   const name = (err as Error | undefined)?.name;
   const known = name !== undefined && Object.hasOwn(ERRORS, name) ? (ERRORS[name as ErrorName] as { http?: { status: number; code: string } }).http : undefined;
   if (known && err instanceof Error) {
     if (name === 'RequestValidationError') {
-      const { warnings } = err as { warnings?: FieldError[] };
-      return json(known.status, { ...errorBody(known.code, 'The request is invalid', fieldErrorsOf(err)), warnings: warnings ?? [] });
+      return new HttpError(known.status, known.code, 'The request is invalid', fieldErrorsOf(err), fieldErrorsOf(err, 'warnings') ?? []);
     }
     const errors = name === 'InvalidCursorError' ? [{ path: '/queryStringParameters/cursor', message: err.message }] : undefined;
-    return json(known.status, errorBody(known.code, err.message, errors));
+    return new HttpError(known.status, known.code, err.message, errors);
   }
   logger.error('Unhandled error', { error: { name, message: (err as Error)?.message } });
-  return json(500, errorBody('InternalError', `Internal error; quote request id ${context.awsRequestId}`));
+  return new HttpError(500, 'InternalError', `Internal error; quote request id ${context.awsRequestId}`);
 };
 
-/** Reads a JSON body: 415 unless the content type is JSON, 413 past MAX_BODY_BYTES, 400 when it does not parse. */
-export const readJsonBody = (event: HttpEvent): unknown => {
-  const contentType = (event.headers?.['content-type'] ?? event.headers?.['Content-Type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (contentType !== 'application/json' && !/^application\/[a-z0-9.+-]+\+json$/.test(contentType)) {
-    throw new HttpError(415, 'UnsupportedMediaType', `Content-Type must be application/json (got ${contentType ? `"${contentType.slice(0, 100)}"` : 'none'})`);
-  }
-  const raw = event.body ?? '';
-  const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
-  if (bytes.length > MAX_BODY_BYTES) {
-    throw new HttpError(413, 'PayloadTooLarge', `The body is ${bytes.length} bytes; at most ${MAX_BODY_BYTES} are accepted`);
-  }
-  if (bytes.length === 0) throw new HttpError(400, 'MalformedBody', 'The body is empty; a JSON request is expected', [{ path: '', message: 'is required' }]);
-  try {
-    return JSON.parse(bytes.toString('utf8'));
-  } catch (err) {
-    throw new HttpError(400, 'MalformedBody', 'The body is not valid JSON', [{ path: '', message: `is not valid JSON (${(err as Error).message})` }]);
-  }
-};
+/**
+ * Our error mapping, for @middy/http-error-handler to render: the error becomes one it exposes, whose message is the
+ * JSON body (so it answers `application/json`). The original stays as `cause`, never in the body.
+ */
+const errorMapping = (): middy.MiddlewareObj<HttpEvent, HttpResult, Error, Context> => ({
+  onError: (request) => {
+    const err = toHttpError(request.error, request.context, request.event);
+    const body = { ...errorBody(err.code, err.message, err.errors), ...(err.warnings ? { warnings: err.warnings } : {}) };
+    request.error = Object.assign(new Error(JSON.stringify(body), { cause: request.error }), { statusCode: err.statusCode, expose: true });
+  },
+});
 
+/**
+ * 413 past MAX_BODY_BYTES (decoded) and 400 for an empty body, before the body parser reads it; the content type is
+ * normalised (media type in lower case) for the parser, which answers a non-JSON one: 415 comes first, as it always did.
+ */
+const bodyGuard = (): middy.MiddlewareObj<HttpEvent, HttpResult, Error, Context> => ({
+  before: ({ event }) => {
+    const key = event.headers?.['content-type'] !== undefined ? 'content-type' : 'Content-Type';
+    const header = event.headers?.[key];
+    if (header === undefined) return;
+    const [, ...params] = header.split(';');
+    event.headers[key] = [mediaTypeOf(event), ...params].join(';');
+    if (!/^application\/(.+\+)?json$/.test(mediaTypeOf(event))) return; // the parser answers 415
+    const raw = event.body ?? '';
+    const bytes = event.isBase64Encoded ? Buffer.byteLength(raw, 'base64') : Buffer.byteLength(raw, 'utf8');
+    if (bytes > MAX_BODY_BYTES) {
+      throw new HttpError(413, 'PayloadTooLarge', `The body is ${bytes} bytes; at most ${MAX_BODY_BYTES} are accepted`);
+    }
+    if (bytes === 0) throw new HttpError(400, 'MalformedBody', 'The body is empty; a JSON request is expected', [{ path: '', message: 'is required' }]);
+  },
+});
+
+/** One log line and one `Http<n>xx` metric per answer, success or error; header names in lower case throughout. */
+const outcome = (name: string): middy.MiddlewareObj<HttpEvent, HttpResult, Error, Context> => {
+  const record = (request: middy.Request<HttpEvent, HttpResult, Error, Context>) => {
+    const result = request.response;
+    if (!result) return;
+    if (result.headers) result.headers = Object.fromEntries(Object.entries(result.headers).map(([k, v]) => [k.toLowerCase(), v]));
+    const metric = metrics.singleMetric();
+    metric.addDimension('route', request.event.routeKey ?? name);
+    metric.addMetric(`Http${Math.floor((result.statusCode ?? 500) / 100)}xx`, MetricUnit.Count, 1);
+    logger.info('HTTP request', { statusCode: result.statusCode, method: request.event.requestContext?.http?.method });
+  };
+  return { after: record, onError: record };
+};
 
 /** The `{requestId}` path parameter; one that cannot exist is a 404 like any unknown id. */
 export const requestIdParam = (event: HttpEvent): string => {
@@ -97,21 +151,30 @@ export const requestIdParam = (event: HttpEvent): string => {
   return id;
 };
 
-export const httpHandler = (name: string, fn: (event: HttpEvent, context: Context) => Promise<HttpResult>) =>
-  middy<HttpEvent, HttpResult, Error, Context>()
+type Stack<E> = middy.MiddyfiedHandler<E, HttpResult, Error, Context>;
+
+export function httpHandler(name: string, fn: (event: HttpEvent, context: Context) => Promise<HttpResult>): Stack<HttpEvent>;
+/** `jsonBody`: the body must be a JSON document (415 / 413 / 400 otherwise); `event.body` is what it parsed to. */
+export function httpHandler(name: string, fn: (event: JsonBodyEvent, context: Context) => Promise<HttpResult>, options: { jsonBody: true }): Stack<HttpEvent>;
+export function httpHandler(
+  name: string,
+  fn: ((event: HttpEvent, context: Context) => Promise<HttpResult>) | ((event: JsonBodyEvent, context: Context) => Promise<HttpResult>),
+  options: { jsonBody?: boolean } = {},
+) {
+  const stack = middy<HttpEvent, HttpResult, Error, Context>()
     .use(captureLambdaHandler(tracer))
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .handler(async (event, context) => {
-      logger.appendKeys({ route: event.routeKey, handler: name });
-      let result: HttpResult;
-      try {
-        result = await fn(event, context);
-      } catch (err) {
-        result = toResponse(err, context);
-      }
-      const outcome = metrics.singleMetric();
-      outcome.addDimension('route', event.routeKey ?? name);
-      outcome.addMetric(`Http${Math.floor((result.statusCode ?? 500) / 100)}xx`, MetricUnit.Count, 1);
-      logger.info('HTTP request', { statusCode: result.statusCode, method: event.requestContext?.http?.method });
-      return result;
-    });
+    .use({
+      before: ({ event }) => {
+        logger.appendKeys({ route: event.routeKey, handler: name });
+      },
+    })
+    .use(outcome(name))
+    // Logging is ours (toHttpError logs the unexpected, without a stack); the fallback is never reached, as every
+    // error is mapped, but would still be a contract answer.
+    .use(httpErrorHandler({ logger: false, fallbackMessage: JSON.stringify(errorBody('InternalError', 'Internal error')) }))
+    .use(errorMapping());
+  if (options.jsonBody) stack.use(bodyGuard()).use(httpJsonBodyParser<HttpEvent>() as middy.MiddlewareObj<HttpEvent, HttpResult, Error, Context>);
+  // With jsonBody, the parser has replaced the body by its value before fn runs.
+  return stack.handler(fn as (event: HttpEvent, context: Context) => Promise<HttpResult>);
+}
