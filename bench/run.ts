@@ -30,7 +30,8 @@ import { startSageMakerSimulator } from '../local/simulators/sagemaker';
 import { startTirSimulator } from '../local/simulators/tir';
 import { LocalWorkflows, type LambdaHandler } from '../local/workflows';
 
-const example = (name: string) => JSON.parse(readFileSync(new URL(`../examples/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
+const example = (name: string) =>
+  JSON.parse(readFileSync(new URL(`../examples/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 const summary = (samples: number[], unit: string, digits = 2) => {
@@ -46,19 +47,26 @@ const benchValidation = () => {
   const start = performance.now();
   for (let i = 0; i < rounds; i++) validateRequest(requests[i % requests.length]);
   const ms = performance.now() - start;
-  console.log(`validation      ${Math.round((rounds / ms) * 1000).toLocaleString('en')} requests/s (${((ms * 1000) / rounds).toFixed(1)} µs each, examples mixed)`);
+  console.log(
+    `validation      ${Math.round((rounds / ms) * 1000).toLocaleString('en')} requests/s (${((ms * 1000) / rounds).toFixed(1)} µs each, examples mixed)`,
+  );
 
   const hostile = { ...example('hyperpod-minimal.json') } as { cluster: { InstanceGroups: unknown[] } };
   hostile.cluster = { ...hostile.cluster, InstanceGroups: Array.from({ length: 10_000 }, () => ({ InstanceGroupName: '-' })) };
   const t = performance.now();
   const result = validateRequest(hostile);
-  console.log(`validation      hostile request (10,000 bad groups): ${(performance.now() - t).toFixed(1)} ms, ${result.errors.length} errors reported (capped)`);
+  console.log(
+    `validation      hostile request (10,000 bad groups): ${(performance.now() - t).toFixed(1)} ms, ${result.errors.length} errors reported (capped)`,
+  );
 };
 
 const benchSubmit = async (store: ClusterStore) => {
   const deps: SubmitDeps = {
     store,
-    starter: { startProvisioning: async (id) => ({ executionArn: `arn:local:${id}`, alreadyStarted: false }), startDeletion: async () => ({ executionArn: 'x', alreadyStarted: false }) },
+    starter: {
+      startProvisioning: async (id) => ({ executionArn: `arn:local:${id}`, alreadyStarted: false }),
+      startDeletion: async () => ({ executionArn: 'x', alreadyStarted: false }),
+    },
     defaultRegion: 'us-east-1',
   };
   const base = example('hyperpod-minimal.json') as { cluster: { ClusterName: string } };
@@ -129,7 +137,9 @@ const benchWorkflow = async (store: ClusterStore, concurrency: number) => {
 
 const main = async () => {
   const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
-  console.log(`machine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`);
+  console.log(
+    `machine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`,
+  );
   benchValidation();
   const db = await startDynalite();
   try {

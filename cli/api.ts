@@ -20,7 +20,8 @@ export const apiUrlFrom = (flag: string | undefined, env: NodeJS.ProcessEnv = pr
 const isLocal = (url: URL): boolean => ['localhost', '127.0.0.1', '[::1]', '::1'].includes(url.hostname);
 
 /** `abc.execute-api.eu-west-1.amazonaws.com` -> eu-west-1; otherwise AWS_REGION. */
-const regionOf = (url: URL): string => /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com/.exec(url.hostname)?.[1] ?? process.env.AWS_REGION ?? 'us-east-1';
+const regionOf = (url: URL): string =>
+  /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com/.exec(url.hostname)?.[1] ?? process.env.AWS_REGION ?? 'us-east-1';
 
 /** `credentials` defaults to the SDK's default chain, resolved once per client (on the first signed call). */
 export const createApi = (base: string, credentials: CredentialSource = defaultCredentials()) => {
@@ -30,7 +31,15 @@ export const createApi = (base: string, credentials: CredentialSource = defaultC
     let headers: Record<string, string> = text === undefined ? {} : { 'content-type': 'application/json' };
     if (!isLocal(url)) {
       const region = regionOf(url);
-      const signed = await signRequest({ method, url, headers, ...(text !== undefined ? { body: text } : {}), region, service: 'execute-api', credentials });
+      const signed = await signRequest({
+        method,
+        url,
+        headers,
+        ...(text !== undefined ? { body: text } : {}),
+        region,
+        service: 'execute-api',
+        credentials,
+      });
       headers = { ...headers, ...signed };
     }
     let res: Response;

@@ -20,7 +20,10 @@ export const progressLine = (r: ClusterView, ms: number): string => {
   if (r.status === 'WAITING_FOR_CAPACITY' && r.lastError?.reason) parts.push(`waiting for ${r.lastError.reason}`);
   if (r.providerStatus) parts.push(`provider ${r.providerStatus}${r.nodes ? ` ${r.nodes.current}/${r.nodes.target} nodes` : ''}`);
   if (r.lastError && (r.status === 'WAITING_FOR_CAPACITY' || r.status === 'FAILED')) {
-    const next = r.lastError.nextAttemptAt && r.status === 'WAITING_FOR_CAPACITY' ? `, next attempt at ${r.lastError.nextAttemptAt.slice(11, 19)}Z` : '';
+    const next =
+      r.lastError.nextAttemptAt && r.status === 'WAITING_FOR_CAPACITY'
+        ? `, next attempt at ${r.lastError.nextAttemptAt.slice(11, 19)}Z`
+        : '';
     const until = r.retryUntil && r.status === 'WAITING_FOR_CAPACITY' ? `, retrying until ${r.retryUntil.slice(0, 16)}Z` : '';
     parts.push(`${r.lastError.name}: ${r.lastError.message}${next}${until}`);
   }
@@ -52,7 +55,10 @@ export const watch = async (api: Api, requestId: string, io: CliIo, options: Wat
     const line = progressLine(body, ms);
     const key = `${body.status}|${body.attempts}|${body.lastError?.at ?? ''}|${body.providerStatus ?? ''}|${body.nodes?.current ?? ''}`;
     if (options.json) {
-      if (key !== last) io.stdout.write(`${JSON.stringify({ requestId, status: body.status, attempts: body.attempts, maxAttempts: body.maxAttempts, retryUntil: body.retryUntil, providerStatus: body.providerStatus, nodes: body.nodes, lastError: body.lastError, elapsedSeconds: Math.floor(ms / 1000) })}\n`);
+      if (key !== last)
+        io.stdout.write(
+          `${JSON.stringify({ requestId, status: body.status, attempts: body.attempts, maxAttempts: body.maxAttempts, retryUntil: body.retryUntil, providerStatus: body.providerStatus, nodes: body.nodes, lastError: body.lastError, elapsedSeconds: Math.floor(ms / 1000) })}\n`,
+        );
     } else if (tty) {
       io.stdout.write(`\r\x1b[2K${SPINNER[frame++ % SPINNER.length]} ${requestId} ${line}`);
     } else if (key !== last) {

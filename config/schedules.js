@@ -79,7 +79,8 @@ export const validateSchedules = (config) => {
   if (config === undefined || config === null || config === '') return [];
   if (!isPlainObject(config)) throw new ScheduleConfigError(['the file must be a mapping with a "schedules" list']);
   const unknownTop = Object.keys(config).filter((key) => key !== 'schedules');
-  if (unknownTop.length > 0) throw new ScheduleConfigError([`unknown top-level key(s) ${unknownTop.join(', ')}; expected only "schedules"`]);
+  if (unknownTop.length > 0)
+    throw new ScheduleConfigError([`unknown top-level key(s) ${unknownTop.join(', ')}; expected only "schedules"`]);
   const list = config.schedules;
   if (list === undefined || list === null) return [];
   if (!Array.isArray(list)) throw new ScheduleConfigError(['"schedules" must be a list']);
@@ -131,7 +132,9 @@ export const validateSchedules = (config) => {
         problems.push(`${where}: request.provider must be "sagemaker" or "tir", got ${JSON.stringify(request.provider)}`);
       }
       if ('requestId' in request) {
-        problems.push(`${where}: request must not carry a requestId (every firing would replay the first); scheduleTarget derives one per firing`);
+        problems.push(
+          `${where}: request must not carry a requestId (every firing would replay the first); scheduleTarget derives one per firing`,
+        );
       }
       if ('startAt' in request) {
         problems.push(`${where}: request must not carry startAt (the schedule decides when); use expression`);
@@ -142,7 +145,9 @@ export const validateSchedules = (config) => {
     const schedule = { name, expression: expression.trim(), timezone, enabled, request };
     const input = inputOf(schedule);
     if (input.length > INPUT_MAX) {
-      problems.push(`${where}: the request is too large for a schedule (${input.length} characters of input, Scheduler allows ${INPUT_MAX})`);
+      problems.push(
+        `${where}: the request is too large for a schedule (${input.length} characters of input, Scheduler allows ${INPUT_MAX})`,
+      );
       return;
     }
     out.push(schedule);
@@ -155,8 +160,7 @@ export const validateSchedules = (config) => {
  * What scheduleTarget receives at each firing. Scheduler substitutes SCHEDULED_TIME.
  * @param {RecurringSchedule} schedule
  */
-export const inputOf = (schedule) =>
-  JSON.stringify({ schedule: schedule.name, scheduledTime: SCHEDULED_TIME, request: schedule.request });
+export const inputOf = (schedule) => JSON.stringify({ schedule: schedule.name, scheduledTime: SCHEDULED_TIME, request: schedule.request });
 
 /**
  * The CloudFormation resources of the validated schedules.

@@ -98,13 +98,29 @@ const apiGatewayEvent = (req: IncomingMessage, url: URL, routeKey: string, body:
       apiId: 'local',
       domainName: url.host,
       domainPrefix: 'local',
-      http: { method: req.method ?? 'GET', path: url.pathname, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        protocol: 'HTTP/1.1',
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId: randomUUID(),
       routeKey,
       stage: '$default',
       time: new Date().toUTCString(),
       timeEpoch: Date.now(),
-      authorizer: { iam: { accessKey: 'LOCAL', accountId: ACCOUNT, callerId: 'local', principalOrgId: null, userArn: `arn:aws:iam::${ACCOUNT}:user/local`, userId: 'local', cognitoIdentity: null } },
+      authorizer: {
+        iam: {
+          accessKey: 'LOCAL',
+          accountId: ACCOUNT,
+          callerId: 'local',
+          principalOrgId: null,
+          userArn: `arn:aws:iam::${ACCOUNT}:user/local`,
+          userId: 'local',
+          cognitoIdentity: null,
+        },
+      },
     },
     ...(body ? { body } : {}),
     isBase64Encoded: false,
@@ -125,10 +141,17 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
     // The HTTP port first: a taken port is the likeliest failure, and it should fail before anything else starts.
     const http = createServer();
     // Until every part is up, a request gets a prompt 503 (Retry-After) instead of a hang.
-    const starting = (_req: IncomingMessage, res: ServerResponse) => send(res, 503, { code: 'Starting', message: 'The local stack is starting; retry in a moment' }, { 'retry-after': '1' });
+    const starting = (_req: IncomingMessage, res: ServerResponse) =>
+      send(res, 503, { code: 'Starting', message: 'The local stack is starting; retry in a moment' }, { 'retry-after': '1' });
     http.on('request', starting);
     await listen(http, options.port);
-    closers.push(() => new Promise((resolve) => { http.closeAllConnections(); http.close(() => resolve()); }));
+    closers.push(
+      () =>
+        new Promise((resolve) => {
+          http.closeAllConnections();
+          http.close(() => resolve());
+        }),
+    );
     const apiUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
 
     const db = await startDynalite(options.memory ? {} : { path: join(options.dataDir, 'dynamo') });
@@ -185,7 +208,13 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
     }
 
     const appendEvent = (entry: Omit<PutEventsEntry, 'Time'> & { Time?: string }) => {
-      const line = { Source: entry.Source, DetailType: entry.DetailType, Detail: entry.Detail, EventBusName: entry.EventBusName, Time: entry.Time ?? new Date().toISOString() };
+      const line = {
+        Source: entry.Source,
+        DetailType: entry.DetailType,
+        Detail: entry.Detail,
+        EventBusName: entry.EventBusName,
+        Time: entry.Time ?? new Date().toISOString(),
+      };
       appendFileSync(eventsFile, `${JSON.stringify(line)}\n`);
       log(`event  ${entry.DetailType}  ${String((entry.Detail as { requestId?: string }).requestId ?? '')}`);
     };
@@ -225,14 +254,19 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
           httpList: () => import('../functions/handlers/http/list'),
           httpDelete: () => import('../functions/handlers/http/delete'),
           httpReconcile: () => import('../functions/handlers/http/reconcile'),
-        } satisfies Record<HttpFunctionKey, () => Promise<{ handler: unknown }>>).map(async ([key, load]) => [key, (await load()).handler] as const),
+        } satisfies Record<HttpFunctionKey, () => Promise<{ handler: unknown }>>).map(
+          async ([key, load]) => [key, (await load()).handler] as const,
+        ),
       ).then((entries) => new Map(entries)),
       import('../functions/handlers/sqs-submit'),
       import('../functions/handlers/event-submit'),
       import('../functions/handlers/schedule-target'),
       import('../functions/adapters/dynamo-table'),
     ]);
-    const [reconciler, reconcileWiring] = await Promise.all([import('../functions/handlers/reconcile'), import('../functions/wiring/reconcile')]);
+    const [reconciler, reconcileWiring] = await Promise.all([
+      import('../functions/handlers/reconcile'),
+      import('../functions/wiring/reconcile'),
+    ]);
     const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
     await table.ensureClustersTable(new DynamoDBClient({}), process.env.CLUSTERS_TABLE!);
 
@@ -242,9 +276,23 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       onEvent: async (entry) => {
         appendEvent(entry);
         if (entry.DetailType === 'Provision Cluster Requested') {
-          const event = { version: '0', id: randomUUID(), 'detail-type': entry.DetailType, source: entry.Source, account: ACCOUNT, time: entry.Time, region: REGION, resources: [], detail: entry.Detail };
+          const event = {
+            version: '0',
+            id: randomUUID(),
+            'detail-type': entry.DetailType,
+            source: entry.Source,
+            account: ACCOUNT,
+            time: entry.Time,
+            region: REGION,
+            resources: [],
+            detail: entry.Detail,
+          };
           // Like the deployed rule: asynchronous delivery, failures logged (the deployed target retries, then DLQ).
-          setImmediate(() => invoke('eventSubmit', events.handler as LambdaHandler, event).catch((err) => log(`eventSubmit failed: ${(err as Error).message}`)));
+          setImmediate(() =>
+            invoke('eventSubmit', events.handler as LambdaHandler, event).catch((err) =>
+              log(`eventSubmit failed: ${(err as Error).message}`),
+            ),
+          );
         }
       },
     });
@@ -276,7 +324,12 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
 
     // Recurring schedules of config/schedules.yml that are enabled: rate(...) runs locally (scaled); cron(...) is
     // evaluated by EventBridge Scheduler once deployed.
-    const recurring = (parseYaml(readFileSync(new URL('../config/schedules.yml', import.meta.url), 'utf8')) as { schedules?: Array<{ name: string; expression: string; enabled?: boolean; request: object }> }).schedules ?? [];
+    const recurring =
+      (
+        parseYaml(readFileSync(new URL('../config/schedules.yml', import.meta.url), 'utf8')) as {
+          schedules?: Array<{ name: string; expression: string; enabled?: boolean; request: object }>;
+        }
+      ).schedules ?? [];
     for (const entry of recurring.filter((s) => s.enabled !== false)) {
       const rate = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(entry.expression);
       if (!rate) {
@@ -287,7 +340,9 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       const every = Math.max(1000, Number(rate[1]) * unitMs * scale);
       const timer = setInterval(() => {
         const scheduledTime = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
-        invoke('scheduleTarget', schedule.handler as LambdaHandler, { schedule: entry.name, scheduledTime, request: entry.request }).catch((err) => log(`schedule ${entry.name} failed: ${(err as Error).message}`));
+        invoke('scheduleTarget', schedule.handler as LambdaHandler, { schedule: entry.name, scheduledTime, request: entry.request }).catch(
+          (err) => log(`schedule ${entry.name} failed: ${(err as Error).message}`),
+        );
       }, every);
       closers.push(async () => clearInterval(timer));
     }
@@ -318,7 +373,12 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
             messageId: randomUUID(),
             receiptHandle: randomUUID(),
             body: typeof p === 'string' ? p : JSON.stringify(p),
-            attributes: { ApproximateReceiveCount: '1', SentTimestamp: String(Date.now()), SenderId: 'local', ApproximateFirstReceiveTimestamp: String(Date.now()) },
+            attributes: {
+              ApproximateReceiveCount: '1',
+              SentTimestamp: String(Date.now()),
+              SenderId: 'local',
+              ApproximateFirstReceiveTimestamp: String(Date.now()),
+            },
             messageAttributes: {},
             md5OfBody: '',
             eventSource: 'aws:sqs',
@@ -331,7 +391,9 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
         if (req.method === 'POST' && url.pathname === '/_local/events') {
           const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
           const out = await new EventBridgeClient({}).send(
-            new PutEventsCommand({ Entries: [{ EventBusName: busName, Source: 'local.cli', DetailType: 'Provision Cluster Requested', Detail: body }] }),
+            new PutEventsCommand({
+              Entries: [{ EventBusName: busName, Source: 'local.cli', DetailType: 'Provision Cluster Requested', Detail: body }],
+            }),
           );
           return send(res, out.FailedEntryCount ? 400 : 200, { entries: out.Entries });
         }
@@ -349,7 +411,11 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
           const match = req.method === route.method ? route.pattern.exec(url.pathname) : null;
           if (!match) continue;
           const params = match[1] ? { requestId: decodeURIComponent(match[1]) } : undefined;
-          const result = (await invoke(route.routeKey, route.handler, apiGatewayEvent(req, url, route.routeKey, body, params))) as { statusCode: number; headers?: Record<string, string>; body?: string };
+          const result = (await invoke(route.routeKey, route.handler, apiGatewayEvent(req, url, route.routeKey, body, params))) as {
+            statusCode: number;
+            headers?: Record<string, string>;
+            body?: string;
+          };
           return send(res, result.statusCode, result.body ?? '', result.headers ?? {});
         }
         send(res, 404, { code: 'NotFound', message: `No route ${req.method} ${url.pathname}` });
@@ -363,8 +429,11 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
     const reconcileHandler = reconciler.makeHandler(() => ({ ...reconcileWiring.reconcileDeps(), graceSeconds: Math.max(1, 60 * scale) }));
     const runReconcile = async () => {
       try {
-        const report = (await invoke('reconcile', reconcileHandler as LambdaHandler, {})) as { actions: Array<{ requestId: string; action: string }> };
-        for (const a of report.actions.filter((x) => x.action !== 'running' && x.action !== 'recent')) log(`reconcile  ${a.action}  ${a.requestId}`);
+        const report = (await invoke('reconcile', reconcileHandler as LambdaHandler, {})) as {
+          actions: Array<{ requestId: string; action: string }>;
+        };
+        for (const a of report.actions.filter((x) => x.action !== 'running' && x.action !== 'recent'))
+          log(`reconcile  ${a.action}  ${a.requestId}`);
       } catch (err) {
         log(`reconcile failed: ${(err as Error).message}`);
       }

@@ -136,15 +136,18 @@ export class LocalWorkflows {
         };
       }
     }
-    const run = sm.run(input as never, {
-      overrides: {
-        taskResourceLocalHandlers,
-        waitTimeOverrides: { ...scaled.waits, ...this.options.waitTimeOverrides },
-        retryIntervalOverrides: { ...scaled.retries, ...this.options.retryIntervalOverrides },
-      },
-      context: { Execution: { Id: executionArn, Name: name, Input: input, StartTime: new Date().toISOString() } },
-      noThrowOnAbort: true,
-    } as never);
+    const run = sm.run(
+      input as never,
+      {
+        overrides: {
+          taskResourceLocalHandlers,
+          waitTimeOverrides: { ...scaled.waits, ...this.options.waitTimeOverrides },
+          retryIntervalOverrides: { ...scaled.retries, ...this.options.retryIntervalOverrides },
+        },
+        context: { Execution: { Id: executionArn, Name: name, Input: input, StartTime: new Date().toISOString() } },
+        noThrowOnAbort: true,
+      } as never,
+    );
     let aborted = false;
     const state: ExecutionState = {
       name,

@@ -94,7 +94,9 @@ export const readSdkModel = (root = ROOT): SdkModel => {
   const version = (JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as { version: string }).version;
   const dir = join(packageDir, 'dist-types', 'models');
   const shapes = new Map<string, Shape>();
-  for (const file of readdirSync(dir).filter((name) => name.endsWith('.d.ts')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((name) => name.endsWith('.d.ts'))
+    .sort()) {
     const source = ts.createSourceFile(file, readFileSync(join(dir, file), 'utf8'), ts.ScriptTarget.Latest, true);
     for (const statement of source.statements) {
       if (ts.isInterfaceDeclaration(statement)) {
@@ -107,9 +109,7 @@ export const readSdkModel = (root = ROOT): SdkModel => {
           .filter(ts.isInterfaceDeclaration)
           .filter((member) => member.name.text.endsWith('Member') && member.name.text !== '$UnknownMember')
           .map((member) => {
-            const [only, ...more] = membersOf(member.members).filter(
-              (m) => m.required && m.type.kind !== ts.SyntaxKind.NeverKeyword,
-            );
+            const [only, ...more] = membersOf(member.members).filter((m) => m.required && m.type.kind !== ts.SyntaxKind.NeverKeyword);
             if (!only || more.length > 0) throw new Error(`union ${name}.${member.name.text} has no single member`);
             return only;
           });
@@ -195,8 +195,7 @@ export const hyperPodDefs = (model: SdkModel): Record<string, Schema> => {
     if (required.length > 0) def.required = required;
     def.properties = properties;
     def.additionalProperties = false;
-    if (shape.kind === 'union' || overlay.exactlyOne)
-      def.oneOf = shape.members.map((member) => ({ required: [member.name] }));
+    if (shape.kind === 'union' || overlay.exactlyOne) def.oneOf = shape.members.map((member) => ({ required: [member.name] }));
   };
 
   define(ROOT_SHAPE);

@@ -114,12 +114,11 @@ export const errorCodes = (root = ROOT): { code: string; status: number; from: s
   }
   for (const [name, status] of httpLayerCodes(root)) {
     const known = codes.get(name);
-    if (known && known.status !== status) throw new Error(`HTTP code ${name} is ${known.status} in the contract but ${status} in the HTTP layer`);
+    if (known && known.status !== status)
+      throw new Error(`HTTP code ${name} is ${known.status} in the contract but ${status} in the HTTP layer`);
     if (!known) codes.set(name, { status, from: 'the HTTP layer' });
   }
-  return [...codes]
-    .map(([name, value]) => ({ code: name, ...value }))
-    .sort((a, b) => a.status - b.status || a.code.localeCompare(b.code));
+  return [...codes].map(([name, value]) => ({ code: name, ...value })).sort((a, b) => a.status - b.status || a.code.localeCompare(b.code));
 };
 
 /** The status a cluster event reports (functions/core/workflow.ts, recordOutcome). The rejection has no record. */
@@ -147,7 +146,8 @@ const settingDefault = (name: string): unknown => {
       return (node as Record<string | number, unknown>)[key];
     }, definition),
   );
-  if (new Set(values.map((value) => JSON.stringify(value))).size !== 1) throw new Error(`setting ${name} has different committed values: ${values.join(', ')}`);
+  if (new Set(values.map((value) => JSON.stringify(value))).size !== 1)
+    throw new Error(`setting ${name} has different committed values: ${values.join(', ')}`);
   return values[0];
 };
 
@@ -160,12 +160,14 @@ interface TableRow {
 
 const errorRows = (rows: readonly TableRow[]): string => {
   const withWire = rows.some((row) => typeof row.wire === 'string');
-  if (withWire && !rows.every((row) => typeof row.wire === 'string')) throw new Error('some error table rows have a wire description and some do not');
+  if (withWire && !rows.every((row) => typeof row.wire === 'string'))
+    throw new Error('some error table rows have a wire description and some do not');
   return mdTable(
     ['#', ...(withWire ? ['Wire form'] : []), 'Error', 'Retryable', 'Reason'],
     rows.map((row, i) => {
       const name = new row.to('').name;
-      if (!Object.hasOwn(ERRORS, name)) throw new Error(`an error table row maps to ${name}, which functions/contract/errors.js does not name`);
+      if (!Object.hasOwn(ERRORS, name))
+        throw new Error(`an error table row maps to ${name}, which functions/contract/errors.js does not name`);
       return [
         String(i + 1),
         ...(withWire ? [text(row.wire!)] : []),
@@ -213,7 +215,10 @@ interface AslState {
 
 /** The Retry / Catch of every task state of both workflows, as committed (ASL defaults where a field is absent). */
 const workflowRetries = (): string => {
-  const machines = { 'provision-cluster': provisionClusterAsl(), 'delete-cluster': deleteClusterAsl() } as Record<string, { States: Record<string, AslState> }>;
+  const machines = { 'provision-cluster': provisionClusterAsl(), 'delete-cluster': deleteClusterAsl() } as Record<
+    string,
+    { States: Record<string, AslState> }
+  >;
   let lambdaTransient: string[] | undefined;
   const errors = (names: string[]): string => {
     if (names.includes('Lambda.ServiceException')) {
@@ -245,9 +250,11 @@ const workflowRetries = (): string => {
       ]);
     }
   const table = mdTable(['Workflow', 'State', 'Runs', 'Timeout', 'Retry (first wait, growth, cap, retries)', 'Catch'], rows);
-  return lambdaTransient ? `${table}
+  return lambdaTransient
+    ? `${table}
 
-Lambda transient: ${list(lambdaTransient)}.` : table;
+Lambda transient: ${list(lambdaTransient)}.`
+    : table;
 };
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -300,7 +307,11 @@ export const BLOCKS: Record<string, Block> = {
       mdTable(
         ['Name', 'Retryable', 'Meaning', 'HTTP'],
         ERROR_NAMES.map((name) => {
-          const { retryable, meaning, http } = ERRORS[name] as { retryable: boolean; meaning: string; http?: { status: number; code: string } };
+          const { retryable, meaning, http } = ERRORS[name] as {
+            retryable: boolean;
+            meaning: string;
+            http?: { status: number; code: string };
+          };
           return [code(name), retryable ? 'yes' : 'no', text(meaning), http ? `${http.status} ${code(http.code)}` : '—'];
         }),
       ),
@@ -379,8 +390,11 @@ export const BLOCKS: Record<string, Block> = {
       const indexes = table.GlobalSecondaryIndexes;
       const role = (attribute: string): string => {
         const roles: string[] = [];
-        if (table.KeySchema.some((key) => key.AttributeName === attribute && key.KeyType === 'HASH')) roles.push('partition key of the table');
-        const partitionOf = indexes.filter((index) => index.KeySchema.some((key) => key.AttributeName === attribute && key.KeyType === 'HASH'));
+        if (table.KeySchema.some((key) => key.AttributeName === attribute && key.KeyType === 'HASH'))
+          roles.push('partition key of the table');
+        const partitionOf = indexes.filter((index) =>
+          index.KeySchema.some((key) => key.AttributeName === attribute && key.KeyType === 'HASH'),
+        );
         if (partitionOf.length > 0) roles.push(`partition key of ${list(partitionOf.map((index) => index.IndexName))}`);
         const sortOf = indexes.filter((index) => index.KeySchema.some((key) => key.AttributeName === attribute && key.KeyType === 'RANGE'));
         if (sortOf.length > 0) roles.push(`sort key of ${list(sortOf.map((index) => index.IndexName))}`);
@@ -393,7 +407,11 @@ export const BLOCKS: Record<string, Block> = {
         '',
         mdTable(
           ['Attribute', 'Type', 'Role'],
-          table.AttributeDefinitions.map((attribute) => [code(attribute.AttributeName), attribute.AttributeType, role(attribute.AttributeName)]),
+          table.AttributeDefinitions.map((attribute) => [
+            code(attribute.AttributeName),
+            attribute.AttributeType,
+            role(attribute.AttributeName),
+          ]),
         ),
         '',
         mdTable(
@@ -515,7 +533,9 @@ export const openApiDocument = (current: Json, root = ROOT): Json => {
         ...((old.parameters as Json[] | undefined) ?? []).filter((parameter) => parameter.in !== 'path'),
       ];
       const { parameters: _old, ...rest } = old;
-      const kept = Object.fromEntries(Object.entries(rest).filter(([key]) => !['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'].includes(key)));
+      const kept = Object.fromEntries(
+        Object.entries(rest).filter(([key]) => !['get', 'put', 'post', 'delete', 'patch', 'head', 'options', 'trace'].includes(key)),
+      );
       paths[route.path] = { ...(parameters.length > 0 ? { parameters } : {}), ...kept };
     }
     paths[route.path]![method] = patched(operation, { summary: route.summary });
@@ -540,7 +560,12 @@ export const openApiDocument = (current: Json, root = ROOT): Json => {
     },
   };
   const generated = new Set(Object.keys(generatedSchemas).map((name) => `/components/schemas/${name}`));
-  guardRestatements(doc, OUTPUTS.openapi, generated, codes.map((entry) => entry.code));
+  guardRestatements(
+    doc,
+    OUTPUTS.openapi,
+    generated,
+    codes.map((entry) => entry.code),
+  );
   return doc;
 };
 
@@ -560,7 +585,12 @@ export const eventSchema = (file: string, current: Json, root = ROOT): Json => {
     };
     for (const name of ['requestId', 'provider', 'status']) generated.add(`/properties/${name}`);
   }
-  guardRestatements(doc, `${OUTPUTS.eventSchemas}/${file}`, generated, errorCodes(root).map((c) => c.code));
+  guardRestatements(
+    doc,
+    `${OUTPUTS.eventSchemas}/${file}`,
+    generated,
+    errorCodes(root).map((c) => c.code),
+  );
   return doc;
 };
 
@@ -577,7 +607,9 @@ export const generate = (root = ROOT): Record<string, string> => {
   }
   out[OUTPUTS.openapi] = jsonText(openApiDocument(readJson(root, OUTPUTS.openapi), root));
 
-  const files = readdirSync(join(root, OUTPUTS.eventSchemas)).filter((name) => name.endsWith('.schema.json')).sort();
+  const files = readdirSync(join(root, OUTPUTS.eventSchemas))
+    .filter((name) => name.endsWith('.schema.json'))
+    .sort();
   for (const [key, detailType] of Object.entries(DETAIL_TYPES) as [DetailTypeKey, string][])
     if (!INCOMING[key] && !files.includes(schemaFileOf(detailType)))
       throw new Error(`"${detailType}" has no schema: write ${OUTPUTS.eventSchemas}/${schemaFileOf(detailType)}`);

@@ -27,7 +27,8 @@ export const deleteClusterAsl = () => load('./delete-cluster.asl.json');
 export const SETTINGS = {
   capacityRetryIntervalSeconds: {
     machine: 'provision',
-    description: 'Ceiling of the first full-jitter wait after a shortage, a quota that can fit, a taken name or a provider outage at create, in seconds.',
+    description:
+      'Ceiling of the first full-jitter wait after a shortage, a quota that can fit, a taken name or a provider outage at create, in seconds.',
     paths: [
       ['States', 'CreateCluster', 'Parameters', 'capacityRetry', 'IntervalSeconds'],
       ['States', 'DescribeCluster', 'Parameters', 'capacityRetry', 'IntervalSeconds'],
@@ -43,7 +44,8 @@ export const SETTINGS = {
   },
   capacityRetryMaxDelaySeconds: {
     machine: 'provision',
-    description: 'Cap of the ceiling, in seconds; a horizon too long for the attempt budget stretches it to 2 × horizon / capacityRetryMaxAttempts.',
+    description:
+      'Cap of the ceiling, in seconds; a horizon too long for the attempt budget stretches it to 2 × horizon / capacityRetryMaxAttempts.',
     paths: [
       ['States', 'CreateCluster', 'Parameters', 'capacityRetry', 'MaxDelaySeconds'],
       ['States', 'DescribeCluster', 'Parameters', 'capacityRetry', 'MaxDelaySeconds'],
@@ -51,7 +53,8 @@ export const SETTINGS = {
   },
   capacityRetryMaxAttempts: {
     machine: 'provision',
-    description: 'Create attempts a request makes at most (an execution\'s history holds 25,000 events); its retry horizon usually ends it first.',
+    description:
+      "Create attempts a request makes at most (an execution's history holds 25,000 events); its retry horizon usually ends it first.",
     paths: [
       ['States', 'CreateCluster', 'Parameters', 'capacityRetry', 'MaxAttempts'],
       ['States', 'DescribeCluster', 'Parameters', 'capacityRetry', 'MaxAttempts'],

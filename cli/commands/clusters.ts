@@ -117,11 +117,14 @@ export const submitCommand = command(
       const path = via === 'sqs' ? '/_local/sqs' : '/_local/events';
       const { status, body } = await api.call<{ batchItemFailures?: unknown[]; message?: string }>('POST', path, payload);
       if (status === 404) {
-        io.stderr.write(`provision: ${api.base} has no local ${via} intake; for a deployed stack send the file with the AWS CLI (README, "Entry points").\n`);
+        io.stderr.write(
+          `provision: ${api.base} has no local ${via} intake; for a deployed stack send the file with the AWS CLI (README, "Entry points").\n`,
+        );
         return EXIT.usage;
       }
       if (status !== 200 || (body.batchItemFailures?.length ?? 0) > 0) return refused(io, json, status, body);
-      if (!(input as { requestId?: string }).requestId && !json) io.stdout.write(`(no requestId in ${file}: using ${requestId}, derived from the request)\n`);
+      if (!(input as { requestId?: string }).requestId && !json)
+        io.stdout.write(`(no requestId in ${file}: using ${requestId}, derived from the request)\n`);
       if (json && !values.watch) io.stdout.write(`${JSON.stringify({ requestId, via })}\n`);
       else if (!json) io.stdout.write(`${requestId} sent via ${via}\n`);
     }
@@ -141,31 +144,36 @@ const STATUS_USAGE = `Usage: provision status ID [--watch] [--api URL] [--json]
 Shows the record of a request: status, attempts, the last provider error, provider ids, history.
 `;
 
-export const statusCommand = command('Show one request\'s record (--watch to follow it)', STATUS_USAGE, { watch: { type: 'boolean', default: false } }, async ({ values, positionals }, api, io) => {
-  if (positionals.length !== 1) {
-    io.stderr.write(STATUS_USAGE);
-    return EXIT.usage;
-  }
-  const id = positionals[0]!;
-  if (values.watch) return watch(api, id, io, { goal: 'READY', json: values.json as boolean, ...pollEvery() });
-  const { status, body } = await api.call<ClusterView & { message?: string }>('GET', `/clusters/${encodeURIComponent(id)}`);
-  if (status !== 200) return refused(io, values.json as boolean, status, body as never);
-  if (values.json) {
-    io.stdout.write(`${JSON.stringify(body)}\n`);
+export const statusCommand = command(
+  "Show one request's record (--watch to follow it)",
+  STATUS_USAGE,
+  { watch: { type: 'boolean', default: false } },
+  async ({ values, positionals }, api, io) => {
+    if (positionals.length !== 1) {
+      io.stderr.write(STATUS_USAGE);
+      return EXIT.usage;
+    }
+    const id = positionals[0]!;
+    if (values.watch) return watch(api, id, io, { goal: 'READY', json: values.json as boolean, ...pollEvery() });
+    const { status, body } = await api.call<ClusterView & { message?: string }>('GET', `/clusters/${encodeURIComponent(id)}`);
+    if (status !== 200) return refused(io, values.json as boolean, status, body as never);
+    if (values.json) {
+      io.stdout.write(`${JSON.stringify(body)}\n`);
+      return EXIT.ok;
+    }
+    const where = body.provider === 'sagemaker' ? body.region : `${body.location} (project ${body.projectId})`;
+    io.stdout.write(
+      [
+        `${body.requestId}  ${body.provider} ${where}  cluster ${body.clusterName}`,
+        `  ${progressLine(body, Date.now() - Date.parse(body.acceptedAt))}`,
+        ...(body.providerId ? [`  provider id ${body.providerId}`] : []),
+        ...body.history.map((h) => `  ${h.at}  ${(h.from ?? '').padEnd(20)} -> ${h.to.padEnd(20)} ${h.reason ?? ''}`),
+        '',
+      ].join('\n'),
+    );
     return EXIT.ok;
-  }
-  const where = body.provider === 'sagemaker' ? body.region : `${body.location} (project ${body.projectId})`;
-  io.stdout.write(
-    [
-      `${body.requestId}  ${body.provider} ${where}  cluster ${body.clusterName}`,
-      `  ${progressLine(body, Date.now() - Date.parse(body.acceptedAt))}`,
-      ...(body.providerId ? [`  provider id ${body.providerId}`] : []),
-      ...body.history.map((h) => `  ${h.at}  ${(h.from ?? '').padEnd(20)} -> ${h.to.padEnd(20)} ${h.reason ?? ''}`),
-      '',
-    ].join('\n'),
-  );
-  return EXIT.ok;
-});
+  },
+);
 
 const LIST_USAGE = `Usage: provision list [--status S] [--provider sagemaker|tir] [--limit N] [--cursor C] [--api URL] [--json]
 
@@ -178,14 +186,16 @@ export const listCommand = command(
   { status: { type: 'string' }, provider: { type: 'string' }, limit: { type: 'string' }, cursor: { type: 'string' } },
   async ({ values }, api, io) => {
     const query = new URLSearchParams();
-    for (const key of ['status', 'provider', 'limit', 'cursor'] as const) if (typeof values[key] === 'string') query.set(key, values[key] as string);
+    for (const key of ['status', 'provider', 'limit', 'cursor'] as const)
+      if (typeof values[key] === 'string') query.set(key, values[key] as string);
     const { status, body } = await api.call<{ items: ClusterView[]; cursor?: string }>('GET', `/clusters${query.size ? `?${query}` : ''}`);
     if (status !== 200) return refused(io, values.json as boolean, status, body as never);
     if (values.json) {
       io.stdout.write(`${JSON.stringify(body)}\n`);
       return EXIT.ok;
     }
-    for (const r of body.items) io.stdout.write(`${r.requestId.padEnd(40)} ${r.provider.padEnd(10)} ${r.status.padEnd(21)} ${r.clusterName}  ${r.acceptedAt}\n`);
+    for (const r of body.items)
+      io.stdout.write(`${r.requestId.padEnd(40)} ${r.provider.padEnd(10)} ${r.status.padEnd(21)} ${r.clusterName}  ${r.acceptedAt}\n`);
     if (body.items.length === 0) io.stdout.write('(no requests)\n');
     if (body.cursor) io.stdout.write(`more: provision list --cursor ${body.cursor}\n`);
     return EXIT.ok;
@@ -197,20 +207,25 @@ const DELETE_USAGE = `Usage: provision delete ID [--watch] [--api URL] [--json]
 Deletes the request's cluster (READY or FAILED), or cancels a SCHEDULED request. --watch follows it to DELETED.
 `;
 
-export const deleteCommand = command('Delete a request\'s cluster (--watch to follow it to DELETED)', DELETE_USAGE, { watch: { type: 'boolean', default: false } }, async ({ values, positionals }, api, io) => {
-  if (positionals.length !== 1) {
-    io.stderr.write(DELETE_USAGE);
-    return EXIT.usage;
-  }
-  const id = positionals[0]!;
-  const { status, body } = await api.call<{ status: string; message?: string }>('DELETE', `/clusters/${encodeURIComponent(id)}`);
-  if (status !== 200 && status !== 202) return refused(io, values.json as boolean, status, body as never);
-  if (!values.watch) {
-    io.stdout.write(values.json ? `${JSON.stringify({ requestId: id, status: body.status })}\n` : `${id} ${body.status}\n`);
-    return EXIT.ok;
-  }
-  return watch(api, id, io, { goal: 'DELETED', json: values.json as boolean, ...pollEvery() });
-});
+export const deleteCommand = command(
+  "Delete a request's cluster (--watch to follow it to DELETED)",
+  DELETE_USAGE,
+  { watch: { type: 'boolean', default: false } },
+  async ({ values, positionals }, api, io) => {
+    if (positionals.length !== 1) {
+      io.stderr.write(DELETE_USAGE);
+      return EXIT.usage;
+    }
+    const id = positionals[0]!;
+    const { status, body } = await api.call<{ status: string; message?: string }>('DELETE', `/clusters/${encodeURIComponent(id)}`);
+    if (status !== 200 && status !== 202) return refused(io, values.json as boolean, status, body as never);
+    if (!values.watch) {
+      io.stdout.write(values.json ? `${JSON.stringify({ requestId: id, status: body.status })}\n` : `${id} ${body.status}\n`);
+      return EXIT.ok;
+    }
+    return watch(api, id, io, { goal: 'DELETED', json: values.json as boolean, ...pollEvery() });
+  },
+);
 
 const EVENTS_USAGE = `Usage: provision events [--follow] [--api URL] [--json]
 
@@ -218,27 +233,37 @@ Prints the events the local stack put on its bus ($DATA_DIR/events.ndjson). --fo
 Deployed stacks: subscribe to the bus with an EventBridge rule instead.
 `;
 
-export const eventsCommand = command('Print the local stack\'s bus events (--follow)', EVENTS_USAGE, { follow: { type: 'boolean', short: 'f', default: false } }, async ({ values }, api, io) => {
-  let after = 0;
-  for (;;) {
-    const { status, body } = await api.call<{ events: Array<{ DetailType: string; Time: string; Detail: Record<string, unknown> }>; next: number }>('GET', `/_local/events?after=${after}`);
-    if (status === 404) {
-      io.stderr.write(`provision: ${api.base} is not a local stack; subscribe to a deployed stack's bus with an EventBridge rule.\n`);
-      return EXIT.usage;
-    }
-    for (const e of body.events) {
-      if (values.json) io.stdout.write(`${JSON.stringify(e)}\n`);
-      else {
-        const d = e.Detail;
-        const error = (d.error as { name?: string } | undefined)?.name;
-        io.stdout.write(`${e.Time}  ${e.DetailType.padEnd(28)} ${String(d.requestId ?? '')}${d.status ? ` ${String(d.status)}` : ''}${error ? ` ${error}` : ''}\n`);
+export const eventsCommand = command(
+  "Print the local stack's bus events (--follow)",
+  EVENTS_USAGE,
+  { follow: { type: 'boolean', short: 'f', default: false } },
+  async ({ values }, api, io) => {
+    let after = 0;
+    for (;;) {
+      const { status, body } = await api.call<{
+        events: Array<{ DetailType: string; Time: string; Detail: Record<string, unknown> }>;
+        next: number;
+      }>('GET', `/_local/events?after=${after}`);
+      if (status === 404) {
+        io.stderr.write(`provision: ${api.base} is not a local stack; subscribe to a deployed stack's bus with an EventBridge rule.\n`);
+        return EXIT.usage;
       }
+      for (const e of body.events) {
+        if (values.json) io.stdout.write(`${JSON.stringify(e)}\n`);
+        else {
+          const d = e.Detail;
+          const error = (d.error as { name?: string } | undefined)?.name;
+          io.stdout.write(
+            `${e.Time}  ${e.DetailType.padEnd(28)} ${String(d.requestId ?? '')}${d.status ? ` ${String(d.status)}` : ''}${error ? ` ${error}` : ''}\n`,
+          );
+        }
+      }
+      after = body.next;
+      if (!values.follow) return EXIT.ok;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
     }
-    after = body.next;
-    if (!values.follow) return EXIT.ok;
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-  }
-});
+  },
+);
 
 const RECONCILE_USAGE = `Usage: provision reconcile [--api URL] [--json]
 
@@ -247,7 +272,10 @@ resumed from its record, a due scheduled request is started, a lost teardown is 
 `;
 
 export const reconcileCommand = command('Resume every workflow that died, now', RECONCILE_USAGE, {}, async ({ values }, api, io) => {
-  const { status, body } = await api.call<{ checked: number; actions: Array<{ requestId: string; status: string; action: string }> }>('POST', '/reconcile');
+  const { status, body } = await api.call<{ checked: number; actions: Array<{ requestId: string; status: string; action: string }> }>(
+    'POST',
+    '/reconcile',
+  );
   if (status !== 200) return refused(io, Boolean(values.json), status, body as { code?: string; message?: string });
   if (values.json) {
     io.stdout.write(`${JSON.stringify(body)}\n`);

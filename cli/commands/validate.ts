@@ -58,8 +58,7 @@ const humanLines = ({ file, valid, errors, warnings }: FileReport): string[] => 
   ...(valid ? [`${file}: valid`] : []),
 ];
 
-const jsonLine = ({ file, valid, errors, warnings }: FileReport): string =>
-  JSON.stringify({ file, valid, errors, warnings });
+const jsonLine = ({ file, valid, errors, warnings }: FileReport): string => JSON.stringify({ file, valid, errors, warnings });
 
 export const validateCommand: Command = {
   summary: 'check request files against the contract (FILE... [--json])',

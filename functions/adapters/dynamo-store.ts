@@ -29,20 +29,13 @@ import { InvalidCursorError, RecordConflictError, RecordNotFoundError, RequestVa
 import {
   canTransition,
   type ClusterRecord,
-  type ClusterStatus,
   type ClusterStore,
   type HistoryEntry,
   type ListPage,
   type ListQuery,
   type RecordPatch,
 } from '../core/store';
-import {
-  CLUSTER_RECORD_TYPE,
-  INDEX_PARTITION_KEYS,
-  INTERNAL_ATTRIBUTES,
-  listSortKey,
-  type ClustersIndexName,
-} from './dynamo-table';
+import { CLUSTER_RECORD_TYPE, INDEX_PARTITION_KEYS, INTERNAL_ATTRIBUTES, listSortKey, type ClustersIndexName } from './dynamo-table';
 
 export interface DynamoStoreOptions {
   /** Defaults to a client from the environment (region, credentials, AWS_ENDPOINT_URL_DYNAMODB). */
@@ -207,9 +200,7 @@ export const createDynamoStore = (options: DynamoStoreOptions): ClusterStore => 
       MARSHALL,
     );
     try {
-      await client.send(
-        new PutItemCommand({ TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(requestId)' }),
-      );
+      await client.send(new PutItemCommand({ TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(requestId)' }));
       return { created: true, record: toRecord(item) };
     } catch (err) {
       if (!isConditionFailed(err)) throw err;

@@ -10,9 +10,7 @@ export const createEventBridgePublisher = (client: EventBridgeClient = new Event
   async publish(entries: EventEntry[]) {
     for (let i = 0; i < entries.length; i += 10) {
       const batch = entries.slice(i, i + 10);
-      const out = await client.send(
-        new PutEventsCommand({ Entries: batch.map((e) => ({ ...e, Detail: JSON.stringify(e.Detail) })) }),
-      );
+      const out = await client.send(new PutEventsCommand({ Entries: batch.map((e) => ({ ...e, Detail: JSON.stringify(e.Detail) })) }));
       if (out.FailedEntryCount) {
         const failed = (out.Entries ?? []).filter((e) => e.ErrorCode).map((e) => e.ErrorCode);
         throw new EventPublishError(`EventBridge refused ${out.FailedEntryCount} event(s): ${failed.join(', ')}`);

@@ -104,7 +104,9 @@ export const HYPERPOD_ERROR_TABLE: readonly ErrorRow<HyperPodWireError>[] = [
       'the limit is below the delta, else waits for the account to release instances.',
   },
   {
-    match: (w) => named('InsufficientInstanceCapacity', 'InsufficientCapacityException', 'CapacityError')(w) || (w.name === 'ValidationException' && isCapacityShortage(w.message)),
+    match: (w) =>
+      named('InsufficientInstanceCapacity', 'InsufficientCapacityException', 'CapacityError')(w) ||
+      (w.name === 'ValidationException' && isCapacityShortage(w.message)),
     wire: '`InsufficientInstanceCapacity`, `InsufficientCapacityException`, `CapacityError`, or a `ValidationException` in insufficient-capacity wording',
     to: InsufficientCapacityError,
     reason: 'A shortage refused at create (usually it shows up later as a Failed cluster): waited out like one.',
@@ -113,7 +115,7 @@ export const HYPERPOD_ERROR_TABLE: readonly ErrorRow<HyperPodWireError>[] = [
     // The SDK's list of throttling names (ThrottlingException, TooManyRequestsException, RequestLimitExceeded, ...),
     // HTTP 429 and the throttling retry trait.
     match: (w) => isThrottlingError(w.error),
-    wire: 'the SDK\'s throttling errors (`ThrottlingException`, `TooManyRequestsException`, `RequestLimitExceeded`, …), HTTP 429',
+    wire: "the SDK's throttling errors (`ThrottlingException`, `TooManyRequestsException`, `RequestLimitExceeded`, …), HTTP 429",
     to: ProviderThrottledError,
     reason: 'Asked to slow down: the SDK retried already, the workflow retries later.',
   },
@@ -232,7 +234,11 @@ export const describeHyperPodCluster = (output: DescribeClusterResponse): Cluste
       target: g.TargetCount ?? 0,
       ...(g.MinCount !== undefined ? { min: g.MinCount } : {}),
       ...(g.Status ? { status: g.Status } : {}),
-      ...(types.length > 0 ? { instanceTypes: types } : g.InstanceType ? { instanceTypes: [{ type: g.InstanceType, count: g.CurrentCount ?? 0 }] } : {}),
+      ...(types.length > 0
+        ? { instanceTypes: types }
+        : g.InstanceType
+          ? { instanceTypes: [{ type: g.InstanceType, count: g.CurrentCount ?? 0 }] }
+          : {}),
     };
   });
   const nodes = {
@@ -272,7 +278,10 @@ export const withSdkTimestamps = <T extends { InstanceGroups?: unknown }>(body: 
     InstanceGroups: (groups as Group[]).map((g) => {
       const date = g.AutoPatchConfig?.PatchSchedule?.NextPatchDate;
       if (typeof date !== 'string') return g;
-      return { ...g, AutoPatchConfig: { ...g.AutoPatchConfig, PatchSchedule: { ...g.AutoPatchConfig!.PatchSchedule, NextPatchDate: new Date(date) } } };
+      return {
+        ...g,
+        AutoPatchConfig: { ...g.AutoPatchConfig, PatchSchedule: { ...g.AutoPatchConfig!.PatchSchedule, NextPatchDate: new Date(date) } },
+      };
     }),
   };
 };
@@ -372,13 +381,17 @@ export const createHyperPodProvider = (options: HyperPodProviderOptions = {}): C
 
     async delete(ref: ClusterRef) {
       const region = regionOf(ref.location);
-      await call('DeleteCluster', ref.clusterName, region, (c) => c.send(new DeleteClusterCommand({ ClusterName: ref.providerId ?? ref.clusterName })));
+      await call('DeleteCluster', ref.clusterName, region, (c) =>
+        c.send(new DeleteClusterCommand({ ClusterName: ref.providerId ?? ref.clusterName })),
+      );
     },
 
     async findByName(location, clusterName): Promise<ExistingCluster | undefined> {
       const region = regionOf(location);
       try {
-        const output = await call('DescribeCluster', clusterName, region, (c) => c.send(new DescribeClusterCommand({ ClusterName: clusterName })));
+        const output = await call('DescribeCluster', clusterName, region, (c) =>
+          c.send(new DescribeClusterCommand({ ClusterName: clusterName })),
+        );
         const arn = output.ClusterArn ?? '';
         const ownerRequestId = await readOwnerTag(region, clusterName, arn);
         return {

@@ -3,7 +3,13 @@
  * a second start of the same request answers ExecutionAlreadyExists, which here means "already started". A cancel
  * stops the provision execution by that name.
  */
-import { DescribeExecutionCommand, ExecutionAlreadyExists, SFNClient, StartExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  SFNClient,
+  StartExecutionCommand,
+  StopExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import type { ExecutionInspector } from '../core/reconcile';
 import type { WorkflowStarter } from '../core/submit';
 
@@ -14,7 +20,7 @@ export interface StepFunctionsStarterOptions {
   deleteStateMachineArn: string | (() => string);
 }
 
-const valueOf = (v: string | (() => string)): string => (typeof v === 'function' ? v() : v);
+const arnOf = (v: string | (() => string)): string => (typeof v === 'function' ? v() : v);
 
 const executionArnOf = (stateMachineArn: string, name: string): string =>
   `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
@@ -34,8 +40,9 @@ export const createStepFunctionsStarter = (options: StepFunctionsStarterOptions)
     }
   };
   return {
-    startProvisioning: (requestId, executionName = requestId) => start(valueOf(options.provisionStateMachineArn), executionName, { requestId }),
-    startDeletion: (requestId, executionName) => start(valueOf(options.deleteStateMachineArn), executionName, { requestId }),
+    startProvisioning: (requestId, executionName = requestId) =>
+      start(arnOf(options.provisionStateMachineArn), executionName, { requestId }),
+    startDeletion: (requestId, executionName) => start(arnOf(options.deleteStateMachineArn), executionName, { requestId }),
     async stopProvisioning(executionArn, cause) {
       // StopExecution of an execution that has already ended succeeds (and changes nothing); one never started is
       // ExecutionDoesNotExist, which is fine too: with the record DELETING it would stop at its first step.

@@ -15,7 +15,7 @@ import {
   ProviderAuthFailedError,
   ProviderThrottledError,
   ProviderUnavailableError,
-  ProvisionerError,
+  type ProvisionerError,
   type ErrorDetails,
 } from '../core/errors';
 import { once } from '../platform/config';
@@ -64,7 +64,8 @@ const SECRET_ERROR_TABLE: ReadonlyArray<{ match: (name: string, status?: number)
   },
 ];
 
-const NOT_THE_FORM = (arn: string) => new ProviderAuthFailedError(`The secret ${arn} is not JSON of the form {"apiKey": "...", "authToken": "..."}`);
+const NOT_THE_FORM = (arn: string) =>
+  new ProviderAuthFailedError(`The secret ${arn} is not JSON of the form {"apiKey": "...", "authToken": "..."}`);
 
 /** The parsed secret's fields, checked. */
 const credentialsIn = (parsed: unknown, arn: string): TirCredentials => {

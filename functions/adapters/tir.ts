@@ -12,7 +12,7 @@ import {
   ProviderAuthFailedError,
   ProviderThrottledError,
   ProviderUnavailableError,
-  ProvisionerError,
+  type ProvisionerError,
   ResourceInUseError,
   InsufficientCapacityError,
   ResourceLimitExceededError,
@@ -95,35 +95,61 @@ const clientError = (w: TirWireError): boolean => w.kind === 'http' && w.status 
 
 export const TIR_ERROR_TABLE: readonly TirErrorRow[] = [
   { match: (w) => w.status === 429, wire: 'HTTP 429', to: ProviderThrottledError, reason: 'HTTP 429: asked to slow down, retry later.' },
-  { match: (w) => w.kind === 'timeout', wire: 'no answer within `TIR_TIMEOUT_MS`', to: ProviderUnavailableError, reason: 'No answer within the timeout: transient.' },
-  { match: (w) => w.kind === 'network', wire: 'connection refused or reset', to: ProviderUnavailableError, reason: 'Connection refused / reset: transient.' },
-  { match: (w) => (w.status ?? 0) >= 500, wire: 'HTTP 5xx, or a non-JSON answer (a gateway page)', to: ProviderUnavailableError, reason: 'HTTP 5xx (or a gateway page): transient.' },
+  {
+    match: (w) => w.kind === 'timeout',
+    wire: 'no answer within `TIR_TIMEOUT_MS`',
+    to: ProviderUnavailableError,
+    reason: 'No answer within the timeout: transient.',
+  },
+  {
+    match: (w) => w.kind === 'network',
+    wire: 'connection refused or reset',
+    to: ProviderUnavailableError,
+    reason: 'Connection refused / reset: transient.',
+  },
+  {
+    match: (w) => (w.status ?? 0) >= 500,
+    wire: 'HTTP 5xx, or a non-JSON answer (a gateway page)',
+    to: ProviderUnavailableError,
+    reason: 'HTTP 5xx (or a gateway page): transient.',
+  },
   {
     match: (w) => w.status === 401 || w.status === 403,
-    wire: 'HTTP 401 / 403', to: ProviderAuthFailedError,
+    wire: 'HTTP 401 / 403',
+    to: ProviderAuthFailedError,
     reason: 'The API key or token is missing, wrong or not allowed: terminal until the secret is fixed.',
   },
   {
     match: (w, operation) => w.status === 404 && (operation === 'get' || operation === 'delete'),
-    wire: '404 on get / delete', to: ClusterNotFoundError,
+    wire: '404 on get / delete',
+    to: ClusterNotFoundError,
     reason: 'TIR does not know the cluster id: for a delete it is gone. (A 404 on create / list means a wrong base URL.)',
   },
   {
     match: (w) => clientError(w) && QUOTA_EXHAUSTED.test(w.message),
-    wire: '4xx whose message names a quota or limit', to: ResourceLimitExceededError,
-    reason: 'A message naming a quota or limit: the account may fit once its other clusters are gone, so the workflow waits (reason quota).',
+    wire: '4xx whose message names a quota or limit',
+    to: ResourceLimitExceededError,
+    reason:
+      'A message naming a quota or limit: the account may fit once its other clusters are gone, so the workflow waits (reason quota).',
   },
   {
     match: (w) => clientError(w) && CAPACITY_EXHAUSTED.test(w.message),
-    wire: '4xx whose message says capacity, stock or nodes are unavailable', to: InsufficientCapacityError,
+    wire: '4xx whose message says capacity, stock or nodes are unavailable',
+    to: InsufficientCapacityError,
     reason: 'TIR documents no capacity code, only a message saying capacity or stock is exhausted: a shortage, waited out.',
   },
   {
     match: (w) => clientError(w) && NAME_TAKEN.test(w.message),
-    wire: '4xx whose message says the name already exists', to: ResourceInUseError,
+    wire: '4xx whose message says the name already exists',
+    to: ResourceInUseError,
     reason: 'The name exists in this project and location: the workflow checks whether it is ours, then retries.',
   },
-  { match: () => true, wire: 'any other 4xx or error envelope', to: InvalidProviderRequestError, reason: 'Any other 4xx (or error envelope): the same request fails the same way.' },
+  {
+    match: () => true,
+    wire: 'any other 4xx or error envelope',
+    to: InvalidProviderRequestError,
+    reason: 'Any other 4xx (or error envelope): the same request fails the same way.',
+  },
 ];
 
 // ---- scrubbing ----
@@ -241,7 +267,13 @@ export const createTirProvider = (options: TirProviderOptions): ClusterProvider 
     const failed = (wire: TirWireError): ProvisionerError => {
       const row = TIR_ERROR_TABLE.find((r) => r.match(wire, operation)) as TirErrorRow;
       const error = new row.to(`TIR ${operation} ${clusterName} failed: ${wire.message}`, { providerCode: wire.code, cause: wire });
-      logger.info('provider call failed', { ...fields, statusCode: wire.status, error: error.name, providerCode: wire.code, durationMs: Date.now() - started });
+      logger.info('provider call failed', {
+        ...fields,
+        statusCode: wire.status,
+        error: error.name,
+        providerCode: wire.code,
+        durationMs: Date.now() - started,
+      });
       return error;
     };
 
@@ -275,7 +307,8 @@ export const createTirProvider = (options: TirProviderOptions): ClusterProvider 
     const envelopeCode = typeof envelope?.code === 'number' ? envelope.code : undefined;
     if (status >= 400 || envelope === undefined || (envelopeCode !== undefined && envelopeCode >= 400) || hasErrors(envelope.errors)) {
       // A non-JSON answer is a gateway's page (502 / 504 from nginx): treated as the provider being unavailable.
-      const failingStatus = status >= 400 ? status : envelopeCode !== undefined && envelopeCode >= 400 ? envelopeCode : envelope ? 400 : 502;
+      const failingStatus =
+        status >= 400 ? status : envelopeCode !== undefined && envelopeCode >= 400 ? envelopeCode : envelope ? 400 : 502;
       const detail = envelope ? scrub(envelopeText(envelope)) || 'no message' : `a non-JSON answer (HTTP ${status})`;
       const inside = status < 400 && envelope ? ` (inside an HTTP ${status} answer)` : '';
       throw failed(new TirWireError(`HTTP ${failingStatus}${inside}: ${detail}`, 'http', failingStatus));
@@ -295,10 +328,18 @@ export const createTirProvider = (options: TirProviderOptions): ClusterProvider 
 
   const findByName = async (location: ClusterLocation, clusterName: string): Promise<ExistingCluster | undefined> => {
     const data = await call('list', 'GET', CLUSTERS_PATH, tirLocation(location), clusterName);
-    const list: unknown[] = Array.isArray(data) ? data : Array.isArray((data as { results?: unknown })?.results) ? (data as { results: unknown[] }).results : [];
+    const list: unknown[] = Array.isArray(data)
+      ? data
+      : Array.isArray((data as { results?: unknown })?.results)
+        ? (data as { results: unknown[] }).results
+        : [];
     const found = list.filter(isCluster).find((c) => c.name === clusterName);
     if (!found) return undefined;
-    return { providerId: String(found.id), clusterName, ...(found.created_at ? { createdAt: new Date(found.created_at).toISOString() } : {}) };
+    return {
+      providerId: String(found.id),
+      clusterName,
+      ...(found.created_at ? { createdAt: new Date(found.created_at).toISOString() } : {}),
+    };
   };
 
   /** The cluster id of a ref; a ref without one (the create's answer was lost) is looked up by name. */

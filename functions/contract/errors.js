@@ -21,10 +21,22 @@ export const ERRORS = /** @type {const} */ ({
   RetryHorizonExceededError: { retryable: false, meaning: 'The retry horizon (or the attempt budget) ended while still short.' },
   RequestCancelledError: { retryable: false, meaning: 'A DELETE cancelled the request.' },
   ProvisioningTimeoutError: { retryable: false, meaning: 'The cluster was not ready (or gone) before the deadline.' },
-  RecordConflictError: { retryable: false, meaning: 'An illegal status change, or the same requestId with another request.', http: { status: 409, code: 'Conflict' } },
+  RecordConflictError: {
+    retryable: false,
+    meaning: 'An illegal status change, or the same requestId with another request.',
+    http: { status: 409, code: 'Conflict' },
+  },
   RecordNotFoundError: { retryable: false, meaning: 'No record for the requestId.', http: { status: 404, code: 'NotFound' } },
-  InvalidCursorError: { retryable: false, meaning: 'A list cursor this store did not issue.', http: { status: 400, code: 'InvalidCursor' } },
-  RequestValidationError: { retryable: false, meaning: 'The request breaks the contract.', http: { status: 400, code: 'ValidationFailed' } },
+  InvalidCursorError: {
+    retryable: false,
+    meaning: 'A list cursor this store did not issue.',
+    http: { status: 400, code: 'InvalidCursor' },
+  },
+  RequestValidationError: {
+    retryable: false,
+    meaning: 'The request breaks the contract.',
+    http: { status: 400, code: 'ValidationFailed' },
+  },
 });
 
 /** @typedef {keyof typeof ERRORS} ErrorName */

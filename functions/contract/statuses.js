@@ -61,6 +61,6 @@ export const WAIT_REASONS = /** @type {const} */ (['capacity', 'quota', 'name-in
 export const WAIT_REASON_MEANINGS = {
   capacity: 'The provider has no capacity for the instance type (a cluster rolled back for it, or a refused create).',
   quota: 'The account quota is used by other clusters; it fits once they release instances.',
-  'name-in-use': 'A cluster that is not this request\'s holds the name.',
+  'name-in-use': "A cluster that is not this request's holds the name.",
   transient: 'The provider throttled or was unavailable at create.',
 };

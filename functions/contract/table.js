@@ -31,7 +31,10 @@ export const INTERNAL_ATTRIBUTES = /** @type {const} */ (['listSk', 'recordType'
 /** Key, attributes and indexes, in CloudFormation's (and CreateTable's) shape. */
 export const table = {
   BillingMode: 'PAY_PER_REQUEST',
-  AttributeDefinitions: ['requestId', 'status', 'provider', 'recordType', 'listSk'].map((AttributeName) => ({ AttributeName, AttributeType: 'S' })),
+  AttributeDefinitions: ['requestId', 'status', 'provider', 'recordType', 'listSk'].map((AttributeName) => ({
+    AttributeName,
+    AttributeType: 'S',
+  })),
   KeySchema: [{ AttributeName: 'requestId', KeyType: 'HASH' }],
   GlobalSecondaryIndexes: Object.entries(INDEX_PARTITION_KEYS).map(([IndexName, partitionKey]) => ({
     IndexName,

@@ -13,7 +13,6 @@
 import { durationSeconds } from './duration';
 
 export type { WaitReason } from '../contract/statuses.js';
-import type { WaitReason } from '../contract/statuses.js';
 
 /**
  * EC2's and the providers' insufficient-capacity wordings. Matched case-insensitively; the original message is always
@@ -43,8 +42,7 @@ export interface QuotaFacts {
   delta: number;
 }
 
-const QUOTA_MESSAGE =
-  /service limit '([^']+)' is (\d+) \w+, with current utili[sz]ation of (\d+) \w+ and a request delta of (\d+) \w+/i;
+const QUOTA_MESSAGE = /service limit '([^']+)' is (\d+) \w+, with current utili[sz]ation of (\d+) \w+ and a request delta of (\d+) \w+/i;
 
 /** The quota facts of a ResourceLimitExceeded message; undefined when the message has another shape. */
 export const parseQuotaMessage = (message: string): QuotaFacts | undefined => {
@@ -80,7 +78,12 @@ export interface BackoffPolicy {
 export const DEFAULT_BACKOFF: BackoffPolicy = { baseSeconds: 30, rate: 2, capSeconds: 600, maxAttempts: 2000 };
 
 /** The policy from the state machine's parameters (Step Functions Retry names, as the deployment settings set them). */
-export const backoffOf = (p: { IntervalSeconds: number; BackoffRate: number; MaxDelaySeconds: number; MaxAttempts: number }): BackoffPolicy => ({
+export const backoffOf = (p: {
+  IntervalSeconds: number;
+  BackoffRate: number;
+  MaxDelaySeconds: number;
+  MaxAttempts: number;
+}): BackoffPolicy => ({
   baseSeconds: p.IntervalSeconds,
   rate: p.BackoffRate,
   capSeconds: p.MaxDelaySeconds,

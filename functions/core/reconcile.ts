@@ -71,7 +71,12 @@ const reconcileOne = async (
   // The record as read now may be newer than the start of this run: age it against the present.
   const age = Math.max(now.getTime(), (deps.now ?? (() => new Date()))().getTime()) - Date.parse(record.updatedAt);
   if (grace > 0 && age < grace) return record.status === 'READY' ? undefined : { action: 'recent' };
-  const submitDeps: SubmitDeps = { store: deps.store, starter: deps.starter, defaultRegion: record.region ?? '', ...(deps.now ? { now: deps.now } : {}) };
+  const submitDeps: SubmitDeps = {
+    store: deps.store,
+    starter: deps.starter,
+    defaultRegion: record.region ?? '',
+    ...(deps.now ? { now: deps.now } : {}),
+  };
 
   switch (record.status) {
     case 'SCHEDULED': {

@@ -65,7 +65,11 @@ export const newRecord = (request: ProvisionRequest & { requestId: string }, now
   const where =
     request.provider === 'sagemaker'
       ? { region: request.region }
-      : { projectId: request.projectId, location: request.location, ...(request.activeIam !== undefined ? { activeIam: request.activeIam } : {}) };
+      : {
+          projectId: request.projectId,
+          location: request.location,
+          ...(request.activeIam !== undefined ? { activeIam: request.activeIam } : {}),
+        };
   return {
     requestId: request.requestId,
     provider: request.provider,
@@ -101,7 +105,8 @@ export const submitRequest = async (deps: SubmitDeps, input: unknown): Promise<S
     // Clock-dependent too: the horizon must end after the first attempt can start, and at most P14D after it.
     const from = Math.max(now.getTime(), startAt?.getTime() ?? 0);
     const end = Date.parse(until);
-    if (end <= from) throw new RequestValidationError([{ path: '/retry/until', message: `must be later than ${startAt ? 'startAt' : 'now'}` }]);
+    if (end <= from)
+      throw new RequestValidationError([{ path: '/retry/until', message: `must be later than ${startAt ? 'startAt' : 'now'}` }]);
     if (end - from > MAX_HORIZON_SECONDS * 1000)
       throw new RequestValidationError([{ path: '/retry/until', message: `must be at most P14D after ${startAt ? 'startAt' : 'now'}` }]);
   }
@@ -144,7 +149,12 @@ const startProvisioning = async (deps: SubmitDeps, record: ClusterRecord): Promi
 export const releaseScheduled = async (deps: SubmitDeps, requestId: string): Promise<ClusterRecord> => {
   const record = await deps.store.require(requestId);
   if (record.status === 'SCHEDULED') {
-    const accepted = await deps.store.transition(requestId, 'ACCEPTED', {}, { reason: 'scheduled time reached', expectFrom: ['SCHEDULED'] });
+    const accepted = await deps.store.transition(
+      requestId,
+      'ACCEPTED',
+      {},
+      { reason: 'scheduled time reached', expectFrom: ['SCHEDULED'] },
+    );
     return startProvisioning(deps, accepted);
   }
   if (record.status === 'ACCEPTED') return startProvisioning(deps, record);
@@ -166,11 +176,21 @@ export const requestDeletion = async (deps: SubmitDeps, requestId: string, reaso
   const at = (deps.now ?? (() => new Date()))().toISOString();
   if (record.status === 'SCHEDULED') {
     // Not started yet: cancelling is the whole delete. The schedule still fires, finds DELETED and does nothing.
-    return deps.store.transition(requestId, 'DELETED', { deletedAt: at, cancelledAt: at }, { reason: 'cancelled before its start time', expectFrom: ['SCHEDULED'] });
+    return deps.store.transition(
+      requestId,
+      'DELETED',
+      { deletedAt: at, cancelledAt: at },
+      { reason: 'cancelled before its start time', expectFrom: ['SCHEDULED'] },
+    );
   }
   let deleting = record;
   if (CANCELLABLE.includes(record.status)) {
-    deleting = await deps.store.transition(requestId, 'DELETING', { deleteRequestedAt: at, cancelledAt: at }, { reason: 'cancelled', expectFrom: CANCELLABLE });
+    deleting = await deps.store.transition(
+      requestId,
+      'DELETING',
+      { deleteRequestedAt: at, cancelledAt: at },
+      { reason: 'cancelled', expectFrom: CANCELLABLE },
+    );
     if (record.executionArn) await deps.starter.stopProvisioning?.(record.executionArn, 'cancelled by a DELETE');
   } else if (record.status !== 'DELETING') {
     if (!DELETABLE.includes(record.status)) {

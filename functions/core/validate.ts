@@ -44,9 +44,7 @@ export function validateRequest(input: unknown): ValidationResult {
   }
   if (isObject(input)) refineRequest(input, out);
   const { errors, warnings } = out.result();
-  return errors.length === 0
-    ? { valid: true, errors, warnings, request: input as ProvisionRequest }
-    : { valid: false, errors, warnings };
+  return errors.length === 0 ? { valid: true, errors, warnings, request: input as ProvisionRequest } : { valid: false, errors, warnings };
 }
 
 /** Throws RequestValidationError (carrying errors and warnings); returns the typed request. */
@@ -253,7 +251,12 @@ const at = (path: string, key: string | number): string =>
   `${path}/${typeof key === 'number' ? key : key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
 
 const segmentsOf = (path: string): string[] =>
-  path === '' ? [] : path.slice(1).split('/').map((key) => key.replace(/~1/g, '/').replace(/~0/g, '~'));
+  path === ''
+    ? []
+    : path
+        .slice(1)
+        .split('/')
+        .map((key) => key.replace(/~1/g, '/').replace(/~0/g, '~'));
 
 /** The value at a pointer, through own properties only. */
 const valueAt = (root: unknown, path: string): unknown => {
@@ -306,11 +309,7 @@ const editDistance = (a: string, b: string): number => {
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(
-        (previous[j] ?? 0) + 1,
-        (current[j - 1] ?? 0) + 1,
-        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
     }
     previous = current;
   }
@@ -426,7 +425,9 @@ const fromSchema = (error: SchemaError, out: Findings): void => {
       const allowed = Array.isArray(params.allowedValues) ? params.allowedValues.map(String) : [];
       const what =
         (def && LONG_ENUMS[def]) ??
-        (allowed.length > MAX_LISTED_VALUES ? `one of the ${allowed.length} values of ${def ?? 'the list'}` : `one of: ${allowed.join(', ')}`);
+        (allowed.length > MAX_LISTED_VALUES
+          ? `one of the ${allowed.length} values of ${def ?? 'the list'}`
+          : `one of: ${allowed.join(', ')}`);
       out.error(path, `must be ${what}${typeof value === 'string' ? didYouMean(value, allowed) : ''}`, RANK.form);
       return;
     }
@@ -456,7 +457,11 @@ const fromSchema = (error: SchemaError, out: Findings): void => {
       out.error(path, `must be at ${keyword === 'minimum' ? 'least' : 'most'} ${String(params.limit)} (got ${describe(value)})`, RANK.size);
       return;
     case 'minItems':
-      out.error(path, `must have at least ${plural(Number(params.limit), 'item')} (got ${Array.isArray(value) ? value.length : 0})`, RANK.size);
+      out.error(
+        path,
+        `must have at least ${plural(Number(params.limit), 'item')} (got ${Array.isArray(value) ? value.length : 0})`,
+        RANK.size,
+      );
       return;
     case 'maxItems': {
       const count = Array.isArray(value) ? value.length : 0;
@@ -598,7 +603,10 @@ const instanceTypeOrRequirements = (path: string, group: Obj, out: Findings): vo
   const hasType = Object.hasOwn(group, 'InstanceType');
   const hasRequirements = Object.hasOwn(group, 'InstanceRequirements');
   if (!hasType && !hasRequirements)
-    out.error(at(path, 'InstanceType'), 'is required unless InstanceRequirements is set: an instance group takes exactly one of InstanceType or InstanceRequirements');
+    out.error(
+      at(path, 'InstanceType'),
+      'is required unless InstanceRequirements is set: an instance group takes exactly one of InstanceType or InstanceRequirements',
+    );
   else if (hasType && hasRequirements)
     out.error(
       at(path, 'InstanceRequirements'),

@@ -11,7 +11,6 @@ import {
   parseQuotaMessage,
   quotaCanNeverFit,
   quotaTooLowMessage,
-  type BackoffPolicy,
   type QuotaFacts,
   type WaitReason,
 } from './capacity';
@@ -32,8 +31,8 @@ import {
   describeError,
   isRetryable,
 } from './errors';
-import { DETAIL_TYPES, clusterEventDetail, eventEntry, type EventEntry } from './events';
-import type { ClusterDescription, ClusterLocation, ClusterProvider, ClusterRef, ExistingCluster } from './provider';
+import { DETAIL_TYPES, clusterEventDetail, eventEntry, type DetailType, type EventEntry } from './events';
+import type { ClusterDescription, ClusterLocation, ClusterProvider, ClusterRef, CreatedCluster, ExistingCluster } from './provider';
 import type { ProviderName, ProvisionRequest } from './request';
 import type { ClusterRecord, ClusterStatus, ClusterStore, DiscardedCluster, RecordedError } from './store';
 
@@ -156,7 +155,7 @@ export const createCluster = async (
     CREATE_STATUSES,
   );
   const provider = deps.provider(record.provider);
-  let created;
+  let created: CreatedCluster;
   try {
     created = await provider.create({ location: locationOf(record), requestId: record.requestId, cluster: requestOf(record).cluster });
   } catch (err) {
@@ -173,10 +172,15 @@ export const createCluster = async (
     throw err;
   }
   try {
-    await deps.store.transition(record.requestId, 'CREATING', { providerId: created.providerId, createdAt: iso(deps) }, {
-      reason: `created at the provider (attempt ${attempt})`,
-      expectFrom: CREATE_STATUSES,
-    });
+    await deps.store.transition(
+      record.requestId,
+      'CREATING',
+      { providerId: created.providerId, createdAt: iso(deps) },
+      {
+        reason: `created at the provider (attempt ${attempt})`,
+        expectFrom: CREATE_STATUSES,
+      },
+    );
   } catch (err) {
     if (err instanceof RecordConflictError) return discardCancelled(deps, record.requestId, created.providerId);
     throw err;
@@ -201,11 +205,13 @@ const reasonOf = (err: unknown): WaitReason =>
  */
 const discardCancelled = async (deps: WorkflowDeps, requestId: string, providerId: string): Promise<CreateResult> => {
   const record = await deps.store.require(requestId);
-  if (!CANCELLED_STATUSES.includes(record.status)) throw new RecordConflictError(`The record of ${requestId} changed under the create (${record.status})`);
+  if (!CANCELLED_STATUSES.includes(record.status))
+    throw new RecordConflictError(`The record of ${requestId} changed under the create (${record.status})`);
   try {
     await deps.provider(record.provider).delete(refOf(record, providerId));
   } catch (err) {
-    if (!(err instanceof ClusterNotFoundError)) deps.onWarning?.('Could not delete a cluster created after its request was cancelled', { providerId, error: describeError(err) });
+    if (!(err instanceof ClusterNotFoundError))
+      deps.onWarning?.('Could not delete a cluster created after its request was cancelled', { providerId, error: describeError(err) });
   }
   if (record.status === 'DELETING') await deps.store.update(requestId, { providerId }, ['DELETING']).catch(() => undefined);
   return { action: 'CANCELLED' };
@@ -276,11 +282,17 @@ const waitAfterFailure = async (
     await deps.store.update(record.requestId, { lastError, ...patch }, [record.status]);
     throw new RetryHorizonExceededError(`Gave up after ${record.attempts} attempt(s): ${decision.why}. Last: ${err.name}: ${err.message}`);
   }
-  const what = reason === 'quota' && quota ? `quota '${quota.name}' (${quota.usage} of ${quota.limit} used, ${quota.delta} more needed)` : reason;
-  await deps.store.transition(record.requestId, 'WAITING_FOR_CAPACITY', { lastError, ...patch }, {
-    reason: `attempt ${record.attempts} waits for ${what}: ${err.name}`,
-    expectFrom: [record.status],
-  });
+  const what =
+    reason === 'quota' && quota ? `quota '${quota.name}' (${quota.usage} of ${quota.limit} used, ${quota.delta} more needed)` : reason;
+  await deps.store.transition(
+    record.requestId,
+    'WAITING_FOR_CAPACITY',
+    { lastError, ...patch },
+    {
+      reason: `attempt ${record.attempts} waits for ${what}: ${err.name}`,
+      expectFrom: [record.status],
+    },
+  );
   return { action: 'WAIT', waitSeconds: decision.waitSeconds, reason };
 };
 
@@ -297,7 +309,7 @@ export const createdSince = (createdAt: string, requestedAt: string): boolean =>
 };
 
 /** The cluster of the request's name when it is provably this request's (and not one it discarded). */
-const findOwn = async (deps: WorkflowDeps, provider: ClusterProvider, record: ClusterRecord): Promise<ExistingCluster | undefined> => {
+const findOwn = async (provider: ClusterProvider, record: ClusterRecord): Promise<ExistingCluster | undefined> => {
   const found = await provider.findByName(locationOf(record), record.clusterName);
   if (!found || isDiscarded(record, found.providerId)) return undefined;
   const ours =
@@ -312,13 +324,18 @@ const findOwn = async (deps: WorkflowDeps, provider: ClusterProvider, record: Cl
 };
 
 const adoptIfOurs = async (deps: WorkflowDeps, provider: ClusterProvider, record: ClusterRecord): Promise<CreateResult | undefined> => {
-  const found = await findOwn(deps, provider, record);
+  const found = await findOwn(provider, record);
   if (!found) return undefined;
   try {
-    await deps.store.transition(record.requestId, 'CREATING', { providerId: found.providerId, createdAt: found.createdAt ?? iso(deps) }, {
-      reason: 'adopted the cluster this request had already created',
-      expectFrom: CREATE_STATUSES,
-    });
+    await deps.store.transition(
+      record.requestId,
+      'CREATING',
+      { providerId: found.providerId, createdAt: found.createdAt ?? iso(deps) },
+      {
+        reason: 'adopted the cluster this request had already created',
+        expectFrom: CREATE_STATUSES,
+      },
+    );
   } catch (err) {
     // A DELETE cancelled the request while the cluster was being adopted: it is deleted like any late create.
     if (err instanceof RecordConflictError) return discardCancelled(deps, record.requestId, found.providerId);
@@ -361,7 +378,7 @@ export const pollCluster = async (deps: WorkflowDeps, input: PollInput): Promise
   const elapsed = (now.getTime() - Date.parse(since)) / 1000;
 
   const whileIn: ClusterStatus[] = input.operation === 'provision' ? ['CREATING'] : ['DELETING'];
-  let description;
+  let description: ClusterDescription;
   try {
     description = await deps.provider(record.provider).describe(refOf(record));
   } catch (err) {
@@ -373,7 +390,11 @@ export const pollCluster = async (deps: WorkflowDeps, input: PollInput): Promise
     // The error is recorded (operation `wait`) and the next poll comes as planned; only the deadline ends the wait.
     const { name, message } = describeError(err);
     await deps.store.update(record.requestId, { lastError: { name, message, at: now.toISOString(), operation: 'wait' } }, whileIn);
-    return { state: input.operation === 'provision' ? 'CREATING' : 'DELETING', providerStatus: record.providerStatus ?? 'Unknown', waitSeconds };
+    return {
+      state: input.operation === 'provision' ? 'CREATING' : 'DELETING',
+      providerStatus: record.providerStatus ?? 'Unknown',
+      waitSeconds,
+    };
   }
   await deps.store.update(
     record.requestId,
@@ -430,9 +451,17 @@ const clusterFailed = async (
     await deps.store.update(record.requestId, { discardedClusters: discarded }, ['CREATING']);
     throw new ClusterFailedError(message, { providerCode: description.providerStatus });
   }
-  const wait = await waitAfterFailure(deps, record, input.capacityRetry, { name: 'InsufficientCapacityError', message }, 'capacity', undefined, {
-    discardedClusters: discarded,
-  });
+  const wait = await waitAfterFailure(
+    deps,
+    record,
+    input.capacityRetry,
+    { name: 'InsufficientCapacityError', message },
+    'capacity',
+    undefined,
+    {
+      discardedClusters: discarded,
+    },
+  );
   return { state: 'RETRY', providerStatus: description.providerStatus, waitSeconds: wait.waitSeconds };
 };
 
@@ -449,7 +478,7 @@ export const deleteCluster = async (deps: WorkflowDeps, input: { requestId: stri
     if (deleting.attempts === 0) return { gone: true }; // never asked the provider for a cluster
     // A create may have reached the provider without its answer being recorded (the Lambda died, the request was
     // cancelled): find the cluster by name, and delete it when it is provably this request's.
-    const found = await findOwn(deps, deps.provider(record.provider), deleting);
+    const found = await findOwn(deps.provider(record.provider), deleting);
     if (!found) return { gone: true };
     target = await deps.store.update(record.requestId, { providerId: found.providerId }, ['DELETING']);
   }
@@ -520,10 +549,13 @@ export const recordOutcome = async (
     throw new RequestCancelledError(`The provisioning of ${input.requestId} was cancelled at ${current.cancelledAt}`);
   }
   let record: ClusterRecord;
-  let detailType;
+  let detailType: DetailType;
   switch (input.outcome) {
     case 'READY':
-      record = current.status === 'READY' ? current : await deps.store.transition(input.requestId, 'READY', { readyAt: at }, { reason: 'cluster ready' });
+      record =
+        current.status === 'READY'
+          ? current
+          : await deps.store.transition(input.requestId, 'READY', { readyAt: at }, { reason: 'cluster ready' });
       if (record.deleteAfter && deps.teardown) record = await scheduleTeardown(deps, record, at);
       detailType = DETAIL_TYPES.ready;
       break;
@@ -531,7 +563,12 @@ export const recordOutcome = async (
       record =
         current.status === 'DELETED'
           ? current
-          : await deps.store.transition(input.requestId, 'DELETED', { deletedAt: at }, { reason: current.cancelledAt ? 'cancelled' : 'cluster gone' });
+          : await deps.store.transition(
+              input.requestId,
+              'DELETED',
+              { deletedAt: at },
+              { reason: current.cancelledAt ? 'cancelled' : 'cluster gone' },
+            );
       detailType = DETAIL_TYPES.deleted;
       break;
     case 'FAILED':
@@ -547,7 +584,12 @@ export const recordOutcome = async (
       record =
         current.status === 'FAILED'
           ? current
-          : await deps.store.transition(input.requestId, 'FAILED', { failedAt: at, lastError }, { reason: `${lastError.name}: ${lastError.message}` });
+          : await deps.store.transition(
+              input.requestId,
+              'FAILED',
+              { failedAt: at, lastError },
+              { reason: `${lastError.name}: ${lastError.message}` },
+            );
       detailType = input.outcome === 'FAILED' ? DETAIL_TYPES.failed : DETAIL_TYPES.deleteFailed;
       break;
     }

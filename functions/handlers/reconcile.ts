@@ -14,7 +14,11 @@ export const reportReconcile = (report: ReconcileReport): void => {
   const metric = metrics.singleMetric();
   metric.addDimension('handler', 'reconcile');
   metric.addMetric('RecordsChecked', MetricUnit.Count, report.checked);
-  metric.addMetric('WorkflowsResumed', MetricUnit.Count, report.actions.filter((a) => a.action !== 'running' && a.action !== 'recent').length);
+  metric.addMetric(
+    'WorkflowsResumed',
+    MetricUnit.Count,
+    report.actions.filter((a) => a.action !== 'running' && a.action !== 'recent').length,
+  );
 };
 
 export const makeHandler = (deps: () => ReconcileDeps) =>

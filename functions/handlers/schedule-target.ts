@@ -23,7 +23,12 @@ const requestId = z.string().check(z.regex(REQUEST_ID));
 export const ScheduleEventSchema = z.discriminatedUnion('action', [
   z.object({ action: z.literal('provision'), requestId }),
   z.object({ action: z.literal('delete'), requestId }),
-  z.object({ action: z.optional(z.undefined()), schedule: z.string().check(z.minLength(1)), scheduledTime: z.string().check(z.minLength(1)), request: z.unknown() }),
+  z.object({
+    action: z.optional(z.undefined()),
+    schedule: z.string().check(z.minLength(1)),
+    scheduledTime: z.string().check(z.minLength(1)),
+    request: z.unknown(),
+  }),
 ]);
 
 export type ScheduleEvent = z.input<typeof ScheduleEventSchema>;
@@ -64,7 +69,11 @@ export const makeHandler = (deps: () => IntakeDeps) =>
           const id = occurrenceRequestId(event.schedule, event.scheduledTime);
           logger.appendKeys({ requestId: id, schedule: event.schedule });
           const request = event.request && typeof event.request === 'object' ? event.request : {};
-          const result = await intake(deps(), { ...request, requestId: id }, { source: 'schedule', messageId: `${event.schedule}@${event.scheduledTime}` });
+          const result = await intake(
+            deps(),
+            { ...request, requestId: id },
+            { source: 'schedule', messageId: `${event.schedule}@${event.scheduledTime}` },
+          );
           countIntake('scheduleTarget', result);
           logger.info('Recurring schedule fired', { outcome: result.outcome });
           return;

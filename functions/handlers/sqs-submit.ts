@@ -14,26 +14,30 @@ import { logger } from '../platform/observability';
 import { intakeDeps } from '../wiring/submit';
 
 /** One message: accepted or rejected (both acknowledged); anything thrown is the item's failure (redelivered). */
-const handleMessage = (deps: () => IntakeDeps) => async (message: SQSRecord): Promise<void> => {
-  try {
-    const parsed = parseJsonBody(message.body);
-    const result = await intake(deps(), parsed.value, {
-      source: 'sqs',
-      messageId: message.messageId,
-      ...(parsed.errors ? { parseErrors: parsed.errors } : {}),
-    });
-    logger.info('Message handled', {
-      messageId: message.messageId,
-      outcome: result.outcome,
-      ...(result.outcome === 'accepted' ? { requestId: result.record.requestId, replay: !result.created } : { errors: result.detail.errors.length }),
-    });
-    countIntake('sqsSubmit', result);
-  } catch (err) {
-    const e = err as Error;
-    logger.warn('Message failed; SQS will redeliver it', { messageId: message.messageId, error: { name: e?.name, message: e?.message } });
-    throw err;
-  }
-};
+const handleMessage =
+  (deps: () => IntakeDeps) =>
+  async (message: SQSRecord): Promise<void> => {
+    try {
+      const parsed = parseJsonBody(message.body);
+      const result = await intake(deps(), parsed.value, {
+        source: 'sqs',
+        messageId: message.messageId,
+        ...(parsed.errors ? { parseErrors: parsed.errors } : {}),
+      });
+      logger.info('Message handled', {
+        messageId: message.messageId,
+        outcome: result.outcome,
+        ...(result.outcome === 'accepted'
+          ? { requestId: result.record.requestId, replay: !result.created }
+          : { errors: result.detail.errors.length }),
+      });
+      countIntake('sqsSubmit', result);
+    } catch (err) {
+      const e = err as Error;
+      logger.warn('Message failed; SQS will redeliver it', { messageId: message.messageId, error: { name: e?.name, message: e?.message } });
+      throw err;
+    }
+  };
 
 export const makeHandler = (deps: () => IntakeDeps) => {
   const recordHandler = handleMessage(deps);

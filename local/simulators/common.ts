@@ -191,7 +191,8 @@ export class StateReader {
   constructor(private readonly file: StateFile) {}
 
   private check<T>(ok: boolean, value: unknown, path: string, expected: string): T {
-    if (!ok) throw this.file.corrupt(`${path} is ${value === undefined ? 'missing' : JSON.stringify(value)?.slice(0, 80)}, expected ${expected}`);
+    if (!ok)
+      throw this.file.corrupt(`${path} is ${value === undefined ? 'missing' : JSON.stringify(value)?.slice(0, 80)}, expected ${expected}`);
     return value as T;
   }
 

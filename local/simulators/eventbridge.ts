@@ -52,7 +52,13 @@ export const startEventBridgeSimulator = async (
       } catch {
         detail = undefined;
       }
-      if (typeof raw.Source !== 'string' || typeof raw.DetailType !== 'string' || !detail || typeof detail !== 'object' || Array.isArray(detail)) {
+      if (
+        typeof raw.Source !== 'string' ||
+        typeof raw.DetailType !== 'string' ||
+        !detail ||
+        typeof detail !== 'object' ||
+        Array.isArray(detail)
+      ) {
         results.push({ ErrorCode: 'MalformedDetail', ErrorMessage: 'Source, DetailType and a JSON object Detail are required' });
         continue;
       }

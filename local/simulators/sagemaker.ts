@@ -296,7 +296,10 @@ const asObject = (value: unknown): Record<string, unknown> | undefined =>
 const validateVpc = (v: Violations, value: unknown, path: string): void => {
   if (value === undefined) return;
   const vpc = asObject(value) ?? {};
-  for (const [field, max] of [['SecurityGroupIds', 5], ['Subnets', 16]] as const) {
+  for (const [field, max] of [
+    ['SecurityGroupIds', 5],
+    ['Subnets', 16],
+  ] as const) {
     const ids = v.array(vpc[field], `${path}.${field.charAt(0).toLowerCase()}${field.slice(1)}`, 1, max);
     ids.forEach((id, i) => v.text(id, `${path}.${field}.${i + 1}.member`, 1, 32, VPC_ID));
   }
@@ -306,7 +309,8 @@ const validateCreate = (body: Record<string, unknown>): AwsError | undefined => 
   const v = new Violations();
   v.text(body.ClusterName, 'clusterName', 1, 63, NAME);
   // InstanceGroups is optional in the model when RestrictedInstanceGroups is given (those are accepted as they are).
-  const restrictedOnly = body.InstanceGroups === undefined && Array.isArray(body.RestrictedInstanceGroups) && body.RestrictedInstanceGroups.length > 0;
+  const restrictedOnly =
+    body.InstanceGroups === undefined && Array.isArray(body.RestrictedInstanceGroups) && body.RestrictedInstanceGroups.length > 0;
   const groups = v.array(body.InstanceGroups, 'instanceGroups', 1, 20, !restrictedOnly);
   const seen = new Set<string>();
   groups.forEach((raw, index) => {
@@ -350,7 +354,8 @@ const validateCreate = (body: Record<string, unknown>): AwsError | undefined => 
     if (g.TrainingPlanArn !== undefined) v.text(g.TrainingPlanArn, `${path}.trainingPlanArn`, 50, 2048, TRAINING_PLAN_ARN);
     v.array(g.InstanceStorageConfigs, `${path}.instanceStorageConfigs`, 0, 4, false).forEach((item, i) => {
       const members = Object.keys(asObject(item) ?? {}).filter((k) => STORAGE_MEMBERS.includes(k));
-      if (members.length !== 1) v.add(item, `${path}.instanceStorageConfigs.${i + 1}.member`, `set exactly one of ${STORAGE_MEMBERS.join(', ')}`);
+      if (members.length !== 1)
+        v.add(item, `${path}.instanceStorageConfigs.${i + 1}.member`, `set exactly one of ${STORAGE_MEMBERS.join(', ')}`);
       const ebs = asObject(asObject(item)?.EbsVolumeConfig);
       // A root-volume config may leave the size to the service.
       if (ebs && !(ebs.RootVolume === true && ebs.VolumeSizeInGB === undefined))
@@ -566,7 +571,10 @@ const readState = (raw: unknown, file: StateFile): SageMakerState => {
     });
     const failure = r.optional(c.failure, (v): SimCluster['failure'] => {
       const o = r.object(v, `${path}.failure`);
-      return { status: r.oneOf(o.status, `${path}.failure.status`, ['Failed', 'RollingBack'] as const), message: r.string(o.message, `${path}.failure.message`) };
+      return {
+        status: r.oneOf(o.status, `${path}.failure.status`, ['Failed', 'RollingBack'] as const),
+        message: r.string(o.message, `${path}.failure.message`),
+      };
     });
     const deletingSince = r.optional(c.deletingSince, (v) => r.number(v, `${path}.deletingSince`));
     return {
@@ -723,7 +731,8 @@ export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions
     }
     due.sort((a, b) => a.at - b.at || a.c.seq - b.c.seq);
     for (const event of due) {
-      if (event.kind === 'gone') clusters.delete(keyOf(event.c.region, event.c.name)); // its capacity is free again
+      if (event.kind === 'gone')
+        clusters.delete(keyOf(event.c.region, event.c.name)); // its capacity is free again
       else decide(event.c, event.at);
       topUp();
     }
@@ -845,19 +854,30 @@ export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions
       const specs = (body.InstanceGroups as InstanceGroupSpec[] | undefined) ?? [];
       const charged = checkQuota(region, specs);
       const continuous = body.NodeProvisioningMode === 'Continuous';
-      const groups = specs.map((spec, i): GroupState => ({
-        spec,
-        types: spec.InstanceRequirements ? [...spec.InstanceRequirements.InstanceTypes] : [spec.InstanceType!],
-        min: spec.MinInstanceCount ?? (continuous ? 0 : spec.InstanceCount),
-        quotaType: charged[i]!,
-        held: new Map(),
-      }));
+      const groups = specs.map(
+        (spec, i): GroupState => ({
+          spec,
+          types: spec.InstanceRequirements ? [...spec.InstanceRequirements.InstanceTypes] : [spec.InstanceType!],
+          min: spec.MinInstanceCount ?? (continuous ? 0 : spec.InstanceCount),
+          quotaType: charged[i]!,
+          held: new Map(),
+        }),
+      );
       let arn: string;
       do arn = `arn:${partitionOf(region)}:sagemaker:${region}:${accountId}:cluster/${randomBytes(8).toString('hex').slice(0, 12)}`;
       while ([...clusters.values()].some((c) => c.arn === arn));
       const { ClusterName: _n, InstanceGroups: _g, Tags, ...extra } = body;
       seq += 1;
-      clusters.set(keyOf(region, name), { seq, name, arn, region, createdAt: Date.now(), groups, tags: (Tags as Tag[] | undefined) ?? [], extra });
+      clusters.set(keyOf(region, name), {
+        seq,
+        name,
+        arn,
+        region,
+        createdAt: Date.now(),
+        groups,
+        tags: (Tags as Tag[] | undefined) ?? [],
+        extra,
+      });
       return { ClusterArn: arn };
     },
 
@@ -885,7 +905,10 @@ export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions
       const descending = body.SortOrder !== 'Ascending';
       const all = inRegion(region)
         .filter((c) => c.name.includes(contains) && c.createdAt > after && c.createdAt < before)
-        .sort((a, b) => (body.SortBy === 'NAME' ? a.name.localeCompare(b.name) : a.createdAt - b.createdAt || a.seq - b.seq) * (descending ? -1 : 1));
+        .sort(
+          (a, b) =>
+            (body.SortBy === 'NAME' ? a.name.localeCompare(b.name) : a.createdAt - b.createdAt || a.seq - b.seq) * (descending ? -1 : 1),
+        );
       const { page, nextToken } = paginate(all, body.NextToken, (body.MaxResults as number | undefined) ?? 10);
       return {
         ClusterSummaries: page.map((c) => ({
@@ -922,11 +945,16 @@ export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions
 
   const answerError = (res: ServerResponse, entry: LoggedRequest, err: AwsError): void => {
     entry.status = err.status;
-    sendJson(res, err.status, { __type: err.type, Message: err.message }, {
-      'content-type': 'application/x-amz-json-1.1',
-      'x-amzn-errortype': err.type,
-      'x-amzn-requestid': randomBytes(16).toString('hex'),
-    });
+    sendJson(
+      res,
+      err.status,
+      { __type: err.type, Message: err.message },
+      {
+        'content-type': 'application/x-amz-json-1.1',
+        'x-amzn-errortype': err.type,
+        'x-amzn-requestid': randomBytes(16).toString('hex'),
+      },
+    );
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -957,7 +985,11 @@ export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions
     }
     const accessKey = /Credential=([^/,\s]+)\//.exec(authorization)?.[1];
     if (!accessKey || rejected.has(accessKey)) {
-      return answerError(res, entry, new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.', 403));
+      return answerError(
+        res,
+        entry,
+        new AwsError('UnrecognizedClientException', 'The security token included in the request is invalid.', 403),
+      );
     }
     if (req.method !== 'POST' || req.url !== '/' || !operation || !OPERATIONS.includes(operation)) {
       return answerError(res, entry, new AwsError('UnknownOperationException', `Unknown operation ${String(target ?? '')}`));
@@ -966,7 +998,8 @@ export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions
     if (applyConnectionFault(fault, res)) return;
     if (fault !== undefined) return answerError(res, entry, injectedToAwsError(fault, random));
     const input = asObject(body);
-    if (!input) return answerError(res, entry, new AwsError('SerializationException', 'Start of structure or map found where not expected.'));
+    if (!input)
+      return answerError(res, entry, new AwsError('SerializationException', 'Start of structure or map found where not expected.'));
 
     let output: Record<string, unknown>;
     try {

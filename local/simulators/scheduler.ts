@@ -44,11 +44,14 @@ export const startSchedulerSimulator = async (options: {
     const payload = input.Target?.Input ?? '{}';
     schedules.set(key, { expression: input.ScheduleExpression!, input: payload, dueAt });
     const delay = Math.max(0, (dueAt - Date.now()) * scale);
-    const timer = setTimeout(() => {
-      timers.delete(timer);
-      schedules.delete(key);
-      options.fire(JSON.parse(payload)).catch((err) => options.onError?.(err));
-    }, Math.min(delay, 2 ** 31 - 1));
+    const timer = setTimeout(
+      () => {
+        timers.delete(timer);
+        schedules.delete(key);
+        options.fire(JSON.parse(payload)).catch((err) => options.onError?.(err));
+      },
+      Math.min(delay, 2 ** 31 - 1),
+    );
     timers.add(timer);
     sendJson(res, 200, { ScheduleArn: `arn:aws:scheduler:us-east-1:000000000000:schedule/${key}` }, headers);
   }, options.port ?? 0);

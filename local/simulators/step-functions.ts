@@ -40,13 +40,18 @@ export const startStepFunctionsSimulator = async (workflows: LocalWorkflows, por
       const name = (input.executionArn ?? '').split(':').pop() ?? '';
       const execution = workflows.get(name);
       if (!execution) return awsError(res, 'ExecutionDoesNotExist', `Execution Does Not Exist: '${input.executionArn}'`);
-      return sendJson(res, 200, {
-        executionArn: execution.executionArn,
-        name: execution.name,
-        status: execution.status,
-        input: JSON.stringify(execution.input),
-        ...(execution.error ? { error: execution.error.name, cause: execution.error.message } : {}),
-      }, { 'content-type': 'application/x-amz-json-1.0' });
+      return sendJson(
+        res,
+        200,
+        {
+          executionArn: execution.executionArn,
+          name: execution.name,
+          status: execution.status,
+          input: JSON.stringify(execution.input),
+          ...(execution.error ? { error: execution.error.name, cause: execution.error.message } : {}),
+        },
+        { 'content-type': 'application/x-amz-json-1.0' },
+      );
     }
     if (target === 'AWSStepFunctions.StopExecution') {
       const name = (input.executionArn ?? '').split(':').pop() ?? '';

@@ -234,7 +234,12 @@ const validateCreate = (body: Record<string, unknown>): Record<string, string[]>
   for (const field of ['image_version_id', 'security_group_id', 'sku_id', 'sku_item_price_id', 'no_of_nodes']) {
     if (body[field] === undefined) add(field, 'This field is required.');
     else if (!isPositiveInt(body[field])) {
-      add(field, typeof body[field] === 'number' && Number.isInteger(body[field]) ? 'Ensure this value is greater than or equal to 1.' : 'A valid integer is required.');
+      add(
+        field,
+        typeof body[field] === 'number' && Number.isInteger(body[field])
+          ? 'Ensure this value is greater than or equal to 1.'
+          : 'A valid integer is required.',
+      );
     }
   }
   if (body.ssh_key_ids === undefined) add('ssh_key_ids', 'This field is required.');

@@ -1,16 +1,8 @@
 import { DescribeTableCommand, GetItemCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoStore } from '../../functions/adapters/dynamo-store';
-import {
-  ensureClustersTable,
-  listSortKey,
-} from '../../functions/adapters/dynamo-table';
-import {
-  InvalidCursorError,
-  RecordConflictError,
-  RecordNotFoundError,
-  RequestValidationError,
-} from '../../functions/core/errors';
+import { ensureClustersTable, listSortKey } from '../../functions/adapters/dynamo-table';
+import { InvalidCursorError, RecordConflictError, RecordNotFoundError, RequestValidationError } from '../../functions/core/errors';
 import {
   STATUSES,
   TRANSITIONS,
@@ -25,9 +17,7 @@ const T0 = '2025-01-01T00:00:00.000Z';
 const LATER = '2025-01-02T03:04:05.678Z';
 
 const LEGAL = STATUSES.flatMap((from) => TRANSITIONS[from].map((to) => [from, to] as const));
-const ILLEGAL = STATUSES.flatMap((from) =>
-  STATUSES.filter((to) => !TRANSITIONS[from].includes(to)).map((to) => [from, to] as const),
-);
+const ILLEGAL = STATUSES.flatMap((from) => STATUSES.filter((to) => !TRANSITIONS[from].includes(to)).map((to) => [from, to] as const));
 
 /** The item as stored, attribute values and all, for "nothing was written" checks. */
 const rawItem = async (db: FreshStore, requestId: string) => {
@@ -362,11 +352,7 @@ describe('list', () => {
   it.each<[string, ListQuery, (r: ClusterRecord) => boolean]>([
     ['status', { status: 'READY' }, (r) => r.status === 'READY'],
     ['provider', { provider: 'tir' }, (r) => r.provider === 'tir'],
-    [
-      'status and provider',
-      { status: 'READY', provider: 'sagemaker' },
-      (r) => r.status === 'READY' && r.provider === 'sagemaker',
-    ],
+    ['status and provider', { status: 'READY', provider: 'sagemaker' }, (r) => r.status === 'READY' && r.provider === 'sagemaker'],
   ])('lists by %s, newest first, across pages', async (_, query, matches) => {
     const expected = all.filter(matches);
     expect(expected.length).toBeGreaterThan(3);
@@ -402,10 +388,7 @@ describe('list', () => {
     ['garbage', 'not-a-cursor!'],
     ['not JSON', Buffer.from('{oops').toString('base64url')],
     ['JSON of another shape', Buffer.from(JSON.stringify({ a: 1 })).toString('base64url')],
-    [
-      'a key that does not end in the requestId',
-      Buffer.from(JSON.stringify({ k: `${T0}#req-01`, id: 'req-02' })).toString('base64url'),
-    ],
+    ['a key that does not end in the requestId', Buffer.from(JSON.stringify({ k: `${T0}#req-01`, id: 'req-02' })).toString('base64url')],
   ])('refuses a cursor that is %s', async (_, cursor) => {
     await expect(db.store.list({ cursor })).rejects.toBeInstanceOf(InvalidCursorError);
   });

@@ -64,7 +64,11 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
         'ResourceLimitExceeded (the account quota used up)',
         () => {
           sim.setQuota('ml.p4de.24xlarge', 64);
-          return provider.create({ location, requestId: 'r', cluster: spec(unique('big'), { InstanceType: 'ml.p4de.24xlarge', InstanceCount: 65 }) });
+          return provider.create({
+            location,
+            requestId: 'r',
+            cluster: spec(unique('big'), { InstanceType: 'ml.p4de.24xlarge', InstanceCount: 65 }),
+          });
         },
         'ResourceLimitExceededError',
         'ResourceLimitExceeded',
@@ -78,7 +82,8 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
       ['a dropped connection', () => inject('reset'), 'ProviderUnavailableError', 'ECONNRESET'],
       [
         'ValidationException: cannot assume the execution role',
-        () => inject({ name: 'ValidationException', message: 'SageMaker cannot assume the execution role arn:aws:iam::123456789012:role/New' }),
+        () =>
+          inject({ name: 'ValidationException', message: 'SageMaker cannot assume the execution role arn:aws:iam::123456789012:role/New' }),
         'ProviderUnavailableError',
         'ValidationException',
       ],
@@ -104,7 +109,11 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
       [
         'UnrecognizedClientException (a rejected access key)',
         () => {
-          const client = new SageMakerClient({ region: 'us-east-1', maxAttempts: 1, credentials: { accessKeyId: 'AKIDREJECTED', secretAccessKey: 'x' } });
+          const client = new SageMakerClient({
+            region: 'us-east-1',
+            maxAttempts: 1,
+            credentials: { accessKeyId: 'AKIDREJECTED', secretAccessKey: 'x' },
+          });
           return createHyperPodProvider({ clientFor: () => client }).describe(ref('any'));
         },
         'ProviderAuthFailedError',
@@ -153,7 +162,10 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
     });
 
     /** An SDK-shaped error: a service answer (`status`) or a failure without one. */
-    const sdkError = (name: string, extra: { status?: number; code?: string; cause?: unknown; $retryable?: { throttling?: boolean } } = {}) =>
+    const sdkError = (
+      name: string,
+      extra: { status?: number; code?: string; cause?: unknown; $retryable?: { throttling?: boolean } } = {},
+    ) =>
       Object.assign(new Error(`${name} happened`), {
         name,
         ...(extra.status !== undefined ? { $metadata: { httpStatusCode: extra.status } } : {}),
@@ -169,11 +181,25 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
       ['HTTP 501 (a server error the SDK does not retry)', sdkError('NotImplemented', { status: 501 }), 'ProviderUnavailableError'],
       ['HTTP 504', sdkError('GatewayTimeout', { status: 504 }), 'ProviderUnavailableError'],
       ['a RequestTimeoutException', sdkError('RequestTimeoutException', { status: 408 }), 'ProviderUnavailableError'],
-      ['a connection code on the cause', sdkError('Error', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) }), 'ProviderUnavailableError'],
+      [
+        'a connection code on the cause',
+        sdkError('Error', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) }),
+        'ProviderUnavailableError',
+      ],
       ['EHOSTUNREACH', sdkError('Error', { code: 'EHOSTUNREACH' }), 'ProviderUnavailableError'],
       ['an AbortError', sdkError('AbortError'), 'ProviderUnavailableError'],
-      ['a ResourceLimitExceeded answered as 400 (before throttling)', sdkError('ResourceLimitExceeded', { status: 400 }), 'ResourceLimitExceededError'],
-      ['InvalidSignatureException "Signature expired" (auth before transient)', Object.assign(sdkError('InvalidSignatureException', { status: 400 }), { message: 'Signature expired: 20261123T100000Z is now earlier than 20261123T100500Z' }), 'ProviderAuthFailedError'],
+      [
+        'a ResourceLimitExceeded answered as 400 (before throttling)',
+        sdkError('ResourceLimitExceeded', { status: 400 }),
+        'ResourceLimitExceededError',
+      ],
+      [
+        'InvalidSignatureException "Signature expired" (auth before transient)',
+        Object.assign(sdkError('InvalidSignatureException', { status: 400 }), {
+          message: 'Signature expired: 20261123T100000Z is now earlier than 20261123T100500Z',
+        }),
+        'ProviderAuthFailedError',
+      ],
       ['an unknown HTTP 400', sdkError('SomethingNewException', { status: 400 }), 'InvalidProviderRequestError'],
       ['a thrown string', 'boom' as unknown, 'InvalidProviderRequestError'],
     ])('classifies %s by the SDK rules, in the table order', (_, err, name) => {
@@ -201,7 +227,9 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
       sim.injectErrors('CreateCluster', ['ServiceUnavailable', 'ServiceUnavailable', 'ServiceUnavailable']);
       const name = unique('exhausted');
       expect((await rejection(retrying.create({ location, requestId: 'r', cluster: spec(name) }))).name).toBe('ProviderUnavailableError');
-      expect(sim.requests.filter((r) => r.operation === 'CreateCluster' && (r.body as SageMakerClusterSpec).ClusterName === name)).toHaveLength(3);
+      expect(
+        sim.requests.filter((r) => r.operation === 'CreateCluster' && (r.body as SageMakerClusterSpec).ClusterName === name),
+      ).toHaveLength(3);
     });
 
     it('never retries ResourceLimitExceeded itself', async () => {
@@ -224,7 +252,11 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
         const during = await p.describe(ref('lagging'));
         expect(during).toMatchObject({ state: 'CREATING', providerStatus: 'InService' });
         expect(during.nodes.current).toBeLessThan(4);
-        expect(await until(p, ref('lagging'), 'READY')).toMatchObject({ state: 'READY', providerStatus: 'InService', nodes: { current: 4, target: 4 } });
+        expect(await until(p, ref('lagging'), 'READY')).toMatchObject({
+          state: 'READY',
+          providerStatus: 'InService',
+          nodes: { current: 4, target: 4 },
+        });
       } finally {
         await lagging.close();
       }
@@ -265,7 +297,12 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
     const name = unique('life');
     const created = await provider.create({ location, requestId: 'req-life', cluster: spec(name) });
     const target = ref(name, created.providerId);
-    expect(await provider.describe(target)).toMatchObject({ state: 'CREATING', providerStatus: 'Creating', providerId: created.providerId, clusterName: name });
+    expect(await provider.describe(target)).toMatchObject({
+      state: 'CREATING',
+      providerStatus: 'Creating',
+      providerId: created.providerId,
+      clusterName: name,
+    });
     expect(await until(provider, target, 'READY')).toMatchObject({ state: 'READY', nodes: { current: 2, target: 2 } });
     await provider.delete(target);
     expect(await provider.describe(target)).toMatchObject({ state: 'DELETING', providerStatus: 'Deleting' });
@@ -285,12 +322,20 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
     sim.setQuota('ml.trn1.32xlarge', 4);
     const first = unique('cap');
     const second = unique('cap');
-    const created = await provider.create({ location, requestId: 'a', cluster: spec(first, { InstanceType: 'ml.trn1.32xlarge', InstanceCount: 4 }) });
-    const refused = await rejection(provider.create({ location, requestId: 'b', cluster: spec(second, { InstanceType: 'ml.trn1.32xlarge', InstanceCount: 2 }) }));
+    const created = await provider.create({
+      location,
+      requestId: 'a',
+      cluster: spec(first, { InstanceType: 'ml.trn1.32xlarge', InstanceCount: 4 }),
+    });
+    const refused = await rejection(
+      provider.create({ location, requestId: 'b', cluster: spec(second, { InstanceType: 'ml.trn1.32xlarge', InstanceCount: 2 }) }),
+    );
     expect(refused.name).toBe('ResourceLimitExceededError');
     await provider.delete(ref(first, created.providerId));
     await new Promise((resolve) => setTimeout(resolve, 150));
-    await expect(provider.create({ location, requestId: 'b', cluster: spec(second, { InstanceType: 'ml.trn1.32xlarge', InstanceCount: 2 }) })).resolves.toMatchObject({
+    await expect(
+      provider.create({ location, requestId: 'b', cluster: spec(second, { InstanceType: 'ml.trn1.32xlarge', InstanceCount: 2 }) }),
+    ).resolves.toMatchObject({
       clusterName: second,
     });
   });
@@ -300,7 +345,12 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
       const name = unique('owned');
       const created = await provider.create({ location, requestId: 'req-owner', cluster: spec(name) });
       const found = await provider.findByName(location, name);
-      expect(found).toEqual({ providerId: created.providerId, clusterName: name, ownerRequestId: 'req-owner', createdAt: expect.any(String) });
+      expect(found).toEqual({
+        providerId: created.providerId,
+        clusterName: name,
+        ownerRequestId: 'req-owner',
+        createdAt: expect.any(String),
+      });
       expect(Math.abs(Date.parse(found!.createdAt!) - Date.now())).toBeLessThan(5_000);
     });
 

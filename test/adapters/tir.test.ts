@@ -84,7 +84,12 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
         '400',
       ],
       ['"Insufficient capacity" inside HTTP 200', () => injectOnCreate('envelope-capacity'), 'InsufficientCapacityError', '400'],
-      ['a quota message', () => injectOnCreate({ name: '400', message: 'GPU quota exhausted for this project' }), 'ResourceLimitExceededError', '400'],
+      [
+        'a quota message',
+        () => injectOnCreate({ name: '400', message: 'GPU quota exhausted for this project' }),
+        'ResourceLimitExceededError',
+        '400',
+      ],
       [
         'HTTP 400 "already exists"',
         async () => {
@@ -194,7 +199,12 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
     const created = await provider.create({ location, requestId: 'r', cluster: spec(name) });
     expect(created.providerId).toMatch(/^\d+$/);
     const target = ref(name, created.providerId);
-    expect(await provider.describe(target)).toMatchObject({ state: 'CREATING', providerStatus: 'Creating', providerId: created.providerId, nodes: { current: 0, target: 2 } });
+    expect(await provider.describe(target)).toMatchObject({
+      state: 'CREATING',
+      providerStatus: 'Creating',
+      providerId: created.providerId,
+      nodes: { current: 0, target: 2 },
+    });
     expect(await until(provider, target, 'READY')).toMatchObject({ providerStatus: 'Running', nodes: { current: 2, target: 2 } });
     await provider.delete(target);
     expect(await provider.describe(target)).toMatchObject({ state: 'DELETING', providerStatus: 'Deleting' });
@@ -265,14 +275,26 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
         await settle(provider.create({ location, requestId: 'r', cluster: spec(name) }));
         await settle(provider.describe(ref(name)));
         await settle(provider.findByName(location, name));
-        await settle(createTirProvider({ baseUrl: sim.baseUrl, credentials: { apiKey: API_KEY, authToken: 'wrong-token' } }).findByName(location, name));
-        await settle(createTirProvider({ baseUrl: sim.baseUrl, credentials: { apiKey: 'wrong-key', authToken: AUTH_TOKEN } }).findByName(location, name));
+        await settle(
+          createTirProvider({ baseUrl: sim.baseUrl, credentials: { apiKey: API_KEY, authToken: 'wrong-token' } }).findByName(
+            location,
+            name,
+          ),
+        );
+        await settle(
+          createTirProvider({ baseUrl: sim.baseUrl, credentials: { apiKey: 'wrong-key', authToken: AUTH_TOKEN } }).findByName(
+            location,
+            name,
+          ),
+        );
         sim.injectErrors('create', ['500']);
         await settle(provider.create({ location, requestId: 'r', cluster: spec(unique('secret')) }));
         sim.injectErrors('create', ['hang']);
         await settle(provider.create({ location, requestId: 'r', cluster: spec(unique('secret')) }));
         // a provider that echoes the request URL and header back in its error text
-        sim.injectErrors('create', [{ name: '400', message: `Bad request to /cluster/?apikey=${API_KEY} with Authorization: Bearer ${AUTH_TOKEN}` }]);
+        sim.injectErrors('create', [
+          { name: '400', message: `Bad request to /cluster/?apikey=${API_KEY} with Authorization: Bearer ${AUTH_TOKEN}` },
+        ]);
         await settle(provider.create({ location, requestId: 'r', cluster: spec(unique('secret')) }));
       } finally {
         logger.setLogLevel('WARN');
@@ -461,7 +483,14 @@ describe('TIR credentials', () => {
         expect(reads).toBe(1);
       } finally {
         await sim.close();
-        for (const name of ['TIR_API_BASE_URL', 'TIR_CREDENTIALS_SECRET_ARN', 'TIR_API_KEY', 'TIR_AUTH_TOKEN', 'EVENT_BUS_NAME', 'CLUSTERS_TABLE']) {
+        for (const name of [
+          'TIR_API_BASE_URL',
+          'TIR_CREDENTIALS_SECRET_ARN',
+          'TIR_API_KEY',
+          'TIR_AUTH_TOKEN',
+          'EVENT_BUS_NAME',
+          'CLUSTERS_TABLE',
+        ]) {
           vi.stubEnv(name, undefined);
         }
       }

@@ -35,7 +35,11 @@ beforeAll(async () => {
       };
       if (req.method === 'POST' && req.url === '/clusters') {
         posted.push(JSON.parse(body));
-        return send(400, { code: 'ValidationFailed', message: 'The request is invalid', errors: [{ path: '/cluster/ClusterName', message: 'is taken by policy' }] });
+        return send(400, {
+          code: 'ValidationFailed',
+          message: 'The request is invalid',
+          errors: [{ path: '/cluster/ClusterName', message: 'is taken by policy' }],
+        });
       }
       const id = decodeURIComponent(req.url!.split('/').pop()!);
       const script = scripts[id];
@@ -67,7 +71,7 @@ describe('provision (API commands)', () => {
     expect(posted.length).toBe(before);
   });
 
-  it('prints the API\'s 4xx answer with every field error (exit 1)', async () => {
+  it("prints the API's 4xx answer with every field error (exit 1)", async () => {
     const out = await run('submit', 'examples/hyperpod-minimal.json', '--api', api);
     expect(out.code).toBe(1);
     expect(out.stderr).toContain('HTTP 400 ValidationFailed: The request is invalid');
@@ -79,9 +83,18 @@ describe('provision (API commands)', () => {
       record('w-fail', 'WAITING_FOR_CAPACITY', {
         attempts: 2,
         retryUntil: '2026-11-23T16:00:00.000Z',
-        lastError: { name: 'InsufficientCapacityError', message: 'no p5', reason: 'capacity', at: '2026-11-23T10:00:00Z', nextAttemptAt: '2026-11-23T10:01:00Z' },
+        lastError: {
+          name: 'InsufficientCapacityError',
+          message: 'no p5',
+          reason: 'capacity',
+          at: '2026-11-23T10:00:00Z',
+          nextAttemptAt: '2026-11-23T10:01:00Z',
+        },
       }),
-      record('w-fail', 'FAILED', { attempts: 11, lastError: { name: 'RetryHorizonExceededError', message: 'no p5', at: '2026-11-23T16:00:00Z' } }),
+      record('w-fail', 'FAILED', {
+        attempts: 11,
+        lastError: { name: 'RetryHorizonExceededError', message: 'no p5', at: '2026-11-23T16:00:00Z' },
+      }),
     ];
     const out = await run('status', 'w-fail', '--watch', '--api', api);
     expect(out.code).toBe(1);
@@ -92,10 +105,17 @@ describe('provision (API commands)', () => {
   });
 
   it('prints one JSON line per change with --json --watch, and exits 0 on READY', async () => {
-    scripts['w-ok'] = [record('w-ok', 'CREATING'), record('w-ok', 'CREATING'), record('w-ok', 'READY', { providerStatus: 'InService', nodes: { current: 2, target: 2 } })];
+    scripts['w-ok'] = [
+      record('w-ok', 'CREATING'),
+      record('w-ok', 'CREATING'),
+      record('w-ok', 'READY', { providerStatus: 'InService', nodes: { current: 2, target: 2 } }),
+    ];
     const out = await run('status', 'w-ok', '--watch', '--json', '--api', api);
     expect(out.code).toBe(0);
-    const lines = out.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = out.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.map((l) => l.status)).toEqual(['CREATING', 'READY']);
     expect(lines[1]).toMatchObject({ requestId: 'w-ok', nodes: { current: 2, target: 2 } });
   });

@@ -11,32 +11,55 @@ const verify = (
   sent: { method: string; url: URL; headers: Record<string, string>; body: string },
   secretAccessKey: string,
 ): { region: string; service: string; accessKeyId: string; signedHeaders: string[]; valid: boolean } => {
-  const auth = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(
-    sent.headers.authorization ?? '',
-  );
+  const auth =
+    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(
+      sent.headers.authorization ?? '',
+    );
   if (!auth) throw new Error(`not a SigV4 authorization header: ${sent.headers.authorization}`);
   const [, accessKeyId, date, region, service, signed, signature] = auth as unknown as string[];
   const names = signed!.split(';');
   const header = (name: string) => (name === 'host' ? sent.url.host : sent.headers[name]);
   const canonical = [
     sent.method,
-    sent.url.pathname.split('/').map((s) => encodeURIComponent(s)).join('/'),
-    [...sent.url.searchParams].map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).sort().join('&'),
+    sent.url.pathname
+      .split('/')
+      .map((s) => encodeURIComponent(s))
+      .join('/'),
+    [...sent.url.searchParams]
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+      .sort()
+      .join('&'),
     names.map((n) => `${n}:${header(n)?.trim()}\n`).join(''),
     signed,
     createHash('sha256').update(sent.body).digest('hex'),
   ].join('\n');
-  const toSign = ['AWS4-HMAC-SHA256', sent.headers['x-amz-date'], `${date}/${region}/${service}/aws4_request`, createHash('sha256').update(canonical).digest('hex')].join('\n');
+  const toSign = [
+    'AWS4-HMAC-SHA256',
+    sent.headers['x-amz-date'],
+    `${date}/${region}/${service}/aws4_request`,
+    createHash('sha256').update(canonical).digest('hex'),
+  ].join('\n');
   const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
   const key = [date!, region!, service!, 'aws4_request'].reduce<string | Buffer>((k, part) => hmac(k, part), `AWS4${secretAccessKey}`);
-  return { region: region!, service: service!, accessKeyId: accessKeyId!, signedHeaders: names, valid: hmac(key, toSign).toString('hex') === signature };
+  return {
+    region: region!,
+    service: service!,
+    accessKeyId: accessKeyId!,
+    signedHeaders: names,
+    valid: hmac(key, toSign).toString('hex') === signature,
+  };
 };
 
 /** Runs `call` with fetch replaced by a recorder answering 200 {}; returns what would have gone on the wire. */
 const captureFetch = () => {
   const sent: { method: string; url: URL; headers: Record<string, string>; body: string }[] = [];
   vi.stubGlobal('fetch', async (url: URL, init: RequestInit) => {
-    sent.push({ method: init.method!, url: new URL(url), headers: { ...(init.headers as Record<string, string>) }, body: (init.body as string | undefined) ?? '' });
+    sent.push({
+      method: init.method!,
+      url: new URL(url),
+      headers: { ...(init.headers as Record<string, string>) },
+      body: (init.body as string | undefined) ?? '',
+    });
     return new Response('{}', { status: 200, headers: { 'content-type': 'application/json' } });
   });
   return sent;
@@ -97,7 +120,9 @@ describe('the CLI API client', () => {
     vi.stubEnv('AWS_REGION', 'us-east-1');
     const sent = captureFetch();
 
-    const answer = await createApi('https://abc123.execute-api.eu-west-1.amazonaws.com/prod').call('POST', '/clusters?dryRun=true', { a: 1 });
+    const answer = await createApi('https://abc123.execute-api.eu-west-1.amazonaws.com/prod').call('POST', '/clusters?dryRun=true', {
+      a: 1,
+    });
 
     expect(answer.status).toBe(200);
     const [request] = sent;

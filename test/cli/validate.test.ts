@@ -58,9 +58,7 @@ describe('provision validate', () => {
     const { code, stdout } = await run('validate', file);
     expect(code).toBe(0);
     const [warning, valid, ...rest] = lines(stdout);
-    expect(warning).toMatch(
-      new RegExp(`^${file}: warning: /cluster/InstanceGroups/0/LifeCycleConfig/SourceS3Uri: .*sagemaker-`),
-    );
+    expect(warning).toMatch(new RegExp(`^${file}: warning: /cluster/InstanceGroups/0/LifeCycleConfig/SourceS3Uri: .*sagemaker-`));
     expect(valid).toBe(`${file}: valid`);
     expect(rest).toEqual([]);
   });

@@ -29,7 +29,14 @@ const program = ts.createProgram(
   readdirSync(MODELS)
     .filter((file) => file.endsWith('.d.ts'))
     .map((file) => join(MODELS, file)),
-  { noEmit: true, skipLibCheck: true, types: [], target: ts.ScriptTarget.ES2022, moduleResolution: ts.ModuleResolutionKind.Bundler, module: ts.ModuleKind.ESNext },
+  {
+    noEmit: true,
+    skipLibCheck: true,
+    types: [],
+    target: ts.ScriptTarget.ES2022,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    module: ts.ModuleKind.ESNext,
+  },
 );
 const checker = program.getTypeChecker();
 
@@ -64,11 +71,14 @@ const gaps = (contract: Contract): string[] => {
         if (!schema.enum?.includes(part.value)) out.push(`${where}: enum value "${part.value}" is not allowed`);
       return;
     }
-    if (t.flags & ts.TypeFlags.String) return void (schema.type === 'string' || out.push(`${where}: string in the SDK, ${schema.type} here`));
+    if (t.flags & ts.TypeFlags.String)
+      return void (schema.type === 'string' || out.push(`${where}: string in the SDK, ${schema.type} here`));
     if (t.flags & ts.TypeFlags.Number)
       return void (schema.type === 'number' || schema.type === 'integer' || out.push(`${where}: number in the SDK, ${schema.type} here`));
-    if (t.flags & ts.TypeFlags.BooleanLike) return void (schema.type === 'boolean' || out.push(`${where}: boolean in the SDK, ${schema.type} here`));
-    if (checker.typeToString(t) === 'Date') return void (schema.type === 'string' || out.push(`${where}: a timestamp in the SDK, ${schema.type} here`));
+    if (t.flags & ts.TypeFlags.BooleanLike)
+      return void (schema.type === 'boolean' || out.push(`${where}: boolean in the SDK, ${schema.type} here`));
+    if (checker.typeToString(t) === 'Date')
+      return void (schema.type === 'string' || out.push(`${where}: a timestamp in the SDK, ${schema.type} here`));
     if (checker.isArrayType(t)) {
       if (schema.type !== 'array') return void out.push(`${where}: a list in the SDK, ${schema.type} here`);
       return walk(checker.getTypeArguments(t as ts.TypeReference)[0] as ts.Type, schema.items, `${where}[]`);

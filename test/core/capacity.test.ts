@@ -47,7 +47,9 @@ describe('the quota in ResourceLimitExceeded', () => {
 
   it('parses the same shape for other SageMaker resources and a single instance', () => {
     expect(
-      parseQuotaMessage("The account-level service limit 'ml.g5.xlarge for training job usage' is 0 Instances, with current utilization of 0 Instances and a request delta of 1 Instance."),
+      parseQuotaMessage(
+        "The account-level service limit 'ml.g5.xlarge for training job usage' is 0 Instances, with current utilization of 0 Instances and a request delta of 1 Instance.",
+      ),
     ).toEqual({ name: 'ml.g5.xlarge for training job usage', limit: 0, usage: 0, delta: 1 });
   });
 
@@ -88,7 +90,11 @@ describe('backoff and horizon', () => {
 
   it('never waits past the horizon, and stops at it', () => {
     const now = new Date('2026-11-29T10:00:00Z');
-    const near = decideWait(DEFAULT_BACKOFF, { failures: 8, now, horizon: new Date('2026-11-29T10:00:10Z'), horizonSeconds: sixHours }, () => 0.999);
+    const near = decideWait(
+      DEFAULT_BACKOFF,
+      { failures: 8, now, horizon: new Date('2026-11-29T10:00:10Z'), horizonSeconds: sixHours },
+      () => 0.999,
+    );
     expect(near).toEqual({ retry: true, waitSeconds: 10, nextAttemptAt: new Date('2026-11-29T10:00:10Z') });
     const past = decideWait(DEFAULT_BACKOFF, { failures: 8, now, horizon: new Date('2026-11-29T09:59:59Z'), horizonSeconds: sixHours });
     expect(past).toEqual({ retry: false, why: 'the retry horizon ended at 2026-11-29T09:59:59.000Z' });
@@ -96,7 +102,10 @@ describe('backoff and horizon', () => {
 
   it('stops after the attempt budget', () => {
     const now = new Date('2026-11-29T10:00:00Z');
-    const decision = decideWait({ ...DEFAULT_BACKOFF, maxAttempts: 3 }, { failures: 3, now, horizon: new Date('2026-11-30T00:00:00Z'), horizonSeconds: sixHours });
+    const decision = decideWait(
+      { ...DEFAULT_BACKOFF, maxAttempts: 3 },
+      { failures: 3, now, horizon: new Date('2026-11-30T00:00:00Z'), horizonSeconds: sixHours },
+    );
     expect(decision).toEqual({ retry: false, why: 'all 3 attempts were made' });
   });
 

@@ -241,7 +241,9 @@ describe('serverless.yml, packaged by osls', () => {
 
   describe('functions', () => {
     it('declares exactly the eleven function keys with their handlers, on nodejs22.x arm64 with active tracing', () => {
-      expect(Object.fromEntries([...keyOfLogicalId].map(([id, key]) => [key, template.Resources[id]!.Properties?.Handler]))).toEqual(FUNCTIONS);
+      expect(Object.fromEntries([...keyOfLogicalId].map(([id, key]) => [key, template.Resources[id]!.Properties?.Handler]))).toEqual(
+        FUNCTIONS,
+      );
       for (const [, resource] of resourcesOfType(template, 'AWS::Lambda::Function')) {
         expect(resource.Properties?.Runtime).toBe('nodejs22.x');
         expect(resource.Properties?.Architectures).toEqual(['arm64']);
@@ -264,7 +266,7 @@ describe('serverless.yml, packaged by osls', () => {
           expect([...entries.keys()]).toEqual([expected]);
           const code = entries.get(expected)!.toString('utf8');
           // The banner gives CommonJS dependencies a require() inside the ESM bundle.
-          expect(code.startsWith("import { createRequire")).toBe(true);
+          expect(code.startsWith('import { createRequire')).toBe(true);
           const file = join(scratch, key, expected);
           await mkdir(join(file, '..'), { recursive: true });
           await writeFile(file, code);
@@ -294,10 +296,14 @@ describe('serverless.yml, packaged by osls', () => {
 
     it('keeps the error names the state machines match in the minified task bundles', async () => {
       const custom = new Set<string>();
-      const loaded = [await provisionCluster({ resolveVariable: async () => '' }), await deleteCluster({ resolveVariable: async () => '' })] as Array<{ States: object }>;
+      const loaded = [
+        await provisionCluster({ resolveVariable: async () => '' }),
+        await deleteCluster({ resolveVariable: async () => '' }),
+      ] as Array<{ States: object }>;
       for (const definition of loaded) {
         for (const state of Object.values(definition.States) as Array<{ Retry?: Array<{ ErrorEquals: string[] }> }>) {
-          for (const rule of state.Retry ?? []) rule.ErrorEquals.filter((n) => (ERROR_NAMES as readonly string[]).includes(n)).forEach((n) => custom.add(n));
+          for (const rule of state.Retry ?? [])
+            rule.ErrorEquals.filter((n) => (ERROR_NAMES as readonly string[]).includes(n)).forEach((n) => custom.add(n));
         }
       }
       expect(custom.size).toBeGreaterThan(0);
@@ -310,7 +316,8 @@ describe('serverless.yml, packaged by osls', () => {
 
     it('bundles the request validator into the submit path only, never into a task Lambda', async () => {
       // `appendErrors` is a function of the compiled validator (functions/contract/request.validator.js); keepNames keeps it.
-      const carries = async (key: string) => [...(await readZip(join(packaged.dir, `${key}.zip`))).values()][0]!.toString('utf8').includes('"appendErrors"');
+      const carries = async (key: string) =>
+        [...(await readZip(join(packaged.dir, `${key}.zip`))).values()][0]!.toString('utf8').includes('"appendErrors"');
       expect(await carries('httpSubmit')).toBe(true);
       for (const key of TASK_FUNCTIONS) expect(await carries(key), `${key} bundle`).toBe(false);
     });
@@ -321,7 +328,9 @@ describe('serverless.yml, packaged by osls', () => {
         ['delete', deleteCluster],
       ] as const) {
         const definition = (await load({ resolveVariable: async () => '' })) as { States: object };
-        for (const [stateName, state] of Object.entries(definition.States) as Array<[string, { Resource?: unknown; TimeoutSeconds?: number }]>) {
+        for (const [stateName, state] of Object.entries(definition.States) as Array<
+          [string, { Resource?: unknown; TimeoutSeconds?: number }]
+        >) {
           const key = getAttTarget(state.Resource);
           if (!key) continue;
           const timeout = fn(key)[1].Properties?.Timeout as number;
@@ -378,7 +387,10 @@ describe('serverless.yml, packaged by osls', () => {
   describe('queues and the bus', () => {
     it('redrives the requests queue to its DLQ after 5 receives, with a visibility timeout of at least 6x sqsSubmit', () => {
       const queue = template.Resources.RequestsQueue!.Properties!;
-      expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': ['RequestsDeadLetterQueue', 'Arn'] }, maxReceiveCount: 5 });
+      expect(queue.RedrivePolicy).toEqual({
+        deadLetterTargetArn: { 'Fn::GetAtt': ['RequestsDeadLetterQueue', 'Arn'] },
+        maxReceiveCount: 5,
+      });
       expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * (fn('sqsSubmit')[1].Properties?.Timeout as number));
       for (const [id, q] of resourcesOfType(template, 'AWS::SQS::Queue')) expect(q.Properties?.SqsManagedSseEnabled, id).toBe(true);
     });
@@ -416,9 +428,9 @@ describe('serverless.yml, packaged by osls', () => {
 
   it('runs the reconciler every 5 minutes on the default bus', () => {
     const rules = resourcesOfType(template, 'AWS::Events::Rule').filter(([, r]) => r.Properties?.ScheduleExpression !== undefined);
-    expect(rules.map(([, r]) => [r.Properties?.ScheduleExpression, getAttTarget((r.Properties?.Targets as Array<{ Arn: unknown }>)[0]!.Arn)])).toEqual([
-      ['rate(5 minutes)', fn('reconcile')[0]],
-    ]);
+    expect(
+      rules.map(([, r]) => [r.Properties?.ScheduleExpression, getAttTarget((r.Properties?.Targets as Array<{ Arn: unknown }>)[0]!.Arn)]),
+    ).toEqual([['rate(5 minutes)', fn('reconcile')[0]]]);
   });
 
   describe('state machines', () => {
@@ -427,28 +439,33 @@ describe('serverless.yml, packaged by osls', () => {
       ['DeleteClusterStateMachine', deleteCluster],
     ] as const;
 
-    it.each(machines)('%s deploys the loader output, bound to the function keys (names from the loader, tasks from serverless.yml)', async (id, load) => {
-      const deployed = decodeDefinition(template.Resources[id]!.Properties?.DefinitionString);
-      const expected = await load({ resolveVariable: async () => '' });
-      // asl-validator inside serverless-step-functions (validate: true) writes the default QueryLanguage into each
-      // state; JSONPath is the default anyway, so it is removed before comparing.
-      for (const state of Object.values(deployed.States) as Array<Record<string, unknown>>) {
-        if (state.QueryLanguage === (deployed.QueryLanguage ?? 'JSONPath')) delete state.QueryLanguage;
-      }
-      for (const state of Object.values(deployed.States) as Array<Record<string, unknown>>) {
-        const logicalId = getAttTarget(state.Resource);
-        if (logicalId) {
-          expect(keyOfLogicalId.has(logicalId), `${logicalId} is a function of the template`).toBe(true);
-          state.Resource = { 'Fn::GetAtt': [keyOfLogicalId.get(logicalId), 'Arn'] };
+    it.each(machines)(
+      '%s deploys the loader output, bound to the function keys (names from the loader, tasks from serverless.yml)',
+      async (id, load) => {
+        const deployed = decodeDefinition(template.Resources[id]!.Properties?.DefinitionString);
+        const expected = await load({ resolveVariable: async () => '' });
+        // asl-validator inside serverless-step-functions (validate: true) writes the default QueryLanguage into each
+        // state; JSONPath is the default anyway, so it is removed before comparing.
+        for (const state of Object.values(deployed.States) as Array<Record<string, unknown>>) {
+          if (state.QueryLanguage === (deployed.QueryLanguage ?? 'JSONPath')) delete state.QueryLanguage;
         }
-      }
-      expect(deployed).toEqual(expected);
-      expect(JSON.stringify(deployed)).not.toContain('000000000000');
-    });
+        for (const state of Object.values(deployed.States) as Array<Record<string, unknown>>) {
+          const logicalId = getAttTarget(state.Resource);
+          if (logicalId) {
+            expect(keyOfLogicalId.has(logicalId), `${logicalId} is a function of the template`).toBe(true);
+            state.Resource = { 'Fn::GetAtt': [keyOfLogicalId.get(logicalId), 'Arn'] };
+          }
+        }
+        expect(deployed).toEqual(expected);
+        expect(JSON.stringify(deployed)).not.toContain('000000000000');
+      },
+    );
 
     it.each(machines)('%s only names ERROR_NAMES, States.*, Lambda.* and Sandbox.Timedout in ErrorEquals', (id) => {
       const deployed = decodeDefinition(template.Resources[id]!.Properties?.DefinitionString);
-      const names = (Object.values(deployed.States) as Array<{ Retry?: Array<{ ErrorEquals: string[] }>; Catch?: Array<{ ErrorEquals: string[] }> }>)
+      const names = (
+        Object.values(deployed.States) as Array<{ Retry?: Array<{ ErrorEquals: string[] }>; Catch?: Array<{ ErrorEquals: string[] }> }>
+      )
         .flatMap((s) => [...(s.Retry ?? []), ...(s.Catch ?? [])])
         .flatMap((rule) => rule.ErrorEquals);
       expect(names.length).toBeGreaterThan(0);
@@ -468,26 +485,36 @@ describe('serverless.yml, packaged by osls', () => {
       }
     });
 
-    it.each(machines)('%s logs errors only (no execution data), traces, and runs under its own role limited to its functions and the bus', (id) => {
-      const machine = template.Resources[id]!;
-      const logging = machine.Properties?.LoggingConfiguration;
-      expect(logging).toMatchObject({ Level: 'ERROR', IncludeExecutionData: false });
-      const logGroup = getAttTarget(logging.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn)!;
-      expect(template.Resources[logGroup]?.Type).toBe('AWS::Logs::LogGroup');
-      expect(template.Resources[logGroup]?.Properties?.RetentionInDays).toBeGreaterThan(0);
-      expect(machine.Properties?.TracingConfiguration).toEqual({ Enabled: true });
+    it.each(machines)(
+      '%s logs errors only (no execution data), traces, and runs under its own role limited to its functions and the bus',
+      (id) => {
+        const machine = template.Resources[id]!;
+        const logging = machine.Properties?.LoggingConfiguration;
+        expect(logging).toMatchObject({ Level: 'ERROR', IncludeExecutionData: false });
+        const logGroup = getAttTarget(logging.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn)!;
+        expect(template.Resources[logGroup]?.Type).toBe('AWS::Logs::LogGroup');
+        expect(template.Resources[logGroup]?.Properties?.RetentionInDays).toBeGreaterThan(0);
+        expect(machine.Properties?.TracingConfiguration).toEqual({ Enabled: true });
 
-      const roleId = getAttTarget(machine.Properties?.RoleArn)!;
-      expect(template.Resources[roleId]?.Properties?.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'states.amazonaws.com' });
-      const deployed = decodeDefinition(machine.Properties?.DefinitionString);
-      const functions = new Set(
-        (Object.values(deployed.States) as Array<{ Resource?: unknown }>).map((s) => getAttTarget(s.Resource)).filter(Boolean) as string[],
-      );
-      const grants = grantsOf(roleStatements(template, roleId)).filter((g) => !g.endsWith(' on "*"'));
-      expect(grants.sort()).toEqual(
-        [...[...functions].map((f) => `lambda:InvokeFunction on ${json({ 'Fn::GetAtt': [f, 'Arn'] })}`), `events:PutEvents on ${json(BUS)}`].sort(),
-      );
-    });
+        const roleId = getAttTarget(machine.Properties?.RoleArn)!;
+        expect(template.Resources[roleId]?.Properties?.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({
+          Service: 'states.amazonaws.com',
+        });
+        const deployed = decodeDefinition(machine.Properties?.DefinitionString);
+        const functions = new Set(
+          (Object.values(deployed.States) as Array<{ Resource?: unknown }>)
+            .map((s) => getAttTarget(s.Resource))
+            .filter(Boolean) as string[],
+        );
+        const grants = grantsOf(roleStatements(template, roleId)).filter((g) => !g.endsWith(' on "*"'));
+        expect(grants.sort()).toEqual(
+          [
+            ...[...functions].map((f) => `lambda:InvokeFunction on ${json({ 'Fn::GetAtt': [f, 'Arn'] })}`),
+            `events:PutEvents on ${json(BUS)}`,
+          ].sort(),
+        );
+      },
+    );
   });
 
   describe('IAM', () => {
@@ -543,7 +570,10 @@ describe('serverless.yml, packaged by osls', () => {
     });
 
     it('lets httpGet only read one item and httpList only query the indexes', () => {
-      const actions = (key: string) => roleStatements(template, roleOf(key)).flatMap((s) => asArray(s.Action)).filter((a) => a.startsWith('dynamodb:'));
+      const actions = (key: string) =>
+        roleStatements(template, roleOf(key))
+          .flatMap((s) => asArray(s.Action))
+          .filter((a) => a.startsWith('dynamodb:'));
       expect(actions('httpGet')).toEqual(['dynamodb:GetItem']);
       expect(actions('httpList')).toEqual(['dynamodb:Query']);
     });
@@ -593,7 +623,9 @@ describe('serverless.yml, packaged by osls', () => {
       expect(secret.Description).toContain('aws secretsmanager put-secret-value');
 
       const text = JSON.stringify(template);
-      const valued = [...text.matchAll(/\\?"(apiKey|authToken|api_key|auth_token|password|secretKey|secret_key|token)\\?"\s*:\s*\\?"([^"\\]*)/gi)];
+      const valued = [
+        ...text.matchAll(/\\?"(apiKey|authToken|api_key|auth_token|password|secretKey|secret_key|token)\\?"\s*:\s*\\?"([^"\\]*)/gi),
+      ];
       expect(valued.length).toBeGreaterThan(0); // the description's placeholder is found, so the scan works
       for (const match of valued) expect(match[2], match[0]).toBe('...');
       expect(text).not.toMatch(/TIR_API_KEY|TIR_AUTH_TOKEN/);
@@ -652,7 +684,15 @@ describe('config/schedules.js', () => {
     provider: 'tir',
     projectId: 1,
     location: 'Delhi',
-    cluster: { name: 'nightly', image_version_id: 1, ssh_key_ids: [1], security_group_id: 1, sku_id: 1, no_of_nodes: 1, sku_item_price_id: 1 },
+    cluster: {
+      name: 'nightly',
+      image_version_id: 1,
+      ssh_key_ids: [1],
+      security_group_id: 1,
+      sku_id: 1,
+      no_of_nodes: 1,
+      sku_item_price_id: 1,
+    },
   };
   const entry = (overrides: Record<string, unknown> = {}) => ({ name: 'nightly', expression: 'cron(0 20 * * ? *)', request, ...overrides });
   const problemsOf = (config: unknown): string[] => {
@@ -667,13 +707,23 @@ describe('config/schedules.js', () => {
 
   it('turns each entry into a schedule in the project group, enabled unless told otherwise, UTC by default', () => {
     const resources = scheduleResources(
-      validateSchedules({ schedules: [entry(), entry({ name: 'weekly.v2', expression: 'rate(7 days)', enabled: false, timezone: 'Asia/Kolkata' })] }),
+      validateSchedules({
+        schedules: [entry(), entry({ name: 'weekly.v2', expression: 'rate(7 days)', enabled: false, timezone: 'Asia/Kolkata' })],
+      }),
     ) as Record<string, { Properties: Record<string, any> }>;
     expect(Object.keys(resources)).toEqual(['RecurringScheduleNightly', 'RecurringScheduleWeeklyV2']);
     const nightly = resources.RecurringScheduleNightly!.Properties;
-    expect(nightly).toMatchObject({ Name: 'nightly', State: 'ENABLED', ScheduleExpressionTimezone: 'UTC', FlexibleTimeWindow: { Mode: 'OFF' } });
+    expect(nightly).toMatchObject({
+      Name: 'nightly',
+      State: 'ENABLED',
+      ScheduleExpressionTimezone: 'UTC',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+    });
     expect(JSON.parse(nightly.Target.Input)).toEqual({ schedule: 'nightly', scheduledTime: '<aws.scheduler.scheduled-time>', request });
-    expect(resources.RecurringScheduleWeeklyV2!.Properties).toMatchObject({ State: 'DISABLED', ScheduleExpressionTimezone: 'Asia/Kolkata' });
+    expect(resources.RecurringScheduleWeeklyV2!.Properties).toMatchObject({
+      State: 'DISABLED',
+      ScheduleExpressionTimezone: 'Asia/Kolkata',
+    });
   });
 
   it('accepts an empty file or an empty list', () => {
@@ -699,7 +749,9 @@ describe('config/schedules.js', () => {
 
   it('rejects an expression that is not cron(...), rate(...) or at(...)', () => {
     for (const expression of ['0 20 * * ? *', 'cron 0 20 * * ? *', 'every(1 day)', '', 42]) {
-      expect(problemsOf({ schedules: [entry({ expression })] })[0]).toMatch(/expression must be cron\(\.\.\.\), rate\(\.\.\.\) or at\(\.\.\.\)/);
+      expect(problemsOf({ schedules: [entry({ expression })] })[0]).toMatch(
+        /expression must be cron\(\.\.\.\), rate\(\.\.\.\) or at\(\.\.\.\)/,
+      );
     }
   });
 
@@ -708,8 +760,12 @@ describe('config/schedules.js', () => {
     expect(problemsOf({ schedules: [entry({ enabled: 'no' })] })[0]).toMatch(/enabled must be true or false/);
     expect(problemsOf({ schedules: [entry({ enable: false })] })[0]).toMatch(/unknown field "enable"/);
     expect(problemsOf({ schedules: [entry({ request: { ...request, requestId: 'fixed' } })] })[0]).toMatch(/must not carry a requestId/);
-    expect(problemsOf({ schedules: [entry({ request: { ...request, startAt: '2030-01-01T00:00:00Z' } })] })[0]).toMatch(/must not carry startAt/);
-    expect(problemsOf({ schedules: [entry({ request: { provider: 'gcp' } })] })[0]).toMatch(/request.provider must be "sagemaker" or "tir"/);
+    expect(problemsOf({ schedules: [entry({ request: { ...request, startAt: '2030-01-01T00:00:00Z' } })] })[0]).toMatch(
+      /must not carry startAt/,
+    );
+    expect(problemsOf({ schedules: [entry({ request: { provider: 'gcp' } })] })[0]).toMatch(
+      /request.provider must be "sagemaker" or "tir"/,
+    );
   });
 
   it('reports every problem at once, in a message that names the file', () => {

@@ -36,7 +36,10 @@ describe('the generated documents', () => {
   it('holds every block exactly once across README.md and docs/', () => {
     const places = Object.entries(blocksByFile()).flatMap(([file, blocks]) => blocks.map((block) => `${block} in ${file}`));
     for (const name of Object.keys(BLOCKS)) {
-      expect(places.filter((place) => place.startsWith(`${name} in `)), `block ${name}`).toHaveLength(1);
+      expect(
+        places.filter((place) => place.startsWith(`${name} in `)),
+        `block ${name}`,
+      ).toHaveLength(1);
     }
   });
 
@@ -110,7 +113,10 @@ describe('the event schemas, from the contract', () => {
 
 describe('renderBlocks', () => {
   it('replaces what is between the markers and keeps the rest', () => {
-    const { text, blocks } = renderBlocks('before\n<!-- generated:wait-reasons -->\nstale\n<!-- /generated:wait-reasons -->\nafter\n', 'x.md');
+    const { text, blocks } = renderBlocks(
+      'before\n<!-- generated:wait-reasons -->\nstale\n<!-- /generated:wait-reasons -->\nafter\n',
+      'x.md',
+    );
     expect(blocks).toEqual(['wait-reasons']);
     expect(text).not.toContain('stale');
     expect(text).toMatch(/^before\n<!-- generated:wait-reasons -->\n/);

@@ -34,7 +34,11 @@ const anchorsOf = (markdown: string): Set<string> => {
 };
 
 const linksOf = (markdown: string): string[] =>
-  [...prose(markdown).replace(/`[^`\n]*`/g, '').matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1]!);
+  [
+    ...prose(markdown)
+      .replace(/`[^`\n]*`/g, '')
+      .matchAll(/\]\(([^)\s]+)\)/g),
+  ].map((match) => match[1]!);
 
 describe('README.md', () => {
   const readme = read(README);
@@ -65,7 +69,8 @@ describe.each([README, ...DOCS])('%s', (file) => {
         broken.push(`${link}: no file ${target}`);
         continue;
       }
-      if (anchor !== undefined && target.endsWith('.md') && !anchorsOf(read(target)).has(anchor)) broken.push(`${link}: no heading #${anchor} in ${target}`);
+      if (anchor !== undefined && target.endsWith('.md') && !anchorsOf(read(target)).has(anchor))
+        broken.push(`${link}: no heading #${anchor} in ${target}`);
     }
     expect(broken).toEqual([]);
   });

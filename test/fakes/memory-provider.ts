@@ -213,7 +213,8 @@ export class MemoryProvider implements ClusterProvider {
     this.calls.push({ op: 'create', input: copy(input) });
     const refusal = this.createRefusals.shift();
     if (refusal) throw refusal;
-    const clusterName = 'ClusterName' in input.cluster ? (input.cluster as SageMakerClusterSpec).ClusterName : (input.cluster as TirClusterSpec).name;
+    const clusterName =
+      'ClusterName' in input.cluster ? (input.cluster as SageMakerClusterSpec).ClusterName : (input.cluster as TirClusterSpec).name;
     const holder = this.byName(clusterName);
     if (holder) {
       throw new ResourceInUseError(`Cluster ${clusterName} already exists (${holder.providerId})`, { providerCode: 'ResourceInUse' });
@@ -313,7 +314,8 @@ export class MemoryProvider implements ClusterProvider {
 
   private find(ref: ClusterRef): FakeCluster {
     const cluster = ref.providerId !== undefined ? this.clusters.get(ref.providerId) : this.byName(ref.clusterName);
-    if (!cluster) throw new ClusterNotFoundError(`Cluster ${ref.providerId ?? ref.clusterName} not found`, { providerCode: 'ResourceNotFound' });
+    if (!cluster)
+      throw new ClusterNotFoundError(`Cluster ${ref.providerId ?? ref.clusterName} not found`, { providerCode: 'ResourceNotFound' });
     return cluster;
   }
 }

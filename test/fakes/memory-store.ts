@@ -133,13 +133,19 @@ export class MemoryStore implements ClusterStore {
     }
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, query);
     const matching = [...this.records.values()]
-      .filter((r) => (query.status === undefined || r.status === query.status) && (query.provider === undefined || r.provider === query.provider))
+      .filter(
+        (r) => (query.status === undefined || r.status === query.status) && (query.provider === undefined || r.provider === query.provider),
+      )
       .sort((a, b) => (sortKey(a) < sortKey(b) ? 1 : sortKey(a) > sortKey(b) ? -1 : 0))
       .filter((r) => after === undefined || sortKey(r) < after.k);
     const items = matching.slice(0, limit).map(copy);
     const last = items.at(-1);
     if (matching.length <= limit || !last) return { items };
-    const cursor: Cursor = { k: sortKey(last), ...(query.status ? { s: query.status } : {}), ...(query.provider ? { p: query.provider } : {}) };
+    const cursor: Cursor = {
+      k: sortKey(last),
+      ...(query.status ? { s: query.status } : {}),
+      ...(query.provider ? { p: query.provider } : {}),
+    };
     return { items, cursor: Buffer.from(JSON.stringify(cursor)).toString('base64url') };
   }
 
@@ -170,6 +176,7 @@ const decodeCursor = (raw: string, query: ListQuery): Cursor => {
   if (typeof cursor !== 'object' || cursor === null || typeof cursor.k !== 'string') {
     throw new InvalidCursorError('The cursor is not one this service issued');
   }
-  if (cursor.s !== query.status || cursor.p !== query.provider) throw new InvalidCursorError('The cursor belongs to a list with other filters');
+  if (cursor.s !== query.status || cursor.p !== query.provider)
+    throw new InvalidCursorError('The cursor belongs to a list with other filters');
   return cursor as Cursor;
 };

@@ -34,7 +34,15 @@ export const tirRequest = (overrides: Partial<TirRequest> = {}): TirRequest => (
   provider: 'tir',
   projectId: 12345,
   location: 'Delhi',
-  cluster: { name: 'unit-tir', image_version_id: 101, ssh_key_ids: [2001], security_group_id: 301, sku_id: 401, no_of_nodes: 2, sku_item_price_id: 501 },
+  cluster: {
+    name: 'unit-tir',
+    image_version_id: 101,
+    ssh_key_ids: [2001],
+    security_group_id: 301,
+    sku_id: 401,
+    no_of_nodes: 2,
+    sku_item_price_id: 501,
+  },
   ...overrides,
 });
 

@@ -51,8 +51,12 @@ describe('eventSubmit', () => {
     const before = h.rejections().length;
     await expect(handle(request, () => h.intakeDeps, 'Provision Cluster Demanded')).rejects.toMatchObject({ name: 'ParseError' });
     const { detail: _detail, ...noDetail } = eventBridgeEvent(request);
-    await expect(makeHandler(() => h.intakeDeps)(noDetail as never, lambdaContext('eventSubmit'))).rejects.toMatchObject({ name: 'ParseError' });
-    await expect(makeHandler(() => h.intakeDeps)({ ...eventBridgeEvent(request), id: 7 } as never, lambdaContext('eventSubmit'))).rejects.toMatchObject({ name: 'ParseError' });
+    await expect(makeHandler(() => h.intakeDeps)(noDetail as never, lambdaContext('eventSubmit'))).rejects.toMatchObject({
+      name: 'ParseError',
+    });
+    await expect(
+      makeHandler(() => h.intakeDeps)({ ...eventBridgeEvent(request), id: 7 } as never, lambdaContext('eventSubmit')),
+    ).rejects.toMatchObject({ name: 'ParseError' });
     expect(await h.store.get(request.requestId)).toBeUndefined();
     expect(h.workflows.get(request.requestId)).toBeUndefined();
     expect(h.rejections()).toHaveLength(before);

@@ -34,9 +34,12 @@ const submit = (body: unknown, options: HttpEventOptions = {}, deps: () => Submi
   });
 const get = (requestId: string, store: () => ClusterStore = () => h.store) =>
   call(makeGet(store) as unknown as Handler, 'GET /clusters/{requestId}', `/clusters/${requestId}`, { pathParameters: { requestId } });
-const list = (query: Record<string, string>) => call(makeList(() => h.store) as unknown as Handler, 'GET /clusters', '/clusters', { query });
+const list = (query: Record<string, string>) =>
+  call(makeList(() => h.store) as unknown as Handler, 'GET /clusters', '/clusters', { query });
 const del = (requestId: string) =>
-  call(makeDelete(() => h.submitDeps) as unknown as Handler, 'DELETE /clusters/{requestId}', `/clusters/${requestId}`, { pathParameters: { requestId } });
+  call(makeDelete(() => h.submitDeps) as unknown as Handler, 'DELETE /clusters/{requestId}', `/clusters/${requestId}`, {
+    pathParameters: { requestId },
+  });
 
 describe('POST /clusters', () => {
   it('accepts a valid request with 202, a Location header, a record and a started execution', async () => {
@@ -89,13 +92,17 @@ describe('POST /clusters', () => {
   const invalid: Array<[string, unknown, string[]]> = [
     ['no provider', { requestId: 'bad-1', cluster: {} }, ['/provider']],
     ['an unknown provider', { requestId: 'bad-2', provider: 'gcp', cluster: {} }, ['/provider']],
-    ['a bad cluster name and a missing role', (() => {
-      const r = hyperpodRequest();
-      r.requestId = 'bad-3';
-      r.cluster.ClusterName = '-bad';
-      delete (r.cluster.InstanceGroups[0] as Partial<(typeof r.cluster.InstanceGroups)[0]>).ExecutionRole;
-      return r;
-    })(), ['/cluster/ClusterName', '/cluster/InstanceGroups/0/ExecutionRole']],
+    [
+      'a bad cluster name and a missing role',
+      (() => {
+        const r = hyperpodRequest();
+        r.requestId = 'bad-3';
+        r.cluster.ClusterName = '-bad';
+        delete (r.cluster.InstanceGroups[0] as Partial<(typeof r.cluster.InstanceGroups)[0]>).ExecutionRole;
+        return r;
+      })(),
+      ['/cluster/ClusterName', '/cluster/InstanceGroups/0/ExecutionRole'],
+    ],
     ['a typo in a field name', { ...tirRequest(), requestId: 'bad-4', projectid: 1 }, ['/projectid']],
     ['a field of the other provider', { ...hyperpodRequest(), requestId: 'bad-5', location: 'Delhi' }, ['/location']],
     ['a JSON array', [1, 2], ['']],
@@ -144,9 +151,14 @@ describe('POST /clusters', () => {
       code: 'UnsupportedMediaType',
       message: 'Content-Type must be application/json (got "text/plain")',
     });
-    expect((await submit(hyperpodRequest(), { headers: { 'content-type': '' } })).body.message).toBe('Content-Type must be application/json (got none)');
+    expect((await submit(hyperpodRequest(), { headers: { 'content-type': '' } })).body.message).toBe(
+      'Content-Type must be application/json (got none)',
+    );
     const large = await submit({ ...hyperpodRequest(), padding: 'x'.repeat(70 * 1024) });
-    expect(large.body).toEqual({ code: 'PayloadTooLarge', message: expect.stringMatching(/^The body is \d+ bytes; at most 65536 are accepted$/) });
+    expect(large.body).toEqual({
+      code: 'PayloadTooLarge',
+      message: expect.stringMatching(/^The body is \d+ bytes; at most 65536 are accepted$/),
+    });
     expect((await submit('')).body).toEqual({
       code: 'MalformedBody',
       message: 'The body is empty; a JSON request is expected',
@@ -163,7 +175,10 @@ describe('POST /clusters', () => {
     const huge = 'x'.repeat(70 * 1024);
     expect((await submit(huge, { headers: { 'content-type': 'text/plain' } })).status).toBe(415);
     expect((await submit(`{${huge}`)).status).toBe(413);
-    expect((await submit(Buffer.from(JSON.stringify({ ...hyperpodRequest(), padding: huge })).toString('base64'), { isBase64Encoded: true })).status).toBe(413);
+    expect(
+      (await submit(Buffer.from(JSON.stringify({ ...hyperpodRequest(), padding: huge })).toString('base64'), { isBase64Encoded: true }))
+        .status,
+    ).toBe(413);
   });
 
   it('takes the media type in any case and a JSON suffix type', async () => {
@@ -172,7 +187,11 @@ describe('POST /clusters', () => {
   });
 
   it('answers errors as JSON with one lower-case content-type header, like successes', async () => {
-    for (const res of [await submit('', {}), await submit(hyperpodRequest(), { headers: { 'content-type': 'text/plain' } }), await get('no-such-request')]) {
+    for (const res of [
+      await submit('', {}),
+      await submit(hyperpodRequest(), { headers: { 'content-type': 'text/plain' } }),
+      await get('no-such-request'),
+    ]) {
       expect(res.headers).toEqual({ 'content-type': 'application/json' });
     }
   });
@@ -239,15 +258,29 @@ describe('GET /clusters/{requestId}', () => {
   });
 
   it('answers 500 with only the Lambda request id to quote', async () => {
-    const broken = { get: async () => { throw new Error('internal detail'); } } as unknown as ClusterStore;
+    const broken = {
+      get: async () => {
+        throw new Error('internal detail');
+      },
+    } as unknown as ClusterStore;
     const context = lambdaContext();
-    const result = await makeGet(() => broken)(httpEvent('GET /clusters/{requestId}', '/clusters/any-id', { pathParameters: { requestId: 'any-id' } }), context);
+    const result = await makeGet(() => broken)(
+      httpEvent('GET /clusters/{requestId}', '/clusters/any-id', { pathParameters: { requestId: 'any-id' } }),
+      context,
+    );
     expect(result.statusCode).toBe(500);
-    expect(JSON.parse(result.body!)).toEqual({ code: 'InternalError', message: `Internal error; quote request id ${context.awsRequestId}` });
+    expect(JSON.parse(result.body!)).toEqual({
+      code: 'InternalError',
+      message: `Internal error; quote request id ${context.awsRequestId}`,
+    });
   });
 
   it('answers 500 without internal text when the store fails', async () => {
-    const broken = { get: async () => { throw new Error('AccessDeniedException: arn:aws:dynamodb:us-east-1:123456789012:table/secret-table'); } } as unknown as ClusterStore;
+    const broken = {
+      get: async () => {
+        throw new Error('AccessDeniedException: arn:aws:dynamodb:us-east-1:123456789012:table/secret-table');
+      },
+    } as unknown as ClusterStore;
     const res = await get('any-id', () => broken);
     expect(res.status).toBe(500);
     expect(res.body.code).toBe('InternalError');

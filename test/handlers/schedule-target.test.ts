@@ -86,7 +86,7 @@ describe('scheduleTarget', () => {
     }
   });
 
-  it('does nothing when a cancelled request\'s start schedule fires', async () => {
+  it("does nothing when a cancelled request's start schedule fires", async () => {
     const request = { ...tirRequest(), startAt: new Date(Date.now() + 3600_000).toISOString() };
     await h.submit(request);
     await requestDeletion(h.submitDeps, request.requestId);
@@ -166,7 +166,12 @@ describe('scheduleTarget', () => {
     it('accepts exactly what the scheduler adapter and config/schedules.js write', async () => {
       const inputs: string[] = [];
       const client = { send: async (command: { input: { Target: { Input: string } } }) => void inputs.push(command.input.Target.Input) };
-      const scheduler = createScheduler({ client: client as unknown as SchedulerClient, groupName: 'g', roleArn: 'arn:role', targetArn: 'arn:fn' });
+      const scheduler = createScheduler({
+        client: client as unknown as SchedulerClient,
+        groupName: 'g',
+        roleArn: 'arn:role',
+        targetArn: 'arn:fn',
+      });
       await scheduler.scheduleProvisioning('req-1', new Date('2026-11-24T02:00:00Z'));
       await scheduler.scheduleDeletion('req-1', new Date('2026-11-24T10:00:00Z'));
       const { requestId: _none, ...template } = tirRequest();

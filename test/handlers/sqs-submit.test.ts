@@ -52,7 +52,11 @@ describe('sqsSubmit', () => {
     expect(redelivery.batchItemFailures).toEqual([]);
     expect(h.workflows.list().filter((e) => e.name === request.requestId)).toHaveLength(1);
     await h.workflows.get(request.requestId)!.done;
-    expect(h.tir.requests.filter((r) => r.operation === 'create' && r.status === 201 && (r.body as { name?: string })?.name === request.cluster.name)).toHaveLength(1);
+    expect(
+      h.tir.requests.filter(
+        (r) => r.operation === 'create' && r.status === 201 && (r.body as { name?: string })?.name === request.cluster.name,
+      ),
+    ).toHaveLength(1);
   });
 
   it('reports only the items that failed transiently, so SQS redelivers just those', async () => {
@@ -62,7 +66,9 @@ describe('sqsSubmit', () => {
       ...h.store,
       create: async (record) => {
         if (record.requestId === unlucky.requestId) {
-          throw Object.assign(new Error('Throughput exceeds the current capacity of your table'), { name: 'ProvisionedThroughputExceededException' });
+          throw Object.assign(new Error('Throughput exceeds the current capacity of your table'), {
+            name: 'ProvisionedThroughputExceededException',
+          });
         }
         return h.store.create(record);
       },
@@ -89,10 +95,10 @@ describe('sqsSubmit', () => {
         throw Object.assign(new Error('connect ECONNREFUSED'), { name: 'ECONNREFUSED' });
       },
     };
-    const result = await handle(
-      sqsEvent(requests.map((r, i) => ({ body: JSON.stringify(r), messageId: `m-down-${i}` }))),
-      () => ({ ...h.intakeDeps, store: downStore }),
-    );
+    const result = await handle(sqsEvent(requests.map((r, i) => ({ body: JSON.stringify(r), messageId: `m-down-${i}` }))), () => ({
+      ...h.intakeDeps,
+      store: downStore,
+    }));
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'm-down-0' }, { itemIdentifier: 'm-down-1' }]);
     for (const r of requests) expect(await h.store.get(r.requestId)).toBeUndefined();
   });

@@ -23,5 +23,6 @@ const validators = Object.fromEntries(
 export const assertEventMatchesSchema = (detailType: string, detail: unknown): void => {
   const validate = validators[detailType];
   if (!validate) throw new Error(`No schema committed for detail-type "${detailType}"`);
-  if (!validate(detail)) throw new Error(`"${detailType}" detail breaks its schema: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(detail)}`);
+  if (!validate(detail))
+    throw new Error(`"${detailType}" detail breaks its schema: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(detail)}`);
 };

@@ -28,6 +28,8 @@ export const validateResponse = (routeKey: string, status: number, body: unknown
   if (!schema) return;
   const validate = ajv.compile(resolve(schema));
   if (!validate(body)) {
-    throw new Error(`${routeKey} ${status} does not match OpenAPI: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 500)}`);
+    throw new Error(
+      `${routeKey} ${status} does not match OpenAPI: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 500)}`,
+    );
   }
 };

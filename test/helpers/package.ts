@@ -111,7 +111,11 @@ export const readZip = async (file: string): Promise<Map<string, Buffer>> => {
 /** Runs `node` on a script with arguments; resolves with exit code and output. */
 export const runNode = (args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}) =>
   new Promise<{ code: number | null; output: string }>((done, fail) => {
-    const child = spawn(process.execPath, args, { cwd: options.cwd ?? REPO_ROOT, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, {
+      cwd: options.cwd ?? REPO_ROOT,
+      env: options.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
@@ -164,7 +168,7 @@ export const allStatements = (template: CfnTemplate): Array<{ where: string; sta
 /** The statements of one role's inline policies (not its trust policy). */
 export const roleStatements = (template: CfnTemplate, roleId: string): Statement[] => {
   const role = template.Resources[roleId];
-  if (!role || role.Type !== 'AWS::IAM::Role') throw new Error(`${roleId} is not a role of the template`);
+  if (role?.Type !== 'AWS::IAM::Role') throw new Error(`${roleId} is not a role of the template`);
   return asArray(role.Properties?.Policies as Array<{ PolicyDocument: { Statement: Statement[] } }>).flatMap((p) =>
     asArray(p.PolicyDocument.Statement),
   );
@@ -202,7 +206,10 @@ export const findCycle = (template: CfnTemplate): string[] | undefined => {
   for (const [id, resource] of Object.entries(template.Resources)) {
     const refs = referencesOf({ Properties: resource.Properties ?? {} });
     for (const dep of asArray(resource.DependsOn)) refs.add(dep);
-    edges.set(id, [...refs].filter((r) => r in template.Resources));
+    edges.set(
+      id,
+      [...refs].filter((r) => r in template.Resources),
+    );
   }
   const state = new Map<string, 'visiting' | 'done'>();
   const stack: string[] = [];

@@ -13,7 +13,11 @@ export const rejection = async (promise: Promise<unknown>): Promise<ProvisionerE
 };
 
 /** Describes until `state` (or gives up after 3 s): the simulators move on their own clock. */
-export const until = async (provider: ClusterProvider, target: ClusterRef, state: ClusterDescription['state']): Promise<ClusterDescription> => {
+export const until = async (
+  provider: ClusterProvider,
+  target: ClusterRef,
+  state: ClusterDescription['state'],
+): Promise<ClusterDescription> => {
   const deadline = Date.now() + 3_000;
   for (;;) {
     const description = await provider.describe(target);

@@ -79,9 +79,20 @@ export const startHarness = async (options: HarnessOptions = {}) => {
       WaitAfterShortage: options.waitMs ?? 5,
     },
     retryIntervalOverrides: Object.fromEntries(
-      ['CreateCluster', 'DescribeCluster', 'RecordReady', 'AnnounceReady', 'RecordFailure', 'AnnounceFailure', 'DeleteCluster', 'DescribeDeletion', 'RecordDeleted', 'AnnounceDeleted', 'RecordDeletionFailure', 'AnnounceDeletionFailure'].map(
-        (state) => [state, retryMs],
-      ),
+      [
+        'CreateCluster',
+        'DescribeCluster',
+        'RecordReady',
+        'AnnounceReady',
+        'RecordFailure',
+        'AnnounceFailure',
+        'DeleteCluster',
+        'DescribeDeletion',
+        'RecordDeleted',
+        'AnnounceDeleted',
+        'RecordDeletionFailure',
+        'AnnounceDeletionFailure',
+      ].map((state) => [state, retryMs]),
     ),
   });
   const submitDeps: SubmitDeps = { store, starter: workflows.starter(), defaultRegion: 'us-east-1' };

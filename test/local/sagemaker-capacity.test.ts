@@ -228,7 +228,9 @@ describe('MinInstanceCount and Continuous provisioning', () => {
     const s = await start({ capacity: { [P5]: 1 } });
     const client = clientOf(s);
     await create(client, 'needs-two', [group({ InstanceCount: 4, MinInstanceCount: 2 })]);
-    expect((await until(client, 'needs-two', statusIs('Failed'))).at(-1)!.FailureMessage).toMatch(/^We currently do not have sufficient ml\.p5\.48xlarge capacity/);
+    expect((await until(client, 'needs-two', statusIs('Failed'))).at(-1)!.FailureMessage).toMatch(
+      /^We currently do not have sufficient ml\.p5\.48xlarge capacity/,
+    );
   });
 
   it('Continuous: InService with whatever it got (even none), Creating groups below target, topped up later', async () => {
@@ -237,9 +239,14 @@ describe('MinInstanceCount and Continuous provisioning', () => {
     await create(client, 'hog', [group({ InstanceCount: 3 })]);
     await until(client, 'hog', statusIs('InService'));
 
-    await create(client, 'patient', [group({ InstanceCount: 2 }), group({ InstanceGroupName: 'head', InstanceType: P4D, InstanceCount: 1 })], {
-      NodeProvisioningMode: 'Continuous',
-    });
+    await create(
+      client,
+      'patient',
+      [group({ InstanceCount: 2 }), group({ InstanceGroupName: 'head', InstanceType: P4D, InstanceCount: 1 })],
+      {
+        NodeProvisioningMode: 'Continuous',
+      },
+    );
     const up = (await until(client, 'patient', statusIs('InService'))).at(-1)!;
     expect(up.NodeProvisioningMode).toBe('Continuous');
     expect(up.InstanceGroups!.map((g) => [g.InstanceGroupName, g.CurrentCount, g.TargetCount, g.Status])).toEqual([
@@ -251,7 +258,11 @@ describe('MinInstanceCount and Continuous provisioning', () => {
     expect((await describeCluster(client, 'patient')).InstanceGroups![0]).toMatchObject({ CurrentCount: 1, Status: 'Creating' });
     await remove(client, 'hog');
     await gone(client, 'hog');
-    expect((await describeCluster(client, 'patient')).InstanceGroups![0]).toMatchObject({ CurrentCount: 2, TargetCount: 2, Status: 'InService' });
+    expect((await describeCluster(client, 'patient')).InstanceGroups![0]).toMatchObject({
+      CurrentCount: 2,
+      TargetCount: 2,
+      Status: 'InService',
+    });
     expect(s.available(P5)).toBe(2);
   });
 });
@@ -328,12 +339,20 @@ describe('flexible instance groups (InstanceRequirements)', () => {
       expect(err.name).toBe('ValidationException');
       return err.message;
     };
-    expect(await invalid(group({ InstanceRequirements: { InstanceTypes: [P5] } }))).toContain("at 'instanceGroups.1.member.instanceRequirements'");
+    expect(await invalid(group({ InstanceRequirements: { InstanceTypes: [P5] } }))).toContain(
+      "at 'instanceGroups.1.member.instanceRequirements'",
+    );
     expect(await invalid(group({ InstanceType: undefined }))).toContain("Value null at 'instanceGroups.1.member.instanceType'");
     expect(await invalid(flexible([]))).toContain("at 'instanceGroups.1.member.instanceRequirements.instanceTypes'");
-    expect(await invalid(flexible([P5, 'ml.nope.large']))).toContain("Value 'ml.nope.large' at 'instanceGroups.1.member.instanceRequirements.instanceTypes.2.member'");
-    expect(await invalid(group({ InstanceCount: 2, MinInstanceCount: 3 }))).toContain("Value '3' at 'instanceGroups.1.member.minInstanceCount'");
-    expect((await rejectionOf(create(client, 'invalid', [group()], { NodeProvisioningMode: 'Sometimes' as never }))).message).toContain("at 'nodeProvisioningMode'");
+    expect(await invalid(flexible([P5, 'ml.nope.large']))).toContain(
+      "Value 'ml.nope.large' at 'instanceGroups.1.member.instanceRequirements.instanceTypes.2.member'",
+    );
+    expect(await invalid(group({ InstanceCount: 2, MinInstanceCount: 3 }))).toContain(
+      "Value '3' at 'instanceGroups.1.member.minInstanceCount'",
+    );
+    expect((await rejectionOf(create(client, 'invalid', [group()], { NodeProvisioningMode: 'Sometimes' as never }))).message).toContain(
+      "at 'nodeProvisioningMode'",
+    );
     // the model's other members are accepted as they are
     await expect(
       create(client, 'all-members', [flexible([P5], { MinInstanceCount: 0, CapacityRequirements: { OnDemand: {} }, ImageId: 'default' })], {
@@ -411,7 +430,10 @@ describe('failCluster (non-capacity failures)', () => {
     await until(client, 'scripted', statusIs('InService'));
     expect(s.available(P5)).toBe(0);
     s.failCluster('scripted', 'Lifecycle script on_create.sh exited with 1');
-    expect(await describeCluster(client, 'scripted')).toMatchObject({ ClusterStatus: 'Failed', FailureMessage: 'Lifecycle script on_create.sh exited with 1' });
+    expect(await describeCluster(client, 'scripted')).toMatchObject({
+      ClusterStatus: 'Failed',
+      FailureMessage: 'Lifecycle script on_create.sh exited with 1',
+    });
     expect(s.available(P5)).toBe(2);
     expect(s.quotaUsage(P5)).toBe(0);
   });

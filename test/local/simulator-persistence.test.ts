@@ -57,7 +57,12 @@ const closeNow = async (sim: { close(): Promise<void> }) => {
 // ---- SageMaker, through the SDK ----
 
 const clientOf = (s: SageMakerSimulator) =>
-  new SageMakerClient({ region: 'us-east-1', endpoint: s.endpoint, maxAttempts: 1, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  new SageMakerClient({
+    region: 'us-east-1',
+    endpoint: s.endpoint,
+    maxAttempts: 1,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
 type Group = NonNullable<CreateClusterCommandInput['InstanceGroups']>[number];
 const group = (overrides: Record<string, unknown> = {}): Group => hyperpodGroup(overrides as never) as Group;
 const create = (client: SageMakerClient, name: string, groups: Group[], extra: Partial<CreateClusterCommandInput> = {}) =>
@@ -113,14 +118,21 @@ describe('SageMaker simulator with a stateFile', () => {
 
     const deleteRequested = Date.now();
     await client.send(new DeleteClusterCommand({ ClusterName: 'doomed' }));
-    expect(JSON.parse(readFileSync(stateFile, 'utf8')).clusters.find((c: { name: string }) => c.name === 'doomed').deletingSince).toBeGreaterThanOrEqual(deleteRequested);
+    expect(
+      JSON.parse(readFileSync(stateFile, 'utf8')).clusters.find((c: { name: string }) => c.name === 'doomed').deletingSince,
+    ).toBeGreaterThanOrEqual(deleteRequested);
     const { ClusterArn: pendingArn } = await create(client, 'pending', [group({ InstanceCount: 2 })]);
     expect(readFileSync(stateFile, 'utf8')).toContain(pendingArn!);
 
     const names = ['up', 'short', 'doomed', 'pending'];
     const before = { described: await Promise.all(names.map((n) => describeCluster(client, n))), listed: await listClusters(client) };
     const tagsBefore = (await client.send(new ListTagsCommand({ ResourceArn: upArn }))).Tags;
-    expect(before.described.map((d) => (d as Record<string, unknown>).ClusterStatus)).toEqual(['InService', 'Failed', 'Deleting', 'Creating']);
+    expect(before.described.map((d) => (d as Record<string, unknown>).ClusterStatus)).toEqual([
+      'InService',
+      'Failed',
+      'Deleting',
+      'Creating',
+    ]);
     expect(first.available(P5)).toBe(2);
     await closeNow(first);
 
@@ -255,7 +267,10 @@ describe('TIR simulator with a stateFile', () => {
 
     const ids = [runningId, failedId, deletingId, creatingId];
     const snapshot = async (sim: TirSimulator) => ({
-      got: (await Promise.all(ids.map((id) => tirCall(sim, 'GET', byId(id))))).map((a) => ({ ...a, json: { ...a.json, data: stable(a.json.data) } })),
+      got: (await Promise.all(ids.map((id) => tirCall(sim, 'GET', byId(id))))).map((a) => ({
+        ...a,
+        json: { ...a.json, data: stable(a.json.data) },
+      })),
       listed: ((await tirCall(sim, 'GET', CLUSTERS)).json.data as Array<Record<string, unknown>>).map(stable),
     });
     const before = await snapshot(first);
@@ -314,11 +329,22 @@ describe('a corrupt or unreadable stateFile fails the start, naming the file', (
 
   it.each([
     ['not JSON', '{"format": "sagemaker-simulator-state", "clu', /is corrupt: not JSON/],
-    ['another simulator’s state', JSON.stringify({ format: 'tir-simulator-state', version: 1, nextId: 1001, capacity: [], clusters: [] }), /is corrupt: it is not a SageMaker simulator state/],
+    [
+      'another simulator’s state',
+      JSON.stringify({ format: 'tir-simulator-state', version: 1, nextId: 1001, capacity: [], clusters: [] }),
+      /is corrupt: it is not a SageMaker simulator state/,
+    ],
     ['a newer version', JSON.stringify({ format: 'sagemaker-simulator-state', version: 2 }), /version 2 is not supported/],
     [
       'a cluster member of the wrong type',
-      JSON.stringify({ format: 'sagemaker-simulator-state', version: 1, seq: 1, capacity: [], quotas: [], clusters: [{ seq: 1, name: 'a', arn: 'x', region: 'us-east-1', createdAt: 'yesterday', groups: [], tags: [], extra: {} }] }),
+      JSON.stringify({
+        format: 'sagemaker-simulator-state',
+        version: 1,
+        seq: 1,
+        capacity: [],
+        quotas: [],
+        clusters: [{ seq: 1, name: 'a', arn: 'x', region: 'us-east-1', createdAt: 'yesterday', groups: [], tags: [], extra: {} }],
+      }),
       /clusters\[0\]\.createdAt is "yesterday", expected a number/,
     ],
     ['an empty file', '', /is corrupt: not JSON/],
@@ -336,7 +362,26 @@ describe('a corrupt or unreadable stateFile fails the start, naming the file', (
   it.each([
     ['not JSON', '[1, 2', /is corrupt: not JSON/],
     ['a list', '[]', /the top level is \[\], expected an object/],
-    ['a repeated id', JSON.stringify({ format: 'tir-simulator-state', version: 1, nextId: 1003, capacity: [], clusters: [1, 2].map(() => ({ id: 1001, projectId: 42, location: 'Delhi', body: {}, name: 'a', skuId: 11, nodes: 1, createdAt: 0 })) }), /clusters\[1\] repeats the id 1001/],
+    [
+      'a repeated id',
+      JSON.stringify({
+        format: 'tir-simulator-state',
+        version: 1,
+        nextId: 1003,
+        capacity: [],
+        clusters: [1, 2].map(() => ({
+          id: 1001,
+          projectId: 42,
+          location: 'Delhi',
+          body: {},
+          name: 'a',
+          skuId: 11,
+          nodes: 1,
+          createdAt: 0,
+        })),
+      }),
+      /clusters\[1\] repeats the id 1001/,
+    ],
   ])('TIR: %s', async (_, text, reason) => {
     const file = write(`tir-${Math.random().toString(36).slice(2)}.json`, text);
     await expect(startTirSimulator({ stateFile: file })).rejects.toThrow(`TIR simulator: the state file ${file} is corrupt`);
@@ -346,7 +391,9 @@ describe('a corrupt or unreadable stateFile fails the start, naming the file', (
   it('an unreadable file (a directory in its place)', async () => {
     const file = join(dir, 'a-directory.json');
     mkdirSync(file);
-    await expect(startSageMakerSimulator({ stateFile: file })).rejects.toThrow(`SageMaker simulator: cannot read the state file ${file}: EISDIR`);
+    await expect(startSageMakerSimulator({ stateFile: file })).rejects.toThrow(
+      `SageMaker simulator: cannot read the state file ${file}: EISDIR`,
+    );
     await expect(startTirSimulator({ stateFile: file })).rejects.toThrow(`TIR simulator: cannot read the state file ${file}: EISDIR`);
   });
 });
@@ -369,7 +416,9 @@ console.log(JSON.stringify({ sagemaker: sm.endpoint, tir: tir.baseUrl, apiKey: t
 `,
     );
     /** Starts the child, runs `act` against it and kills it with SIGKILL the moment `act` resolves. */
-    const killedAfter = async (act: (endpoints: { sagemaker: string; tir: string; apiKey: string; authToken: string }) => Promise<void>) => {
+    const killedAfter = async (
+      act: (endpoints: { sagemaker: string; tir: string; apiKey: string; authToken: string }) => Promise<void>,
+    ) => {
       const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] });
       const exited = new Promise((done) => child.once('exit', (code, signal) => done(signal ?? code)));
       const line = await new Promise<string>((done, fail) => {
@@ -386,7 +435,12 @@ console.log(JSON.stringify({ sagemaker: sm.endpoint, tir: tir.baseUrl, apiKey: t
 
     let arn = '';
     await killedAfter(async (endpoints) => {
-      const client = new SageMakerClient({ region: 'us-east-1', endpoint: endpoints.sagemaker, maxAttempts: 1, credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+      const client = new SageMakerClient({
+        region: 'us-east-1',
+        endpoint: endpoints.sagemaker,
+        maxAttempts: 1,
+        credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+      });
       await create(client, 'survivor', [group()]);
       arn = (await create(client, 'doomed', [group()])).ClusterArn!;
       await client.send(new DeleteClusterCommand({ ClusterName: 'doomed' })); // killed as this answer arrives

@@ -18,7 +18,11 @@ describe('SageMaker simulator', () => {
       headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `SageMaker.${operation}`, ...headers },
       body: JSON.stringify(body),
     });
-    return { status: response.status, errorType: response.headers.get('x-amzn-errortype'), body: (await response.json()) as Record<string, any> };
+    return {
+      status: response.status,
+      errorType: response.headers.get('x-amzn-errortype'),
+      body: (await response.json()) as Record<string, any>,
+    };
   };
 
   beforeAll(async () => {
@@ -52,7 +56,7 @@ describe('SageMaker simulator', () => {
     });
     expect(answer.status).toBe(400);
     expect(answer.body.__type).toBe('ValidationException');
-    expect(answer.body.Message).toMatch(/^5 validation errors detected/) // the role breaks both its length and its pattern;
+    expect(answer.body.Message).toMatch(/^5 validation errors detected/); // the role breaks both its length and its pattern;
     expect(answer.body.Message).toContain("at 'clusterName'");
     expect(answer.body.Message).toContain("at 'instanceGroups.1.member.instanceType'");
     expect(answer.body.Message).toContain("at 'instanceGroups.1.member.instanceCount'");
@@ -74,7 +78,12 @@ describe('SageMaker simulator', () => {
     expect(described.body).toMatchObject({ ClusterName: 'sim-arn', ClusterStatus: 'Creating' });
     expect(typeof described.body.CreationTime).toBe('number');
     expect(Math.abs(described.body.CreationTime * 1000 - Date.now())).toBeLessThan(5_000);
-    expect(described.body.InstanceGroups[0]).toMatchObject({ InstanceGroupName: 'workers', CurrentCount: 0, TargetCount: 2, Status: 'Creating' });
+    expect(described.body.InstanceGroups[0]).toMatchObject({
+      InstanceGroupName: 'workers',
+      CurrentCount: 0,
+      TargetCount: 2,
+      Status: 'Creating',
+    });
   });
 
   it('answers ResourceInUse for a taken name, including a cluster still deleting', async () => {
@@ -94,7 +103,9 @@ describe('SageMaker simulator', () => {
     expect((await call('CreateCluster', { ClusterName: 'sim-quota-a', ...big })).status).toBe(200);
     const refused = await call('CreateCluster', { ClusterName: 'sim-quota-b', ...big });
     expect(refused.body.__type).toBe('ResourceLimitExceeded');
-    expect(refused.body.Message).toContain("'ml.g5.48xlarge for cluster usage' is 3 Instances, with current utilization of 2 Instances and a request delta of 2 Instances");
+    expect(refused.body.Message).toContain(
+      "'ml.g5.48xlarge for cluster usage' is 3 Instances, with current utilization of 2 Instances and a request delta of 2 Instances",
+    );
     expect(sim.quotaUsage('ml.g5.48xlarge')).toBe(2);
     await call('DeleteCluster', { ClusterName: 'sim-quota-a' });
     expect(sim.quotaUsage('ml.g5.48xlarge')).toBe(0); // deleting before it came up: it holds nothing
@@ -120,7 +131,10 @@ describe('SageMaker simulator', () => {
   });
 
   it('moves Creating -> InService after readyAfterMs with every group at its target', async () => {
-    await call('CreateCluster', { ClusterName: 'sim-ready', InstanceGroups: [group(), group({ InstanceGroupName: 'head', InstanceCount: 1 })] });
+    await call('CreateCluster', {
+      ClusterName: 'sim-ready',
+      InstanceGroups: [group(), group({ InstanceGroupName: 'head', InstanceCount: 1 })],
+    });
     await sleep(100);
     const described = await call('DescribeCluster', { ClusterName: 'sim-ready' });
     expect(described.body.ClusterStatus).toBe('InService');
@@ -142,18 +156,28 @@ describe('SageMaker simulator', () => {
   });
 
   it('lists clusters filtered by NameContains, page by page', async () => {
-    for (const name of ['list-a', 'list-b', 'list-c']) await call('CreateCluster', { ClusterName: name, InstanceGroups: [group({ InstanceType: 'ml.t3.medium' })] });
+    for (const name of ['list-a', 'list-b', 'list-c'])
+      await call('CreateCluster', { ClusterName: name, InstanceGroups: [group({ InstanceType: 'ml.t3.medium' })] });
     const first = await call('ListClusters', { NameContains: 'list-', MaxResults: 2, SortBy: 'NAME', SortOrder: 'Ascending' });
     expect(first.body.ClusterSummaries.map((c: any) => c.ClusterName)).toEqual(['list-a', 'list-b']);
     expect(first.body.NextToken).toEqual(expect.any(String));
-    const second = await call('ListClusters', { NameContains: 'list-', MaxResults: 2, SortBy: 'NAME', SortOrder: 'Ascending', NextToken: first.body.NextToken });
+    const second = await call('ListClusters', {
+      NameContains: 'list-',
+      MaxResults: 2,
+      SortBy: 'NAME',
+      SortOrder: 'Ascending',
+      NextToken: first.body.NextToken,
+    });
     expect(second.body.ClusterSummaries.map((c: any) => c.ClusterName)).toEqual(['list-c']);
     expect(second.body.NextToken).toBeUndefined();
     expect((await call('ListClusters', { NextToken: 'garbage!' })).body.__type).toBe('ValidationException');
   });
 
   it('lists the tags given at create', async () => {
-    const tags = [{ Key: 'team', Value: 'research' }, { Key: 'provisioner:request-id', Value: 'req-1' }];
+    const tags = [
+      { Key: 'team', Value: 'research' },
+      { Key: 'provisioner:request-id', Value: 'req-1' },
+    ];
     const created = await call('CreateCluster', { ClusterName: 'sim-tags', InstanceGroups: [group()], Tags: tags });
     expect((await call('ListTags', { ResourceArn: created.body.ClusterArn })).body.Tags).toEqual(tags);
   });
@@ -200,9 +224,11 @@ describe('SageMaker simulator, continuous provisioning', () => {
     try {
       const headers = { 'content-type': 'application/x-amz-json-1.1', authorization: SIGNED };
       const send = (op: string, body: unknown) =>
-        fetch(sim.endpoint, { method: 'POST', headers: { ...headers, 'x-amz-target': `SageMaker.${op}` }, body: JSON.stringify(body) }).then(
-          (r) => r.json() as Promise<Record<string, any>>,
-        );
+        fetch(sim.endpoint, {
+          method: 'POST',
+          headers: { ...headers, 'x-amz-target': `SageMaker.${op}` },
+          body: JSON.stringify(body),
+        }).then((r) => r.json() as Promise<Record<string, any>>);
       await send('CreateCluster', { ClusterName: 'lagging', InstanceGroups: [group({ InstanceCount: 4 })] });
       await sleep(60);
       const during = await send('DescribeCluster', { ClusterName: 'lagging' });
@@ -221,7 +247,11 @@ describe('TIR simulator', () => {
   const query = (extra = '') => `project_id=42&location=Delhi${extra}`;
   const body = (overrides: Record<string, unknown> = {}) => tirCluster('tir-sim', overrides);
 
-  const call = async (method: string, path: string, options: { q?: string; body?: unknown; apikey?: string | null; token?: string | null } = {}) => {
+  const call = async (
+    method: string,
+    path: string,
+    options: { q?: string; body?: unknown; apikey?: string | null; token?: string | null } = {},
+  ) => {
     const apikey = options.apikey === undefined ? sim.apiKey : options.apikey;
     const token = options.token === undefined ? sim.authToken : options.token;
     const url = `${sim.baseUrl}${path}?${options.q ?? query()}${apikey === null ? '' : `&apikey=${apikey}`}`;
@@ -263,7 +293,9 @@ describe('TIR simulator', () => {
   });
 
   it('answers 400 "Bad Request" with field errors for an invalid body', async () => {
-    const answer = await call('POST', CLUSTERS, { body: body({ ssh_key_ids: [], no_of_nodes: 0, image_version_id: 'seven', name: undefined }) });
+    const answer = await call('POST', CLUSTERS, {
+      body: body({ ssh_key_ids: [], no_of_nodes: 0, image_version_id: 'seven', name: undefined }),
+    });
     expect(answer.status).toBe(400);
     expect(answer.json).toMatchObject({
       code: 400,
@@ -291,7 +323,11 @@ describe('TIR simulator', () => {
   it('creates (201), reports Creating then Running with every node up, deletes, then answers 404', async () => {
     const created = await call('POST', CLUSTERS, { body: body({ name: 'tir-life' }) });
     expect(created.status).toBe(201);
-    expect(created.json).toMatchObject({ code: 201, message: 'Cluster created successfully', data: { name: 'tir-life', status: 'Creating', no_of_nodes: 2, project_id: 42, location: 'Delhi' } });
+    expect(created.json).toMatchObject({
+      code: 201,
+      message: 'Cluster created successfully',
+      data: { name: 'tir-life', status: 'Creating', no_of_nodes: 2, project_id: 42, location: 'Delhi' },
+    });
     const id = created.json!.data.id as number;
     expect(Number.isInteger(id)).toBe(true);
     await sleep(100);

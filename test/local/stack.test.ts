@@ -48,8 +48,11 @@ const startStack = (env: Record<string, string>, args: string[] = ['--memory']) 
 
 const cli = (args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> =>
   new Promise((resolve) => {
-    execFile(process.execPath, ['cli/bin.mjs', ...args], { cwd: root, env: { ...process.env, PROVISION_WATCH_INTERVAL_MS: '200', ...env }, timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      ['cli/bin.mjs', ...args],
+      { cwd: root, env: { ...process.env, PROVISION_WATCH_INTERVAL_MS: '200', ...env }, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 
@@ -61,7 +64,10 @@ const events = () =>
   readFileSync(join(dataDir, 'events.ndjson'), 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((line) => JSON.parse(line) as { Source: string; DetailType: string; Detail: Record<string, unknown>; EventBusName: string; Time: string });
+    .map(
+      (line) =>
+        JSON.parse(line) as { Source: string; DetailType: string; Detail: Record<string, unknown>; EventBusName: string; Time: string },
+    );
 
 beforeAll(async () => {
   const port = await freePort();
@@ -79,30 +85,36 @@ describe('the local stack driven by the provision CLI', () => {
   it.each([
     ['sagemaker', 'examples/hyperpod-minimal.json', 'hyperpod-minimal-001'],
     ['tir', 'examples/tir-minimal.json', 'tir-minimal-001'],
-  ])('provisions the %s example to READY with a Cluster Ready event, then deletes it', async (provider, file, requestId) => {
-    const submitted = await cli(['submit', file, '--watch', '--api', api]);
-    expect(submitted.stderr).toBe('');
-    expect(submitted.code).toBe(0);
-    expect(submitted.stdout).toMatch(new RegExp(`${requestId} .*READY`));
+  ])(
+    'provisions the %s example to READY with a Cluster Ready event, then deletes it',
+    async (provider, file, requestId) => {
+      const submitted = await cli(['submit', file, '--watch', '--api', api]);
+      expect(submitted.stderr).toBe('');
+      expect(submitted.code).toBe(0);
+      expect(submitted.stdout).toMatch(new RegExp(`${requestId} .*READY`));
 
-    const ready = events().find((e) => e.DetailType === 'Cluster Ready' && e.Detail.requestId === requestId);
-    expect(ready).toBeDefined();
-    expect(Object.keys(ready!).sort()).toEqual(['Detail', 'DetailType', 'EventBusName', 'Source', 'Time']);
-    expect(ready!.Detail).toMatchObject({ provider, status: 'READY' });
+      const ready = events().find((e) => e.DetailType === 'Cluster Ready' && e.Detail.requestId === requestId);
+      expect(ready).toBeDefined();
+      expect(Object.keys(ready!).sort()).toEqual(['Detail', 'DetailType', 'EventBusName', 'Source', 'Time']);
+      expect(ready!.Detail).toMatchObject({ provider, status: 'READY' });
 
-    const deleted = await cli(['delete', requestId, '--watch', '--api', api]);
-    expect(deleted.code).toBe(0);
-    expect(deleted.stdout).toMatch(/DELETED/);
-    expect(events().some((e) => e.DetailType === 'Cluster Deleted' && e.Detail.requestId === requestId)).toBe(true);
+      const deleted = await cli(['delete', requestId, '--watch', '--api', api]);
+      expect(deleted.code).toBe(0);
+      expect(deleted.stdout).toMatch(/DELETED/);
+      expect(events().some((e) => e.DetailType === 'Cluster Deleted' && e.Detail.requestId === requestId)).toBe(true);
 
-    const status = await cli(['status', requestId, '--json', '--api', api]);
-    expect(JSON.parse(status.stdout)).toMatchObject({ requestId, status: 'DELETED' });
-  }, 60_000);
+      const status = await cli(['status', requestId, '--json', '--api', api]);
+      expect(JSON.parse(status.stdout)).toMatchObject({ requestId, status: 'DELETED' });
+    },
+    60_000,
+  );
 
   it('shows the capacity shortage in the watch output, then READY', async () => {
     const run = await cli(['submit', 'examples/hyperpod-capacity-shortage.json', '--watch', '--api', api]);
     expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/WAITING_FOR_CAPACITY · attempt \d+ · waiting for capacity · (provider \w+ 0\/4 nodes · )?InsufficientCapacityError: We currently do not have sufficient ml\.p5\.48xlarge capacity/);
+    expect(run.stdout).toMatch(
+      /WAITING_FOR_CAPACITY · attempt \d+ · waiting for capacity · (provider \w+ 0\/4 nodes · )?InsufficientCapacityError: We currently do not have sufficient ml\.p5\.48xlarge capacity/,
+    );
     expect(run.stdout).toMatch(/READY/);
   }, 60_000);
 
@@ -163,8 +175,15 @@ describe('kill -9 of the local stack, then a restart on the same data', () => {
         expect(watched.code, watched.stdout + watched.stderr).toBe(0);
         expect(watched.stdout).toMatch(/READY/);
       }
-      const lines = readFileSync(join(dir, 'events.ndjson'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { DetailType: string; Detail: { requestId: string } });
-      for (const id of ids) expect(lines.filter((e) => e.DetailType === 'Cluster Ready' && e.Detail.requestId === id), id).toHaveLength(1);
+      const lines = readFileSync(join(dir, 'events.ndjson'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { DetailType: string; Detail: { requestId: string } });
+      for (const id of ids)
+        expect(
+          lines.filter((e) => e.DetailType === 'Cluster Ready' && e.Detail.requestId === id),
+          id,
+        ).toHaveLength(1);
       const hyperpod = JSON.parse(readFileSync(join(dir, 'sagemaker-state.json'), 'utf8')) as { clusters: Array<{ name: string }> };
       expect(hyperpod.clusters.filter((c) => c.name === 'demo-g5')).toHaveLength(1);
       const reconciled = await cli(['reconcile', '--api', url]);

@@ -62,7 +62,9 @@ describe('Step Functions simulator through the real SDK and the starter adapter'
     await starter().stopProvisioning!(executionArn, 'cancelled by a DELETE');
     expect((await execution.done).status).toBe('ABORTED');
     expect(await starter().isRunning(executionArn)).toBe(false);
-    await expect(starter().stopProvisioning!(executionArn.replace('req-sfn-stop', 'req-sfn-never-started'), 'cancelled')).resolves.toBeUndefined();
+    await expect(
+      starter().stopProvisioning!(executionArn.replace('req-sfn-stop', 'req-sfn-never-started'), 'cancelled'),
+    ).resolves.toBeUndefined();
     expect(await starter().isRunning(executionArn.replace('req-sfn-stop', 'req-sfn-never-started'))).toBe(false);
   });
 

@@ -58,7 +58,15 @@ describe('post-create capacity shortage (Failed with an insufficient-capacity Fa
     expect(record.status).toBe('READY');
     expect(record.providerId).toBe(third);
     expect(record.attempts).toBe(3);
-    expect(record.history.map((h) => h.to)).toEqual(['ACCEPTED', 'CREATING', 'WAITING_FOR_CAPACITY', 'CREATING', 'WAITING_FOR_CAPACITY', 'CREATING', 'READY']);
+    expect(record.history.map((h) => h.to)).toEqual([
+      'ACCEPTED',
+      'CREATING',
+      'WAITING_FOR_CAPACITY',
+      'CREATING',
+      'WAITING_FOR_CAPACITY',
+      'CREATING',
+      'READY',
+    ]);
     expect(record.discardedClusters).toEqual([
       expect.objectContaining({ providerId: first, reason: 'capacity', goneAt: expect.any(String) }),
       expect.objectContaining({ providerId: second, reason: 'capacity', goneAt: expect.any(String) }),
@@ -102,7 +110,7 @@ describe('ResourceLimitExceeded is the account quota, not capacity', () => {
     expect(harness.events[0]!.Detail).toMatchObject({ error: { name: 'QuotaTooLowError' } });
   });
 
-  it('waits while the quota is used by the account\'s other clusters (history says quota), then succeeds', async () => {
+  it("waits while the quota is used by the account's other clusters (history says quota), then succeeds", async () => {
     harness = await startHarness({ waitMs: 100 });
     harness.sagemaker.injectErrors('CreateCluster', [
       { name: 'ResourceLimitExceeded', message: quotaMessage(4, 4, 2) },
@@ -171,9 +179,11 @@ describe('cancel', () => {
   });
 });
 
-describe('against the simulator\'s capacity and quota model', () => {
+describe("against the simulator's capacity and quota model", () => {
   it('waits out a shortage of the pool until capacity is freed, then READY with the one cluster', async () => {
-    harness = await startHarness({ sagemaker: { readyAfterMs: 100, deleteAfterMs: 50, rollbackMs: 20, capacity: { 'ml.p4d.24xlarge': 1 } } });
+    harness = await startHarness({
+      sagemaker: { readyAfterMs: 100, deleteAfterMs: 50, rollbackMs: 20, capacity: { 'ml.p4d.24xlarge': 1 } },
+    });
     const request = hyperpodRequest({ instanceType: 'ml.p4d.24xlarge', instanceCount: 2 });
     await harness.submit(request);
     await expect
@@ -185,7 +195,10 @@ describe('against the simulator\'s capacity and quota model', () => {
     const record = await harness.store.require(request.requestId);
     expect(execution.status).toBe('SUCCEEDED');
     expect(record.status).toBe('READY');
-    expect(record.lastError).toMatchObject({ reason: 'capacity', message: expect.stringContaining('do not have sufficient ml.p4d.24xlarge capacity') });
+    expect(record.lastError).toMatchObject({
+      reason: 'capacity',
+      message: expect.stringContaining('do not have sufficient ml.p4d.24xlarge capacity'),
+    });
     expect(harness.sagemaker.clusters().map((c) => c.status)).toEqual(['InService']);
     expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.ready]);
   });
@@ -197,7 +210,10 @@ describe('against the simulator\'s capacity and quota model', () => {
     const request = hyperpodRequest({ instanceType: 'ml.p5.48xlarge', instanceCount: 2 });
     await harness.submit(request);
     const waiting = await harness.waitForStatus(request.requestId, 'WAITING_FOR_CAPACITY');
-    expect(waiting.lastError).toMatchObject({ reason: 'quota', quota: { name: 'ml.p5.48xlarge for cluster usage', limit: 4, usage: 3, delta: 2 } });
+    expect(waiting.lastError).toMatchObject({
+      reason: 'quota',
+      quota: { name: 'ml.p5.48xlarge for cluster usage', limit: 4, usage: 3, delta: 2 },
+    });
 
     await harness.delete(holder.requestId);
     const execution = await harness.workflows.get(request.requestId)!.done;
@@ -214,7 +230,7 @@ describe('against the simulator\'s capacity and quota model', () => {
   });
 });
 
-describe('the API\'s capacity features, end to end', () => {
+describe("the API's capacity features, end to end", () => {
   it('takes a request with every CreateCluster member (flexible group, Continuous, MinInstanceCount) to READY at the minimum, and records which types came up', async () => {
     // p5 and g7 are short; p5e has 3 nodes: the flexible group comes up on p5e with 3 of 4 (its minimum is 2), and HyperPod
     // (Continuous) goes on adding the fourth by itself.
@@ -231,7 +247,9 @@ describe('the API\'s capacity features, end to end', () => {
     const flexible = record.groups!.find((g) => g.name === 'flexible-gpu')!;
     expect(flexible).toMatchObject({ min: 2, target: 4, current: 3, instanceTypes: [{ type: 'ml.p5e.48xlarge', count: 3 }] });
     const ready = harness.events.find((e) => e.DetailType === DETAIL_TYPES.ready)!;
-    expect((ready.Detail as { groups: unknown[] }).groups).toContainEqual(expect.objectContaining({ name: 'flexible-gpu', current: 3, target: 4, min: 2 }));
+    expect((ready.Detail as { groups: unknown[] }).groups).toContainEqual(
+      expect.objectContaining({ name: 'flexible-gpu', current: 3, target: 4, min: 2 }),
+    );
     // Everything the API accepts was forwarded unchanged (plus the provisioner's own tag); a timestamp travels as epoch
     // seconds, as AWS JSON 1.1 writes it.
     const sent = harness.sagemaker.requests.find((r) => r.operation === 'CreateCluster')!.body as Record<string, unknown>;

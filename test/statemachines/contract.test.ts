@@ -18,7 +18,14 @@ type State = {
   End?: boolean;
   Choices?: Array<{ Next: string }>;
   Catch?: Array<{ ErrorEquals: string[]; Next: string }>;
-  Retry?: Array<{ ErrorEquals: string[]; IntervalSeconds?: number; MaxAttempts?: number; MaxDelaySeconds?: number; BackoffRate?: number; JitterStrategy?: string }>;
+  Retry?: Array<{
+    ErrorEquals: string[];
+    IntervalSeconds?: number;
+    MaxAttempts?: number;
+    MaxDelaySeconds?: number;
+    BackoffRate?: number;
+    JitterStrategy?: string;
+  }>;
   TimeoutSeconds?: number;
   Resource?: unknown;
   Parameters?: Record<string, unknown>;
@@ -30,7 +37,12 @@ const machines: Array<[string, () => Definition]> = [
   ['delete-cluster', deleteClusterAsl as () => Definition],
 ];
 
-const LAMBDA_TRANSIENT = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException'];
+const LAMBDA_TRANSIENT = [
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+];
 
 /** Name and retryable flag of every exported error class (read from an instance: class fields are set by the constructor). */
 const errorClasses = (): Map<string, boolean> => {
@@ -52,7 +64,7 @@ const successors = (state: State): string[] => [
   ...(state.Catch ?? []).map((c) => c.Next),
 ];
 
-it('has an error class for every error name of the contract, each with the contract\'s retryable flag', () => {
+it("has an error class for every error name of the contract, each with the contract's retryable flag", () => {
   expect([...exportedErrorNames()].sort()).toEqual([...errors.ERROR_NAMES].sort());
   for (const [name, retryable] of errorClasses()) expect(retryable, name).toBe(ERRORS[name as keyof typeof ERRORS].retryable);
 });
@@ -66,7 +78,10 @@ describe.each(machines)('%s.asl.json', (_name, load) => {
     expect(committed.errors).toEqual([]);
     expect(committed.isValid).toBe(true);
     const machine = _name.startsWith('provision') ? 'provision' : 'delete';
-    const bound = bindLambdaTasks(applySettings(definition, machine, {}), (key: string) => `arn:aws:lambda:eu-west-1:123456789012:function:svc-${key}`);
+    const bound = bindLambdaTasks(
+      applySettings(definition, machine, {}),
+      (key: string) => `arn:aws:lambda:eu-west-1:123456789012:function:svc-${key}`,
+    );
     expect(aslValidator(bound as never).isValid).toBe(true);
   });
 
@@ -95,7 +110,10 @@ describe.each(machines)('%s.asl.json', (_name, load) => {
     // Every task that can fail the provisioning leads to the failure recording, except the recorders themselves.
     for (const [stateName, state] of lambdaTasks) {
       if (/^RecordFailure$|^RecordDeletionFailure$/.test(stateName)) continue;
-      expect(state.Catch?.some((c) => c.ErrorEquals.includes('States.ALL')), `${stateName} lacks a catch-all`).toBe(true);
+      expect(
+        state.Catch?.some((c) => c.ErrorEquals.includes('States.ALL')),
+        `${stateName} lacks a catch-all`,
+      ).toBe(true);
     }
   });
 
@@ -136,7 +154,9 @@ describe('provision-cluster retry policy', () => {
   it('waits out capacity and quota in the workflow itself: CreateCluster answers WAIT and a Wait state backs off', () => {
     const after = definition.States.AfterCreate! as State & { Choices: Array<{ Variable: string; StringEquals: string; Next: string }> };
     expect(create.Next).toBe('AfterCreate');
-    expect(after.Choices).toContainEqual(expect.objectContaining({ Variable: '$.create.action', StringEquals: 'WAIT', Next: 'WaitToRetry' }));
+    expect(after.Choices).toContainEqual(
+      expect.objectContaining({ Variable: '$.create.action', StringEquals: 'WAIT', Next: 'WaitToRetry' }),
+    );
     expect(definition.States.WaitToRetry).toMatchObject({ Type: 'Wait', SecondsPath: '$.create.waitSeconds', Next: 'CreateCluster' });
     const ready = definition.States.IsClusterReady! as State & { Choices: Array<{ StringEquals: string; Next: string }> };
     expect(ready.Choices).toContainEqual(expect.objectContaining({ StringEquals: 'RETRY', Next: 'WaitAfterShortage' }));

@@ -47,7 +47,11 @@ describe.each(Object.entries(CASES))('delete-cluster on %s', (_provider, c) => {
     expect(c.exists(harness, nameOf(request))).toBe(false);
     expect(c.available(harness)).toBe(before);
     expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.ready, DETAIL_TYPES.deleted]);
-    expect(harness.events[1]!.Detail).toMatchObject({ requestId: request.requestId, status: 'DELETED', timestamps: { deletedAt: record.deletedAt } });
+    expect(harness.events[1]!.Detail).toMatchObject({
+      requestId: request.requestId,
+      status: 'DELETED',
+      timestamps: { deletedAt: record.deletedAt },
+    });
   });
 
   it('treats a cluster the provider no longer knows as gone', async () => {

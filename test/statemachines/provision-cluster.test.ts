@@ -254,9 +254,7 @@ describe('a provider outage while polling', () => {
     harness.sagemaker.injectErrors('DescribeCluster', [...Array(20).fill('InternalFailure'), ...Array(20).fill('ThrottlingException')]);
     const request = hyperpodRequest();
     await harness.submit(request);
-    await expect
-      .poll(async () => (await harness!.store.require(request.requestId)).lastError?.operation, { timeout: 10_000 })
-      .toBe('wait');
+    await expect.poll(async () => (await harness!.store.require(request.requestId)).lastError?.operation, { timeout: 10_000 }).toBe('wait');
     const waiting = await harness.store.require(request.requestId);
     expect(waiting.status).toBe('CREATING');
     expect(['ProviderUnavailableError', 'ProviderThrottledError']).toContain(waiting.lastError!.name);

@@ -79,7 +79,9 @@ describe('reconcile', () => {
     await kill(harness, deleting.deleteExecutionArn!.split(':').pop()!);
 
     const report = await reconcile(deps(harness));
-    expect(report.actions).toEqual([{ requestId: request.requestId, status: 'DELETING', action: 'resumed', executionArn: expect.stringMatching(/-delete-1-resume-1$/) }]);
+    expect(report.actions).toEqual([
+      { requestId: request.requestId, status: 'DELETING', action: 'resumed', executionArn: expect.stringMatching(/-delete-1-resume-1$/) },
+    ]);
     await harness.workflows.settle();
     expect((await harness.store.require(request.requestId)).status).toBe('DELETED');
     expect(harness.sagemaker.describe(ready.providerId!)).toBeUndefined();

@@ -12,7 +12,8 @@ export const parseListQuery = (event: HttpEvent): ListQuery => {
   const q = event.queryStringParameters ?? {};
   const errors: FieldError[] = [];
   const at = (name: string) => `/queryStringParameters/${name}`;
-  for (const name of Object.keys(q)) if (!KNOWN.includes(name)) errors.push({ path: at(name), message: `is not a known parameter (${KNOWN.join(', ')})` });
+  for (const name of Object.keys(q))
+    if (!KNOWN.includes(name)) errors.push({ path: at(name), message: `is not a known parameter (${KNOWN.join(', ')})` });
   const query: ListQuery = {};
   if (q.status !== undefined) {
     if (STATUSES.includes(q.status as ClusterStatus)) query.status = q.status as ClusterStatus;

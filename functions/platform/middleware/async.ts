@@ -19,11 +19,17 @@ import { logger, metrics, tracer } from '../observability';
 /** What failed in an event, without its values: zod's issues (the cause of a ParseError), as path and message. */
 const issuesOf = (error: ParseError): Array<{ path: string; message: string }> => {
   const cause = error.cause as { issues?: unknown } | unknown[] | undefined;
-  const issues = (Array.isArray(cause) ? cause : Array.isArray(cause?.issues) ? cause.issues : []) as Array<{ path?: PropertyKey[]; message?: string }>;
+  const issues = (Array.isArray(cause) ? cause : Array.isArray(cause?.issues) ? cause.issues : []) as Array<{
+    path?: PropertyKey[];
+    message?: string;
+  }>;
   return issues.map((issue) => ({ path: (issue.path ?? []).map(String).join('.'), message: String(issue.message) }));
 };
 
-export function asyncHandler<E, R>(name: string, fn: (event: E, context: Context) => Promise<R>): middy.MiddyfiedHandler<E, R, Error, Context>;
+export function asyncHandler<E, R>(
+  name: string,
+  fn: (event: E, context: Context) => Promise<R>,
+): middy.MiddyfiedHandler<E, R, Error, Context>;
 /** With `schema` (a zod or zod/mini schema), `fn` receives the event as the schema parsed it. */
 export function asyncHandler<S extends $ZodType, R>(
   name: string,

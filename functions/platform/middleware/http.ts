@@ -80,12 +80,21 @@ const toHttpError = (err: unknown, context: Context, event: HttpEvent): HttpErro
   if (isBodyParserError(err)) {
     if (err.message === 'Unsupported Media Type') {
       const type = mediaTypeOf(event);
-      return new HttpError(415, 'UnsupportedMediaType', `Content-Type must be application/json (got ${type ? `"${type.slice(0, 100)}"` : 'none'})`);
+      return new HttpError(
+        415,
+        'UnsupportedMediaType',
+        `Content-Type must be application/json (got ${type ? `"${type.slice(0, 100)}"` : 'none'})`,
+      );
     }
-    return new HttpError(400, 'MalformedBody', 'The body is not valid JSON', [{ path: '', message: `is not valid JSON (${err.cause.message ?? 'unparsable'})` }]);
+    return new HttpError(400, 'MalformedBody', 'The body is not valid JSON', [
+      { path: '', message: `is not valid JSON (${err.cause.message ?? 'unparsable'})` },
+    ]);
   }
   const name = (err as Error | undefined)?.name;
-  const known = name !== undefined && Object.hasOwn(ERRORS, name) ? (ERRORS[name as ErrorName] as { http?: { status: number; code: string } }).http : undefined;
+  const known =
+    name !== undefined && Object.hasOwn(ERRORS, name)
+      ? (ERRORS[name as ErrorName] as { http?: { status: number; code: string } }).http
+      : undefined;
   if (known && err instanceof Error) {
     if (name === 'RequestValidationError') {
       return new HttpError(known.status, known.code, 'The request is invalid', fieldErrorsOf(err), fieldErrorsOf(err, 'warnings') ?? []);
@@ -126,7 +135,8 @@ const bodyGuard = (): middy.MiddlewareObj<HttpEvent, HttpResult, Error, Context>
     if (bytes > MAX_BODY_BYTES) {
       throw new HttpError(413, 'PayloadTooLarge', `The body is ${bytes} bytes; at most ${MAX_BODY_BYTES} are accepted`);
     }
-    if (bytes === 0) throw new HttpError(400, 'MalformedBody', 'The body is empty; a JSON request is expected', [{ path: '', message: 'is required' }]);
+    if (bytes === 0)
+      throw new HttpError(400, 'MalformedBody', 'The body is empty; a JSON request is expected', [{ path: '', message: 'is required' }]);
   },
 });
 
@@ -155,7 +165,11 @@ type Stack<E> = middy.MiddyfiedHandler<E, HttpResult, Error, Context>;
 
 export function httpHandler(name: string, fn: (event: HttpEvent, context: Context) => Promise<HttpResult>): Stack<HttpEvent>;
 /** `jsonBody`: the body must be a JSON document (415 / 413 / 400 otherwise); `event.body` is what it parsed to. */
-export function httpHandler(name: string, fn: (event: JsonBodyEvent, context: Context) => Promise<HttpResult>, options: { jsonBody: true }): Stack<HttpEvent>;
+export function httpHandler(
+  name: string,
+  fn: (event: JsonBodyEvent, context: Context) => Promise<HttpResult>,
+  options: { jsonBody: true },
+): Stack<HttpEvent>;
 export function httpHandler(
   name: string,
   fn: ((event: HttpEvent, context: Context) => Promise<HttpResult>) | ((event: JsonBodyEvent, context: Context) => Promise<HttpResult>),
@@ -174,7 +188,8 @@ export function httpHandler(
     // error is mapped, but would still be a contract answer.
     .use(httpErrorHandler({ logger: false, fallbackMessage: JSON.stringify(errorBody('InternalError', 'Internal error')) }))
     .use(errorMapping());
-  if (options.jsonBody) stack.use(bodyGuard()).use(httpJsonBodyParser<HttpEvent>() as middy.MiddlewareObj<HttpEvent, HttpResult, Error, Context>);
+  if (options.jsonBody)
+    stack.use(bodyGuard()).use(httpJsonBodyParser<HttpEvent>() as middy.MiddlewareObj<HttpEvent, HttpResult, Error, Context>);
   // With jsonBody, the parser has replaced the body by its value before fn runs.
   return stack.handler(fn as (event: HttpEvent, context: Context) => Promise<HttpResult>);
 }

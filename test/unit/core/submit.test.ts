@@ -238,8 +238,12 @@ describe('submitRequest: retry.until against the clock', () => {
     const startAt = later(w, DAY);
     const at = (seconds: number) => new Date(Date.parse(startAt) + seconds * 1000).toISOString();
 
-    const before = await validationError(submitRequest(w.submit, sagemakerRequest({ requestId: 'a', startAt, retry: { until: at(-HOUR) } })));
-    const tooLong = await validationError(submitRequest(w.submit, sagemakerRequest({ requestId: 'b', startAt, retry: { until: at(14 * DAY + 1) } })));
+    const before = await validationError(
+      submitRequest(w.submit, sagemakerRequest({ requestId: 'a', startAt, retry: { until: at(-HOUR) } })),
+    );
+    const tooLong = await validationError(
+      submitRequest(w.submit, sagemakerRequest({ requestId: 'b', startAt, retry: { until: at(14 * DAY + 1) } })),
+    );
     const fits = await submitRequest(w.submit, sagemakerRequest({ requestId: 'c', startAt, retry: { until: at(14 * DAY) } }));
 
     expect(before.errors.map((e) => e.path)).toEqual(['/retry/until']);
@@ -421,13 +425,20 @@ describe('requestDeletion', () => {
 
     expect(again).toEqual(first);
     expect(w.store.writes).toHaveLength(writes);
-    expect(w.starter.calls.map((c) => (c.op === 'startDeletion' ? c.executionName : c.op))).toEqual(['unit-sm-001-delete-1', 'unit-sm-001-delete-1']);
+    expect(w.starter.calls.map((c) => (c.op === 'startDeletion' ? c.executionName : c.op))).toEqual([
+      'unit-sm-001-delete-1',
+      'unit-sm-001-delete-1',
+    ]);
   });
 
   it('starts a new round after a failed delete', async () => {
     const w = await readyRecord();
     await requestDeletion(w.submit, 'unit-sm-001');
-    await recordOutcome(w.workflow, { requestId: 'unit-sm-001', outcome: 'DELETE_FAILED', error: { Error: 'ProvisioningTimeoutError', Cause: 'not deleted' } });
+    await recordOutcome(w.workflow, {
+      requestId: 'unit-sm-001',
+      outcome: 'DELETE_FAILED',
+      error: { Error: 'ProvisioningTimeoutError', Cause: 'not deleted' },
+    });
 
     const record = await requestDeletion(w.submit, 'unit-sm-001');
 
@@ -460,11 +471,18 @@ describe('requestDeletion', () => {
   it('cancels where the starter cannot stop executions (stopProvisioning is optional)', async () => {
     const w = world();
     await submitRequest(w.submit, sagemakerRequest());
-    const starter = { startProvisioning: w.starter.startProvisioning.bind(w.starter), startDeletion: w.starter.startDeletion.bind(w.starter) };
+    const starter = {
+      startProvisioning: w.starter.startProvisioning.bind(w.starter),
+      startDeletion: w.starter.startDeletion.bind(w.starter),
+    };
 
     const record = await requestDeletion({ ...w.submit, starter }, 'unit-sm-001');
 
-    expect(record).toMatchObject({ status: 'DELETING', cancelledAt: w.clock.iso(), deleteExecutionArn: expect.stringContaining('unit-sm-001-delete-1') });
+    expect(record).toMatchObject({
+      status: 'DELETING',
+      cancelledAt: w.clock.iso(),
+      deleteExecutionArn: expect.stringContaining('unit-sm-001-delete-1'),
+    });
   });
 
   it.each([

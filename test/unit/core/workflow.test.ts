@@ -339,7 +339,12 @@ describe('createCluster', () => {
 
     await create(w, id);
 
-    expect((await w.store.require(id)).lastError?.quota).toEqual({ name: 'ml.p5.48xlarge for cluster usage', limit: 64, usage: 60, delta: 16 });
+    expect((await w.store.require(id)).lastError?.quota).toEqual({
+      name: 'ml.p5.48xlarge for cluster usage',
+      limit: 64,
+      usage: 60,
+      delta: 16,
+    });
   });
 
   it('still tries when exactly one second of the horizon is left, waiting that second', async () => {
@@ -352,7 +357,10 @@ describe('createCluster', () => {
   });
 
   it.each([
-    ['InvalidProviderRequestError', () => new InvalidProviderRequestError('1 validation error detected', { providerCode: 'ValidationException' })],
+    [
+      'InvalidProviderRequestError',
+      () => new InvalidProviderRequestError('1 validation error detected', { providerCode: 'ValidationException' }),
+    ],
     ['ProviderAuthFailedError', () => new ProviderAuthFailedError('not authorized', { providerCode: 'AccessDeniedException' })],
     ['a plain Error', () => new Error('socket hang up')],
   ])('rethrows %s from the provider unchanged and records no wait', async (_label, refusal) => {
@@ -475,7 +483,11 @@ describe('adoption after ResourceInUse', () => {
 
   it('does not adopt a TIR cluster of its name on the first attempt, nor one older than its first request', async () => {
     const { w, id, tir } = await accepted(tirRequest());
-    tir.seed({ clusterName: 'unit-tir', location: { provider: 'tir', projectId: 12345, location: 'Delhi' }, createdAt: '2026-03-02T08:00:00.000Z' });
+    tir.seed({
+      clusterName: 'unit-tir',
+      location: { provider: 'tir', projectId: 12345, location: 'Delhi' },
+      createdAt: '2026-03-02T08:00:00.000Z',
+    });
 
     expect(await create(w, id)).toMatchObject({ action: 'WAIT', reason: 'name-in-use' });
     w.clock.advance(15);
@@ -487,7 +499,9 @@ describe('adoption after ResourceInUse', () => {
     // Prepare: the record discarded X (and saw it gone), but the provider's list still shows X with our tag
     const { w, id, sm } = await accepted();
     const x = sm.seed({ clusterName: 'unit-p5', location: { provider: 'sagemaker', region: 'us-east-1' }, ownerRequestId: id });
-    await w.store.update(id, { discardedClusters: [{ providerId: x, reason: 'capacity', at: w.clock.iso(), goneAt: w.clock.iso() }] }, ['ACCEPTED']);
+    await w.store.update(id, { discardedClusters: [{ providerId: x, reason: 'capacity', at: w.clock.iso(), goneAt: w.clock.iso() }] }, [
+      'ACCEPTED',
+    ]);
 
     // Act
     const result = await create(w, id);
@@ -507,7 +521,11 @@ describe('adoption after ResourceInUse', () => {
   it('adopts the cluster already recorded as its own', async () => {
     // A TIR record that knows its cluster id, though the cluster predates the recorded first request
     const { w, id, tir } = await accepted(tirRequest());
-    const x = tir.seed({ clusterName: 'unit-tir', location: { provider: 'tir', projectId: 12345, location: 'Delhi' }, createdAt: '2026-03-02T08:00:00.000Z' });
+    const x = tir.seed({
+      clusterName: 'unit-tir',
+      location: { provider: 'tir', projectId: 12345, location: 'Delhi' },
+      createdAt: '2026-03-02T08:00:00.000Z',
+    });
     await w.store.update(id, { providerId: x }, ['ACCEPTED']);
 
     expect(await create(w, id)).toMatchObject({ action: 'CREATED', providerId: x, adopted: true });
@@ -567,11 +585,16 @@ describe('pollCluster (provision)', () => {
   it('answers READY when the provider reports the cluster usable at its group minimum, and keeps the groups for the Ready event', async () => {
     // The READY rule itself (InService and every group at MinCount) is the HyperPod adapter's (test/adapters);
     // the core trusts the normalized state and carries the groups through.
-    const { w, id, sm } = await accepted(sagemakerRequest({ cluster: { ClusterName: 'unit-p5', InstanceGroups: [p5Group({ InstanceCount: 8, MinInstanceCount: 4 })] } }));
+    const { w, id, sm } = await accepted(
+      sagemakerRequest({ cluster: { ClusterName: 'unit-p5', InstanceGroups: [p5Group({ InstanceCount: 8, MinInstanceCount: 4 })] } }),
+    );
     const atMinimum: GroupDescription[] = [
       { name: 'gpu-workers', current: 5, target: 8, min: 4, status: 'InService', instanceTypes: [{ type: 'ml.p5.48xlarge', count: 5 }] },
     ];
-    sm.scriptNext({ state: 'CREATING' }, { state: 'READY', providerStatus: 'InService', nodes: { current: 5, target: 8 }, groups: atMinimum });
+    sm.scriptNext(
+      { state: 'CREATING' },
+      { state: 'READY', providerStatus: 'InService', nodes: { current: 5, target: 8 }, groups: atMinimum },
+    );
     await create(w, id);
     expect((await poll(w, id)).state).toBe('CREATING');
     w.clock.advance(600);
@@ -712,7 +735,11 @@ describe('pollCluster (provision)', () => {
 
   it('treats a discarded cluster the provider reports DELETED as gone', async () => {
     const { w, id, sm } = await accepted();
-    const x = sm.seed({ clusterName: 'old-name', location: { provider: 'sagemaker', region: 'us-east-1' }, phases: [{ state: 'DELETED' }] });
+    const x = sm.seed({
+      clusterName: 'old-name',
+      location: { provider: 'sagemaker', region: 'us-east-1' },
+      phases: [{ state: 'DELETED' }],
+    });
     await w.store.update(id, { discardedClusters: [{ providerId: x, reason: 'capacity', at: w.clock.iso() }] }, ['ACCEPTED']);
 
     expect(await create(w, id)).toMatchObject({ action: 'CREATED' });
@@ -825,7 +852,8 @@ describe('deleteCluster and pollCluster (delete)', () => {
     await recordOutcome(ctx.w.workflow, { requestId: ctx.id, outcome: 'READY' });
     return ctx;
   };
-  const pollDelete = (w: World, id: string, overrides: Partial<PollInput> = {}) => poll(w, id, { operation: 'delete', capacityRetry: undefined, ...overrides });
+  const pollDelete = (w: World, id: string, overrides: Partial<PollInput> = {}) =>
+    poll(w, id, { operation: 'delete', capacityRetry: undefined, ...overrides });
 
   it('moves a READY record to DELETING and starts the deletion at the provider', async () => {
     const { w, id, sm } = await ready();
@@ -861,7 +889,11 @@ describe('deleteCluster and pollCluster (delete)', () => {
 
   it('answers gone when the provider no longer knows the cluster, and for a DELETED record', async () => {
     const { w, id, sm } = await ready();
-    const ref = { location: { provider: 'sagemaker' as const, region: 'us-east-1' }, clusterName: 'unit-p5', providerId: sm.clusterIds()[0]! };
+    const ref = {
+      location: { provider: 'sagemaker' as const, region: 'us-east-1' },
+      clusterName: 'unit-p5',
+      providerId: sm.clusterIds()[0]!,
+    };
     await sm.delete(ref);
     await sm.describe(ref);
     await sm.describe(ref).catch(() => undefined);
@@ -932,7 +964,13 @@ describe('recordOutcome', () => {
     const record = await w.store.require(id);
     expect(record).toMatchObject({ status: 'READY', readyAt: w.clock.iso() });
     expect(event).toMatchObject({ Source: 'gpu-cluster-provisioner', DetailType: DETAIL_TYPES.ready, EventBusName: 'unit-bus' });
-    expect(event.Detail).toMatchObject({ requestId: id, status: 'READY', providerId: record.providerId, attempts: 1, durationsSeconds: { total: 900, provisioning: 900 } });
+    expect(event.Detail).toMatchObject({
+      requestId: id,
+      status: 'READY',
+      providerId: record.providerId,
+      attempts: 1,
+      durationsSeconds: { total: 900, provisioning: 900 },
+    });
     expect(cause).toBe('READY');
   });
 
@@ -987,7 +1025,11 @@ describe('recordOutcome', () => {
     sm.refuseCreate(quotaRefusal(2, 0, 4));
     const error = (await create(w, id).catch((err: unknown) => err)) as QuotaTooLowError;
 
-    const { event, cause } = await recordOutcome(w.workflow, { requestId: id, outcome: 'FAILED', error: caught(error.name, error.message) });
+    const { event, cause } = await recordOutcome(w.workflow, {
+      requestId: id,
+      outcome: 'FAILED',
+      error: caught(error.name, error.message),
+    });
 
     const record = await w.store.require(id);
     expect(record).toMatchObject({ status: 'FAILED', failedAt: w.clock.iso(), attempts: 1 });
@@ -1055,7 +1097,11 @@ describe('recordOutcome', () => {
     await recordOutcome(w.workflow, { requestId: id, outcome: 'READY' });
     await deleteCluster(w.workflow, { requestId: id });
 
-    const { event } = await recordOutcome(w.workflow, { requestId: id, outcome: 'DELETE_FAILED', error: caught('ProvisioningTimeoutError', 'not deleted within 3600 s') });
+    const { event } = await recordOutcome(w.workflow, {
+      requestId: id,
+      outcome: 'DELETE_FAILED',
+      error: caught('ProvisioningTimeoutError', 'not deleted within 3600 s'),
+    });
 
     const { lastError } = await w.store.require(id);
     expect(lastError).toMatchObject({ name: 'ProvisioningTimeoutError', operation: 'delete' });
@@ -1084,8 +1130,6 @@ describe('cancel (DELETE while provisioning)', () => {
       }
       expect((await w.store.require(id)).status).toBe(from);
 
-      const { executionArn } = await w.store.require(id);
-
       // Act
       const record = await requestDeletion(w.submit, id);
 
@@ -1093,7 +1137,10 @@ describe('cancel (DELETE while provisioning)', () => {
       expect(record).toMatchObject({ status: 'DELETING', cancelledAt: w.clock.iso(), deleteRequestedAt: w.clock.iso() });
       expect(record.history.at(-1)).toMatchObject({ from, to: 'DELETING', reason: 'cancelled' });
       expect(w.starter.ops()).toEqual(['stopProvisioning', 'startDeletion']);
-      expect(w.starter.calls[0]).toMatchObject({ op: 'stopProvisioning', executionArn: expect.stringContaining(`provision-cluster:${id}`) });
+      expect(w.starter.calls[0]).toMatchObject({
+        op: 'stopProvisioning',
+        executionArn: expect.stringContaining(`provision-cluster:${id}`),
+      });
       expect(record.deleteExecutionArn).toContain(`${id}-delete-1`);
     },
   );
@@ -1189,7 +1236,18 @@ describe('cancel (DELETE while provisioning)', () => {
     await create(other.w, other.id);
     await poll(other.w, other.id);
     other.sm.refuseDelete(new ProviderUnavailableError('503'));
-    expect((await pollCluster(otherDeps, { requestId: other.id, operation: 'provision', lastWaitSeconds: 20, maxWaitSeconds: 60, deadlineSeconds: 3600, capacityRetry: RETRY })).state).toBe('RETRY');
+    expect(
+      (
+        await pollCluster(otherDeps, {
+          requestId: other.id,
+          operation: 'provision',
+          lastWaitSeconds: 20,
+          maxWaitSeconds: 60,
+          deadlineSeconds: 3600,
+          capacityRetry: RETRY,
+        })
+      ).state,
+    ).toBe('RETRY');
 
     const third = await accepted(sagemakerRequest({ deleteAfter: 'PT1H' }));
     const { onWarning: _too, ...thirdDeps } = third.w.workflow;
@@ -1214,7 +1272,9 @@ describe('cancel (DELETE while provisioning)', () => {
     await create(w, id);
     await requestDeletion(w.submit, id);
 
-    await expect(recordOutcome(w.workflow, { requestId: id, outcome, error: caught('X', 'y') })).rejects.toBeInstanceOf(RequestCancelledError);
+    await expect(recordOutcome(w.workflow, { requestId: id, outcome, error: caught('X', 'y') })).rejects.toBeInstanceOf(
+      RequestCancelledError,
+    );
     expect((await w.store.require(id)).status).toBe('DELETING');
   });
 
@@ -1239,7 +1299,11 @@ describe('found by the unit tier', () => {
     w.clock.advance(15);
     await create(w, id).catch(() => undefined);
 
-    await recordOutcome(w.workflow, { requestId: id, outcome: 'FAILED', error: caught('InvalidProviderRequestError', '1 validation error detected') });
+    await recordOutcome(w.workflow, {
+      requestId: id,
+      outcome: 'FAILED',
+      error: caught('InvalidProviderRequestError', '1 validation error detected'),
+    });
 
     const record = await w.store.require(id);
     expect(record.attempts).toBe(2);

@@ -55,7 +55,9 @@ describe('MemoryStore', () => {
     await store.create(record('a'));
 
     await expect(store.transition('a', 'READY')).rejects.toBeInstanceOf(RecordConflictError);
-    await expect(store.transition('a', 'CREATING', {}, { expectFrom: ['WAITING_FOR_CAPACITY'] })).rejects.toBeInstanceOf(RecordConflictError);
+    await expect(store.transition('a', 'CREATING', {}, { expectFrom: ['WAITING_FOR_CAPACITY'] })).rejects.toBeInstanceOf(
+      RecordConflictError,
+    );
 
     expect((await store.require('a')).status).toBe('ACCEPTED');
     expect(store.writes.map((w) => w.kind)).toEqual(['create']);
@@ -100,7 +102,12 @@ describe('MemoryStore', () => {
 
   it('lists newest first, filtered, in pages joined by a cursor bound to its filters', async () => {
     const { store } = fresh();
-    for (const [id, minute] of [['a', 1], ['b', 3], ['c', 2], ['d', 4]] as const) {
+    for (const [id, minute] of [
+      ['a', 1],
+      ['b', 3],
+      ['c', 2],
+      ['d', 4],
+    ] as const) {
       await store.create(record(id, `2026-03-02T09:0${minute}:00.000Z`, id === 'c' ? { provider: 'tir' } : {}));
     }
 
