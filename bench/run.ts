@@ -30,6 +30,9 @@ import { startSageMakerSimulator } from '../local/simulators/sagemaker';
 import { startTirSimulator } from '../local/simulators/tir';
 import { LocalWorkflows, type LambdaHandler } from '../local/workflows';
 
+/** The deployment name the benchmark's clusters carry. */
+const DEPLOYMENT = 'gpu-cluster-provisioner-bench';
+
 const example = (name: string) =>
   JSON.parse(readFileSync(new URL(`../examples/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
 
@@ -90,8 +93,12 @@ const benchWorkflow = async (store: ClusterStore, concurrency: number) => {
   const tir = await startTirSimulator({ readyAfterMs: 200, deleteAfterMs: 100, defaultCapacity: 100_000 });
   process.env.AWS_ENDPOINT_URL_SAGEMAKER = sagemaker.endpoint;
   const providers = {
-    sagemaker: createHyperPodProvider(),
-    tir: createTirProvider({ baseUrl: tir.baseUrl, credentials: async () => ({ apiKey: tir.apiKey, authToken: tir.authToken }) }),
+    sagemaker: createHyperPodProvider({ deployment: DEPLOYMENT }),
+    tir: createTirProvider({
+      deployment: DEPLOYMENT,
+      baseUrl: tir.baseUrl,
+      credentials: async () => ({ apiKey: tir.apiKey, authToken: tir.authToken }),
+    }),
   };
   let writes = 0;
   const counted: ClusterStore = {

@@ -4,7 +4,15 @@
  * Each subcommand is one module under ./commands exporting a `Command` (./types.ts); add it to COMMANDS and it shows
  * in `--help`.
  */
-import { deleteCommand, eventsCommand, listCommand, reconcileCommand, statusCommand, submitCommand } from './commands/clusters';
+import {
+  deleteCommand,
+  eventsCommand,
+  listCommand,
+  orphansCommand,
+  reconcileCommand,
+  statusCommand,
+  submitCommand,
+} from './commands/clusters';
 import { validateCommand } from './commands/validate';
 import { EXIT, type CliIo, type Command } from './types';
 
@@ -18,6 +26,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   delete: deleteCommand,
   events: eventsCommand,
   reconcile: reconcileCommand,
+  orphans: orphansCommand,
 };
 
 const usage = (): string =>

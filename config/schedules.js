@@ -16,6 +16,8 @@ export const REFERENCES = {
   group: 'ProvisionerScheduleGroup',
   role: 'SchedulerRole',
   target: 'ScheduleTargetLambdaFunction',
+  /** Firings Scheduler could not deliver after its retries (alarmed on; the role may send to it). */
+  deadLetterQueue: 'SchedulesDeadLetterQueue',
 };
 
 export const CONFIG_FILE = 'config/schedules.yml';
@@ -24,7 +26,12 @@ export const CONFIG_FILE = 'config/schedules.yml';
 export const SCHEDULED_TIME = '<aws.scheduler.scheduled-time>';
 
 const NAME = /^[0-9a-zA-Z\-_.]+$/;
-const NAME_MAX = 48;
+/**
+ * Each firing's requestId is `<name>-<yyyymmddThhmmssZ>` (functions/handlers/schedule-target.ts), and a requestId has
+ * at most 64 characters: 47 + 1 + 16. A longer name would be cut there, and two names differing only past the cut
+ * would make the same requestIds (one schedule's firing would replay the other's).
+ */
+const NAME_MAX = 47;
 const EXPRESSION = /^(cron|rate|at)\(.+\)$/;
 /** EventBridge Scheduler's limit on Target.Input. */
 const INPUT_MAX = 8192;
@@ -186,6 +193,7 @@ export const scheduleResources = (schedules) =>
             RoleArn: { 'Fn::GetAtt': [REFERENCES.role, 'Arn'] },
             Input: inputOf(schedule),
             RetryPolicy: TARGET_RETRY_POLICY,
+            DeadLetterConfig: { Arn: { 'Fn::GetAtt': [REFERENCES.deadLetterQueue, 'Arn'] } },
           },
         },
       },

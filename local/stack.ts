@@ -51,7 +51,7 @@ const STAGE_PREFIX = 'gpu-cluster-provisioner-local';
 
 /** Capacity the simulators start with: a few nodes of each big GPU type, plenty of small ones. */
 const SAGEMAKER_CAPACITY: Record<string, number> = {
-  'ml.p5.48xlarge': 2, // raised to 16 after a while: examples/hyperpod-capacity-shortage.json waits for it
+  'ml.p5.48xlarge': 2, // raised to 4 in us-east-1 after a shortage: examples/hyperpod-capacity-shortage.json waits for it
   'ml.p4d.24xlarge': 8,
   'ml.p5e.48xlarge': 4,
   'ml.p6-b200.48xlarge': 4,
@@ -66,13 +66,41 @@ const listen = (server: Server, port: number): Promise<void> =>
     server.listen(port, '127.0.0.1', () => resolve());
   });
 
-const readBody = (req: IncomingMessage): Promise<string> =>
+/** A body for the local intake endpoints (one SQS message or EventBridge entry at most: 256 KiB). */
+const LOCAL_INTAKE_MAX_BYTES = 256 * 1024;
+
+/**
+ * The body, or `undefined` once it passes `limit` bytes: reading stops there (a declared Content-Length over the limit
+ * stops it at once), so nothing past the limit is buffered; the caller answers 413 and the connection is closed.
+ */
+const readBody = (req: IncomingMessage, limit: number): Promise<string | undefined> =>
   new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
+    let size = 0;
+    const stop = () => {
+      req.off('data', onData);
+      req.pause();
+      resolve(undefined);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) stop();
+      else chunks.push(chunk);
+    };
+    req.on('data', onData);
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
+    if (Number(req.headers['content-length']) > limit) stop();
   });
+
+/** A path segment decoded, or as it came when it is no valid percent-encoding (`%ZZ`): the handler then answers 404. */
+const pathSegment = (raw: string): string => {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+};
 
 const send = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
@@ -161,36 +189,35 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
     let sagemakerEndpoint = external.sagemaker;
     if (!sagemakerEndpoint) {
       // Like a real cloud, the simulators keep their clusters across a restart (kill -9 included) unless --memory.
+      // A GPU shortage that clears: ml.p5.48xlarge has 2 nodes, so a create of more is accepted and then rolls back
+      // with EC2's insufficient-capacity message (as HyperPod does); once that happens, 2 more nodes arrive a few
+      // backoff rounds later (visible in --watch: just enough for the example's 4), and leave again 30 s after.
+      const capacityReliefMs = Math.max(500, 5 * 30_000 * scale);
+      let relief: NodeJS.Timeout | undefined;
+      // Only in the stack's own region: us-west-2 stays short, so examples/hyperpod-fallback.json falls over to TIR.
+      const relieve = ({ instanceType, region }: { instanceType: string; region: string }) => {
+        if (instanceType !== 'ml.p5.48xlarge' || region !== REGION || relief) return;
+        relief = setTimeout(() => {
+          sim.setCapacity('ml.p5.48xlarge', 4, REGION);
+          relief = setTimeout(() => {
+            sim.setCapacity('ml.p5.48xlarge', SAGEMAKER_CAPACITY['ml.p5.48xlarge']!, REGION);
+            relief = undefined;
+          }, 30_000);
+        }, capacityReliefMs);
+      };
+      // Like a real cloud, the simulators keep their clusters across a restart (kill -9 included) unless --memory.
       const sim = await startSageMakerSimulator({
         readyAfterMs: options.readyAfterMs ?? 5000,
         deleteAfterMs: 2000,
         capacity: SAGEMAKER_CAPACITY,
         defaultCapacity: 64,
+        onShortage: relieve,
         ...(options.memory ? {} : { stateFile: join(options.dataDir, 'sagemaker-state.json') }),
       });
       // The shortage demo starts over at each start: p5 is short again, whatever a previous run had raised it to.
-      sim.setCapacity('ml.p5.48xlarge', SAGEMAKER_CAPACITY['ml.p5.48xlarge']!);
+      sim.setCapacity('ml.p5.48xlarge', SAGEMAKER_CAPACITY['ml.p5.48xlarge']!, REGION);
       closers.push(() => sim.close());
-      // A GPU shortage that clears: ml.p5.48xlarge has 2 nodes, so a create of more is accepted and then rolls back
-      // with EC2's insufficient-capacity message (as HyperPod does); once that happens, 14 more nodes arrive a few
-      // backoff rounds later (visible in --watch), and leave again 30 s after, ready for the next demonstration.
-      const capacityReliefMs = Math.max(500, 5 * 30_000 * scale);
-      let relief: NodeJS.Timeout | undefined;
-      const shortage = setInterval(() => {
-        const shortOfP5 = sim.clusters().some((c) => c.status === 'Failed' || c.status === 'RollingBack');
-        if (!shortOfP5 || relief) return;
-        relief = setTimeout(() => {
-          sim.setCapacity('ml.p5.48xlarge', 16);
-          relief = setTimeout(() => {
-            sim.setCapacity('ml.p5.48xlarge', SAGEMAKER_CAPACITY['ml.p5.48xlarge']!);
-            relief = undefined;
-          }, 30_000);
-        }, capacityReliefMs);
-      }, 250);
-      closers.push(async () => {
-        clearInterval(shortage);
-        clearTimeout(relief);
-      });
+      closers.push(async () => clearTimeout(relief));
       sagemakerEndpoint = sim.endpoint;
     }
     let tirBaseUrl = external.tir;
@@ -226,12 +253,21 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
       AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
       CLUSTERS_TABLE: `${STAGE_PREFIX}-clusters`,
+      OFFERINGS_TABLE: `${STAGE_PREFIX}-offerings`,
       EVENT_BUS_NAME: busName,
+      DEPLOYMENT_NAME: STAGE_PREFIX,
       PROVISION_STATE_MACHINE_ARN: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${STAGE_PREFIX}-provision-cluster`,
       DELETE_STATE_MACHINE_ARN: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:${STAGE_PREFIX}-delete-cluster`,
       SCHEDULER_GROUP_NAME: STAGE_PREFIX,
       SCHEDULER_ROLE_ARN: `arn:aws:iam::${ACCOUNT}:role/${STAGE_PREFIX}-scheduler`,
       SCHEDULE_TARGET_ARN: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${STAGE_PREFIX}-scheduleTarget`,
+      SCHEDULER_DLQ_ARN: `arn:aws:sqs:${REGION}:${ACCOUNT}:${STAGE_PREFIX}-schedules-dlq`,
+      // The deployment's allow-lists (serverless.yml params): HyperPod in the regions the examples use (the stack's, and
+      // us-west-2 of hyperpod-eks and of hyperpod-fallback's alternative; the sweeper lists the same regions); any
+      // role and bucket, as the simulator checks neither.
+      ALLOWED_REGIONS: [REGION, 'us-west-2'].join(','),
+      ALLOWED_EXECUTION_ROLES: '*',
+      ALLOWED_LIFECYCLE_BUCKETS: '*',
       AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
       AWS_ENDPOINT_URL_SAGEMAKER: sagemakerEndpoint,
       TIR_API_BASE_URL: tirBaseUrl,
@@ -254,6 +290,7 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
           httpList: () => import('../functions/handlers/http/list'),
           httpDelete: () => import('../functions/handlers/http/delete'),
           httpReconcile: () => import('../functions/handlers/http/reconcile'),
+          httpOrphans: () => import('../functions/handlers/http/orphans'),
         } satisfies Record<HttpFunctionKey, () => Promise<{ handler: unknown }>>).map(
           async ([key, load]) => [key, (await load()).handler] as const,
         ),
@@ -263,12 +300,16 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       import('../functions/handlers/schedule-target'),
       import('../functions/adapters/dynamo-table'),
     ]);
-    const [reconciler, reconcileWiring] = await Promise.all([
+    const [reconciler, reconcileWiring, sweeper, sweepWiring] = await Promise.all([
       import('../functions/handlers/reconcile'),
       import('../functions/wiring/reconcile'),
+      import('../functions/handlers/sweep'),
+      import('../functions/wiring/sweep'),
     ]);
     const { DynamoDBClient } = await import('@aws-sdk/client-dynamodb');
     await table.ensureClustersTable(new DynamoDBClient({}), process.env.CLUSTERS_TABLE!);
+    const { ensureOfferingsTable } = await import('../functions/adapters/offerings-dynamo');
+    await ensureOfferingsTable(new DynamoDBClient({}), process.env.OFFERINGS_TABLE!);
 
     const invoke = (name: string, handler: LambdaHandler, event: unknown) => handler(event as never, lambdaContext(name));
 
@@ -308,6 +349,8 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       },
       publish: async (entries: EventEntry[]) => entries.forEach((e) => appendEvent(e)),
       timeScale: scale,
+      // The memory of short offerings is real time in the tasks' code: scale its cap like every other wait.
+      settings: { shortOfferingSeconds: 600 * scale },
     });
     closers.push(() => workflows.stopAll());
     const sfn = await startStepFunctionsSimulator(workflows);
@@ -355,11 +398,24 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       handler: http_.get(route.functionKey) as LambdaHandler,
     }));
 
+    const { MAX_BODY_BYTES, payloadTooLarge } = await import('../functions/platform/middleware/http');
     http.off('request', starting);
     http.on('request', (req, res) => {
       void (async () => {
-        const url = new URL(req.url ?? '/', apiUrl);
-        const body = await readBody(req);
+        let url: URL;
+        try {
+          url = new URL(req.url ?? '/', apiUrl);
+        } catch {
+          return send(res, 404, { code: 'NotFound', message: 'No such route' });
+        }
+        const local = url.pathname.startsWith('/_local/');
+        const limit = local ? LOCAL_INTAKE_MAX_BYTES : MAX_BODY_BYTES;
+        const body = await readBody(req, limit);
+        if (body === undefined) {
+          // What the API answers for a body it will not take; the rest of the body is never read.
+          const { code, message, errors } = payloadTooLarge(`is more than ${limit} bytes`, limit);
+          return send(res, 413, { code, message, errors }, { connection: 'close' });
+        }
         // Local intake: wrap a payload into the real event shapes and call the same handlers.
         if (req.method === 'POST' && url.pathname === '/_local/sqs') {
           let payloads: unknown[];
@@ -410,7 +466,7 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
         for (const route of routes) {
           const match = req.method === route.method ? route.pattern.exec(url.pathname) : null;
           if (!match) continue;
-          const params = match[1] ? { requestId: decodeURIComponent(match[1]) } : undefined;
+          const params = match[1] ? { requestId: pathSegment(match[1]) } : undefined;
           const result = (await invoke(route.routeKey, route.handler, apiGatewayEvent(req, url, route.routeKey, body, params))) as {
             statusCode: number;
             headers?: Record<string, string>;
@@ -441,6 +497,22 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
     await runReconcile();
     const reconcileTimer = setInterval(() => void runReconcile(), Math.max(1000, 300_000 * scale));
     closers.push(async () => clearInterval(reconcileTimer));
+    // The orphan sweeper, as deployed every hour (scaled, its grace too): at start it deletes what a previous run left.
+    const sweepHandler = sweeper.makeHandler(() => ({ ...sweepWiring.sweepDeps(), graceSeconds: Math.max(1, 1800 * scale) }));
+    const runSweep = async () => {
+      try {
+        const report = (await invoke('sweep', sweepHandler as LambdaHandler, {})) as {
+          items: Array<{ finding: string; action: string; clusterName: string; requestId?: string }>;
+        };
+        for (const i of report.items.filter((x) => x.finding === 'orphan' || x.action === 'deleted'))
+          log(`sweep  ${i.finding === 'orphan' ? 'orphan' : 'deleted'}  ${i.clusterName}  ${i.requestId ?? ''}`);
+      } catch (err) {
+        log(`sweep failed: ${(err as Error).message}`);
+      }
+    };
+    await runSweep();
+    const sweepTimer = setInterval(() => void runSweep(), Math.max(1000, 3_600_000 * scale));
+    closers.push(async () => clearInterval(sweepTimer));
 
     return {
       apiUrl,

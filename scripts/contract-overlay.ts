@@ -6,6 +6,7 @@
  *
  * Keys are Smithy shape names (the SDK's interface names). For a list member, `items` constrains each item.
  */
+import { MAX_REQUEST_TAGS, PROVISIONER_TAGS } from '../functions/core/provider';
 
 export interface MemberOverlay {
   type?: 'integer';
@@ -64,8 +65,8 @@ export const OVERLAY: Record<string, ShapeOverlay> = {
       ClusterName: NAME,
       InstanceGroups: { minItems: 1, maxItems: 20 },
       Tags: {
-        maxItems: 49,
-        description: 'CreateCluster allows 50 tags; the provisioner adds its own provisioner:request-id tag, leaving 49.',
+        maxItems: MAX_REQUEST_TAGS,
+        description: `CreateCluster allows 50 tags; the provisioner adds its own ${PROVISIONER_TAGS.join(' and ')} tags, leaving ${MAX_REQUEST_TAGS}.`,
       },
       ClusterRole: ROLE_ARN,
     },
@@ -100,7 +101,7 @@ export const OVERLAY: Record<string, ShapeOverlay> = {
     },
   },
   Tag: {
-    description: 'Keys are unique; a key must not start with aws: nor be provisioner:request-id.',
+    description: `Keys are unique; a key must not start with aws: nor be ${PROVISIONER_TAGS.join(' or ')}.`,
     members: {
       Key: { minLength: 1, maxLength: 128, pattern: TAG_TEXT },
       Value: { maxLength: 256, pattern: TAG_TEXT },
@@ -117,4 +118,14 @@ export const OVERLAY: Record<string, ShapeOverlay> = {
     },
   },
   ClusterCapacityRequirements: { exactlyOne: true },
+  // Integers in the API reference, `number` in the SDK model: without these, 1e-200 or 1.5 would pass.
+  ClusterTieredStorageConfig: { members: { InstanceMemoryAllocationPercentage: { type: 'integer', minimum: 0, maximum: 100 } } },
+  FSxLustreConfig: {
+    members: {
+      SizeInGiB: { type: 'integer', minimum: 1200, maximum: 100800 },
+      PerUnitStorageThroughput: { type: 'integer', minimum: 125, maximum: 1000 },
+    },
+  },
+  DeploymentConfiguration: { members: { WaitIntervalInSeconds: { type: 'integer', minimum: 0, maximum: 3600 } } },
+  CapacitySizeConfig: { members: { Value: { type: 'integer', minimum: 1 } } },
 };

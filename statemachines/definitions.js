@@ -60,6 +60,23 @@ export const SETTINGS = {
       ['States', 'DescribeCluster', 'Parameters', 'capacityRetry', 'MaxAttempts'],
     ],
   },
+  shortOfferingSeconds: {
+    machine: 'provision',
+    description:
+      'Longest time an offering (provider, region or location, instance type) found short is remembered as short for every request; the memory of one shortage grows with the backoff of the request that found it, up to this.',
+    paths: [
+      ['States', 'CreateCluster', 'Parameters', 'capacityRetry', 'ShortOfferingSeconds'],
+      ['States', 'DescribeCluster', 'Parameters', 'capacityRetry', 'ShortOfferingSeconds'],
+    ],
+  },
+  probeLeaseSeconds: {
+    machine: 'provision',
+    description: 'How long one request may hold the probe of an offering whose memory ran out before another may take it.',
+    paths: [
+      ['States', 'CreateCluster', 'Parameters', 'capacityRetry', 'ProbeLeaseSeconds'],
+      ['States', 'DescribeCluster', 'Parameters', 'capacityRetry', 'ProbeLeaseSeconds'],
+    ],
+  },
   pollMaxSeconds: {
     machine: 'provision',
     description: 'Longest wait between two status polls while creating, in seconds (polling starts at 30 s and grows ×1.5 per round).',

@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startDynalite, type RunningDynalite } from '../local/dynalite';
+import { SHARED_PACKAGE_ENV } from './helpers/package';
 
 let db: RunningDynalite | undefined;
 
@@ -8,8 +12,12 @@ export default async function setup(project: TestProject): Promise<() => Promise
   db = await startDynalite();
   project.provide('dynamoEndpoint', db.endpoint);
   process.env.AWS_ENDPOINT_URL_DYNAMODB = db.endpoint;
+  // test/deploy packages serverless.yml once per run, into this folder (test/helpers/package.ts sharedPackage).
+  const shared = mkdtempSync(join(tmpdir(), 'gcp-shared-package-'));
+  process.env[SHARED_PACKAGE_ENV] = shared;
   return async () => {
     await db?.close();
+    rmSync(shared, { recursive: true, force: true });
   };
 }
 

@@ -1,5 +1,5 @@
 /**
- * The commands that talk to a provisioner (local stack or deployed): submit, status, list, delete, events.
+ * The commands that talk to a provisioner (local stack or deployed): submit, status, list, delete, events, reconcile, orphans.
  * Every one takes `--api URL` (env PROVISIONER_API_URL, default http://localhost:3000) and `--json`.
  */
 import { readFile } from 'node:fs/promises';
@@ -167,6 +167,13 @@ export const statusCommand = command(
         `${body.requestId}  ${body.provider} ${where}  cluster ${body.clusterName}`,
         `  ${progressLine(body, Date.now() - Date.parse(body.acceptedAt))}`,
         ...(body.providerId ? [`  provider id ${body.providerId}`] : []),
+        ...(body.landed
+          ? [`  landed on ${body.landed.provider} ${'region' in body.landed ? body.landed.region : body.landed.location}`]
+          : []),
+        ...(body.attemptLog?.length
+          ? ['  attempts and skips:', ...body.attemptLog.map((e) => `  ${e.at}  ${e.where.padEnd(22)} ${e.outcome.padEnd(8)} ${e.reason}`)]
+          : []),
+        '  history:',
         ...body.history.map((h) => `  ${h.at}  ${(h.from ?? '').padEnd(20)} -> ${h.to.padEnd(20)} ${h.reason ?? ''}`),
         '',
       ].join('\n'),
@@ -285,4 +292,42 @@ export const reconcileCommand = command('Resume every workflow that died, now', 
   for (const a of done) io.stdout.write(`${a.requestId}  ${a.status}  ${a.action}\n`);
   io.stdout.write(`checked ${body.checked} record(s); ${done.length === 0 ? 'nothing to resume' : `${done.length} acted on`}\n`);
   return EXIT.ok;
+});
+
+const ORPHANS_USAGE = `Usage: provision orphans [--api URL] [--json]
+
+Lists this deployment's clusters that no record owns, without touching them (the sweeper runs every hour):
+  orphan    it names no request, or one no record has: reported by the sweep, never deleted (delete it yourself)
+  leftover  its record is DELETED or FAILED, or owns another cluster: the sweep deletes it after the date shown
+Only clusters carrying this deployment's name are looked at (HyperPod tag provisioner:deployment, TIR owner marker).
+`;
+
+interface OrphanLine {
+  location: { provider: string; region?: string; projectId?: number; location?: string };
+  clusterName: string;
+  providerId: string;
+  requestId?: string;
+  finding: string;
+  reason: string;
+  dueAt?: string;
+}
+
+export const orphansCommand = command("List this deployment's clusters no record owns", ORPHANS_USAGE, {}, async ({ values }, api, io) => {
+  const { status, body } = await api.call<{
+    orphans: OrphanLine[];
+    failures: Array<{ location: OrphanLine['location']; error: { message: string } }>;
+  }>('GET', '/orphans');
+  if (status !== 200) return refused(io, Boolean(values.json), status, body as { code?: string; message?: string });
+  if (values.json) {
+    io.stdout.write(`${JSON.stringify(body)}\n`);
+    return EXIT.ok;
+  }
+  const where = (l: OrphanLine['location']) => (l.provider === 'sagemaker' ? `sagemaker ${l.region}` : `tir ${l.projectId}/${l.location}`);
+  for (const o of body.orphans) {
+    const due = o.finding === 'leftover' && o.dueAt ? `  deleted after ${o.dueAt}` : '';
+    io.stdout.write(`${o.finding.padEnd(8)}  ${where(o.location)}  ${o.clusterName}  ${o.providerId}  ${o.reason}${due}\n`);
+  }
+  for (const f of body.failures) io.stderr.write(`provision: could not list ${where(f.location)}: ${f.error.message}\n`);
+  io.stdout.write(`${body.orphans.length === 0 ? 'no orphan' : `${body.orphans.length} found`}\n`);
+  return body.failures.length > 0 ? EXIT.invalid : EXIT.ok;
 });

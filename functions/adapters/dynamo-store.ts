@@ -25,6 +25,7 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { convertToAttr, marshall, unmarshall, type marshallOptions } from '@aws-sdk/util-dynamodb';
+import { REQUEST_ID } from '../contract/request-id.js';
 import { InvalidCursorError, RecordConflictError, RecordNotFoundError, RequestValidationError } from '../core/errors';
 import {
   canTransition,
@@ -140,16 +141,23 @@ const encodeCursor = (query: ListQuery, last: ClusterRecord): string => {
   return Buffer.from(JSON.stringify(cursor)).toString('base64url');
 };
 
+const CURSOR_MEMBERS: ReadonlySet<string> = new Set(['k', 'id', 's', 'p']);
+
+/**
+ * Exactly what encodeCursor writes: a requestId, the list key it makes with a timestamp as toISOString writes it, and
+ * the filters as strings. Anything else (a forged key too long for the index, a character DynamoDB refuses) is not
+ * sent to DynamoDB at all.
+ */
 const isCursor = (value: unknown): value is Cursor => {
-  const cursor = value as Partial<Cursor> | null;
-  return (
-    typeof cursor === 'object' &&
-    cursor !== null &&
-    typeof cursor.k === 'string' &&
-    typeof cursor.id === 'string' &&
-    cursor.id !== '' &&
-    cursor.k.endsWith(`#${cursor.id}`)
-  );
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const cursor = value as Record<string, unknown>;
+  if (!Object.keys(cursor).every((member) => CURSOR_MEMBERS.has(member))) return false;
+  const { k, id, s, p } = cursor;
+  if (typeof id !== 'string' || !REQUEST_ID.test(id) || typeof k !== 'string' || !k.endsWith(`#${id}`)) return false;
+  if ((s !== undefined && typeof s !== 'string') || (p !== undefined && typeof p !== 'string')) return false;
+  const at = k.slice(0, -id.length - 1);
+  const time = new Date(at);
+  return !Number.isNaN(time.getTime()) && time.toISOString() === at;
 };
 
 const decodeCursor = (raw: string, query: ListQuery): Cursor => {
@@ -274,6 +282,16 @@ export const createDynamoStore = (options: DynamoStoreOptions): ClusterStore => 
     const limit = query.limit ?? DEFAULT_LIMIT;
     checkLimit(limit);
     const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor, query);
+    // A start key DynamoDB still refuses came from the cursor (the rest of the query is ours): the cursor's fault.
+    const queryPage = async (command: QueryCommand) => {
+      try {
+        return await client.send(command);
+      } catch (err) {
+        if (cursor && (err as Error | undefined)?.name === 'ValidationException')
+          throw new InvalidCursorError('The cursor is not one this service issued', { cause: err });
+        throw err;
+      }
+    };
 
     const index: ClustersIndexName = query.status ? 'byStatus' : query.provider ? 'byProvider' : 'byAll';
     const partitionKey = INDEX_PARTITION_KEYS[index];
@@ -295,7 +313,7 @@ export const createDynamoStore = (options: DynamoStoreOptions): ClusterStore => 
       ? { requestId: { S: cursor.id }, listSk: { S: cursor.k }, [partitionKey]: { S: partition } }
       : undefined;
     do {
-      const page = await client.send(
+      const page = await queryPage(
         new QueryCommand({
           TableName: tableName,
           IndexName: index,

@@ -9,10 +9,12 @@ import {
   CreateClusterCommand,
   DeleteClusterCommand,
   DescribeClusterCommand,
+  ListClustersCommand,
   ListTagsCommand,
   SageMakerClient,
   type CreateClusterRequest,
   type DescribeClusterResponse,
+  type Tag,
 } from '@aws-sdk/client-sagemaker';
 import { isServerError, isThrottlingError, isTransientError } from '@smithy/service-error-classification';
 import {
@@ -29,6 +31,8 @@ import {
 } from '../core/errors';
 import { isCapacityShortage } from '../core/capacity';
 import {
+  DEPLOYMENT_TAG,
+  PROVISIONER_TAGS,
   REQUEST_ID_TAG,
   type ClusterDescription,
   type ClusterLocation,
@@ -37,6 +41,7 @@ import {
   type ClusterState,
   type ExistingCluster,
   type GroupDescription,
+  type OwnedCluster,
 } from '../core/provider';
 import type { SageMakerClusterSpec } from '../core/request';
 import { logger } from '../platform/observability';
@@ -45,6 +50,11 @@ import { logger } from '../platform/observability';
 export type SageMakerLike = Pick<SageMakerClient, 'send'>;
 
 export interface HyperPodProviderOptions {
+  /**
+   * This deployment's name (`<service>-<stage>`): every cluster it creates carries it as the `provisioner:deployment`
+   * tag, and only clusters carrying it are this deployment's (adoption, the sweeper).
+   */
+  deployment: string;
   /** Builds the client of a region. Default: `new SageMakerClient({ region, maxAttempts })`, endpoint from the environment. */
   clientFor?: (region: string) => SageMakerLike;
   /** The SDK's own attempts for throttling / 5xx / network errors. Default: the SDK's (3). */
@@ -295,7 +305,7 @@ const regionOf = (location: ClusterLocation): string => {
   return location.region;
 };
 
-export const createHyperPodProvider = (options: HyperPodProviderOptions = {}): ClusterProvider => {
+export const createHyperPodProvider = (options: HyperPodProviderOptions): ClusterProvider => {
   const clients = new Map<string, SageMakerLike>();
   const clientFor = (region: string): SageMakerLike => {
     let client = clients.get(region);
@@ -344,17 +354,19 @@ export const createHyperPodProvider = (options: HyperPodProviderOptions = {}): C
     }
   };
 
-  const readOwnerTag = async (region: string, clusterName: string, arn: string): Promise<string | undefined> => {
+  /** The provisioner's tags of a cluster: the request it names, and whether it names this deployment. */
+  const readOwnerTags = async (region: string, clusterName: string, arn: string): Promise<{ requestId?: string; ours: boolean }> => {
+    const found = new Map<string, string>();
     let nextToken: string | undefined;
     do {
       const page = await call('ListTags', clusterName, region, (c) =>
         c.send(new ListTagsCommand({ ResourceArn: arn, ...(nextToken ? { NextToken: nextToken } : {}) })),
       );
-      const tag = page.Tags?.find((t) => t.Key === REQUEST_ID_TAG);
-      if (tag) return tag.Value;
+      for (const tag of page.Tags ?? []) if (tag.Key && PROVISIONER_TAGS.includes(tag.Key)) found.set(tag.Key, tag.Value ?? '');
       nextToken = page.NextToken;
-    } while (nextToken);
-    return undefined;
+    } while (nextToken && found.size < PROVISIONER_TAGS.length);
+    const requestId = found.get(REQUEST_ID_TAG);
+    return { ...(requestId !== undefined ? { requestId } : {}), ours: found.get(DEPLOYMENT_TAG) === options.deployment };
   };
 
   return {
@@ -363,7 +375,12 @@ export const createHyperPodProvider = (options: HyperPodProviderOptions = {}): C
     async create(input) {
       const region = regionOf(input.location);
       const spec = input.cluster as SageMakerClusterSpec;
-      const tags = [...(spec.Tags ?? []).filter((t) => t.Key !== REQUEST_ID_TAG), { Key: REQUEST_ID_TAG, Value: input.requestId }];
+      // The validator refuses the provisioner's keys in a request; dropping them here too keeps ours the only ones.
+      const tags: Tag[] = [
+        ...(spec.Tags ?? []).filter((t) => !PROVISIONER_TAGS.includes(t.Key)),
+        { Key: REQUEST_ID_TAG, Value: input.requestId },
+        { Key: DEPLOYMENT_TAG, Value: options.deployment },
+      ];
       // The body was validated against the CreateCluster model by the request validator; the SDK's enum types are narrower.
       const body = withSdkTimestamps({ ...spec, Tags: tags }) as unknown as CreateClusterRequest;
       const output = await call('CreateCluster', spec.ClusterName, region, (c) => c.send(new CreateClusterCommand(body)));
@@ -393,17 +410,52 @@ export const createHyperPodProvider = (options: HyperPodProviderOptions = {}): C
           c.send(new DescribeClusterCommand({ ClusterName: clusterName })),
         );
         const arn = output.ClusterArn ?? '';
-        const ownerRequestId = await readOwnerTag(region, clusterName, arn);
+        const owner = await readOwnerTags(region, clusterName, arn);
         return {
           providerId: arn,
           clusterName: output.ClusterName ?? clusterName,
-          ...(ownerRequestId !== undefined ? { ownerRequestId } : {}),
+          ...(owner.ours && owner.requestId !== undefined ? { ownerRequestId: owner.requestId } : {}),
           ...(output.CreationTime ? { createdAt: output.CreationTime.toISOString() } : {}),
         };
       } catch (err) {
         if (err instanceof ClusterNotFoundError) return undefined; // none by that name (or it vanished between the calls)
         throw err;
       }
+    },
+
+    async listOwned(location): Promise<OwnedCluster[]> {
+      const region = regionOf(location);
+      const owned: OwnedCluster[] = [];
+      let nextToken: string | undefined;
+      do {
+        const page = await call('ListClusters', '*', region, (c) =>
+          c.send(new ListClustersCommand({ MaxResults: 100, ...(nextToken ? { NextToken: nextToken } : {}) })),
+        );
+        for (const summary of page.ClusterSummaries ?? []) {
+          const arn = summary.ClusterArn ?? '';
+          const clusterName = summary.ClusterName ?? '';
+          let owner: { requestId?: string; ours: boolean };
+          try {
+            owner = await readOwnerTags(region, clusterName, arn);
+          } catch (err) {
+            if (err instanceof ClusterNotFoundError) continue; // gone between the two calls
+            throw err;
+          }
+          if (!owner.ours) continue;
+          const status = summary.ClusterStatus ?? 'Unknown';
+          owned.push({
+            location: { provider: 'sagemaker', region },
+            providerId: arn,
+            clusterName,
+            ...(owner.requestId !== undefined ? { requestId: owner.requestId } : {}),
+            ...(summary.CreationTime ? { createdAt: summary.CreationTime.toISOString() } : {}),
+            providerStatus: status,
+            deleting: status === 'Deleting',
+          });
+        }
+        nextToken = page.NextToken;
+      } while (nextToken);
+      return owned;
     },
   };
 };

@@ -5,6 +5,10 @@
  * token as `Authorization: Bearer`. Both are secrets: the request URL never goes into a log line or an error, and any
  * text taken from an answer is scrubbed of both before it becomes an error message. Failures leave this module as the
  * classes of ../core/errors, chosen by TIR_ERROR_TABLE; the `cause` is a fresh TirWireError (no URL, no headers).
+ *
+ * TIR has no tags. What proves who created a cluster is the owner marker: the last line of the lifecycle script the
+ * adapter sends, a shell comment naming the deployment and the request (see withOwnerMarker). A cluster whose script
+ * does not end with this deployment's marker is nobody's here: never adopted, never swept.
  */
 import {
   ClusterNotFoundError,
@@ -18,7 +22,17 @@ import {
   ResourceLimitExceededError,
   type ErrorDetails,
 } from '../core/errors';
-import type { ClusterDescription, ClusterLocation, ClusterProvider, ClusterRef, ClusterState, ExistingCluster } from '../core/provider';
+import {
+  DEPLOYMENT_TAG,
+  REQUEST_ID_TAG,
+  type ClusterDescription,
+  type ClusterLocation,
+  type ClusterProvider,
+  type ClusterRef,
+  type ClusterState,
+  type ExistingCluster,
+  type OwnedCluster,
+} from '../core/provider';
 import type { TirClusterSpec } from '../core/request';
 import { logger } from '../platform/observability';
 import type { TirCredentials, TirCredentialsSource } from './tir-credentials';
@@ -28,6 +42,8 @@ const CLUSTERS_PATH = '/distributed_jobs_v2/cluster/';
 export const TIR_DEFAULT_TIMEOUT_MS = 15_000;
 
 export interface TirProviderOptions {
+  /** This deployment's name (`<service>-<stage>`), written into the owner marker of every cluster it creates. */
+  deployment: string;
   /** Default: production (the wiring passes TIR_API_BASE_URL). */
   baseUrl?: string;
   /** Fixed credentials, or a source asked before each call (./tir-credentials.ts; the wiring passes one). */
@@ -56,6 +72,7 @@ export interface TirCluster {
   active_nodes?: number;
   nodes?: Array<{ name?: string; status?: string }>;
   created_at?: string;
+  lifecycle_script?: string;
   failure_reason?: string;
   error_message?: string;
   status_message?: string;
@@ -226,6 +243,38 @@ export const describeTirCluster = (cluster: TirCluster): ClusterDescription => {
   };
 };
 
+// ---- ownership ----
+
+const OWNER_MARKER = new RegExp(`^# ${DEPLOYMENT_TAG}=(\\S+) ${REQUEST_ID_TAG}=(\\S+)$`);
+
+/** The marker line: a shell comment naming the deployment and the request that created the cluster. */
+export const ownerMarker = (deployment: string, requestId: string): string =>
+  `# ${DEPLOYMENT_TAG}=${deployment} ${REQUEST_ID_TAG}=${requestId}`;
+
+/**
+ * The create body with the owner marker as the last line of its lifecycle script. A script the request runs
+ * (`script_added: true`) keeps every byte and gets the marker appended; otherwise the script is the marker alone (a
+ * no-op `#!/bin/sh` run on each node), and `script_added` becomes true so that TIR keeps it. A script given with
+ * `script_added` not true would not have run, and is not sent.
+ */
+export const withOwnerMarker = (spec: TirClusterSpec, deployment: string, requestId: string): TirClusterSpec => {
+  const marker = ownerMarker(deployment, requestId);
+  const script = spec.script_added === true && typeof spec.lifecycle_script === 'string' ? spec.lifecycle_script : '#!/bin/sh\n';
+  return { ...spec, script_added: true, lifecycle_script: `${script}${script.endsWith('\n') ? '' : '\n'}${marker}\n` };
+};
+
+/** Who the marker of a lifecycle script names: its last non-blank line only (a request cannot write after it). */
+export const ownerOfScript = (script: unknown): { deployment: string; requestId: string } | undefined => {
+  if (typeof script !== 'string') return undefined;
+  const last = script
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '')
+    .pop();
+  const match = last === undefined ? null : OWNER_MARKER.exec(last);
+  return match ? { deployment: match[1]!, requestId: match[2]! } : undefined;
+};
+
 // ---- the provider ----
 
 type TirLocation = Extract<ClusterLocation, { provider: 'tir' }>;
@@ -326,18 +375,40 @@ export const createTirProvider = (options: TirProviderOptions): ClusterProvider 
     return `${CLUSTERS_PATH}${id}/`;
   };
 
-  const findByName = async (location: ClusterLocation, clusterName: string): Promise<ExistingCluster | undefined> => {
+  const listClusters = async (location: ClusterLocation, clusterName: string): Promise<TirCluster[]> => {
     const data = await call('list', 'GET', CLUSTERS_PATH, tirLocation(location), clusterName);
     const list: unknown[] = Array.isArray(data)
       ? data
       : Array.isArray((data as { results?: unknown })?.results)
         ? (data as { results: unknown[] }).results
         : [];
-    const found = list.filter(isCluster).find((c) => c.name === clusterName);
+    return list.filter(isCluster);
+  };
+
+  /** The request of this deployment the cluster's marker names; the detail is read when the list leaves the script out. */
+  const ownerOf = async (location: ClusterLocation, cluster: TirCluster): Promise<string | undefined> => {
+    let script = cluster.lifecycle_script;
+    if (script === undefined) {
+      try {
+        const detail = await call('get', 'GET', clusterPath(String(cluster.id)), tirLocation(location), cluster.name ?? '');
+        script = isCluster(detail) ? detail.lifecycle_script : undefined;
+      } catch (err) {
+        if (err instanceof ClusterNotFoundError) return undefined; // gone between the two calls
+        throw err;
+      }
+    }
+    const owner = ownerOfScript(script);
+    return owner?.deployment === options.deployment ? owner.requestId : undefined;
+  };
+
+  const findByName = async (location: ClusterLocation, clusterName: string): Promise<ExistingCluster | undefined> => {
+    const found = (await listClusters(location, clusterName)).find((c) => c.name === clusterName);
     if (!found) return undefined;
+    const ownerRequestId = await ownerOf(location, found);
     return {
       providerId: String(found.id),
       clusterName,
+      ...(ownerRequestId !== undefined ? { ownerRequestId } : {}),
       ...(found.created_at ? { createdAt: new Date(found.created_at).toISOString() } : {}),
     };
   };
@@ -355,7 +426,8 @@ export const createTirProvider = (options: TirProviderOptions): ClusterProvider 
 
     async create(input) {
       const spec = input.cluster as TirClusterSpec;
-      const data = await call('create', 'POST', CLUSTERS_PATH, tirLocation(input.location), spec.name, spec);
+      const body = withOwnerMarker(spec, options.deployment, input.requestId);
+      const data = await call('create', 'POST', CLUSTERS_PATH, tirLocation(input.location), spec.name, body);
       if (!isCluster(data)) {
         // Created or not, we cannot tell: a retry answers "already exists" and the workflow adopts the cluster.
         throw new ProviderUnavailableError(`TIR create ${spec.name} answered without a cluster id`);
@@ -376,5 +448,25 @@ export const createTirProvider = (options: TirProviderOptions): ClusterProvider 
     },
 
     findByName,
+
+    async listOwned(location) {
+      const where = tirLocation(location);
+      const owned: OwnedCluster[] = [];
+      for (const cluster of await listClusters(where, '*')) {
+        const requestId = await ownerOf(where, cluster);
+        if (requestId === undefined) continue;
+        const description = describeTirCluster(cluster);
+        owned.push({
+          location: where,
+          providerId: String(cluster.id),
+          clusterName: cluster.name ?? '',
+          requestId,
+          ...(cluster.created_at ? { createdAt: new Date(cluster.created_at).toISOString() } : {}),
+          providerStatus: description.providerStatus,
+          deleting: description.state === 'DELETING' || description.state === 'DELETED',
+        });
+      }
+      return owned;
+    },
   };
 };

@@ -3,10 +3,11 @@ import { fullFormats } from "ajv-formats/dist/formats.js";
 "use strict";
 export const validate = validate20;
 export default validate20;
-const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","properties":{"$schema":{"type":"string"},"requestId":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$"},"provider":{"type":"string","enum":["sagemaker","tir"]},"startAt":{"$ref":"#/$defs/DateTime"},"deleteAfter":{"$ref":"#/$defs/Duration"},"retry":{"$ref":"#/$defs/Retry"},"region":{"type":"string","pattern":"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"},"projectId":{"$ref":"#/$defs/TirId"},"location":{"type":"string","minLength":1,"maxLength":64},"activeIam":{"$ref":"#/$defs/TirId"},"cluster":{"type":"object"}},"required":["provider","cluster"],"additionalProperties":false,"allOf":[{"if":{"type":"object","properties":{"provider":{"const":"sagemaker"}},"required":["provider"]},"then":{"type":"object","properties":{"cluster":{"$ref":"#/$defs/CreateClusterRequest"},"projectId":false,"location":false,"activeIam":false}}},{"if":{"type":"object","properties":{"provider":{"const":"tir"}},"required":["provider"]},"then":{"type":"object","properties":{"cluster":{"$ref":"#/$defs/TirCreateBody"},"region":false},"required":["projectId","location"]}}],"$defs":{"DateTime":{"type":"string","maxLength":64,"pattern":"^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:[0-5]\\d(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$","format":"date-time"},"Duration":{"type":"string","maxLength":64,"pattern":"^P(?=\\d|T\\d)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$"},"Retry":{"type":"object","properties":{"for":{"$ref":"#/$defs/Duration"},"until":{"$ref":"#/$defs/DateTime"}},"additionalProperties":false,"oneOf":[{"required":["for"]},{"required":["until"]}]},"TirId":{"type":"integer","minimum":1,"maximum":9007199254740991},"TirCreateBody":{"type":"object","properties":{"name":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"image_version_id":{"$ref":"#/$defs/TirId"},"ssh_key_ids":{"type":"array","items":{"$ref":"#/$defs/TirId"},"minItems":1},"security_group_id":{"$ref":"#/$defs/TirId"},"sku_id":{"$ref":"#/$defs/TirId"},"no_of_nodes":{"type":"integer","minimum":1,"maximum":9007199254740991},"sku_item_price_id":{"$ref":"#/$defs/TirId"},"script_added":{"type":"boolean"},"lifecycle_script":{"type":"string","maxLength":65536},"sfs_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirSfsMount"}},"pfs_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirMount"}},"dataset_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirMount"}}},"required":["name","image_version_id","ssh_key_ids","security_group_id","sku_id","no_of_nodes","sku_item_price_id"],"additionalProperties":false},"TirSfsMount":{"type":"object","properties":{"id":{"$ref":"#/$defs/TirId"},"name":{"type":"string","minLength":1},"mount_path":{"type":"string","minLength":1}},"required":["id"],"additionalProperties":false},"TirMount":{"type":"object","properties":{"id":{"$ref":"#/$defs/TirId"}},"required":["id"]},"CreateClusterRequest":{"type":"object","required":["ClusterName","InstanceGroups"],"properties":{"ClusterName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceGroups":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceGroupSpecification"},"minItems":1,"maxItems":20},"RestrictedInstanceGroups":{"type":"array","items":{"$ref":"#/$defs/ClusterRestrictedInstanceGroupSpecification"}},"RestrictedInstanceGroupsConfig":{"$ref":"#/$defs/ClusterRestrictedInstanceGroupsConfig"},"VpcConfig":{"$ref":"#/$defs/VpcConfig"},"Tags":{"type":"array","items":{"$ref":"#/$defs/Tag"},"maxItems":49},"Orchestrator":{"$ref":"#/$defs/ClusterOrchestrator"},"NodeRecovery":{"$ref":"#/$defs/ClusterNodeRecovery"},"TieredStorageConfig":{"$ref":"#/$defs/ClusterTieredStorageConfig"},"NodeProvisioningMode":{"$ref":"#/$defs/ClusterNodeProvisioningMode"},"ClusterRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"AutoScaling":{"$ref":"#/$defs/ClusterAutoScalingConfig"}},"additionalProperties":false},"ClusterInstanceGroupSpecification":{"type":"object","required":["InstanceCount","InstanceGroupName","LifeCycleConfig","ExecutionRole"],"properties":{"InstanceCount":{"type":"integer","minimum":1,"maximum":6758},"MinInstanceCount":{"type":"integer","minimum":0,"maximum":6758},"InstanceGroupName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceType":{"$ref":"#/$defs/ClusterInstanceType"},"InstanceRequirements":{"$ref":"#/$defs/ClusterInstanceRequirements"},"LifeCycleConfig":{"$ref":"#/$defs/ClusterLifeCycleConfig"},"ExecutionRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"ThreadsPerCore":{"type":"integer","minimum":1,"maximum":2},"InstanceStorageConfigs":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceStorageConfig"},"maxItems":4},"OnStartDeepHealthChecks":{"type":"array","items":{"$ref":"#/$defs/DeepHealthCheckType"},"minItems":1,"maxItems":2},"TrainingPlanArn":{"type":"string","minLength":50,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:training-plan/.*$"},"OverrideVpcConfig":{"$ref":"#/$defs/VpcConfig"},"ScheduledUpdateConfig":{"$ref":"#/$defs/ScheduledUpdateConfig"},"ImageId":{"type":"string"},"AutoPatchConfig":{"$ref":"#/$defs/ClusterAutoPatchConfig"},"ImageReleaseVersion":{"type":"string"},"KubernetesConfig":{"$ref":"#/$defs/ClusterKubernetesConfig"},"SlurmConfig":{"$ref":"#/$defs/ClusterSlurmConfig"},"CapacityRequirements":{"$ref":"#/$defs/ClusterCapacityRequirements"},"NetworkInterface":{"$ref":"#/$defs/ClusterNetworkInterface"}},"additionalProperties":false},"ClusterInstanceType":{"type":"string","enum":["ml.c5n.18xlarge","ml.c5n.2xlarge","ml.c5n.4xlarge","ml.c5n.9xlarge","ml.c5n.large","ml.c5.12xlarge","ml.c5.18xlarge","ml.c5.24xlarge","ml.c5.2xlarge","ml.c5.4xlarge","ml.c5.9xlarge","ml.c5.large","ml.c5.xlarge","ml.c6a.12xlarge","ml.c6a.16xlarge","ml.c6a.24xlarge","ml.c6a.2xlarge","ml.c6a.32xlarge","ml.c6a.48xlarge","ml.c6a.4xlarge","ml.c6a.8xlarge","ml.c6a.large","ml.c6a.xlarge","ml.c6g.12xlarge","ml.c6g.16xlarge","ml.c6g.2xlarge","ml.c6g.4xlarge","ml.c6g.8xlarge","ml.c6g.large","ml.c6g.medium","ml.c6g.xlarge","ml.c6i.12xlarge","ml.c6i.16xlarge","ml.c6i.24xlarge","ml.c6i.2xlarge","ml.c6i.32xlarge","ml.c6i.4xlarge","ml.c6i.8xlarge","ml.c6i.large","ml.c6i.xlarge","ml.c7g.12xlarge","ml.c7g.16xlarge","ml.c7g.2xlarge","ml.c7g.4xlarge","ml.c7g.8xlarge","ml.c7g.large","ml.c7g.medium","ml.c7g.xlarge","ml.c8g.12xlarge","ml.c8g.16xlarge","ml.c8g.24xlarge","ml.c8g.2xlarge","ml.c8g.48xlarge","ml.c8g.4xlarge","ml.c8g.8xlarge","ml.c8g.large","ml.c8g.medium","ml.c8g.xlarge","ml.g4dn.12xlarge","ml.g4dn.16xlarge","ml.g4dn.2xlarge","ml.g4dn.4xlarge","ml.g4dn.8xlarge","ml.g4dn.xlarge","ml.g5.12xlarge","ml.g5.16xlarge","ml.g5.24xlarge","ml.g5.2xlarge","ml.g5.48xlarge","ml.g5.4xlarge","ml.g5.8xlarge","ml.g5.xlarge","ml.g6e.12xlarge","ml.g6e.16xlarge","ml.g6e.24xlarge","ml.g6e.2xlarge","ml.g6e.48xlarge","ml.g6e.4xlarge","ml.g6e.8xlarge","ml.g6e.xlarge","ml.g6.12xlarge","ml.g6.16xlarge","ml.g6.24xlarge","ml.g6.2xlarge","ml.g6.48xlarge","ml.g6.4xlarge","ml.g6.8xlarge","ml.g6.xlarge","ml.g7e.12xlarge","ml.g7e.24xlarge","ml.g7e.2xlarge","ml.g7e.48xlarge","ml.g7e.4xlarge","ml.g7e.8xlarge","ml.g7.12xlarge","ml.g7.24xlarge","ml.g7.2xlarge","ml.g7.48xlarge","ml.g7.4xlarge","ml.g7.8xlarge","ml.gr6.4xlarge","ml.gr6.8xlarge","ml.i3en.12xlarge","ml.i3en.24xlarge","ml.i3en.2xlarge","ml.i3en.3xlarge","ml.i3en.6xlarge","ml.i3en.large","ml.i3en.xlarge","ml.m5.12xlarge","ml.m5.16xlarge","ml.m5.24xlarge","ml.m5.2xlarge","ml.m5.4xlarge","ml.m5.8xlarge","ml.m5.large","ml.m5.xlarge","ml.m6a.12xlarge","ml.m6a.16xlarge","ml.m6a.24xlarge","ml.m6a.2xlarge","ml.m6a.32xlarge","ml.m6a.48xlarge","ml.m6a.4xlarge","ml.m6a.8xlarge","ml.m6a.large","ml.m6a.xlarge","ml.m6g.12xlarge","ml.m6g.16xlarge","ml.m6g.2xlarge","ml.m6g.4xlarge","ml.m6g.8xlarge","ml.m6g.large","ml.m6g.medium","ml.m6g.xlarge","ml.m6i.12xlarge","ml.m6i.16xlarge","ml.m6i.24xlarge","ml.m6i.2xlarge","ml.m6i.32xlarge","ml.m6i.4xlarge","ml.m6i.8xlarge","ml.m6i.large","ml.m6i.xlarge","ml.m7g.12xlarge","ml.m7g.16xlarge","ml.m7g.2xlarge","ml.m7g.4xlarge","ml.m7g.8xlarge","ml.m7g.large","ml.m7g.medium","ml.m7g.xlarge","ml.m7i.12xlarge","ml.m7i.16xlarge","ml.m7i.24xlarge","ml.m7i.2xlarge","ml.m7i.48xlarge","ml.m7i.4xlarge","ml.m7i.8xlarge","ml.m7i.large","ml.m7i.xlarge","ml.m8g.12xlarge","ml.m8g.16xlarge","ml.m8g.24xlarge","ml.m8g.2xlarge","ml.m8g.48xlarge","ml.m8g.4xlarge","ml.m8g.8xlarge","ml.m8g.large","ml.m8g.medium","ml.m8g.xlarge","ml.p4de.24xlarge","ml.p4d.24xlarge","ml.p5en.48xlarge","ml.p5e.48xlarge","ml.p5.48xlarge","ml.p5.4xlarge","ml.p6e-gb200.36xlarge","ml.p6-b200.48xlarge","ml.p6-b300.48xlarge","ml.r5d.16xlarge","ml.r6i.12xlarge","ml.r6i.16xlarge","ml.r6i.24xlarge","ml.r6i.2xlarge","ml.r6i.32xlarge","ml.r6i.4xlarge","ml.r6i.8xlarge","ml.r6i.large","ml.r6i.xlarge","ml.r7i.12xlarge","ml.r7i.16xlarge","ml.r7i.24xlarge","ml.r7i.2xlarge","ml.r7i.48xlarge","ml.r7i.4xlarge","ml.r7i.8xlarge","ml.r7i.large","ml.r7i.xlarge","ml.t3.2xlarge","ml.t3.large","ml.t3.medium","ml.t3.xlarge","ml.trn1n.32xlarge","ml.trn1.32xlarge","ml.trn2.3xlarge","ml.trn2.48xlarge"]},"ClusterInstanceRequirements":{"type":"object","required":["InstanceTypes"],"properties":{"InstanceTypes":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceType"},"minItems":1}},"additionalProperties":false},"ClusterLifeCycleConfig":{"type":"object","required":["SourceS3Uri","OnCreate"],"properties":{"SourceS3Uri":{"type":"string","minLength":1,"maxLength":1024,"pattern":"^(https|s3)://([^/]+)/?(.*)$"},"OnCreate":{"type":"string","minLength":1,"maxLength":128},"OnInitComplete":{"type":"string"}},"additionalProperties":false},"ClusterInstanceStorageConfig":{"type":"object","properties":{"EbsVolumeConfig":{"$ref":"#/$defs/ClusterEbsVolumeConfig"},"FsxLustreConfig":{"$ref":"#/$defs/ClusterFsxLustreConfig"},"FsxOpenZfsConfig":{"$ref":"#/$defs/ClusterFsxOpenZfsConfig"}},"additionalProperties":false,"oneOf":[{"required":["EbsVolumeConfig"]},{"required":["FsxLustreConfig"]},{"required":["FsxOpenZfsConfig"]}]},"ClusterEbsVolumeConfig":{"type":"object","properties":{"VolumeSizeInGB":{"type":"integer","minimum":1,"maximum":16384},"VolumeKmsKeyId":{"type":"string"},"RootVolume":{"type":"boolean"}},"additionalProperties":false},"ClusterFsxLustreConfig":{"type":"object","required":["DnsName","MountName"],"properties":{"DnsName":{"type":"string"},"MountName":{"type":"string"},"MountPath":{"type":"string"}},"additionalProperties":false},"ClusterFsxOpenZfsConfig":{"type":"object","required":["DnsName"],"properties":{"DnsName":{"type":"string"},"MountPath":{"type":"string"}},"additionalProperties":false},"DeepHealthCheckType":{"type":"string","enum":["InstanceConnectivity","InstanceStress"]},"VpcConfig":{"type":"object","required":["SecurityGroupIds","Subnets"],"properties":{"SecurityGroupIds":{"type":"array","items":{"type":"string","maxLength":32,"pattern":"^[-0-9a-zA-Z]+$"},"minItems":1,"maxItems":5},"Subnets":{"type":"array","items":{"type":"string","maxLength":32,"pattern":"^[-0-9a-zA-Z]+$"},"minItems":1,"maxItems":16}},"additionalProperties":false},"ScheduledUpdateConfig":{"type":"object","required":["ScheduleExpression"],"properties":{"ScheduleExpression":{"type":"string"},"DeploymentConfig":{"$ref":"#/$defs/DeploymentConfiguration"}},"additionalProperties":false},"DeploymentConfiguration":{"type":"object","properties":{"RollingUpdatePolicy":{"$ref":"#/$defs/RollingDeploymentPolicy"},"WaitIntervalInSeconds":{"type":"number"},"AutoRollbackConfiguration":{"type":"array","items":{"$ref":"#/$defs/AlarmDetails"}}},"additionalProperties":false},"RollingDeploymentPolicy":{"type":"object","required":["MaximumBatchSize"],"properties":{"MaximumBatchSize":{"$ref":"#/$defs/CapacitySizeConfig"},"RollbackMaximumBatchSize":{"$ref":"#/$defs/CapacitySizeConfig"}},"additionalProperties":false},"CapacitySizeConfig":{"type":"object","required":["Type","Value"],"properties":{"Type":{"$ref":"#/$defs/NodeUnavailabilityType"},"Value":{"type":"number"}},"additionalProperties":false},"NodeUnavailabilityType":{"type":"string","enum":["CAPACITY_PERCENTAGE","INSTANCE_COUNT"]},"AlarmDetails":{"type":"object","required":["AlarmName"],"properties":{"AlarmName":{"type":"string"}},"additionalProperties":false},"ClusterAutoPatchConfig":{"type":"object","required":["PatchingStrategy"],"properties":{"PatchingStrategy":{"$ref":"#/$defs/ClusterPatchingStrategy"},"PatchSchedule":{"$ref":"#/$defs/ClusterPatchSchedule"},"DeploymentConfig":{"$ref":"#/$defs/DeploymentConfiguration"}},"additionalProperties":false},"ClusterPatchingStrategy":{"type":"string","enum":["WhenAllIdle","WhenIdle"]},"ClusterPatchSchedule":{"type":"object","properties":{"NextPatchDate":{"type":"string","format":"date-time"}},"additionalProperties":false},"ClusterKubernetesConfig":{"type":"object","properties":{"Labels":{"type":"object","additionalProperties":{"type":"string"}},"Taints":{"type":"array","items":{"$ref":"#/$defs/ClusterKubernetesTaint"}}},"additionalProperties":false},"ClusterKubernetesTaint":{"type":"object","required":["Key","Effect"],"properties":{"Key":{"type":"string"},"Value":{"type":"string"},"Effect":{"$ref":"#/$defs/ClusterKubernetesTaintEffect"}},"additionalProperties":false},"ClusterKubernetesTaintEffect":{"type":"string","enum":["NoExecute","NoSchedule","PreferNoSchedule"]},"ClusterSlurmConfig":{"type":"object","required":["NodeType"],"properties":{"NodeType":{"$ref":"#/$defs/ClusterSlurmNodeType"},"PartitionNames":{"type":"array","items":{"type":"string"}}},"additionalProperties":false},"ClusterSlurmNodeType":{"type":"string","enum":["Compute","Controller","Login"]},"ClusterCapacityRequirements":{"type":"object","properties":{"Spot":{"$ref":"#/$defs/ClusterSpotOptions"},"OnDemand":{"$ref":"#/$defs/ClusterOnDemandOptions"}},"additionalProperties":false,"oneOf":[{"required":["Spot"]},{"required":["OnDemand"]}]},"ClusterSpotOptions":{"type":"object","properties":{},"additionalProperties":false},"ClusterOnDemandOptions":{"type":"object","properties":{},"additionalProperties":false},"ClusterNetworkInterface":{"type":"object","properties":{"InterfaceType":{"$ref":"#/$defs/ClusterInterfaceType"}},"additionalProperties":false},"ClusterInterfaceType":{"type":"string","enum":["efa","efa-only"]},"ClusterRestrictedInstanceGroupSpecification":{"type":"object","required":["InstanceCount","InstanceGroupName","InstanceType","ExecutionRole"],"properties":{"InstanceCount":{"type":"integer","minimum":1,"maximum":6758},"InstanceGroupName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceType":{"$ref":"#/$defs/ClusterInstanceType"},"ExecutionRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"ThreadsPerCore":{"type":"integer","minimum":1,"maximum":2},"InstanceStorageConfigs":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceStorageConfig"},"maxItems":4},"OnStartDeepHealthChecks":{"type":"array","items":{"$ref":"#/$defs/DeepHealthCheckType"},"minItems":1,"maxItems":2},"TrainingPlanArn":{"type":"string","minLength":50,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:training-plan/.*$"},"OverrideVpcConfig":{"$ref":"#/$defs/VpcConfig"},"ScheduledUpdateConfig":{"$ref":"#/$defs/ScheduledUpdateConfig"},"EnvironmentConfig":{"$ref":"#/$defs/EnvironmentConfig"}},"additionalProperties":false},"EnvironmentConfig":{"type":"object","properties":{"FSxLustreConfig":{"$ref":"#/$defs/FSxLustreConfig"}},"additionalProperties":false},"FSxLustreConfig":{"type":"object","required":["SizeInGiB","PerUnitStorageThroughput"],"properties":{"SizeInGiB":{"type":"number"},"PerUnitStorageThroughput":{"type":"number"}},"additionalProperties":false},"ClusterRestrictedInstanceGroupsConfig":{"type":"object","required":["SharedEnvironmentConfig"],"properties":{"SharedEnvironmentConfig":{"$ref":"#/$defs/ClusterSharedEnvironmentConfig"}},"additionalProperties":false},"ClusterSharedEnvironmentConfig":{"type":"object","required":["FSxLustreDeletionPolicy","FSxLustreConfig"],"properties":{"FSxLustreDeletionPolicy":{"$ref":"#/$defs/ClusterFSxLustreDeletionPolicy"},"FSxLustreConfig":{"$ref":"#/$defs/FSxLustreConfig"}},"additionalProperties":false},"ClusterFSxLustreDeletionPolicy":{"type":"string","enum":["DeleteIfNotUsed","Keep"]},"Tag":{"type":"object","required":["Key","Value"],"properties":{"Key":{"type":"string","minLength":1,"maxLength":128,"pattern":"^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"},"Value":{"type":"string","maxLength":256,"pattern":"^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"}},"additionalProperties":false},"ClusterOrchestrator":{"type":"object","properties":{"Eks":{"$ref":"#/$defs/ClusterOrchestratorEksConfig"},"Slurm":{"$ref":"#/$defs/ClusterOrchestratorSlurmConfig"}},"additionalProperties":false,"oneOf":[{"required":["Eks"]},{"required":["Slurm"]}]},"ClusterOrchestratorEksConfig":{"type":"object","required":["ClusterArn"],"properties":{"ClusterArn":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:eks:[a-z0-9\\-]*:[0-9]{12}:cluster\\/[0-9A-Za-z][A-Za-z0-9\\-_]{0,99}$"}},"additionalProperties":false},"ClusterOrchestratorSlurmConfig":{"type":"object","properties":{"SlurmConfigStrategy":{"$ref":"#/$defs/ClusterSlurmConfigStrategy"}},"additionalProperties":false},"ClusterSlurmConfigStrategy":{"type":"string","enum":["Managed","Merge","Overwrite"]},"ClusterNodeRecovery":{"type":"string","enum":["Automatic","None"]},"ClusterTieredStorageConfig":{"type":"object","required":["Mode"],"properties":{"Mode":{"$ref":"#/$defs/ClusterConfigMode"},"InstanceMemoryAllocationPercentage":{"type":"number"}},"additionalProperties":false},"ClusterConfigMode":{"type":"string","enum":["Disable","Enable"]},"ClusterNodeProvisioningMode":{"type":"string","enum":["Continuous"]},"ClusterAutoScalingConfig":{"type":"object","required":["Mode"],"properties":{"Mode":{"$ref":"#/$defs/ClusterAutoScalingMode"},"AutoScalerType":{"$ref":"#/$defs/ClusterAutoScalerType"}},"additionalProperties":false},"ClusterAutoScalingMode":{"type":"string","enum":["Disable","Enable"]},"ClusterAutoScalerType":{"type":"string","enum":["Karpenter"]}}};
+const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","properties":{"$schema":{"type":"string"},"requestId":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$"},"provider":{"type":"string","enum":["sagemaker","tir"]},"startAt":{"$ref":"#/$defs/DateTime"},"deleteAfter":{"$ref":"#/$defs/Duration"},"retry":{"$ref":"#/$defs/Retry"},"region":{"type":"string","pattern":"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"},"projectId":{"$ref":"#/$defs/TirId"},"location":{"type":"string","minLength":1,"maxLength":64},"activeIam":{"$ref":"#/$defs/TirId"},"cluster":{"type":"object"},"alternatives":{"type":"array","maxItems":8,"items":{"$ref":"#/$defs/Alternative"}}},"required":["provider","cluster"],"additionalProperties":false,"allOf":[{"if":{"type":"object","properties":{"provider":{"const":"sagemaker"}},"required":["provider"]},"then":{"type":"object","properties":{"cluster":{"$ref":"#/$defs/CreateClusterRequest"},"projectId":false,"location":false,"activeIam":false}}},{"if":{"type":"object","properties":{"provider":{"const":"tir"}},"required":["provider"]},"then":{"type":"object","properties":{"cluster":{"$ref":"#/$defs/TirCreateBody"},"region":false},"required":["projectId","location"]}}],"$defs":{"DateTime":{"type":"string","maxLength":64,"pattern":"^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:[0-5]\\d(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$","format":"date-time"},"Duration":{"type":"string","maxLength":64,"pattern":"^P(?=\\d|T\\d)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$"},"Retry":{"type":"object","properties":{"for":{"$ref":"#/$defs/Duration"},"until":{"$ref":"#/$defs/DateTime"}},"additionalProperties":false,"oneOf":[{"required":["for"]},{"required":["until"]}]},"Alternative":{"type":"object","required":["provider"],"additionalProperties":false,"properties":{"provider":{"enum":["sagemaker","tir"]},"region":{"type":"string","pattern":"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"},"projectId":{"type":"integer","minimum":1},"location":{"type":"string","minLength":1,"maxLength":64},"activeIam":{"type":"integer","minimum":1},"cluster":{"type":"object"},"patch":{"type":"object"}}},"TirId":{"type":"integer","minimum":1,"maximum":9007199254740991},"TirCreateBody":{"type":"object","properties":{"name":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"image_version_id":{"$ref":"#/$defs/TirId"},"ssh_key_ids":{"type":"array","items":{"$ref":"#/$defs/TirId"},"minItems":1},"security_group_id":{"$ref":"#/$defs/TirId"},"sku_id":{"$ref":"#/$defs/TirId"},"no_of_nodes":{"type":"integer","minimum":1,"maximum":9007199254740991},"sku_item_price_id":{"$ref":"#/$defs/TirId"},"script_added":{"type":"boolean"},"lifecycle_script":{"type":"string","maxLength":65536},"sfs_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirSfsMount"}},"pfs_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirMount"}},"dataset_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirMount"}}},"required":["name","image_version_id","ssh_key_ids","security_group_id","sku_id","no_of_nodes","sku_item_price_id"],"additionalProperties":false},"TirSfsMount":{"type":"object","properties":{"id":{"$ref":"#/$defs/TirId"},"name":{"type":"string","minLength":1},"mount_path":{"type":"string","minLength":1}},"required":["id"],"additionalProperties":false},"TirMount":{"type":"object","properties":{"id":{"$ref":"#/$defs/TirId"}},"required":["id"]},"CreateClusterRequest":{"type":"object","required":["ClusterName","InstanceGroups"],"properties":{"ClusterName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceGroups":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceGroupSpecification"},"minItems":1,"maxItems":20},"RestrictedInstanceGroups":{"type":"array","items":{"$ref":"#/$defs/ClusterRestrictedInstanceGroupSpecification"}},"RestrictedInstanceGroupsConfig":{"$ref":"#/$defs/ClusterRestrictedInstanceGroupsConfig"},"VpcConfig":{"$ref":"#/$defs/VpcConfig"},"Tags":{"type":"array","items":{"$ref":"#/$defs/Tag"},"maxItems":48},"Orchestrator":{"$ref":"#/$defs/ClusterOrchestrator"},"NodeRecovery":{"$ref":"#/$defs/ClusterNodeRecovery"},"TieredStorageConfig":{"$ref":"#/$defs/ClusterTieredStorageConfig"},"NodeProvisioningMode":{"$ref":"#/$defs/ClusterNodeProvisioningMode"},"ClusterRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"AutoScaling":{"$ref":"#/$defs/ClusterAutoScalingConfig"}},"additionalProperties":false},"ClusterInstanceGroupSpecification":{"type":"object","required":["InstanceCount","InstanceGroupName","LifeCycleConfig","ExecutionRole"],"properties":{"InstanceCount":{"type":"integer","minimum":1,"maximum":6758},"MinInstanceCount":{"type":"integer","minimum":0,"maximum":6758},"InstanceGroupName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceType":{"$ref":"#/$defs/ClusterInstanceType"},"InstanceRequirements":{"$ref":"#/$defs/ClusterInstanceRequirements"},"LifeCycleConfig":{"$ref":"#/$defs/ClusterLifeCycleConfig"},"ExecutionRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"ThreadsPerCore":{"type":"integer","minimum":1,"maximum":2},"InstanceStorageConfigs":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceStorageConfig"},"maxItems":4},"OnStartDeepHealthChecks":{"type":"array","items":{"$ref":"#/$defs/DeepHealthCheckType"},"minItems":1,"maxItems":2},"TrainingPlanArn":{"type":"string","minLength":50,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:training-plan/.*$"},"OverrideVpcConfig":{"$ref":"#/$defs/VpcConfig"},"ScheduledUpdateConfig":{"$ref":"#/$defs/ScheduledUpdateConfig"},"ImageId":{"type":"string"},"AutoPatchConfig":{"$ref":"#/$defs/ClusterAutoPatchConfig"},"ImageReleaseVersion":{"type":"string"},"KubernetesConfig":{"$ref":"#/$defs/ClusterKubernetesConfig"},"SlurmConfig":{"$ref":"#/$defs/ClusterSlurmConfig"},"CapacityRequirements":{"$ref":"#/$defs/ClusterCapacityRequirements"},"NetworkInterface":{"$ref":"#/$defs/ClusterNetworkInterface"}},"additionalProperties":false},"ClusterInstanceType":{"type":"string","enum":["ml.c5n.18xlarge","ml.c5n.2xlarge","ml.c5n.4xlarge","ml.c5n.9xlarge","ml.c5n.large","ml.c5.12xlarge","ml.c5.18xlarge","ml.c5.24xlarge","ml.c5.2xlarge","ml.c5.4xlarge","ml.c5.9xlarge","ml.c5.large","ml.c5.xlarge","ml.c6a.12xlarge","ml.c6a.16xlarge","ml.c6a.24xlarge","ml.c6a.2xlarge","ml.c6a.32xlarge","ml.c6a.48xlarge","ml.c6a.4xlarge","ml.c6a.8xlarge","ml.c6a.large","ml.c6a.xlarge","ml.c6g.12xlarge","ml.c6g.16xlarge","ml.c6g.2xlarge","ml.c6g.4xlarge","ml.c6g.8xlarge","ml.c6g.large","ml.c6g.medium","ml.c6g.xlarge","ml.c6i.12xlarge","ml.c6i.16xlarge","ml.c6i.24xlarge","ml.c6i.2xlarge","ml.c6i.32xlarge","ml.c6i.4xlarge","ml.c6i.8xlarge","ml.c6i.large","ml.c6i.xlarge","ml.c7g.12xlarge","ml.c7g.16xlarge","ml.c7g.2xlarge","ml.c7g.4xlarge","ml.c7g.8xlarge","ml.c7g.large","ml.c7g.medium","ml.c7g.xlarge","ml.c8g.12xlarge","ml.c8g.16xlarge","ml.c8g.24xlarge","ml.c8g.2xlarge","ml.c8g.48xlarge","ml.c8g.4xlarge","ml.c8g.8xlarge","ml.c8g.large","ml.c8g.medium","ml.c8g.xlarge","ml.g4dn.12xlarge","ml.g4dn.16xlarge","ml.g4dn.2xlarge","ml.g4dn.4xlarge","ml.g4dn.8xlarge","ml.g4dn.xlarge","ml.g5.12xlarge","ml.g5.16xlarge","ml.g5.24xlarge","ml.g5.2xlarge","ml.g5.48xlarge","ml.g5.4xlarge","ml.g5.8xlarge","ml.g5.xlarge","ml.g6e.12xlarge","ml.g6e.16xlarge","ml.g6e.24xlarge","ml.g6e.2xlarge","ml.g6e.48xlarge","ml.g6e.4xlarge","ml.g6e.8xlarge","ml.g6e.xlarge","ml.g6.12xlarge","ml.g6.16xlarge","ml.g6.24xlarge","ml.g6.2xlarge","ml.g6.48xlarge","ml.g6.4xlarge","ml.g6.8xlarge","ml.g6.xlarge","ml.g7e.12xlarge","ml.g7e.24xlarge","ml.g7e.2xlarge","ml.g7e.48xlarge","ml.g7e.4xlarge","ml.g7e.8xlarge","ml.g7.12xlarge","ml.g7.24xlarge","ml.g7.2xlarge","ml.g7.48xlarge","ml.g7.4xlarge","ml.g7.8xlarge","ml.gr6.4xlarge","ml.gr6.8xlarge","ml.i3en.12xlarge","ml.i3en.24xlarge","ml.i3en.2xlarge","ml.i3en.3xlarge","ml.i3en.6xlarge","ml.i3en.large","ml.i3en.xlarge","ml.m5.12xlarge","ml.m5.16xlarge","ml.m5.24xlarge","ml.m5.2xlarge","ml.m5.4xlarge","ml.m5.8xlarge","ml.m5.large","ml.m5.xlarge","ml.m6a.12xlarge","ml.m6a.16xlarge","ml.m6a.24xlarge","ml.m6a.2xlarge","ml.m6a.32xlarge","ml.m6a.48xlarge","ml.m6a.4xlarge","ml.m6a.8xlarge","ml.m6a.large","ml.m6a.xlarge","ml.m6g.12xlarge","ml.m6g.16xlarge","ml.m6g.2xlarge","ml.m6g.4xlarge","ml.m6g.8xlarge","ml.m6g.large","ml.m6g.medium","ml.m6g.xlarge","ml.m6i.12xlarge","ml.m6i.16xlarge","ml.m6i.24xlarge","ml.m6i.2xlarge","ml.m6i.32xlarge","ml.m6i.4xlarge","ml.m6i.8xlarge","ml.m6i.large","ml.m6i.xlarge","ml.m7g.12xlarge","ml.m7g.16xlarge","ml.m7g.2xlarge","ml.m7g.4xlarge","ml.m7g.8xlarge","ml.m7g.large","ml.m7g.medium","ml.m7g.xlarge","ml.m7i.12xlarge","ml.m7i.16xlarge","ml.m7i.24xlarge","ml.m7i.2xlarge","ml.m7i.48xlarge","ml.m7i.4xlarge","ml.m7i.8xlarge","ml.m7i.large","ml.m7i.xlarge","ml.m8g.12xlarge","ml.m8g.16xlarge","ml.m8g.24xlarge","ml.m8g.2xlarge","ml.m8g.48xlarge","ml.m8g.4xlarge","ml.m8g.8xlarge","ml.m8g.large","ml.m8g.medium","ml.m8g.xlarge","ml.p4de.24xlarge","ml.p4d.24xlarge","ml.p5en.48xlarge","ml.p5e.48xlarge","ml.p5.48xlarge","ml.p5.4xlarge","ml.p6e-gb200.36xlarge","ml.p6-b200.48xlarge","ml.p6-b300.48xlarge","ml.r5d.16xlarge","ml.r6i.12xlarge","ml.r6i.16xlarge","ml.r6i.24xlarge","ml.r6i.2xlarge","ml.r6i.32xlarge","ml.r6i.4xlarge","ml.r6i.8xlarge","ml.r6i.large","ml.r6i.xlarge","ml.r7i.12xlarge","ml.r7i.16xlarge","ml.r7i.24xlarge","ml.r7i.2xlarge","ml.r7i.48xlarge","ml.r7i.4xlarge","ml.r7i.8xlarge","ml.r7i.large","ml.r7i.xlarge","ml.t3.2xlarge","ml.t3.large","ml.t3.medium","ml.t3.xlarge","ml.trn1n.32xlarge","ml.trn1.32xlarge","ml.trn2.3xlarge","ml.trn2.48xlarge"]},"ClusterInstanceRequirements":{"type":"object","required":["InstanceTypes"],"properties":{"InstanceTypes":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceType"},"minItems":1}},"additionalProperties":false},"ClusterLifeCycleConfig":{"type":"object","required":["SourceS3Uri","OnCreate"],"properties":{"SourceS3Uri":{"type":"string","minLength":1,"maxLength":1024,"pattern":"^(https|s3)://([^/]+)/?(.*)$"},"OnCreate":{"type":"string","minLength":1,"maxLength":128},"OnInitComplete":{"type":"string"}},"additionalProperties":false},"ClusterInstanceStorageConfig":{"type":"object","properties":{"EbsVolumeConfig":{"$ref":"#/$defs/ClusterEbsVolumeConfig"},"FsxLustreConfig":{"$ref":"#/$defs/ClusterFsxLustreConfig"},"FsxOpenZfsConfig":{"$ref":"#/$defs/ClusterFsxOpenZfsConfig"}},"additionalProperties":false,"oneOf":[{"required":["EbsVolumeConfig"]},{"required":["FsxLustreConfig"]},{"required":["FsxOpenZfsConfig"]}]},"ClusterEbsVolumeConfig":{"type":"object","properties":{"VolumeSizeInGB":{"type":"integer","minimum":1,"maximum":16384},"VolumeKmsKeyId":{"type":"string"},"RootVolume":{"type":"boolean"}},"additionalProperties":false},"ClusterFsxLustreConfig":{"type":"object","required":["DnsName","MountName"],"properties":{"DnsName":{"type":"string"},"MountName":{"type":"string"},"MountPath":{"type":"string"}},"additionalProperties":false},"ClusterFsxOpenZfsConfig":{"type":"object","required":["DnsName"],"properties":{"DnsName":{"type":"string"},"MountPath":{"type":"string"}},"additionalProperties":false},"DeepHealthCheckType":{"type":"string","enum":["InstanceConnectivity","InstanceStress"]},"VpcConfig":{"type":"object","required":["SecurityGroupIds","Subnets"],"properties":{"SecurityGroupIds":{"type":"array","items":{"type":"string","maxLength":32,"pattern":"^[-0-9a-zA-Z]+$"},"minItems":1,"maxItems":5},"Subnets":{"type":"array","items":{"type":"string","maxLength":32,"pattern":"^[-0-9a-zA-Z]+$"},"minItems":1,"maxItems":16}},"additionalProperties":false},"ScheduledUpdateConfig":{"type":"object","required":["ScheduleExpression"],"properties":{"ScheduleExpression":{"type":"string"},"DeploymentConfig":{"$ref":"#/$defs/DeploymentConfiguration"}},"additionalProperties":false},"DeploymentConfiguration":{"type":"object","properties":{"RollingUpdatePolicy":{"$ref":"#/$defs/RollingDeploymentPolicy"},"WaitIntervalInSeconds":{"type":"integer","minimum":0,"maximum":3600},"AutoRollbackConfiguration":{"type":"array","items":{"$ref":"#/$defs/AlarmDetails"}}},"additionalProperties":false},"RollingDeploymentPolicy":{"type":"object","required":["MaximumBatchSize"],"properties":{"MaximumBatchSize":{"$ref":"#/$defs/CapacitySizeConfig"},"RollbackMaximumBatchSize":{"$ref":"#/$defs/CapacitySizeConfig"}},"additionalProperties":false},"CapacitySizeConfig":{"type":"object","required":["Type","Value"],"properties":{"Type":{"$ref":"#/$defs/NodeUnavailabilityType"},"Value":{"type":"integer","minimum":1}},"additionalProperties":false},"NodeUnavailabilityType":{"type":"string","enum":["CAPACITY_PERCENTAGE","INSTANCE_COUNT"]},"AlarmDetails":{"type":"object","required":["AlarmName"],"properties":{"AlarmName":{"type":"string"}},"additionalProperties":false},"ClusterAutoPatchConfig":{"type":"object","required":["PatchingStrategy"],"properties":{"PatchingStrategy":{"$ref":"#/$defs/ClusterPatchingStrategy"},"PatchSchedule":{"$ref":"#/$defs/ClusterPatchSchedule"},"DeploymentConfig":{"$ref":"#/$defs/DeploymentConfiguration"}},"additionalProperties":false},"ClusterPatchingStrategy":{"type":"string","enum":["WhenAllIdle","WhenIdle"]},"ClusterPatchSchedule":{"type":"object","properties":{"NextPatchDate":{"type":"string","format":"date-time"}},"additionalProperties":false},"ClusterKubernetesConfig":{"type":"object","properties":{"Labels":{"type":"object","additionalProperties":{"type":"string"}},"Taints":{"type":"array","items":{"$ref":"#/$defs/ClusterKubernetesTaint"}}},"additionalProperties":false},"ClusterKubernetesTaint":{"type":"object","required":["Key","Effect"],"properties":{"Key":{"type":"string"},"Value":{"type":"string"},"Effect":{"$ref":"#/$defs/ClusterKubernetesTaintEffect"}},"additionalProperties":false},"ClusterKubernetesTaintEffect":{"type":"string","enum":["NoExecute","NoSchedule","PreferNoSchedule"]},"ClusterSlurmConfig":{"type":"object","required":["NodeType"],"properties":{"NodeType":{"$ref":"#/$defs/ClusterSlurmNodeType"},"PartitionNames":{"type":"array","items":{"type":"string"}}},"additionalProperties":false},"ClusterSlurmNodeType":{"type":"string","enum":["Compute","Controller","Login"]},"ClusterCapacityRequirements":{"type":"object","properties":{"Spot":{"$ref":"#/$defs/ClusterSpotOptions"},"OnDemand":{"$ref":"#/$defs/ClusterOnDemandOptions"}},"additionalProperties":false,"oneOf":[{"required":["Spot"]},{"required":["OnDemand"]}]},"ClusterSpotOptions":{"type":"object","properties":{},"additionalProperties":false},"ClusterOnDemandOptions":{"type":"object","properties":{},"additionalProperties":false},"ClusterNetworkInterface":{"type":"object","properties":{"InterfaceType":{"$ref":"#/$defs/ClusterInterfaceType"}},"additionalProperties":false},"ClusterInterfaceType":{"type":"string","enum":["efa","efa-only"]},"ClusterRestrictedInstanceGroupSpecification":{"type":"object","required":["InstanceCount","InstanceGroupName","InstanceType","ExecutionRole"],"properties":{"InstanceCount":{"type":"integer","minimum":1,"maximum":6758},"InstanceGroupName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceType":{"$ref":"#/$defs/ClusterInstanceType"},"ExecutionRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"ThreadsPerCore":{"type":"integer","minimum":1,"maximum":2},"InstanceStorageConfigs":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceStorageConfig"},"maxItems":4},"OnStartDeepHealthChecks":{"type":"array","items":{"$ref":"#/$defs/DeepHealthCheckType"},"minItems":1,"maxItems":2},"TrainingPlanArn":{"type":"string","minLength":50,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:training-plan/.*$"},"OverrideVpcConfig":{"$ref":"#/$defs/VpcConfig"},"ScheduledUpdateConfig":{"$ref":"#/$defs/ScheduledUpdateConfig"},"EnvironmentConfig":{"$ref":"#/$defs/EnvironmentConfig"}},"additionalProperties":false},"EnvironmentConfig":{"type":"object","properties":{"FSxLustreConfig":{"$ref":"#/$defs/FSxLustreConfig"}},"additionalProperties":false},"FSxLustreConfig":{"type":"object","required":["SizeInGiB","PerUnitStorageThroughput"],"properties":{"SizeInGiB":{"type":"integer","minimum":1200,"maximum":100800},"PerUnitStorageThroughput":{"type":"integer","minimum":125,"maximum":1000}},"additionalProperties":false},"ClusterRestrictedInstanceGroupsConfig":{"type":"object","required":["SharedEnvironmentConfig"],"properties":{"SharedEnvironmentConfig":{"$ref":"#/$defs/ClusterSharedEnvironmentConfig"}},"additionalProperties":false},"ClusterSharedEnvironmentConfig":{"type":"object","required":["FSxLustreDeletionPolicy","FSxLustreConfig"],"properties":{"FSxLustreDeletionPolicy":{"$ref":"#/$defs/ClusterFSxLustreDeletionPolicy"},"FSxLustreConfig":{"$ref":"#/$defs/FSxLustreConfig"}},"additionalProperties":false},"ClusterFSxLustreDeletionPolicy":{"type":"string","enum":["DeleteIfNotUsed","Keep"]},"Tag":{"type":"object","required":["Key","Value"],"properties":{"Key":{"type":"string","minLength":1,"maxLength":128,"pattern":"^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"},"Value":{"type":"string","maxLength":256,"pattern":"^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"}},"additionalProperties":false},"ClusterOrchestrator":{"type":"object","properties":{"Eks":{"$ref":"#/$defs/ClusterOrchestratorEksConfig"},"Slurm":{"$ref":"#/$defs/ClusterOrchestratorSlurmConfig"}},"additionalProperties":false,"oneOf":[{"required":["Eks"]},{"required":["Slurm"]}]},"ClusterOrchestratorEksConfig":{"type":"object","required":["ClusterArn"],"properties":{"ClusterArn":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:eks:[a-z0-9\\-]*:[0-9]{12}:cluster\\/[0-9A-Za-z][A-Za-z0-9\\-_]{0,99}$"}},"additionalProperties":false},"ClusterOrchestratorSlurmConfig":{"type":"object","properties":{"SlurmConfigStrategy":{"$ref":"#/$defs/ClusterSlurmConfigStrategy"}},"additionalProperties":false},"ClusterSlurmConfigStrategy":{"type":"string","enum":["Managed","Merge","Overwrite"]},"ClusterNodeRecovery":{"type":"string","enum":["Automatic","None"]},"ClusterTieredStorageConfig":{"type":"object","required":["Mode"],"properties":{"Mode":{"$ref":"#/$defs/ClusterConfigMode"},"InstanceMemoryAllocationPercentage":{"type":"integer","minimum":0,"maximum":100}},"additionalProperties":false},"ClusterConfigMode":{"type":"string","enum":["Disable","Enable"]},"ClusterNodeProvisioningMode":{"type":"string","enum":["Continuous"]},"ClusterAutoScalingConfig":{"type":"object","required":["Mode"],"properties":{"Mode":{"$ref":"#/$defs/ClusterAutoScalingMode"},"AutoScalerType":{"$ref":"#/$defs/ClusterAutoScalerType"}},"additionalProperties":false},"ClusterAutoScalingMode":{"type":"string","enum":["Disable","Enable"]},"ClusterAutoScalerType":{"type":"string","enum":["Karpenter"]}}};
 const schema96 = {"type":"string","maxLength":64,"pattern":"^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:[0-5]\\d(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$","format":"date-time"};
 const schema97 = {"type":"string","maxLength":64,"pattern":"^P(?=\\d|T\\d)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$"};
 const schema87 = {"type":"integer","minimum":1,"maximum":9007199254740991};
+const schema103 = {"type":"object","required":["provider"],"additionalProperties":false,"properties":{"provider":{"enum":["sagemaker","tir"]},"region":{"type":"string","pattern":"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"},"projectId":{"type":"integer","minimum":1},"location":{"type":"string","minLength":1,"maxLength":64},"activeIam":{"type":"integer","minimum":1},"cluster":{"type":"object"},"patch":{"type":"object"}}};
 const func0 = Object.prototype.hasOwnProperty;
 const func67 = (function ucs2length(str) {
     const len = str.length;
@@ -25,7 +26,7 @@ const func67 = (function ucs2length(str) {
     }
     return length;
 });
-const schema32 = {"type":"object","required":["ClusterName","InstanceGroups"],"properties":{"ClusterName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceGroups":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceGroupSpecification"},"minItems":1,"maxItems":20},"RestrictedInstanceGroups":{"type":"array","items":{"$ref":"#/$defs/ClusterRestrictedInstanceGroupSpecification"}},"RestrictedInstanceGroupsConfig":{"$ref":"#/$defs/ClusterRestrictedInstanceGroupsConfig"},"VpcConfig":{"$ref":"#/$defs/VpcConfig"},"Tags":{"type":"array","items":{"$ref":"#/$defs/Tag"},"maxItems":49},"Orchestrator":{"$ref":"#/$defs/ClusterOrchestrator"},"NodeRecovery":{"$ref":"#/$defs/ClusterNodeRecovery"},"TieredStorageConfig":{"$ref":"#/$defs/ClusterTieredStorageConfig"},"NodeProvisioningMode":{"$ref":"#/$defs/ClusterNodeProvisioningMode"},"ClusterRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"AutoScaling":{"$ref":"#/$defs/ClusterAutoScalingConfig"}},"additionalProperties":false};
+const schema32 = {"type":"object","required":["ClusterName","InstanceGroups"],"properties":{"ClusterName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceGroups":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceGroupSpecification"},"minItems":1,"maxItems":20},"RestrictedInstanceGroups":{"type":"array","items":{"$ref":"#/$defs/ClusterRestrictedInstanceGroupSpecification"}},"RestrictedInstanceGroupsConfig":{"$ref":"#/$defs/ClusterRestrictedInstanceGroupsConfig"},"VpcConfig":{"$ref":"#/$defs/VpcConfig"},"Tags":{"type":"array","items":{"$ref":"#/$defs/Tag"},"maxItems":48},"Orchestrator":{"$ref":"#/$defs/ClusterOrchestrator"},"NodeRecovery":{"$ref":"#/$defs/ClusterNodeRecovery"},"TieredStorageConfig":{"$ref":"#/$defs/ClusterTieredStorageConfig"},"NodeProvisioningMode":{"$ref":"#/$defs/ClusterNodeProvisioningMode"},"ClusterRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"AutoScaling":{"$ref":"#/$defs/ClusterAutoScalingConfig"}},"additionalProperties":false};
 const schema43 = {"type":"object","required":["SecurityGroupIds","Subnets"],"properties":{"SecurityGroupIds":{"type":"array","items":{"type":"string","maxLength":32,"pattern":"^[-0-9a-zA-Z]+$"},"minItems":1,"maxItems":5},"Subnets":{"type":"array","items":{"type":"string","maxLength":32,"pattern":"^[-0-9a-zA-Z]+$"},"minItems":1,"maxItems":16}},"additionalProperties":false};
 const schema74 = {"type":"object","required":["Key","Value"],"properties":{"Key":{"type":"string","minLength":1,"maxLength":128,"pattern":"^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"},"Value":{"type":"string","maxLength":256,"pattern":"^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"}},"additionalProperties":false};
 const schema79 = {"type":"string","enum":["Automatic","None"]};
@@ -553,10 +554,10 @@ return errors === 0;
 validate25.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 const schema44 = {"type":"object","required":["ScheduleExpression"],"properties":{"ScheduleExpression":{"type":"string"},"DeploymentConfig":{"$ref":"#/$defs/DeploymentConfiguration"}},"additionalProperties":false};
-const schema45 = {"type":"object","properties":{"RollingUpdatePolicy":{"$ref":"#/$defs/RollingDeploymentPolicy"},"WaitIntervalInSeconds":{"type":"number"},"AutoRollbackConfiguration":{"type":"array","items":{"$ref":"#/$defs/AlarmDetails"}}},"additionalProperties":false};
+const schema45 = {"type":"object","properties":{"RollingUpdatePolicy":{"$ref":"#/$defs/RollingDeploymentPolicy"},"WaitIntervalInSeconds":{"type":"integer","minimum":0,"maximum":3600},"AutoRollbackConfiguration":{"type":"array","items":{"$ref":"#/$defs/AlarmDetails"}}},"additionalProperties":false};
 const schema49 = {"type":"object","required":["AlarmName"],"properties":{"AlarmName":{"type":"string"}},"additionalProperties":false};
 const schema46 = {"type":"object","required":["MaximumBatchSize"],"properties":{"MaximumBatchSize":{"$ref":"#/$defs/CapacitySizeConfig"},"RollbackMaximumBatchSize":{"$ref":"#/$defs/CapacitySizeConfig"}},"additionalProperties":false};
-const schema47 = {"type":"object","required":["Type","Value"],"properties":{"Type":{"$ref":"#/$defs/NodeUnavailabilityType"},"Value":{"type":"number"}},"additionalProperties":false};
+const schema47 = {"type":"object","required":["Type","Value"],"properties":{"Type":{"$ref":"#/$defs/NodeUnavailabilityType"},"Value":{"type":"integer","minimum":1}},"additionalProperties":false};
 const schema48 = {"type":"string","enum":["CAPACITY_PERCENTAGE","INSTANCE_COUNT"]};
 
 function validate30(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -627,8 +628,8 @@ errors++;
 }
 if(data.Value !== undefined && func0.call(data, "Value")){
 let data1 = data.Value;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-const err5 = {instancePath:instancePath+"/Value",schemaPath:"#/properties/Value/type",keyword:"type",params:{type: "number"}};
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err5 = {instancePath:instancePath+"/Value",schemaPath:"#/properties/Value/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -637,15 +638,27 @@ vErrors.push(err5);
 }
 errors++;
 }
-}
-}
-else {
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 1 || isNaN(data1)){
+const err6 = {instancePath:instancePath+"/Value",schemaPath:"#/properties/Value/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err6];
 }
 else {
 vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
 }
 errors++;
 }
@@ -748,8 +761,8 @@ errors = vErrors.length;
 }
 if(data.WaitIntervalInSeconds !== undefined && func0.call(data, "WaitIntervalInSeconds")){
 let data1 = data.WaitIntervalInSeconds;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-const err1 = {instancePath:instancePath+"/WaitIntervalInSeconds",schemaPath:"#/properties/WaitIntervalInSeconds/type",keyword:"type",params:{type: "number"}};
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err1 = {instancePath:instancePath+"/WaitIntervalInSeconds",schemaPath:"#/properties/WaitIntervalInSeconds/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -757,6 +770,28 @@ else {
 vErrors.push(err1);
 }
 errors++;
+}
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 3600 || isNaN(data1)){
+const err2 = {instancePath:instancePath+"/WaitIntervalInSeconds",schemaPath:"#/properties/WaitIntervalInSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600}};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+if(data1 < 0 || isNaN(data1)){
+const err3 = {instancePath:instancePath+"/WaitIntervalInSeconds",schemaPath:"#/properties/WaitIntervalInSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
 }
 }
 if(data.AutoRollbackConfiguration !== undefined && func0.call(data, "AutoRollbackConfiguration")){
@@ -767,30 +802,7 @@ for(let i0=0; i0<len0; i0++){
 let data3 = data2[i0];
 if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
 if((data3.AlarmName === undefined) || (!(func0.call(data3, "AlarmName")))){
-const err2 = {instancePath:instancePath+"/AutoRollbackConfiguration/" + i0,schemaPath:"#/$defs/AlarmDetails/required",keyword:"required",params:{missingProperty: "AlarmName"}};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-for(const key1 of Object.keys(data3)){
-if(!(key1 === "AlarmName")){
-const err3 = {instancePath:instancePath+"/AutoRollbackConfiguration/" + i0,schemaPath:"#/$defs/AlarmDetails/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data3.AlarmName !== undefined && func0.call(data3, "AlarmName")){
-if(typeof data3.AlarmName !== "string"){
-const err4 = {instancePath:instancePath+"/AutoRollbackConfiguration/" + i0+"/AlarmName",schemaPath:"#/$defs/AlarmDetails/properties/AlarmName/type",keyword:"type",params:{type: "string"}};
+const err4 = {instancePath:instancePath+"/AutoRollbackConfiguration/" + i0,schemaPath:"#/$defs/AlarmDetails/required",keyword:"required",params:{missingProperty: "AlarmName"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -799,10 +811,9 @@ vErrors.push(err4);
 }
 errors++;
 }
-}
-}
-else {
-const err5 = {instancePath:instancePath+"/AutoRollbackConfiguration/" + i0,schemaPath:"#/$defs/AlarmDetails/type",keyword:"type",params:{type: "object"}};
+for(const key1 of Object.keys(data3)){
+if(!(key1 === "AlarmName")){
+const err5 = {instancePath:instancePath+"/AutoRollbackConfiguration/" + i0,schemaPath:"#/$defs/AlarmDetails/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -812,9 +823,9 @@ vErrors.push(err5);
 errors++;
 }
 }
-}
-else {
-const err6 = {instancePath:instancePath+"/AutoRollbackConfiguration",schemaPath:"#/properties/AutoRollbackConfiguration/type",keyword:"type",params:{type: "array"}};
+if(data3.AlarmName !== undefined && func0.call(data3, "AlarmName")){
+if(typeof data3.AlarmName !== "string"){
+const err6 = {instancePath:instancePath+"/AutoRollbackConfiguration/" + i0+"/AlarmName",schemaPath:"#/$defs/AlarmDetails/properties/AlarmName/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -826,12 +837,36 @@ errors++;
 }
 }
 else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err7 = {instancePath:instancePath+"/AutoRollbackConfiguration/" + i0,schemaPath:"#/$defs/AlarmDetails/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err7];
 }
 else {
 vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/AutoRollbackConfiguration",schemaPath:"#/properties/AutoRollbackConfiguration/type",keyword:"type",params:{type: "array"}};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+else {
+const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
 }
 errors++;
 }
@@ -2407,7 +2442,7 @@ validate22.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 const schema63 = {"type":"object","required":["InstanceCount","InstanceGroupName","InstanceType","ExecutionRole"],"properties":{"InstanceCount":{"type":"integer","minimum":1,"maximum":6758},"InstanceGroupName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceType":{"$ref":"#/$defs/ClusterInstanceType"},"ExecutionRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"ThreadsPerCore":{"type":"integer","minimum":1,"maximum":2},"InstanceStorageConfigs":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceStorageConfig"},"maxItems":4},"OnStartDeepHealthChecks":{"type":"array","items":{"$ref":"#/$defs/DeepHealthCheckType"},"minItems":1,"maxItems":2},"TrainingPlanArn":{"type":"string","minLength":50,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:training-plan/.*$"},"OverrideVpcConfig":{"$ref":"#/$defs/VpcConfig"},"ScheduledUpdateConfig":{"$ref":"#/$defs/ScheduledUpdateConfig"},"EnvironmentConfig":{"$ref":"#/$defs/EnvironmentConfig"}},"additionalProperties":false};
 const schema67 = {"type":"object","properties":{"FSxLustreConfig":{"$ref":"#/$defs/FSxLustreConfig"}},"additionalProperties":false};
-const schema68 = {"type":"object","required":["SizeInGiB","PerUnitStorageThroughput"],"properties":{"SizeInGiB":{"type":"number"},"PerUnitStorageThroughput":{"type":"number"}},"additionalProperties":false};
+const schema68 = {"type":"object","required":["SizeInGiB","PerUnitStorageThroughput"],"properties":{"SizeInGiB":{"type":"integer","minimum":1200,"maximum":100800},"PerUnitStorageThroughput":{"type":"integer","minimum":125,"maximum":1000}},"additionalProperties":false};
 
 function validate53(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2469,8 +2504,8 @@ errors++;
 }
 if(data0.SizeInGiB !== undefined && func0.call(data0, "SizeInGiB")){
 let data1 = data0.SizeInGiB;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-const err4 = {instancePath:instancePath+"/FSxLustreConfig/SizeInGiB",schemaPath:"#/$defs/FSxLustreConfig/properties/SizeInGiB/type",keyword:"type",params:{type: "number"}};
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err4 = {instancePath:instancePath+"/FSxLustreConfig/SizeInGiB",schemaPath:"#/$defs/FSxLustreConfig/properties/SizeInGiB/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2479,11 +2514,9 @@ vErrors.push(err4);
 }
 errors++;
 }
-}
-if(data0.PerUnitStorageThroughput !== undefined && func0.call(data0, "PerUnitStorageThroughput")){
-let data2 = data0.PerUnitStorageThroughput;
-if(!((typeof data2 == "number") && (isFinite(data2)))){
-const err5 = {instancePath:instancePath+"/FSxLustreConfig/PerUnitStorageThroughput",schemaPath:"#/$defs/FSxLustreConfig/properties/PerUnitStorageThroughput/type",keyword:"type",params:{type: "number"}};
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 100800 || isNaN(data1)){
+const err5 = {instancePath:instancePath+"/FSxLustreConfig/SizeInGiB",schemaPath:"#/$defs/FSxLustreConfig/properties/SizeInGiB/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100800}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2492,10 +2525,8 @@ vErrors.push(err5);
 }
 errors++;
 }
-}
-}
-else {
-const err6 = {instancePath:instancePath+"/FSxLustreConfig",schemaPath:"#/$defs/FSxLustreConfig/type",keyword:"type",params:{type: "object"}};
+if(data1 < 1200 || isNaN(data1)){
+const err6 = {instancePath:instancePath+"/FSxLustreConfig/SizeInGiB",schemaPath:"#/$defs/FSxLustreConfig/properties/SizeInGiB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1200}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -2506,13 +2537,61 @@ errors++;
 }
 }
 }
-else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(data0.PerUnitStorageThroughput !== undefined && func0.call(data0, "PerUnitStorageThroughput")){
+let data2 = data0.PerUnitStorageThroughput;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+const err7 = {instancePath:instancePath+"/FSxLustreConfig/PerUnitStorageThroughput",schemaPath:"#/$defs/FSxLustreConfig/properties/PerUnitStorageThroughput/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err7];
 }
 else {
 vErrors.push(err7);
+}
+errors++;
+}
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 > 1000 || isNaN(data2)){
+const err8 = {instancePath:instancePath+"/FSxLustreConfig/PerUnitStorageThroughput",schemaPath:"#/$defs/FSxLustreConfig/properties/PerUnitStorageThroughput/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000}};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(data2 < 125 || isNaN(data2)){
+const err9 = {instancePath:instancePath+"/FSxLustreConfig/PerUnitStorageThroughput",schemaPath:"#/$defs/FSxLustreConfig/properties/PerUnitStorageThroughput/minimum",keyword:"minimum",params:{comparison: ">=", limit: 125}};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/FSxLustreConfig",schemaPath:"#/$defs/FSxLustreConfig/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+else {
+const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
 }
 errors++;
 }
@@ -3236,8 +3315,8 @@ errors++;
 }
 if(data1.SizeInGiB !== undefined && func0.call(data1, "SizeInGiB")){
 let data2 = data1.SizeInGiB;
-if(!((typeof data2 == "number") && (isFinite(data2)))){
-const err8 = {instancePath:instancePath+"/FSxLustreConfig/SizeInGiB",schemaPath:"#/$defs/FSxLustreConfig/properties/SizeInGiB/type",keyword:"type",params:{type: "number"}};
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+const err8 = {instancePath:instancePath+"/FSxLustreConfig/SizeInGiB",schemaPath:"#/$defs/FSxLustreConfig/properties/SizeInGiB/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -3246,11 +3325,9 @@ vErrors.push(err8);
 }
 errors++;
 }
-}
-if(data1.PerUnitStorageThroughput !== undefined && func0.call(data1, "PerUnitStorageThroughput")){
-let data3 = data1.PerUnitStorageThroughput;
-if(!((typeof data3 == "number") && (isFinite(data3)))){
-const err9 = {instancePath:instancePath+"/FSxLustreConfig/PerUnitStorageThroughput",schemaPath:"#/$defs/FSxLustreConfig/properties/PerUnitStorageThroughput/type",keyword:"type",params:{type: "number"}};
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 > 100800 || isNaN(data2)){
+const err9 = {instancePath:instancePath+"/FSxLustreConfig/SizeInGiB",schemaPath:"#/$defs/FSxLustreConfig/properties/SizeInGiB/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100800}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -3259,10 +3336,8 @@ vErrors.push(err9);
 }
 errors++;
 }
-}
-}
-else {
-const err10 = {instancePath:instancePath+"/FSxLustreConfig",schemaPath:"#/$defs/FSxLustreConfig/type",keyword:"type",params:{type: "object"}};
+if(data2 < 1200 || isNaN(data2)){
+const err10 = {instancePath:instancePath+"/FSxLustreConfig/SizeInGiB",schemaPath:"#/$defs/FSxLustreConfig/properties/SizeInGiB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1200}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -3273,13 +3348,61 @@ errors++;
 }
 }
 }
-else {
-const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(data1.PerUnitStorageThroughput !== undefined && func0.call(data1, "PerUnitStorageThroughput")){
+let data3 = data1.PerUnitStorageThroughput;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+const err11 = {instancePath:instancePath+"/FSxLustreConfig/PerUnitStorageThroughput",schemaPath:"#/$defs/FSxLustreConfig/properties/PerUnitStorageThroughput/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err11];
 }
 else {
 vErrors.push(err11);
+}
+errors++;
+}
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 1000 || isNaN(data3)){
+const err12 = {instancePath:instancePath+"/FSxLustreConfig/PerUnitStorageThroughput",schemaPath:"#/$defs/FSxLustreConfig/properties/PerUnitStorageThroughput/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000}};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+if(data3 < 125 || isNaN(data3)){
+const err13 = {instancePath:instancePath+"/FSxLustreConfig/PerUnitStorageThroughput",schemaPath:"#/$defs/FSxLustreConfig/properties/PerUnitStorageThroughput/minimum",keyword:"minimum",params:{comparison: ">=", limit: 125}};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/FSxLustreConfig",schemaPath:"#/$defs/FSxLustreConfig/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+}
+else {
+const err15 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
 }
 errors++;
 }
@@ -3606,7 +3729,7 @@ return errors === 0;
 }
 validate60.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema80 = {"type":"object","required":["Mode"],"properties":{"Mode":{"$ref":"#/$defs/ClusterConfigMode"},"InstanceMemoryAllocationPercentage":{"type":"number"}},"additionalProperties":false};
+const schema80 = {"type":"object","required":["Mode"],"properties":{"Mode":{"$ref":"#/$defs/ClusterConfigMode"},"InstanceMemoryAllocationPercentage":{"type":"integer","minimum":0,"maximum":100}},"additionalProperties":false};
 const schema81 = {"type":"string","enum":["Disable","Enable"]};
 
 function validate64(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -3667,8 +3790,8 @@ errors++;
 }
 if(data.InstanceMemoryAllocationPercentage !== undefined && func0.call(data, "InstanceMemoryAllocationPercentage")){
 let data1 = data.InstanceMemoryAllocationPercentage;
-if(!((typeof data1 == "number") && (isFinite(data1)))){
-const err4 = {instancePath:instancePath+"/InstanceMemoryAllocationPercentage",schemaPath:"#/properties/InstanceMemoryAllocationPercentage/type",keyword:"type",params:{type: "number"}};
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err4 = {instancePath:instancePath+"/InstanceMemoryAllocationPercentage",schemaPath:"#/properties/InstanceMemoryAllocationPercentage/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3677,15 +3800,37 @@ vErrors.push(err4);
 }
 errors++;
 }
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 100 || isNaN(data1)){
+const err5 = {instancePath:instancePath+"/InstanceMemoryAllocationPercentage",schemaPath:"#/properties/InstanceMemoryAllocationPercentage/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100}};
 if(vErrors === null){
 vErrors = [err5];
 }
 else {
 vErrors.push(err5);
+}
+errors++;
+}
+if(data1 < 0 || isNaN(data1)){
+const err6 = {instancePath:instancePath+"/InstanceMemoryAllocationPercentage",schemaPath:"#/properties/InstanceMemoryAllocationPercentage/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
 }
 errors++;
 }
@@ -4144,8 +4289,8 @@ errors++;
 if(data.Tags !== undefined && func0.call(data, "Tags")){
 let data11 = data.Tags;
 if(Array.isArray(data11)){
-if(data11.length > 49){
-const err27 = {instancePath:instancePath+"/Tags",schemaPath:"#/properties/Tags/maxItems",keyword:"maxItems",params:{limit: 49}};
+if(data11.length > 48){
+const err27 = {instancePath:instancePath+"/Tags",schemaPath:"#/properties/Tags/maxItems",keyword:"maxItems",params:{limit: 48}};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -5921,14 +6066,226 @@ vErrors.push(err44);
 errors++;
 }
 }
-}
-else {
-const err45 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(data.alternatives !== undefined && func0.call(data, "alternatives")){
+let data19 = data.alternatives;
+if(Array.isArray(data19)){
+if(data19.length > 8){
+const err45 = {instancePath:instancePath+"/alternatives",schemaPath:"#/properties/alternatives/maxItems",keyword:"maxItems",params:{limit: 8}};
 if(vErrors === null){
 vErrors = [err45];
 }
 else {
 vErrors.push(err45);
+}
+errors++;
+}
+const len0 = data19.length;
+for(let i0=0; i0<len0; i0++){
+let data20 = data19[i0];
+if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
+if((data20.provider === undefined) || (!(func0.call(data20, "provider")))){
+const err46 = {instancePath:instancePath+"/alternatives/" + i0,schemaPath:"#/$defs/Alternative/required",keyword:"required",params:{missingProperty: "provider"}};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+for(const key1 of Object.keys(data20)){
+if(!(((((((key1 === "provider") || (key1 === "region")) || (key1 === "projectId")) || (key1 === "location")) || (key1 === "activeIam")) || (key1 === "cluster")) || (key1 === "patch"))){
+const err47 = {instancePath:instancePath+"/alternatives/" + i0,schemaPath:"#/$defs/Alternative/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+}
+if(data20.provider !== undefined && func0.call(data20, "provider")){
+let data21 = data20.provider;
+if(!((data21 === "sagemaker") || (data21 === "tir"))){
+const err48 = {instancePath:instancePath+"/alternatives/" + i0+"/provider",schemaPath:"#/$defs/Alternative/properties/provider/enum",keyword:"enum",params:{allowedValues: schema103.properties.provider.enum}};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+if(data20.region !== undefined && func0.call(data20, "region")){
+let data22 = data20.region;
+if(typeof data22 === "string"){
+if(!pattern28.test(data22)){
+const err49 = {instancePath:instancePath+"/alternatives/" + i0+"/region",schemaPath:"#/$defs/Alternative/properties/region/pattern",keyword:"pattern",params:{pattern: "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"}};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+}
+else {
+const err50 = {instancePath:instancePath+"/alternatives/" + i0+"/region",schemaPath:"#/$defs/Alternative/properties/region/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+}
+if(data20.projectId !== undefined && func0.call(data20, "projectId")){
+let data23 = data20.projectId;
+if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
+const err51 = {instancePath:instancePath+"/alternatives/" + i0+"/projectId",schemaPath:"#/$defs/Alternative/properties/projectId/type",keyword:"type",params:{type: "integer"}};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+if((typeof data23 == "number") && (isFinite(data23))){
+if(data23 < 1 || isNaN(data23)){
+const err52 = {instancePath:instancePath+"/alternatives/" + i0+"/projectId",schemaPath:"#/$defs/Alternative/properties/projectId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
+}
+errors++;
+}
+}
+}
+if(data20.location !== undefined && func0.call(data20, "location")){
+let data24 = data20.location;
+if(typeof data24 === "string"){
+if(func67(data24) > 64){
+const err53 = {instancePath:instancePath+"/alternatives/" + i0+"/location",schemaPath:"#/$defs/Alternative/properties/location/maxLength",keyword:"maxLength",params:{limit: 64}};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
+}
+errors++;
+}
+if(func67(data24) < 1){
+const err54 = {instancePath:instancePath+"/alternatives/" + i0+"/location",schemaPath:"#/$defs/Alternative/properties/location/minLength",keyword:"minLength",params:{limit: 1}};
+if(vErrors === null){
+vErrors = [err54];
+}
+else {
+vErrors.push(err54);
+}
+errors++;
+}
+}
+else {
+const err55 = {instancePath:instancePath+"/alternatives/" + i0+"/location",schemaPath:"#/$defs/Alternative/properties/location/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err55];
+}
+else {
+vErrors.push(err55);
+}
+errors++;
+}
+}
+if(data20.activeIam !== undefined && func0.call(data20, "activeIam")){
+let data25 = data20.activeIam;
+if(!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25)))){
+const err56 = {instancePath:instancePath+"/alternatives/" + i0+"/activeIam",schemaPath:"#/$defs/Alternative/properties/activeIam/type",keyword:"type",params:{type: "integer"}};
+if(vErrors === null){
+vErrors = [err56];
+}
+else {
+vErrors.push(err56);
+}
+errors++;
+}
+if((typeof data25 == "number") && (isFinite(data25))){
+if(data25 < 1 || isNaN(data25)){
+const err57 = {instancePath:instancePath+"/alternatives/" + i0+"/activeIam",schemaPath:"#/$defs/Alternative/properties/activeIam/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+if(vErrors === null){
+vErrors = [err57];
+}
+else {
+vErrors.push(err57);
+}
+errors++;
+}
+}
+}
+if(data20.cluster !== undefined && func0.call(data20, "cluster")){
+let data26 = data20.cluster;
+if(!(data26 && typeof data26 == "object" && !Array.isArray(data26))){
+const err58 = {instancePath:instancePath+"/alternatives/" + i0+"/cluster",schemaPath:"#/$defs/Alternative/properties/cluster/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err58];
+}
+else {
+vErrors.push(err58);
+}
+errors++;
+}
+}
+if(data20.patch !== undefined && func0.call(data20, "patch")){
+let data27 = data20.patch;
+if(!(data27 && typeof data27 == "object" && !Array.isArray(data27))){
+const err59 = {instancePath:instancePath+"/alternatives/" + i0+"/patch",schemaPath:"#/$defs/Alternative/properties/patch/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
+}
+errors++;
+}
+}
+}
+else {
+const err60 = {instancePath:instancePath+"/alternatives/" + i0,schemaPath:"#/$defs/Alternative/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err60];
+}
+else {
+vErrors.push(err60);
+}
+errors++;
+}
+}
+}
+else {
+const err61 = {instancePath:instancePath+"/alternatives",schemaPath:"#/properties/alternatives/type",keyword:"type",params:{type: "array"}};
+if(vErrors === null){
+vErrors = [err61];
+}
+else {
+vErrors.push(err61);
+}
+errors++;
+}
+}
+}
+else {
+const err62 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
 }
 errors++;
 }

@@ -10,6 +10,7 @@ export const ROUTES = /** @type {const} */ ([
   { method: 'GET', path: '/clusters/{requestId}', functionKey: 'httpGet', summary: 'Read one request' },
   { method: 'DELETE', path: '/clusters/{requestId}', functionKey: 'httpDelete', summary: 'Delete the cluster, or cancel the request' },
   { method: 'POST', path: '/reconcile', functionKey: 'httpReconcile', summary: 'Resume every workflow that died, now' },
+  { method: 'GET', path: '/orphans', functionKey: 'httpOrphans', summary: "List this deployment's clusters no record owns" },
 ]);
 
 /** @typedef {typeof ROUTES[number]} Route */

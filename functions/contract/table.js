@@ -45,3 +45,20 @@ export const table = {
     Projection: { ProjectionType: 'ALL' },
   })),
 };
+
+/** The environment variable holding the offerings table's name. */
+export const OFFERINGS_TABLE_ENV = 'OFFERINGS_TABLE';
+
+/**
+ * The shared memory of short offerings (functions/core/offerings.ts): one item per offering, keyed by
+ * `<provider>#<region or location>#<instance type>`. DynamoDB's TTL removes an item at `expiresAt` (epoch seconds), an
+ * hour after its memory ran out; reads never trust TTL alone (it deletes late) and compare `shortUntil` themselves.
+ */
+export const offeringsTable = {
+  BillingMode: 'PAY_PER_REQUEST',
+  AttributeDefinitions: [{ AttributeName: 'offering', AttributeType: 'S' }],
+  KeySchema: [{ AttributeName: 'offering', KeyType: 'HASH' }],
+};
+
+/** The TTL attribute of the offerings table. */
+export const OFFERINGS_TTL_ATTRIBUTE = 'expiresAt';

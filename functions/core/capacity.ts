@@ -130,12 +130,21 @@ export type WaitDecision = { retry: true; waitSeconds: number; nextAttemptAt: Da
  */
 export const decideWait = (
   policy: BackoffPolicy,
-  input: { failures: number; now: Date; horizon: Date; horizonSeconds: number },
+  input: {
+    /** Failures (rounds) so far: the backoff grows with them. */
+    failures: number;
+    /** Create attempts made so far, for the budget; the failures when not given. */
+    attempts?: number;
+    now: Date;
+    horizon: Date;
+    horizonSeconds: number;
+  },
   random: () => number = Math.random,
 ): WaitDecision => {
   const left = Math.floor((input.horizon.getTime() - input.now.getTime()) / 1000);
   if (left < 1) return { retry: false, why: `the retry horizon ended at ${input.horizon.toISOString()}` };
-  if (input.failures >= policy.maxAttempts) return { retry: false, why: `all ${policy.maxAttempts} attempts were made` };
+  if ((input.attempts ?? input.failures) >= policy.maxAttempts)
+    return { retry: false, why: `all ${policy.maxAttempts} attempts were made` };
   const waitSeconds = Math.min(left, backoffSeconds(policy, input.failures, input.horizonSeconds, random));
   return { retry: true, waitSeconds, nextAttemptAt: new Date(input.now.getTime() + waitSeconds * 1000) };
 };

@@ -13,6 +13,7 @@ export const DETAIL_TYPES = {
   deleteFailed: 'Cluster Deletion Failed',
   rejected: 'Cluster Request Rejected',
   requested: 'Provision Cluster Requested',
+  orphan: 'Orphan Cluster Found',
 } as const;
 
 export type DetailType = (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES];

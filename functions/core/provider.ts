@@ -60,17 +60,46 @@ export interface GroupDescription {
 export interface ExistingCluster {
   providerId: string;
   clusterName: string;
-  /** HyperPod: the value of the `provisioner:request-id` tag, if any. */
+  /**
+   * The request of this deployment that created the cluster, read from what the provider keeps (HyperPod: the
+   * `provisioner:request-id` tag; TIR: the owner marker of its lifecycle script). Set only when the cluster also names
+   * this deployment (`provisioner:deployment`): a cluster of another deployment, or of nobody, has no owner here.
+   */
   ownerRequestId?: string;
   /** ISO time the provider says the cluster was created, if it says. */
   createdAt?: string;
 }
 
+/** A cluster that carries this deployment's name, as `listOwned` finds it. */
+export interface OwnedCluster {
+  location: ClusterLocation;
+  providerId: string;
+  clusterName: string;
+  /** The requestId the cluster names (HyperPod tag, TIR marker); absent when it names none. */
+  requestId?: string;
+  /** ISO time the provider says the cluster was created, if it says. */
+  createdAt?: string;
+  /** The provider's own status, verbatim (`InService`, `Deleting`, `Running`, ...). */
+  providerStatus: string;
+  /** The provider is deleting it already. */
+  deleting: boolean;
+}
+
+/** Names the request that created the cluster (HyperPod tag; TIR keeps it in the owner marker). */
 export const REQUEST_ID_TAG = 'provisioner:request-id';
+/** Names the deployment (`<service>-<stage>`) that created the cluster: the sweeper touches only clusters with its own. */
+export const DEPLOYMENT_TAG = 'provisioner:deployment';
+/** The tags the provisioner sets on every HyperPod cluster itself: a request may not set them. */
+export const PROVISIONER_TAGS: readonly string[] = [REQUEST_ID_TAG, DEPLOYMENT_TAG];
+/** CreateCluster allows 50 tags; the provisioner's own leave this many to the request. */
+export const MAX_REQUEST_TAGS = 50 - PROVISIONER_TAGS.length;
 
 export interface ClusterProvider {
   readonly name: ProviderName;
-  /** Creates the cluster. HyperPod adds the `provisioner:request-id` tag. */
+  /**
+   * Creates the cluster, marked with the request and this deployment (HyperPod: the `provisioner:request-id` and
+   * `provisioner:deployment` tags; TIR: an owner marker appended to the lifecycle script).
+   */
   create(input: CreateClusterInput): Promise<CreatedCluster>;
   /** Throws ClusterNotFoundError when the provider does not know the cluster. */
   describe(ref: ClusterRef): Promise<ClusterDescription>;
@@ -78,4 +107,6 @@ export interface ClusterProvider {
   delete(ref: ClusterRef): Promise<void>;
   /** Looks a cluster up by name (for adoption after ResourceInUse); undefined when there is none. */
   findByName(location: ClusterLocation, clusterName: string): Promise<ExistingCluster | undefined>;
+  /** Every cluster of the location (HyperPod: a region) that carries this deployment's name, and only those. */
+  listOwned(location: ClusterLocation): Promise<OwnedCluster[]>;
 }

@@ -10,8 +10,24 @@ import { createHash } from 'node:crypto';
 
 export { PROVIDERS } from '../contract/providers.js';
 export type { ProviderName } from '../contract/providers.js';
+import type { ProviderName } from '../contract/providers.js';
+
+/** Another placement of the request, tried when the ones before it are short of capacity (functions/core/placements.ts). */
+export interface Alternative {
+  provider: ProviderName;
+  region?: string;
+  projectId?: number;
+  location?: string;
+  activeIam?: number;
+  /** The provider's whole create body for this placement. */
+  cluster?: Record<string, unknown>;
+  /** An RFC 7396 JSON merge patch over the request's cluster (same provider only). */
+  patch?: Record<string, unknown>;
+}
 
 export interface CommonRequestFields {
+  /** Up to 8 other placements, tried in order after this one when it is short of capacity. */
+  alternatives?: Alternative[];
   /** The JSON Schema an editor checks the document with (examples/*.json carry one); not part of the request. */
   $schema?: string;
   /** Idempotency key, 1..64 of [A-Za-z0-9_-]; derived from the canonical request when absent. */

@@ -5,6 +5,7 @@
  */
 import { TRANSITIONS, type ClusterStatus } from '../contract/statuses.js';
 import type { QuotaFacts, WaitReason } from './capacity';
+import type { Placement } from './placements';
 import type { GroupDescription } from './provider';
 import type { ProviderName } from './request';
 
@@ -32,10 +33,23 @@ export interface RecordedError {
 /** A cluster this request made and gave up (rolled back for capacity, or failed): deleted before the next create. */
 export interface DiscardedCluster {
   providerId: string;
+  /** The placement it was at (the request's own: 0). */
+  placement?: number;
   reason: 'capacity' | 'failed';
   at: string;
   /** When the provider no longer knew it. Until then no new cluster is created for the request. */
   goneAt?: string;
+}
+
+export interface AttemptLogEntry {
+  at: string;
+  /** Index into placements (0: the request's own). */
+  placement: number;
+  /** `sagemaker us-west-2`, `tir Delhi`. */
+  where: string;
+  /** created; short (refused or rolled back for capacity); quota; skipped (remembered short, probed by another); failed. */
+  outcome: 'created' | 'short' | 'quota' | 'skipped' | 'failed';
+  reason: string;
 }
 
 export interface HistoryEntry {
@@ -78,6 +92,18 @@ export interface ClusterRecord {
   discardedClusters?: DiscardedCluster[];
   /** Set when a DELETE cancelled the provisioning. */
   cancelledAt?: string;
+  /** Where the request may land, the request's own first, then its alternatives (absent without alternatives). */
+  placements?: Placement[];
+  /** The placement the request is at now (tried, or landed on). */
+  placement?: number;
+  /** Rounds of attempts that ended in a backoff (a round tries every placement once). */
+  rounds?: number;
+  /** Placements skipped for good (their quota is below the request). */
+  excludedPlacements?: number[];
+  /** Where the cluster was created: provider and region, or project and location. */
+  landed?: { provider: 'sagemaker'; region: string } | { provider: 'tir'; projectId: number; location: string };
+  /** Each try and skip, newest last (the last 50): the story of a request that waits or falls over. */
+  attemptLog?: AttemptLogEntry[];
   scheduledFor?: string;
   deleteAfter?: string;
   /** Workflows the reconciler started again after theirs had died. */

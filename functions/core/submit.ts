@@ -6,9 +6,11 @@
  * request is a RecordConflictError. A failed start leaves the record ACCEPTED, and a replay starts it again (the
  * execution name makes the start itself idempotent), so a retry always goes through.
  */
+import { placementsOf } from './placements';
 import { RecordConflictError, RecordNotFoundError, RequestValidationError } from './errors';
 import { clusterNameOf, requestHash, withRequestId, type ProvisionRequest } from './request';
 import { MAX_HORIZON_SECONDS } from './capacity';
+import { checkPolicy, type DeploymentPolicy } from './policy';
 import { CANCELLABLE, DELETABLE, type ClusterRecord, type ClusterStore } from './store';
 import { parseRequest } from './validate';
 
@@ -35,6 +37,8 @@ export interface SubmitDeps {
   scheduler?: ProvisionScheduler;
   /** Region for sagemaker requests that name none: the deployment's. */
   defaultRegion: string;
+  /** The deployment's allow-lists (roles, lifecycle buckets, regions); absent: nothing beyond the contract is checked. */
+  policy?: DeploymentPolicy;
   now?: () => Date;
 }
 
@@ -55,7 +59,13 @@ const MAX_SCHEDULE_AHEAD_MS = 366 * 24 * 3600_000;
  */
 export const normalizeRequest = (request: ProvisionRequest, defaultRegion: string) => {
   const { $schema: _hint, ...rest } = request;
-  const filled: ProvisionRequest = rest.provider === 'sagemaker' && rest.region === undefined ? { ...rest, region: defaultRegion } : rest;
+  let filled: ProvisionRequest = rest.provider === 'sagemaker' && rest.region === undefined ? { ...rest, region: defaultRegion } : rest;
+  const alternatives = filled.alternatives;
+  if (alternatives?.some((a) => a.provider === 'sagemaker' && a.region === undefined)) {
+    // An alternative on HyperPod that names no region means the deployment's, like the request itself.
+    const regioned = alternatives.map((a) => (a.provider === 'sagemaker' && a.region === undefined ? { ...a, region: defaultRegion } : a));
+    filled = { ...filled, alternatives: regioned };
+  }
   return withRequestId(filled);
 };
 
@@ -81,6 +91,8 @@ export const newRecord = (request: ProvisionRequest & { requestId: string }, now
     request: request as unknown as Record<string, unknown>,
     ...(scheduledFor ? { scheduledFor: scheduledFor.toISOString() } : {}),
     ...(request.deleteAfter ? { deleteAfter: request.deleteAfter } : {}),
+    // Where it may land, resolved once (patches applied): the workflow tries them in order.
+    ...(request.alternatives?.length ? { placements: placementsOf(request, '') } : {}),
     acceptedAt: at,
     updatedAt: at,
     history: [{ to: status, at, reason: scheduledFor ? `scheduled for ${scheduledFor.toISOString()}` : 'request accepted' }],
@@ -89,7 +101,11 @@ export const newRecord = (request: ProvisionRequest & { requestId: string }, now
 
 /** Validates and records the request and starts (or schedules) its provisioning. Throws RequestValidationError. */
 export const submitRequest = async (deps: SubmitDeps, input: unknown): Promise<SubmitResult> => {
-  const request = normalizeRequest(parseRequest(input), deps.defaultRegion);
+  const parsed = parseRequest(input);
+  // The deployment's allow-lists: a role, bucket or region it does not allow is refused before anything is recorded.
+  const denied = deps.policy ? checkPolicy(deps.policy, parsed, deps.defaultRegion) : [];
+  if (denied.length > 0) throw new RequestValidationError(denied);
+  const request = normalizeRequest(parsed, deps.defaultRegion);
   const now = (deps.now ?? (() => new Date()))();
   // A replay (redelivery, client retry) is answered from the record, whatever the clock says now: the clock-dependent
   // rules below judged it when it was first accepted.

@@ -9,16 +9,21 @@
  * duplicates, reserved tag keys, InstanceType or InstanceRequirements, MinInstanceCount against InstanceCount, the
  * root-volume rule of EBS configs, duration ranges, TIR's script_added, and the warnings.
  *
- * ajv only enters known structure, so no input can make it recurse without bound: deep nesting under an unknown field
- * is reported as that unknown field. Only own properties count (`ownProperties`), so `__proto__` or `constructor`
- * keys are unknown fields like any other, and the refinements below read own properties only.
+ * Before any of that, one iterative walk over the whole input (pass-through objects included) answers what no schema
+ * rule should have to meet, each at its pointer (docs/contract.md#hostile-input): a number JSON or DynamoDB cannot carry
+ * faithfully (not finite, a whole number beyond ±(2^53 − 1), a magnitude below 1e-130), a `__proto__`, `constructor` or
+ * `prototype` key, nesting deeper than 32 levels, an unpaired surrogate, a cycle. Such an input is answered with those
+ * errors alone: the schema is not walked, and nothing downstream (hashing, marshalling, a provider) ever sees it.
+ * ajv itself only enters known structure, and only own properties count (`ownProperties`); the refinements below read
+ * own properties only.
  */
+import { alternativeErrors } from './placements';
 import REQUEST_SCHEMA from '../contract/request.schema.json' with { type: 'json' };
 import { validate as matchesSchema } from '../contract/request.validator';
 import { MAX_HORIZON_SECONDS } from './capacity';
 import { durationSeconds } from './duration';
 import { RequestValidationError, type FieldError } from './errors';
-import { REQUEST_ID_TAG } from './provider';
+import { PROVISIONER_TAGS } from './provider';
 import type { ProvisionRequest } from './request';
 
 export { durationSeconds } from './duration';
@@ -34,6 +39,8 @@ export interface ValidationResult {
 /** Every error and warning, at once. Throws nothing, whatever the input. */
 export function validateRequest(input: unknown): ValidationResult {
   const out = new Findings(input);
+  structureProblems(input, out);
+  if (out.found) return { valid: false, ...out.result() };
   matchesSchema(input);
   for (const error of matchesSchema.errors ?? []) {
     if (out.full) {
@@ -43,6 +50,10 @@ export function validateRequest(input: unknown): ValidationResult {
     fromSchema(error, out);
   }
   if (isObject(input)) refineRequest(input, out);
+  // Each alternative is checked as the whole request it stands for (when its own shape is right).
+  if (isObject(input) && Array.isArray(input.alternatives) && !out.result().errors.some((e) => e.path.startsWith('/alternatives'))) {
+    for (const e of alternativeErrors(input as unknown as ProvisionRequest, validateRequest)) out.error(e.path, e.message);
+  }
   const { errors, warnings } = out.result();
   return errors.length === 0 ? { valid: true, errors, warnings, request: input as ProvisionRequest } : { valid: false, errors, warnings };
 }
@@ -53,6 +64,92 @@ export function parseRequest(input: unknown): ProvisionRequest {
   if (!result.request) throw new RequestValidationError(result.errors, result.warnings);
   return result.request;
 }
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Hostile input: what any value anywhere in a request must be, whatever the schema says of its place.
+
+/** Levels of objects and arrays a request may nest, the root included: DynamoDB stores at most 32. */
+const MAX_DEPTH = 32;
+
+/** The smallest magnitude DynamoDB stores, other than 0 (its numbers run from 1E-130 to 9.99…E+125). */
+const MIN_MAGNITUDE = 1e-130;
+
+/** Keys that reach an object's prototype in code that assigns them (`target[key] = value`), however they got in. */
+const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+const FORBIDDEN_KEY = "is not accepted as a key: __proto__, constructor and prototype can reach an object's prototype";
+const UNPAIRED = 'an unpaired surrogate (U+D800 to U+DFFF), which UTF-8 cannot carry';
+
+/** A surrogate code unit outside a pair: in a `u` regular expression a pair is one code point, so only a lone one matches. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/** What is wrong with a number, if anything: the value JSON gave may not be the number that was sent. */
+const numberProblem = (value: number): string | undefined => {
+  if (!Number.isFinite(value)) return 'must be a finite number: a JSON number this large is read as infinity';
+  if (Number.isInteger(value) && !Number.isSafeInteger(value))
+    return 'must be at most 2^53 - 1 (9007199254740991) in magnitude: a larger JSON number loses its exact value';
+  if (value !== 0 && Math.abs(value) < MIN_MAGNITUDE) return 'must be 0 or at least 1e-130 in magnitude (the smallest number stored)';
+  return undefined;
+};
+
+/** One object or array being walked: its members, the next one to visit, and where it is. */
+interface Level {
+  value: object;
+  keys: readonly string[] | undefined; // undefined: an array
+  size: number;
+  next: number;
+  path: string;
+}
+
+/**
+ * Walks the whole input once, without recursion (no input can exhaust the stack), depth first in the request's order,
+ * and reports each problem at its pointer; nothing below a bad key or too deep a level is walked. Values reached twice
+ * and cycles only occur in an input built in code (JSON has neither): a value that contains itself is a cycle, and one
+ * reached again is walked again only from deeper down (where it may pass the depth limit), so the walk stays linear.
+ */
+const structureProblems = (input: unknown, out: Findings): void => {
+  const stack: Level[] = [];
+  const onPath = new Set<object>();
+  /** How many levels above each value it was last walked from: reached again no deeper, it has nothing new to tell. */
+  const walkedBelow = new WeakMap<object, number>();
+  const visit = (value: unknown, path: () => string): void => {
+    if (typeof value === 'number') {
+      const problem = numberProblem(value);
+      if (problem) out.error(path(), problem, RANK.kind);
+    } else if (typeof value === 'string') {
+      if (LONE_SURROGATE.test(value)) out.error(path(), `must be well-formed Unicode: it holds ${UNPAIRED}`, RANK.kind);
+    } else if (typeof value === 'object' && value !== null) {
+      if (onPath.has(value)) out.error(path(), 'contains itself (a cycle), which JSON cannot carry', RANK.kind);
+      else if (stack.length <= (walkedBelow.get(value) ?? -1)) return;
+      else if (stack.length >= MAX_DEPTH) out.error(path(), `is nested deeper than ${MAX_DEPTH} levels of objects and arrays`, RANK.kind);
+      else {
+        const keys = Array.isArray(value) ? undefined : Object.keys(value);
+        stack.push({ value, keys, size: keys ? keys.length : (value as unknown[]).length, next: 0, path: path() });
+        onPath.add(value);
+      }
+    }
+  };
+  visit(input, () => '');
+  while (stack.length > 0) {
+    if (out.full) return out.truncate();
+    const level = stack.at(-1)!;
+    if (level.next >= level.size) {
+      stack.pop();
+      onPath.delete(level.value);
+      walkedBelow.set(level.value, stack.length);
+      continue;
+    }
+    const index = level.next++;
+    if (level.keys === undefined) {
+      visit((level.value as unknown[])[index], () => at(level.path, index));
+      continue;
+    }
+    const key = level.keys[index]!;
+    if (FORBIDDEN_KEYS.has(key)) out.error(at(level.path, key), FORBIDDEN_KEY, RANK.kind);
+    else if (LONE_SURROGATE.test(key)) out.error(at(level.path, key), `is a key holding ${UNPAIRED}`, RANK.kind);
+    else visit((level.value as Obj)[key], () => at(level.path, key));
+  }
+};
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Findings: at most one error per pointer (the most telling), listed in the order of the request.
@@ -95,6 +192,10 @@ class Findings {
 
   get provider(): unknown {
     return isObject(this.input) && Object.hasOwn(this.input, 'provider') ? this.input.provider : undefined;
+  }
+
+  get found(): boolean {
+    return this.errors.size > 0;
   }
 
   /** No more errors will be listed: loops stop early (and call truncate). */
@@ -469,7 +570,7 @@ const fromSchema = (error: SchemaError, out: Findings): void => {
       out.error(
         path,
         path === '/cluster/Tags' && out.provider === 'sagemaker'
-          ? `must have at most ${limit} items: CreateCluster allows 50 tags and the provisioner adds its own ${REQUEST_ID_TAG} tag`
+          ? `must have at most ${limit} items: CreateCluster allows 50 tags and the provisioner adds its own ${PROVISIONER_TAGS.join(' and ')} tags`
           : `must have at most ${plural(limit, 'item')} (got ${count})`,
         RANK.size,
       );
@@ -634,7 +735,7 @@ const rootVolume = (path: string, ebs: Obj, out: Findings): void => {
 
 const reservedTagKey = (path: string, key: unknown, out: Findings): void => {
   if (typeof key !== 'string') return;
-  if (key === REQUEST_ID_TAG) out.error(path, `is reserved: the provisioner sets the ${REQUEST_ID_TAG} tag on every cluster itself`);
+  if (PROVISIONER_TAGS.includes(key)) out.error(path, `is reserved: the provisioner sets the ${key} tag on every cluster itself`);
   // AWS reserves the prefix in any case combination.
   else if (key.toLowerCase().startsWith('aws:')) out.error(path, 'must not start with aws: (reserved for AWS)');
 };

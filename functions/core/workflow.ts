@@ -34,7 +34,9 @@ import {
 import { DETAIL_TYPES, clusterEventDetail, eventEntry, type DetailType, type EventEntry } from './events';
 import type { ClusterDescription, ClusterLocation, ClusterProvider, ClusterRef, CreatedCluster, ExistingCluster } from './provider';
 import type { ProviderName, ProvisionRequest } from './request';
-import type { ClusterRecord, ClusterStatus, ClusterStore, DiscardedCluster, RecordedError } from './store';
+import { mayTry, type OfferingClaim, type OfferingMemory } from './offerings';
+import { clusterNameOfPlacement, instanceTypesOf, offeringKey, shortOfferings, whereOf, type Placement } from './placements';
+import type { AttemptLogEntry, ClusterRecord, ClusterStatus, ClusterStore, DiscardedCluster, RecordedError, RecordPatch } from './store';
 
 export interface TeardownScheduler {
   /** Arranges for the delete workflow of `requestId` to start at `at` (idempotent per requestId). */
@@ -49,6 +51,8 @@ export interface WorkflowDeps {
   now?: () => Date;
   /** Source of the backoff's jitter (tests pass a fixed one). */
   random?: () => number;
+  /** The shared memory of short offerings; without it every placement is always tried. */
+  offerings?: OfferingMemory;
   /** Something went wrong that does not change the outcome (logged at ERROR by the handlers). */
   onWarning?: (message: string, details: Record<string, unknown>) => void;
 }
@@ -63,25 +67,81 @@ export interface RetryPolicy {
   BackoffRate: number;
   MaxDelaySeconds: number;
   MaxAttempts: number;
+  /** How long an offering found short is remembered as short for every request (the shared memory). Default 600. */
+  ShortOfferingSeconds?: number;
+  /** How long one request may hold the probe of an offering whose memory ran out. Default 1800. */
+  ProbeLeaseSeconds?: number;
 }
+
+const DEFAULT_SHORT_OFFERING_SECONDS = 600;
+const DEFAULT_PROBE_LEASE_SECONDS = 1800;
 
 const clock = (deps: WorkflowDeps): Date => (deps.now ?? (() => new Date()))();
 const iso = (deps: WorkflowDeps): string => clock(deps).toISOString();
 
-export const locationOf = (record: ClusterRecord): ClusterLocation =>
-  record.provider === 'sagemaker'
-    ? { provider: 'sagemaker', region: record.region ?? '' }
-    : {
-        provider: 'tir',
-        projectId: record.projectId ?? 0,
-        location: record.location ?? '',
-        ...(record.activeIam !== undefined ? { activeIam: record.activeIam } : {}),
-      };
+/**
+ * Every placement of the record (the request's own, then its alternatives); a record without alternatives has one,
+ * made from its own fields.
+ */
+export const placementsOfRecord = (record: ClusterRecord): Placement[] => {
+  if (record.placements && record.placements.length > 0) return record.placements;
+  const cluster = requestOf(record).cluster;
+  return [
+    record.provider === 'sagemaker'
+      ? { provider: 'sagemaker', region: record.region ?? '', cluster: cluster as Placement['cluster'] & { ClusterName: string } }
+      : {
+          provider: 'tir',
+          projectId: record.projectId ?? 0,
+          location: record.location ?? '',
+          ...(record.activeIam !== undefined ? { activeIam: record.activeIam } : {}),
+          cluster: cluster as Extract<Placement, { provider: 'tir' }>['cluster'],
+        },
+  ] as Placement[];
+};
 
-const refOf = (record: ClusterRecord, providerId = record.providerId): ClusterRef => ({
-  location: locationOf(record),
-  clusterName: record.clusterName,
+/** The placement the record is at now (where its cluster is, or is being created). */
+const placementAt = (record: ClusterRecord, index = record.placement ?? 0): Placement => {
+  const all = placementsOfRecord(record);
+  return all[Math.min(index, all.length - 1)]!;
+};
+
+const locationOfPlacement = (p: Placement): ClusterLocation =>
+  p.provider === 'sagemaker'
+    ? { provider: 'sagemaker', region: p.region }
+    : { provider: 'tir', projectId: p.projectId, location: p.location, ...(p.activeIam !== undefined ? { activeIam: p.activeIam } : {}) };
+
+export const locationOf = (record: ClusterRecord): ClusterLocation => locationOfPlacement(placementAt(record));
+
+/** The provider the record's cluster is at now. */
+const providerOf = (record: ClusterRecord): ProviderName => placementAt(record).provider;
+
+const refOf = (record: ClusterRecord, providerId = record.providerId, index = record.placement ?? 0): ClusterRef => ({
+  location: locationOfPlacement(placementAt(record, index)),
+  clusterName: clusterNameOfPlacement(placementAt(record, index)),
   ...(providerId ? { providerId } : {}),
+});
+
+/** Offering keys of a placement: every instance type it asks for. */
+const offeringsOf = (p: Placement): string[] => instanceTypesOf(p).map((t) => offeringKey(p, t));
+
+const ATTEMPT_LOG_LIMIT = 50;
+
+/** The attempt log with `entries` added (the newest ATTEMPT_LOG_LIMIT kept). */
+const logged = (record: ClusterRecord, ...entries: AttemptLogEntry[]): AttemptLogEntry[] =>
+  [...(record.attemptLog ?? []), ...entries].slice(-ATTEMPT_LOG_LIMIT);
+
+const logEntry = (
+  deps: WorkflowDeps,
+  record: ClusterRecord,
+  index: number,
+  outcome: AttemptLogEntry['outcome'],
+  reason: string,
+): AttemptLogEntry => ({
+  at: iso(deps),
+  placement: index,
+  where: whereOf(placementAt(record, index)),
+  outcome,
+  reason,
 });
 
 const CREATE_STATUSES: readonly ClusterStatus[] = ['ACCEPTED', 'CREATING', 'WAITING_FOR_CAPACITY'];
@@ -114,10 +174,11 @@ const pendingCleanup = (record: ClusterRecord): DiscardedCluster | undefined =>
  *
  * Before calling the provider it records the attempt (and, once, createRequestedAt and the horizon) with a write that
  * holds only while the request may still create: after a cancel no create is sent. If the Lambda dies after the
- * provider created the cluster, the next attempt answers ResourceInUse, finds the cluster and adopts it. HyperPod
- * proves ownership by the `provisioner:request-id` tag. TIR has no tags: a cluster is ours if it is the one recorded,
- * or if it has our name and appeared after our first create request (see README, "Exactly one cluster"). A cluster this
- * request discarded is never adopted, and must be gone before the next create (the name is reused).
+ * provider created the cluster, the next attempt answers ResourceInUse, finds the cluster and adopts it only on proof:
+ * it is the one recorded, or the provider says this deployment's request created it (HyperPod's tags, TIR's owner
+ * marker: ExistingCluster.ownerRequestId). A cluster of our name without that proof is a name clash (the request waits
+ * with reason name-in-use). A cluster this request discarded is never adopted, and must be gone before the next create
+ * (the name is reused).
  */
 export const createCluster = async (
   deps: WorkflowDeps,
@@ -127,13 +188,14 @@ export const createCluster = async (
   if (CANCELLED_STATUSES.includes(record.status)) return { action: 'CANCELLED' };
   if (record.providerId && record.status === 'CREATING' && !isDiscarded(record, record.providerId)) {
     // A retry of this task after the create was already recorded: nothing to do.
-    return { action: 'CREATED', providerId: record.providerId, clusterName: record.clusterName, adopted: false };
+    return { action: 'CREATED', providerId: record.providerId, clusterName: clusterNameOfPlacement(placementAt(record)), adopted: false };
   }
   if (!CREATE_STATUSES.includes(record.status)) {
     throw new RecordConflictError(`Cannot create the cluster of ${record.requestId}: it is ${record.status}`);
   }
+  // A discarded cluster at the place of the next create must be gone first: its name is reused there.
   const pending = pendingCleanup(record);
-  if (pending) {
+  if (pending && sameLocation(locationOfPlacement(placementAt(record, pending.placement ?? 0)), locationOf(record))) {
     if (!(await cleanUp(deps, record, pending))) return { action: 'WAIT', waitSeconds: CLEANUP_POLL_SECONDS, reason: 'cleanup' };
     record = await deps.store.update(
       record.requestId,
@@ -143,21 +205,57 @@ export const createCluster = async (
   }
 
   const now = clock(deps);
+  const placements = placementsOfRecord(record);
+  // Skip, without a provider call, every placement whose offering is remembered short by any request (or probed by
+  // another one), and every placement whose quota can never fit.
+  let index = record.placement ?? 0;
+  const skips: AttemptLogEntry[] = [];
+  for (; index < placements.length; index++) {
+    if ((record.excludedPlacements ?? []).includes(index)) continue;
+    if (!deps.offerings) break;
+    const claims = await deps.offerings.claim(
+      offeringsOf(placements[index]!),
+      record.requestId,
+      now,
+      input.capacityRetry.ProbeLeaseSeconds ?? DEFAULT_PROBE_LEASE_SECONDS,
+    );
+    if (mayTry(claims)) break;
+    skips.push(logEntry(deps, record, index, 'skipped', describeClaims(claims)));
+  }
+  if (index >= placements.length) {
+    // Every placement is short now: the round is over; back off and start again from the first.
+    return waitAfterFailure(
+      deps,
+      record,
+      input.capacityRetry,
+      { name: 'InsufficientCapacityError', message: roundMessage(skips) },
+      'capacity',
+      undefined,
+      {
+        placement: 0,
+        attemptLog: logged(record, ...skips),
+      },
+    );
+  }
+
   const attempt = record.attempts + 1;
   const started = await deps.store.update(
     record.requestId,
     {
       attempts: attempt,
       maxAttempts: input.capacityRetry.MaxAttempts,
+      placement: index,
+      ...(skips.length > 0 ? { attemptLog: logged(record, ...skips) } : {}),
       ...(record.createRequestedAt ? {} : { createRequestedAt: now.toISOString() }),
       ...(record.retryUntil ? {} : { retryUntil: horizonEnd(requestOf(record).retry, now).toISOString() }),
     },
     CREATE_STATUSES,
   );
-  const provider = deps.provider(record.provider);
+  const placement = placementAt(started);
+  const provider = deps.provider(placement.provider);
   let created: CreatedCluster;
   try {
-    created = await provider.create({ location: locationOf(record), requestId: record.requestId, cluster: requestOf(record).cluster });
+    created = await provider.create({ location: locationOfPlacement(placement), requestId: record.requestId, cluster: placement.cluster });
   } catch (err) {
     if (err instanceof ResourceInUseError) {
       const adopted = await adoptIfOurs(deps, provider, started);
@@ -165,8 +263,12 @@ export const createCluster = async (
     }
     if (err instanceof ResourceLimitExceededError) {
       const quota = parseQuotaMessage(err.message);
-      if (quota && quotaCanNeverFit(quota)) throw new QuotaTooLowError(quotaTooLowMessage(quota, record.region), { cause: err });
-      return waitAfterFailure(deps, started, input.capacityRetry, err, 'quota', quota);
+      if (quota && quotaCanNeverFit(quota)) return quotaNeverFits(deps, started, input.capacityRetry, err, quota);
+      return nextPlacement(deps, started, input.capacityRetry, err, 'quota', quota);
+    }
+    if (err instanceof InsufficientCapacityError) {
+      await deps.offerings?.remember(offeringsOf(placement), shortUntil(now, input.capacityRetry, started), err.message);
+      return nextPlacement(deps, started, input.capacityRetry, err, 'capacity');
     }
     if (isRetryable(err)) return waitAfterFailure(deps, started, input.capacityRetry, describeError(err), reasonOf(err));
     throw err;
@@ -175,9 +277,14 @@ export const createCluster = async (
     await deps.store.transition(
       record.requestId,
       'CREATING',
-      { providerId: created.providerId, createdAt: iso(deps) },
       {
-        reason: `created at the provider (attempt ${attempt})`,
+        providerId: created.providerId,
+        createdAt: iso(deps),
+        landed: landedAt(placement),
+        attemptLog: logged(started, logEntry(deps, started, index, 'created', `created at the provider (attempt ${attempt})`)),
+      },
+      {
+        reason: `created at the provider (attempt ${attempt}${placements.length > 1 ? `, ${whereOf(placement)}` : ''})`,
         expectFrom: CREATE_STATUSES,
       },
     );
@@ -186,6 +293,113 @@ export const createCluster = async (
     throw err;
   }
   return { action: 'CREATED', ...created, adopted: false };
+};
+
+const sameLocation = (a: ClusterLocation, b: ClusterLocation): boolean =>
+  a.provider === 'sagemaker' && b.provider === 'sagemaker'
+    ? a.region === b.region
+    : a.provider === 'tir' && b.provider === 'tir' && a.projectId === b.projectId && a.location === b.location;
+
+/**
+ * Until when an offering found short is remembered: as long as the backoff this request would wait after this round
+ * (30 s, 60 s, … without jitter), up to ShortOfferingSeconds. A lone request so retries as early as its own backoff
+ * says; many requests waiting on one offering share one probe per memory period.
+ */
+const shortUntil = (now: Date, policy: RetryPolicy, record: ClusterRecord): Date => {
+  const backoff = policy.IntervalSeconds * policy.BackoffRate ** (record.rounds ?? 0);
+  return new Date(now.getTime() + Math.min(backoff, policy.ShortOfferingSeconds ?? DEFAULT_SHORT_OFFERING_SECONDS) * 1000);
+};
+
+const landedAt = (p: Placement): ClusterRecord['landed'] =>
+  p.provider === 'sagemaker'
+    ? { provider: 'sagemaker', region: p.region }
+    : { provider: 'tir', projectId: p.projectId, location: p.location };
+
+const describeClaims = (claims: Map<string, OfferingClaim>): string =>
+  [...claims.entries()]
+    .filter(([, c]) => c.state === 'short' || c.state === 'probing')
+    .map(([key, c]) => (c.state === 'short' ? `${key} remembered short until ${c.until}` : `${key} is being probed by another request`))
+    .join('; ');
+
+const roundMessage = (skips: AttemptLogEntry[]): string =>
+  skips.length > 0 ? `Every placement is short: ${skips.map((s) => `${s.where}: ${s.reason}`).join(' | ')}` : 'Every placement is short';
+
+/**
+ * A placement refused for capacity (or a quota that other clusters hold): try the next one at once, or, when this was
+ * the last, end the round with a backoff and start again from the first.
+ */
+const nextPlacement = async (
+  deps: WorkflowDeps,
+  record: ClusterRecord,
+  policy: RetryPolicy,
+  err: { name: string; message: string },
+  reason: WaitReason,
+  quota?: QuotaFacts,
+  patch: RecordPatch = {},
+): Promise<CreateResult & { action: 'WAIT' }> => {
+  const index = record.placement ?? 0;
+  const placements = placementsOfRecord(record);
+  const entry = logEntry(deps, record, index, reason === 'quota' ? 'quota' : 'short', err.message);
+  const next = nextIndex(record, index + 1);
+  if (next === undefined) {
+    return waitAfterFailure(deps, record, policy, err, reason, quota, { ...patch, placement: 0, attemptLog: logged(record, entry) });
+  }
+  const now = clock(deps);
+  const lastError: RecordedError = {
+    name: err.name,
+    message: err.message,
+    at: now.toISOString(),
+    attempt: record.attempts,
+    operation: 'create',
+    reason,
+    ...(quota ? { quota } : {}),
+    nextAttemptAt: new Date(now.getTime() + 1000).toISOString(),
+  };
+  await deps.store.transition(
+    record.requestId,
+    'WAITING_FOR_CAPACITY',
+    { ...patch, lastError, placement: next, attemptLog: logged(record, entry) },
+    {
+      reason: `attempt ${record.attempts} at ${whereOf(placements[index]!)} short (${reason}): trying ${whereOf(placements[next]!)}`,
+      expectFrom: [record.status],
+    },
+  );
+  return { action: 'WAIT', waitSeconds: 1, reason };
+};
+
+/** The first placement from `from` on that is not excluded, if any. */
+const nextIndex = (record: ClusterRecord, from: number): number | undefined => {
+  const placements = placementsOfRecord(record);
+  for (let i = from; i < placements.length; i++) if (!(record.excludedPlacements ?? []).includes(i)) return i;
+  return undefined;
+};
+
+/** The quota of this placement is below the request: skip it for good, and fail only when no placement is left. */
+const quotaNeverFits = async (
+  deps: WorkflowDeps,
+  record: ClusterRecord,
+  policy: RetryPolicy,
+  err: Error,
+  quota: QuotaFacts,
+): Promise<CreateResult> => {
+  const index = record.placement ?? 0;
+  const placement = placementAt(record, index);
+  const message = quotaTooLowMessage(quota, placement.provider === 'sagemaker' ? placement.region : undefined);
+  const excluded = [...(record.excludedPlacements ?? []), index];
+  const left = placementsOfRecord(record).some((_, i) => !excluded.includes(i));
+  if (!left)
+    throw new QuotaTooLowError(placementsOfRecord(record).length > 1 ? `${message} No other placement is left.` : message, { cause: err });
+  return nextPlacement(
+    deps,
+    { ...record, excludedPlacements: excluded },
+    policy,
+    { name: 'QuotaTooLowError', message: `${message} Skipping ${whereOf(placement)}.` },
+    'quota',
+    quota,
+    {
+      excludedPlacements: excluded,
+    },
+  );
 };
 
 const reasonOf = (err: unknown): WaitReason =>
@@ -208,7 +422,7 @@ const discardCancelled = async (deps: WorkflowDeps, requestId: string, providerI
   if (!CANCELLED_STATUSES.includes(record.status))
     throw new RecordConflictError(`The record of ${requestId} changed under the create (${record.status})`);
   try {
-    await deps.provider(record.provider).delete(refOf(record, providerId));
+    await deps.provider(providerOf(record)).delete(refOf(record, providerId));
   } catch (err) {
     if (!(err instanceof ClusterNotFoundError))
       deps.onWarning?.('Could not delete a cluster created after its request was cancelled', { providerId, error: describeError(err) });
@@ -219,8 +433,8 @@ const discardCancelled = async (deps: WorkflowDeps, requestId: string, providerI
 
 /** Whether a discarded cluster is gone; starts (or repeats) its deletion while it is not. */
 const cleanUp = async (deps: WorkflowDeps, record: ClusterRecord, pending: DiscardedCluster): Promise<boolean> => {
-  const provider = deps.provider(record.provider);
-  const ref = refOf(record, pending.providerId);
+  const provider = deps.provider(placementAt(record, pending.placement ?? 0).provider);
+  const ref = refOf(record, pending.providerId, pending.placement ?? 0);
   let description: ClusterDescription;
   try {
     description = await provider.describe(ref);
@@ -264,10 +478,16 @@ const waitAfterFailure = async (
   err: { name: string; message: string },
   reason: WaitReason,
   quota?: QuotaFacts,
-  patch: { discardedClusters?: DiscardedCluster[] } = {},
+  patch: RecordPatch = {},
 ): Promise<CreateResult & { action: 'WAIT' }> => {
   const now = clock(deps);
-  const decision = decideWait(backoffOf(policy), { failures: record.attempts, now, ...horizonOf(record, now) }, deps.random);
+  // The backoff grows by round (a round tries every placement once); the attempt budget counts every create.
+  const rounds = (record.rounds ?? 0) + 1;
+  const decision = decideWait(
+    backoffOf(policy),
+    { failures: rounds, attempts: record.attempts, now, ...horizonOf(record, now) },
+    deps.random,
+  );
   const lastError: RecordedError = {
     name: err.name,
     message: err.message,
@@ -287,7 +507,7 @@ const waitAfterFailure = async (
   await deps.store.transition(
     record.requestId,
     'WAITING_FOR_CAPACITY',
-    { lastError, ...patch },
+    { lastError, rounds, ...patch },
     {
       reason: `attempt ${record.attempts} waits for ${what}: ${err.name}`,
       expectFrom: [record.status],
@@ -296,30 +516,11 @@ const waitAfterFailure = async (
   return { action: 'WAIT', waitSeconds: decision.waitSeconds, reason };
 };
 
-/**
- * Whether a cluster created at `createdAt` (provider clock) can be the answer to our create requested at
- * `requestedAt`. No clock-skew margin: adopting someone else's cluster is worse than failing loudly. When the
- * provider reports whole seconds, our time is truncated to the second too.
- */
-export const createdSince = (createdAt: string, requestedAt: string): boolean => {
-  const created = Date.parse(createdAt);
-  const requested = Date.parse(requestedAt);
-  const wholeSeconds = created % 1000 === 0;
-  return created >= (wholeSeconds ? Math.floor(requested / 1000) * 1000 : requested);
-};
-
 /** The cluster of the request's name when it is provably this request's (and not one it discarded). */
 const findOwn = async (provider: ClusterProvider, record: ClusterRecord): Promise<ExistingCluster | undefined> => {
-  const found = await provider.findByName(locationOf(record), record.clusterName);
+  const found = await provider.findByName(locationOf(record), clusterNameOfPlacement(placementAt(record)));
   if (!found || isDiscarded(record, found.providerId)) return undefined;
-  const ours =
-    found.ownerRequestId === record.requestId ||
-    (record.providerId !== undefined && found.providerId === record.providerId) ||
-    (record.provider === 'tir' &&
-      record.createRequestedAt !== undefined &&
-      record.attempts > 1 &&
-      found.createdAt !== undefined &&
-      createdSince(found.createdAt, record.createRequestedAt));
+  const ours = found.ownerRequestId === record.requestId || (record.providerId !== undefined && found.providerId === record.providerId);
   return ours ? found : undefined;
 };
 
@@ -380,7 +581,7 @@ export const pollCluster = async (deps: WorkflowDeps, input: PollInput): Promise
   const whileIn: ClusterStatus[] = input.operation === 'provision' ? ['CREATING'] : ['DELETING'];
   let description: ClusterDescription;
   try {
-    description = await deps.provider(record.provider).describe(refOf(record));
+    description = await deps.provider(providerOf(record)).describe(refOf(record));
   } catch (err) {
     if (input.operation === 'delete' && err instanceof ClusterNotFoundError) {
       return { state: 'DELETED', providerStatus: 'NotFound', waitSeconds };
@@ -441,17 +642,29 @@ const clusterFailed = async (
 ): Promise<PollResult> => {
   const message = description.message ?? `The provider reports the cluster as ${description.providerStatus}`;
   const shortage = isCapacityShortage(description.message);
+  const index = record.placement ?? 0;
   const discarded: DiscardedCluster[] = [
     ...(record.discardedClusters ?? []),
-    { providerId: description.providerId || record.providerId || '', reason: shortage ? 'capacity' : 'failed', at: iso(deps) },
+    {
+      providerId: description.providerId || record.providerId || '',
+      ...(record.placements ? { placement: index } : {}),
+      reason: shortage ? 'capacity' : 'failed',
+      at: iso(deps),
+    },
   ];
-  const provider = deps.provider(record.provider);
-  await startDiscard(deps, provider, refOf(record));
+  const placement = placementAt(record, index);
+  await startDiscard(deps, deps.provider(placement.provider), refOf(record));
   if (!shortage || !input.capacityRetry) {
     await deps.store.update(record.requestId, { discardedClusters: discarded }, ['CREATING']);
     throw new ClusterFailedError(message, { providerCode: description.providerStatus });
   }
-  const wait = await waitAfterFailure(
+  // The offering is short for everyone for a while; this request goes on to its next placement (or backs off).
+  await deps.offerings?.remember(
+    shortOfferings(placement, description.message),
+    shortUntil(clock(deps), input.capacityRetry, record),
+    message,
+  );
+  const wait = await nextPlacement(
     deps,
     record,
     input.capacityRetry,
@@ -478,12 +691,12 @@ export const deleteCluster = async (deps: WorkflowDeps, input: { requestId: stri
     if (deleting.attempts === 0) return { gone: true }; // never asked the provider for a cluster
     // A create may have reached the provider without its answer being recorded (the Lambda died, the request was
     // cancelled): find the cluster by name, and delete it when it is provably this request's.
-    const found = await findOwn(deps.provider(record.provider), deleting);
+    const found = await findOwn(deps.provider(providerOf(deleting)), deleting);
     if (!found) return { gone: true };
     target = await deps.store.update(record.requestId, { providerId: found.providerId }, ['DELETING']);
   }
   try {
-    await deps.provider(record.provider).delete(refOf(target));
+    await deps.provider(providerOf(target)).delete(refOf(target));
     return { gone: false };
   } catch (err) {
     if (err instanceof ClusterNotFoundError) return { gone: true };
@@ -557,6 +770,8 @@ export const recordOutcome = async (
           ? current
           : await deps.store.transition(input.requestId, 'READY', { readyAt: at }, { reason: 'cluster ready' });
       if (record.deleteAfter && deps.teardown) record = await scheduleTeardown(deps, record, at);
+      // Capacity was there: every request may try this offering again at once (a probe that succeeded ends here).
+      await deps.offerings?.forget(offeringsOf(placementAt(record)));
       detailType = DETAIL_TYPES.ready;
       break;
     case 'DELETED':

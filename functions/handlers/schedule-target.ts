@@ -68,12 +68,13 @@ export const makeHandler = (deps: () => IntakeDeps) =>
         case undefined: {
           const id = occurrenceRequestId(event.schedule, event.scheduledTime);
           logger.appendKeys({ requestId: id, schedule: event.schedule });
-          const request = event.request && typeof event.request === 'object' ? event.request : {};
-          const result = await intake(
-            deps(),
-            { ...request, requestId: id },
-            { source: 'schedule', messageId: `${event.schedule}@${event.scheduledTime}` },
-          );
+          // A template that is not an object is judged as it is (a 400-like rejection at ""), never read as {}.
+          const { request } = event;
+          const isTemplate = typeof request === 'object' && request !== null && !Array.isArray(request);
+          const result = await intake(deps(), isTemplate ? { ...request, requestId: id } : request, {
+            source: 'schedule',
+            messageId: `${event.schedule}@${event.scheduledTime}`,
+          });
           countIntake('scheduleTarget', result);
           logger.info('Recurring schedule fired', { outcome: result.outcome });
           return;

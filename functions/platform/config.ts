@@ -24,6 +24,16 @@ export const optionalInt = (name: string, fallback: number, env: NodeJS.ProcessE
   return value;
 };
 
+/** A required comma-separated list: entries trimmed, empty ones dropped; a list left empty is an error too. */
+export const requiredList = (name: string, env: NodeJS.ProcessEnv = process.env): string[] => {
+  const values = required(name, env)
+    .split(',')
+    .map((value) => value.trim())
+    .filter(Boolean);
+  if (values.length === 0) throw new ConfigError(`Environment variable ${name} must list at least one value`);
+  return values;
+};
+
 /** Memoize a factory so a value (a client, a secret) is built once per process, on first use. */
 export const once = <T>(factory: () => T): (() => T) => {
   let made = false;

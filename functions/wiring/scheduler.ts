@@ -9,6 +9,7 @@ const scheduler = once(() =>
     groupName: required('SCHEDULER_GROUP_NAME'),
     roleArn: required('SCHEDULER_ROLE_ARN'),
     targetArn: required('SCHEDULE_TARGET_ARN'),
+    deadLetterArn: required('SCHEDULER_DLQ_ARN'),
   }),
 );
 

@@ -2,8 +2,9 @@
 import { createEventBridgePublisher } from '../adapters/eventbridge';
 import { createStepFunctionsStarter } from '../adapters/step-functions';
 import type { IntakeDeps } from '../core/intake';
+import type { DeploymentPolicy } from '../core/policy';
 import type { SubmitDeps } from '../core/submit';
-import { once, required } from '../platform/config';
+import { once, required, requiredList } from '../platform/config';
 import { lazyScheduler } from './scheduler';
 import { clusterStore } from './store';
 
@@ -18,12 +19,26 @@ export const workflowStarter = once(() =>
   }),
 );
 
+/** The deployment's allow-lists (serverless.yml params allowedRegions, allowedExecutionRoles, allowedLifecycleBuckets). */
+export const deploymentPolicy = once(
+  (): DeploymentPolicy => ({
+    allowedRegions: requiredList('ALLOWED_REGIONS'),
+    allowedExecutionRoles: requiredList('ALLOWED_EXECUTION_ROLES'),
+    allowedLifecycleBuckets: requiredList('ALLOWED_LIFECYCLE_BUCKETS'),
+  }),
+);
+
 export const submitDeps = once(
   (): SubmitDeps => ({
     store: clusterStore(),
     starter: workflowStarter(),
     scheduler: lazyScheduler,
     defaultRegion: required('AWS_REGION'),
+    // Read when a request is first checked: httpDelete shares these dependencies but submits nothing, so its
+    // environment carries no allow-lists.
+    get policy() {
+      return deploymentPolicy();
+    },
   }),
 );
 

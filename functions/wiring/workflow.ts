@@ -2,9 +2,13 @@
  * Dependencies of the state machines' task Lambdas: the store, the providers, the bus name. Only recordOutcome
  * schedules (the deleteAfter teardown), so only its bundle carries the Scheduler client (workflowDepsWithTeardown).
  */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { OFFERINGS_TABLE_ENV } from '../contract/table.js';
 import { createHyperPodProvider } from '../adapters/hyperpod';
+import { createDynamoOfferings } from '../adapters/offerings-dynamo';
 import { TIR_DEFAULT_TIMEOUT_MS, TIR_PRODUCTION_BASE_URL, createTirProvider } from '../adapters/tir';
 import { DEFAULT_MAX_AGE_SECONDS, createTirCredentialsSource } from '../adapters/tir-credentials';
+import type { OfferingMemory } from '../core/offerings';
 import type { ClusterProvider } from '../core/provider';
 import type { ProviderName } from '../core/request';
 import type { WorkflowDeps } from '../core/workflow';
@@ -28,10 +32,14 @@ const tirCredentials = once(() =>
   }),
 );
 
+/** This deployment's name: every cluster it creates carries it, and only clusters carrying it are its own. */
+const deployment = once(() => required('DEPLOYMENT_NAME'));
+
 const providers = {
-  sagemaker: once(() => createHyperPodProvider()),
+  sagemaker: once(() => createHyperPodProvider({ deployment: deployment() })),
   tir: once(() =>
     createTirProvider({
+      deployment: deployment(),
       credentials: tirCredentials(),
       baseUrl: optional('TIR_API_BASE_URL', TIR_PRODUCTION_BASE_URL),
       timeoutMs: optionalInt('TIR_TIMEOUT_MS', TIR_DEFAULT_TIMEOUT_MS),
@@ -39,12 +47,24 @@ const providers = {
   ),
 };
 
-const providerFor = (name: ProviderName): ClusterProvider => providers[name]();
+export const providerFor = (name: ProviderName): ClusterProvider => providers[name]();
+
+/**
+ * The shared memory of short offerings (its table: OFFERINGS_TABLE), made on first use: deleteCluster never uses it,
+ * so its environment need not name the table.
+ */
+const offeringsTable = once(() => createDynamoOfferings({ client: new DynamoDBClient({}), tableName: required(OFFERINGS_TABLE_ENV) }));
+const offerings: OfferingMemory = {
+  claim: (...args) => offeringsTable().claim(...args),
+  remember: (...args) => offeringsTable().remember(...args),
+  forget: (...args) => offeringsTable().forget(...args),
+};
 
 export const workflowDeps = once(
   (): WorkflowDeps => ({
     store: clusterStore(),
     provider: providerFor,
+    offerings,
     eventBusName: required('EVENT_BUS_NAME'),
     onWarning: (message, details) => logger.error(message, details),
   }),

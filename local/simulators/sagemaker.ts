@@ -69,6 +69,8 @@ export interface SageMakerSimulatorOptions {
   deleteAfterMs?: number;
   /** RollingBack -> Failed after this long. Default 100 ms. */
   rollbackMs?: number;
+  /** Told each time a cluster rolls back for capacity (the instance type it was short of, and the region). */
+  onShortage?: (shortOf: { instanceType: string; region: string; clusterName: string }) => void;
   /**
    * Reported CurrentCount stays below what the groups hold for this long after they come up (the cluster is already
    * InService). Default 0.
@@ -691,6 +693,7 @@ export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions
       const type = g.types.find((t) => room(t) >= Math.max(g.min, 1)) ?? (g.min === 0 ? g.types[0]! : undefined);
       if (type === undefined) {
         c.outcome = { ok: false, at, message: insufficientCapacityMessage(g.types[0]!, c.region) };
+        options.onShortage?.({ instanceType: g.types[0]!, region: c.region, clusterName: c.name });
         return;
       }
       const n = Math.min(room(type), g.spec.InstanceCount);

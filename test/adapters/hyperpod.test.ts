@@ -1,14 +1,15 @@
-import { CreateClusterCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
+import { CreateClusterCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHyperPodProvider, describeHyperPodCluster, HYPERPOD_ERROR_TABLE, toHyperPodError } from '../../functions/adapters/hyperpod';
 import type { ProvisionerError } from '../../functions/core/errors';
-import { REQUEST_ID_TAG, type ClusterProvider, type ClusterRef } from '../../functions/core/provider';
+import { DEPLOYMENT_TAG, REQUEST_ID_TAG, type ClusterProvider, type ClusterRef } from '../../functions/core/provider';
 import type { SageMakerClusterSpec } from '../../functions/core/request';
 import { startSageMakerSimulator, type SageMakerSimulator } from '../../local/simulators/sagemaker';
 import { hyperpodGroup } from '../fixtures/clusters';
 import { rejection, until } from '../helpers/provider';
 
 const location = { provider: 'sagemaker' as const, region: 'us-east-1' };
+const DEPLOYMENT = 'gpu-cluster-provisioner-test';
 const ref = (clusterName: string, providerId?: string): ClusterRef => ({ location, clusterName, ...(providerId ? { providerId } : {}) });
 
 const spec = (name: string, overrides: Partial<SageMakerClusterSpec['InstanceGroups'][number]> = {}): SageMakerClusterSpec => ({
@@ -28,7 +29,7 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
     sim = await startSageMakerSimulator({ readyAfterMs: 100, deleteAfterMs: 100, rejectAccessKeys: ['AKIDREJECTED'] });
     previousEndpoint = process.env.AWS_ENDPOINT_URL_SAGEMAKER;
     process.env.AWS_ENDPOINT_URL_SAGEMAKER = sim.endpoint; // the adapter never sets an endpoint: the SDK reads this
-    provider = createHyperPodProvider({ maxAttempts: 1 });
+    provider = createHyperPodProvider({ deployment: DEPLOYMENT, maxAttempts: 1 });
   });
   afterAll(async () => {
     if (previousEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL_SAGEMAKER;
@@ -37,7 +38,7 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
   });
   afterEach(() => sim.clearFaults());
 
-  it('reaches the endpoint named by AWS_ENDPOINT_URL_SAGEMAKER and adds the request-id tag to the user tags', async () => {
+  it('reaches the endpoint named by AWS_ENDPOINT_URL_SAGEMAKER and adds the request-id and deployment tags to the user tags', async () => {
     const name = unique('tagged');
     const created = await provider.create({ location, requestId: 'req-tagged', cluster: spec(name) });
     expect(created.providerId).toMatch(/^arn:aws:sagemaker:us-east-1:[0-9]{12}:cluster\/[a-z0-9]{12}$/);
@@ -45,6 +46,27 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
     expect((sent?.body as SageMakerClusterSpec).Tags).toEqual([
       { Key: 'team', Value: 'research' },
       { Key: REQUEST_ID_TAG, Value: 'req-tagged' },
+      { Key: DEPLOYMENT_TAG, Value: DEPLOYMENT },
+    ]);
+    // and the cluster keeps them: what ListTags answers
+    const tags = await new SageMakerClient({ region: 'us-east-1' }).send(new ListTagsCommand({ ResourceArn: created.providerId }));
+    expect(tags.Tags).toEqual(expect.arrayContaining([{ Key: DEPLOYMENT_TAG, Value: DEPLOYMENT }]));
+  });
+
+  it("never lets a request's own tags stand in for the provisioner's", async () => {
+    const name = unique('forged');
+    const forged = {
+      ...spec(name),
+      Tags: [
+        { Key: DEPLOYMENT_TAG, Value: 'another-deployment' },
+        { Key: REQUEST_ID_TAG, Value: 'someone-else' },
+      ],
+    };
+    await provider.create({ location, requestId: 'req-forged', cluster: forged });
+    const sent = sim.requests.find((r) => r.operation === 'CreateCluster' && (r.body as SageMakerClusterSpec).ClusterName === name);
+    expect((sent?.body as SageMakerClusterSpec).Tags).toEqual([
+      { Key: REQUEST_ID_TAG, Value: 'req-forged' },
+      { Key: DEPLOYMENT_TAG, Value: DEPLOYMENT },
     ]);
   });
 
@@ -114,7 +136,7 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
             maxAttempts: 1,
             credentials: { accessKeyId: 'AKIDREJECTED', secretAccessKey: 'x' },
           });
-          return createHyperPodProvider({ clientFor: () => client }).describe(ref('any'));
+          return createHyperPodProvider({ deployment: DEPLOYMENT, clientFor: () => client }).describe(ref('any'));
         },
         'ProviderAuthFailedError',
         'UnrecognizedClientException',
@@ -123,7 +145,7 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
         'MissingAuthenticationTokenException (an unsigned request)',
         () => {
           const client = new SageMakerClient({ region: 'us-east-1', maxAttempts: 1, signer: { sign: async (request) => request } });
-          return createHyperPodProvider({ clientFor: () => client }).describe(ref('any'));
+          return createHyperPodProvider({ deployment: DEPLOYMENT, clientFor: () => client }).describe(ref('any'));
         },
         'ProviderAuthFailedError',
         'MissingAuthenticationTokenException',
@@ -145,7 +167,7 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
     });
 
     it('a call that hangs times out as ProviderUnavailableError', async () => {
-      const impatient = createHyperPodProvider({ maxAttempts: 1, requestTimeoutMs: 100 });
+      const impatient = createHyperPodProvider({ deployment: DEPLOYMENT, maxAttempts: 1, requestTimeoutMs: 100 });
       sim.injectErrors('DescribeCluster', ['hang']);
       const err = await rejection(impatient.describe(ref('slow')));
       expect(err.name).toBe('ProviderUnavailableError');
@@ -156,7 +178,7 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
       const closed = await startSageMakerSimulator();
       await closed.close();
       const client = new SageMakerClient({ region: 'us-east-1', maxAttempts: 1, endpoint: closed.endpoint });
-      const err = await rejection(createHyperPodProvider({ clientFor: () => client }).describe(ref('any')));
+      const err = await rejection(createHyperPodProvider({ deployment: DEPLOYMENT, clientFor: () => client }).describe(ref('any')));
       expect(err.name).toBe('ProviderUnavailableError');
       expect(err.providerCode).toBe('ECONNREFUSED');
     });
@@ -214,7 +236,7 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
 
   describe('SDK-level retries (default attempts)', () => {
     it('recovers from a single transient 5xx by itself', async () => {
-      const retrying = createHyperPodProvider();
+      const retrying = createHyperPodProvider({ deployment: DEPLOYMENT });
       sim.injectErrors('CreateCluster', ['InternalFailure']);
       const name = unique('retried');
       await expect(retrying.create({ location, requestId: 'r', cluster: spec(name) })).resolves.toMatchObject({ clusterName: name });
@@ -223,7 +245,7 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
     });
 
     it('gives up after 3 attempts and throws ProviderUnavailableError', async () => {
-      const retrying = createHyperPodProvider();
+      const retrying = createHyperPodProvider({ deployment: DEPLOYMENT });
       sim.injectErrors('CreateCluster', ['ServiceUnavailable', 'ServiceUnavailable', 'ServiceUnavailable']);
       const name = unique('exhausted');
       expect((await rejection(retrying.create({ location, requestId: 'r', cluster: spec(name) }))).name).toBe('ProviderUnavailableError');
@@ -233,7 +255,7 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
     });
 
     it('never retries ResourceLimitExceeded itself', async () => {
-      const retrying = createHyperPodProvider();
+      const retrying = createHyperPodProvider({ deployment: DEPLOYMENT });
       sim.injectErrors('CreateCluster', ['ResourceLimitExceeded']);
       const name = unique('limited');
       expect((await rejection(retrying.create({ location, requestId: 'r', cluster: spec(name) }))).name).toBe('ResourceLimitExceededError');
@@ -245,7 +267,7 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
     it('InService with CurrentCount < TargetCount is CREATING; all groups at target is READY', async () => {
       const lagging = await startSageMakerSimulator({ readyAfterMs: 20, nodesLagMs: 300 });
       const client = new SageMakerClient({ region: 'us-east-1', maxAttempts: 1, endpoint: lagging.endpoint });
-      const p = createHyperPodProvider({ clientFor: () => client });
+      const p = createHyperPodProvider({ deployment: DEPLOYMENT, clientFor: () => client });
       try {
         await p.create({ location, requestId: 'r', cluster: spec('lagging', { InstanceCount: 4 }) });
         await new Promise((resolve) => setTimeout(resolve, 60));
@@ -363,8 +385,75 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
       expect(found).not.toHaveProperty('ownerRequestId');
     });
 
+    it("has no ownerRequestId for a cluster another deployment tagged, even with this request's id", async () => {
+      const name = unique('other-deployment');
+      const other = createHyperPodProvider({ deployment: 'gpu-cluster-provisioner-other' });
+      await other.create({ location, requestId: 'req-shared-id', cluster: spec(name) });
+      const found = await provider.findByName(location, name);
+      expect(found).toMatchObject({ clusterName: name });
+      expect(found).not.toHaveProperty('ownerRequestId');
+    });
+
     it('is undefined when no cluster has the name', async () => {
       expect(await provider.findByName(location, unique('nobody'))).toBeUndefined();
+    });
+  });
+
+  describe('listOwned', () => {
+    it("lists exactly the region's clusters tagged with this deployment, with the request they name", async () => {
+      // Prepare: three of ours, an untagged one, one of another deployment, one of ours in another region
+      const region = 'eu-west-1';
+      const here = { provider: 'sagemaker' as const, region };
+      const client = new SageMakerClient({ region });
+      const ours: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const name = unique('swept');
+        ours.push((await provider.create({ location: here, requestId: `req-owned-${i}`, cluster: spec(name) })).providerId);
+      }
+      await client.send(new CreateClusterCommand({ ...spec(unique('untagged')), Tags: undefined } as never));
+      await createHyperPodProvider({ deployment: 'gpu-cluster-provisioner-other' }).create({
+        location: here,
+        requestId: 'req-other',
+        cluster: spec(unique('theirs')),
+      });
+      await provider.create({
+        location: { provider: 'sagemaker', region: 'ap-south-1' },
+        requestId: 'req-far',
+        cluster: spec(unique('far')),
+      });
+
+      // Act
+      const owned = await provider.listOwned(here);
+
+      // Assess
+      expect(owned.map((c) => c.providerId).sort()).toEqual([...ours].sort());
+      expect(owned.find((c) => c.providerId === ours[0])).toEqual({
+        location: here,
+        providerId: ours[0],
+        clusterName: expect.stringMatching(/^swept-/),
+        requestId: 'req-owned-0',
+        createdAt: expect.any(String),
+        providerStatus: expect.stringMatching(/^(Creating|InService)$/), // the simulator's clock runs on
+        deleting: false,
+      });
+      expect(sim.requests.filter((r) => r.operation === 'ListClusters' && r.region === region).at(-1)?.body).toMatchObject({
+        MaxResults: 100,
+      });
+    });
+
+    it('says which clusters are being deleted already', async () => {
+      // A simulator of its own whose deletions take a minute, so the cluster is still Deleting when listed
+      const slow = await startSageMakerSimulator({ deleteAfterMs: 60_000 });
+      process.env.AWS_ENDPOINT_URL_SAGEMAKER = slow.endpoint;
+      try {
+        const p = createHyperPodProvider({ deployment: DEPLOYMENT, maxAttempts: 1 });
+        const created = await p.create({ location, requestId: 'req-gone', cluster: spec(unique('deleting')) });
+        await p.delete({ location, clusterName: 'x', providerId: created.providerId });
+        expect(await p.listOwned(location)).toEqual([expect.objectContaining({ providerStatus: 'Deleting', deleting: true })]);
+      } finally {
+        process.env.AWS_ENDPOINT_URL_SAGEMAKER = sim.endpoint;
+        await slow.close();
+      }
     });
   });
 });

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createTirProvider, describeTirCluster, TIR_ERROR_TABLE } from '../../functions/adapters/tir';
+import { createTirProvider, describeTirCluster, ownerMarker, ownerOfScript, TIR_ERROR_TABLE } from '../../functions/adapters/tir';
 import { createTirCredentialsSource } from '../../functions/adapters/tir-credentials';
 import type { ClusterProvider, ClusterRef } from '../../functions/core/provider';
 import { logger } from '../../functions/platform/observability';
@@ -13,6 +13,7 @@ import { rejection, until } from '../helpers/provider';
 const API_KEY = 'tir-key-5f3a9c1e7d';
 const AUTH_TOKEN = 'tir-token-b81d02e4aa';
 const location = { provider: 'tir' as const, projectId: 42, location: 'Delhi' };
+const DEPLOYMENT = 'gpu-cluster-provisioner-test';
 const ref = (clusterName: string, providerId?: string): ClusterRef => ({ location, clusterName, ...(providerId ? { providerId } : {}) });
 
 const spec = tirCluster;
@@ -25,7 +26,12 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
 
   beforeAll(async () => {
     sim = await startTirSimulator({ readyAfterMs: 100, deleteAfterMs: 100, apiKey: API_KEY, authToken: AUTH_TOKEN });
-    provider = createTirProvider({ baseUrl: sim.baseUrl, credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN }, timeoutMs: 200 });
+    provider = createTirProvider({
+      deployment: DEPLOYMENT,
+      baseUrl: sim.baseUrl,
+      credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN },
+      timeoutMs: 200,
+    });
   });
   afterAll(() => sim.close());
   afterEach(() => sim.clearFaults());
@@ -33,6 +39,7 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
   it('sends project_id, location, active_iam and the apikey as query parameters and the token as a Bearer header', async () => {
     const seen: Array<{ url: string; auth: string | null }> = [];
     const spying = createTirProvider({
+      deployment: DEPLOYMENT,
       baseUrl: `${sim.baseUrl}/`,
       credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN },
       fetch: async (input, init) => {
@@ -62,7 +69,12 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
       ['a dropped connection', () => injectOnCreate('reset'), 'ProviderUnavailableError', 'UND_ERR_SOCKET'],
       [
         'HTTP 401 (wrong token)',
-        () => createTirProvider({ baseUrl: sim.baseUrl, credentials: { apiKey: API_KEY, authToken: 'wrong' } }).findByName(location, 'x'),
+        () =>
+          createTirProvider({
+            deployment: DEPLOYMENT,
+            baseUrl: sim.baseUrl,
+            credentials: { apiKey: API_KEY, authToken: 'wrong' },
+          }).findByName(location, 'x'),
         'ProviderAuthFailedError',
         '401',
       ],
@@ -112,7 +124,11 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
     it('a refused connection (nothing listening) is ProviderUnavailableError', async () => {
       const closed = await startTirSimulator();
       await closed.close();
-      const p = createTirProvider({ baseUrl: closed.baseUrl, credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN } });
+      const p = createTirProvider({
+        deployment: DEPLOYMENT,
+        baseUrl: closed.baseUrl,
+        credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN },
+      });
       const err = await rejection(p.findByName(location, 'x'));
       expect(err.name).toBe('ProviderUnavailableError');
       expect(err.providerCode).toBe('ECONNREFUSED');
@@ -125,6 +141,7 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
       vi.stubEnv('TIR_AUTH_TOKEN', AUTH_TOKEN);
       vi.stubEnv('EVENT_BUS_NAME', 'bus');
       vi.stubEnv('CLUSTERS_TABLE', 'clusters');
+      vi.stubEnv('DEPLOYMENT_NAME', DEPLOYMENT);
       vi.resetModules();
       try {
         const { workflowDeps } = await import('../../functions/wiring/workflow');
@@ -146,7 +163,11 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
     it('a status the adapter does not know stays CREATING', async () => {
       const odd = await startTirSimulator({ readyAfterMs: 60_000, unknownStatus: 'Provisioning', apiKey: API_KEY, authToken: AUTH_TOKEN });
       try {
-        const p = createTirProvider({ baseUrl: odd.baseUrl, credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN } });
+        const p = createTirProvider({
+          deployment: DEPLOYMENT,
+          baseUrl: odd.baseUrl,
+          credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN },
+        });
         const created = await p.create({ location, requestId: 'r', cluster: spec('odd') });
         expect(await p.describe(ref('odd', created.providerId))).toMatchObject({ state: 'CREATING', providerStatus: 'Provisioning' });
       } finally {
@@ -157,7 +178,11 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
     it('Running with nodes still starting is CREATING; all nodes up is READY', async () => {
       const lagging = await startTirSimulator({ readyAfterMs: 20, nodesLagMs: 300, apiKey: API_KEY, authToken: AUTH_TOKEN });
       try {
-        const p = createTirProvider({ baseUrl: lagging.baseUrl, credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN } });
+        const p = createTirProvider({
+          deployment: DEPLOYMENT,
+          baseUrl: lagging.baseUrl,
+          credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN },
+        });
         const created = await p.create({ location, requestId: 'r', cluster: spec('lagging', { no_of_nodes: 4 }) });
         await new Promise((resolve) => setTimeout(resolve, 60));
         const during = await p.describe(ref('lagging', created.providerId));
@@ -229,14 +254,144 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
     await expect(provider.create({ location, requestId: 'b', cluster: second })).resolves.toMatchObject({ clusterName: second.name });
   });
 
-  it('findByName returns the id as providerId and the creation time; undefined when absent', async () => {
+  it('findByName returns the id as providerId, the owner its marker names and the creation time; undefined when absent', async () => {
     const name = unique('found');
     const created = await provider.create({ location, requestId: 'r', cluster: spec(name) });
     const found = await provider.findByName(location, name);
-    expect(found).toEqual({ providerId: created.providerId, clusterName: name, createdAt: expect.any(String) });
+    expect(found).toEqual({ providerId: created.providerId, clusterName: name, ownerRequestId: 'r', createdAt: expect.any(String) });
     expect(Math.abs(Date.parse(found!.createdAt!) - Date.now())).toBeLessThan(5_000);
     expect(await provider.findByName(location, unique('absent'))).toBeUndefined();
     expect(await provider.findByName({ ...location, location: 'Chennai' }, name)).toBeUndefined();
+  });
+
+  describe('ownership: the owner marker', () => {
+    /** A cluster made without the provisioner, straight through the API. */
+    const createRaw = async (body: Record<string, unknown>, where = location) => {
+      const url = new URL(`${sim.baseUrl}/distributed_jobs_v2/cluster/`);
+      url.search = new URLSearchParams({ project_id: String(where.projectId), location: where.location, apikey: API_KEY }).toString();
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${AUTH_TOKEN}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      expect(response.status).toBe(201);
+      return String(((await response.json()) as { data: { id: number } }).data.id);
+    };
+    const sentBody = (name: string) =>
+      sim.requests.find((r) => r.operation === 'create' && (r.body as { name?: string }).name === name)?.body as Record<string, unknown>;
+
+    it('ends the lifecycle script with the marker: a script the request runs is kept byte for byte before it', async () => {
+      const name = unique('scripted');
+      await provider.create({
+        location,
+        requestId: 'req-script',
+        cluster: spec(name, { script_added: true, lifecycle_script: '#!/bin/bash\nset -e\npip install torch' }),
+      });
+      expect(sentBody(name)).toMatchObject({
+        script_added: true,
+        lifecycle_script: `#!/bin/bash\nset -e\npip install torch\n${ownerMarker(DEPLOYMENT, 'req-script')}\n`,
+      });
+    });
+
+    it('sends the marker alone, as a no-op script, when the request runs none (a script it would not run is not sent)', async () => {
+      const plain = unique('plain');
+      await provider.create({ location, requestId: 'req-plain', cluster: spec(plain) });
+      const unused = unique('unused');
+      await provider.create({
+        location,
+        requestId: 'req-unused',
+        cluster: spec(unused, { script_added: false, lifecycle_script: 'rm -rf /data' }),
+      });
+      expect(sentBody(plain)).toMatchObject({
+        script_added: true,
+        lifecycle_script: `#!/bin/sh\n${ownerMarker(DEPLOYMENT, 'req-plain')}\n`,
+      });
+      expect(sentBody(unused)).toMatchObject({
+        script_added: true,
+        lifecycle_script: `#!/bin/sh\n${ownerMarker(DEPLOYMENT, 'req-unused')}\n`,
+      });
+    });
+
+    it("reads only the last line: a marker forged inside a request's script names nobody else", async () => {
+      const name = unique('forged');
+      await provider.create({
+        location,
+        requestId: 'req-v',
+        cluster: spec(name, { script_added: true, lifecycle_script: `echo hi\n${ownerMarker(DEPLOYMENT, 'req-a')}\n` }),
+      });
+      expect(await provider.findByName(location, name)).toMatchObject({ ownerRequestId: 'req-v' });
+      expect(ownerOfScript(`${ownerMarker('d', 'a')}\r\n\r\n`)).toEqual({ deployment: 'd', requestId: 'a' });
+      expect(ownerOfScript(`${ownerMarker('d', 'a')}\necho after`)).toBeUndefined();
+      expect(ownerOfScript(undefined)).toBeUndefined();
+    });
+
+    it("has no owner for a cluster of another deployment or of nobody, and lists only this deployment's", async () => {
+      // Prepare: in a location of its own, one cluster of ours, one of another deployment, one made by hand
+      const here = { provider: 'tir' as const, projectId: 77, location: 'Chennai' };
+      const ours = await provider.create({ location: here, requestId: 'req-ours', cluster: spec(unique('ours')) });
+      const other = createTirProvider({
+        deployment: 'gpu-cluster-provisioner-other',
+        baseUrl: sim.baseUrl,
+        credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN },
+      });
+      const theirs = unique('theirs');
+      await other.create({ location: here, requestId: 'req-ours', cluster: spec(theirs) });
+      const byHand = unique('by-hand');
+      await createRaw(spec(byHand) as unknown as Record<string, unknown>, here);
+
+      // Act / Assess
+      expect(await provider.findByName(here, theirs)).not.toHaveProperty('ownerRequestId');
+      expect(await provider.findByName(here, byHand)).not.toHaveProperty('ownerRequestId');
+      expect(await provider.listOwned(here)).toEqual([
+        {
+          location: here,
+          providerId: ours.providerId,
+          clusterName: ours.clusterName,
+          requestId: 'req-ours',
+          createdAt: expect.any(String),
+          providerStatus: expect.stringMatching(/^(Creating|Running)$/), // the simulator's clock runs on
+          deleting: false,
+        },
+      ]);
+    });
+
+    it('says which clusters are being deleted already', async () => {
+      // A simulator of its own whose deletions take a minute, so the cluster is still Deleting when listed
+      const slow = await startTirSimulator({ deleteAfterMs: 60_000, apiKey: API_KEY, authToken: AUTH_TOKEN });
+      try {
+        const p = createTirProvider({
+          deployment: DEPLOYMENT,
+          baseUrl: slow.baseUrl,
+          credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN },
+        });
+        const created = await p.create({ location, requestId: 'req-gone', cluster: spec(unique('deleting')) });
+        await p.delete({ location, clusterName: created.clusterName, providerId: created.providerId });
+        expect(await p.listOwned(location)).toEqual([expect.objectContaining({ providerStatus: 'Deleting', deleting: true })]);
+      } finally {
+        await slow.close();
+      }
+    });
+
+    it('reads the marker from the cluster itself when the list leaves the script out', async () => {
+      const here = { provider: 'tir' as const, projectId: 78, location: 'Delhi' };
+      const created = await provider.create({ location: here, requestId: 'req-detail', cluster: spec(unique('detail')) });
+      const paths: string[] = [];
+      const terse = createTirProvider({
+        deployment: DEPLOYMENT,
+        baseUrl: sim.baseUrl,
+        credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN },
+        fetch: async (input, init) => {
+          const response = await fetch(input, init);
+          paths.push(new URL(String(input)).pathname);
+          if (!new URL(String(input)).pathname.endsWith('/cluster/')) return response;
+          const envelope = (await response.json()) as { data: Array<Record<string, unknown>> };
+          const data = envelope.data.map(({ lifecycle_script: _script, ...rest }) => rest);
+          return new Response(JSON.stringify({ ...envelope, data }), { status: response.status });
+        },
+      });
+      expect(await terse.listOwned(here)).toEqual([expect.objectContaining({ providerId: created.providerId, requestId: 'req-detail' })]);
+      expect(paths.at(-1)).toMatch(new RegExp(`/cluster/${created.providerId}/$`));
+    });
   });
 
   describe('secrets stay out of logs, errors and results', () => {
@@ -276,16 +431,18 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
         await settle(provider.describe(ref(name)));
         await settle(provider.findByName(location, name));
         await settle(
-          createTirProvider({ baseUrl: sim.baseUrl, credentials: { apiKey: API_KEY, authToken: 'wrong-token' } }).findByName(
-            location,
-            name,
-          ),
+          createTirProvider({
+            deployment: DEPLOYMENT,
+            baseUrl: sim.baseUrl,
+            credentials: { apiKey: API_KEY, authToken: 'wrong-token' },
+          }).findByName(location, name),
         );
         await settle(
-          createTirProvider({ baseUrl: sim.baseUrl, credentials: { apiKey: 'wrong-key', authToken: AUTH_TOKEN } }).findByName(
-            location,
-            name,
-          ),
+          createTirProvider({
+            deployment: DEPLOYMENT,
+            baseUrl: sim.baseUrl,
+            credentials: { apiKey: 'wrong-key', authToken: AUTH_TOKEN },
+          }).findByName(location, name),
         );
         sim.injectErrors('create', ['500']);
         await settle(provider.create({ location, requestId: 'r', cluster: spec(unique('secret')) }));
@@ -459,7 +616,7 @@ describe('TIR credentials', () => {
       const sim = await startTirSimulator({ apiKey: API_KEY, authToken: AUTH_TOKEN });
       try {
         const source = createTirCredentialsSource({ secretArn: arn });
-        const p = createTirProvider({ baseUrl: sim.baseUrl, credentials: source });
+        const p = createTirProvider({ deployment: DEPLOYMENT, baseUrl: sim.baseUrl, credentials: source });
         expect(await p.findByName(location, 'none')).toBeUndefined();
       } finally {
         await sim.close();
@@ -475,6 +632,7 @@ describe('TIR credentials', () => {
       vi.stubEnv('TIR_AUTH_TOKEN', 'wrong-token');
       vi.stubEnv('EVENT_BUS_NAME', 'bus');
       vi.stubEnv('CLUSTERS_TABLE', 'clusters');
+      vi.stubEnv('DEPLOYMENT_NAME', DEPLOYMENT);
       vi.resetModules();
       try {
         reads = 0;
@@ -490,6 +648,7 @@ describe('TIR credentials', () => {
           'TIR_AUTH_TOKEN',
           'EVENT_BUS_NAME',
           'CLUSTERS_TABLE',
+          'DEPLOYMENT_NAME',
         ]) {
           vi.stubEnv(name, undefined);
         }

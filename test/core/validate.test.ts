@@ -296,7 +296,7 @@ describe('validateRequest: HyperPod CreateCluster', () => {
     { name: '20 instance groups', edits: [set('/cluster/InstanceGroups', groups(20))] },
     { name: 'no Tags', edits: [del('/cluster/Tags')] },
     { name: 'empty Tags', edits: [set('/cluster/Tags', [])] },
-    { name: '49 Tags', edits: [set('/cluster/Tags', tags(49))] },
+    { name: '48 Tags', edits: [set('/cluster/Tags', tags(48))] },
     { name: 'Tag key of 128 characters', edits: [set('/cluster/Tags/0/Key', s(128))] },
     { name: 'Tag value of 256 characters', edits: [set('/cluster/Tags/0/Value', s(256))] },
     { name: 'empty Tag value', edits: [set('/cluster/Tags/0/Value', '')] },
@@ -386,10 +386,11 @@ describe('validateRequest: HyperPod CreateCluster', () => {
       message: 'duplicates /cluster/InstanceGroups/0/InstanceGroupName',
     },
     {
-      name: "50 Tags (one is the provisioner's)",
-      edits: [set('/cluster/Tags', tags(50))],
+      name: "49 Tags (two are the provisioner's)",
+      edits: [set('/cluster/Tags', tags(49))],
       path: '/cluster/Tags',
-      message: 'at most 49 items: CreateCluster allows 50 tags and the provisioner adds its own provisioner:request-id tag',
+      message:
+        'at most 48 items: CreateCluster allows 50 tags and the provisioner adds its own provisioner:request-id and provisioner:deployment tags',
     },
     { name: 'Tags as an object', edits: [set('/cluster/Tags', { team: 'ml' })], path: '/cluster/Tags', message: 'must be an array' },
     { name: 'Tag without Key', edits: [del('/cluster/Tags/0/Key')], path: '/cluster/Tags/0/Key', message: 'is required' },
@@ -436,6 +437,12 @@ describe('validateRequest: HyperPod CreateCluster', () => {
       edits: [set('/cluster/Tags/0/Key', 'provisioner:request-id')],
       path: '/cluster/Tags/0/Key',
       message: 'is reserved: the provisioner sets the provisioner:request-id tag',
+    },
+    {
+      name: 'the reserved provisioner:deployment tag',
+      edits: [set('/cluster/Tags/0/Key', 'provisioner:deployment')],
+      path: '/cluster/Tags/0/Key',
+      message: 'is reserved: the provisioner sets the provisioner:deployment tag',
     },
     {
       name: 'duplicate Tag key (the later one)',
@@ -1599,19 +1606,19 @@ describe('validateRequest: reporting', () => {
     expect(result.errors[0]?.message).toMatch(/^must be an object \(got \w+\)$/);
   });
 
-  it('treats __proto__ and constructor keys as unknown fields, never as the prototype', () => {
+  it('answers __proto__ and constructor keys at their pointers before the schema is walked, never as the prototype', () => {
     const input = JSON.parse(
       `{"provider":"sagemaker","__proto__":{"provider":"tir"},"constructor":1,
         "cluster":{"ClusterName":"x","InstanceGroups":[],"__proto__":{"polluted":true},"toString":"x"}}`,
     );
     const result = validateRequest(input);
-    expect(result.errors.map((e) => e.path)).toEqual([
-      '/__proto__',
-      '/constructor',
-      '/cluster/__proto__',
-      '/cluster/toString',
-      '/cluster/InstanceGroups',
-    ]);
+    // Hostile keys are answered alone: /cluster/toString and /cluster/InstanceGroups are the schema's, once they are gone.
+    expect(result.errors).toEqual(
+      ['/__proto__', '/constructor', '/cluster/__proto__'].map((path) => ({
+        path,
+        message: "is not accepted as a key: __proto__, constructor and prototype can reach an object's prototype",
+      })),
+    );
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
@@ -1620,12 +1627,18 @@ describe('validateRequest: reporting', () => {
     expect(validateRequest(inherited).errors.map((e) => e.path)).toEqual(['/provider', '/cluster']);
   });
 
-  it('answers deeply nested garbage without throwing', () => {
-    let deep: unknown = 'leaf';
-    for (let i = 0; i < 100_000; i++) deep = i % 2 ? { InstanceGroups: deep } : [deep];
-    const result = validateRequest({ provider: 'sagemaker', cluster: { ClusterName: 'x', InstanceGroups: [deep], x: deep } });
+  it('answers deeply nested garbage without throwing, at the first level past 32', () => {
+    const chain = () => {
+      let deep: unknown = 'leaf';
+      for (let i = 0; i < 100_000; i++) deep = i % 2 ? { InstanceGroups: deep } : [deep];
+      return deep;
+    };
+    const result = validateRequest({ provider: 'sagemaker', cluster: { ClusterName: 'x', InstanceGroups: [chain()], x: chain() } });
     expect(result.valid).toBe(false);
-    expect(result.errors.map((e) => e.path)).toEqual(expect.arrayContaining(['/cluster/x', `${IG}/InstanceGroups`]));
+    expect(result.errors).toEqual([
+      { path: `/cluster/x${'/InstanceGroups/0'.repeat(15)}`, message: 'is nested deeper than 32 levels of objects and arrays' },
+      { path: `${IG}${'/InstanceGroups/0'.repeat(14)}/InstanceGroups`, message: 'is nested deeper than 32 levels of objects and arrays' },
+    ]);
   });
 
   it('caps the listed errors of a huge array and says that more were found', () => {
@@ -1639,7 +1652,7 @@ describe('validateRequest: reporting', () => {
     expect(result.errors.at(-1)).toEqual({ path: '', message: 'has more errors than the 200 listed' });
   });
 
-  it('answers 10,000 bad items, __proto__ keys and deep nesting at once, with the first 200 errors', () => {
+  it('answers 10,000 __proto__ keys and deep nesting with the first 200 errors, in the order of the request', () => {
     let deep: unknown = 'leaf';
     for (let i = 0; i < 10_000; i++) deep = { Orchestrator: deep };
     const badGroups = Array.from(
@@ -1648,19 +1661,109 @@ describe('validateRequest: reporting', () => {
     );
     const result = validateRequest({ provider: 'sagemaker', cluster: { ClusterName: 'x', InstanceGroups: badGroups, Orchestrator: deep } });
     expect(result.errors).toHaveLength(201);
-    expect(result.errors.slice(0, 4)).toEqual([
-      { path: '/cluster/InstanceGroups', message: 'must have at most 20 items (got 10000)' },
-      { path: `${IG}/__proto__`, message: 'is not a known field of CreateCluster InstanceGroup' },
-      { path: `${IG}/InstanceCount`, message: 'must be an integer (got string)' },
-      { path: `${IG}/InstanceGroupName`, message: 'is required' },
+    expect(result.errors.slice(0, 2)).toEqual([
+      {
+        path: `${IG}/__proto__`,
+        message: "is not accepted as a key: __proto__, constructor and prototype can reach an object's prototype",
+      },
+      { path: '/cluster/InstanceGroups/1/__proto__', message: expect.stringMatching(/^is not accepted as a key/) },
     ]);
     expect(result.errors.at(-1)).toEqual({ path: '', message: 'has more errors than the 200 listed' });
   });
 
-  it('stays within a self-referencing object, since only known structure is walked', () => {
+  it('answers a self-referencing object as a cycle', () => {
     const cyclic: Record<string, unknown> = { provider: 'sagemaker', cluster: { ClusterName: 'x', InstanceGroups: [GROUP] } };
     cyclic.self = cyclic;
-    expect(validateRequest(cyclic).errors).toEqual([{ path: '/self', message: 'is not a known field of the provision request' }]);
+    expect(validateRequest(cyclic).errors).toEqual([{ path: '/self', message: 'contains itself (a cycle), which JSON cannot carry' }]);
+  });
+});
+
+describe('validateRequest: hostile input, anywhere (pass-through objects included)', () => {
+  const MOUNT = '/cluster/pfs_mount_list/0';
+  /** The TIR base with `extra` in a pfs_mount_list item, whose keys other than id pass through to TIR. */
+  const mount = (extra: Record<string, unknown>) => edited(TIR, [set(MOUNT, { id: 21, ...extra })]);
+  const errorsOf = (input: unknown) => validateRequest(input).errors;
+
+  it.each([
+    ['Infinity (JSON 1e400)', Number.POSITIVE_INFINITY, 'must be a finite number: a JSON number this large is read as infinity'],
+    ['-Infinity', Number.NEGATIVE_INFINITY, 'must be a finite number'],
+    ['NaN', Number.NaN, 'must be a finite number'],
+    ['2^53', 2 ** 53, 'must be at most 2^53 - 1 (9007199254740991) in magnitude: a larger JSON number loses its exact value'],
+    ['-(2^53)', -(2 ** 53), 'must be at most 2^53 - 1'],
+    ['1e300', 1e300, 'must be at most 2^53 - 1'],
+    ['1e-200', 1e-200, 'must be 0 or at least 1e-130 in magnitude (the smallest number stored)'],
+    ['-1e-131', -1e-131, 'must be 0 or at least 1e-130 in magnitude'],
+  ])('answers %s at its pointer', (_, value, message) => {
+    expect(errorsOf(mount({ size: value }))).toEqual([{ path: `${MOUNT}/size`, message: expect.stringContaining(message) }]);
+  });
+
+  it.each([
+    ['2^53 - 1', 2 ** 53 - 1],
+    ['-(2^53 - 1)', -(2 ** 53 - 1)],
+    ['1e-130', 1e-130],
+    ['-0', -0],
+    ['0.5', 0.5],
+    ['1.5e15', 1.5e15],
+  ])('accepts %s', (_, value) => {
+    expect(errorsOf(mount({ size: value }))).toEqual([]);
+  });
+
+  it('answers a number out of range where the schema has its own rule with the clearer message', () => {
+    expect(errorsOf(edited(TIR, [set('/projectId', 2 ** 53 + 2)]))).toEqual([
+      { path: '/projectId', message: expect.stringMatching(/^must be at most 2\^53 - 1/) },
+    ]);
+  });
+
+  it.each(['__proto__', 'constructor', 'prototype'])('answers a %s key in a pass-through object and inside a list', (key) => {
+    const input = JSON.parse(`{"id": 21, "x": [{"${key}": 1}], "${key}": {}}`) as Record<string, unknown>;
+    expect(errorsOf(edited(TIR, [set(MOUNT, input)])).map((e) => e.path)).toEqual([`${MOUNT}/x/0/${key}`, `${MOUNT}/${key}`]);
+  });
+
+  it('accepts 32 levels of objects and arrays, and answers the 33rd at its pointer', () => {
+    const nest = (levels: number): unknown => {
+      let value: unknown = 1;
+      for (let i = 0; i < levels; i++) value = i % 2 ? { a: value } : [value];
+      return value;
+    };
+    // The root, cluster, pfs_mount_list and its item are 4 levels: `deep` may hold 28 more.
+    expect(errorsOf(mount({ deep: nest(28) }))).toEqual([]);
+    const [error, ...more] = errorsOf(mount({ deep: nest(29) }));
+    expect(more).toEqual([]);
+    expect(error?.message).toBe('is nested deeper than 32 levels of objects and arrays');
+    expect(error?.path.split('/')).toHaveLength(33); // '' and 32 segments: the 33rd level
+  });
+
+  it('walks a million levels without recursion', () => {
+    let deep: unknown = [];
+    for (let i = 0; i < 1_000_000; i++) deep = [deep];
+    expect(errorsOf(mount({ deep }))).toEqual([
+      { path: `${MOUNT}/deep${'/0'.repeat(28)}`, message: 'is nested deeper than 32 levels of objects and arrays' },
+    ]);
+  });
+
+  it('answers an unpaired surrogate in a string or a key, and accepts a paired one', () => {
+    expect(errorsOf(mount({ label: 'ok \ud83d\ude80', 'clé 🚀': 'données' }))).toEqual([]);
+    expect(errorsOf(mount({ label: 'x\ud800', 'k\udc00': 1 }))).toEqual([
+      {
+        path: `${MOUNT}/label`,
+        message: 'must be well-formed Unicode: it holds an unpaired surrogate (U+D800 to U+DFFF), which UTF-8 cannot carry',
+      },
+      { path: `${MOUNT}/k\udc00`, message: 'is a key holding an unpaired surrogate (U+D800 to U+DFFF), which UTF-8 cannot carry' },
+    ]);
+  });
+
+  it('walks a value reached twice again when it is reached deeper (only code can build one)', () => {
+    let shared: unknown = 1;
+    for (let i = 0; i < 28; i++) shared = { a: shared };
+    // 28 levels: at /cluster/pfs_mount_list/0/x (below 4 levels) it fits; one level deeper it does not.
+    const errors = errorsOf(mount({ x: shared, y: { z: shared } }));
+    expect(errors.map((e) => e.path)).toEqual([`${MOUNT}/y/z${'/a'.repeat(27)}`]);
+  });
+
+  it('answers only the structure problems, and the schema once they are gone', () => {
+    const input = edited(TIR, [set('/cluster/sku_id', 'x'), set(MOUNT, { id: 21, size: Number.POSITIVE_INFINITY })]);
+    expect(errorsOf(input).map((e) => e.path)).toEqual([`${MOUNT}/size`]);
+    expect(errorsOf(edited(input as object, [set(`${MOUNT}/size`, 1)])).map((e) => e.path)).toEqual(['/cluster/sku_id']);
   });
 });
 

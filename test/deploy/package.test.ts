@@ -22,6 +22,8 @@ import {
   validateSchedules,
 } from '../../config/schedules.js';
 import { deleteCluster, provisionCluster } from '../../statemachines/definitions.js';
+import { REQUEST_ID } from '../../functions/contract/request-id.js';
+import { occurrenceRequestId } from '../../functions/handlers/schedule-target';
 import {
   allStatements,
   asArray,
@@ -31,7 +33,7 @@ import {
   resourcesOfType,
   roleStatements,
   runNode,
-  packageService,
+  sharedPackage,
   type CfnResource,
   type CfnTemplate,
   type PackagedService,
@@ -57,6 +59,8 @@ const FUNCTIONS: Record<string, string> = {
   scheduleTarget: 'functions/handlers/schedule-target.handler',
   reconcile: 'functions/handlers/reconcile.handler',
   httpReconcile: 'functions/handlers/http/reconcile.handler',
+  sweep: 'functions/handlers/sweep.handler',
+  httpOrphans: 'functions/handlers/http/orphans.handler',
 };
 const TASK_FUNCTIONS = ['createCluster', 'pollCluster', 'deleteCluster', 'recordOutcome'];
 
@@ -77,12 +81,27 @@ const WILDCARD_RESOURCE_ALLOWED: Record<string, string> = {
   'logs:PutResourcePolicy': 'required by Step Functions logging to CloudWatch Logs; no resource-level permission',
   'logs:DescribeResourcePolicies': 'required by Step Functions logging to CloudWatch Logs; no resource-level permission',
   'logs:DescribeLogGroups': 'required by Step Functions logging to CloudWatch Logs; lists, no resource-level permission',
+  'sagemaker:ListClusters': "lists a region's HyperPod clusters (the sweeper); no resource-level permission",
 };
 
 const TABLE = { 'Fn::GetAtt': ['ClustersTable', 'Arn'] };
 const TABLE_INDEXES = { 'Fn::Sub': '${ClustersTable.Arn}/index/*' };
-const HYPERPOD_CLUSTERS = { 'Fn::Sub': 'arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:cluster/*' };
-const HYPERPOD_ROLES_DEFAULT = { 'Fn::Split': [',', { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*' }] };
+/** Packaged with the default params: allowedRegions = the stage's region, so one ARN of each, in us-east-1. */
+const inRegion = (service: string, resource: string) => ({
+  'Fn::Sub': `arn:\${AWS::Partition}:${service}:us-east-1:\${AWS::AccountId}:${resource}`,
+});
+const HYPERPOD_CLUSTERS = inRegion('sagemaker', 'cluster/*');
+const TRAINING_PLANS = inRegion('sagemaker', 'training-plan/*');
+const EKS_CLUSTERS = inRegion('eks', 'cluster/*');
+const EKS_ACCESS_ENTRIES = inRegion('eks', 'access-entry/*');
+const EXECUTION_ROLES_DEFAULT = { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/HyperPodExecution*' };
+const HYPERPOD_SERVICE_LINKED_ROLE = {
+  'Fn::Sub':
+    'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/hyperpod.sagemaker.amazonaws.com/AWSServiceRoleForSageMakerHyperPod',
+};
+/** The deployment's name, which its clusters carry as the provisioner:deployment tag. */
+const DEPLOYMENT = 'gpu-cluster-provisioner-dev';
+const OWN_CLUSTERS_ONLY = { StringEquals: { 'aws:ResourceTag/provisioner:deployment': DEPLOYMENT } };
 const TIR_SECRET = { Ref: 'TirCredentialsSecret' };
 const PROVISION_MACHINE = { Ref: 'ProvisionClusterStateMachine' };
 const DELETE_MACHINE = { Ref: 'DeleteClusterStateMachine' };
@@ -98,18 +117,32 @@ const SCHEDULES = {
 const SCHEDULER_ROLE = { 'Fn::GetAtt': ['SchedulerRole', 'Arn'] };
 const BUS = { 'Fn::GetAtt': ['ProvisionerEventBus', 'Arn'] };
 const QUEUE = { 'Fn::GetAtt': ['RequestsQueue', 'Arn'] };
+const INVOCATIONS_DLQ = { 'Fn::GetAtt': ['InvocationsDeadLetterQueue', 'Arn'] };
 
-type Grant = [action: string, resource: unknown];
+/** An action on a resource, under a condition when the statement has one. */
+type Grant = [action: string, resource: unknown, condition?: unknown];
 const readWriteRecord: Grant[] = [
   ['dynamodb:GetItem', TABLE],
   ['dynamodb:UpdateItem', TABLE],
 ];
+const PASS_SCHEDULER_ROLE: Grant = ['iam:PassRole', SCHEDULER_ROLE, { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } }];
+/** DeleteCluster of this deployment's clusters, and the EKS access entries HyperPod removes with one. */
+const deleteOwnClusters: Grant[] = [
+  ['sagemaker:DeleteCluster', HYPERPOD_CLUSTERS, OWN_CLUSTERS_ONLY],
+  ['eks:DescribeAccessEntry', EKS_ACCESS_ENTRIES],
+  ['eks:DeleteAccessEntry', EKS_ACCESS_ENTRIES],
+];
+/** The on-failure destination of an asynchronously invoked function. */
+const SEND_FAILED_INVOCATION: Grant = ['sqs:SendMessage', INVOCATIONS_DLQ];
+/** The shared memory of short offerings (capacity failover): read, remember, take the probe lease, forget. */
+const OFFERINGS = { 'Fn::GetAtt': ['OfferingsTable', 'Arn'] };
+const offeringsMemory: Grant[] = ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem'].map((a) => [`dynamodb:${a}`, OFFERINGS]);
 const submit: Grant[] = [
   ['dynamodb:PutItem', TABLE],
   ...readWriteRecord,
   ['states:StartExecution', PROVISION_MACHINE],
   ['scheduler:CreateSchedule', SCHEDULES],
-  ['iam:PassRole', SCHEDULER_ROLE],
+  PASS_SCHEDULER_ROLE,
 ];
 
 /** The reconciler (scheduled and on demand): read records, describe and start executions, make schedules. */
@@ -121,34 +154,56 @@ const RECONCILE: Grant[] = [
   ['states:DescribeExecution', PROVISION_EXECUTIONS],
   ['states:DescribeExecution', DELETE_EXECUTIONS],
   ['scheduler:CreateSchedule', SCHEDULES],
-  ['iam:PassRole', SCHEDULER_ROLE],
+  PASS_SCHEDULER_ROLE,
+];
+
+/** The sweeper (hourly, and its dry run GET /orphans): read records, list the clusters and their tags, read the TIR secret. */
+const SWEEP: Grant[] = [
+  ['dynamodb:GetItem', TABLE],
+  ['dynamodb:Query', TABLE_INDEXES],
+  ['sagemaker:ListClusters', '*', { StringEquals: { 'aws:RequestedRegion': ['us-east-1'] } }],
+  ['sagemaker:ListTags', HYPERPOD_CLUSTERS],
+  ['secretsmanager:GetSecretValue', TIR_SECRET],
 ];
 
 /** Everything each function may do beyond writing its own logs and traces. */
 const PERMISSIONS: Record<string, Grant[]> = {
   createCluster: [
     ...readWriteRecord,
-    ['sagemaker:CreateCluster', HYPERPOD_CLUSTERS],
+    ...offeringsMemory,
     ['sagemaker:DescribeCluster', HYPERPOD_CLUSTERS],
-    ['sagemaker:DeleteCluster', HYPERPOD_CLUSTERS],
     ['sagemaker:ListTags', HYPERPOD_CLUSTERS],
-    ['sagemaker:AddTags', HYPERPOD_CLUSTERS],
-    ['iam:PassRole', HYPERPOD_ROLES_DEFAULT],
+    ['sagemaker:CreateCluster', HYPERPOD_CLUSTERS, { StringEquals: { 'aws:RequestTag/provisioner:deployment': DEPLOYMENT } }],
+    ['sagemaker:CreateCluster', TRAINING_PLANS, { StringEquals: { 'aws:RequestTag/provisioner:deployment': DEPLOYMENT } }],
+    ['sagemaker:AddTags', HYPERPOD_CLUSTERS, { StringEquals: { 'sagemaker:TaggingAction': 'CreateCluster' } }],
+    ...deleteOwnClusters,
+    ['sagemaker:DescribeTrainingPlan', TRAINING_PLANS],
+    ['iam:PassRole', EXECUTION_ROLES_DEFAULT, { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } }],
+    ['eks:DescribeCluster', EKS_CLUSTERS],
+    ['eks:CreateAccessEntry', EKS_CLUSTERS],
+    ['eks:AssociateAccessPolicy', EKS_ACCESS_ENTRIES],
+    [
+      'iam:CreateServiceLinkedRole',
+      HYPERPOD_SERVICE_LINKED_ROLE,
+      { StringEquals: { 'iam:AWSServiceName': 'hyperpod.sagemaker.amazonaws.com' } },
+    ],
     ['secretsmanager:GetSecretValue', TIR_SECRET],
   ],
   pollCluster: [
     ...readWriteRecord,
+    ...offeringsMemory,
     ['sagemaker:DescribeCluster', HYPERPOD_CLUSTERS],
-    ['sagemaker:DeleteCluster', HYPERPOD_CLUSTERS],
+    ...deleteOwnClusters,
     ['secretsmanager:GetSecretValue', TIR_SECRET],
   ],
   deleteCluster: [
     ...readWriteRecord,
-    ['sagemaker:DeleteCluster', HYPERPOD_CLUSTERS],
     ['sagemaker:DescribeCluster', HYPERPOD_CLUSTERS],
+    ['sagemaker:ListTags', HYPERPOD_CLUSTERS],
+    ...deleteOwnClusters,
     ['secretsmanager:GetSecretValue', TIR_SECRET],
   ],
-  recordOutcome: [...readWriteRecord, ['scheduler:CreateSchedule', SCHEDULES], ['iam:PassRole', SCHEDULER_ROLE]],
+  recordOutcome: [...readWriteRecord, ...offeringsMemory, ['scheduler:CreateSchedule', SCHEDULES], PASS_SCHEDULER_ROLE],
   httpSubmit: submit,
   httpGet: [['dynamodb:GetItem', TABLE]],
   httpList: [['dynamodb:Query', TABLE_INDEXES]],
@@ -160,30 +215,36 @@ const PERMISSIONS: Record<string, Grant[]> = {
     ['sqs:DeleteMessage', QUEUE],
     ['sqs:GetQueueAttributes', QUEUE],
   ],
-  eventSubmit: [...submit, ['events:PutEvents', BUS]],
+  eventSubmit: [...submit, ['events:PutEvents', BUS], SEND_FAILED_INVOCATION],
   // Recurring firings go through intake, which may publish a rejection event.
-  scheduleTarget: [...submit, ['states:StartExecution', DELETE_MACHINE], ['events:PutEvents', BUS]],
-  reconcile: RECONCILE,
+  scheduleTarget: [...submit, ['states:StartExecution', DELETE_MACHINE], ['events:PutEvents', BUS], SEND_FAILED_INVOCATION],
+  reconcile: [...RECONCILE, SEND_FAILED_INVOCATION],
   httpReconcile: RECONCILE,
+  sweep: [...SWEEP, ...deleteOwnClusters, ['events:PutEvents', BUS], SEND_FAILED_INVOCATION],
+  httpOrphans: SWEEP,
 };
-const SCHEDULER_ENV = ['SCHEDULER_GROUP_NAME', 'SCHEDULER_ROLE_ARN', 'SCHEDULE_TARGET_ARN'];
+const SCHEDULER_ENV = ['SCHEDULER_GROUP_NAME', 'SCHEDULER_ROLE_ARN', 'SCHEDULE_TARGET_ARN', 'SCHEDULER_DLQ_ARN'];
+/** The deployment's allow-lists, which the submit path checks every request against (functions/core/policy.ts). */
+const ALLOW_LIST_ENV = ['ALLOWED_REGIONS', 'ALLOWED_EXECUTION_ROLES', 'ALLOWED_LIFECYCLE_BUCKETS'];
 const COMMON_ENV = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'CLUSTERS_TABLE'];
 const TIR_ENV = ['TIR_CREDENTIALS_SECRET_ARN', 'TIR_API_BASE_URL'];
 /** What each function's code reads (functions/wiring/*): SCHEDULER_* only where something is scheduled. */
 const ENVIRONMENT: Record<string, string[]> = {
-  createCluster: ['EVENT_BUS_NAME', ...TIR_ENV],
-  pollCluster: ['EVENT_BUS_NAME', ...TIR_ENV],
-  deleteCluster: ['EVENT_BUS_NAME', ...TIR_ENV],
-  recordOutcome: ['EVENT_BUS_NAME', ...SCHEDULER_ENV],
-  httpSubmit: ['PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
+  createCluster: ['EVENT_BUS_NAME', ...TIR_ENV, 'DEPLOYMENT_NAME', 'OFFERINGS_TABLE'],
+  pollCluster: ['EVENT_BUS_NAME', ...TIR_ENV, 'DEPLOYMENT_NAME', 'OFFERINGS_TABLE'],
+  deleteCluster: ['EVENT_BUS_NAME', ...TIR_ENV, 'DEPLOYMENT_NAME'],
+  recordOutcome: ['EVENT_BUS_NAME', ...SCHEDULER_ENV, 'OFFERINGS_TABLE'],
+  httpSubmit: ['PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV, ...ALLOW_LIST_ENV],
   httpGet: [],
   httpList: [],
   httpDelete: ['DELETE_STATE_MACHINE_ARN', 'PROVISION_STATE_MACHINE_ARN'],
-  sqsSubmit: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
-  eventSubmit: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
-  scheduleTarget: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', 'DELETE_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
+  sqsSubmit: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV, ...ALLOW_LIST_ENV],
+  eventSubmit: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV, ...ALLOW_LIST_ENV],
+  scheduleTarget: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', 'DELETE_STATE_MACHINE_ARN', ...SCHEDULER_ENV, ...ALLOW_LIST_ENV],
   reconcile: ['PROVISION_STATE_MACHINE_ARN', 'DELETE_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
   httpReconcile: ['PROVISION_STATE_MACHINE_ARN', 'DELETE_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
+  sweep: ['DEPLOYMENT_NAME', 'ALLOWED_REGIONS', 'EVENT_BUS_NAME', ...TIR_ENV],
+  httpOrphans: ['DEPLOYMENT_NAME', 'ALLOWED_REGIONS', ...TIR_ENV],
 };
 
 /** The contract's routes: route key -> function key. */
@@ -196,14 +257,16 @@ const getAttTarget = (value: unknown): string | undefined => {
   const att = (value as { 'Fn::GetAtt'?: unknown } | null)?.['Fn::GetAtt'];
   return Array.isArray(att) ? (att[0] as string) : undefined;
 };
-/** Expands a statement into action/resource pairs. */
+const grant = ([action, resource, condition]: Grant): string =>
+  `${action} on ${json(resource)}${condition === undefined ? '' : ` if ${json(condition)}`}`;
+/** Expands a statement into action/resource pairs, each with the statement's condition. */
 const grantsOf = (statements: Statement[]): string[] =>
   statements.flatMap((s) =>
     asArray(s.Action).flatMap((action) => {
       const resource = s.Resource as unknown;
       // Fn::Split stays whole: it is one value in the template.
       const resources = Array.isArray(resource) ? resource : [resource];
-      return resources.map((r) => `${action} on ${json(r)}`);
+      return resources.map((r) => grant([action, r, s.Condition]));
     }),
   );
 
@@ -226,7 +289,7 @@ describe('serverless.yml, packaged by osls', () => {
   };
 
   beforeAll(async () => {
-    packaged = await packageService();
+    packaged = await sharedPackage();
     template = packaged.template;
     console.info(`osls package took ${packaged.seconds.toFixed(1)} s`);
     for (const [id, resource] of resourcesOfType(template, 'AWS::Lambda::Function')) {
@@ -351,6 +414,15 @@ describe('serverless.yml, packaged by osls', () => {
         if ('TIR_CREDENTIALS_SECRET_ARN' in variables) expect(variables.TIR_CREDENTIALS_SECRET_ARN).toEqual(TIR_SECRET);
         if ('TIR_API_BASE_URL' in variables) expect(variables.TIR_API_BASE_URL).toBe('https://api.e2enetworks.com/myaccount/api/v1/gpu');
         if ('SCHEDULER_ROLE_ARN' in variables) expect(variables.SCHEDULER_ROLE_ARN).toEqual(SCHEDULER_ROLE);
+        if ('SCHEDULER_DLQ_ARN' in variables) {
+          expect(variables.SCHEDULER_DLQ_ARN).toEqual({ 'Fn::GetAtt': ['SchedulesDeadLetterQueue', 'Arn'] });
+        }
+        // The same lists IAM grants on (default params): the stage's region, the HyperPodExecution* roles.
+        if ('ALLOWED_REGIONS' in variables) expect(variables.ALLOWED_REGIONS).toBe('us-east-1');
+        if ('ALLOWED_EXECUTION_ROLES' in variables) expect(variables.ALLOWED_EXECUTION_ROLES).toEqual(EXECUTION_ROLES_DEFAULT);
+        if ('ALLOWED_LIFECYCLE_BUCKETS' in variables) expect(variables.ALLOWED_LIFECYCLE_BUCKETS).toBe('sagemaker-*');
+        // The provisioner:deployment tag's value: what the DeleteCluster grants' tag condition names.
+        if ('DEPLOYMENT_NAME' in variables) expect(variables.DEPLOYMENT_NAME).toBe(DEPLOYMENT);
         if ('SCHEDULER_GROUP_NAME' in variables) {
           expect(variables.SCHEDULER_GROUP_NAME).toBe(template.Resources.ProvisionerScheduleGroup!.Properties?.Name);
         }
@@ -420,17 +492,169 @@ describe('serverless.yml, packaged by osls', () => {
 
       const [statement] = asArray(template.Resources.EventsDeadLetterQueuePolicy!.Properties?.PolicyDocument.Statement) as Statement[];
       expect(statement).toMatchObject({ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage' });
-      expect(statement!.Condition?.ArnEquals?.['aws:SourceArn']).toEqual({
+      expect(asArray(statement!.Condition?.ArnEquals?.['aws:SourceArn'] as unknown[])).toContainEqual({
         'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/\${ProvisionerEventBus}/${rule.Properties?.Name}`,
       });
     });
   });
 
-  it('runs the reconciler every 5 minutes on the default bus', () => {
+  it('runs the reconciler every 5 minutes on the default bus, with retries and a DLQ its rule may write to', () => {
     const rules = resourcesOfType(template, 'AWS::Events::Rule').filter(([, r]) => r.Properties?.ScheduleExpression !== undefined);
-    expect(
-      rules.map(([, r]) => [r.Properties?.ScheduleExpression, getAttTarget((r.Properties?.Targets as Array<{ Arn: unknown }>)[0]!.Arn)]),
-    ).toEqual([['rate(5 minutes)', fn('reconcile')[0]]]);
+    const reconciler = rules.filter(
+      ([, r]) => getAttTarget((r.Properties?.Targets as Array<{ Arn: unknown }>)[0]!.Arn) === fn('reconcile')[0],
+    );
+    expect(reconciler).toHaveLength(1);
+    const [[, rule]] = reconciler as [[string, CfnResource]];
+    expect(rule.Properties?.ScheduleExpression).toBe('rate(5 minutes)');
+    expect(rule.Properties?.EventBusName).toBeUndefined();
+    const [target] = rule.Properties?.Targets as Array<Record<string, any>>;
+    expect(target!.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 300, MaximumRetryAttempts: 3 });
+    expect(target!.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] } });
+    const [statement] = asArray(template.Resources.EventsDeadLetterQueuePolicy!.Properties?.PolicyDocument.Statement) as Statement[];
+    expect(asArray(statement!.Condition?.ArnEquals?.['aws:SourceArn'] as unknown[])).toContainEqual({
+      'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${rule.Properties?.Name}`,
+    });
+  });
+
+  it('runs the sweeper every hour on the default bus, with retries and a DLQ its rule may write to', () => {
+    const rules = resourcesOfType(template, 'AWS::Events::Rule').filter(
+      ([, r]) => getAttTarget((r.Properties?.Targets as Array<{ Arn: unknown }>)[0]!.Arn) === fn('sweep')[0],
+    );
+    expect(rules).toHaveLength(1);
+    const [[, rule]] = rules as [[string, CfnResource]];
+    expect(rule.Properties?.ScheduleExpression).toBe('rate(1 hour)');
+    expect(rule.Properties?.EventBusName).toBeUndefined();
+    const [target] = rule.Properties?.Targets as Array<Record<string, any>>;
+    expect(target!.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 3 });
+    expect(target!.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] } });
+    const [statement] = asArray(template.Resources.EventsDeadLetterQueuePolicy!.Properties?.PolicyDocument.Statement) as Statement[];
+    expect(asArray(statement!.Condition?.ArnEquals?.['aws:SourceArn'] as unknown[])).toContainEqual({
+      'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${rule.Properties?.Name}`,
+    });
+  });
+
+  describe('failure paths nobody waits for', () => {
+    /** Functions something invokes asynchronously: the target of a rule or a schedule. */
+    const asyncTargets = (): Set<string> => {
+      const targets = new Set<string>();
+      for (const [, rule] of resourcesOfType(template, 'AWS::Events::Rule')) {
+        for (const target of rule.Properties?.Targets as Array<{ Arn: unknown }>) targets.add(getAttTarget(target.Arn)!);
+      }
+      targets.add(fn('scheduleTarget')[0]); // EventBridge Scheduler: every schedule (one-time ones are made at run time)
+      return targets;
+    };
+    const queueOf = (value: unknown): string => {
+      const id = getAttTarget(value);
+      expect(template.Resources[id!]?.Type, `${json(value)} is a queue of the template`).toBe('AWS::SQS::Queue');
+      return id!;
+    };
+    /** Every queue something sends its failures to. */
+    const deadLetterQueues = (): Set<string> => {
+      const queues = new Set<string>();
+      for (const [, q] of resourcesOfType(template, 'AWS::SQS::Queue')) {
+        if (q.Properties?.RedrivePolicy) queues.add(queueOf(q.Properties.RedrivePolicy.deadLetterTargetArn));
+      }
+      for (const [, rule] of resourcesOfType(template, 'AWS::Events::Rule')) {
+        for (const target of rule.Properties?.Targets as Array<{ DeadLetterConfig?: { Arn: unknown } }>) {
+          if (target.DeadLetterConfig) queues.add(queueOf(target.DeadLetterConfig.Arn));
+        }
+      }
+      for (const [, config] of resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig')) {
+        queues.add(queueOf(config.Properties?.DestinationConfig?.OnFailure?.Destination));
+      }
+      for (const [, schedule] of resourcesOfType(template, 'AWS::Scheduler::Schedule')) {
+        queues.add(queueOf(schedule.Properties?.Target?.DeadLetterConfig?.Arn));
+      }
+      return queues;
+    };
+
+    it('gives every asynchronously invoked function an SQS on-failure destination its role may send to', () => {
+      const targets = asyncTargets();
+      expect(targets.size).toBeGreaterThanOrEqual(3);
+      const configs = new Map(
+        resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig').map(([, c]) => [
+          (c.Properties?.FunctionName as { Ref: string }).Ref,
+          c,
+        ]),
+      );
+      for (const target of targets) {
+        const destination = configs.get(target)?.Properties?.DestinationConfig?.OnFailure?.Destination;
+        expect(destination, `${target} has an on-failure destination`).toBeDefined();
+        queueOf(destination);
+        const key = keyOfLogicalId.get(target)!;
+        expect(grantsOf(roleStatements(template, roleOf(key))), key).toContain(grant(['sqs:SendMessage', destination]));
+      }
+    });
+
+    it('gives every rule target and every schedule a dead-letter queue, and lets only their senders write to it', () => {
+      for (const [id, rule] of resourcesOfType(template, 'AWS::Events::Rule')) {
+        for (const target of rule.Properties?.Targets as Array<{ DeadLetterConfig?: unknown; RetryPolicy?: unknown }>) {
+          expect(target.DeadLetterConfig, id).toBeDefined();
+          expect(target.RetryPolicy, id).toBeDefined();
+        }
+      }
+      const schedulesDlq = { 'Fn::GetAtt': ['SchedulesDeadLetterQueue', 'Arn'] };
+      for (const [id, schedule] of resourcesOfType(template, 'AWS::Scheduler::Schedule')) {
+        expect(schedule.Properties?.Target?.DeadLetterConfig, id).toEqual({ Arn: schedulesDlq });
+      }
+      // Scheduler sends to the DLQ with the schedule's role; the one-time schedules get the same queue at run time.
+      expect(grantsOf(roleStatements(template, 'SchedulerRole'))).toContain(grant(['sqs:SendMessage', schedulesDlq]));
+      for (const [key, names] of Object.entries(ENVIRONMENT))
+        if (names.includes('SCHEDULER_ROLE_ARN')) expect(names, key).toContain('SCHEDULER_DLQ_ARN');
+    });
+
+    it('alarms on every dead-letter queue as soon as it holds a message', () => {
+      const queues = deadLetterQueues();
+      expect([...queues]).toEqual(
+        expect.arrayContaining([
+          'EventsDeadLetterQueue',
+          'InvocationsDeadLetterQueue',
+          'RequestsDeadLetterQueue',
+          'SchedulesDeadLetterQueue',
+        ]),
+      );
+      const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties!);
+      for (const queue of queues) {
+        const alarm = alarms.find(
+          (a) => json(a.Dimensions) === json([{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }]),
+        );
+        expect(alarm, `an alarm on ${queue}`).toMatchObject({
+          Namespace: 'AWS/SQS',
+          MetricName: 'ApproximateNumberOfMessagesVisible',
+          Statistic: 'Maximum',
+          Threshold: 0,
+          ComparisonOperator: 'GreaterThanThreshold',
+          EvaluationPeriods: 1,
+          TreatMissingData: 'notBreaching',
+        });
+      }
+    });
+
+    it('alarms on every failed execution of both state machines', () => {
+      const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties!);
+      for (const machine of ['ProvisionClusterStateMachine', 'DeleteClusterStateMachine']) {
+        const alarm = alarms.find((a) => json(a.Dimensions) === json([{ Name: 'StateMachineArn', Value: { Ref: machine } }]));
+        expect(alarm, `an alarm on ${machine}`).toMatchObject({
+          Namespace: 'AWS/States',
+          MetricName: 'ExecutionsFailed',
+          Statistic: 'Sum',
+          Threshold: 0,
+          ComparisonOperator: 'GreaterThanThreshold',
+          TreatMissingData: 'notBreaching',
+        });
+      }
+    });
+
+    it("notifies the alarmTopicArn param's topic, and nothing while it is empty (the default)", () => {
+      const alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm');
+      expect(alarms.length).toBeGreaterThanOrEqual(6);
+      for (const [id, alarm] of alarms) {
+        expect(alarm.Properties?.AlarmActions, id).toEqual({ 'Fn::If': ['HasAlarmTopic', [''], { Ref: 'AWS::NoValue' }] });
+      }
+      expect((template as unknown as { Conditions: unknown }).Conditions).toEqual({
+        HasAlarmTopic: { 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] },
+      });
+    });
   });
 
   describe('state machines', () => {
@@ -564,7 +788,7 @@ describe('serverless.yml, packaged by osls', () => {
         'xray:PutTraceSegments on "*"',
         'xray:PutTelemetryRecords on "*"',
       ];
-      const expected = [...baseline, ...PERMISSIONS[key]!.map(([action, resource]) => `${action} on ${json(resource)}`)];
+      const expected = [...baseline, ...PERMISSIONS[key]!.map(grant)];
       expect(grantsOf(statements).sort()).toEqual(expected.sort());
       for (const s of statements) expect(s.Effect).toBe('Allow');
     });
@@ -578,7 +802,7 @@ describe('serverless.yml, packaged by osls', () => {
       expect(actions('httpList')).toEqual(['dynamodb:Query']);
     });
 
-    it('lets EventBridge Scheduler (same account only) invoke scheduleTarget and nothing else', () => {
+    it('lets EventBridge Scheduler (same account only) invoke scheduleTarget and write to its dead-letter queue, nothing else', () => {
       const role = template.Resources.SchedulerRole!;
       expect(role.Properties?.AssumeRolePolicyDocument.Statement).toEqual([
         {
@@ -591,6 +815,7 @@ describe('serverless.yml, packaged by osls', () => {
       const name = fn('scheduleTarget')[1].Properties?.FunctionName as string;
       expect(grantsOf(roleStatements(template, 'SchedulerRole'))).toEqual([
         `lambda:InvokeFunction on ${json({ 'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${name}` })}`,
+        grant(['sqs:SendMessage', { 'Fn::GetAtt': ['SchedulesDeadLetterQueue', 'Arn'] }]),
       ]);
     });
 
@@ -660,6 +885,7 @@ describe('serverless.yml, packaged by osls', () => {
       expect(props.Target.Arn).toEqual({ 'Fn::GetAtt': [fn('scheduleTarget')[0], 'Arn'] });
       expect(props.Target.RoleArn).toEqual(SCHEDULER_ROLE);
       expect(props.Target.RetryPolicy).toEqual(TARGET_RETRY_POLICY);
+      expect(props.Target.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': ['SchedulesDeadLetterQueue', 'Arn'] } });
       const input = JSON.parse(props.Target.Input);
       expect(input).toMatchObject({ schedule: 'nightly-hyperpod', scheduledTime: '<aws.scheduler.scheduled-time>' });
       expect(input.request).toMatchObject({ provider: 'sagemaker', deleteAfter: 'PT8H' });
@@ -734,10 +960,21 @@ describe('config/schedules.js', () => {
 
   it('rejects a bad name, naming the entry and the rule', () => {
     expect(problemsOf({ schedules: [entry({ name: 'nightly run' })] })).toEqual([
-      'schedules[0] ("nightly run"): name must be 1..48 characters of [0-9a-zA-Z-_.], got "nightly run"',
+      'schedules[0] ("nightly run"): name must be 1..47 characters of [0-9a-zA-Z-_.], got "nightly run"',
     ]);
-    expect(problemsOf({ schedules: [entry({ name: 'x'.repeat(49) })] })[0]).toMatch(/name must be 1\.\.48 characters/);
+    expect(problemsOf({ schedules: [entry({ name: 'x'.repeat(48) })] })[0]).toMatch(/name must be 1\.\.47 characters/);
     expect(problemsOf({ schedules: [entry({ name: undefined })] })[0]).toMatch(/^schedules\[0\]: name must be/);
+  });
+
+  it("keeps each firing's requestId whole: the longest names that differ only in their last character never share one", () => {
+    const longest = ['a', 'b'].map((last) => `${'n'.repeat(46)}${last}`);
+    expect(validateSchedules({ schedules: longest.map((name) => entry({ name })) })).toHaveLength(2);
+    const ids = longest.map((name) => occurrenceRequestId(name, '2026-11-24T20:00:00.000Z'));
+    expect(ids[0]).not.toBe(ids[1]);
+    for (const [i, id] of ids.entries()) {
+      expect(id).toBe(`${longest[i]}-20261124T200000Z`);
+      expect(id).toMatch(REQUEST_ID);
+    }
   });
 
   it('rejects duplicate names, and names that differ only in punctuation', () => {

@@ -2,7 +2,8 @@
  * A scriptable ClusterProvider in memory, for the unit tier. It behaves as the adapters promise the core
  * (functions/core/provider.ts): create refuses a name still held by a cluster (ResourceInUseError, also while that
  * cluster is being deleted), describe and delete throw ClusterNotFoundError for a cluster the provider no longer knows,
- * findByName answers who made a cluster (the `provisioner:request-id` tag on HyperPod; nothing on TIR, which has no tags).
+ * findByName answers who made a cluster (the `provisioner:request-id` tag on HyperPod, the owner marker on TIR) when the
+ * cluster is this deployment's; listOwned lists this deployment's clusters of a location.
  *
  * A test scripts:
  *   - refusals: `refuseCreate(err, ...)` queues errors the next creates throw, one each, in order (`refuseDelete` and
@@ -30,6 +31,7 @@ import type {
   CreatedCluster,
   ExistingCluster,
   GroupDescription,
+  OwnedCluster,
 } from '../../functions/core/provider';
 import type { ProviderName, SageMakerClusterSpec, TirClusterSpec } from '../../functions/core/request';
 
@@ -51,7 +53,8 @@ export type ProviderCall =
   | { op: 'create'; input: CreateClusterInput }
   | { op: 'describe'; ref: ClusterRef }
   | { op: 'delete'; ref: ClusterRef }
-  | { op: 'findByName'; location: ClusterLocation; clusterName: string };
+  | { op: 'findByName'; location: ClusterLocation; clusterName: string }
+  | { op: 'listOwned'; location: ClusterLocation };
 
 export type ProviderOp = ProviderCall['op'];
 
@@ -60,8 +63,10 @@ export interface FakeCluster {
   providerId: string;
   clusterName: string;
   location: ClusterLocation;
-  /** The requestId the create named (HyperPod tags it; TIR does not keep it). */
+  /** The requestId the create named (HyperPod tags it; TIR keeps it in the owner marker). */
   ownerRequestId?: string;
+  /** It carries this deployment's name (every cluster create made; a seeded one when it names an owner, or says so). */
+  ours: boolean;
   createdAt: string;
   phases: Phase[];
   phase: number;
@@ -168,6 +173,8 @@ export class MemoryProvider implements ClusterProvider {
     location: ClusterLocation;
     providerId?: string;
     ownerRequestId?: string;
+    /** Default: true when it names an owner. */
+    ours?: boolean;
     createdAt?: string;
     phases?: Phase[];
     target?: number;
@@ -178,6 +185,7 @@ export class MemoryProvider implements ClusterProvider {
       clusterName: cluster.clusterName,
       location: copy(cluster.location),
       ...(cluster.ownerRequestId !== undefined ? { ownerRequestId: cluster.ownerRequestId } : {}),
+      ours: cluster.ours ?? cluster.ownerRequestId !== undefined,
       createdAt: cluster.createdAt ?? this.now().toISOString(),
       phases: copy(cluster.phases ?? [{ state: 'READY' }]),
       phase: 0,
@@ -224,8 +232,9 @@ export class MemoryProvider implements ClusterProvider {
       providerId,
       clusterName,
       location: copy(input.location),
-      // HyperPod keeps the provisioner:request-id tag; TIR has no tags.
-      ...(this.name === 'sagemaker' ? { ownerRequestId: input.requestId } : {}),
+      // HyperPod keeps the provisioner's tags; TIR the owner marker.
+      ownerRequestId: input.requestId,
+      ours: true,
       createdAt: this.now().toISOString(),
       phases: this.scripts.shift() ?? [{ state: 'CREATING' }, { state: 'READY' }],
       phase: 0,
@@ -294,9 +303,24 @@ export class MemoryProvider implements ClusterProvider {
     return {
       providerId: cluster.providerId,
       clusterName: cluster.clusterName,
-      ...(cluster.ownerRequestId !== undefined ? { ownerRequestId: cluster.ownerRequestId } : {}),
+      ...(cluster.ours && cluster.ownerRequestId !== undefined ? { ownerRequestId: cluster.ownerRequestId } : {}),
       createdAt: cluster.createdAt,
     };
+  }
+
+  async listOwned(location: ClusterLocation): Promise<OwnedCluster[]> {
+    this.calls.push({ op: 'listOwned', location: copy(location) });
+    return [...this.clusters.values()]
+      .filter((c) => c.ours && JSON.stringify(c.location) === JSON.stringify(location))
+      .map((c) => ({
+        location: copy(c.location),
+        providerId: c.providerId,
+        clusterName: c.clusterName,
+        ...(c.ownerRequestId !== undefined ? { requestId: c.ownerRequestId } : {}),
+        createdAt: c.createdAt,
+        providerStatus: c.deletingDescribesLeft !== undefined ? PROVIDER_STATUS[this.name].DELETING : 'listed',
+        deleting: c.deletingDescribesLeft !== undefined,
+      }));
   }
 
   // ---- internals ----

@@ -86,6 +86,9 @@ describe('POST /clusters', () => {
     const res = await submit(other);
     expect(res.status).toBe(409);
     expect(res.body.code).toBe('Conflict');
+    expect(res.body.errors).toEqual([
+      { path: '/requestId', message: `requestId ${request.requestId} is already used by a different request` },
+    ]);
     expect((await h.store.require(request.requestId)).requestHash).toBe(before.requestHash);
   });
 
@@ -150,6 +153,7 @@ describe('POST /clusters', () => {
     expect((await submit(hyperpodRequest(), { headers: { 'content-type': 'text/plain' } })).body).toEqual({
       code: 'UnsupportedMediaType',
       message: 'Content-Type must be application/json (got "text/plain")',
+      errors: [{ path: '/headers/content-type', message: 'must be application/json or a +json type' }],
     });
     expect((await submit(hyperpodRequest(), { headers: { 'content-type': '' } })).body.message).toBe(
       'Content-Type must be application/json (got none)',
@@ -158,6 +162,7 @@ describe('POST /clusters', () => {
     expect(large.body).toEqual({
       code: 'PayloadTooLarge',
       message: expect.stringMatching(/^The body is \d+ bytes; at most 65536 are accepted$/),
+      errors: [{ path: '', message: 'must be at most 65536 bytes' }],
     });
     expect((await submit('')).body).toEqual({
       code: 'MalformedBody',

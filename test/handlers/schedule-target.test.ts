@@ -171,6 +171,7 @@ describe('scheduleTarget', () => {
         groupName: 'g',
         roleArn: 'arn:role',
         targetArn: 'arn:fn',
+        deadLetterArn: 'arn:dlq',
       });
       await scheduler.scheduleProvisioning('req-1', new Date('2026-11-24T02:00:00Z'));
       await scheduler.scheduleDeletion('req-1', new Date('2026-11-24T10:00:00Z'));

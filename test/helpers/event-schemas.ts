@@ -9,6 +9,7 @@ const FILES: Record<string, string> = {
   'Cluster Deleted': 'cluster-deleted',
   'Cluster Deletion Failed': 'cluster-deletion-failed',
   'Cluster Request Rejected': 'cluster-request-rejected',
+  'Orphan Cluster Found': 'orphan-cluster-found',
 };
 
 const ajv = new Ajv2020({ allErrors: true, strict: false });

@@ -18,6 +18,9 @@ ajv.addSchema({ $id: 'openapi', components: openapi.components });
 const resolve = (schema: object): object =>
   JSON.parse(JSON.stringify(schema).replaceAll('"#/components/', '"openapi#/components/')) as object;
 
+/** One compiled validator per route and status: compiling is milliseconds, and the fault suite checks thousands. */
+const compiled = new Map<string, ReturnType<typeof ajv.compile>>();
+
 export const validateResponse = (routeKey: string, status: number, body: unknown): void => {
   const [method, path] = routeKey.split(' ') as [string, string];
   const operation = openapi.paths[path]?.[method.toLowerCase()];
@@ -26,7 +29,9 @@ export const validateResponse = (routeKey: string, status: number, body: unknown
   if (!response) throw new Error(`OpenAPI declares no ${status} for ${routeKey}`);
   const schema = response.content?.['application/json']?.schema;
   if (!schema) return;
-  const validate = ajv.compile(resolve(schema));
+  const key = `${routeKey} ${status}`;
+  const validate = compiled.get(key) ?? ajv.compile(resolve(schema));
+  compiled.set(key, validate);
   if (!validate(body)) {
     throw new Error(
       `${routeKey} ${status} does not match OpenAPI: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(body).slice(0, 500)}`,

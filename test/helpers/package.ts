@@ -1,9 +1,9 @@
 /**
  * Packages serverless.yml with osls (offline, no AWS account) and reads what it produced: the CloudFormation template
- * and the function zips. Used by test/deploy/package.test.ts, once per test file.
+ * and the function zips. test/deploy/*.test.ts share one packaging per run (`sharedPackage`).
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,9 +54,15 @@ const run = (args: string[], env: NodeJS.ProcessEnv, timeoutMs: number) =>
  * `osls package --package <tmp>` with HOME in a scratch folder (osls keeps its own state there) and telemetry off.
  * Packaging into a fresh folder means the assertions can only see artifacts of this run, never stale ones.
  */
-export const packageService = async (options: { timeoutMs?: number; args?: string[] } = {}): Promise<PackagedService> => {
-  const dir = await mkdtemp(join(tmpdir(), 'gcp-package-'));
-  const home = await mkdtemp(join(tmpdir(), 'gcp-home-'));
+export const packageService = async (
+  options: {
+    timeoutMs?: number;
+    args?: string[] /** Folder to make the scratch folders in (default: the OS temp folder). */;
+    under?: string;
+  } = {},
+): Promise<PackagedService> => {
+  const dir = await mkdtemp(join(options.under ?? tmpdir(), 'gcp-package-'));
+  const home = await mkdtemp(join(options.under ?? tmpdir(), 'gcp-home-'));
   const cleanup = async () => {
     await rm(dir, { recursive: true, force: true });
     await rm(home, { recursive: true, force: true });
@@ -71,6 +77,51 @@ export const packageService = async (options: { timeoutMs?: number; args?: strin
   }
   const template = JSON.parse(await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as CfnTemplate;
   return { dir, template, seconds, cleanup };
+};
+
+/** Set by test/global-setup.ts: a fresh folder for this run's one shared packaging (removed when the run ends). */
+export const SHARED_PACKAGE_ENV = 'GCP_SHARED_PACKAGE_DIR';
+
+/**
+ * The default packaging, made once per test run whichever test file asks first: the first caller packages into the
+ * run's shared folder (claimed with an atomic mkdir), the others wait for its result. Its `cleanup` does nothing: the
+ * global teardown removes the folder. Without the shared folder (a test file run outside vitest's global setup) it
+ * is a packaging of its own.
+ */
+export const sharedPackage = async (options: { timeoutMs?: number } = {}): Promise<PackagedService> => {
+  const root = process.env[SHARED_PACKAGE_ENV];
+  if (!root) return packageService(options);
+  const claim = join(root, 'claim');
+  const result = join(root, 'result.json');
+  let mine = true;
+  try {
+    await mkdir(claim);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    mine = false;
+  }
+  if (mine) {
+    try {
+      const packaged = await packageService({ ...options, under: root });
+      await writeFile(result, JSON.stringify({ dir: packaged.dir, seconds: packaged.seconds }));
+    } catch (err) {
+      await writeFile(result, JSON.stringify({ error: (err as Error).message }));
+      throw err;
+    }
+  }
+  const deadline = Date.now() + (options.timeoutMs ?? 230_000) + 10_000;
+  for (;;) {
+    const text = await readFile(result, 'utf8').catch(() => undefined);
+    if (text !== undefined) {
+      const outcome = JSON.parse(text) as { dir?: string; seconds?: number; error?: string };
+      if (outcome.error !== undefined) throw new Error(`The shared packaging failed:\n${outcome.error}`);
+      const dir = outcome.dir!;
+      const template = JSON.parse(await readFile(join(dir, 'cloudformation-template-update-stack.json'), 'utf8')) as CfnTemplate;
+      return { dir, template, seconds: mine ? outcome.seconds! : 0, cleanup: async () => {} };
+    }
+    if (Date.now() > deadline) throw new Error(`No shared packaging in ${root} after waiting for it`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 };
 
 /** The entries of a zip file (stored or deflated), name -> content. Enough for the zips osls / archiver write. */

@@ -22,6 +22,8 @@ import { startEventBridgeSimulator } from '../../local/simulators/eventbridge';
 import { startSageMakerSimulator, type SageMakerSimulatorOptions } from '../../local/simulators/sagemaker';
 import { startTirSimulator, type TirSimulatorOptions } from '../../local/simulators/tir';
 import { LocalWorkflows, type LambdaHandler } from '../../local/workflows';
+import { randomUUID } from 'node:crypto';
+import { createDynamoOfferings, ensureOfferingsTable } from '../../functions/adapters/offerings-dynamo';
 import { freshStore } from './dynamo';
 import { assertEventMatchesSchema } from './event-schemas';
 
@@ -35,17 +37,26 @@ export interface HarnessOptions {
   retryMs?: number;
   /** Milliseconds of every capacity wait (WaitToRetry, WaitAfterShortage); default 5. */
   waitMs?: number;
+  /** Without the shared memory of short offerings (every placement is always tried). */
+  noOfferingMemory?: boolean;
 }
 
+/** The deployment name the harness's providers give (and recognise on) their clusters. */
+export const DEPLOYMENT = 'gpu-cluster-provisioner-test';
+
 export const startHarness = async (options: HarnessOptions = {}) => {
-  const { store } = await freshStore();
+  const { store, client } = await freshStore();
+  const offeringsTable = `offerings-${randomUUID()}`;
+  await ensureOfferingsTable(client, offeringsTable);
+  const offerings = createDynamoOfferings({ client, tableName: offeringsTable });
   const sagemaker = await startSageMakerSimulator({ readyAfterMs: 150, deleteAfterMs: 100, ...options.sagemaker });
   const tir = await startTirSimulator({ readyAfterMs: 150, deleteAfterMs: 100, ...options.tir });
   const previousEndpoint = process.env.AWS_ENDPOINT_URL_SAGEMAKER;
   process.env.AWS_ENDPOINT_URL_SAGEMAKER = sagemaker.endpoint;
   const providers: Record<ProviderName, ClusterProvider> = {
-    sagemaker: createHyperPodProvider(),
+    sagemaker: createHyperPodProvider({ deployment: DEPLOYMENT }),
     tir: createTirProvider({
+      deployment: DEPLOYMENT,
       baseUrl: tir.baseUrl,
       credentials: async () => ({ apiKey: tir.apiKey, authToken: tir.authToken }),
       timeoutMs: 2000,
@@ -55,6 +66,7 @@ export const startHarness = async (options: HarnessOptions = {}) => {
   const taskDeps: WorkflowDeps = {
     store: options.wrapStore ? options.wrapStore(store) : store,
     provider: (name) => providers[name],
+    ...(options.noOfferingMemory ? {} : { offerings }),
     eventBusName: 'test-bus',
   };
   const handlers: Record<string, LambdaHandler> = {
@@ -71,7 +83,8 @@ export const startHarness = async (options: HarnessOptions = {}) => {
       for (const entry of entries) assertEventMatchesSchema(entry.DetailType, entry.Detail);
       events.push(...entries);
     },
-    ...(options.settings ? { settings: options.settings } : {}),
+    // The memory of short offerings lasts 50 ms unless a test is about it: other scenarios retry at test speed.
+    settings: { shortOfferingSeconds: 0.05, ...options.settings },
     waitTimeOverrides: {
       WaitForCluster: 20,
       WaitForDeletion: 20,
@@ -110,6 +123,7 @@ export const startHarness = async (options: HarnessOptions = {}) => {
 
   return {
     store,
+    offerings,
     sagemaker,
     tir,
     providers,

@@ -15,6 +15,7 @@ const adapter = (endpoint: string) =>
     groupName: 'svc-local',
     roleArn: 'arn:aws:iam::000000000000:role/scheduler',
     targetArn: 'arn:aws:lambda:us-east-1:000000000000:function:scheduleTarget',
+    deadLetterArn: 'arn:aws:sqs:us-east-1:000000000000:schedules-dlq',
   });
 
 describe('Scheduler simulator through the real SDK and the scheduler adapter', () => {

@@ -118,6 +118,18 @@ describe('the local stack driven by the provision CLI', () => {
     expect(run.stdout).toMatch(/READY/);
   }, 60_000);
 
+  it('falls the fallback example over from us-east-1 to us-west-2 to TIR, and the status tells the story', async () => {
+    const run = await cli(['submit', 'examples/hyperpod-fallback.json', '--watch', '--api', api]);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    const status = JSON.parse((await cli(['status', 'hyperpod-fallback-001', '--json', '--api', api])).stdout);
+    expect(status).toMatchObject({ status: 'READY', landed: { provider: 'tir', location: 'Delhi' } });
+    // us-east-1 is short (found so now, or remembered from the shortage example before); us-west-2 is short too.
+    const tried = (status.attemptLog as Array<{ where: string; outcome: string }>).filter((e) => e.outcome !== 'created');
+    expect(tried.map((e) => e.where)).toEqual(['sagemaker us-east-1', 'sagemaker us-west-2']);
+    expect(['short', 'skipped']).toContain(tried[0]!.outcome);
+    expect(tried[1]!.outcome).toBe('short');
+  }, 60_000);
+
   it('accepts a request through the local SQS intake and lists it', async () => {
     const sent = await cli(['submit', 'test/fixtures/requests/tir-sqs.json', '--via', 'sqs', '--watch', '--api', api]);
     expect(sent.code).toBe(0);

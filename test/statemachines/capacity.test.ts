@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DETAIL_TYPES } from '../../functions/core/events';
 import { requestDeletion } from '../../functions/core/submit';
-import { hyperpodRequest, startHarness, type Harness } from '../helpers/workflow';
+import { DEPLOYMENT, hyperpodRequest, startHarness, type Harness } from '../helpers/workflow';
 
 const SHORTAGE =
   'We currently do not have sufficient ml.g5.2xlarge capacity in the Availability Zone you requested (us-east-1a). Our ' +
@@ -250,7 +250,7 @@ describe("the API's capacity features, end to end", () => {
     expect((ready.Detail as { groups: unknown[] }).groups).toContainEqual(
       expect.objectContaining({ name: 'flexible-gpu', current: 3, target: 4, min: 2 }),
     );
-    // Everything the API accepts was forwarded unchanged (plus the provisioner's own tag); a timestamp travels as epoch
+    // Everything the API accepts was forwarded unchanged (plus the provisioner's own tags); a timestamp travels as epoch
     // seconds, as AWS JSON 1.1 writes it.
     const sent = harness.sagemaker.requests.find((r) => r.operation === 'CreateCluster')!.body as Record<string, unknown>;
     const { Tags: sentTags, ...sentRest } = sent;
@@ -259,6 +259,10 @@ describe("the API's capacity features, end to end", () => {
     ) as Record<string, unknown>;
     const { Tags: ownTags, ...ownRest } = onTheWire;
     expect(sentRest).toEqual(ownRest);
-    expect(sentTags).toEqual([...(ownTags as unknown[]), { Key: 'provisioner:request-id', Value: request.requestId }]);
+    expect(sentTags).toEqual([
+      ...(ownTags as unknown[]),
+      { Key: 'provisioner:request-id', Value: request.requestId },
+      { Key: 'provisioner:deployment', Value: DEPLOYMENT },
+    ]);
   });
 });

@@ -178,14 +178,28 @@ describe('provision-cluster retry policy', () => {
       expect(def.States.CreateCluster!.Parameters!.capacityRetry).toEqual(expected);
       expect(def.States.DescribeCluster!.Parameters!.capacityRetry).toEqual(expected);
     };
-    check(definition, { IntervalSeconds: 30, BackoffRate: 2, MaxDelaySeconds: 600, MaxAttempts: 2000 });
+    check(definition, {
+      IntervalSeconds: 30,
+      BackoffRate: 2,
+      MaxDelaySeconds: 600,
+      MaxAttempts: 2000,
+      ShortOfferingSeconds: 600,
+      ProbeLeaseSeconds: 1800,
+    });
     const tuned = applySettings(definition, 'provision', {
       capacityRetryIntervalSeconds: 45,
       capacityRetryMaxAttempts: 7,
       capacityRetryMaxDelaySeconds: 900,
       capacityRetryBackoffRate: 1.5,
     }) as Definition;
-    check(tuned, { IntervalSeconds: 45, BackoffRate: 1.5, MaxDelaySeconds: 900, MaxAttempts: 7 });
+    check(tuned, {
+      IntervalSeconds: 45,
+      BackoffRate: 1.5,
+      MaxDelaySeconds: 900,
+      MaxAttempts: 7,
+      ShortOfferingSeconds: 600,
+      ProbeLeaseSeconds: 1800,
+    });
   });
 
   it('applies the deadline and poll cap settings, and keeps defaults for unset ones', () => {

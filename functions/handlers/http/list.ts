@@ -32,6 +32,9 @@ export const parseListQuery = (event: HttpEvent): ListQuery => {
     if (q.cursor.length > 0 && q.cursor.length <= 2048) query.cursor = q.cursor;
     else errors.push({ path: at('cursor'), message: 'must be a cursor returned by a previous page' });
   }
+  // A bad cursor alone is the InvalidCursor the store answers for a cursor it did not issue.
+  if (errors.length === 1 && errors[0]!.path === at('cursor'))
+    throw new HttpError(400, 'InvalidCursor', 'The cursor is not one this service issued', errors);
   if (errors.length) throw new HttpError(400, 'ValidationFailed', 'The query is invalid', errors);
   return query;
 };

@@ -33,6 +33,9 @@ export type HttpResult = APIGatewayProxyStructuredResultV2;
 /** Largest request body accepted, in bytes (64 KiB): a cluster spec is a few KiB. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
+/** Where a 415 points: the header, as the list query's errors point at `/queryStringParameters/<name>`. */
+const CONTENT_TYPE_POINTER = '/headers/content-type';
+
 export class HttpError extends Error {
   override readonly name = 'HttpError';
   constructor(
@@ -46,6 +49,15 @@ export class HttpError extends Error {
     super(message);
   }
 }
+
+/**
+ * The 413 for a body over `limit` bytes, pointing at the whole body (`""`); `size` says how big it is (`is 70000
+ * bytes`, or `is more than 65536 bytes` from a reader that stopped there).
+ */
+export const payloadTooLarge = (size: string, limit = MAX_BODY_BYTES): HttpError =>
+  new HttpError(413, 'PayloadTooLarge', `The body ${size}; at most ${limit} are accepted`, [
+    { path: '', message: `must be at most ${limit} bytes` },
+  ]);
 
 export const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResult => ({
   statusCode,
@@ -84,6 +96,7 @@ const toHttpError = (err: unknown, context: Context, event: HttpEvent): HttpErro
         415,
         'UnsupportedMediaType',
         `Content-Type must be application/json (got ${type ? `"${type.slice(0, 100)}"` : 'none'})`,
+        [{ path: CONTENT_TYPE_POINTER, message: 'must be application/json or a +json type' }],
       );
     }
     return new HttpError(400, 'MalformedBody', 'The body is not valid JSON', [
@@ -132,9 +145,7 @@ const bodyGuard = (): middy.MiddlewareObj<HttpEvent, HttpResult, Error, Context>
     if (!/^application\/(.+\+)?json$/.test(mediaTypeOf(event))) return; // the parser answers 415
     const raw = event.body ?? '';
     const bytes = event.isBase64Encoded ? Buffer.byteLength(raw, 'base64') : Buffer.byteLength(raw, 'utf8');
-    if (bytes > MAX_BODY_BYTES) {
-      throw new HttpError(413, 'PayloadTooLarge', `The body is ${bytes} bytes; at most ${MAX_BODY_BYTES} are accepted`);
-    }
+    if (bytes > MAX_BODY_BYTES) throw payloadTooLarge(`is ${bytes} bytes`);
     if (bytes === 0)
       throw new HttpError(400, 'MalformedBody', 'The body is empty; a JSON request is expected', [{ path: '', message: 'is required' }]);
   },

@@ -30,7 +30,6 @@ import {
   CLEANUP_POLL_SECONDS,
   causeMessage,
   createCluster,
-  createdSince,
   deleteCluster,
   pollCluster,
   recordOutcome,
@@ -467,7 +466,7 @@ describe('adoption after ResourceInUse', () => {
     expect(await create(w, id)).toMatchObject({ action: 'WAIT', reason: 'name-in-use' });
   });
 
-  it('adopts a TIR cluster of its name that appeared after its first create request (no tags on TIR)', async () => {
+  it('adopts a TIR cluster whose owner marker names this request when the first answer was lost', async () => {
     const { w, id, tir } = await accepted(tirRequest());
     tir.onCreate = () => {
       tir.onCreate = undefined;
@@ -550,12 +549,36 @@ describe('adoption after ResourceInUse', () => {
     expect((await w.store.require(id)).providerId).toBe(first);
   });
 
-  it('matches creation times to the second when the provider reports whole seconds', () => {
-    expect(createdSince('2026-03-02T09:00:00.000Z', '2026-03-02T09:00:00.900Z')).toBe(true);
-    expect(createdSince('2026-03-02T08:59:59.000Z', '2026-03-02T09:00:00.100Z')).toBe(false);
-    // Millisecond precision from the provider: no truncation
-    expect(createdSince('2026-03-02T09:00:00.100Z', '2026-03-02T09:00:00.900Z')).toBe(false);
-    expect(createdSince('2026-03-02T09:00:00.900Z', '2026-03-02T09:00:00.900Z')).toBe(true);
+  it('does not adopt a TIR cluster of its name that another request created after its first attempt', async () => {
+    // Prepare: attempt 1 is refused for capacity; then another request creates a cluster under the same name
+    const { w, id, tir } = await accepted(tirRequest());
+    tir.refuseCreate(capacityRefusal());
+    expect(await create(w, id)).toMatchObject({ action: 'WAIT', reason: 'capacity' });
+    tir.seed({ clusterName: 'unit-tir', location: { provider: 'tir', projectId: 12345, location: 'Delhi' }, ownerRequestId: 'other' });
+    w.clock.advance(40);
+
+    // Act
+    const result = await create(w, id);
+
+    // Assess: a name clash, not an adoption
+    expect(result).toMatchObject({ action: 'WAIT', reason: 'name-in-use' });
+    expect((await w.store.require(id)).providerId).toBeUndefined();
+  });
+
+  it('does not adopt a cluster of its name that names this request but not this deployment', async () => {
+    const { w, id, sm } = await accepted();
+    sm.seed({
+      clusterName: 'unit-p5',
+      location: { provider: 'sagemaker', region: 'us-east-1' },
+      ownerRequestId: id,
+      ours: false,
+      createdAt: later(w, 1),
+    });
+    sm.refuseCreate(capacityRefusal());
+    await create(w, id);
+    w.clock.advance(15);
+
+    expect(await create(w, id)).toMatchObject({ action: 'WAIT', reason: 'name-in-use' });
   });
 });
 

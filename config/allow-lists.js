@@ -1,0 +1,125 @@
+// @ts-check
+/**
+ * The deployment's allow-lists, turned into what serverless.yml needs at package time: the resource ARNs of the IAM
+ * grants (one per allowed region, one per allowed role) and the ALLOWED_* environment of the submit functions, which
+ * check every request against the same lists (functions/core/policy.ts). Loaded from serverless.yml as
+ * `${file(./config/allow-lists.js):iam.sagemakerClusters}`, `...:environment.ALLOWED_REGIONS` and so on.
+ *
+ * The parameters (serverless.yml `params`, or `--param="name=value"`), each a comma-separated list:
+ * - allowedRegions: region names; '' means the deployment's own region.
+ * - allowedExecutionRoles: role ARNs, each exact or a prefix ending in `*`. `${AWS::Partition}` and
+ *   `${AWS::AccountId}` may be used (they become a CloudFormation Fn::Sub, resolved at deploy time).
+ * - allowedLifecycleBuckets: S3 bucket names, each exact or a prefix ending in `*` (`*` alone: any bucket).
+ *
+ * A malformed entry fails `osls package` with a message naming the parameter, instead of a deploy that grants more (a
+ * `*` in the middle of a role ARN is an IAM wildcard the request check would not honour) or a function that refuses
+ * everything.
+ */
+
+/** The parameter that named the execution roles before the allow-lists; refused so a stale `--param` is not ignored. */
+const RENAMED = { hyperpodExecutionRoleArns: 'allowedExecutionRoles' };
+
+/** As functions/contract/request.schema.json's `region`. */
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
+/** A role ARN of one account (a literal or `${AWS::AccountId}`), exact or with one trailing `*`. */
+const ROLE = /^arn:(\$\{AWS::Partition\}|aws[a-z-]*):iam::(\$\{AWS::AccountId\}|\d{12}):role\/[A-Za-z0-9+=,.@_/-]*\*?$/;
+/** A bucket name (3..63 of [a-z0-9.-]), or a prefix of one ending in `*`, or `*`. */
+const BUCKET = /^(\*|[a-z0-9][a-z0-9.-]{2,62}|[a-z0-9][a-z0-9.-]{0,61}\*)$/;
+
+export class AllowListError extends Error {
+  /** @param {string} message */
+  constructor(message) {
+    super(message);
+    this.name = 'AllowListError';
+  }
+}
+
+/** `'a, b,,c'` -> `['a', 'b', 'c']` */
+export const parseList = (/** @type {unknown} */ text) =>
+  String(text ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+
+/**
+ * @param {string} name
+ * @param {string[]} entries
+ * @param {RegExp} pattern
+ * @param {string} what
+ */
+const checked = (name, entries, pattern, what) => {
+  const bad = entries.filter((entry) => !pattern.test(entry));
+  if (bad.length > 0) throw new AllowListError(`Parameter ${name}: ${bad.map((b) => JSON.stringify(b)).join(', ')} is not ${what}`);
+  if (entries.length === 0) throw new AllowListError(`Parameter ${name} must list at least one value`);
+  return entries;
+};
+
+/**
+ * The three lists, validated. `params` holds the raw parameter values (undefined or '' = the default of the list).
+ * @param {{ allowedRegions?: unknown, allowedExecutionRoles?: unknown, allowedLifecycleBuckets?: unknown }} params
+ * @param {string} deploymentRegion
+ */
+export const allowLists = (params, deploymentRegion) => {
+  const regions = parseList(params.allowedRegions);
+  return {
+    regions: checked('allowedRegions', regions.length > 0 ? regions : [deploymentRegion], REGION, 'an AWS region name'),
+    roles: checked(
+      'allowedExecutionRoles',
+      parseList(params.allowedExecutionRoles),
+      ROLE,
+      'an IAM role ARN (exact, or a prefix ending in *) of one account',
+    ),
+    buckets: checked(
+      'allowedLifecycleBuckets',
+      parseList(params.allowedLifecycleBuckets),
+      BUCKET,
+      'an S3 bucket name (exact, or a prefix ending in *)',
+    ),
+  };
+};
+
+/** @typedef {{ resolveVariable: (variable: string) => Promise<unknown> }} Context */
+
+/** @param {Context} context */
+const fromServerless = async ({ resolveVariable }) => {
+  for (const [old, now] of Object.entries(RENAMED)) {
+    if (await resolveVariable(`param:${old}, ''`)) throw new AllowListError(`Parameter ${old} is now called ${now}`);
+  }
+  return allowLists(
+    {
+      allowedRegions: await resolveVariable(`param:allowedRegions, ''`),
+      allowedExecutionRoles: await resolveVariable(`param:allowedExecutionRoles, ''`),
+      allowedLifecycleBuckets: await resolveVariable(`param:allowedLifecycleBuckets, ''`),
+    },
+    String(await resolveVariable('self:provider.region')),
+  );
+};
+
+/** One ARN per allowed region: `arn:<partition>:<service>:<region>:<account>:<resource>`. */
+const perRegion = (/** @type {string} */ service, /** @type {string} */ resource) => async (/** @type {Context} */ context) =>
+  (await fromServerless(context)).regions.map((region) => ({
+    'Fn::Sub': `arn:\${AWS::Partition}:${service}:${region}:\${AWS::AccountId}:${resource}`,
+  }));
+
+/** Resource ARNs (and, for actions without resource-level permissions, region names) for the IAM grants of serverless.yml. */
+export const iam = {
+  /** The allowed regions themselves: `aws:RequestedRegion` of an action that takes no resource ARN (ListClusters). */
+  regions: async (/** @type {Context} */ context) => (await fromServerless(context)).regions,
+  sagemakerClusters: perRegion('sagemaker', 'cluster/*'),
+  trainingPlans: perRegion('sagemaker', 'training-plan/*'),
+  /** CreateCluster's resources: the cluster, and the training plan an instance group may name (TrainingPlanArn). */
+  sagemakerClustersAndTrainingPlans: async (/** @type {Context} */ context) => [
+    ...(await perRegion('sagemaker', 'cluster/*')(context)),
+    ...(await perRegion('sagemaker', 'training-plan/*')(context)),
+  ],
+  eksClusters: perRegion('eks', 'cluster/*'),
+  eksAccessEntries: perRegion('eks', 'access-entry/*'),
+  executionRoles: async (/** @type {Context} */ context) => (await fromServerless(context)).roles.map((role) => ({ 'Fn::Sub': role })),
+};
+
+/** The submit functions' environment: the same lists, for functions/core/policy.ts. */
+export const environment = {
+  ALLOWED_REGIONS: async (/** @type {Context} */ context) => (await fromServerless(context)).regions.join(','),
+  ALLOWED_EXECUTION_ROLES: async (/** @type {Context} */ context) => ({ 'Fn::Sub': (await fromServerless(context)).roles.join(',') }),
+  ALLOWED_LIFECYCLE_BUCKETS: async (/** @type {Context} */ context) => (await fromServerless(context)).buckets.join(','),
+};

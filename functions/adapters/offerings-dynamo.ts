@@ -1,0 +1,107 @@
+/**
+ * OfferingMemory on DynamoDB (the offerings table of functions/contract/table.js). Reads are strongly consistent; the
+ * probe lease is taken with one conditional UpdateItem, so two requests cannot both hold it.
+ */
+import {
+  ConditionalCheckFailedException,
+  CreateTableCommand,
+  DeleteItemCommand,
+  DescribeTableCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { OFFERINGS_TTL_ATTRIBUTE, offeringsTable } from '../contract/table.js';
+import type { OfferingClaim, OfferingMemory } from '../core/offerings';
+
+/** An item lives this long after its memory ran out (the probe lease needs it); then DynamoDB's TTL removes it. */
+const KEEP_AFTER_SECONDS = 3600;
+
+const epoch = (at: Date): number => Math.floor(at.getTime() / 1000);
+
+export const createDynamoOfferings = (options: { client: DynamoDBClient; tableName: string }): OfferingMemory => {
+  const { client, tableName } = options;
+
+  const claimOne = async (offering: string, holder: string, now: Date, leaseSeconds: number): Promise<OfferingClaim> => {
+    const { Item } = await client.send(
+      new GetItemCommand({ TableName: tableName, Key: { offering: { S: offering } }, ConsistentRead: true }),
+    );
+    if (!Item) return { state: 'free' };
+    const shortUntil = Item.shortUntil?.S ?? '';
+    const reason = Item.reason?.S;
+    if (Date.parse(shortUntil) > now.getTime()) return { state: 'short', until: shortUntil, ...(reason ? { reason } : {}) };
+    const leaseHolder = Item.leaseHolder?.S;
+    const leaseUntil = Item.leaseUntil?.S;
+    if (leaseHolder && leaseHolder !== holder && leaseUntil && Date.parse(leaseUntil) > now.getTime()) {
+      return { state: 'probing', until: leaseUntil, ...(reason ? { reason } : {}) };
+    }
+    const until = new Date(now.getTime() + leaseSeconds * 1000).toISOString();
+    try {
+      await client.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: { offering: { S: offering } },
+          UpdateExpression: 'SET leaseHolder = :holder, leaseUntil = :until',
+          ConditionExpression:
+            'attribute_exists(offering) AND shortUntil <= :now AND (attribute_not_exists(leaseUntil) OR leaseUntil <= :now OR leaseHolder = :holder)',
+          ExpressionAttributeValues: { ':holder': { S: holder }, ':until': { S: until }, ':now': { S: now.toISOString() } },
+        }),
+      );
+      return { state: 'probe', until };
+    } catch (err) {
+      // Someone else took the lease (or remembered the offering again) between the read and the write.
+      if (err instanceof ConditionalCheckFailedException || (err as Error).name === 'ConditionalCheckFailedException') {
+        return { state: 'probing', ...(reason ? { reason } : {}) };
+      }
+      throw err;
+    }
+  };
+
+  return {
+    async claim(keys, holder, now, leaseSeconds) {
+      const out = new Map<string, OfferingClaim>();
+      for (const key of keys) out.set(key, await claimOne(key, holder, now, leaseSeconds));
+      return out;
+    },
+    async remember(keys, until, reason) {
+      for (const offering of keys) {
+        await client.send(
+          new PutItemCommand({
+            TableName: tableName,
+            Item: {
+              offering: { S: offering },
+              shortUntil: { S: until.toISOString() },
+              reason: { S: reason.slice(0, 1000) },
+              [OFFERINGS_TTL_ATTRIBUTE]: { N: String(epoch(until) + KEEP_AFTER_SECONDS) },
+            },
+          }),
+        );
+      }
+    },
+    async forget(keys) {
+      for (const offering of keys) await client.send(new DeleteItemCommand({ TableName: tableName, Key: { offering: { S: offering } } }));
+    },
+  };
+};
+
+/** Creates the offerings table when it is missing (local stack and tests; the deployment declares it). */
+export const ensureOfferingsTable = async (client: DynamoDBClient, tableName: string): Promise<void> => {
+  try {
+    await client.send(new DescribeTableCommand({ TableName: tableName }));
+    return;
+  } catch (err) {
+    if ((err as Error).name !== 'ResourceNotFoundException') throw err;
+  }
+  try {
+    await client.send(new CreateTableCommand({ TableName: tableName, ...(offeringsTable as object) } as never));
+  } catch (err) {
+    if ((err as Error).name !== 'ResourceInUseException') throw err;
+  }
+  for (let i = 0; i < 100; i++) {
+    const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+    if (Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`Table ${tableName} is not ACTIVE`);
+};

@@ -1,0 +1,104 @@
+/**
+ * The deployment's allow-lists, applied to a valid request before anything is recorded: which execution roles a
+ * HyperPod request may name, which buckets its lifecycle scripts may come from, which regions it may create in. They
+ * are the serverless.yml parameters allowedExecutionRoles, allowedLifecycleBuckets and allowedRegions (docs/deploy.md),
+ * handed to the submit functions as ALLOWED_* variables.
+ *
+ * IAM enforces the roles and the regions too (iam:PassRole only on the allowed roles, every SageMaker grant only in the
+ * allowed regions), so this check changes no outcome there: it turns an AccessDenied deep in the workflow into a 400
+ * that names the field. The lifecycle bucket has no IAM counterpart in this stack (SageMaker reads the scripts with
+ * the execution role, and CreateCluster has no condition key for the URI), so this check is what enforces it.
+ *
+ * Entries: a region name, a role ARN or a bucket name, each exactly or as a prefix ending in `*` (`*` alone allows any:
+ * the local stack's setting; config/allow-lists.js lets a deployment list exact regions only, as its IAM grants name
+ * them). TIR requests name none of these and pass unchecked. Pure: no SDK, no environment.
+ */
+import type { FieldError } from './errors';
+import { alternativeErrors } from './placements';
+import type { ProvisionRequest } from './request';
+
+export interface DeploymentPolicy {
+  allowedRegions: readonly string[];
+  allowedExecutionRoles: readonly string[];
+  allowedLifecycleBuckets: readonly string[];
+}
+
+/** Whether `value` is on the list: an entry ending in `*` is a prefix, any other entry must match whole. */
+export const allowedBy = (list: readonly string[], value: string): boolean =>
+  list.some((entry) => (entry.endsWith('*') ? value.startsWith(entry.slice(0, -1)) : value === entry));
+
+/** `bucket.s3.amazonaws.com`, `bucket.s3.<region>.amazonaws.com`, `bucket.s3-<region>.amazonaws.com` (and .cn). */
+const VIRTUAL_HOSTED = /^(.+?)\.s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?$/;
+/** `s3.amazonaws.com`, `s3.<region>.amazonaws.com`, `s3-<region>.amazonaws.com` (and .cn): the bucket is in the path. */
+const PATH_STYLE = /^s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?$/;
+
+/**
+ * The bucket a LifeCycleConfig.SourceS3Uri names: `s3://bucket/prefix`, or an S3 https URL (virtual-hosted or path
+ * style). Undefined when it names none this module can tell (another host, no bucket).
+ */
+export const lifecycleBucketOf = (uri: string): string | undefined => {
+  const match = /^(s3|https):\/\/([^/?#]*)(\/[^?#]*)?/i.exec(uri);
+  if (!match) return undefined;
+  const scheme = match[1]!.toLowerCase();
+  const host = match[2]!.toLowerCase();
+  const path = match[3] ?? '';
+  if (scheme === 's3') return host || undefined;
+  const hosted = VIRTUAL_HOSTED.exec(host);
+  if (hosted) return hosted[1];
+  if (PATH_STYLE.test(host)) return path.split('/')[1] || undefined;
+  return undefined;
+};
+
+const listed = (list: readonly string[]): string => (list.length === 0 ? 'none' : list.join(', '));
+
+/**
+ * Every field of a valid request the deployment does not allow, as FieldErrors at the field's JSON Pointer (empty:
+ * allowed): the request's own placement, then each alternative as the whole request it stands for, its errors under
+ * `/alternatives/<i>` (into its patch when the patch wrote the field: functions/core/placements.ts). `defaultRegion` is
+ * the region a sagemaker placement without one gets (the deployment's).
+ */
+export const checkPolicy = (policy: DeploymentPolicy, request: ProvisionRequest, defaultRegion: string): FieldError[] => [
+  ...checkPlacement(policy, request, defaultRegion),
+  ...alternativeErrors(
+    request,
+    // Already valid by the contract (parseRequest checked each alternative as a whole request).
+    (whole) => ({ errors: checkPlacement(policy, whole as unknown as ProvisionRequest, defaultRegion) }),
+    defaultRegion,
+  ),
+];
+
+const checkPlacement = (policy: DeploymentPolicy, request: ProvisionRequest, defaultRegion: string): FieldError[] => {
+  if (request.provider !== 'sagemaker') return [];
+  const errors: FieldError[] = [];
+  const region = request.region ?? defaultRegion;
+  if (!allowedBy(policy.allowedRegions, region)) {
+    errors.push({
+      path: '/region',
+      message:
+        request.region === undefined
+          ? `is required here: the deployment's region ${region} is not among its allowedRegions (${listed(policy.allowedRegions)})`
+          : `must be one of the deployment's allowedRegions (${listed(policy.allowedRegions)})`,
+    });
+  }
+  const role = (path: string, arn: string) => {
+    if (!allowedBy(policy.allowedExecutionRoles, arn)) {
+      errors.push({ path, message: `must be a role of the deployment's allowedExecutionRoles (${listed(policy.allowedExecutionRoles)})` });
+    }
+  };
+  request.cluster.InstanceGroups.forEach((group, i) => {
+    role(`/cluster/InstanceGroups/${i}/ExecutionRole`, group.ExecutionRole);
+    const bucket = lifecycleBucketOf(group.LifeCycleConfig.SourceS3Uri);
+    if (bucket === undefined || !allowedBy(policy.allowedLifecycleBuckets, bucket)) {
+      errors.push({
+        path: `/cluster/InstanceGroups/${i}/LifeCycleConfig/SourceS3Uri`,
+        message: `must be in a bucket of the deployment's allowedLifecycleBuckets (${listed(policy.allowedLifecycleBuckets)})${
+          bucket === undefined ? ': no S3 bucket found in it' : `, not ${bucket}`
+        }`,
+      });
+    }
+  });
+  (request.cluster.RestrictedInstanceGroups ?? []).forEach((group, i) => {
+    if (typeof group.ExecutionRole === 'string') role(`/cluster/RestrictedInstanceGroups/${i}/ExecutionRole`, group.ExecutionRole);
+  });
+  return errors;
+};

@@ -1,0 +1,58 @@
+/** The shared memory of short offerings on DynamoDB (dynalite through the real SDK): memory, expiry, the probe lease. */
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { createDynamoOfferings, ensureOfferingsTable } from '../../functions/adapters/offerings-dynamo';
+import { mayTry } from '../../functions/core/offerings';
+import { dynamoClient } from '../helpers/dynamo';
+
+const fresh = async () => {
+  const client = dynamoClient();
+  const tableName = `offerings-${randomUUID()}`;
+  await ensureOfferingsTable(client, tableName);
+  return createDynamoOfferings({ client, tableName });
+};
+
+const P5 = 'sagemaker#us-east-1#ml.p5.48xlarge';
+const at = (iso: string) => new Date(iso);
+
+describe('the shared memory of short offerings', () => {
+  it('answers free for an offering nothing is remembered of', async () => {
+    const memory = await fresh();
+    const claims = await memory.claim([P5], 'a', at('2026-11-29T10:00:00Z'), 600);
+    expect(claims.get(P5)).toEqual({ state: 'free' });
+    expect(mayTry(claims)).toBe(true);
+  });
+
+  it('remembers a shortage until its time, for every request', async () => {
+    const memory = await fresh();
+    await memory.remember([P5], at('2026-11-29T10:10:00Z'), 'We currently do not have sufficient ml.p5.48xlarge capacity');
+    const claims = await memory.claim([P5], 'b', at('2026-11-29T10:05:00Z'), 600);
+    expect(claims.get(P5)).toMatchObject({ state: 'short', until: '2026-11-29T10:10:00.000Z', reason: expect.stringContaining('p5') });
+    expect(mayTry(claims)).toBe(false);
+  });
+
+  it('lets exactly one request probe an offering whose memory ran out, until its lease ends or it reports', async () => {
+    const memory = await fresh();
+    await memory.remember([P5], at('2026-11-29T10:10:00Z'), 'short');
+    const later = at('2026-11-29T10:11:00Z');
+    const claims = await Promise.all(['a', 'b', 'c', 'd'].map((holder) => memory.claim([P5], holder, later, 300)));
+    const states = claims.map((c) => c.get(P5)!.state).sort();
+    expect(states).toEqual(['probe', 'probing', 'probing', 'probing']);
+    const winner = ['a', 'b', 'c', 'd'][claims.findIndex((c) => c.get(P5)!.state === 'probe')]!;
+    // The holder asking again keeps its lease; after the lease ends another may take it.
+    expect((await memory.claim([P5], winner, later, 300)).get(P5)!.state).toBe('probe');
+    const other = winner === 'a' ? 'b' : 'a';
+    expect((await memory.claim([P5], other, at('2026-11-29T10:16:01Z'), 300)).get(P5)!.state).toBe('probe');
+  });
+
+  it('forgets an offering that got capacity, and remembers it again (lease released) after another shortage', async () => {
+    const memory = await fresh();
+    await memory.remember([P5], at('2026-11-29T10:10:00Z'), 'short');
+    expect((await memory.claim([P5], 'a', at('2026-11-29T10:11:00Z'), 300)).get(P5)!.state).toBe('probe');
+    await memory.remember([P5], at('2026-11-29T10:21:00Z'), 'short again');
+    expect((await memory.claim([P5], 'b', at('2026-11-29T10:12:00Z'), 300)).get(P5)!.state).toBe('short');
+    expect((await memory.claim([P5], 'b', at('2026-11-29T10:22:00Z'), 300)).get(P5)!.state).toBe('probe');
+    await memory.forget([P5]);
+    expect((await memory.claim([P5], 'c', at('2026-11-29T10:22:00Z'), 300)).get(P5)).toEqual({ state: 'free' });
+  });
+});

@@ -1,0 +1,158 @@
+/**
+ * Failover across regions and providers, and the shared memory of short offerings, through the shipped ASL, the real
+ * task handlers, dynalite and the simulators (per-region capacity pools).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { DETAIL_TYPES } from '../../functions/core/events';
+import { requestDeletion } from '../../functions/core/submit';
+import { hyperpodRequest, startHarness, tirRequest, type Harness } from '../helpers/workflow';
+
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+const P5 = 'ml.p5.48xlarge';
+
+/** A p5 request in us-east-1 with the given alternatives. */
+const p5Request = (alternatives: unknown[]) => ({
+  ...hyperpodRequest({ instanceType: P5, instanceCount: 2 }),
+  region: 'us-east-1',
+  alternatives,
+});
+
+const createsIn = (h: Harness, region: string) =>
+  h.sagemaker.requests.filter((r) => r.operation === 'CreateCluster' && r.region === region);
+
+const tirCluster = () => ({ ...tirRequest().cluster });
+
+describe('failover', () => {
+  it('falls over to a second region when the first rolls back for capacity: READY there, one live cluster', async () => {
+    harness = await startHarness({ sagemaker: { regionCapacity: { 'us-east-1': { [P5]: 0 }, 'us-west-2': { [P5]: 8 } } } });
+    const request = p5Request([{ provider: 'sagemaker', region: 'us-west-2' }]);
+    const { execution, record } = await harness.provision(request);
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(record.status).toBe('READY');
+    expect(record.landed).toEqual({ provider: 'sagemaker', region: 'us-west-2' });
+    expect(record.attemptLog!.map((e) => [e.where, e.outcome])).toEqual([
+      ['sagemaker us-east-1', 'created'],
+      ['sagemaker us-east-1', 'short'],
+      ['sagemaker us-west-2', 'created'],
+    ]);
+    expect(createsIn(harness, 'us-east-1')).toHaveLength(1);
+    expect(createsIn(harness, 'us-west-2')).toHaveLength(1);
+    await expect
+      .poll(() => harness!.sagemaker.clusters().map((c) => [c.region, c.status]), { timeout: 5000 })
+      .toEqual([['us-west-2', 'InService']]);
+    expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.ready]);
+  });
+
+  it('falls over from HyperPod to TIR when every AWS region is short', async () => {
+    harness = await startHarness({ sagemaker: { capacity: { [P5]: 0 } } });
+    const tir = tirRequest();
+    const request = p5Request([
+      { provider: 'sagemaker', region: 'us-west-2' },
+      { provider: 'tir', projectId: tir.projectId, location: tir.location, cluster: tirCluster() },
+    ]);
+    const { execution, record } = await harness.provision(request);
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(record.landed).toEqual({ provider: 'tir', projectId: tir.projectId, location: tir.location });
+    expect(record.attemptLog!.filter((e) => e.outcome === 'short').map((e) => e.where)).toEqual([
+      'sagemaker us-east-1',
+      'sagemaker us-west-2',
+    ]);
+    expect(harness.tir.requests.filter((r) => r.operation === 'create' && r.status === 201)).toHaveLength(1);
+    // DELETE deletes wherever it landed.
+    const { record: deleted } = await harness.delete(request.requestId);
+    expect(deleted.status).toBe('DELETED');
+    expect(harness.tir.cluster(tir.cluster.name)).toBeUndefined();
+  });
+
+  it('skips a placement whose quota can never fit (and says so), and lands on the next', async () => {
+    harness = await startHarness({ sagemaker: { regionQuotas: { 'us-east-1': { [P5]: 1 } } } });
+    const { execution, record } = await harness.provision(p5Request([{ provider: 'sagemaker', region: 'us-west-2' }]));
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(record.landed).toEqual({ provider: 'sagemaker', region: 'us-west-2' });
+    expect(record.excludedPlacements).toEqual([0]);
+    expect(record.attemptLog![0]).toMatchObject({
+      where: 'sagemaker us-east-1',
+      outcome: 'quota',
+      reason: expect.stringContaining('Skipping sagemaker us-east-1'),
+    });
+  });
+
+  it('cancel during failover leaves nothing in any region', async () => {
+    harness = await startHarness({
+      sagemaker: { readyAfterMs: 300, regionCapacity: { 'us-east-1': { [P5]: 0 }, 'us-west-2': { [P5]: 8 } } },
+    });
+    const request = p5Request([{ provider: 'sagemaker', region: 'us-west-2' }]);
+    await harness.submit(request);
+    await expect
+      .poll(async () => (await harness!.store.require(request.requestId)).landed, { timeout: 10_000 })
+      .toEqual({ provider: 'sagemaker', region: 'us-west-2' });
+    await requestDeletion(harness.submitDeps, request.requestId);
+    const record = await harness.waitForStatus(request.requestId, 'DELETED');
+    expect(record.cancelledAt).toBeTruthy();
+    await expect.poll(() => harness!.sagemaker.clusters().length, { timeout: 5000 }).toBe(0);
+  });
+});
+
+describe('the shared memory of short offerings', () => {
+  it('lets a second request skip the offering the first found short, with no provider call for it', async () => {
+    harness = await startHarness({
+      settings: { shortOfferingSeconds: 600 },
+      sagemaker: { regionCapacity: { 'us-east-1': { [P5]: 0 }, 'us-west-2': { [P5]: 16 } } },
+    });
+    await harness.provision(p5Request([{ provider: 'sagemaker', region: 'us-west-2' }]));
+    const callsBefore = createsIn(harness, 'us-east-1').length;
+
+    const { record } = await harness.provision(p5Request([{ provider: 'sagemaker', region: 'us-west-2' }]));
+    expect(record.status).toBe('READY');
+    expect(record.landed).toEqual({ provider: 'sagemaker', region: 'us-west-2' });
+    expect(createsIn(harness, 'us-east-1')).toHaveLength(callsBefore);
+    expect(record.attemptLog![0]).toMatchObject({
+      where: 'sagemaker us-east-1',
+      outcome: 'skipped',
+      reason: expect.stringContaining('remembered short until'),
+    });
+  });
+
+  it('costs about one probe per memory period while many requests wait on one short offering, not one call each', async () => {
+    const waiters = 16;
+    const windowMs = 2000;
+    const run = async (memory: boolean) => {
+      const h = await startHarness({
+        waitMs: 20,
+        noOfferingMemory: !memory,
+        settings: { shortOfferingSeconds: 0.5 },
+        sagemaker: { readyAfterMs: 50, rollbackMs: 20, deleteAfterMs: 20, regionCapacity: { 'us-east-1': { [P5]: 0 } } },
+      });
+      try {
+        const requests = Array.from({ length: waiters }, () => p5Request([]));
+        for (const request of requests) await h.submit(request);
+        await new Promise((r) => setTimeout(r, windowMs));
+        const calls = createsIn(h, 'us-east-1').length;
+        // Capacity frees: every request still gets its cluster.
+        h.sagemaker.setCapacity(P5, 2 * waiters, 'us-east-1');
+        await h.workflows.settle();
+        const records = await Promise.all(requests.map((r) => h.store.require(r.requestId)));
+        return { calls, ready: records.filter((r) => r.status === 'READY').length };
+      } finally {
+        await h.close();
+      }
+    };
+    const shared = await run(true);
+    const alone = await run(false);
+    // Without the memory each waiting request probes on its own backoff; with it, one probe per memory period.
+    expect(shared.ready).toBe(waiters);
+    expect(alone.ready).toBe(waiters);
+    expect(alone.calls).toBeGreaterThanOrEqual(waiters);
+    // One probe per memory period (0.5 s), plus the first creates sent before anyone had found the shortage.
+    expect(shared.calls).toBeLessThanOrEqual(Math.ceil(windowMs / 500) + 6);
+    expect(shared.calls * 4).toBeLessThan(alone.calls);
+  }, 60_000);
+});

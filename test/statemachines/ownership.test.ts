@@ -1,0 +1,74 @@
+/**
+ * Nothing shared: a cluster is adopted only on proof that it is the request's own (HyperPod: the tags; TIR: the owner
+ * marker the adapter appends to the lifecycle script), never because it has the request's name and appeared at the
+ * right time. The shipped ASL runs with the real task handlers, the store is dynalite, TIR is the simulator over fetch.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startHarness, tirRequest, type Harness } from '../helpers/workflow';
+
+let harness: Harness;
+afterEach(async () => {
+  await harness?.close();
+});
+
+describe('TIR: a name clash is a conflict, never an adoption', () => {
+  it('a request refused at create does not adopt the same-named cluster another request made meanwhile', async () => {
+    // Prepare: A's first create is refused (a 503: a capacity refusal would also make the shortage memory hold A's
+    // retries off this offering, and the clash would never be tried); while A waits, V creates a cluster under A's name.
+    harness = await startHarness({ waitMs: 400, settings: { capacityRetryMaxAttempts: 3 } });
+    const a = tirRequest();
+    const v = { ...tirRequest(), cluster: { ...a.cluster } };
+    harness.tir.injectErrors('create', ['503']);
+    await harness.submit(a);
+    await harness.waitForStatus(a.requestId, 'WAITING_FOR_CAPACITY');
+    const ofV = await harness.provision(v);
+    expect(ofV.record.status).toBe('READY');
+
+    // Act: A's retries find the name taken
+    const ofA = await harness.workflows.get(a.requestId)!.done;
+
+    // Assess: one READY request with the cluster, one that ended on the horizon, waiting for the name, never adopting
+    expect(ofA.status).toBe('FAILED');
+    const recordA = await harness.store.require(a.requestId);
+    expect(recordA).toMatchObject({ status: 'FAILED', lastError: { name: 'RetryHorizonExceededError' } });
+    expect(recordA.providerId).toBeUndefined();
+    expect(recordA.history.some((h) => h.to === 'CREATING' && /adopted/.test(h.reason ?? ''))).toBe(false);
+    expect(recordA.lastError?.message).toMatch(/name-in-use|ResourceInUse/);
+    expect((await harness.store.require(v.requestId)).providerId).toBe(ofV.record.providerId);
+
+    // Deleting A leaves V's cluster alone
+    const deleted = await harness.delete(a.requestId);
+    expect(deleted.record.status).toBe('DELETED');
+    expect(harness.tir.cluster(Number(ofV.record.providerId))).toMatchObject({ status: 'Running' });
+    expect(harness.tir.requests.filter((r) => r.operation === 'delete')).toEqual([]);
+  });
+
+  it('adopts its own cluster after a lost create answer: the marker proves it', async () => {
+    // Prepare: the create reaches TIR, but the answer is a gateway page (the Lambda cannot tell it was created)
+    harness = await startHarness();
+    const a = tirRequest();
+    const realFetch = globalThis.fetch;
+    let lost = false;
+    globalThis.fetch = async (input, init) => {
+      const response = await realFetch(input, init);
+      if (!lost && init?.method === 'POST') {
+        lost = true;
+        return new Response('<html>502 Bad Gateway</html>', { status: 502 });
+      }
+      return response;
+    };
+    try {
+      // Act
+      const { execution, record } = await harness.provision(a);
+
+      // Assess: one cluster, adopted, READY
+      expect(execution.status).toBe('SUCCEEDED');
+      expect(record.status).toBe('READY');
+      expect(record.history.some((h) => /adopted/.test(h.reason ?? ''))).toBe(true);
+      expect(harness.tir.requests.filter((r) => r.operation === 'create')).toHaveLength(2);
+      expect(harness.tir.cluster(a.cluster.name)).toMatchObject({ id: Number(record.providerId) });
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+  });
+});
