@@ -46,3 +46,12 @@ export const once = <T>(factory: () => T): (() => T) => {
     return value;
   };
 };
+
+/**
+ * What every AWS SDK client of the functions is given: 2 attempts of at most 10 s each (plus a 3 s connect), so a
+ * call that hangs fails as a timeout well inside the 30 s of a task Lambda instead of the Lambda dying mid-call.
+ */
+export const SDK_CLIENT_DEFAULTS = {
+  maxAttempts: 2,
+  requestHandler: { requestTimeout: 10_000, connectionTimeout: 3_000, throwOnRequestTimeout: true },
+} as const;

@@ -5,6 +5,8 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoStore } from '../adapters/dynamo-store';
-import { once, required } from '../platform/config';
+import { SDK_CLIENT_DEFAULTS, once, required } from '../platform/config';
 
-export const clusterStore = once(() => createDynamoStore({ client: new DynamoDBClient({}), tableName: required('CLUSTERS_TABLE') }));
+export const clusterStore = once(() =>
+  createDynamoStore({ client: new DynamoDBClient({ ...SDK_CLIENT_DEFAULTS }), tableName: required('CLUSTERS_TABLE') }),
+);

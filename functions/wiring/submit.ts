@@ -1,10 +1,11 @@
 /** Dependencies of the submit path (HTTP, SQS, EventBridge, schedules). */
+import { SFNClient } from '@aws-sdk/client-sfn';
 import { createEventBridgePublisher } from '../adapters/eventbridge';
 import { createStepFunctionsStarter } from '../adapters/step-functions';
 import type { IntakeDeps } from '../core/intake';
 import type { DeploymentPolicy } from '../core/policy';
 import type { SubmitDeps } from '../core/submit';
-import { once, required, requiredList } from '../platform/config';
+import { SDK_CLIENT_DEFAULTS, once, required, requiredList } from '../platform/config';
 import { lazyScheduler } from './scheduler';
 import { clusterStore } from './store';
 
@@ -14,6 +15,7 @@ import { clusterStore } from './store';
  */
 export const workflowStarter = once(() =>
   createStepFunctionsStarter({
+    client: new SFNClient({ ...SDK_CLIENT_DEFAULTS }),
     provisionStateMachineArn: () => required('PROVISION_STATE_MACHINE_ARN'),
     deleteStateMachineArn: () => required('DELETE_STATE_MACHINE_ARN'),
   }),

@@ -12,7 +12,7 @@ import type { OfferingMemory } from '../core/offerings';
 import type { ClusterProvider } from '../core/provider';
 import type { ProviderName } from '../core/request';
 import type { WorkflowDeps } from '../core/workflow';
-import { once, optional, optionalInt, required } from '../platform/config';
+import { SDK_CLIENT_DEFAULTS, once, optional, optionalInt, required } from '../platform/config';
 import { logger } from '../platform/observability';
 import { clusterStore } from './store';
 
@@ -36,7 +36,13 @@ const tirCredentials = once(() =>
 const deployment = once(() => required('DEPLOYMENT_NAME'));
 
 const providers = {
-  sagemaker: once(() => createHyperPodProvider({ deployment: deployment() })),
+  sagemaker: once(() =>
+    createHyperPodProvider({
+      deployment: deployment(),
+      maxAttempts: SDK_CLIENT_DEFAULTS.maxAttempts,
+      requestTimeoutMs: SDK_CLIENT_DEFAULTS.requestHandler.requestTimeout,
+    }),
+  ),
   tir: once(() =>
     createTirProvider({
       deployment: deployment(),
@@ -53,7 +59,9 @@ export const providerFor = (name: ProviderName): ClusterProvider => providers[na
  * The shared memory of short offerings (its table: OFFERINGS_TABLE), made on first use: deleteCluster never uses it,
  * so its environment need not name the table.
  */
-const offeringsTable = once(() => createDynamoOfferings({ client: new DynamoDBClient({}), tableName: required(OFFERINGS_TABLE_ENV) }));
+const offeringsTable = once(() =>
+  createDynamoOfferings({ client: new DynamoDBClient({ ...SDK_CLIENT_DEFAULTS }), tableName: required(OFFERINGS_TABLE_ENV) }),
+);
 const offerings: OfferingMemory = {
   claim: (...args) => offeringsTable().claim(...args),
   remember: (...args) => offeringsTable().remember(...args),
