@@ -324,6 +324,25 @@ const describeClaims = (claims: Map<string, OfferingClaim>): string =>
 const roundMessage = (skips: AttemptLogEntry[]): string =>
   skips.length > 0 ? `Every placement is short: ${skips.map((s) => `${s.where}: ${s.reason}`).join(' | ')}` : 'Every placement is short';
 
+/** The record's lastError for a failed create attempt that the request waits on (or gives up after). */
+const waitError = (
+  record: ClusterRecord,
+  err: { name: string; message: string },
+  reason: WaitReason,
+  now: Date,
+  nextAttemptAt: Date | undefined,
+  quota?: QuotaFacts,
+): RecordedError => ({
+  name: err.name,
+  message: err.message,
+  at: now.toISOString(),
+  attempt: record.attempts,
+  operation: 'create',
+  reason,
+  ...(quota ? { quota } : {}),
+  ...(nextAttemptAt ? { nextAttemptAt: nextAttemptAt.toISOString() } : {}),
+});
+
 /**
  * A placement refused for capacity (or a quota that other clusters hold): try the next one at once, or, when this was
  * the last, end the round with a backoff and start again from the first.
@@ -345,16 +364,7 @@ const nextPlacement = async (
     return waitAfterFailure(deps, record, policy, err, reason, quota, { ...patch, placement: 0, attemptLog: logged(record, entry) });
   }
   const now = clock(deps);
-  const lastError: RecordedError = {
-    name: err.name,
-    message: err.message,
-    at: now.toISOString(),
-    attempt: record.attempts,
-    operation: 'create',
-    reason,
-    ...(quota ? { quota } : {}),
-    nextAttemptAt: new Date(now.getTime() + 1000).toISOString(),
-  };
+  const lastError = waitError(record, err, reason, now, new Date(now.getTime() + 1000), quota);
   await deps.store.transition(
     record.requestId,
     'WAITING_FOR_CAPACITY',
@@ -488,16 +498,7 @@ const waitAfterFailure = async (
     { failures: rounds, attempts: record.attempts, now, ...horizonOf(record, now) },
     deps.random,
   );
-  const lastError: RecordedError = {
-    name: err.name,
-    message: err.message,
-    at: now.toISOString(),
-    attempt: record.attempts,
-    operation: 'create',
-    reason,
-    ...(quota ? { quota } : {}),
-    ...(decision.retry ? { nextAttemptAt: decision.nextAttemptAt.toISOString() } : {}),
-  };
+  const lastError = waitError(record, err, reason, now, decision.retry ? decision.nextAttemptAt : undefined, quota);
   if (!decision.retry) {
     await deps.store.update(record.requestId, { lastError, ...patch }, [record.status]);
     throw new RetryHorizonExceededError(`Gave up after ${record.attempts} attempt(s): ${decision.why}. Last: ${err.name}: ${err.message}`);
