@@ -48,6 +48,8 @@ export interface RunningStack {
 export const REGION = 'us-east-1';
 const ACCOUNT = '000000000000';
 const STAGE_PREFIX = 'gpu-cluster-provisioner-local';
+/** The principal every local HTTP request comes from (no SigV4 locally); configured as the deployment's admin. */
+const LOCAL_PRINCIPAL = `arn:aws:iam::${ACCOUNT}:user/local`;
 
 /** Capacity the simulators start with: a few nodes of each big GPU type, plenty of small ones. */
 const SAGEMAKER_CAPACITY: Record<string, number> = {
@@ -144,7 +146,7 @@ const apiGatewayEvent = (req: IncomingMessage, url: URL, routeKey: string, body:
           accountId: ACCOUNT,
           callerId: 'local',
           principalOrgId: null,
-          userArn: `arn:aws:iam::${ACCOUNT}:user/local`,
+          userArn: LOCAL_PRINCIPAL,
           userId: 'local',
           cognitoIdentity: null,
         },
@@ -268,6 +270,9 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       ALLOWED_REGIONS: [REGION, 'us-west-2'].join(','),
       ALLOWED_EXECUTION_ROLES: '*',
       ALLOWED_LIFECYCLE_BUCKETS: '*',
+      // The one local caller (every local request is signed by it, see apiGatewayEvent) is an admin: it sees and may
+      // delete every request, also those that came by the queue, the bus or a schedule, and calls the admin routes.
+      ADMIN_PRINCIPALS: LOCAL_PRINCIPAL,
       AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
       AWS_ENDPOINT_URL_SAGEMAKER: sagemakerEndpoint,
       TIR_API_BASE_URL: tirBaseUrl,

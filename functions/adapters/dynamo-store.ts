@@ -26,7 +26,14 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { convertToAttr, marshall, unmarshall, type marshallOptions } from '@aws-sdk/util-dynamodb';
 import { REQUEST_ID } from '../contract/request-id.js';
-import { InvalidCursorError, RecordConflictError, RecordNotFoundError, RequestValidationError } from '../core/errors';
+import {
+  InvalidCursorError,
+  RecordConflictError,
+  RecordNotFoundError,
+  RequestValidationError,
+  StoreUnavailableError,
+} from '../core/errors';
+import { isThrottlingError, isTransientError } from '@smithy/service-error-classification';
 import {
   canTransition,
   type ClusterRecord,
@@ -56,11 +63,12 @@ const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
 
 /**
- * Never written from a patch, whatever the caller's types said: the store owns identity, status, history, updatedAt
+ * Never written from a patch, whatever the caller's types said: the store owns identity (and owner), status, history, updatedAt
  * and the index attributes.
  */
 const PROTECTED = new Set<string>([
   'requestId',
+  'owner',
   'provider',
   'status',
   'history',
@@ -181,8 +189,33 @@ const checkLimit = (limit: number): void => {
   }
 };
 
+/**
+ * A transient AWS failure (throttling, 5xx, no answer: as the SDK classes it) becomes StoreUnavailableError, which every
+ * task of the state machines retries for a few minutes; anything else (a condition, a validation) is rethrown as it is.
+ */
+const storeError = (err: unknown): unknown => {
+  const e = err as Parameters<typeof isTransientError>[0] & { $metadata?: { httpStatusCode?: number } };
+  if (
+    err instanceof Error &&
+    !isConditionFailed(err) &&
+    (isThrottlingError(e) || isTransientError(e) || (e.$metadata?.httpStatusCode ?? 0) >= 500)
+  ) {
+    return new StoreUnavailableError(`The record store is unavailable (${err.name}): ${err.message}`, { cause: err });
+  }
+  return err;
+};
+
 export const createDynamoStore = (options: DynamoStoreOptions): ClusterStore => {
-  const client = options.client ?? new DynamoDBClient({});
+  const given = options.client ?? new DynamoDBClient({});
+  const client = {
+    send: async <T>(command: Parameters<DynamoDBClient['send']>[0]): Promise<T> => {
+      try {
+        return (await given.send(command as never)) as T;
+      } catch (err) {
+        throw storeError(err);
+      }
+    },
+  } as unknown as DynamoDBClient;
   const { tableName } = options;
   const now = options.now ?? (() => new Date());
   const filteredPageSize = options.filteredPageSize ?? 100;

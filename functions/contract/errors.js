@@ -21,6 +21,11 @@ export const ERRORS = /** @type {const} */ ({
   RetryHorizonExceededError: { retryable: false, meaning: 'The retry horizon (or the attempt budget) ended while still short.' },
   RequestCancelledError: { retryable: false, meaning: 'A DELETE cancelled the request.' },
   ProvisioningTimeoutError: { retryable: false, meaning: 'The cluster was not ready (or gone) before the deadline.' },
+  StoreUnavailableError: {
+    retryable: false,
+    infrastructure: true,
+    meaning: 'The record store (DynamoDB) is throttled or unavailable: every task retries it for a few minutes.',
+  },
   RecordConflictError: {
     retryable: false,
     meaning: 'An illegal status change, or the same requestId with another request.',

@@ -87,6 +87,9 @@ export class ProvisioningTimeoutError extends named('ProvisioningTimeoutError') 
 
 // ---- the record and the request ----
 
+/** The record store is throttled or unavailable (a transient AWS failure): the state machines retry every task on it. */
+export class StoreUnavailableError extends named('StoreUnavailableError') {}
+
 /** An illegal status transition, or the same requestId with a different request: nothing was overwritten. */
 export class RecordConflictError extends named('RecordConflictError') {}
 

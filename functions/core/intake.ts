@@ -54,7 +54,7 @@ export const intake = async (
   };
   if (meta.parseErrors) return reject('invalid-request', 'The message is not a JSON request', meta.parseErrors);
   try {
-    return { outcome: 'accepted', ...(await submitRequest(deps, payload)) };
+    return { outcome: 'accepted', ...(await submitRequest(deps, payload, meta.source)) };
   } catch (err) {
     if (err instanceof RequestValidationError) return reject('invalid-request', 'The request is invalid', err.errors);
     if (err instanceof RecordConflictError) return reject('conflict', err.message, [{ path: '/requestId', message: err.message }]);

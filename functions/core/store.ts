@@ -61,6 +61,11 @@ export interface HistoryEntry {
 
 export interface ClusterRecord {
   requestId: string;
+  /**
+   * Who submitted it (functions/core/access.ts): the caller's IAM principal (a role or user ARN, sessions as their
+   * role) for the HTTP API; `sqs`, `eventbridge` or `schedule` for the others. Absent on records written before.
+   */
+  owner?: string;
   provider: ProviderName;
   /** sagemaker */
   region?: string;
@@ -127,7 +132,7 @@ export interface ClusterRecord {
  * updatedAt (stamped on every write); provider is an index key and never changes after create.
  */
 export type RecordPatch = Partial<
-  Omit<ClusterRecord, 'requestId' | 'provider' | 'status' | 'history' | 'acceptedAt' | 'requestHash' | 'updatedAt'>
+  Omit<ClusterRecord, 'requestId' | 'owner' | 'provider' | 'status' | 'history' | 'acceptedAt' | 'requestHash' | 'updatedAt'>
 >;
 
 export interface ListQuery {

@@ -69,7 +69,12 @@ export const normalizeRequest = (request: ProvisionRequest, defaultRegion: strin
   return withRequestId(filled);
 };
 
-export const newRecord = (request: ProvisionRequest & { requestId: string }, now: Date, scheduledFor?: Date): ClusterRecord => {
+export const newRecord = (
+  request: ProvisionRequest & { requestId: string },
+  now: Date,
+  scheduledFor?: Date,
+  owner?: string,
+): ClusterRecord => {
   const at = now.toISOString();
   const status = scheduledFor ? 'SCHEDULED' : 'ACCEPTED';
   const where =
@@ -82,6 +87,7 @@ export const newRecord = (request: ProvisionRequest & { requestId: string }, now
         };
   return {
     requestId: request.requestId,
+    ...(owner !== undefined ? { owner } : {}),
     provider: request.provider,
     ...where,
     clusterName: clusterNameOf(request),
@@ -99,8 +105,12 @@ export const newRecord = (request: ProvisionRequest & { requestId: string }, now
   };
 };
 
-/** Validates and records the request and starts (or schedules) its provisioning. Throws RequestValidationError. */
-export const submitRequest = async (deps: SubmitDeps, input: unknown): Promise<SubmitResult> => {
+/**
+ * Validates and records the request and starts (or schedules) its provisioning. Throws RequestValidationError.
+ * `owner` is recorded on a new record (functions/core/access.ts); a replay returns the record as it is, whoever owns
+ * it: the caller decides what a replay by someone else means.
+ */
+export const submitRequest = async (deps: SubmitDeps, input: unknown, owner?: string): Promise<SubmitResult> => {
   const parsed = parseRequest(input);
   // The deployment's allow-lists: a role, bucket or region it does not allow is refused before anything is recorded.
   const denied = deps.policy ? checkPolicy(deps.policy, parsed, deps.defaultRegion) : [];
@@ -129,7 +139,7 @@ export const submitRequest = async (deps: SubmitDeps, input: unknown): Promise<S
   const scheduledFor = startAt && startAt.getTime() - now.getTime() > SCHEDULE_THRESHOLD_MS ? startAt : undefined;
   if (scheduledFor && !deps.scheduler) throw new RecordConflictError('Scheduled provisioning (startAt) is not available here');
 
-  const { created, record } = await deps.store.create(newRecord(request, now, scheduledFor));
+  const { created, record } = await deps.store.create(newRecord(request, now, scheduledFor, owner));
   if (!created && record.requestHash !== requestHash(request)) {
     throw new RecordConflictError(`requestId ${request.requestId} is already used by a different request`);
   }
@@ -184,11 +194,18 @@ export const releaseScheduled = async (deps: SubmitDeps, requestId: string): Pro
  * WAITING_FOR_CAPACITY) is cancelled: the conditional move to DELETING stops every later create attempt (each one
  * claims the record while it may still create), the provision workflow is stopped, and the delete workflow deletes any
  * cluster the request made and ends it DELETED with reason `cancelled`.
- * Throws RecordNotFoundError, or RecordConflictError when the cluster is already deleted.
+ * Throws RecordNotFoundError (also for a record `mayDelete` refuses), or RecordConflictError when the cluster is already
+ * deleted.
  */
-export const requestDeletion = async (deps: SubmitDeps, requestId: string, reason = 'delete requested'): Promise<ClusterRecord> => {
+export const requestDeletion = async (
+  deps: SubmitDeps,
+  requestId: string,
+  reason = 'delete requested',
+  /** Whether the caller may delete this record (functions/core/access.ts); one it may not is answered as unknown. */
+  mayDelete: (record: ClusterRecord) => boolean = () => true,
+): Promise<ClusterRecord> => {
   const record = await deps.store.get(requestId);
-  if (!record) throw new RecordNotFoundError(`No cluster request ${requestId}`);
+  if (!record || !mayDelete(record)) throw new RecordNotFoundError(`No cluster request ${requestId}`);
   const at = (deps.now ?? (() => new Date()))().toISOString();
   if (record.status === 'SCHEDULED') {
     // Not started yet: cancelling is the whole delete. The schedule still fires, finds DELETED and does nothing.

@@ -34,6 +34,13 @@ export const requiredList = (name: string, env: NodeJS.ProcessEnv = process.env)
   return values;
 };
 
+/** An optional comma-separated list: entries trimmed, empty ones dropped; unset or empty is `[]`. */
+export const optionalList = (name: string, env: NodeJS.ProcessEnv = process.env): string[] =>
+  (env[name] ?? '')
+    .split(',')
+    .map((value) => value.trim())
+    .filter(Boolean);
+
 /** Memoize a factory so a value (a client, a secret) is built once per process, on first use. */
 export const once = <T>(factory: () => T): (() => T) => {
   let made = false;

@@ -2,7 +2,13 @@ import { DescribeTableCommand, GetItemCommand, type DynamoDBClient } from '@aws-
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createDynamoStore } from '../../functions/adapters/dynamo-store';
 import { ensureClustersTable, listSortKey } from '../../functions/adapters/dynamo-table';
-import { InvalidCursorError, RecordConflictError, RecordNotFoundError, RequestValidationError } from '../../functions/core/errors';
+import {
+  InvalidCursorError,
+  RecordConflictError,
+  RecordNotFoundError,
+  RequestValidationError,
+  StoreUnavailableError,
+} from '../../functions/core/errors';
 import {
   STATUSES,
   TRANSITIONS,
@@ -426,5 +432,33 @@ describe('ensureClustersTable', () => {
     expect(listSortKey('2025-01-01T00:00:00Z', 'r')).toBe('2025-01-01T00:00:00.000Z#r');
     expect(listSortKey('2025-01-01T01:00:00+01:00', 'r')).toBe('2025-01-01T00:00:00.000Z#r');
     expect(() => listSortKey('yesterday', 'r')).toThrow(RangeError);
+  });
+});
+
+describe('a store that is throttled or unavailable', () => {
+  const failing = (err: Error) =>
+    ({ send: async () => Promise.reject(err) }) as unknown as import('@aws-sdk/client-dynamodb').DynamoDBClient;
+
+  it('reports a transient AWS failure as StoreUnavailableError (every task retries it) and keeps the cause', async () => {
+    const outage = Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
+    const store = createDynamoStore({ client: failing(outage), tableName: 'clusters' });
+    const err = (await store.get('req-1').then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as Error & { cause?: unknown };
+    expect(err).toBeInstanceOf(StoreUnavailableError);
+    expect(err.cause).toBe(outage);
+    const throttled = Object.assign(new Error('Rate exceeded'), {
+      name: 'ProvisionedThroughputExceededException',
+      $metadata: { httpStatusCode: 400 },
+    });
+    await expect(createDynamoStore({ client: failing(throttled), tableName: 'clusters' }).get('req-1')).rejects.toBeInstanceOf(
+      StoreUnavailableError,
+    );
+  });
+
+  it('passes any other failure through as it is', async () => {
+    const invalid = Object.assign(new Error('bad key'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
+    await expect(createDynamoStore({ client: failing(invalid), tableName: 'clusters' }).get('req-1')).rejects.toBe(invalid);
   });
 });

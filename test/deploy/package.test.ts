@@ -234,17 +234,17 @@ const ENVIRONMENT: Record<string, string[]> = {
   pollCluster: ['EVENT_BUS_NAME', ...TIR_ENV, 'DEPLOYMENT_NAME', 'OFFERINGS_TABLE'],
   deleteCluster: ['EVENT_BUS_NAME', ...TIR_ENV, 'DEPLOYMENT_NAME'],
   recordOutcome: ['EVENT_BUS_NAME', ...SCHEDULER_ENV, 'OFFERINGS_TABLE'],
-  httpSubmit: ['PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV, ...ALLOW_LIST_ENV],
-  httpGet: [],
-  httpList: [],
-  httpDelete: ['DELETE_STATE_MACHINE_ARN', 'PROVISION_STATE_MACHINE_ARN'],
+  httpSubmit: ['ADMIN_PRINCIPALS', 'PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV, ...ALLOW_LIST_ENV],
+  httpGet: ['ADMIN_PRINCIPALS'],
+  httpList: ['ADMIN_PRINCIPALS'],
+  httpDelete: ['ADMIN_PRINCIPALS', 'DELETE_STATE_MACHINE_ARN', 'PROVISION_STATE_MACHINE_ARN'],
   sqsSubmit: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV, ...ALLOW_LIST_ENV],
   eventSubmit: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV, ...ALLOW_LIST_ENV],
   scheduleTarget: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', 'DELETE_STATE_MACHINE_ARN', ...SCHEDULER_ENV, ...ALLOW_LIST_ENV],
   reconcile: ['PROVISION_STATE_MACHINE_ARN', 'DELETE_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
-  httpReconcile: ['PROVISION_STATE_MACHINE_ARN', 'DELETE_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
+  httpReconcile: ['ADMIN_PRINCIPALS', 'PROVISION_STATE_MACHINE_ARN', 'DELETE_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
   sweep: ['DEPLOYMENT_NAME', 'ALLOWED_REGIONS', 'EVENT_BUS_NAME', ...TIR_ENV],
-  httpOrphans: ['DEPLOYMENT_NAME', 'ALLOWED_REGIONS', ...TIR_ENV],
+  httpOrphans: ['ADMIN_PRINCIPALS', 'DEPLOYMENT_NAME', 'ALLOWED_REGIONS', ...TIR_ENV],
 };
 
 /** The contract's routes: route key -> function key. */
@@ -419,6 +419,8 @@ describe('serverless.yml, packaged by osls', () => {
         }
         // The same lists IAM grants on (default params): the stage's region, the HyperPodExecution* roles.
         if ('ALLOWED_REGIONS' in variables) expect(variables.ALLOWED_REGIONS).toBe('us-east-1');
+        // No admins by default: every caller sees only its own requests.
+        if ('ADMIN_PRINCIPALS' in variables) expect(variables.ADMIN_PRINCIPALS).toBe('');
         if ('ALLOWED_EXECUTION_ROLES' in variables) expect(variables.ALLOWED_EXECUTION_ROLES).toEqual(EXECUTION_ROLES_DEFAULT);
         if ('ALLOWED_LIFECYCLE_BUCKETS' in variables) expect(variables.ALLOWED_LIFECYCLE_BUCKETS).toBe('sagemaker-*');
         // The provisioner:deployment tag's value: what the DeleteCluster grants' tag condition names.

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterStore } from '../../functions/core/store';
-import type { SubmitDeps } from '../../functions/core/submit';
+import { submitRequest, type SubmitDeps } from '../../functions/core/submit';
 import { makeHandler as makeDelete } from '../../functions/handlers/http/delete';
 import { makeHandler as makeGet } from '../../functions/handlers/http/get';
 import { makeHandler as makeList } from '../../functions/handlers/http/list';
+import { makeHandler as makeReconcile } from '../../functions/handlers/http/reconcile';
 import { makeHandler as makeSubmit } from '../../functions/handlers/http/submit';
 import type { HttpResult } from '../../functions/platform/middleware/http';
-import { httpEvent, lambdaContext, type HttpEventOptions } from '../fixtures/events';
+import { PLATFORM_CALLER, httpEvent, lambdaContext, type HttpEventOptions } from '../fixtures/events';
 import { hyperpodRequest, startEntryHarness, tirRequest, type EntryHarness } from '../helpers/workflow';
 import { validateResponse } from '../helpers/openapi';
 
@@ -378,6 +379,120 @@ describe('DELETE /clusters/{requestId}', () => {
     } finally {
       await slow.close();
     }
+  });
+});
+
+describe('callers own their requests', () => {
+  const ALICE = 'arn:aws:sts::123456789012:assumed-role/Alice/session-1';
+  const BOB = 'arn:aws:iam::123456789012:user/bob';
+  const ADMIN = 'arn:aws:iam::123456789012:role/Ops';
+  const admins = () => [ADMIN];
+  const as = (userArn: string) => ({
+    submit: (body: unknown) =>
+      call(makeSubmit(() => h.submitDeps, admins) as unknown as Handler, 'POST /clusters', '/clusters', {
+        body: JSON.stringify(body),
+        userArn,
+      }),
+    get: (requestId: string) =>
+      call(makeGet(() => h.store, admins) as unknown as Handler, 'GET /clusters/{requestId}', `/clusters/${requestId}`, {
+        pathParameters: { requestId },
+        userArn,
+      }),
+    del: (requestId: string) =>
+      call(makeDelete(() => h.submitDeps, admins) as unknown as Handler, 'DELETE /clusters/{requestId}', `/clusters/${requestId}`, {
+        pathParameters: { requestId },
+        userArn,
+      }),
+    list: (query: Record<string, string>) =>
+      call(makeList(() => h.store, admins) as unknown as Handler, 'GET /clusters', '/clusters', { query, userArn }),
+  });
+  const alice = as(ALICE);
+  const bob = as(BOB);
+  const admin = as('arn:aws:sts::123456789012:assumed-role/Ops/oncall');
+
+  it('records the caller as the owner, an assumed-role session as its role', async () => {
+    const request = tirRequest();
+    const res = await alice.submit(request);
+    expect(res.status).toBe(202);
+    expect(res.body.cluster.owner).toBe('arn:aws:iam::123456789012:role/Alice');
+    expect((await h.store.require(request.requestId)).owner).toBe('arn:aws:iam::123456789012:role/Alice');
+    // Another session of the same role owns it too.
+    expect((await as('arn:aws:sts::123456789012:assumed-role/Alice/session-2').get(request.requestId)).status).toBe(200);
+  });
+
+  it("answers 404 to another caller's GET and DELETE, as for an unknown request, and changes nothing", async () => {
+    const request = tirRequest();
+    await alice.submit(request);
+    await h.workflows.get(request.requestId)!.done;
+    const read = await bob.get(request.requestId);
+    expect(read.status).toBe(404);
+    expect(read.body.code).toBe((await bob.get('nobody-asked-for-this')).body.code);
+    expect(read.body.message).toBe(`No cluster request ${request.requestId}`);
+    const deleted = await bob.del(request.requestId);
+    expect(deleted.status).toBe(404);
+    expect((await h.store.require(request.requestId)).status).toBe('READY');
+    expect((await alice.get(request.requestId)).status).toBe(200);
+  });
+
+  it("answers 409 to another caller's replay of the same request, without its record", async () => {
+    const request = tirRequest();
+    await alice.submit(request);
+    const replay = await bob.submit(request);
+    expect(replay.status).toBe(409);
+    expect(replay.body.code).toBe('Conflict');
+    expect(replay.body.cluster).toBeUndefined();
+    expect((await alice.submit(request)).status).toBe(200);
+  });
+
+  it("lets an admin read and delete anyone's request", async () => {
+    const request = tirRequest();
+    await alice.submit(request);
+    await h.workflows.get(request.requestId)!.done;
+    expect((await admin.get(request.requestId)).body).toMatchObject({ requestId: request.requestId, owner: expect.any(String) });
+    expect((await admin.del(request.requestId)).status).toBe(202);
+    await h.workflows.settle();
+    expect((await h.store.require(request.requestId)).status).toBe('DELETED');
+  });
+
+  it('keeps a request without a caller (queue, bus, schedule) to admins', async () => {
+    const request = tirRequest();
+    const { record } = await submitRequest(h.submitDeps, request, 'sqs');
+    expect(record.owner).toBe('sqs');
+    expect((await alice.get(request.requestId)).status).toBe(404);
+    expect((await alice.del(request.requestId)).status).toBe(404);
+    expect((await admin.get(request.requestId)).body.owner).toBe('sqs');
+  });
+
+  it('answers 403 to POST /reconcile from a caller that is not an admin, and runs it for an admin', async () => {
+    const reconcile = (userArn: string) =>
+      call(
+        makeReconcile(() => ({ store: h.store, starter: h.workflows.starter(), graceSeconds: 3600 }), admins) as unknown as Handler,
+        'POST /reconcile',
+        '/reconcile',
+        { userArn },
+      );
+    const refused = await reconcile(BOB);
+    expect(refused.status).toBe(403);
+    expect(refused.body.code).toBe('Forbidden');
+    expect((await reconcile(ADMIN)).status).toBe(200);
+  });
+
+  it("lists only the caller's own requests, and every request to an admin", async () => {
+    const mine = [tirRequest(), tirRequest()];
+    const theirs = tirRequest();
+    for (const r of mine) await alice.submit(r);
+    await bob.submit(theirs);
+    const ids = (res: { body: { items: Array<{ requestId: string; owner?: string }> } }) => res.body.items.map((i) => i.requestId);
+    const aliceSees = await alice.list({ limit: '100' });
+    expect(aliceSees.status).toBe(200);
+    expect(ids(aliceSees)).toEqual(expect.arrayContaining(mine.map((r) => r.requestId)));
+    expect(ids(aliceSees)).not.toContain(theirs.requestId);
+    for (const item of aliceSees.body.items) expect(item.owner).toBe('arn:aws:iam::123456789012:role/Alice');
+    expect(ids(await bob.list({ limit: '100' }))).toEqual([theirs.requestId]);
+    const all = ids(await admin.list({ limit: '100' }));
+    expect(all).toEqual(expect.arrayContaining([...mine.map((r) => r.requestId), theirs.requestId]));
+    // The default caller of the other tests sees its own, none of these.
+    expect(ids(await as(PLATFORM_CALLER).list({ limit: '100' }))).not.toContain(theirs.requestId);
   });
 });
 

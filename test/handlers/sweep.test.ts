@@ -13,7 +13,7 @@ import { makeHandler as makeSweep } from '../../functions/handlers/sweep';
 import type { HttpResult } from '../../functions/platform/middleware/http';
 import { startEventBridgeSimulator, type EventBridgeSimulator } from '../../local/simulators/eventbridge';
 import { startSageMakerSimulator, type SageMakerSimulator } from '../../local/simulators/sagemaker';
-import { httpEvent, lambdaContext } from '../fixtures/events';
+import { PLATFORM_CALLER, httpEvent, lambdaContext } from '../fixtures/events';
 import { hyperpodGroup } from '../fixtures/clusters';
 import { freshStore, sampleRecord } from '../helpers/dynamo';
 import { validateResponse } from '../helpers/openapi';
@@ -72,7 +72,11 @@ type Handler = (event: ReturnType<typeof httpEvent>, context: ReturnType<typeof 
 describe('GET /orphans', () => {
   it('lists the orphan and the leftover with 200, deleting nothing and reporting nothing', async () => {
     const { events: _events, eventBusName: _bus, ...dryRunDeps } = deps;
-    const result = await (makeOrphans(() => dryRunDeps) as unknown as Handler)(httpEvent('GET /orphans', '/orphans'), lambdaContext());
+    const admins = () => [PLATFORM_CALLER];
+    const result = await (makeOrphans(() => dryRunDeps, admins) as unknown as Handler)(
+      httpEvent('GET /orphans', '/orphans'),
+      lambdaContext(),
+    );
     const body = JSON.parse(result.body!);
     validateResponse('GET /orphans', result.statusCode!, body);
 
@@ -87,6 +91,22 @@ describe('GET /orphans', () => {
     );
     expect(sm.requests.filter((r) => r.operation === 'DeleteCluster')).toEqual([]);
     expect(bus.entries).toEqual([]);
+  });
+
+  it('answers 403 to a caller that is not an admin, listing nothing', async () => {
+    const { events: _events, eventBusName: _bus, ...dryRunDeps } = deps;
+    const before = sm.requests.length;
+    const result = await (
+      makeOrphans(
+        () => dryRunDeps,
+        () => [],
+      ) as unknown as Handler
+    )(httpEvent('GET /orphans', '/orphans'), lambdaContext());
+    const body = JSON.parse(result.body!);
+    validateResponse('GET /orphans', result.statusCode!, body);
+    expect(result.statusCode).toBe(403);
+    expect(body.code).toBe('Forbidden');
+    expect(sm.requests).toHaveLength(before);
   });
 });
 

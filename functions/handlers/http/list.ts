@@ -1,10 +1,16 @@
-/** GET /clusters?status=&provider=&limit=&cursor=: a page of records, newest first. */
+/**
+ * GET /clusters?status=&provider=&limit=&cursor=: a page of records, newest first. An admin sees every request; anyone
+ * else only their own: the page is filtered after the query, so it may hold fewer than `limit` items (even none) while a
+ * cursor says more may follow, and a caller with few requests among many pays for reading the others.
+ */
+import { canAccess, isAdmin, principalOf } from '../../core/access';
 import type { FieldError } from '../../core/errors';
 import { PROVIDERS, type ProviderName } from '../../core/request';
 import { STATUSES, type ClusterStatus, type ClusterStore, type ListQuery } from '../../core/store';
 import { recordView } from '../../core/view';
+import { adminPrincipals } from '../../wiring/access';
 import { clusterStore } from '../../wiring/store';
-import { HttpError, httpHandler, json, type HttpEvent } from '../../platform/middleware/http';
+import { callerArnOf, HttpError, httpHandler, json, type HttpEvent } from '../../platform/middleware/http';
 
 const KNOWN = ['status', 'provider', 'limit', 'cursor'];
 
@@ -39,10 +45,13 @@ export const parseListQuery = (event: HttpEvent): ListQuery => {
   return query;
 };
 
-export const makeHandler = (store: () => ClusterStore) =>
+export const makeHandler = (store: () => ClusterStore, admins: () => readonly string[] = adminPrincipals) =>
   httpHandler('httpList', async (event) => {
-    const page = await store().list(parseListQuery(event));
-    return json(200, { items: page.items.map(recordView), ...(page.cursor ? { cursor: page.cursor } : {}) });
+    const query = parseListQuery(event);
+    const caller = principalOf(callerArnOf(event));
+    const page = await store().list(query);
+    const items = isAdmin(caller, admins()) ? page.items : page.items.filter((record) => canAccess(record, caller, admins()));
+    return json(200, { items: items.map(recordView), ...(page.cursor ? { cursor: page.cursor } : {}) });
   });
 
 export const handler = makeHandler(clusterStore);

@@ -4,11 +4,15 @@
  * Nothing is deleted and nothing is reported.
  */
 import { sweep, type SweepDeps } from '../../core/sweep';
-import { httpHandler, json } from '../../platform/middleware/http';
+import { isAdmin, principalOf } from '../../core/access';
+import { callerArnOf, forbidden, httpHandler, json } from '../../platform/middleware/http';
+import { adminPrincipals } from '../../wiring/access';
 import { orphanListDeps } from '../../wiring/sweep';
 
-export const makeHandler = (deps: () => SweepDeps) =>
-  httpHandler('httpOrphans', async () => {
+export const makeHandler = (deps: () => SweepDeps, admins: () => readonly string[] = adminPrincipals) =>
+  httpHandler('httpOrphans', async (event) => {
+    // Not about one request: admins only.
+    if (!isAdmin(principalOf(callerArnOf(event)), admins())) throw forbidden();
     const report = await sweep(deps(), { dryRun: true });
     return json(200, {
       locations: report.locations,

@@ -172,6 +172,18 @@ export const requestIdParam = (event: HttpEvent): string => {
   return id;
 };
 
+/**
+ * The caller's IAM principal ARN as API Gateway's AWS_IAM authorization states it (`userArn`: a user, a role, or an
+ * assumed-role session), or undefined when the event carries none.
+ */
+export const callerArnOf = (event: { requestContext?: unknown }): string | undefined => {
+  const iam = (event.requestContext as { authorizer?: { iam?: { userArn?: unknown } } } | undefined)?.authorizer?.iam;
+  return typeof iam?.userArn === 'string' && iam.userArn !== '' ? iam.userArn : undefined;
+};
+
+/** The 403 of a route only admins may call. */
+export const forbidden = (): HttpError => new HttpError(403, 'Forbidden', "Only the deployment's admins may call this route");
+
 type Stack<E> = middy.MiddyfiedHandler<E, HttpResult, Error, Context>;
 
 export function httpHandler(name: string, fn: (event: HttpEvent, context: Context) => Promise<HttpResult>): Stack<HttpEvent>;

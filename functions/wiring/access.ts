@@ -1,0 +1,7 @@
+/**
+ * Who may read and delete every request and call the admin routes: the `adminPrincipals` param (serverless.yml), a
+ * comma-separated list of role / user ARNs in ADMIN_PRINCIPALS; empty by default (nobody).
+ */
+import { once, optionalList } from '../platform/config';
+
+export const adminPrincipals = once((): readonly string[] => optionalList('ADMIN_PRINCIPALS'));
