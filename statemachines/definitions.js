@@ -24,58 +24,44 @@ export const deleteClusterAsl = () => load('./delete-cluster.asl.json');
  * docs (scripts/generate-docs.ts writes the settings table from here; the default is the committed ASL value).
  * @type {Record<string, { machine: 'provision' | 'delete', description: string, paths: (string | number)[][] }>}
  */
+/** A member of the capacity policy, which both steps that may start a capacity wait receive. */
+const capacityPolicy = (member) =>
+  ['CreateCluster', 'DescribeCluster'].map((state) => ['States', state, 'Parameters', 'capacityRetry', member]);
+
 export const SETTINGS = {
   capacityRetryIntervalSeconds: {
     machine: 'provision',
     description:
       'Ceiling of the first full-jitter wait after a shortage, a quota that can fit, a taken name or a provider outage at create, in seconds.',
-    paths: [
-      ['States', 'CreateCluster', 'Parameters', 'capacityRetry', 'IntervalSeconds'],
-      ['States', 'DescribeCluster', 'Parameters', 'capacityRetry', 'IntervalSeconds'],
-    ],
+    paths: capacityPolicy('IntervalSeconds'),
   },
   capacityRetryBackoffRate: {
     machine: 'provision',
     description: 'Growth of that ceiling after each further refusal.',
-    paths: [
-      ['States', 'CreateCluster', 'Parameters', 'capacityRetry', 'BackoffRate'],
-      ['States', 'DescribeCluster', 'Parameters', 'capacityRetry', 'BackoffRate'],
-    ],
+    paths: capacityPolicy('BackoffRate'),
   },
   capacityRetryMaxDelaySeconds: {
     machine: 'provision',
     description:
       'Cap of the ceiling, in seconds; a horizon too long for the attempt budget stretches it to 2 × horizon / capacityRetryMaxAttempts.',
-    paths: [
-      ['States', 'CreateCluster', 'Parameters', 'capacityRetry', 'MaxDelaySeconds'],
-      ['States', 'DescribeCluster', 'Parameters', 'capacityRetry', 'MaxDelaySeconds'],
-    ],
+    paths: capacityPolicy('MaxDelaySeconds'),
   },
   capacityRetryMaxAttempts: {
     machine: 'provision',
     description:
       "Create attempts a request makes at most (an execution's history holds 25,000 events); its retry horizon usually ends it first.",
-    paths: [
-      ['States', 'CreateCluster', 'Parameters', 'capacityRetry', 'MaxAttempts'],
-      ['States', 'DescribeCluster', 'Parameters', 'capacityRetry', 'MaxAttempts'],
-    ],
+    paths: capacityPolicy('MaxAttempts'),
   },
   shortOfferingSeconds: {
     machine: 'provision',
     description:
       'Longest time an offering (provider, region or location, instance type) found short is remembered as short for every request; the memory of one shortage grows with the backoff of the request that found it, up to this.',
-    paths: [
-      ['States', 'CreateCluster', 'Parameters', 'capacityRetry', 'ShortOfferingSeconds'],
-      ['States', 'DescribeCluster', 'Parameters', 'capacityRetry', 'ShortOfferingSeconds'],
-    ],
+    paths: capacityPolicy('ShortOfferingSeconds'),
   },
   probeLeaseSeconds: {
     machine: 'provision',
     description: 'How long one request may hold the probe of an offering whose memory ran out before another may take it.',
-    paths: [
-      ['States', 'CreateCluster', 'Parameters', 'capacityRetry', 'ProbeLeaseSeconds'],
-      ['States', 'DescribeCluster', 'Parameters', 'capacityRetry', 'ProbeLeaseSeconds'],
-    ],
+    paths: capacityPolicy('ProbeLeaseSeconds'),
   },
   pollMaxSeconds: {
     machine: 'provision',
