@@ -16,6 +16,10 @@ const load = (file) => JSON.parse(readFileSync(new URL(file, import.meta.url), '
 export const provisionClusterAsl = () => load('./provision-cluster.asl.json');
 export const deleteClusterAsl = () => load('./delete-cluster.asl.json');
 
+/** A member of the capacity policy, which both steps that may start a capacity wait receive. */
+const capacityPolicy = (member) =>
+  ['CreateCluster', 'DescribeCluster'].map((state) => ['States', state, 'Parameters', 'capacityRetry', member]);
+
 /**
  * Deployment settings: name -> where it lands in which definition. A setting may land in several places, so the
  * policy handed to the create step and to the poll step (both may start a capacity wait) can never disagree. The
@@ -24,10 +28,6 @@ export const deleteClusterAsl = () => load('./delete-cluster.asl.json');
  * docs (scripts/generate-docs.ts writes the settings table from here; the default is the committed ASL value).
  * @type {Record<string, { machine: 'provision' | 'delete', description: string, paths: (string | number)[][] }>}
  */
-/** A member of the capacity policy, which both steps that may start a capacity wait receive. */
-const capacityPolicy = (member) =>
-  ['CreateCluster', 'DescribeCluster'].map((state) => ['States', state, 'Parameters', 'capacityRetry', member]);
-
 export const SETTINGS = {
   capacityRetryIntervalSeconds: {
     machine: 'provision',
