@@ -1,7 +1,7 @@
 /**
  * Where the TIR API key and auth token come from.
  *
- * Deployed: `secretArn` (TIR_CREDENTIALS_SECRET_ARN, read by ../wiring/workflow.ts) names a Secrets Manager secret whose
+ * Deployed: `secretArn` (TIR_CREDENTIALS_SECRET_ARN, read by ../wiring/providers.ts) names a Secrets Manager secret whose
  * SecretString is `{"apiKey": "...", "authToken": "..."}`. Powertools Parameters reads it on first use and keeps it for
  * `maxAgeSeconds` (5 minutes), so a rotation is picked up without a redeploy; a failed read is not kept. Local: the
  * fixed `apiKey` and `authToken` (TIR_API_KEY and TIR_AUTH_TOKEN).

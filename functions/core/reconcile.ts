@@ -68,8 +68,8 @@ const reconcileOne = async (
   now: Date,
   grace: number,
 ): Promise<{ action: ReconcileAction; executionArn?: string } | undefined> => {
-  // The record as read now may be newer than the start of this run: age it against the present.
-  const age = Math.max(now.getTime(), (deps.now ?? (() => new Date()))().getTime()) - Date.parse(record.updatedAt);
+  // The record was read just now, possibly after this run began: age it against the present, not the run's start.
+  const age = (deps.now ?? (() => new Date()))().getTime() - Date.parse(record.updatedAt);
   if (grace > 0 && age < grace) return record.status === 'READY' ? undefined : { action: 'recent' };
   const submitDeps: SubmitDeps = {
     store: deps.store,

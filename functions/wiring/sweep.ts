@@ -7,7 +7,7 @@ import { createEventBridgePublisher } from '../adapters/eventbridge';
 import { DEFAULT_SWEEP_GRACE_SECONDS, type SweepDeps } from '../core/sweep';
 import { once, optional, optionalInt, required } from '../platform/config';
 import { clusterStore } from './store';
-import { providerFor } from './workflow';
+import { providerFor } from './providers';
 
 /** The regions of a comma list, trimmed, without empties or repeats. */
 export const regionList = (value: string): string[] => [

@@ -1,0 +1,49 @@
+/**
+ * The providers of the task and sweeper Lambdas: HyperPod over the SDK, TIR over fetch with its credentials, both
+ * tagging and recognising this deployment's clusters. Built once per process, on first use.
+ */
+import { createHyperPodProvider } from '../adapters/hyperpod';
+import { TIR_DEFAULT_TIMEOUT_MS, TIR_PRODUCTION_BASE_URL, createTirProvider } from '../adapters/tir';
+import { DEFAULT_MAX_AGE_SECONDS, createTirCredentialsSource } from '../adapters/tir-credentials';
+import type { ClusterProvider } from '../core/provider';
+import type { ProviderName } from '../core/request';
+import { SDK_CLIENT_DEFAULTS, once, optional, optionalInt, required } from '../platform/config';
+
+/** An optional variable: its value, or undefined when unset or empty. */
+const given = (name: string): string | undefined => optional(name, '') || undefined;
+
+/**
+ * Deployed: the secret named by TIR_CREDENTIALS_SECRET_ARN (kept 5 minutes). Local: TIR_API_KEY and TIR_AUTH_TOKEN.
+ * One source per process, so one secret cache per Lambda container.
+ */
+const tirCredentials = once(() =>
+  createTirCredentialsSource({
+    secretArn: given('TIR_CREDENTIALS_SECRET_ARN'),
+    apiKey: given('TIR_API_KEY'),
+    authToken: given('TIR_AUTH_TOKEN'),
+    maxAgeSeconds: DEFAULT_MAX_AGE_SECONDS,
+  }),
+);
+
+/** This deployment's name: every cluster it creates carries it, and only clusters carrying it are its own. */
+const deployment = once(() => required('DEPLOYMENT_NAME'));
+
+const providers = {
+  sagemaker: once(() =>
+    createHyperPodProvider({
+      deployment: deployment(),
+      maxAttempts: SDK_CLIENT_DEFAULTS.maxAttempts,
+      requestTimeoutMs: SDK_CLIENT_DEFAULTS.requestHandler.requestTimeout,
+    }),
+  ),
+  tir: once(() =>
+    createTirProvider({
+      deployment: deployment(),
+      credentials: tirCredentials(),
+      baseUrl: optional('TIR_API_BASE_URL', TIR_PRODUCTION_BASE_URL),
+      timeoutMs: optionalInt('TIR_TIMEOUT_MS', TIR_DEFAULT_TIMEOUT_MS),
+    }),
+  ),
+};
+
+export const providerFor = (name: ProviderName): ClusterProvider => providers[name]();
