@@ -13,6 +13,8 @@ import {
   statusCommand,
   submitCommand,
 } from './commands/clusters';
+import { consoleCommand } from './commands/console';
+import { planCommand } from './commands/plan';
 import { validateCommand } from './commands/validate';
 import { EXIT, type CliIo, type Command } from './types';
 
@@ -20,6 +22,7 @@ export { EXIT, type CliIo, type Command };
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   validate: validateCommand,
+  plan: planCommand,
   submit: submitCommand,
   status: statusCommand,
   list: listCommand,
@@ -27,6 +30,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   events: eventsCommand,
   reconcile: reconcileCommand,
   orphans: orphansCommand,
+  console: consoleCommand,
 };
 
 const usage = (): string =>

@@ -13,11 +13,14 @@ const elapsed = (ms: number): string => {
   return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
 };
 
-/** One line describing where the record is. */
-export const progressLine = (r: ClusterView, ms: number): string => {
+/** One line describing where the record is; `previousReason`: the wait reason of the line before, when it changed. */
+export const progressLine = (r: ClusterView, ms: number, previousReason?: string): string => {
   const parts = [r.status.padEnd(20)];
   if (r.attempts) parts.push(`attempt ${r.attempts}`);
-  if (r.status === 'WAITING_FOR_CAPACITY' && r.lastError?.reason) parts.push(`waiting for ${r.lastError.reason}`);
+  if (r.status === 'WAITING_FOR_CAPACITY' && r.lastError?.reason)
+    parts.push(
+      `waiting for ${r.lastError.reason}${previousReason && previousReason !== r.lastError.reason ? ` (was ${previousReason})` : ''}`,
+    );
   if (r.providerStatus) parts.push(`provider ${r.providerStatus}${r.nodes ? ` ${r.nodes.current}/${r.nodes.target} nodes` : ''}`);
   if (r.lastError && (r.status === 'WAITING_FOR_CAPACITY' || r.status === 'FAILED')) {
     const next =
@@ -44,6 +47,8 @@ export const watch = async (api: Api, requestId: string, io: CliIo, options: Wat
   const started = Date.now();
   let last = '';
   let frame = 0;
+  /** The wait reason last shown, so a change of reason is named. */
+  let shownReason: string | undefined;
   for (;;) {
     const { status, body } = await api.call<ClusterView & { message?: string }>('GET', `/clusters/${encodeURIComponent(requestId)}`);
     if (status !== 200) {
@@ -52,8 +57,10 @@ export const watch = async (api: Api, requestId: string, io: CliIo, options: Wat
       return 2;
     }
     const ms = Date.now() - started;
-    const line = progressLine(body, ms);
-    const key = `${body.status}|${body.attempts}|${body.lastError?.at ?? ''}|${body.providerStatus ?? ''}|${body.nodes?.current ?? ''}`;
+    const reason = body.status === 'WAITING_FOR_CAPACITY' ? body.lastError?.reason : undefined;
+    const line = progressLine(body, ms, shownReason);
+    if (reason) shownReason = reason;
+    const key = `${body.status}|${reason ?? ''}|${body.attempts}|${body.lastError?.at ?? ''}|${body.providerStatus ?? ''}|${body.nodes?.current ?? ''}`;
     if (options.json) {
       if (key !== last)
         io.stdout.write(

@@ -115,6 +115,12 @@ export const iam = {
   eksClusters: perRegion('eks', 'cluster/*'),
   eksAccessEntries: perRegion('eks', 'access-entry/*'),
   executionRoles: async (/** @type {Context} */ context) => (await fromServerless(context)).roles.map((role) => ({ 'Fn::Sub': role })),
+  /** The allowed lifecycle buckets (the pre-flight plan may list them: S3 answers a missing key 404, not 403). */
+  lifecycleBuckets: async (/** @type {Context} */ context) =>
+    (await fromServerless(context)).buckets.map((bucket) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucket}` })),
+  /** The objects of the allowed lifecycle buckets (the pre-flight plan's HeadObject of a lifecycle script). */
+  lifecycleObjects: async (/** @type {Context} */ context) =>
+    (await fromServerless(context)).buckets.map((bucket) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucket}/*` })),
 };
 
 /** The submit functions' environment: the same lists, for functions/core/policy.ts. */

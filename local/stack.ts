@@ -5,7 +5,9 @@
  * settings) and points every AWS SDK client at a loopback peer through the standard AWS_ENDPOINT_URL_<SERVICE>
  * variables: dynalite (DynamoDB), the Step Functions simulator (the shipped ASL run by aws-local-stepfunctions, task
  * states bound to the task handlers), the EventBridge simulator (every event appended to $DATA_DIR/events.ndjson;
- * `Provision Cluster Requested` routed to eventSubmit like the deployed rule), the Scheduler simulator (one-time
+ * each event routed to every function whose serverless.yml rule pattern matches it, invoked asynchronously as Lambda
+ * does, retries and on-failure destination included: ./lambda-async.ts), the SNS and Secrets Manager simulators
+ * (notifications), the Scheduler simulator (one-time
  * schedules fire scheduleTarget) and the provider simulators. Then it calls the handlers' default exports, so the HTTP
  * API, the queue intake and the workflows run exactly the deployed wiring (functions/shared/deps/*).
  */
@@ -19,8 +21,14 @@ import { parse as parseYaml } from 'yaml';
 import type { EventEntry } from '../functions/core/events';
 import { ROUTES, routeKey, type HttpFunctionKey } from '../functions/contract/routes.js';
 import { startDynalite } from './dynalite';
-import { startEventBridgeSimulator, type PutEventsEntry } from './simulators/eventbridge';
-import { startSageMakerSimulator } from './simulators/sagemaker';
+import { createAsyncInvoker, type DestinationRecord } from './lambda-async';
+import { isPutEvents, startEventBridgeSimulator, type PutEventsEntry } from './simulators/eventbridge';
+import { matchingRules, rulesOfServerless, type BusEvent, type FunctionRule } from './simulators/event-patterns';
+import { startSecretsManagerSimulator } from './simulators/secrets-manager';
+import { startSnsSimulator } from './simulators/sns';
+import { startAccountSimulator, type AccountFixture } from './simulators/account';
+import { startLambdaSimulator } from './simulators/lambda';
+import { startSageMakerSimulator, type ClusterStateChangeDetail } from './simulators/sagemaker';
 import { startSchedulerSimulator } from './simulators/scheduler';
 import { startStepFunctionsSimulator } from './simulators/step-functions';
 import { startTirSimulator } from './simulators/tir';
@@ -50,6 +58,9 @@ const ACCOUNT = '000000000000';
 const STAGE_PREFIX = 'gpu-cluster-provisioner-local';
 /** The principal every local HTTP request comes from (no SigV4 locally); configured as the deployment's admin. */
 const LOCAL_PRINCIPAL = `arn:aws:iam::${ACCOUNT}:user/local`;
+
+/** The small AWS account the pre-flight plan reads locally (quotas, subnets, roles, scripts, EKS, training plans). */
+const ACCOUNT_FIXTURE = JSON.parse(readFileSync(new URL('./account.json', import.meta.url), 'utf8')) as AccountFixture;
 
 /** Capacity the simulators start with: a few nodes of each big GPU type, plenty of small ones. */
 const SAGEMAKER_CAPACITY: Record<string, number> = {
@@ -189,6 +200,8 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
 
     const external = { sagemaker: process.env.AWS_ENDPOINT_URL_SAGEMAKER, tir: process.env.TIR_API_BASE_URL };
     let sagemakerEndpoint = external.sagemaker;
+    // Set once the bus is up: HyperPod's state-change events go to it through PutEvents (the SDK, as AWS would).
+    let hyperPodStateChange: (detail: ClusterStateChangeDetail) => void = () => undefined;
     if (!sagemakerEndpoint) {
       // Like a real cloud, the simulators keep their clusters across a restart (kill -9 included) unless --memory.
       // A GPU shortage that clears: ml.p5.48xlarge has 2 nodes, so a create of more is accepted and then rolls back
@@ -214,6 +227,10 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
         capacity: SAGEMAKER_CAPACITY,
         defaultCapacity: 64,
         onShortage: relieve,
+        // HyperPod's state-change events, put on the default bus like the service does (routed once the bus is up).
+        onStateChange: (detail) => hyperPodStateChange(detail),
+        // What DescribeTrainingPlan answers: the account of local/account.json (the pre-flight plan reads it).
+        trainingPlans: ACCOUNT_FIXTURE.trainingPlans ?? [],
         ...(options.memory ? {} : { stateFile: join(options.dataDir, 'sagemaker-state.json') }),
       });
       // The shortage demo starts over at each start: p5 is short again, whatever a previous run had raised it to.
@@ -279,13 +296,46 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
     });
     delete process.env.TIR_CREDENTIALS_SECRET_ARN;
 
+    // The account the pre-flight plan reads (docs/plan.md): Service Quotas, EC2, S3, IAM and EKS on their own ports and
+    // wire protocols, from local/account.json; and Lambda's Invoke, answered by the plan function's handler.
+    const account = await startAccountSimulator({ fixture: ACCOUNT_FIXTURE, defaultRegion: REGION });
+    closers.push(() => account.close());
+    Object.assign(process.env, account.environment, {
+      PLAN_FUNCTION_NAME: `${STAGE_PREFIX}-plan`,
+      PREFLIGHT_DEFAULT: process.env.PREFLIGHT_DEFAULT ?? 'false',
+    });
+    const planFunction = await import('../functions/handlers/plan');
+    const lambda = await startLambdaSimulator({
+      functions: { [`${STAGE_PREFIX}-plan`]: (event) => planFunction.handler(event as never, lambdaContext('plan')) },
+    });
+    closers.push(() => lambda.close());
+    process.env.AWS_ENDPOINT_URL_LAMBDA = lambda.endpoint;
+
+    // Notifications (functions/core/notify.ts): SNS and Secrets Manager on loopback; any topic of the local account;
+    // webhook secrets under the default prefix; loopback webhooks (over http too), which a deployment never allows.
+    const sns = await startSnsSimulator({
+      region: REGION,
+      account: ACCOUNT,
+      onPublish: (m) => log(`sns    ${m.topicArn}  ${m.attributes.type ?? ''}`),
+    });
+    closers.push(() => sns.close());
+    const secrets = await startSecretsManagerSimulator({ region: REGION, account: ACCOUNT });
+    closers.push(() => secrets.close());
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_SNS: sns.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      NOTIFY_SNS_TOPICS: process.env.NOTIFY_SNS_TOPICS ?? `arn:aws:sns:${REGION}:${ACCOUNT}:*`,
+      NOTIFY_ALLOW_LOOPBACK: 'true',
+    });
+
     // Handlers are imported after the environment is set (their dependencies are built on first use anyway).
-    const [tasks, http_, sqs, events, schedule, table] = await Promise.all([
+    const [tasks, http_, sqs, schedule, table] = await Promise.all([
       Promise.all([
         import('../functions/handlers/tasks/create-cluster'),
         import('../functions/handlers/tasks/poll-cluster'),
         import('../functions/handlers/tasks/delete-cluster'),
         import('../functions/handlers/tasks/record-outcome'),
+        import('../functions/handlers/tasks/park-execution'),
       ]),
       // Every HTTP function of the contract's routes, by function key (the Record type makes the list complete).
       Promise.all(
@@ -296,12 +346,12 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
           httpDelete: () => import('../functions/handlers/http/delete'),
           httpReconcile: () => import('../functions/handlers/http/reconcile'),
           httpOrphans: () => import('../functions/handlers/http/orphans'),
+          httpOfferings: () => import('../functions/handlers/http/offerings'),
         } satisfies Record<HttpFunctionKey, () => Promise<{ handler: unknown }>>).map(
           async ([key, load]) => [key, (await load()).handler] as const,
         ),
       ).then((entries) => new Map(entries)),
       import('../functions/handlers/sqs-submit'),
-      import('../functions/handlers/event-submit'),
       import('../functions/handlers/schedule-target'),
       import('../functions/adapters/dynamo-table'),
     ]);
@@ -318,32 +368,85 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
 
     const invoke = (name: string, handler: LambdaHandler, event: unknown) => handler(event as never, lambdaContext(name));
 
+    // The EventBridge rules of serverless.yml (every function's eventBridge events with a pattern), routed as deployed:
+    // each event goes to every function whose rule matches, on the bus the rule is on (./simulators/event-patterns.ts).
+    const rules = rulesOfServerless(readFileSync(new URL('../serverless.yml', import.meta.url), 'utf8'));
+    const ruleHandlers = new Map<string, Promise<LambdaHandler>>();
+    const handlerOf = (rule: FunctionRule): Promise<LambdaHandler> => {
+      const known = ruleHandlers.get(rule.handler);
+      if (known) return known;
+      const dot = rule.handler.lastIndexOf('.');
+      const loaded = import(new URL(`../${rule.handler.slice(0, dot)}.ts`, import.meta.url).href).then(
+        (module: Record<string, unknown>) => module[rule.handler.slice(dot + 1)] as LambdaHandler,
+      );
+      ruleHandlers.set(rule.handler, loaded);
+      return loaded;
+    };
+    const deadLetters: Array<{ queue: string; record: DestinationRecord }> = [];
+    const deadLettersFile = join(options.dataDir, 'dead-letters.ndjson');
+    const lambdaAsync = createAsyncInvoker({
+      timeScale: scale,
+      log,
+      onDeadLetter: (queue, record) => {
+        deadLetters.push({ queue, record });
+        appendFileSync(deadLettersFile, `${JSON.stringify({ queue, record })}\n`);
+        log(`dead-letter  ${queue}  ${record.requestContext.functionArn}: ${record.responsePayload.errorType}`);
+      },
+    });
+    closers.push(async () => lambdaAsync.close());
+    const busOf = (name: string): FunctionRule['bus'] | undefined =>
+      name === '' || name === 'default' || name.endsWith(':event-bus/default')
+        ? 'default'
+        : name === busName || name.endsWith(`:event-bus/${busName}`)
+          ? 'project'
+          : undefined;
+    const route = (entry: Omit<PutEventsEntry, 'Time'> & { Time?: string }) => {
+      const onBus = busOf(entry.EventBusName ?? 'default');
+      if (!onBus) return;
+      const event: BusEvent = {
+        version: '0',
+        id: randomUUID(),
+        'detail-type': entry.DetailType,
+        source: entry.Source,
+        account: ACCOUNT,
+        time: (entry.Time ?? new Date().toISOString()).replace(/\.\d{3}Z$/, 'Z'),
+        region: REGION,
+        resources: [],
+        detail: entry.Detail,
+      };
+      for (const rule of matchingRules(rules, onBus, event))
+        lambdaAsync.invoke(
+          {
+            functionKey: rule.functionKey,
+            functionArn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${STAGE_PREFIX}-${rule.functionKey}`,
+            maximumRetryAttempts: rule.maximumRetryAttempts,
+            ...(rule.onFailureQueue ? { onFailureQueue: rule.onFailureQueue } : {}),
+            call: async (e) => invoke(rule.functionKey, await handlerOf(rule), e),
+          },
+          event,
+        );
+    };
     const bus = await startEventBridgeSimulator({
-      onEvent: async (entry) => {
+      onEvent: (entry) => {
         appendEvent(entry);
-        if (entry.DetailType === 'Provision Cluster Requested') {
-          const event = {
-            version: '0',
-            id: randomUUID(),
-            'detail-type': entry.DetailType,
-            source: entry.Source,
-            account: ACCOUNT,
-            time: entry.Time,
-            region: REGION,
-            resources: [],
-            detail: entry.Detail,
-          };
-          // Like the deployed rule: asynchronous delivery, failures logged (the deployed target retries, then DLQ).
-          setImmediate(() =>
-            invoke('eventSubmit', events.handler as LambdaHandler, event).catch((err) =>
-              log(`eventSubmit failed: ${(err as Error).message}`),
-            ),
-          );
-        }
+        route(entry);
       },
     });
     closers.push(() => bus.close());
     process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = bus.endpoint;
+    {
+      const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
+      const events = new EventBridgeClient({});
+      hyperPodStateChange = ({ region: _region, ...detail }) => {
+        events
+          .send(
+            new PutEventsCommand({
+              Entries: [{ Source: 'aws.sagemaker', DetailType: 'SageMaker HyperPod Cluster State Change', Detail: JSON.stringify(detail) }],
+            }),
+          )
+          .catch((err: unknown) => log(`hyperpod event not put: ${(err as Error).message}`));
+      };
+    }
 
     const workflows = new LocalWorkflows({
       handlers: {
@@ -351,8 +454,14 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
         pollCluster: tasks[1].handler as LambdaHandler,
         deleteCluster: tasks[2].handler as LambdaHandler,
         recordOutcome: tasks[3].handler as LambdaHandler,
+        parkExecution: tasks[4].handler as LambdaHandler,
       },
-      publish: async (entries: EventEntry[]) => entries.forEach((e) => appendEvent(e)),
+      publish: async (entries: EventEntry[]) => {
+        for (const e of entries) {
+          appendEvent(e);
+          route(e);
+        }
+      },
       timeScale: scale,
       // The memory of short offerings is real time in the tasks' code: scale its cap like every other wait.
       settings: { shortOfferingSeconds: 600 * scale },
@@ -404,6 +513,8 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
     }));
 
     const { MAX_BODY_BYTES, payloadTooLarge } = await import('../functions/platform/middleware/http');
+    // The web console (console/): its page beside the API it calls, on the same origin.
+    const { serveConsole } = await import('../console/serve');
     http.off('request', starting);
     http.on('request', (req, res) => {
       void (async () => {
@@ -413,6 +524,7 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
         } catch {
           return send(res, 404, { code: 'NotFound', message: 'No such route' });
         }
+        if (await serveConsole(req, res, url.pathname)) return;
         const local = url.pathname.startsWith('/_local/');
         const limit = local ? LOCAL_INTAKE_MAX_BYTES : MAX_BODY_BYTES;
         const body = await readBody(req, limit);
@@ -420,6 +532,11 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
           // What the API answers for a body it will not take; the rest of the body is never read.
           const { code, message, errors } = payloadTooLarge(`is more than ${limit} bytes`, limit);
           return send(res, 413, { code, message, errors }, { connection: 'close' });
+        }
+        // EventBridge PutEvents (AWS JSON 1.1) on this port too: `aws events put-events --endpoint-url <this>`.
+        if (req.method === 'POST' && url.pathname === '/' && isPutEvents(req.headers)) {
+          const answer = await bus.handle(req.headers, body);
+          return send(res, answer.status, answer.body, answer.headers);
         }
         // Local intake: wrap a payload into the real event shapes and call the same handlers.
         if (req.method === 'POST' && url.pathname === '/_local/sqs') {
@@ -457,6 +574,14 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
             }),
           );
           return send(res, out.FailedEntryCount ? 400 : 200, { entries: out.Entries });
+        }
+        if (req.method === 'GET' && url.pathname === '/_local/sns') {
+          const topic = url.searchParams.get('topic');
+          return send(res, 200, { messages: sns.messages.filter((m) => !topic || m.topicArn === topic) });
+        }
+        if (req.method === 'GET' && url.pathname === '/_local/dead-letters') {
+          const queue = url.searchParams.get('queue');
+          return send(res, 200, { messages: deadLetters.filter((d) => !queue || d.queue === queue) });
         }
         if (req.method === 'GET' && url.pathname === '/_local/events') {
           let lines: string[] = [];
@@ -526,10 +651,14 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
         'HTTP API': apiUrl,
         DynamoDB: `${db.endpoint} (${options.memory ? 'in memory' : join(options.dataDir, 'dynamo')})`,
         'Step Functions': sfn.endpoint,
-        EventBridge: `${bus.endpoint} -> ${eventsFile}`,
+        EventBridge: `${bus.endpoint} (and PutEvents on ${apiUrl}) -> ${eventsFile}`,
+        SNS: sns.endpoint,
+        'Secrets Manager': secrets.endpoint,
         Scheduler: scheduler.endpoint,
         'SageMaker HyperPod': `${sagemakerEndpoint}${external.sagemaker ? ' (external)' : ' (simulator)'}`,
         'E2E TIR': `${tirBaseUrl}${external.tir ? ' (external)' : ' (simulator)'}`,
+        'Account (plan)': `${Object.values(account.endpoints).join(', ')} (local/account.json)`,
+        Lambda: `${lambda.endpoint} (Invoke: the plan function)`,
       },
       close: closeAll,
     };

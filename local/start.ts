@@ -32,6 +32,7 @@ try {
   console.log(`  ${'time scale'.padEnd(20)} ${timeScale} (retries, backoff, polls and schedules run ${Math.round(1 / timeScale)}x faster)`);
   console.log('  No SigV4 check locally: every request acts as one local principal.');
   console.log(`listening on ${stack.apiUrl}`);
+  console.log(`Console: ${stack.apiUrl}/console/`);
   console.log(`Try: npx provision submit examples/hyperpod-minimal.json --watch --api ${stack.apiUrl}`);
   let closing = false;
   const shutdown = async (signal: string) => {

@@ -7,7 +7,8 @@
 import './polyfills';
 import { StateMachine } from 'aws-local-stepfunctions';
 import type { Context } from 'aws-lambda';
-import { applySettings, deleteClusterAsl, lambdaFunctionKey, provisionClusterAsl } from '../statemachines/definitions.js';
+import { randomUUID } from 'node:crypto';
+import { applySettings, deleteClusterAsl, isCallbackTask, lambdaFunctionKey, provisionClusterAsl } from '../statemachines/definitions.js';
 import type { EventEntry } from '../functions/core/events';
 import type { ExecutionInspector } from '../functions/core/reconcile';
 import type { WorkflowStarter } from '../functions/core/submit';
@@ -96,12 +97,45 @@ const scaledOverrides = (definition: Definition, scale: number) => {
   return { waits, retries };
 };
 
+/**
+ * The runner has no task tokens: the context's `Task.Token` is this placeholder, and each callback task's binding
+ * replaces it in the payload with a token of its own, which `sendTaskSuccess` returns.
+ */
+const TOKEN_PLACEHOLDER = 'local-task-token';
+
+const replaceToken = (value: unknown, token: string): unknown =>
+  value === TOKEN_PLACEHOLDER
+    ? token
+    : Array.isArray(value)
+      ? value.map((v) => replaceToken(v, token))
+      : value && typeof value === 'object'
+        ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceToken(v, token)]))
+        : value;
+
+/** The error a task's timeout raises in Step Functions, for the states' Catch. */
+const statesTimeout = () => Object.assign(new Error('The task timed out'), { name: 'States.Timeout' });
+
+/**
+ * The definition as the runner must see it. One runner quirk: it reads a task's TimeoutSecondsPath from the input
+ * after Parameters, where Step Functions reads the state's input; a callback task's timeout path is pointed at the
+ * same value in its Payload (`waitSeconds`, which the shipped ASL passes from that very path).
+ */
+const runnable = (definition: Definition): Definition => {
+  const out = structuredClone(definition);
+  for (const state of Object.values(out.States)) {
+    if (isCallbackTask(state) && typeof state.TimeoutSecondsPath === 'string') state.TimeoutSecondsPath = '$.Payload.waitSeconds';
+  }
+  return out;
+};
+
 export class LocalWorkflows {
   private readonly machines: Record<MachineName, { machine: StateMachine; definition: Definition }>;
   private readonly executions = new Map<string, ExecutionState>();
+  /** Callback tasks waiting for their token, by token. */
+  private readonly callbacks = new Map<string, (output: unknown) => void>();
 
   constructor(private readonly options: LocalWorkflowsOptions) {
-    const build = (definition: Definition) => ({ definition, machine: new StateMachine(definition as never, {}) });
+    const build = (definition: Definition) => ({ definition, machine: new StateMachine(runnable(definition) as never, {}) });
     this.machines = {
       provision: build(applySettings(provisionClusterAsl(), 'provision', options.settings ?? {}) as Definition),
       delete: build(applySettings(deleteClusterAsl(), 'delete', options.settings ?? {}) as Definition),
@@ -118,7 +152,36 @@ export class LocalWorkflows {
     const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
     for (const [stateName, state] of Object.entries(definition.States)) {
       const key = lambdaFunctionKey(state);
-      if (key) {
+      if (key && isCallbackTask(state)) {
+        const handler = this.options.handlers[key];
+        if (!handler) throw new Error(`No local handler bound for function ${key} (state ${stateName})`);
+        // lambda:invoke.waitForTaskToken: invoke with a fresh token, then wait for sendTaskSuccess or the timeout
+        // (the payload's waitSeconds, scaled like the Wait states; the runner's own timeout is in real seconds).
+        taskResourceLocalHandlers[stateName] = async (taskInput) => {
+          const token = `${name}:${stateName}:${randomUUID()}`;
+          const payload = replaceToken((taskInput as { Payload?: unknown }).Payload, token) as { waitSeconds?: number };
+          let resolve!: (output: unknown) => void;
+          let reject!: (err: Error) => void;
+          const promise = new Promise<unknown>((res, rej) => {
+            resolve = res;
+            reject = rej;
+          });
+          promise.catch(() => undefined); // awaited below; the timeout may fire while the handler still runs
+          this.callbacks.set(token, resolve);
+          const override = this.options.waitTimeOverrides?.[stateName];
+          const ms = override ?? Math.round((payload.waitSeconds ?? 60) * 1000 * (this.options.timeScale ?? 1));
+          const timer = setTimeout(() => reject(statesTimeout()), ms);
+          try {
+            await handler(payload as never, lambdaContext(key));
+            return await promise;
+          } catch (err) {
+            throw (err as Error).name === 'States.Timeout' ? err : asLambdaError(err);
+          } finally {
+            clearTimeout(timer);
+            this.callbacks.delete(token);
+          }
+        };
+      } else if (key) {
         const handler = this.options.handlers[key];
         if (!handler) throw new Error(`No local handler bound for function ${key} (state ${stateName})`);
         taskResourceLocalHandlers[stateName] = async (taskInput) => {
@@ -144,7 +207,10 @@ export class LocalWorkflows {
           waitTimeOverrides: { ...scaled.waits, ...this.options.waitTimeOverrides },
           retryIntervalOverrides: { ...scaled.retries, ...this.options.retryIntervalOverrides },
         },
-        context: { Execution: { Id: executionArn, Name: name, Input: input, StartTime: new Date().toISOString() } },
+        context: {
+          Execution: { Id: executionArn, Name: name, Input: input, StartTime: new Date().toISOString() },
+          Task: { Token: TOKEN_PLACEHOLDER },
+        },
         noThrowOnAbort: true,
       } as never,
     );
@@ -180,6 +246,15 @@ export class LocalWorkflows {
       },
       isRunning: async (executionArn) => this.executions.get(executionArn.split(':').pop() ?? '')?.status === 'RUNNING',
     };
+  }
+
+  /** SendTaskSuccess: false when no task waits on the token (it timed out, was woken already, or never was). */
+  sendTaskSuccess(token: string, output: unknown = {}): boolean {
+    const resolve = this.callbacks.get(token);
+    if (!resolve) return false;
+    this.callbacks.delete(token);
+    resolve(output);
+    return true;
   }
 
   get(name: string): ExecutionState | undefined {

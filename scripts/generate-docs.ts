@@ -127,6 +127,7 @@ const EVENT_STATUS = {
   failed: 'FAILED',
   deleted: 'DELETED',
   deleteFailed: 'FAILED',
+  waiting: 'WAITING_FOR_CAPACITY',
 } as const satisfies Partial<Record<DetailTypeKey, ClusterStatus>>;
 
 /** Detail-types the system receives rather than sends; their detail is the request. */

@@ -68,6 +68,17 @@ export const SETTINGS = {
     description: 'Longest wait between two status polls while creating, in seconds (polling starts at 30 s and grows ×1.5 per round).',
     paths: [['States', 'DescribeCluster', 'Parameters', 'maxWaitSeconds']],
   },
+  hyperPodEventWaitSeconds: {
+    machine: 'provision',
+    description:
+      "Longest wait between two polls of a HyperPod cluster being created: HyperPod's state-change events wake the workflow, and the reconciler's ListClusters (every 5 minutes) stands in for a lost one, so the wait runs to the deadline by default.",
+    paths: [['States', 'DescribeCluster', 'Parameters', 'eventWaitSeconds']],
+  },
+  tirPollMaxSeconds: {
+    machine: 'provision',
+    description: 'Longest wait between two polls of a TIR cluster being created, in seconds (TIR announces nothing).',
+    paths: [['States', 'DescribeCluster', 'Parameters', 'noEventMaxWaitSeconds']],
+  },
   provisionDeadlineSeconds: {
     machine: 'provision',
     description: 'A cluster not READY this long after the provider accepted its create fails with ProvisioningTimeoutError, in seconds.',
@@ -110,14 +121,23 @@ export const applySettings = (definition, machine, settings = {}) => {
 
 const LAMBDA_PLACEHOLDER = /^arn:aws:lambda:[^:]*:\d{12}:function:([A-Za-z0-9]+)$/;
 
-/** Function key of a Lambda task state, or undefined for other states. */
+/** The Resource of a task that invokes a Lambda function and waits for its task token (SendTaskSuccess). */
+export const CALLBACK_RESOURCE = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
+
+/** Function key of a Lambda task state (a plain invoke, or a callback task's FunctionName), or undefined for other states. */
 export const lambdaFunctionKey = (state) => {
-  const match = state && state.Type === 'Task' && typeof state.Resource === 'string' ? LAMBDA_PLACEHOLDER.exec(state.Resource) : null;
+  if (state?.Type !== 'Task') return undefined;
+  const arn = state.Resource === CALLBACK_RESOURCE ? state.Parameters?.FunctionName : state.Resource;
+  const match = typeof arn === 'string' ? LAMBDA_PLACEHOLDER.exec(arn) : null;
   return match ? match[1] : undefined;
 };
 
+/** Whether the state is a callback task: it ends when its token is returned (or its timeout passes). */
+export const isCallbackTask = (state) => Boolean(state && state.Type === 'Task' && state.Resource === CALLBACK_RESOURCE);
+
 /**
- * Replaces each Lambda task's placeholder Resource with `bind(functionKey)`.
+ * Replaces each Lambda task's placeholder function ARN (its Resource, or a callback task's FunctionName) with
+ * `bind(functionKey)`.
  * @param {object} definition
  * @param {(functionKey: string) => unknown} bind
  */
@@ -125,7 +145,9 @@ export const bindLambdaTasks = (definition, bind) => {
   const out = structuredClone(definition);
   for (const state of Object.values(out.States)) {
     const key = lambdaFunctionKey(state);
-    if (key) state.Resource = bind(key);
+    if (!key) continue;
+    if (isCallbackTask(state)) state.Parameters.FunctionName = bind(key);
+    else state.Resource = bind(key);
   }
   return out;
 };

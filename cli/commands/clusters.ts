@@ -234,16 +234,30 @@ export const deleteCommand = command(
   },
 );
 
-const EVENTS_USAGE = `Usage: provision events [--follow] [--api URL] [--json]
+const EVENTS_USAGE = `Usage: provision events [--watch] [--api URL] [--json]
 
-Prints the events the local stack put on its bus ($DATA_DIR/events.ndjson). --follow keeps printing new ones.
+Prints the events the local stack put on its bus ($DATA_DIR/events.ndjson). --watch (or --follow) keeps printing
+new ones as they happen, Cluster Waiting For Capacity with its wait reason included.
 Deployed stacks: subscribe to the bus with an EventBridge rule instead.
 `;
 
+/** One event as a line: time, detail-type, requestId, status, and what it adds (an error, a wait reason). */
+export const eventLine = (e: { DetailType: string; Time: string; Detail: Record<string, unknown> }): string => {
+  const d = e.Detail;
+  const error = (d.error as { name?: string } | undefined)?.name;
+  const wait = d.wait as { reason?: string; previousReason?: string; nextAttemptAt?: string } | undefined;
+  const waiting = wait?.reason
+    ? ` waiting for ${wait.reason}${wait.previousReason ? ` (was ${wait.previousReason})` : ''}${
+        wait.nextAttemptAt ? `, next attempt by ${wait.nextAttemptAt.slice(11, 19)}Z` : ''
+      }`
+    : '';
+  return `${e.Time}  ${e.DetailType.padEnd(28)} ${String(d.requestId ?? '')}${d.status ? ` ${String(d.status)}` : ''}${error ? ` ${error}` : ''}${waiting}`;
+};
+
 export const eventsCommand = command(
-  "Print the local stack's bus events (--follow)",
+  "Print the local stack's bus events (--watch)",
   EVENTS_USAGE,
-  { follow: { type: 'boolean', short: 'f', default: false } },
+  { follow: { type: 'boolean', short: 'f', default: false }, watch: { type: 'boolean', short: 'w', default: false } },
   async ({ values }, api, io) => {
     let after = 0;
     for (;;) {
@@ -255,19 +269,10 @@ export const eventsCommand = command(
         io.stderr.write(`provision: ${api.base} is not a local stack; subscribe to a deployed stack's bus with an EventBridge rule.\n`);
         return EXIT.usage;
       }
-      for (const e of body.events) {
-        if (values.json) io.stdout.write(`${JSON.stringify(e)}\n`);
-        else {
-          const d = e.Detail;
-          const error = (d.error as { name?: string } | undefined)?.name;
-          io.stdout.write(
-            `${e.Time}  ${e.DetailType.padEnd(28)} ${String(d.requestId ?? '')}${d.status ? ` ${String(d.status)}` : ''}${error ? ` ${error}` : ''}\n`,
-          );
-        }
-      }
+      for (const e of body.events) io.stdout.write(`${values.json ? JSON.stringify(e) : eventLine(e)}\n`);
       after = body.next;
-      if (!values.follow) return EXIT.ok;
-      await new Promise((resolve) => setTimeout(resolve, 1000));
+      if (!values.follow && !values.watch) return EXIT.ok;
+      await new Promise((resolve) => setTimeout(resolve, pollEvery().intervalMs));
     }
   },
 );

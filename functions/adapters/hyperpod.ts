@@ -423,6 +423,22 @@ export const createHyperPodProvider = (options: HyperPodProviderOptions): Cluste
       }
     },
 
+    async statuses(location): Promise<Map<string, string>> {
+      const region = regionOf(location);
+      const out = new Map<string, string>();
+      let nextToken: string | undefined;
+      do {
+        const page = await call('ListClusters', '*', region, (c) =>
+          c.send(new ListClustersCommand({ MaxResults: 100, ...(nextToken ? { NextToken: nextToken } : {}) })),
+        );
+        for (const summary of page.ClusterSummaries ?? []) {
+          if (summary.ClusterArn) out.set(summary.ClusterArn, summary.ClusterStatus ?? 'Unknown');
+        }
+        nextToken = page.NextToken;
+      } while (nextToken);
+      return out;
+    },
+
     async listOwned(location): Promise<OwnedCluster[]> {
       const region = regionOf(location);
       const owned: OwnedCluster[] = [];

@@ -13,17 +13,89 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { OFFERINGS_TTL_ATTRIBUTE, offeringsTable } from '../contract/table.js';
-import type { OfferingClaim, OfferingMemory } from '../core/offerings';
+import { headOf, type OfferingClaim, type OfferingMemory, type Waiter } from '../core/offerings';
+
+/** The queue of an offering is an item of its own (a map of waiters), so remembering the offering leaves it alone. */
+export const QUEUE_PREFIX = 'waiters#';
+const queueKey = (offering: string) => ({ offering: { S: `${QUEUE_PREFIX}${offering}` } });
 
 /** An item lives this long after its memory ran out (the probe lease needs it); then DynamoDB's TTL removes it. */
 const KEEP_AFTER_SECONDS = 3600;
+
+/** A queue item lives this long after its last arrival (past the longest retry horizon). */
+const QUEUE_KEEP_SECONDS = 15 * 86_400;
 
 const epoch = (at: Date): number => Math.floor(at.getTime() / 1000);
 
 export const createDynamoOfferings = (options: { client: DynamoDBClient; tableName: string }): OfferingMemory => {
   const { client, tableName } = options;
 
-  const claimOne = async (offering: string, holder: string, now: Date, leaseSeconds: number): Promise<OfferingClaim> => {
+  const waitersOf = async (offering: string): Promise<Waiter[]> => {
+    const { Item } = await client.send(new GetItemCommand({ TableName: tableName, Key: queueKey(offering), ConsistentRead: true }));
+    return Object.entries(Item?.waiters?.M ?? {}).map(([requestId, v]) => {
+      const [acceptedAt = '', until = ''] = (v.S ?? '').split('|');
+      return { requestId, acceptedAt, until };
+    });
+  };
+
+  /** Sets the waiter's entry in the offering's queue, making the queue when it is the first. */
+  const enqueueOne = async (offering: string, waiter: Waiter): Promise<void> => {
+    const entry = { S: `${waiter.acceptedAt}|${waiter.until}` };
+    // The queue outlives the longest retry horizon (14 days) after its last arrival; emptied, TTL removes it.
+    const ttl = { N: String(epoch(new Date()) + QUEUE_KEEP_SECONDS) };
+    for (;;) {
+      try {
+        await client.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: queueKey(offering),
+            UpdateExpression: 'SET waiters.#id = :entry, #ttl = :ttl',
+            ConditionExpression: 'attribute_exists(waiters)',
+            ExpressionAttributeNames: { '#id': waiter.requestId, '#ttl': OFFERINGS_TTL_ATTRIBUTE },
+            ExpressionAttributeValues: { ':entry': entry, ':ttl': ttl },
+          }),
+        );
+        return;
+      } catch (err) {
+        if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+      }
+      try {
+        // The first waiter makes the queue; two firsts at once: the loser sets its entry in the winner's queue.
+        await client.send(
+          new UpdateItemCommand({
+            TableName: tableName,
+            Key: queueKey(offering),
+            UpdateExpression: 'SET waiters = :map, #ttl = :ttl',
+            ConditionExpression: 'attribute_not_exists(waiters)',
+            ExpressionAttributeNames: { '#ttl': OFFERINGS_TTL_ATTRIBUTE },
+            ExpressionAttributeValues: { ':map': { M: { [waiter.requestId]: entry } }, ':ttl': ttl },
+          }),
+        );
+        return;
+      } catch (err) {
+        if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+      }
+    }
+  };
+
+  const claimOne = async (
+    offering: string,
+    holder: string,
+    now: Date,
+    leaseSeconds: number,
+    acceptedAt?: string,
+  ): Promise<OfferingClaim> => {
+    if (acceptedAt !== undefined) {
+      // An earlier request waits on it: this one waits behind (whatever the memory says).
+      const head = headOf(await waitersOf(offering), now);
+      if (
+        head &&
+        head.requestId !== holder &&
+        (head.acceptedAt < acceptedAt || (head.acceptedAt === acceptedAt && head.requestId < holder))
+      ) {
+        return { state: 'queued', head: head.requestId };
+      }
+    }
     const { Item } = await client.send(
       new GetItemCommand({ TableName: tableName, Key: { offering: { S: offering } }, ConsistentRead: true }),
     );
@@ -59,10 +131,33 @@ export const createDynamoOfferings = (options: { client: DynamoDBClient; tableNa
   };
 
   return {
-    async claim(keys, holder, now, leaseSeconds) {
+    async claim(keys, holder, now, leaseSeconds, acceptedAt) {
       const out = new Map<string, OfferingClaim>();
-      for (const key of keys) out.set(key, await claimOne(key, holder, now, leaseSeconds));
+      for (const key of keys) out.set(key, await claimOne(key, holder, now, leaseSeconds, acceptedAt));
       return out;
+    },
+    async enqueue(keys, waiter) {
+      for (const offering of keys) await enqueueOne(offering, waiter);
+    },
+    async dequeue(keys, requestId) {
+      for (const offering of keys) {
+        try {
+          await client.send(
+            new UpdateItemCommand({
+              TableName: tableName,
+              Key: queueKey(offering),
+              UpdateExpression: 'REMOVE waiters.#id',
+              ConditionExpression: 'attribute_exists(waiters)',
+              ExpressionAttributeNames: { '#id': requestId },
+            }),
+          );
+        } catch (err) {
+          if ((err as Error).name !== 'ConditionalCheckFailedException') throw err; // no queue: nothing to leave
+        }
+      }
+    },
+    async head(key, now) {
+      return headOf(await waitersOf(key), now);
     },
     async remember(keys, until, reason) {
       for (const offering of keys) {
@@ -72,6 +167,8 @@ export const createDynamoOfferings = (options: { client: DynamoDBClient; tableNa
             Item: {
               offering: { S: offering },
               shortUntil: { S: until.toISOString() },
+              // When the shortage was seen (GET /offerings shows it as "since").
+              rememberedAt: { S: new Date().toISOString() },
               reason: { S: reason.slice(0, 1000) },
               [OFFERINGS_TTL_ATTRIBUTE]: { N: String(epoch(until) + KEEP_AFTER_SECONDS) },
             },

@@ -7,11 +7,13 @@ import {
   DescribeExecutionCommand,
   ExecutionAlreadyExists,
   SFNClient,
+  SendTaskSuccessCommand,
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import type { ExecutionInspector } from '../core/reconcile';
 import type { WorkflowStarter } from '../core/submit';
+import type { TaskWaker } from '../core/wake';
 
 export interface StepFunctionsStarterOptions {
   client?: SFNClient;
@@ -63,3 +65,20 @@ export const createStepFunctionsStarter = (options: StepFunctionsStarterOptions)
     },
   };
 };
+
+/**
+ * TaskWaker over SendTaskSuccess. A token Step Functions no longer waits on (the task timed out, or was woken already)
+ * answers TaskTimedOut or TaskDoesNotExist: that is `false`, not an error. InvalidToken (a malformed token) is an error.
+ */
+export const createTaskWaker = (client: SFNClient = new SFNClient({})): TaskWaker => ({
+  async wake(token: string) {
+    try {
+      await client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{}' }));
+      return true;
+    } catch (err) {
+      const name = (err as Error | undefined)?.name;
+      if (name === 'TaskTimedOut' || name === 'TaskDoesNotExist') return false;
+      throw err;
+    }
+  },
+});

@@ -26,6 +26,11 @@ export const ERRORS = /** @type {const} */ ({
     infrastructure: true,
     meaning: 'The record store (DynamoDB) is throttled or unavailable: every task retries it for a few minutes.',
   },
+  EventPublishError: {
+    retryable: false,
+    infrastructure: true,
+    meaning: 'The event bus refused or did not take a completion event: the recording task retries it for a few minutes.',
+  },
   RecordConflictError: {
     retryable: false,
     meaning: 'An illegal status change, or the same requestId with another request.',

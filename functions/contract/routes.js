@@ -11,6 +11,7 @@ export const ROUTES = /** @type {const} */ ([
   { method: 'DELETE', path: '/clusters/{requestId}', functionKey: 'httpDelete', summary: 'Delete the cluster, or cancel the request' },
   { method: 'POST', path: '/reconcile', functionKey: 'httpReconcile', summary: 'Resume every workflow that died, now' },
   { method: 'GET', path: '/orphans', functionKey: 'httpOrphans', summary: "List this deployment's clusters no record owns" },
+  { method: 'GET', path: '/offerings', functionKey: 'httpOfferings', summary: 'List the offerings remembered as short of capacity' },
 ]);
 
 /** @typedef {typeof ROUTES[number]} Route */

@@ -89,6 +89,8 @@ export class ProvisioningTimeoutError extends named('ProvisioningTimeoutError') 
 
 /** The record store is throttled or unavailable (a transient AWS failure): the state machines retry every task on it. */
 export class StoreUnavailableError extends named('StoreUnavailableError') {}
+/** The bus did not take an event (refused, throttled or unreachable). */
+export class EventPublishError extends named('EventPublishError') {}
 
 /** An illegal status transition, or the same requestId with a different request: nothing was overwritten. */
 export class RecordConflictError extends named('RecordConflictError') {}

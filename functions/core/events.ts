@@ -2,7 +2,7 @@
  * Completion events. The tasks build the entries; the state machines put them on the bus
  * (`arn:aws:states:::events:putEvents`). Schemas: ./event-schemas/*.schema.json (every event the tests see is checked against them).
  */
-import type { ClusterRecord } from './store';
+import type { ClusterRecord, RecordedError } from './store';
 
 export const EVENT_SOURCE = 'gpu-cluster-provisioner';
 
@@ -14,6 +14,7 @@ export const DETAIL_TYPES = {
   rejected: 'Cluster Request Rejected',
   requested: 'Provision Cluster Requested',
   orphan: 'Orphan Cluster Found',
+  waiting: 'Cluster Waiting For Capacity',
 } as const;
 
 export type DetailType = (typeof DETAIL_TYPES)[keyof typeof DETAIL_TYPES];
@@ -96,3 +97,72 @@ export const eventEntry = (busName: string, detailType: DetailType, detail: obje
 export interface EventPublisher {
   publish(entries: EventEntry[]): Promise<void>;
 }
+
+/**
+ * Cluster Waiting For Capacity: the request's first wait (the record enters WAITING_FOR_CAPACITY), and each change of
+ * its wait reason (capacity -> quota, ...), also across a create in between. `wait` says why, at which attempt and
+ * until when at the latest the next attempt comes. A wait for the same reason as the last one (the next backoff round,
+ * the next placement, a create that rolled back for capacity again) is not announced again.
+ */
+export interface WaitingEventDetail extends ClusterEventDetail {
+  wait: {
+    reason: NonNullable<RecordedError['reason']>;
+    /** The reason of the wait this one replaces (absent when the record just entered the wait). */
+    previousReason?: NonNullable<RecordedError['reason']>;
+    attempt?: number;
+    nextAttemptAt?: string;
+    error: { name: string; message: string };
+    quota?: RecordedError['quota'];
+  };
+}
+
+const WAITING = 'WAITING_FOR_CAPACITY';
+
+/** The Cluster Waiting For Capacity entry a move from `before` to `after` calls for, if any. */
+export const waitingEventEntry = (busName: string, before: ClusterRecord, after: ClusterRecord, at: string): EventEntry | undefined => {
+  const last = after.lastError;
+  if (after.status !== WAITING || !last?.reason) return undefined;
+  // The reason of the request's last wait, if it waited before (a create or a poll in between keeps it as lastError).
+  const previousReason = before.lastError?.reason;
+  if (previousReason === last.reason) return undefined;
+  const detail: WaitingEventDetail = {
+    ...clusterEventDetail(after, at),
+    wait: {
+      reason: last.reason,
+      ...(previousReason ? { previousReason } : {}),
+      ...(last.attempt !== undefined ? { attempt: last.attempt } : {}),
+      ...(last.nextAttemptAt ? { nextAttemptAt: last.nextAttemptAt } : {}),
+      error: { name: last.name, message: last.message },
+      ...(last.quota ? { quota: last.quota } : {}),
+    },
+  };
+  return eventEntry(busName, DETAIL_TYPES.waiting, detail);
+};
+
+/**
+ * Puts the waiting event of a move on the bus, when the move calls for one. The wait is recorded whatever happens
+ * here: a bus that refuses is reported to `onWarning` and changes nothing (a failed task would be retried and would
+ * create again).
+ */
+export const announceWaiting = async (
+  deps: {
+    events?: EventPublisher;
+    eventBusName: string;
+    onWarning?: (message: string, details: Record<string, unknown>) => void;
+  },
+  before: ClusterRecord,
+  after: ClusterRecord,
+  at: string,
+): Promise<void> => {
+  const entry = deps.events ? waitingEventEntry(deps.eventBusName, before, after, at) : undefined;
+  if (!entry) return;
+  try {
+    await deps.events!.publish([entry]);
+  } catch (err) {
+    const { name, message } = err as Error;
+    deps.onWarning?.('Could not put the Cluster Waiting For Capacity event on the bus', {
+      requestId: after.requestId,
+      error: { name, message },
+    });
+  }
+};

@@ -7,6 +7,12 @@
  * time may probe it: it takes the offering's probe lease with a conditional write; the others keep treating it as short
  * until the probe ends (a shortage again: remembered again; a cluster: the offering is forgotten). So N requests waiting
  * on one short offering cost about one provider call per memory period, not N.
+ *
+ * The requests waiting on an offering queue in submit order (acceptedAt): only the earliest live waiter may try it
+ * (probe it, or create on it once it is free); the others are `queued` and wait without a call. When a cluster comes up
+ * on the offering, its request leaves the queue and the next one is woken at once (functions/core/wake.ts), so capacity
+ * goes to requests in the order they were submitted, one at a time. The queue is optional in the port: a memory without
+ * it keeps the lease alone.
  */
 
 /** What a request may do with an offering now. */
@@ -18,23 +24,51 @@ export type OfferingState =
   /** Its memory ran out and another request is probing it: skip it. */
   | 'probing'
   /** Its memory ran out and this request holds the probe lease: call the provider. */
-  | 'probe';
+  | 'probe'
+  /** An earlier request waits on it: skip it, and wait for the turn of this one. */
+  | 'queued';
 
 export interface OfferingClaim {
   state: OfferingState;
   /** short: until when; probing: until when the other's lease lasts. */
   until?: string;
   reason?: string;
+  /** queued: the earliest waiter, whose turn it is. */
+  head?: string;
+}
+
+/** A request waiting on an offering. */
+export interface Waiter {
+  requestId: string;
+  /** Its place in the queue: when the request was accepted. */
+  acceptedAt: string;
+  /** Until when it may wait (its retry horizon): past it the entry no longer counts. */
+  until: string;
 }
 
 export interface OfferingMemory {
-  /** The state of each offering for `holder` (a requestId); takes the probe lease of expired ones it can. */
-  claim(keys: readonly string[], holder: string, now: Date, leaseSeconds: number): Promise<Map<string, OfferingClaim>>;
+  /**
+   * The state of each offering for `holder` (a requestId); takes the probe lease of expired ones it can. With
+   * `acceptedAt`, an offering an earlier live waiter queues on is `queued` for it.
+   */
+  claim(keys: readonly string[], holder: string, now: Date, leaseSeconds: number, acceptedAt?: string): Promise<Map<string, OfferingClaim>>;
   /** Remembers the offerings as short until `until` (and releases any probe lease on them). */
   remember(keys: readonly string[], until: Date, reason: string): Promise<void>;
   /** Forgets the offerings: a cluster got capacity there. */
   forget(keys: readonly string[]): Promise<void>;
+  /** Queues the request on the offerings (again: its place stays its acceptedAt). */
+  enqueue?(keys: readonly string[], waiter: Waiter): Promise<void>;
+  /** Takes the request out of the offerings' queues. */
+  dequeue?(keys: readonly string[], requestId: string): Promise<void>;
+  /** The earliest live waiter of the offering. */
+  head?(key: string, now: Date): Promise<Waiter | undefined>;
 }
+
+/** The earliest live waiter of a queue (acceptedAt, then requestId). */
+export const headOf = (waiters: readonly Waiter[], now: Date): Waiter | undefined =>
+  waiters
+    .filter((w) => Date.parse(w.until) > now.getTime())
+    .sort((a, b) => a.acceptedAt.localeCompare(b.acceptedAt) || a.requestId.localeCompare(b.requestId))[0];
 
 /** A placement may be tried when every offering it needs is free or probed by this request. */
 export const mayTry = (claims: Map<string, OfferingClaim>): boolean =>

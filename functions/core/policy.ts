@@ -14,6 +14,7 @@
  * them). TIR requests name none of these and pass unchecked. Pure: no SDK, no environment.
  */
 import type { FieldError } from './errors';
+import { notifyPolicyErrors, type NotifyPolicy } from './notify';
 import { alternativeErrors } from './placements';
 import type { ProvisionRequest } from './request';
 
@@ -21,6 +22,8 @@ export interface DeploymentPolicy {
   allowedRegions: readonly string[];
   allowedExecutionRoles: readonly string[];
   allowedLifecycleBuckets: readonly string[];
+  /** What `notify` may name (functions/core/notify.ts); absent: any well-formed target. */
+  notify?: NotifyPolicy;
 }
 
 /** Whether `value` is on the list: an entry ending in `*` is a prefix, any other entry must match whole. */
@@ -59,6 +62,7 @@ const listed = (list: readonly string[]): string => (list.length === 0 ? 'none' 
  */
 export const checkPolicy = (policy: DeploymentPolicy, request: ProvisionRequest, defaultRegion: string): FieldError[] => [
   ...checkPlacement(policy, request, defaultRegion),
+  ...(policy.notify ? notifyPolicyErrors(policy.notify, request.notify) : []),
   ...alternativeErrors(
     request,
     // Already valid by the contract (parseRequest checked each alternative as a whole request).

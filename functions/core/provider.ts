@@ -109,4 +109,9 @@ export interface ClusterProvider {
   findByName(location: ClusterLocation, clusterName: string): Promise<ExistingCluster | undefined>;
   /** Every cluster of the location (HyperPod: a region) that carries this deployment's name, and only those. */
   listOwned(location: ClusterLocation): Promise<OwnedCluster[]>;
+  /**
+   * The status of every cluster of the location, by provider id, in one listing (HyperPod: ListClusters, no tags).
+   * Providers that announce their state changes have it: the reconciler uses it to catch an event that was lost.
+   */
+  statuses?(location: ClusterLocation): Promise<Map<string, string>>;
 }

@@ -11,7 +11,11 @@
 import type { ClusterRecord, ClusterStatus, ClusterStore } from './store';
 import { durationSeconds } from './duration';
 import { releaseScheduled, requestDeletion, type ProvisionScheduler, type SubmitDeps, type WorkflowStarter } from './submit';
-import type { TeardownScheduler } from './workflow';
+import type { EventPublisher } from './events';
+import type { ClusterProvider } from './provider';
+import type { ProviderName } from './request';
+import { DECISIVE_STATUSES, wakeRequest, type TaskWaker } from './wake';
+import { announce, announcementPending, type TeardownScheduler } from './workflow';
 
 export interface ExecutionInspector {
   /** Whether the execution runs now. An execution the service does not know is not running. */
@@ -25,17 +29,39 @@ export interface ReconcileDeps {
   now?: () => Date;
   /** A record written more recently than this is left alone (its submit may still be starting it). Default 60 s. */
   graceSeconds?: number;
+  /** The bus, for completion events a dead workflow recorded but never put (without it they are left pending). */
+  events?: { publisher: EventPublisher; busName: string };
+  /**
+   * Lost state-change events: the providers' one-call listing of their clusters' statuses, and the waker of parked
+   * workflows. A workflow parked on a HyperPod cluster whose status changed without it hearing is woken.
+   */
+  watch?: { provider(name: ProviderName): ClusterProvider; waker: TaskWaker };
 }
 
-export type ReconcileAction = 'resumed' | 'started' | 'rescheduled' | 'teardown-rescheduled' | 'running' | 'recent';
+export type ReconcileAction = 'resumed' | 'started' | 'rescheduled' | 'teardown-rescheduled' | 'announced' | 'woken' | 'running' | 'recent';
 
 export interface ReconcileReport {
   checked: number;
   actions: Array<{ requestId: string; status: ClusterStatus; action: ReconcileAction; executionArn?: string }>;
 }
 
-/** Statuses that need a workflow (or a schedule) behind them. READY is here for its deleteAfter teardown. */
-const WATCHED: readonly ClusterStatus[] = ['SCHEDULED', 'ACCEPTED', 'CREATING', 'WAITING_FOR_CAPACITY', 'DELETING', 'READY'];
+/**
+ * Statuses that need a workflow (or a schedule) behind them. READY is here for its deleteAfter teardown and, with
+ * FAILED and DELETED, for an announcement its workflow recorded but died before putting on the bus.
+ */
+const WATCHED: readonly ClusterStatus[] = [
+  'SCHEDULED',
+  'ACCEPTED',
+  'CREATING',
+  'WAITING_FOR_CAPACITY',
+  'DELETING',
+  'READY',
+  'FAILED',
+  'DELETED',
+];
+/** Final statuses are only looked at for pending announcements, among records accepted this recently (newest first). */
+const FINAL_LOOKBACK_MS = 15 * 86_400_000;
+const FINAL: readonly ClusterStatus[] = ['FAILED', 'DELETED'];
 
 const DEFAULT_GRACE_SECONDS = 60;
 
@@ -44,33 +70,96 @@ export const reconcile = async (deps: ReconcileDeps): Promise<ReconcileReport> =
   const now = (deps.now ?? (() => new Date()))();
   const grace = (deps.graceSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
   const report: ReconcileReport = { checked: 0, actions: [] };
+  const parked: ClusterRecord[] = [];
   for (const status of WATCHED) {
     let cursor: string | undefined;
     do {
       const page = await deps.store.list({ status, limit: 100, ...(cursor ? { cursor } : {}) });
-      for (const listed of page.items) {
+      // Final records are listed newest first: past the lookback (longer than any retry horizon) nothing is pending.
+      const recent = FINAL.includes(status)
+        ? page.items.filter((r) => now.getTime() - Date.parse(r.acceptedAt) < FINAL_LOOKBACK_MS)
+        : page.items;
+      if (recent.length < page.items.length) page.cursor = undefined;
+      for (const listed of recent) {
         report.checked++;
         // The index is eventually consistent: act on the record as it is now.
         const record = await deps.store.get(listed.requestId);
         if (!record || record.status !== status) continue;
         const action = await reconcileOne(deps, record, now, grace);
         if (action) report.actions.push({ requestId: record.requestId, status, ...action });
+        if (status === 'CREATING' && action?.action === 'running' && record.parked?.purpose === 'poll') parked.push(record);
       }
       cursor = page.cursor;
     } while (cursor);
   }
+  if (deps.watch) report.actions.push(...(await catchLostEvents(deps, deps.watch, parked)));
   return report;
+};
+
+/**
+ * One listing per location for the parked workflows of providers that announce their state changes: a cluster whose
+ * status changed to one that matters (or that is gone) while its workflow waits for the event is woken now. So a lost
+ * event costs at most the reconciler's interval, and the workflow's own poll can wait until the deadline.
+ */
+const catchLostEvents = async (
+  deps: ReconcileDeps,
+  watch: NonNullable<ReconcileDeps['watch']>,
+  parked: ClusterRecord[],
+): Promise<ReconcileReport['actions']> => {
+  const byLocation = new Map<string, ClusterRecord[]>();
+  for (const record of parked) {
+    if (!record.providerId || !watch.provider(record.provider).statuses) continue;
+    const key = `${record.provider}#${record.region ?? record.location ?? ''}`;
+    byLocation.set(key, [...(byLocation.get(key) ?? []), record]);
+  }
+  const actions: ReconcileReport['actions'] = [];
+  for (const records of byLocation.values()) {
+    const first = records[0]!;
+    const provider = watch.provider(first.provider);
+    let statuses: Map<string, string>;
+    try {
+      statuses = await provider.statuses!(
+        first.provider === 'sagemaker'
+          ? { provider: 'sagemaker', region: first.region ?? '' }
+          : { provider: 'tir', projectId: first.projectId ?? 0, location: first.location ?? '' },
+      );
+    } catch {
+      continue; // the provider did not answer: the next run (or the workflow's own poll) looks again
+    }
+    for (const record of records) {
+      const status = statuses.get(record.providerId!);
+      if (status !== undefined && (status === record.providerStatus || !DECISIVE_STATUSES.has(status))) continue;
+      const wakeDeps = { store: deps.store, waker: watch.waker, ...(deps.now ? { now: deps.now } : {}) };
+      if (await wakeRequest(wakeDeps, record.requestId, `listed ${status ?? 'gone'}`)) {
+        actions.push({ requestId: record.requestId, status: record.status, action: 'woken' });
+      }
+    }
+  }
+  return actions;
 };
 
 const reconcileOne = async (
   deps: ReconcileDeps,
-  record: ClusterRecord,
+  fromList: ClusterRecord,
   now: Date,
   grace: number,
 ): Promise<{ action: ReconcileAction; executionArn?: string } | undefined> => {
+  let record = fromList;
   // The record was read just now, possibly after this run began: age it against the present, not the run's start.
   const age = (deps.now ?? (() => new Date()))().getTime() - Date.parse(record.updatedAt);
-  if (grace > 0 && age < grace) return record.status === 'READY' ? undefined : { action: 'recent' };
+  if (grace > 0 && age < grace) return record.status === 'READY' || FINAL.includes(record.status) ? undefined : { action: 'recent' };
+  if (announcementPending(record)) {
+    // The workflow recorded the outcome and died before the event went out (a live one puts it within seconds).
+    const execution = record.status === 'DELETED' ? record.deleteExecutionArn : (record.deleteExecutionArn ?? record.executionArn);
+    if (execution && (await deps.starter.isRunning(execution))) return { action: 'running' };
+    if (!deps.events) return undefined;
+    record = await announce(
+      { store: deps.store, eventBusName: deps.events.busName, events: deps.events.publisher, ...(deps.now ? { now: deps.now } : {}) },
+      record,
+    );
+    if (record.status !== 'READY') return { action: 'announced' };
+  }
+  if (FINAL.includes(record.status)) return undefined;
   const submitDeps: SubmitDeps = {
     store: deps.store,
     starter: deps.starter,

@@ -25,6 +25,9 @@ export interface Alternative {
   patch?: Record<string, unknown>;
 }
 
+/** Where a request's events are told (functions/core/notify.ts): a signed webhook, or an SNS topic. */
+export type NotifyTarget = { webhook: string; secret: string } | { sns: string };
+
 export interface CommonRequestFields {
   /** Up to 8 other placements, tried in order after this one when it is short of capacity. */
   alternatives?: Alternative[];
@@ -41,6 +44,8 @@ export interface CommonRequestFields {
    * from the first attempt) or `until` (an RFC 3339 date-time at most 14 days ahead). Absent: PT6H.
    */
   retry?: { for?: string; until?: string };
+  /** Up to 5 targets told of ready, failed, waiting (first wait and each change of reason) and deleted (core/notify.ts). */
+  notify?: NotifyTarget[];
 }
 
 export interface SageMakerTag {

@@ -111,6 +111,21 @@ export interface ClusterRecord {
   attemptLog?: AttemptLogEntry[];
   scheduledFor?: string;
   deleteAfter?: string;
+  /**
+   * The completion event of the record's final status: `status` and `detailType` are written with the status itself,
+   * `at` once the event is on the bus. A record whose announcement has no `at` is announced again (by the retried task,
+   * or the reconciler when its workflow died), so every outcome is announced even after a crash between the two writes.
+   */
+  announced?: { status: ClusterStatus; detailType: string; at?: string };
+  /**
+   * The workflow waits here (a callback task): `token` is its task token, `purpose` what wakes it (`poll`: a state
+   * change of the cluster; `retry`: capacity found for the offering it waits on), `until` when its timeout ends the wait.
+   */
+  parked?: { token: string; purpose: 'poll' | 'retry'; at: string; until: string };
+  /** When the workflow last asked the provider (a poll or a create attempt). */
+  checkedAt?: string;
+  /** When something last asked to wake the workflow (a state-change event, a probe that found capacity). */
+  wakeAt?: string;
   /** Workflows the reconciler started again after theirs had died. */
   resumes?: number;
   /** Execution ARNs of the workflows run for this record (the latest). */

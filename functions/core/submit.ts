@@ -13,6 +13,7 @@ import { MAX_HORIZON_SECONDS } from './capacity';
 import { checkPolicy, type DeploymentPolicy } from './policy';
 import { CANCELLABLE, DELETABLE, type ClusterRecord, type ClusterStore } from './store';
 import { parseRequest } from './validate';
+import { PreflightFailedError, type Planner } from './plan';
 
 export interface WorkflowStarter {
   /**
@@ -40,6 +41,10 @@ export interface SubmitDeps {
   /** The deployment's allow-lists (roles, lifecycle buckets, regions); absent: nothing beyond the contract is checked. */
   policy?: DeploymentPolicy;
   now?: () => Date;
+  /** The pre-flight plan (functions/core/plan.ts): run before anything is recorded when a request asks (`preflight`). */
+  planner?: Planner;
+  /** The deployment's default for a request that does not say `preflight` (setting PREFLIGHT_DEFAULT). */
+  preflightByDefault?: boolean;
 }
 
 export interface SubmitResult {
@@ -58,7 +63,8 @@ const MAX_SCHEDULE_AHEAD_MS = 366 * 24 * 3600_000;
  * the examples) is not part of the request and is not recorded.
  */
 export const normalizeRequest = (request: ProvisionRequest, defaultRegion: string) => {
-  const { $schema: _hint, ...rest } = request;
+  // `preflight` says how to submit, not what to provision: it is not recorded, and not part of the request's hash.
+  const { $schema: _hint, preflight: _preflight, ...rest } = request as ProvisionRequest & { preflight?: boolean };
   let filled: ProvisionRequest = rest.provider === 'sagemaker' && rest.region === undefined ? { ...rest, region: defaultRegion } : rest;
   const alternatives = filled.alternatives;
   if (alternatives?.some((a) => a.provider === 'sagemaker' && a.region === undefined)) {
@@ -121,14 +127,32 @@ export const submitRequest = async (deps: SubmitDeps, input: unknown, owner?: st
   // rules below judged it when it was first accepted.
   const existing = await deps.store.get(request.requestId);
   if (existing && existing.requestHash === requestHash(request)) return continueRecorded(deps, existing, false, now);
+  checkClock(request, now);
+  const startAt = request.startAt ? new Date(request.startAt) : undefined;
+  const scheduledFor = startAt && startAt.getTime() - now.getTime() > SCHEDULE_THRESHOLD_MS ? startAt : undefined;
+  if (scheduledFor && !deps.scheduler) throw new RecordConflictError('Scheduled provisioning (startAt) is not available here');
+  // The plan first, when asked (nothing awaited otherwise: a submit without it is exactly as before).
+  if (deps.planner && ((parsed as { preflight?: boolean }).preflight ?? deps.preflightByDefault ?? false))
+    await preflight(deps.planner, request);
+
+  const { created, record } = await deps.store.create(newRecord(request, now, scheduledFor, owner));
+  if (!created && record.requestHash !== requestHash(request)) {
+    throw new RecordConflictError(`requestId ${request.requestId} is already used by a different request`);
+  }
+  return continueRecorded(deps, record, created, now);
+};
+
+/**
+ * The rules that depend on the clock (not in validate), checked before anything is recorded or scheduled: a startAt at
+ * most 366 days ahead; a retry.until after the first attempt can start, and at most P14D after it.
+ */
+export const checkClock = (request: ProvisionRequest, now: Date): void => {
   const startAt = request.startAt ? new Date(request.startAt) : undefined;
   if (startAt && startAt.getTime() - now.getTime() > MAX_SCHEDULE_AHEAD_MS) {
-    // Checked here, not in validate: it depends on the clock. Rejected before anything is recorded or scheduled.
     throw new RequestValidationError([{ path: '/startAt', message: 'must be at most 366 days from now' }]);
   }
   const until = (request as { retry?: { until?: string } }).retry?.until;
   if (until !== undefined) {
-    // Clock-dependent too: the horizon must end after the first attempt can start, and at most P14D after it.
     const from = Math.max(now.getTime(), startAt?.getTime() ?? 0);
     const end = Date.parse(until);
     if (end <= from)
@@ -136,14 +160,31 @@ export const submitRequest = async (deps: SubmitDeps, input: unknown, owner?: st
     if (end - from > MAX_HORIZON_SECONDS * 1000)
       throw new RequestValidationError([{ path: '/retry/until', message: `must be at most P14D after ${startAt ? 'startAt' : 'now'}` }]);
   }
-  const scheduledFor = startAt && startAt.getTime() - now.getTime() > SCHEDULE_THRESHOLD_MS ? startAt : undefined;
-  if (scheduledFor && !deps.scheduler) throw new RecordConflictError('Scheduled provisioning (startAt) is not available here');
+};
 
-  const { created, record } = await deps.store.create(newRecord(request, now, scheduledFor, owner));
-  if (!created && record.requestHash !== requestHash(request)) {
-    throw new RecordConflictError(`requestId ${request.requestId} is already used by a different request`);
-  }
-  return continueRecorded(deps, record, created, now);
+/**
+ * The gate of submit without the submit: the contract, the deployment's allow-lists and the clock rules (throws
+ * RequestValidationError with pointers, as submit does), then the request as submit would record it. The dry run
+ * (`POST /clusters?dryRun=true`) and the plan function use it.
+ */
+export const acceptRequest = (deps: Pick<SubmitDeps, 'defaultRegion' | 'policy' | 'now'>, input: unknown) => {
+  const parsed = parseRequest(input);
+  const denied = deps.policy ? checkPolicy(deps.policy, parsed, deps.defaultRegion) : [];
+  if (denied.length > 0) throw new RequestValidationError(denied);
+  const request = normalizeRequest(parsed, deps.defaultRegion);
+  checkClock(request, (deps.now ?? (() => new Date()))());
+  return request;
+};
+
+/**
+ * Runs the plan first when the request asks (`preflight: true`) or the deployment does by default (`preflight: false`
+ * opts out): any failed check refuses the request with PreflightFailedError before anything is recorded. A plan that
+ * cannot be had at all (the plan function failed) does not block: like a skipped check, it is logged by the caller's
+ * planner and the request goes on.
+ */
+const preflight = async (planner: Planner, request: ProvisionRequest): Promise<void> => {
+  const report = await planner.plan(request).catch(() => undefined);
+  if (report && !report.ok) throw new PreflightFailedError(report);
 };
 
 /** After the record is written (or found): schedule or start what it needs; a replay starts nothing new. */

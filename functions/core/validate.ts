@@ -22,6 +22,7 @@ import REQUEST_SCHEMA from '../contract/request.schema.json' with { type: 'json'
 import { validate as matchesSchema } from '../contract/request.validator';
 import { MAX_HORIZON_SECONDS } from './capacity';
 import { durationSeconds } from './duration';
+import { notifyErrors } from './notify';
 import { RequestValidationError, type FieldError } from './errors';
 import { PROVISIONER_TAGS } from './provider';
 import type { ProvisionRequest } from './request';
@@ -657,6 +658,7 @@ const refineRequest = (request: Obj, out: Findings): void => {
   durationWithin(out, '/deleteAfter', own(request, 'deleteAfter'), MAX_DELETE_AFTER, 'P365D (365 days)');
   const retry = own(request, 'retry');
   if (isObject(retry)) durationWithin(out, '/retry/for', own(retry, 'for'), MAX_HORIZON_SECONDS, 'P14D (14 days)');
+  for (const e of notifyErrors(own(request, 'notify'))) out.error(e.path, e.message);
   const cluster = own(request, 'cluster');
   if (!isObject(cluster)) return;
   if (out.provider === 'sagemaker') refineCreateCluster(cluster, out);

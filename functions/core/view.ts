@@ -1,9 +1,86 @@
-/** What callers see of a record: everything but internal bookkeeping. */
+/**
+ * What callers see of a record: everything but internal bookkeeping, plus what it costs (`cost`, computed as the
+ * record is read: the rate of its instances at on-demand prices, functions/core/prices.ts, and the spend since READY).
+ */
+import type { SageMakerClusterSpec } from './request';
+import { hourlyPrice } from './prices';
 import type { ClusterRecord } from './store';
 
-export type ClusterView = Omit<ClusterRecord, 'requestHash'>;
+export interface CostView {
+  /** USD per hour of the instances the cluster runs. */
+  usdPerHour: number;
+  /** USD from readyAt to deletedAt, or to now while the cluster exists. */
+  sinceReadyUsd: number;
+  /** Where the prices come from. */
+  source: string;
+}
 
-export const recordView = (record: ClusterRecord): ClusterView => {
-  const { requestHash: _hash, ...view } = record;
-  return view;
+/** The workflow's own bookkeeping (a parked task token, wake and look times, the announcement's state): never shown. */
+type Internal = 'requestHash' | 'parked' | 'checkedAt' | 'wakeAt' | 'announced';
+
+export type ClusterView = Omit<ClusterRecord, Internal> & { cost?: CostView };
+
+const HOUR_MS = 3_600_000;
+
+/** The HyperPod cluster spec the record landed with: its placement's (an alternative may differ), else the request's. */
+const specOf = (record: ClusterRecord): SageMakerClusterSpec | undefined => {
+  const placed = record.placements?.[record.placement ?? 0];
+  if (placed?.provider === 'sagemaker') return placed.cluster;
+  return (record.request as { cluster?: SageMakerClusterSpec }).cluster;
 };
+
+/** The instances a cluster runs, by type: each group's reported types and counts, else its type and running (or target) count. */
+const instancesOf = (record: ClusterRecord): Array<{ type: string; count: number }> | undefined => {
+  const groups = (specOf(record)?.InstanceGroups ?? []) as Array<{
+    InstanceGroupName?: string;
+    InstanceType?: string;
+    InstanceCount?: number;
+  }>;
+  if (record.groups?.length) {
+    const out: Array<{ type: string; count: number }> = [];
+    for (const g of record.groups) {
+      if (g.instanceTypes?.length) out.push(...g.instanceTypes);
+      else {
+        const type = groups.find((s) => s.InstanceGroupName === g.name)?.InstanceType;
+        if (!type) return undefined;
+        out.push({ type, count: g.current });
+      }
+    }
+    return out;
+  }
+  const out = groups.map((g) => ({ type: g.InstanceType ?? '', count: g.InstanceCount ?? 0 }));
+  return out.length && out.every((g) => g.type) ? out : undefined;
+};
+
+/**
+ * The cost of a record at `now`: only once it was READY (the spend counted from readyAt), on HyperPod, when every
+ * instance type it runs has a price in its region; otherwise undefined (the console says "no price").
+ */
+export const costOf = (record: ClusterRecord, now: Date): CostView | undefined => {
+  if (!record.readyAt || record.provider !== 'sagemaker') return undefined;
+  const region = record.landed?.provider === 'sagemaker' ? record.landed.region : record.region;
+  const instances = instancesOf(record);
+  if (!region || !instances) return undefined;
+  let usdPerHour = 0;
+  let source: string | undefined;
+  for (const { type, count } of instances) {
+    const price = hourlyPrice({ provider: 'hyperpod', region, instanceType: type });
+    if (!price) return undefined;
+    usdPerHour += price.usdPerHour * count;
+    source ??= price.source;
+  }
+  const end = record.deletedAt ? Date.parse(record.deletedAt) : now.getTime();
+  const hours = Math.max(0, end - Date.parse(record.readyAt)) / HOUR_MS;
+  const cents = (usd: number) => Math.round(usd * 100) / 100;
+  return { usdPerHour: cents(usdPerHour), sinceReadyUsd: cents(usdPerHour * hours), source: source ?? '' };
+};
+
+/** The record as callers see it, its cost as of `now` (the time of the answer). */
+export const recordViewAt = (record: ClusterRecord, now: Date): ClusterView => {
+  const { requestHash: _hash, parked: _parked, checkedAt: _checked, wakeAt: _wake, announced: _announced, ...view } = record;
+  const cost = costOf(record, now);
+  return cost ? { ...view, cost } : view;
+};
+
+/** The record as callers see it now (one argument, so `items.map(recordView)` stays right). */
+export const recordView = (record: ClusterRecord): ClusterView => recordViewAt(record, new Date());

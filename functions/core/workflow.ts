@@ -31,12 +31,21 @@ import {
   describeError,
   isRetryable,
 } from './errors';
-import { DETAIL_TYPES, clusterEventDetail, eventEntry, type DetailType, type EventEntry } from './events';
+import {
+  DETAIL_TYPES,
+  announceWaiting,
+  clusterEventDetail,
+  eventEntry,
+  type DetailType,
+  type EventEntry,
+  type EventPublisher,
+} from './events';
 import type { ClusterDescription, ClusterLocation, ClusterProvider, ClusterRef, CreatedCluster, ExistingCluster } from './provider';
 import type { ProviderName, ProvisionRequest } from './request';
 import { mayTry, type OfferingClaim, type OfferingMemory } from './offerings';
 import { clusterNameOfPlacement, instanceTypesOf, offeringKey, shortOfferings, whereOf, type Placement } from './placements';
 import type { AttemptLogEntry, ClusterRecord, ClusterStatus, ClusterStore, DiscardedCluster, RecordedError, RecordPatch } from './store';
+import { wakeRequest, type TaskWaker } from './wake';
 
 export interface TeardownScheduler {
   /** Arranges for the delete workflow of `requestId` to start at `at` (idempotent per requestId). */
@@ -47,12 +56,16 @@ export interface WorkflowDeps {
   store: ClusterStore;
   provider(name: ProviderName): ClusterProvider;
   eventBusName: string;
+  /** Puts the completion events on the bus (recordOutcome announces what it records). */
+  events?: EventPublisher;
   teardown?: TeardownScheduler;
   now?: () => Date;
   /** Source of the backoff's jitter (tests pass a fixed one). */
   random?: () => number;
   /** The shared memory of short offerings; without it every placement is always tried. */
   offerings?: OfferingMemory;
+  /** Wakes a parked workflow (the next request in an offering's queue); without it each waits out its backoff. */
+  waker?: TaskWaker;
   /** Something went wrong that does not change the outcome (logged at ERROR by the handlers). */
   onWarning?: (message: string, details: Record<string, unknown>) => void;
 }
@@ -76,8 +89,8 @@ export interface RetryPolicy {
 const DEFAULT_SHORT_OFFERING_SECONDS = 600;
 const DEFAULT_PROBE_LEASE_SECONDS = 1800;
 
-const clock = (deps: WorkflowDeps): Date => (deps.now ?? (() => new Date()))();
-const iso = (deps: WorkflowDeps): string => clock(deps).toISOString();
+const clock = (deps: Pick<WorkflowDeps, 'now'>): Date => (deps.now ?? (() => new Date()))();
+const iso = (deps: Pick<WorkflowDeps, 'now'>): string => clock(deps).toISOString();
 
 /**
  * Every placement of the record (the request's own, then its alternatives); a record without alternatives has one,
@@ -205,6 +218,18 @@ export const createCluster = async (
   }
 
   const now = clock(deps);
+  if (!record.retryUntil) {
+    // The horizon starts with the first round, whether it calls a provider or skips every placement the memory
+    // knows short: a request that never gets to call must still end at its horizon.
+    record = await deps.store.update(
+      record.requestId,
+      {
+        createRequestedAt: record.createRequestedAt ?? now.toISOString(),
+        retryUntil: horizonEnd(requestOf(record).retry, now).toISOString(),
+      },
+      CREATE_STATUSES,
+    );
+  }
   const placements = placementsOfRecord(record);
   // Skip, without a provider call, every placement whose offering is remembered short by any request (or probed by
   // another one), and every placement whose quota can never fit.
@@ -218,9 +243,17 @@ export const createCluster = async (
       record.requestId,
       now,
       input.capacityRetry.ProbeLeaseSeconds ?? DEFAULT_PROBE_LEASE_SECONDS,
+      record.acceptedAt,
     );
     if (mayTry(claims)) break;
     skips.push(logEntry(deps, record, index, 'skipped', describeClaims(claims)));
+    await queueOn(deps, record, offeringsOf(placements[index]!), now);
+    // Queued behind an earlier request on an offering nobody remembers short: it is that request's turn now.
+    for (const claim of claims.values()) {
+      if (claim.state === 'queued' && claim.head && deps.waker) {
+        await wakeRequest({ store: deps.store, waker: deps.waker, now: () => clock(deps) }, claim.head, 'its turn on a free offering');
+      }
+    }
   }
   if (index >= placements.length) {
     // Every placement is short now: the round is over; back off and start again from the first.
@@ -245,6 +278,7 @@ export const createCluster = async (
       attempts: attempt,
       maxAttempts: input.capacityRetry.MaxAttempts,
       placement: index,
+      checkedAt: now.toISOString(),
       ...(skips.length > 0 ? { attemptLog: logged(record, ...skips) } : {}),
       ...(record.createRequestedAt ? {} : { createRequestedAt: now.toISOString() }),
       ...(record.retryUntil ? {} : { retryUntil: horizonEnd(requestOf(record).retry, now).toISOString() }),
@@ -268,6 +302,7 @@ export const createCluster = async (
     }
     if (err instanceof InsufficientCapacityError) {
       await deps.offerings?.remember(offeringsOf(placement), shortUntil(now, input.capacityRetry, started), err.message);
+      await queueOn(deps, started, offeringsOf(placement), now);
       return nextPlacement(deps, started, input.capacityRetry, err, 'capacity');
     }
     if (isRetryable(err)) return waitAfterFailure(deps, started, input.capacityRetry, describeError(err), reasonOf(err));
@@ -295,6 +330,41 @@ export const createCluster = async (
   return { action: 'CREATED', ...created, adopted: false };
 };
 
+/**
+ * Puts the request in the queues of the offerings it found short (its place: its acceptedAt), until its horizon. It
+ * leaves them when it ends (recordOutcome), READY or not.
+ */
+const queueOn = async (deps: WorkflowDeps, record: ClusterRecord, keys: readonly string[], now: Date): Promise<void> => {
+  if (!deps.offerings?.enqueue) return;
+  const until = record.retryUntil ?? horizonEnd(requestOf(record).retry, now).toISOString();
+  await deps.offerings.enqueue(keys, { requestId: record.requestId, acceptedAt: record.acceptedAt, until });
+};
+
+/** Every offering of every placement of the request. */
+const allOfferings = (record: ClusterRecord): string[] => [...new Set(placementsOfRecord(record).flatMap(offeringsOf))];
+
+/**
+ * The request ended (READY, failed, deleted, cancelled): it leaves every queue, and the request now first in each is
+ * woken, so capacity goes to the next in submit order without waiting out its backoff. A woken request that finds the
+ * offering still short parks again without a provider call.
+ */
+const leaveQueues = async (deps: WorkflowDeps, record: ClusterRecord): Promise<void> => {
+  const memory = deps.offerings;
+  if (!memory?.dequeue) return;
+  const keys = allOfferings(record);
+  await memory.dequeue(keys, record.requestId);
+  if (!deps.waker || !memory.head) return;
+  const now = clock(deps);
+  const heads = new Set<string>();
+  for (const key of keys) {
+    const head = await memory.head(key, now);
+    if (head) heads.add(head.requestId);
+  }
+  for (const requestId of heads) {
+    await wakeRequest({ store: deps.store, waker: deps.waker, now: () => clock(deps) }, requestId, `${record.requestId} left the queue`);
+  }
+};
+
 const sameLocation = (a: ClusterLocation, b: ClusterLocation): boolean =>
   a.provider === 'sagemaker' && b.provider === 'sagemaker'
     ? a.region === b.region
@@ -317,8 +387,14 @@ const landedAt = (p: Placement): ClusterRecord['landed'] =>
 
 const describeClaims = (claims: Map<string, OfferingClaim>): string =>
   [...claims.entries()]
-    .filter(([, c]) => c.state === 'short' || c.state === 'probing')
-    .map(([key, c]) => (c.state === 'short' ? `${key} remembered short until ${c.until}` : `${key} is being probed by another request`))
+    .filter(([, c]) => c.state === 'short' || c.state === 'probing' || c.state === 'queued')
+    .map(([key, c]) =>
+      c.state === 'short'
+        ? `${key} remembered short until ${c.until}`
+        : c.state === 'queued'
+          ? `${key}: an earlier request (${c.head}) waits for it first`
+          : `${key} is being probed by another request`,
+    )
     .join('; ');
 
 const roundMessage = (skips: AttemptLogEntry[]): string =>
@@ -365,7 +441,7 @@ const nextPlacement = async (
   }
   const now = clock(deps);
   const lastError = waitError(record, err, reason, now, new Date(now.getTime() + 1000), quota);
-  await deps.store.transition(
+  const waiting = await deps.store.transition(
     record.requestId,
     'WAITING_FOR_CAPACITY',
     { ...patch, lastError, placement: next, attemptLog: logged(record, entry) },
@@ -374,6 +450,7 @@ const nextPlacement = async (
       expectFrom: [record.status],
     },
   );
+  await announceWaiting(deps, record, waiting, now.toISOString());
   return { action: 'WAIT', waitSeconds: 1, reason };
 };
 
@@ -505,7 +582,7 @@ const waitAfterFailure = async (
   }
   const what =
     reason === 'quota' && quota ? `quota '${quota.name}' (${quota.usage} of ${quota.limit} used, ${quota.delta} more needed)` : reason;
-  await deps.store.transition(
+  const waiting = await deps.store.transition(
     record.requestId,
     'WAITING_FOR_CAPACITY',
     { lastError, rounds, ...patch },
@@ -514,6 +591,7 @@ const waitAfterFailure = async (
       expectFrom: [record.status],
     },
   );
+  await announceWaiting(deps, record, waiting, now.toISOString());
   return { action: 'WAIT', waitSeconds: decision.waitSeconds, reason };
 };
 
@@ -552,9 +630,31 @@ export interface PollInput {
   lastWaitSeconds: number;
   maxWaitSeconds: number;
   deadlineSeconds: number;
+  /**
+   * Provision only, for providers that announce their clusters' state changes (HyperPod's EventBridge events wake the
+   * parked workflow): the longest wait between two polls; the wait never runs past the deadline. Without it, polls
+   * follow the growing interval.
+   */
+  eventWaitSeconds?: number;
+  /** Provision only, for providers without events (TIR): the longest wait between two polls. */
+  noEventMaxWaitSeconds?: number;
   /** Provision only: the capacity backoff, for a cluster that rolled back for capacity. */
   capacityRetry?: RetryPolicy;
 }
+
+/** Whether the provider announces its clusters' state changes (so the workflow waits for an event, not a poll). */
+const ANNOUNCES_STATE_CHANGES: Record<ProviderName, boolean> = { sagemaker: true, tir: false };
+
+/** The wait before the next poll of a provisioning: to the deadline when events wake it, else the growing interval. */
+const nextPollWait = (input: PollInput, provider: ProviderName, elapsedSeconds: number): number => {
+  const grown = Math.max(1, Math.ceil(input.lastWaitSeconds * 1.5));
+  if (input.operation !== 'provision') return Math.min(input.maxWaitSeconds, grown);
+  if (ANNOUNCES_STATE_CHANGES[provider] && input.eventWaitSeconds) {
+    const toDeadline = Math.ceil(input.deadlineSeconds - elapsedSeconds) + 1;
+    return Math.max(1, Math.min(input.eventWaitSeconds, toDeadline));
+  }
+  return Math.min(ANNOUNCES_STATE_CHANGES[provider] ? input.maxWaitSeconds : (input.noEventMaxWaitSeconds ?? input.maxWaitSeconds), grown);
+};
 
 export interface PollResult {
   /**
@@ -572,12 +672,12 @@ export interface PollResult {
 export const pollCluster = async (deps: WorkflowDeps, input: PollInput): Promise<PollResult> => {
   const record = await deps.store.require(input.requestId);
   const now = clock(deps);
-  const waitSeconds = Math.min(input.maxWaitSeconds, Math.max(1, Math.ceil(input.lastWaitSeconds * 1.5)));
+  const since = input.operation === 'provision' ? (record.createdAt ?? record.acceptedAt) : (record.deleteRequestedAt ?? record.updatedAt);
+  const elapsed = (now.getTime() - Date.parse(since)) / 1000;
+  const waitSeconds = nextPollWait(input, providerOf(record), elapsed);
   if (input.operation === 'provision' && CANCELLED_STATUSES.includes(record.status)) {
     return { state: 'CANCELLED', providerStatus: record.providerStatus ?? 'Unknown', waitSeconds };
   }
-  const since = input.operation === 'provision' ? (record.createdAt ?? record.acceptedAt) : (record.deleteRequestedAt ?? record.updatedAt);
-  const elapsed = (now.getTime() - Date.parse(since)) / 1000;
 
   const whileIn: ClusterStatus[] = input.operation === 'provision' ? ['CREATING'] : ['DELETING'];
   let description: ClusterDescription;
@@ -591,7 +691,11 @@ export const pollCluster = async (deps: WorkflowDeps, input: PollInput): Promise
     // The provider did not answer (an outage, throttling): that says nothing about the cluster, which keeps its status.
     // The error is recorded (operation `wait`) and the next poll comes as planned; only the deadline ends the wait.
     const { name, message } = describeError(err);
-    await deps.store.update(record.requestId, { lastError: { name, message, at: now.toISOString(), operation: 'wait' } }, whileIn);
+    await deps.store.update(
+      record.requestId,
+      { lastError: { name, message, at: now.toISOString(), operation: 'wait' }, checkedAt: now.toISOString() },
+      whileIn,
+    );
     return {
       state: input.operation === 'provision' ? 'CREATING' : 'DELETING',
       providerStatus: record.providerStatus ?? 'Unknown',
@@ -600,7 +704,12 @@ export const pollCluster = async (deps: WorkflowDeps, input: PollInput): Promise
   }
   await deps.store.update(
     record.requestId,
-    { providerStatus: description.providerStatus, nodes: description.nodes, ...(description.groups ? { groups: description.groups } : {}) },
+    {
+      providerStatus: description.providerStatus,
+      nodes: description.nodes,
+      ...(description.groups ? { groups: description.groups } : {}),
+      checkedAt: now.toISOString(),
+    },
     whileIn,
   );
 
@@ -665,6 +774,7 @@ const clusterFailed = async (
     shortUntil(clock(deps), input.capacityRetry, record),
     message,
   );
+  await queueOn(deps, record, offeringsOf(placement), clock(deps));
   const wait = await nextPlacement(
     deps,
     record,
@@ -751,7 +861,11 @@ const scheduleTeardown = async (deps: WorkflowDeps, record: ClusterRecord, at: s
   }
 };
 
-/** Records how a workflow ended and returns the event entry that announces it. Safe to repeat. */
+/**
+ * Records how a workflow ended, announces it on the bus (with `deps.events`) and returns the event entry. Safe to
+ * repeat: the status and its pending announcement are one write, the announcement's time a second one after the put,
+ * so a repeat after a crash between them announces once more and a repeat after both announces nothing.
+ */
 export const recordOutcome = async (
   deps: WorkflowDeps,
   input: { requestId: string; outcome: Outcome; error?: CaughtError },
@@ -769,7 +883,12 @@ export const recordOutcome = async (
       record =
         current.status === 'READY'
           ? current
-          : await deps.store.transition(input.requestId, 'READY', { readyAt: at }, { reason: 'cluster ready' });
+          : await deps.store.transition(
+              input.requestId,
+              'READY',
+              { readyAt: at, announced: pending('READY', DETAIL_TYPES.ready) },
+              { reason: 'cluster ready' },
+            );
       if (record.deleteAfter && deps.teardown) record = await scheduleTeardown(deps, record, at);
       // Capacity was there: every request may try this offering again at once (a probe that succeeded ends here).
       await deps.offerings?.forget(offeringsOf(placementAt(record)));
@@ -782,7 +901,7 @@ export const recordOutcome = async (
           : await deps.store.transition(
               input.requestId,
               'DELETED',
-              { deletedAt: at },
+              { deletedAt: at, announced: pending('DELETED', DETAIL_TYPES.deleted) },
               { reason: current.cancelledAt ? 'cancelled' : 'cluster gone' },
             );
       detailType = DETAIL_TYPES.deleted;
@@ -797,20 +916,48 @@ export const recordOutcome = async (
         operation: input.outcome === 'FAILED' ? 'create' : 'delete',
         ...(input.outcome === 'FAILED' && current.attempts > 0 ? { attempt: current.attempts } : {}),
       };
+      const failedType = input.outcome === 'FAILED' ? DETAIL_TYPES.failed : DETAIL_TYPES.deleteFailed;
       record =
         current.status === 'FAILED'
           ? current
           : await deps.store.transition(
               input.requestId,
               'FAILED',
-              { failedAt: at, lastError },
+              { failedAt: at, lastError, announced: pending('FAILED', failedType) },
               { reason: `${lastError.name}: ${lastError.message}` },
             );
-      detailType = input.outcome === 'FAILED' ? DETAIL_TYPES.failed : DETAIL_TYPES.deleteFailed;
+      detailType = failedType;
       break;
     }
   }
-  const detail = clusterEventDetail(record, at);
+  await leaveQueues(deps, record);
+  const event = eventEntry(deps.eventBusName, detailType, clusterEventDetail(record, at));
+  if (deps.events) await announce({ ...deps, events: deps.events }, record, event);
   const cause = record.lastError && record.status === 'FAILED' ? `${record.lastError.name}: ${record.lastError.message}` : record.status;
-  return { event: eventEntry(deps.eventBusName, detailType, detail), cause };
+  return { event, cause };
+};
+
+const pending = (status: ClusterStatus, detailType: DetailType): ClusterRecord['announced'] => ({ status, detailType });
+
+/** Whether the record's final status still waits for its completion event. */
+export const announcementPending = (record: ClusterRecord): boolean =>
+  record.announced !== undefined && record.announced.status === record.status && record.announced.at === undefined;
+
+/**
+ * Puts the completion event of the record's status on the bus and stamps the announcement, unless it was announced
+ * already. `event` defaults to the one the record's pending announcement names (the reconciler's case).
+ */
+export const announce = async (
+  deps: Pick<WorkflowDeps, 'store' | 'eventBusName' | 'now'> & { events: EventPublisher },
+  record: ClusterRecord,
+  event?: EventEntry,
+): Promise<ClusterRecord> => {
+  if (record.announced?.status === record.status && record.announced.at !== undefined) return record;
+  const at = iso(deps);
+  const detailType = (record.announced?.status === record.status ? record.announced.detailType : event?.DetailType) as
+    | DetailType
+    | undefined;
+  if (!detailType) return record;
+  await deps.events.publish([event ?? eventEntry(deps.eventBusName, detailType, clusterEventDetail(record, at))]);
+  return deps.store.update(record.requestId, { announced: { status: record.status, detailType, at } }, [record.status]);
 };

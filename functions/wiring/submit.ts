@@ -1,11 +1,13 @@
 /** Dependencies of the submit path (HTTP, SQS, EventBridge, schedules). */
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { createEventBridgePublisher } from '../adapters/eventbridge';
+import { createLambdaPlanner } from '../adapters/lambda-planner';
 import { createStepFunctionsStarter } from '../adapters/step-functions';
 import type { IntakeDeps } from '../core/intake';
 import type { DeploymentPolicy } from '../core/policy';
 import type { SubmitDeps } from '../core/submit';
-import { SDK_CLIENT_DEFAULTS, once, required, requiredList } from '../platform/config';
+import { SDK_CLIENT_DEFAULTS, once, optional, required, requiredList } from '../platform/config';
+import { notifyPolicy } from './notify-policy';
 import { lazyScheduler } from './scheduler';
 import { clusterStore } from './store';
 
@@ -27,8 +29,12 @@ export const deploymentPolicy = once(
     allowedRegions: requiredList('ALLOWED_REGIONS'),
     allowedExecutionRoles: requiredList('ALLOWED_EXECUTION_ROLES'),
     allowedLifecycleBuckets: requiredList('ALLOWED_LIFECYCLE_BUCKETS'),
+    notify: notifyPolicy(),
   }),
 );
+
+/** The pre-flight plan: the plan function (PLAN_FUNCTION_NAME), invoked synchronously; read when first used. */
+export const lambdaPlanner = once(() => createLambdaPlanner({ functionName: () => required('PLAN_FUNCTION_NAME') }));
 
 export const submitDeps = once(
   (): SubmitDeps => ({
@@ -41,6 +47,11 @@ export const submitDeps = once(
     get policy() {
       return deploymentPolicy();
     },
+    // A request with `preflight: true` (or every request, with the preflightDefault setting) is planned first.
+    get planner() {
+      return lambdaPlanner();
+    },
+    preflightByDefault: optional('PREFLIGHT_DEFAULT', 'false') === 'true',
   }),
 );
 

@@ -4,9 +4,14 @@
  * schedules (the deleteAfter teardown), so only its bundle carries the Scheduler client (workflowDepsWithTeardown).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { createEventBridgePublisher } from '../adapters/eventbridge';
 import { OFFERINGS_TABLE_ENV } from '../contract/table.js';
 import { createDynamoOfferings } from '../adapters/offerings-dynamo';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { createTaskWaker } from '../adapters/step-functions';
 import type { OfferingMemory } from '../core/offerings';
+import type { TaskWaker } from '../core/wake';
 import type { WorkflowDeps } from '../core/workflow';
 import { SDK_CLIENT_DEFAULTS, once, required } from '../platform/config';
 import { logger } from '../platform/observability';
@@ -24,14 +29,24 @@ const offerings: OfferingMemory = {
   claim: (...args) => offeringsTable().claim(...args),
   remember: (...args) => offeringsTable().remember(...args),
   forget: (...args) => offeringsTable().forget(...args),
+  enqueue: (...args) => offeringsTable().enqueue!(...args),
+  dequeue: (...args) => offeringsTable().dequeue!(...args),
+  head: (...args) => offeringsTable().head!(...args),
 };
+
+/** SendTaskSuccess, made on first use: only a request leaving a queue (or queued on a free offering) wakes another. */
+const stepFunctions = once(() => createTaskWaker(new SFNClient({ ...SDK_CLIENT_DEFAULTS })));
+const waker: TaskWaker = { wake: (token) => stepFunctions().wake(token) };
 
 export const workflowDeps = once(
   (): WorkflowDeps => ({
     store: clusterStore(),
     provider: providerFor,
     offerings,
+    waker,
     eventBusName: required('EVENT_BUS_NAME'),
+    // Cluster Waiting For Capacity, put by createCluster and pollCluster when a request starts or changes its wait.
+    events: createEventBridgePublisher(new EventBridgeClient({ ...SDK_CLIENT_DEFAULTS })),
     onWarning: (message, details) => logger.error(message, details),
   }),
 );

@@ -2,7 +2,8 @@
  * A SageMaker HyperPod simulator speaking AWS JSON 1.1 on loopback (`POST /`, `X-Amz-Target: SageMaker.<Operation>`).
  * Point the real SDK at it with `AWS_ENDPOINT_URL_SAGEMAKER=<endpoint>`.
  *
- * Operations: CreateCluster, DescribeCluster, DeleteCluster, ListClusters, ListTags. It requires a SigV4
+ * Operations: CreateCluster, DescribeCluster, DeleteCluster, ListClusters, ListTags, DescribeTrainingPlan (from the
+ * `trainingPlans` option, read-only). It requires a SigV4
  * `Authorization` header (the signature itself is not checked) and validates CreateCluster like the service (an
  * independent subset of the API model's constraints; every other CreateClusterRequest member is accepted as is).
  *
@@ -53,8 +54,31 @@ import {
 } from './common';
 import { HYPERPOD_INSTANCE_TYPES as INSTANCE_TYPE_LIST } from '../../functions/core/hyperpod-instance-types';
 
-export type SageMakerOperation = 'CreateCluster' | 'DescribeCluster' | 'DeleteCluster' | 'ListClusters' | 'ListTags';
-const OPERATIONS: readonly string[] = ['CreateCluster', 'DescribeCluster', 'DeleteCluster', 'ListClusters', 'ListTags'];
+export type SageMakerOperation =
+  | 'CreateCluster'
+  | 'DescribeCluster'
+  | 'DeleteCluster'
+  | 'ListClusters'
+  | 'ListTags'
+  | 'DescribeTrainingPlan';
+const OPERATIONS: readonly string[] = [
+  'CreateCluster',
+  'DescribeCluster',
+  'DeleteCluster',
+  'ListClusters',
+  'ListTags',
+  'DescribeTrainingPlan',
+];
+
+/** A training plan DescribeTrainingPlan answers (read-only: the simulator does not reserve its capacity). */
+export interface SimTrainingPlan {
+  name: string;
+  region: string;
+  status: string;
+  instanceType: string;
+  totalInstances: number;
+  availableInstances: number;
+}
 
 export interface SageMakerSimulatorOptions {
   /** Default 0 (any free port). */
@@ -65,6 +89,8 @@ export interface SageMakerSimulatorOptions {
   accountId?: string;
   /** Creating -> InService (or RollingBack, when capacity is short) after this long. Default 1000 ms. */
   readyAfterMs?: number;
+  /** The creation time of one cluster, by name (default: `readyAfterMs` for every cluster). */
+  readyAfterMsOf?: (clusterName: string) => number;
   /** Deleting -> gone (and capacity released) after this long. Default 500 ms. */
   deleteAfterMs?: number;
   /** RollingBack -> Failed after this long. Default 100 ms. */
@@ -90,8 +116,17 @@ export interface SageMakerSimulatorOptions {
   defaultQuota?: number;
   /** Access key ids answered with 403 UnrecognizedClientException. */
   rejectAccessKeys?: string[];
+  /** Training plans DescribeTrainingPlan answers (the pre-flight plan reads them). */
+  trainingPlans?: SimTrainingPlan[];
   /** Source of randomness for the fault rates (tests pass a fixed one). */
   random?: () => number;
+  /**
+   * HyperPod's EventBridge events: called with the `detail` of a `SageMaker HyperPod Cluster State Change` each time a
+   * cluster's status changes (watched every `stateChangeEveryMs`, default 20), as the service puts it on the default
+   * bus (source `aws.sagemaker`). The local stack puts it on its bus; tests may drop, repeat or reorder them.
+   */
+  onStateChange?: (detail: ClusterStateChangeDetail) => void;
+  stateChangeEveryMs?: number;
   /**
    * Keep the clusters in this JSON file, so that a simulator started again on it (after `close()`, a crash or a
    * `kill -9`) answers exactly as before: every cluster with its name, ARN, region, creation time, groups and what
@@ -165,6 +200,17 @@ export interface SimulatedClusterSummary {
   status: ClusterStatus;
   /** Instances held per type (capacity taken from the region). */
   held: Record<string, number>;
+}
+
+/** The `detail` of HyperPod's `SageMaker HyperPod Cluster State Change` event (the members this project reads). */
+export interface ClusterStateChangeDetail {
+  ClusterArn: string;
+  ClusterName: string;
+  ClusterStatus: string;
+  FailureMessage?: string;
+  InstanceGroups: Array<{ InstanceGroupName: string; CurrentCount: number; TargetCount: number; Status: string }>;
+  /** Not in HyperPod's detail: the region the simulator's cluster is in (the event's own `region`). */
+  region: string;
 }
 
 export interface SageMakerSimulator extends RunningServer {
@@ -607,6 +653,7 @@ export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions
   const defaultRegion = options.region ?? 'us-east-1';
   const accountId = options.accountId ?? '123456789012';
   const readyAfterMs = options.readyAfterMs ?? 1000;
+  const readyAfter = (c: { name: string }): number => options.readyAfterMsOf?.(c.name) ?? readyAfterMs;
   const deleteAfterMs = options.deleteAfterMs ?? 500;
   const rollbackMs = options.rollbackMs ?? 100;
   const nodesLagMs = options.nodesLagMs ?? 0;
@@ -728,8 +775,8 @@ export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions
     for (const c of clusters.values()) {
       if (c.deletingSince !== undefined) {
         if (c.deletingSince + deleteAfterMs <= now) due.push({ at: c.deletingSince + deleteAfterMs, c, kind: 'gone' });
-      } else if (!c.outcome && !c.failure && c.createdAt + readyAfterMs <= now) {
-        due.push({ at: c.createdAt + readyAfterMs, c, kind: 'decide' });
+      } else if (!c.outcome && !c.failure && c.createdAt + readyAfter(c) <= now) {
+        due.push({ at: c.createdAt + readyAfter(c), c, kind: 'decide' });
       }
     }
     due.sort((a, b) => a.at - b.at || a.c.seq - b.c.seq);
@@ -924,6 +971,28 @@ export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions
       };
     },
 
+    DescribeTrainingPlan: (body, region) => {
+      const plan = (options.trainingPlans ?? []).find((p) => p.name === body.TrainingPlanName && p.region === region);
+      if (!plan) throw new AwsError('ResourceNotFound', `Training plan ${String(body.TrainingPlanName)} not found.`);
+      return {
+        TrainingPlanArn: `arn:${partitionOf(region)}:sagemaker:${region}:${accountId}:training-plan/${plan.name}`,
+        TrainingPlanName: plan.name,
+        Status: plan.status,
+        TotalInstanceCount: plan.totalInstances,
+        AvailableInstanceCount: plan.availableInstances,
+        InUseInstanceCount: plan.totalInstances - plan.availableInstances,
+        TargetResources: ['hyperpod-cluster'],
+        ReservedCapacitySummaries: [
+          {
+            ReservedCapacityArn: `arn:${partitionOf(region)}:sagemaker:${region}:${accountId}:reserved-capacity/${plan.name}-1`,
+            InstanceType: plan.instanceType,
+            TotalInstanceCount: plan.totalInstances,
+            Status: plan.status,
+          },
+        ],
+      };
+    },
+
     ListTags: (body, region) => {
       const v = new Violations();
       v.text(body.ResourceArn, 'resourceArn', 1, 256);
@@ -1018,8 +1087,41 @@ export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions
   };
 
   const server = await startServer(handle, options.port ?? 0);
+  // State changes as events: settle on a short interval and report every status that changed since the last look.
+  const announced = new Map<string, string>();
+  const onStateChange = options.onStateChange;
+  const watcher = onStateChange
+    ? setInterval(() => {
+        const now = Date.now();
+        settle(now);
+        for (const c of clusters.values()) {
+          const status = statusOf(c, now);
+          if (announced.get(c.arn) === status) continue;
+          announced.set(c.arn, status);
+          const json = describeJson(c, now) as { FailureMessage?: string; InstanceGroups: Array<Record<string, unknown>> };
+          onStateChange({
+            ClusterArn: c.arn,
+            ClusterName: c.name,
+            ClusterStatus: status,
+            ...(json.FailureMessage !== undefined ? { FailureMessage: json.FailureMessage } : {}),
+            InstanceGroups: json.InstanceGroups.map((g) => ({
+              InstanceGroupName: String(g.InstanceGroupName),
+              CurrentCount: Number(g.CurrentCount),
+              TargetCount: Number(g.TargetCount),
+              Status: String(g.Status),
+            })),
+            region: c.region,
+          });
+        }
+      }, options.stateChangeEveryMs ?? 20)
+    : undefined;
+  watcher?.unref();
   return {
     ...server,
+    close: async () => {
+      if (watcher) clearInterval(watcher);
+      await server.close();
+    },
     requests,
     ...(options.stateFile !== undefined ? { stateFile: options.stateFile } : {}),
     setFaults: (f) => faults.set(f),

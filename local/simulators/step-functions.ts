@@ -1,6 +1,6 @@
 /**
  * A Step Functions simulator on loopback speaking AWS JSON 1.0 (`X-Amz-Target: AWSStepFunctions.<Operation>`):
- * StartExecution, DescribeExecution and StopExecution, over LocalWorkflows (the shipped ASL run by aws-local-stepfunctions). A name
+ * StartExecution, DescribeExecution, StopExecution and SendTaskSuccess (a parked workflow's token), over LocalWorkflows (the shipped ASL run by aws-local-stepfunctions). A name
  * already used answers ExecutionAlreadyExists, as the service does. Point the SDK at it with AWS_ENDPOINT_URL_SFN.
  */
 import { readBody, sendJson, startServer, type RunningServer } from './common';
@@ -52,6 +52,13 @@ export const startStepFunctionsSimulator = async (workflows: LocalWorkflows, por
         },
         { 'content-type': 'application/x-amz-json-1.0' },
       );
+    }
+    if (target === 'AWSStepFunctions.SendTaskSuccess') {
+      if (!input.taskToken) return awsError(res, 'InvalidToken', 'Invalid Token');
+      if (!workflows.sendTaskSuccess(input.taskToken, JSON.parse(input.output ?? '{}'))) {
+        return awsError(res, 'TaskTimedOut', 'Task Timed Out');
+      }
+      return sendJson(res, 200, {}, { 'content-type': 'application/x-amz-json-1.0' });
     }
     if (target === 'AWSStepFunctions.StopExecution') {
       const name = (input.executionArn ?? '').split(':').pop() ?? '';

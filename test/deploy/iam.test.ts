@@ -55,12 +55,18 @@ const resourcesOf = (template: CfnTemplate) => {
     invocationsDlq: a('InvocationsDeadLetterQueue', 'Arn'),
     schedulesDlq: a('SchedulesDeadLetterQueue', 'Arn'),
     secret: a('TirCredentialsSecret'),
+    /** A webhook secret under the default notifySecretPrefix (provisioner/notify/), with the suffix Secrets Manager adds. */
+    notifySecret: arn('secretsmanager', 'secret:provisioner/notify/team-a-AbC123'),
+    /** A topic of the default notifySnsTopics (provisioner-notify-* of the account and region). */
+    notifyTopic: arn('sns', 'provisioner-notify-ops'),
+    notificationsDlq: a('NotificationsDeadLetterQueue', 'Arn'),
     offerings: a('OfferingsTable', 'Arn'),
     cluster: arn('sagemaker', 'cluster/abcdef123456'),
     trainingPlan: arn('sagemaker', 'training-plan/p5-week-1'),
     eksCluster: arn('eks', 'cluster/training'),
     accessEntry: arn('eks', `access-entry/training/role/${ACCOUNT}/HyperPodExecutionRole/0ec5a9b2-7a1e-4c3b-9a5f-2d1c0b9e8f7a`),
     executionRole: `arn:${PARTITION}:iam::${ACCOUNT}:role/HyperPodExecutionRole`,
+    lifecycleScript: `arn:${PARTITION}:s3:::sagemaker-demo-lifecycle/hyperpod/on_create.sh`,
     hyperpodServiceLinkedRole: `arn:${PARTITION}:iam::${ACCOUNT}:role/aws-service-role/hyperpod.sagemaker.amazonaws.com/AWSServiceRoleForSageMakerHyperPod`,
     functionArn: (key: string) => arn('lambda', `function:${FUNCTION_PREFIX}${key}`),
     logStream: (key: string) =>
@@ -112,6 +118,7 @@ const submit = (r: Resources): Call[] => [
   ...readWriteRecord(r),
   { action: 'states:StartExecution', resource: r.provisionMachine, why: 'starter.startProvisioning' },
   ...scheduleOneTime(r),
+  { action: 'lambda:InvokeFunction', resource: r.functionArn('plan'), why: 'adapters/lambda-planner.ts: the pre-flight plan' },
 ];
 
 const publishRejection = (r: Resources): Call => ({
@@ -167,13 +174,29 @@ const reconcile = (r: Resources): Call[] => [
   { action: 'states:DescribeExecution', resource: r.provisionExecution, why: 'starter.isRunning' },
   { action: 'states:DescribeExecution', resource: r.deleteExecution, why: 'starter.isRunning' },
   ...scheduleOneTime(r),
+  { action: 'events:PutEvents', resource: r.bus, why: 'core/reconcile.ts announces an outcome a dead workflow recorded' },
+  {
+    action: 'sagemaker:ListClusters',
+    resource: '*',
+    context: { 'aws:RequestedRegion': REGION },
+    why: 'core/reconcile.ts catchLostEvents: one listing per region',
+  },
+  { action: 'states:SendTaskSuccess', resource: '*', why: 'core/reconcile.ts wakes a workflow whose event was lost' },
 ];
+
+/** core/events.ts announceWaiting: the task that records a wait (or a new wait reason) announces it. */
+const publishWaiting = (r: Resources): Call => ({
+  action: 'events:PutEvents',
+  resource: r.bus,
+  why: 'core/workflow.ts puts "Cluster Waiting For Capacity" when the record starts or changes its wait',
+});
 
 /** What each function's code calls, beyond its logs and traces. */
 const CALLS: Record<string, (r: Resources) => Call[]> = {
   createCluster: (r) => [
     ...readWriteRecord(r),
     ...offeringsMemory(r),
+    { action: 'states:SendTaskSuccess', resource: '*', why: 'core/workflow.ts wakes the request first in an offering queue' },
     {
       action: 'sagemaker:CreateCluster',
       resource: r.cluster,
@@ -211,6 +234,7 @@ const CALLS: Record<string, (r: Resources) => Call[]> = {
       why: "the account's first EKS-orchestrated cluster creates HyperPod's service-linked role",
     },
     readTirSecret(r),
+    publishWaiting(r),
   ],
   pollCluster: (r) => [
     ...readWriteRecord(r),
@@ -218,9 +242,26 @@ const CALLS: Record<string, (r: Resources) => Call[]> = {
     { action: 'sagemaker:DescribeCluster', resource: r.cluster, why: 'provider.describe: the status poll' },
     ...deleteOwnCluster(r),
     readTirSecret(r),
+    publishWaiting(r),
   ],
   deleteCluster: (r) => [...readWriteRecord(r), ...findByName(r), ...deleteOwnCluster(r), readTirSecret(r)],
-  recordOutcome: (r) => [...readWriteRecord(r), ...offeringsMemory(r), ...scheduleOneTime(r)],
+  recordOutcome: (r) => [
+    ...readWriteRecord(r),
+    ...offeringsMemory(r),
+    ...scheduleOneTime(r),
+    { action: 'events:PutEvents', resource: r.bus, why: 'core/workflow.ts recordOutcome announces what it records' },
+    { action: 'states:SendTaskSuccess', resource: '*', why: 'core/workflow.ts wakes the request first in an offering queue' },
+  ],
+  parkExecution: (r) => [
+    ...readWriteRecord(r),
+    { action: 'states:SendTaskSuccess', resource: '*', why: 'core/wake.ts park returns its own token when a wake came first' },
+  ],
+  clusterEvent: (r) => [
+    ...readWriteRecord(r),
+    { action: 'dynamodb:Query', resource: r.index, why: 'core/wake.ts findCreating reads the records being created' },
+    { action: 'states:SendTaskSuccess', resource: '*', why: 'core/wake.ts wakeRequest returns the parked token' },
+    onFailureDestination(r),
+  ],
   httpSubmit: (r) => submit(r),
   httpGet: (r) => [{ action: 'dynamodb:GetItem', resource: r.table, why: 'store.get' }],
   httpList: (r) => [{ action: 'dynamodb:Query', resource: r.index, why: 'store.list over an index' }],
@@ -252,6 +293,45 @@ const CALLS: Record<string, (r: Resources) => Call[]> = {
     onFailureDestination(r),
   ],
   httpOrphans: (r) => listOwned(r),
+  httpOfferings: (r) => [
+    { action: 'dynamodb:Scan', resource: r.offerings, why: 'wiring/offerings.ts reads the memory of short offerings' },
+  ],
+  plan: (r) => [
+    {
+      action: 'servicequotas:ListServiceQuotas',
+      resource: '*',
+      why: 'adapters/preflight-aws.ts: the "<type> for cluster usage" quotas (no resource-level permission)',
+    },
+    {
+      action: 'sagemaker:ListClusters',
+      resource: '*',
+      context: { 'aws:RequestedRegion': REGION },
+      why: "the quota's current use: the region's clusters",
+    },
+    { action: 'sagemaker:DescribeCluster', resource: r.cluster, why: "the quota's current use: what each cluster holds" },
+    { action: 'sagemaker:DescribeTrainingPlan', resource: r.trainingPlan, why: 'the training plan is Active and has room' },
+    { action: 'ec2:DescribeSubnets', resource: '*', why: 'the free addresses of the subnets (no resource-level permission)' },
+    { action: 'ec2:DescribeSecurityGroups', resource: '*', why: 'the self-referencing rule EFA needs (no resource-level permission)' },
+    { action: 's3:GetObject', resource: r.lifecycleScript, why: 'HeadObject of the lifecycle script' },
+    {
+      action: 's3:ListBucket',
+      resource: `arn:${PARTITION}:s3:::sagemaker-demo-lifecycle`,
+      why: 'HeadObject of a missing script answers 404 (not 403) only to a caller that may list the bucket',
+    },
+    { action: 'iam:GetRole', resource: r.executionRole, why: 'the execution role exists and trusts SageMaker' },
+    { action: 'eks:DescribeCluster', resource: r.eksCluster, why: 'the EKS cluster exists and is ACTIVE' },
+    readTirSecret(r),
+  ],
+  notify: (r) => [
+    { action: 'dynamodb:GetItem', resource: r.table, why: "core/notify.ts reads the record's notify targets" },
+    { action: 'secretsmanager:GetSecretValue', resource: r.notifySecret, why: 'adapters/notify-secrets.ts: the webhook signing secret' },
+    { action: 'sns:Publish', resource: r.notifyTopic, why: 'adapters/notify-sns.ts: an SNS target' },
+    {
+      action: 'sqs:SendMessage',
+      resource: r.notificationsDlq,
+      why: "Lambda sends a failed notification to notify's on-failure destination",
+    },
+  ],
 };
 
 /** The roles of the services: EventBridge Scheduler and the two state machines. */
@@ -268,14 +348,14 @@ const SERVICE_ROLES: Record<string, { calls: (r: Resources) => Call[]; denied: (
   },
   ProvisionClusterStateMachineRole: {
     calls: (r) => [
-      ...['createCluster', 'pollCluster', 'recordOutcome'].map((key) => ({
+      ...['createCluster', 'pollCluster', 'recordOutcome', 'parkExecution'].map((key) => ({
         action: 'lambda:InvokeFunction',
         resource: r.functionArn(key),
         why: 'a task of the provision machine',
       })),
-      { action: 'events:PutEvents', resource: r.bus, why: 'the completion events' },
     ],
     denied: (r) => [
+      { action: 'events:PutEvents', resource: r.bus, why: 'recordOutcome puts the completion events, not the machine' },
       { action: 'lambda:InvokeFunction', resource: r.functionArn('deleteCluster'), why: 'a task of the other machine' },
       { action: 'lambda:InvokeFunction', resource: r.functionArn('httpSubmit'), why: 'not a task' },
     ],
@@ -287,7 +367,6 @@ const SERVICE_ROLES: Record<string, { calls: (r: Resources) => Call[]; denied: (
         resource: r.functionArn(key),
         why: 'a task of the delete machine',
       })),
-      { action: 'events:PutEvents', resource: r.bus, why: 'the completion events' },
     ],
     denied: (r) => [{ action: 'lambda:InvokeFunction', resource: r.functionArn('createCluster'), why: 'a task of the other machine' }],
   },
@@ -346,6 +425,16 @@ const FORBIDDEN = (r: Resources): Call[] => [
     why: "another service's service-linked role",
   },
   { action: 'eks:DeleteCluster', resource: r.eksCluster, why: 'the EKS cluster is not ours to change' },
+  {
+    action: 's3:GetObject',
+    resource: `arn:${PARTITION}:s3:::payroll-exports/2026/11.csv`,
+    why: 'an object outside allowedLifecycleBuckets',
+  },
+  { action: 's3:PutObject', resource: r.lifecycleScript, why: 'the plan reads lifecycle scripts, never writes them' },
+  { action: 's3:ListBucket', resource: `arn:${PARTITION}:s3:::payroll-exports`, why: 'a bucket outside allowedLifecycleBuckets' },
+  { action: 'iam:GetRole', resource: `arn:${PARTITION}:iam::${ACCOUNT}:role/Administrator`, why: 'a role outside allowedExecutionRoles' },
+  { action: 'ec2:CreateSecurityGroup', resource: '*', why: 'the plan reads the network, never changes it' },
+  { action: 'servicequotas:RequestServiceQuotaIncrease', resource: '*', why: 'the plan says to ask for a quota; it never asks' },
   { action: 'dynamodb:DeleteItem', resource: r.table, why: 'records are never deleted' },
   { action: 'dynamodb:Scan', resource: r.table, why: 'nothing scans the table' },
   { action: 'states:StartExecution', resource: arn('states', 'stateMachine:someone-elses'), why: "another stack's machine" },
@@ -354,6 +443,23 @@ const FORBIDDEN = (r: Resources): Call[] => [
     action: 'secretsmanager:PutSecretValue',
     resource: r.secret,
     why: 'the secret is written by an operator, never by a function',
+  },
+  {
+    action: 'secretsmanager:GetSecretValue',
+    resource: arn('secretsmanager', 'secret:prod/database-AbC123'),
+    why: 'a secret outside notifySecretPrefix (a request names only the secret; the prefix is what keeps others out)',
+  },
+  {
+    action: 'secretsmanager:GetSecretValue',
+    resource: arn('secretsmanager', 'secret:provisioner/notifyx-AbC123'),
+    why: 'a name that only looks like the prefix',
+  },
+  { action: 'sns:Publish', resource: arn('sns', 'billing-alerts'), why: 'a topic outside notifySnsTopics' },
+  { action: 'sns:Publish', resource: `arn:${PARTITION}:sns:${REGION}:999999999999:provisioner-notify-ops`, why: "another account's topic" },
+  {
+    action: 'secretsmanager:PutSecretValue',
+    resource: r.notifySecret,
+    why: 'webhook secrets are written by their owners, never by a function',
   },
 ];
 
@@ -378,6 +484,19 @@ const SDK_CLIENTS: Record<string, string> = {
   eventbridge: 'events',
   sqs: 'sqs',
   'secrets-manager': 'secretsmanager',
+  sns: 'sns',
+  lambda: 'lambda',
+  'service-quotas': 'servicequotas',
+  ec2: 'ec2',
+  s3: 's3',
+  iam: 'iam',
+  eks: 'eks',
+};
+
+/** Commands whose IAM action is not named after them. */
+const ACTION_OF_COMMAND: Record<string, string> = {
+  'lambda:Invoke': 'lambda:InvokeFunction',
+  's3:HeadObject': 's3:GetObject',
 };
 
 /** SDK commands only the local stack sends (it makes its tables); the test proves no function bundle carries them. */
@@ -399,9 +518,12 @@ const sdkActionsInCode = (): Map<string, string[]> => {
     for (const match of text.matchAll(/import\s*\{([^}]*)\}\s*from\s*'@aws-sdk\/client-([a-z-]+)'/g)) {
       const prefix = SDK_CLIENTS[match[2]!];
       if (!prefix) throw new Error(`${relative(REPO_ROOT, file)} imports @aws-sdk/client-${match[2]}: map it in SDK_CLIENTS`);
-      for (const name of match[1]!.split(',').map((n) => n.replace(/^\s*type\s+/, '').trim())) {
+      // `type X`, and `X as Y` (an alias): the imported name is X.
+      const names = match[1]!.split(',').map((n) => n.replace(/^\s*type\s+/, '').replace(/\s+as\s+\w+\s*$/, ''));
+      for (const name of names.map((n) => n.trim())) {
         if (!name.endsWith('Command')) continue;
-        const action = `${prefix}:${name.slice(0, -'Command'.length)}`;
+        const command = `${prefix}:${name.slice(0, -'Command'.length)}`;
+        const action = ACTION_OF_COMMAND[command] ?? command;
         found.set(action, [...(found.get(action) ?? []), relative(REPO_ROOT, file)]);
       }
     }
@@ -479,6 +601,27 @@ describe('IAM of the packaged template, simulated', () => {
       const code = [...(await readZip(join(packaged.dir, `${key}.zip`))).values()].map((entry) => entry.toString('utf8')).join('\n');
       for (const action of Object.keys(LOCAL_ONLY)) expect(code, `${key} bundle`).not.toContain(`${action.split(':')[1]}Command`);
     }
+  });
+
+  it('lets the plan function read only: it cannot create, tag, delete or start anything, nor pass a role', async () => {
+    await expectDenied(roleOfFunction.get('plan')!, [
+      {
+        action: 'sagemaker:CreateCluster',
+        resource: r.cluster,
+        context: { ...ownTags, 'aws:TagKeys': ownTagKeys },
+        why: 'the plan never creates a cluster, even one this deployment may create',
+      },
+      { action: 'sagemaker:DeleteCluster', resource: r.cluster, context: ownCluster, why: 'the plan never deletes' },
+      {
+        action: 'iam:PassRole',
+        resource: r.executionRole,
+        context: { 'iam:PassedToService': 'sagemaker.amazonaws.com' },
+        why: 'reading a role is not passing it',
+      },
+      { action: 'states:StartExecution', resource: r.provisionMachine, why: 'the plan starts no workflow' },
+      { action: 'dynamodb:PutItem', resource: r.table, why: 'the plan records nothing' },
+      { action: 'lambda:InvokeFunction', resource: r.functionArn('createCluster'), why: 'the plan invokes nothing' },
+    ]);
   });
 
   describe.each(Object.keys(CALLS))('%s', (key) => {

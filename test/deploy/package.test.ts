@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clustersTableDefinition } from '../../functions/adapters/dynamo-table';
 import { ROUTES, routeKey } from '../../functions/contract/routes.js';
 import { ERROR_NAMES } from '../../functions/core/errors';
-import { DETAIL_TYPES } from '../../functions/core/events';
+import { DETAIL_TYPES, EVENT_SOURCE } from '../../functions/core/events';
+import { NOTIFIED_DETAIL_TYPES } from '../../functions/core/notify';
 import { parseRequest } from '../../functions/core/validate';
 import {
   SCHEDULED_TIME,
@@ -50,6 +51,8 @@ const FUNCTIONS: Record<string, string> = {
   pollCluster: 'functions/handlers/tasks/poll-cluster.handler',
   deleteCluster: 'functions/handlers/tasks/delete-cluster.handler',
   recordOutcome: 'functions/handlers/tasks/record-outcome.handler',
+  parkExecution: 'functions/handlers/tasks/park-execution.handler',
+  clusterEvent: 'functions/handlers/cluster-event.handler',
   httpSubmit: 'functions/handlers/http/submit.handler',
   httpGet: 'functions/handlers/http/get.handler',
   httpList: 'functions/handlers/http/list.handler',
@@ -61,8 +64,14 @@ const FUNCTIONS: Record<string, string> = {
   httpReconcile: 'functions/handlers/http/reconcile.handler',
   sweep: 'functions/handlers/sweep.handler',
   httpOrphans: 'functions/handlers/http/orphans.handler',
+  httpOfferings: 'functions/handlers/http/offerings.handler',
+  notify: 'functions/handlers/notify.handler',
+  plan: 'functions/handlers/plan.handler',
 };
-const TASK_FUNCTIONS = ['createCluster', 'pollCluster', 'deleteCluster', 'recordOutcome'];
+type TaskState = { Type: string; Resource?: unknown; Parameters?: { FunctionName?: unknown } };
+/** The function a task state invokes: its Resource, or a callback task's (waitForTaskToken) FunctionName. */
+const taskFunction = (state: TaskState): string | undefined => getAttTarget(state.Resource) ?? getAttTarget(state.Parameters?.FunctionName);
+const TASK_FUNCTIONS = ['createCluster', 'pollCluster', 'deleteCluster', 'recordOutcome', 'parkExecution'];
 
 /**
  * `Resource: "*"` is allowed only for these actions, each because AWS offers no narrower resource. serverless.yml
@@ -81,7 +90,11 @@ const WILDCARD_RESOURCE_ALLOWED: Record<string, string> = {
   'logs:PutResourcePolicy': 'required by Step Functions logging to CloudWatch Logs; no resource-level permission',
   'logs:DescribeResourcePolicies': 'required by Step Functions logging to CloudWatch Logs; no resource-level permission',
   'logs:DescribeLogGroups': 'required by Step Functions logging to CloudWatch Logs; lists, no resource-level permission',
-  'sagemaker:ListClusters': "lists a region's HyperPod clusters (the sweeper); no resource-level permission",
+  'sagemaker:ListClusters': "lists a region's HyperPod clusters (the sweeper, the plan); no resource-level permission",
+  'states:SendTaskSuccess': 'the task token names the task; no resource-level permission (waking a parked workflow)',
+  'servicequotas:ListServiceQuotas': "lists a service's quotas (the plan); no resource-level permission",
+  'ec2:DescribeSubnets': 'EC2 Describe* actions have no resource-level permissions (the plan)',
+  'ec2:DescribeSecurityGroups': 'EC2 Describe* actions have no resource-level permissions (the plan)',
 };
 
 const TABLE = { 'Fn::GetAtt': ['ClustersTable', 'Arn'] };
@@ -118,6 +131,12 @@ const SCHEDULER_ROLE = { 'Fn::GetAtt': ['SchedulerRole', 'Arn'] };
 const BUS = { 'Fn::GetAtt': ['ProvisionerEventBus', 'Arn'] };
 const QUEUE = { 'Fn::GetAtt': ['RequestsQueue', 'Arn'] };
 const INVOCATIONS_DLQ = { 'Fn::GetAtt': ['InvocationsDeadLetterQueue', 'Arn'] };
+const NOTIFICATIONS_DLQ = { 'Fn::GetAtt': ['NotificationsDeadLetterQueue', 'Arn'] };
+/** Packaged with the default params notifySecretPrefix and notifySnsTopics. */
+const NOTIFY_SECRETS = { 'Fn::Sub': 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:provisioner/notify/*' };
+const NOTIFY_TOPICS = {
+  'Fn::Split': [',', { 'Fn::Sub': 'arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:provisioner-notify-*' }],
+};
 
 /** An action on a resource, under a condition when the statement has one. */
 type Grant = [action: string, resource: unknown, condition?: unknown];
@@ -143,6 +162,8 @@ const submit: Grant[] = [
   ['states:StartExecution', PROVISION_MACHINE],
   ['scheduler:CreateSchedule', SCHEDULES],
   PASS_SCHEDULER_ROLE,
+  // The pre-flight plan (?dryRun=true, `preflight`): a synchronous invoke of the plan function.
+  ['lambda:InvokeFunction', { 'Fn::GetAtt': ['PlanLambdaFunction', 'Arn'] }],
 ];
 
 /** The reconciler (scheduled and on demand): read records, describe and start executions, make schedules. */
@@ -155,6 +176,9 @@ const RECONCILE: Grant[] = [
   ['states:DescribeExecution', DELETE_EXECUTIONS],
   ['scheduler:CreateSchedule', SCHEDULES],
   PASS_SCHEDULER_ROLE,
+  ['events:PutEvents', BUS],
+  ['sagemaker:ListClusters', '*', { StringEquals: { 'aws:RequestedRegion': ['us-east-1'] } }],
+  ['states:SendTaskSuccess', '*'],
 ];
 
 /** The sweeper (hourly, and its dry run GET /orphans): read records, list the clusters and their tags, read the TIR secret. */
@@ -171,6 +195,7 @@ const PERMISSIONS: Record<string, Grant[]> = {
   createCluster: [
     ...readWriteRecord,
     ...offeringsMemory,
+    ['states:SendTaskSuccess', '*'],
     ['sagemaker:DescribeCluster', HYPERPOD_CLUSTERS],
     ['sagemaker:ListTags', HYPERPOD_CLUSTERS],
     ['sagemaker:CreateCluster', HYPERPOD_CLUSTERS, { StringEquals: { 'aws:RequestTag/provisioner:deployment': DEPLOYMENT } }],
@@ -188,6 +213,8 @@ const PERMISSIONS: Record<string, Grant[]> = {
       { StringEquals: { 'iam:AWSServiceName': 'hyperpod.sagemaker.amazonaws.com' } },
     ],
     ['secretsmanager:GetSecretValue', TIR_SECRET],
+    // Cluster Waiting For Capacity, put by the task that records the wait.
+    ['events:PutEvents', BUS],
   ],
   pollCluster: [
     ...readWriteRecord,
@@ -195,6 +222,7 @@ const PERMISSIONS: Record<string, Grant[]> = {
     ['sagemaker:DescribeCluster', HYPERPOD_CLUSTERS],
     ...deleteOwnClusters,
     ['secretsmanager:GetSecretValue', TIR_SECRET],
+    ['events:PutEvents', BUS],
   ],
   deleteCluster: [
     ...readWriteRecord,
@@ -203,7 +231,16 @@ const PERMISSIONS: Record<string, Grant[]> = {
     ...deleteOwnClusters,
     ['secretsmanager:GetSecretValue', TIR_SECRET],
   ],
-  recordOutcome: [...readWriteRecord, ...offeringsMemory, ['scheduler:CreateSchedule', SCHEDULES], PASS_SCHEDULER_ROLE],
+  recordOutcome: [
+    ...readWriteRecord,
+    ...offeringsMemory,
+    ['scheduler:CreateSchedule', SCHEDULES],
+    PASS_SCHEDULER_ROLE,
+    ['events:PutEvents', BUS],
+    ['states:SendTaskSuccess', '*'],
+  ],
+  parkExecution: [...readWriteRecord, ['states:SendTaskSuccess', '*']],
+  clusterEvent: [...readWriteRecord, ['dynamodb:Query', TABLE_INDEXES], ['states:SendTaskSuccess', '*'], SEND_FAILED_INVOCATION],
   httpSubmit: submit,
   httpGet: [['dynamodb:GetItem', TABLE]],
   httpList: [['dynamodb:Query', TABLE_INDEXES]],
@@ -222,29 +259,80 @@ const PERMISSIONS: Record<string, Grant[]> = {
   httpReconcile: RECONCILE,
   sweep: [...SWEEP, ...deleteOwnClusters, ['events:PutEvents', BUS], SEND_FAILED_INVOCATION],
   httpOrphans: SWEEP,
+  // GET /offerings: one Scan of the memory of short offerings; it writes nothing.
+  httpOfferings: [['dynamodb:Scan', OFFERINGS]],
+  // The record (its request's notify), the webhook secrets under notifySecretPrefix, the allowed topics, its DLQ.
+  // The pre-flight plan: reads only. Quotas, the region's clusters, subnets and security groups, the lifecycle scripts
+  // of the allowed buckets, the allowed roles, training plans, EKS clusters, the TIR secret.
+  plan: [
+    ['servicequotas:ListServiceQuotas', '*'],
+    ['sagemaker:ListClusters', '*', { StringEquals: { 'aws:RequestedRegion': ['us-east-1'] } }],
+    ['sagemaker:DescribeCluster', HYPERPOD_CLUSTERS],
+    ['sagemaker:DescribeTrainingPlan', TRAINING_PLANS],
+    ['ec2:DescribeSubnets', '*'],
+    ['ec2:DescribeSecurityGroups', '*'],
+    ['s3:GetObject', { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::sagemaker-*/*' }],
+    ['s3:ListBucket', { 'Fn::Sub': 'arn:${AWS::Partition}:s3:::sagemaker-*' }],
+    ['iam:GetRole', EXECUTION_ROLES_DEFAULT],
+    ['eks:DescribeCluster', EKS_CLUSTERS],
+    ['secretsmanager:GetSecretValue', TIR_SECRET],
+  ],
+  notify: [
+    ['dynamodb:GetItem', TABLE],
+    ['secretsmanager:GetSecretValue', NOTIFY_SECRETS],
+    ['sns:Publish', NOTIFY_TOPICS],
+    ['sqs:SendMessage', NOTIFICATIONS_DLQ],
+  ],
 };
 const SCHEDULER_ENV = ['SCHEDULER_GROUP_NAME', 'SCHEDULER_ROLE_ARN', 'SCHEDULE_TARGET_ARN', 'SCHEDULER_DLQ_ARN'];
 /** The deployment's allow-lists, which the submit path checks every request against (functions/core/policy.ts). */
-const ALLOW_LIST_ENV = ['ALLOWED_REGIONS', 'ALLOWED_EXECUTION_ROLES', 'ALLOWED_LIFECYCLE_BUCKETS'];
+const ALLOW_LIST_ENV = [
+  'ALLOWED_REGIONS',
+  'ALLOWED_EXECUTION_ROLES',
+  'ALLOWED_LIFECYCLE_BUCKETS',
+  'NOTIFY_SECRET_PREFIX',
+  'NOTIFY_SNS_TOPICS',
+];
 const COMMON_ENV = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'CLUSTERS_TABLE'];
 const TIR_ENV = ['TIR_CREDENTIALS_SECRET_ARN', 'TIR_API_BASE_URL'];
+/** Where the submit functions reach the pre-flight plan, and whether they run it by default. */
+const PLAN_ENV = ['PLAN_FUNCTION_NAME', 'PREFLIGHT_DEFAULT'];
 /** What each function's code reads (functions/wiring/*): SCHEDULER_* only where something is scheduled. */
 const ENVIRONMENT: Record<string, string[]> = {
   createCluster: ['EVENT_BUS_NAME', ...TIR_ENV, 'DEPLOYMENT_NAME', 'OFFERINGS_TABLE'],
   pollCluster: ['EVENT_BUS_NAME', ...TIR_ENV, 'DEPLOYMENT_NAME', 'OFFERINGS_TABLE'],
   deleteCluster: ['EVENT_BUS_NAME', ...TIR_ENV, 'DEPLOYMENT_NAME'],
   recordOutcome: ['EVENT_BUS_NAME', ...SCHEDULER_ENV, 'OFFERINGS_TABLE'],
-  httpSubmit: ['ADMIN_PRINCIPALS', 'PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV, ...ALLOW_LIST_ENV],
+  parkExecution: [],
+  clusterEvent: [],
+  httpSubmit: ['ADMIN_PRINCIPALS', 'PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV, ...ALLOW_LIST_ENV, ...PLAN_ENV],
   httpGet: ['ADMIN_PRINCIPALS'],
   httpList: ['ADMIN_PRINCIPALS'],
   httpDelete: ['ADMIN_PRINCIPALS', 'DELETE_STATE_MACHINE_ARN', 'PROVISION_STATE_MACHINE_ARN'],
-  sqsSubmit: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV, ...ALLOW_LIST_ENV],
-  eventSubmit: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV, ...ALLOW_LIST_ENV],
-  scheduleTarget: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', 'DELETE_STATE_MACHINE_ARN', ...SCHEDULER_ENV, ...ALLOW_LIST_ENV],
-  reconcile: ['PROVISION_STATE_MACHINE_ARN', 'DELETE_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
-  httpReconcile: ['ADMIN_PRINCIPALS', 'PROVISION_STATE_MACHINE_ARN', 'DELETE_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
+  sqsSubmit: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV, ...ALLOW_LIST_ENV, ...PLAN_ENV],
+  eventSubmit: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV, ...ALLOW_LIST_ENV, ...PLAN_ENV],
+  scheduleTarget: [
+    'EVENT_BUS_NAME',
+    'PROVISION_STATE_MACHINE_ARN',
+    'DELETE_STATE_MACHINE_ARN',
+    ...SCHEDULER_ENV,
+    ...ALLOW_LIST_ENV,
+    ...PLAN_ENV,
+  ],
+  reconcile: ['EVENT_BUS_NAME', 'DEPLOYMENT_NAME', 'PROVISION_STATE_MACHINE_ARN', 'DELETE_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
+  httpReconcile: [
+    'ADMIN_PRINCIPALS',
+    'EVENT_BUS_NAME',
+    'DEPLOYMENT_NAME',
+    'PROVISION_STATE_MACHINE_ARN',
+    'DELETE_STATE_MACHINE_ARN',
+    ...SCHEDULER_ENV,
+  ],
   sweep: ['DEPLOYMENT_NAME', 'ALLOWED_REGIONS', 'EVENT_BUS_NAME', ...TIR_ENV],
   httpOrphans: ['ADMIN_PRINCIPALS', 'DEPLOYMENT_NAME', 'ALLOWED_REGIONS', ...TIR_ENV],
+  httpOfferings: ['OFFERINGS_TABLE'],
+  notify: ['NOTIFY_SECRET_PREFIX', 'NOTIFY_SNS_TOPICS'],
+  plan: [...ALLOW_LIST_ENV, ...TIR_ENV],
 };
 
 /** The contract's routes: route key -> function key. */
@@ -303,7 +391,7 @@ describe('serverless.yml, packaged by osls', () => {
   });
 
   describe('functions', () => {
-    it('declares exactly the eleven function keys with their handlers, on nodejs22.x arm64 with active tracing', () => {
+    it('declares exactly these function keys with their handlers, on nodejs22.x arm64 with active tracing', () => {
       expect(Object.fromEntries([...keyOfLogicalId].map(([id, key]) => [key, template.Resources[id]!.Properties?.Handler]))).toEqual(
         FUNCTIONS,
       );
@@ -394,6 +482,7 @@ describe('serverless.yml, packaged by osls', () => {
         for (const [stateName, state] of Object.entries(definition.States) as Array<
           [string, { Resource?: unknown; TimeoutSeconds?: number }]
         >) {
+          // A callback task's timeout is its wait, not a bound on the Lambda: only plain invokes are compared.
           const key = getAttTarget(state.Resource);
           if (!key) continue;
           const timeout = fn(key)[1].Properties?.Timeout as number;
@@ -482,7 +571,11 @@ describe('serverless.yml, packaged by osls', () => {
     });
 
     it('routes "Provision Cluster Requested" on the project bus to eventSubmit, with retries and a DLQ only that rule may write to', () => {
-      const rules = resourcesOfType(template, 'AWS::Events::Rule').filter(([, r]) => r.Properties?.EventBusName !== undefined);
+      const rules = resourcesOfType(template, 'AWS::Events::Rule').filter(
+        ([, r]) =>
+          r.Properties?.EventBusName !== undefined &&
+          getAttTarget((r.Properties?.Targets as Array<{ Arn: unknown }>)[0]!.Arn) === fn('eventSubmit')[0],
+      );
       expect(rules).toHaveLength(1);
       const [[, rule]] = rules as [[string, CfnResource]];
       expect(rule.Properties?.EventBusName).toEqual({ Ref: 'ProvisionerEventBus' });
@@ -498,6 +591,27 @@ describe('serverless.yml, packaged by osls', () => {
         'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/\${ProvisionerEventBus}/${rule.Properties?.Name}`,
       });
     });
+  });
+
+  it("routes the project's Ready, Failed, Waiting and Deleted events to notify, with retries, a DLQ its rule may write to, and an on-failure queue of its own", () => {
+    const rules = resourcesOfType(template, 'AWS::Events::Rule').filter(
+      ([, r]) => getAttTarget((r.Properties?.Targets as Array<{ Arn: unknown }>)[0]!.Arn) === fn('notify')[0],
+    );
+    expect(rules).toHaveLength(1);
+    const [[, rule]] = rules as [[string, CfnResource]];
+    expect(rule.Properties?.EventBusName).toEqual({ Ref: 'ProvisionerEventBus' });
+    expect(rule.Properties?.EventPattern).toEqual({ source: [EVENT_SOURCE], 'detail-type': [...NOTIFIED_DETAIL_TYPES] });
+    const [target] = rule.Properties?.Targets as Array<Record<string, any>>;
+    expect(target!.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 10 });
+    expect(target!.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': ['EventsDeadLetterQueue', 'Arn'] } });
+    const [statement] = asArray(template.Resources.EventsDeadLetterQueuePolicy!.Properties?.PolicyDocument.Statement) as Statement[];
+    expect(asArray(statement!.Condition?.ArnEquals?.['aws:SourceArn'] as unknown[])).toContainEqual({
+      'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/\${ProvisionerEventBus}/${rule.Properties?.Name}`,
+    });
+    const [, config] = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig').find(
+      ([, c]) => (c.Properties?.FunctionName as { Ref: string }).Ref === fn('notify')[0],
+    )!;
+    expect(config.Properties?.DestinationConfig?.OnFailure?.Destination).toEqual(NOTIFICATIONS_DLQ);
   });
 
   it('runs the reconciler every 5 minutes on the default bus, with retries and a DLQ its rule may write to', () => {
@@ -611,6 +725,7 @@ describe('serverless.yml, packaged by osls', () => {
         expect.arrayContaining([
           'EventsDeadLetterQueue',
           'InvocationsDeadLetterQueue',
+          'NotificationsDeadLetterQueue',
           'RequestsDeadLetterQueue',
           'SchedulesDeadLetterQueue',
         ]),
@@ -681,6 +796,13 @@ describe('serverless.yml, packaged by osls', () => {
             expect(keyOfLogicalId.has(logicalId), `${logicalId} is a function of the template`).toBe(true);
             state.Resource = { 'Fn::GetAtt': [keyOfLogicalId.get(logicalId), 'Arn'] };
           }
+          // A callback task names its function in Parameters.FunctionName.
+          const parameters = state.Parameters as { FunctionName?: unknown } | undefined;
+          const callbackId = getAttTarget(parameters?.FunctionName);
+          if (callbackId) {
+            expect(keyOfLogicalId.has(callbackId), `${callbackId} is a function of the template`).toBe(true);
+            parameters!.FunctionName = { 'Fn::GetAtt': [keyOfLogicalId.get(callbackId), 'Arn'] };
+          }
         }
         expect(deployed).toEqual(expected);
         expect(JSON.stringify(deployed)).not.toContain('000000000000');
@@ -701,46 +823,32 @@ describe('serverless.yml, packaged by osls', () => {
       }
     });
 
-    it.each(machines)('%s binds every Lambda task to a task function key and every other task to a service integration', (id) => {
+    it.each(machines)('%s binds every task to a task function key (the functions put the events themselves)', (id) => {
       const deployed = decodeDefinition(template.Resources[id]!.Properties?.DefinitionString);
-      for (const [name, state] of Object.entries(deployed.States) as Array<[string, { Type: string; Resource?: unknown }]>) {
+      for (const [name, state] of Object.entries(deployed.States) as Array<[string, TaskState]>) {
         if (state.Type !== 'Task') continue;
-        const logicalId = getAttTarget(state.Resource);
-        if (logicalId) expect(TASK_FUNCTIONS, name).toContain(keyOfLogicalId.get(logicalId));
-        else expect(state.Resource, name).toBe('arn:aws:states:::events:putEvents');
+        expect(TASK_FUNCTIONS, name).toContain(keyOfLogicalId.get(taskFunction(state) ?? ''));
       }
     });
 
-    it.each(machines)(
-      '%s logs errors only (no execution data), traces, and runs under its own role limited to its functions and the bus',
-      (id) => {
-        const machine = template.Resources[id]!;
-        const logging = machine.Properties?.LoggingConfiguration;
-        expect(logging).toMatchObject({ Level: 'ERROR', IncludeExecutionData: false });
-        const logGroup = getAttTarget(logging.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn)!;
-        expect(template.Resources[logGroup]?.Type).toBe('AWS::Logs::LogGroup');
-        expect(template.Resources[logGroup]?.Properties?.RetentionInDays).toBeGreaterThan(0);
-        expect(machine.Properties?.TracingConfiguration).toEqual({ Enabled: true });
+    it.each(machines)('%s logs errors only (no execution data), traces, and runs under its own role limited to its functions', (id) => {
+      const machine = template.Resources[id]!;
+      const logging = machine.Properties?.LoggingConfiguration;
+      expect(logging).toMatchObject({ Level: 'ERROR', IncludeExecutionData: false });
+      const logGroup = getAttTarget(logging.Destinations[0].CloudWatchLogsLogGroup.LogGroupArn)!;
+      expect(template.Resources[logGroup]?.Type).toBe('AWS::Logs::LogGroup');
+      expect(template.Resources[logGroup]?.Properties?.RetentionInDays).toBeGreaterThan(0);
+      expect(machine.Properties?.TracingConfiguration).toEqual({ Enabled: true });
 
-        const roleId = getAttTarget(machine.Properties?.RoleArn)!;
-        expect(template.Resources[roleId]?.Properties?.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({
-          Service: 'states.amazonaws.com',
-        });
-        const deployed = decodeDefinition(machine.Properties?.DefinitionString);
-        const functions = new Set(
-          (Object.values(deployed.States) as Array<{ Resource?: unknown }>)
-            .map((s) => getAttTarget(s.Resource))
-            .filter(Boolean) as string[],
-        );
-        const grants = grantsOf(roleStatements(template, roleId)).filter((g) => !g.endsWith(' on "*"'));
-        expect(grants.sort()).toEqual(
-          [
-            ...[...functions].map((f) => `lambda:InvokeFunction on ${json({ 'Fn::GetAtt': [f, 'Arn'] })}`),
-            `events:PutEvents on ${json(BUS)}`,
-          ].sort(),
-        );
-      },
-    );
+      const roleId = getAttTarget(machine.Properties?.RoleArn)!;
+      expect(template.Resources[roleId]?.Properties?.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({
+        Service: 'states.amazonaws.com',
+      });
+      const deployed = decodeDefinition(machine.Properties?.DefinitionString);
+      const functions = new Set((Object.values(deployed.States) as TaskState[]).map(taskFunction).filter(Boolean) as string[]);
+      const grants = grantsOf(roleStatements(template, roleId)).filter((g) => !g.endsWith(' on "*"'));
+      expect(grants.sort()).toEqual([...functions].map((f) => `lambda:InvokeFunction on ${json({ 'Fn::GetAtt': [f, 'Arn'] })}`).sort());
+    });
   });
 
   describe('IAM', () => {

@@ -10,6 +10,7 @@ const FILES: Record<string, string> = {
   'Cluster Deletion Failed': 'cluster-deletion-failed',
   'Cluster Request Rejected': 'cluster-request-rejected',
   'Orphan Cluster Found': 'orphan-cluster-found',
+  'Cluster Waiting For Capacity': 'cluster-waiting-for-capacity',
 };
 
 const ajv = new Ajv2020({ allErrors: true, strict: false });

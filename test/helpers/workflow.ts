@@ -18,10 +18,13 @@ import { makeHandler as createClusterHandler } from '../../functions/handlers/ta
 import { makeHandler as deleteClusterHandler } from '../../functions/handlers/tasks/delete-cluster';
 import { makeHandler as pollClusterHandler } from '../../functions/handlers/tasks/poll-cluster';
 import { makeHandler as recordOutcomeHandler } from '../../functions/handlers/tasks/record-outcome';
+import { makeHandler as parkExecutionHandler } from '../../functions/handlers/tasks/park-execution';
+import type { WakeDeps } from '../../functions/core/wake';
+import { makeHandler as clusterEventHandler } from '../../functions/handlers/cluster-event';
 import { startEventBridgeSimulator } from '../../local/simulators/eventbridge';
 import { startSageMakerSimulator, type SageMakerSimulatorOptions } from '../../local/simulators/sagemaker';
 import { startTirSimulator, type TirSimulatorOptions } from '../../local/simulators/tir';
-import { LocalWorkflows, type LambdaHandler } from '../../local/workflows';
+import { LocalWorkflows, lambdaContext, type LambdaHandler } from '../../local/workflows';
 import { randomUUID } from 'node:crypto';
 import { createDynamoOfferings, ensureOfferingsTable } from '../../functions/adapters/offerings-dynamo';
 import { freshStore } from './dynamo';
@@ -34,9 +37,11 @@ export interface HarnessOptions {
   /** Wraps the store the task Lambdas see (to simulate a crash at a chosen write). */
   wrapStore?: (store: ClusterStore) => ClusterStore;
   /** Milliseconds between retries of every retrier (default 5). */
-  retryMs?: number;
+  retryMs?: number | number[];
   /** Milliseconds of every capacity wait (WaitToRetry, WaitAfterShortage); default 5. */
   waitMs?: number;
+  /** Milliseconds a parked workflow waits for an event before it polls (ParkUntilChange's timeout); default 20. */
+  pollMs?: number;
   /** Without the shared memory of short offerings (every placement is always tried). */
   noOfferingMemory?: boolean;
 }
@@ -63,48 +68,54 @@ export const startHarness = async (options: HarnessOptions = {}) => {
     }),
   };
   const events: EventEntry[] = [];
+  const publish = async (entries: EventEntry[]) => {
+    // Every event the workflows put in any scenario must match its committed schema.
+    for (const entry of entries) assertEventMatchesSchema(entry.DetailType, entry.Detail);
+    events.push(...entries);
+  };
   const taskDeps: WorkflowDeps = {
     store: options.wrapStore ? options.wrapStore(store) : store,
     provider: (name) => providers[name],
     ...(options.noOfferingMemory ? {} : { offerings }),
     eventBusName: 'test-bus',
+    events: { publish },
+    // Parked workflows are woken through the runner directly (the deployed path is SendTaskSuccess).
+    waker: { wake: async (token) => workflows.sendTaskSuccess(token) },
   };
   const handlers: Record<string, LambdaHandler> = {
     createCluster: createClusterHandler(() => taskDeps) as LambdaHandler,
     pollCluster: pollClusterHandler(() => taskDeps) as LambdaHandler,
     deleteCluster: deleteClusterHandler(() => taskDeps) as LambdaHandler,
     recordOutcome: recordOutcomeHandler(() => taskDeps) as LambdaHandler,
+    parkExecution: parkExecutionHandler(() => wakeDeps) as LambdaHandler,
   };
   const retryMs = options.retryMs ?? 5;
-  const workflows = new LocalWorkflows({
+  const wakeDeps: WakeDeps = { store: taskDeps.store, waker: taskDeps.waker! };
+  const workflows: LocalWorkflows = new LocalWorkflows({
     handlers,
-    publish: async (entries) => {
-      // Every event the machines emit in any scenario must match its committed schema.
-      for (const entry of entries) assertEventMatchesSchema(entry.DetailType, entry.Detail);
-      events.push(...entries);
-    },
+    publish,
     // The memory of short offerings lasts 50 ms unless a test is about it: other scenarios retry at test speed.
     settings: { shortOfferingSeconds: 0.05, ...options.settings },
     waitTimeOverrides: {
       WaitForCluster: 20,
+      ParkUntilChange: options.pollMs ?? 20,
       WaitForDeletion: 20,
       WaitToRetry: options.waitMs ?? 5,
+      ParkToRetry: options.waitMs ?? 5,
       WaitAfterShortage: options.waitMs ?? 5,
     },
     retryIntervalOverrides: Object.fromEntries(
       [
         'CreateCluster',
+        'ParkToRetry',
+        'ParkUntilChange',
         'DescribeCluster',
         'RecordReady',
-        'AnnounceReady',
         'RecordFailure',
-        'AnnounceFailure',
         'DeleteCluster',
         'DescribeDeletion',
         'RecordDeleted',
-        'AnnounceDeleted',
         'RecordDeletionFailure',
-        'AnnounceDeletionFailure',
       ].map((state) => [state, retryMs]),
     ),
   });
@@ -130,7 +141,14 @@ export const startHarness = async (options: HarnessOptions = {}) => {
     events,
     workflows,
     taskDeps,
+    wakeDeps,
     submitDeps,
+    /** Delivers a HyperPod state-change event to the clusterEvent function, as the deployed rule does. */
+    deliverClusterEvent: (detail: Record<string, unknown>) =>
+      clusterEventHandler(() => wakeDeps)(
+        { 'detail-type': 'SageMaker HyperPod Cluster State Change', source: 'aws.sagemaker', detail } as never,
+        lambdaContext('clusterEvent'),
+      ),
     waitForStatus,
     submit: (request: unknown) => submitRequest(submitDeps, request),
     /** Submits and waits for the provision execution to end. */

@@ -1,11 +1,12 @@
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStepFunctionsStarter } from '../../functions/adapters/step-functions';
+import { createStepFunctionsStarter, createTaskWaker } from '../../functions/adapters/step-functions';
 import { startStepFunctionsSimulator } from '../../local/simulators/step-functions';
 import type { RunningServer } from '../../local/simulators/common';
 import { LocalWorkflows } from '../../local/workflows';
 
 let sim: RunningServer;
+const parkedTokens = new Map<string, string>();
 const started: Array<{ name: string; input: unknown }> = [];
 const workflows = new LocalWorkflows({
   // Every task answers at once: these tests are about the protocol, not the workflow.
@@ -18,9 +19,14 @@ const workflows = new LocalWorkflows({
         : { state: 'READY', providerStatus: 'InService', waitSeconds: 1 },
     deleteCluster: async () => ({ gone: true }),
     recordOutcome: async () => ({ event: { Source: 's', DetailType: 'Cluster Ready', Detail: {}, EventBusName: 'b' }, cause: '' }),
+    // The park records its token where the test can return it (the real one writes it on the record).
+    parkExecution: async (input: { requestId: string; taskToken: string }) => {
+      parkedTokens.set(input.requestId, input.taskToken);
+      return {};
+    },
   },
   publish: async () => undefined,
-  waitTimeOverrides: { WaitForCluster: 1, WaitForDeletion: 1 },
+  waitTimeOverrides: { WaitForCluster: 1, WaitForDeletion: 1, ParkUntilChange: 1 },
 });
 
 beforeAll(async () => {
@@ -66,6 +72,42 @@ describe('Step Functions simulator through the real SDK and the starter adapter'
       starter().stopProvisioning!(executionArn.replace('req-sfn-stop', 'req-sfn-never-started'), 'cancelled'),
     ).resolves.toBeUndefined();
     expect(await starter().isRunning(executionArn.replace('req-sfn-stop', 'req-sfn-never-started'))).toBe(false);
+  });
+
+  it('returns a parked task token with SendTaskSuccess (the waker adapter), and answers TaskTimedOut for a spent one', async () => {
+    const parkedWorkflows = new LocalWorkflows({
+      handlers: {
+        createCluster: async () => ({ action: 'CREATED', providerId: 'p', clusterName: 'c', adopted: false }),
+        pollCluster: async () => ({ state: 'READY', providerStatus: 'InService', waitSeconds: 3600 }),
+        deleteCluster: async () => ({ gone: true }),
+        recordOutcome: async () => ({ event: { Source: 's', DetailType: 'Cluster Ready', Detail: {}, EventBusName: 'b' }, cause: '' }),
+        parkExecution: async (input: { requestId: string; taskToken: string }) => {
+          parkedTokens.set(input.requestId, input.taskToken);
+          return {};
+        },
+      },
+      publish: async () => undefined,
+    });
+    const parkedSim = await startStepFunctionsSimulator(parkedWorkflows);
+    try {
+      const client = new SFNClient({
+        endpoint: parkedSim.endpoint,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+      });
+      parkedWorkflows.start('provision', 'req-sfn-park', { requestId: 'req-sfn-park' });
+      // StartPolling parks for 30 s: only the token can end the wait this soon.
+      await expect.poll(() => parkedTokens.get('req-sfn-park'), { timeout: 5000 }).toBeDefined();
+      const token = parkedTokens.get('req-sfn-park')!;
+      expect(token).not.toBe('local-task-token');
+      const waker = createTaskWaker(client);
+      expect(await waker.wake(token)).toBe(true);
+      expect((await parkedWorkflows.get('req-sfn-park')!.done).status).toBe('SUCCEEDED');
+      expect(await waker.wake(token)).toBe(false); // spent: TaskTimedOut, which is not an error
+    } finally {
+      await parkedWorkflows.stopAll();
+      await parkedSim.close();
+    }
   });
 
   it('starts the delete machine under the delete execution name', async () => {

@@ -81,8 +81,9 @@ describe('post-create capacity shortage (Failed with an insufficient-capacity Fa
     const deletes = harness.sagemaker.requests.filter((r) => r.operation === 'DeleteCluster');
     expect(deletes.map((r) => (r.body as { ClusterName: string }).ClusterName)).toEqual(expect.arrayContaining([first, second]));
 
-    expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.ready]);
-    expect(harness.events[0]!.Detail).toMatchObject({
+    // The wait was announced once (Cluster Waiting For Capacity), then the outcome.
+    expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.waiting, DETAIL_TYPES.ready]);
+    expect(harness.events.at(-1)!.Detail).toMatchObject({
       attempts: 3,
       providerId: third,
       nodes: { current: 2, target: 2 },
@@ -133,7 +134,9 @@ describe('ResourceLimitExceeded is the account quota, not capacity', () => {
     const waits = record.history.filter((h) => h.to === 'WAITING_FOR_CAPACITY');
     expect(waits).toHaveLength(2);
     expect(waits[0]!.reason).toMatch(/waits for quota 'ml.p5.48xlarge for cluster usage' \(4 of 4 used, 2 more needed\)/);
-    expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.ready]);
+    // Two waits for quota: one announcement, saying quota.
+    expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.waiting, DETAIL_TYPES.ready]);
+    expect(harness.events[0]!.Detail).toMatchObject({ wait: { reason: 'quota', quota: { name: 'ml.p5.48xlarge for cluster usage' } } });
   });
 });
 
@@ -158,8 +161,8 @@ describe('cancel', () => {
     expect(harness.sagemaker.describe(request.cluster.ClusterName)).toBeUndefined();
     expect(record.history.at(-2)).toMatchObject({ from: 'WAITING_FOR_CAPACITY', to: 'DELETING', reason: 'cancelled' });
     expect(record.history.at(-1)).toMatchObject({ to: 'DELETED', reason: 'cancelled' });
-    expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.deleted]);
-    expect(harness.events[0]!.Detail).toMatchObject({ status: 'DELETED', reason: 'cancelled' });
+    expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.waiting, DETAIL_TYPES.deleted]);
+    expect(harness.events.at(-1)!.Detail).toMatchObject({ status: 'DELETED', reason: 'cancelled' });
   });
 
   it('DELETE while the cluster is being created deletes it and never announces it ready', async () => {
@@ -200,7 +203,7 @@ describe("against the simulator's capacity and quota model", () => {
       message: expect.stringContaining('do not have sufficient ml.p4d.24xlarge capacity'),
     });
     expect(harness.sagemaker.clusters().map((c) => c.status)).toEqual(['InService']);
-    expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.ready]);
+    expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.waiting, DETAIL_TYPES.ready]);
   });
 
   it('waits for quota held by another cluster of the account, and creates once that cluster is deleted', async () => {

@@ -7,6 +7,7 @@ import {
   applySettings,
   bindLambdaTasks,
   deleteClusterAsl,
+  isCallbackTask,
   lambdaFunctionKey,
   provisionClusterAsl,
 } from '../../statemachines/definitions.js';
@@ -27,6 +28,7 @@ type State = {
     JitterStrategy?: string;
   }>;
   TimeoutSeconds?: number;
+  TimeoutSecondsPath?: string;
   Resource?: unknown;
   Parameters?: Record<string, unknown>;
 };
@@ -105,7 +107,12 @@ describe.each(machines)('%s.asl.json', (_name, load) => {
       const transient = (state.Retry ?? []).find((r) => LAMBDA_TRANSIENT.every((n) => r.ErrorEquals.includes(n)));
       expect(transient, `${stateName} lacks the Lambda transient retry`).toBeDefined();
       expect(transient!.MaxAttempts).toBeGreaterThan(0);
-      expect(state.TimeoutSeconds, `${stateName} lacks TimeoutSeconds`).toBeGreaterThan(0);
+      if (isCallbackTask(state)) {
+        // A parked wait: its timeout is the wait itself, and ends it (Catch States.Timeout), never a retry.
+        expect(state.TimeoutSecondsPath, `${stateName} lacks TimeoutSecondsPath`).toMatch(/^\$\./);
+        expect(transient!.ErrorEquals, stateName).not.toContain('States.Timeout');
+        expect(state.Catch?.[0], stateName).toMatchObject({ ErrorEquals: ['States.Timeout'], Next: state.Next });
+      } else expect(state.TimeoutSeconds, `${stateName} lacks TimeoutSeconds`).toBeGreaterThan(0);
     }
     // Every task that can fail the provisioning leads to the failure recording, except the recorders themselves.
     for (const [stateName, state] of lambdaTasks) {
@@ -151,12 +158,23 @@ describe('provision-cluster retry policy', () => {
   const definition = provisionClusterAsl() as Definition;
   const create = definition.States.CreateCluster!;
 
-  it('waits out capacity and quota in the workflow itself: CreateCluster answers WAIT and a Wait state backs off', () => {
+  it('waits out capacity and quota in the workflow itself: CreateCluster answers WAIT and a parked wait backs off', () => {
     const after = definition.States.AfterCreate! as State & { Choices: Array<{ Variable: string; StringEquals: string; Next: string }> };
     expect(create.Next).toBe('AfterCreate');
     expect(after.Choices).toContainEqual(
-      expect.objectContaining({ Variable: '$.create.action', StringEquals: 'WAIT', Next: 'WaitToRetry' }),
+      expect.objectContaining({ Variable: '$.create.action', StringEquals: 'WAIT', Next: 'ParkToRetry' }),
     );
+    // Parked for the backoff (a probe that finds capacity may wake it sooner); the plain Wait if the park fails.
+    expect(definition.States.ParkToRetry).toMatchObject({
+      Type: 'Task',
+      Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+      TimeoutSecondsPath: '$.create.waitSeconds',
+      Next: 'CreateCluster',
+    });
+    expect(definition.States.ParkToRetry!.Catch).toEqual([
+      { ErrorEquals: ['States.Timeout'], ResultPath: null, Next: 'CreateCluster' },
+      { ErrorEquals: ['States.ALL'], ResultPath: null, Next: 'WaitToRetry' },
+    ]);
     expect(definition.States.WaitToRetry).toMatchObject({ Type: 'Wait', SecondsPath: '$.create.waitSeconds', Next: 'CreateCluster' });
     const ready = definition.States.IsClusterReady! as State & { Choices: Array<{ StringEquals: string; Next: string }> };
     expect(ready.Choices).toContainEqual(expect.objectContaining({ StringEquals: 'RETRY', Next: 'WaitAfterShortage' }));
@@ -166,7 +184,7 @@ describe('provision-cluster retry policy', () => {
   it('retries no provider error by name at CreateCluster (the task turns retryable ones into a recorded WAIT), and no terminal one anywhere', () => {
     // Every Lambda task retries the record store's transient unavailability (StoreUnavailableError).
     for (const [stateName, state] of Object.entries(definition.States)) {
-      if (state.Type === 'Task' && String(state.Resource).includes(':function:'))
+      if (lambdaFunctionKey(state) !== undefined)
         expect(
           state.Retry!.some((r) => r.ErrorEquals.includes('StoreUnavailableError')),
           stateName,
@@ -223,8 +241,10 @@ describe('provision-cluster retry policy', () => {
   });
 
   it('binds Lambda tasks by function key and leaves service integrations alone', () => {
-    const bound = bindLambdaTasks(definition, (key: string) => ({ 'Fn::GetAtt': [key, 'Arn'] })) as Definition;
+    const withIntegration = structuredClone(definition);
+    withIntegration.States.Announce = { Type: 'Task', Resource: 'arn:aws:states:::events:putEvents', End: true };
+    const bound = bindLambdaTasks(withIntegration, (key: string) => ({ 'Fn::GetAtt': [key, 'Arn'] })) as Definition;
     expect(bound.States.CreateCluster!.Resource).toEqual({ 'Fn::GetAtt': ['createCluster', 'Arn'] });
-    expect(bound.States.AnnounceReady!.Resource).toBe('arn:aws:states:::events:putEvents');
+    expect(bound.States.Announce!.Resource).toBe('arn:aws:states:::events:putEvents');
   });
 });

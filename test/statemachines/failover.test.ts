@@ -46,7 +46,8 @@ describe('failover', () => {
     await expect
       .poll(() => harness!.sagemaker.clusters().map((c) => [c.region, c.status]), { timeout: 5000 })
       .toEqual([['us-west-2', 'InService']]);
-    expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.ready]);
+    // The rollback in us-east-1 was a wait for capacity (announced once), then READY in us-west-2.
+    expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.waiting, DETAIL_TYPES.ready]);
   });
 
   it('falls over from HyperPod to TIR when every AWS region is short', async () => {
@@ -119,6 +120,19 @@ describe('the shared memory of short offerings', () => {
       outcome: 'skipped',
       reason: expect.stringContaining('remembered short until'),
     });
+  });
+
+  it('ends a request at its horizon even when the memory skips every round (it never calls the provider)', async () => {
+    harness = await startHarness({ waitMs: 20, settings: { shortOfferingSeconds: 600 } });
+    await harness.offerings.remember([`sagemaker#us-east-1#${P5}`], new Date(Date.now() + 600_000), 'Insufficient capacity');
+    const until = new Date(Date.now() + 1500).toISOString();
+    const request: ReturnType<typeof p5Request> & { retry: { until: string } } = { ...p5Request([]), retry: { until } };
+    const { execution, record } = await harness.provision(request);
+    expect(execution.status).toBe('FAILED');
+    expect(record.lastError!.name).toBe('RetryHorizonExceededError');
+    expect(record.retryUntil).toBe(until);
+    expect(record.attempts).toBe(0);
+    expect(createsIn(harness, 'us-east-1')).toHaveLength(0);
   });
 
   it('costs about one probe per memory period while many requests wait on one short offering, not one call each', async () => {

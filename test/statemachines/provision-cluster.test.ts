@@ -100,8 +100,10 @@ describe.each(Object.entries(PROVIDERS))('provision-cluster on %s', (_provider, 
     expect(record.history[3]!.reason).toMatch(/attempt 3 waits/);
     expect(record.lastError).toMatchObject({ ...p.refusal, attempt: 3 });
     expect(p.successfulCreates(harness)).toBe(1);
-    expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.ready]);
-    expect(harness.events[0]!.Detail).toMatchObject({ attempts: 4 });
+    // Three refusals for one reason: the first wait is announced, the next rounds are not.
+    expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.waiting, DETAIL_TYPES.ready]);
+    expect(harness.events[0]!.Detail).toMatchObject({ status: 'WAITING_FOR_CAPACITY', wait: { reason: p.refusal.reason, attempt: 1 } });
+    expect(harness.events[1]!.Detail).toMatchObject({ attempts: 4 });
   });
 
   it('gives up when the attempt budget is spent: FAILED, the failure event and a failed execution', async () => {
@@ -119,9 +121,8 @@ describe.each(Object.entries(PROVIDERS))('provision-cluster on %s', (_provider, 
     expect(record.lastError!.message).not.toMatch(/errorType|trace/);
     expect(record.failedAt).toBeTruthy();
     expect(p.successfulCreates(harness)).toBe(0);
-    expect(harness.events).toHaveLength(1);
-    expect(harness.events[0]).toMatchObject({ DetailType: DETAIL_TYPES.failed });
-    expect(harness.events[0]!.Detail).toMatchObject({
+    expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.waiting, DETAIL_TYPES.failed]);
+    expect(harness.events[1]!.Detail).toMatchObject({
       requestId: request.requestId,
       status: 'FAILED',
       attempts: 3,

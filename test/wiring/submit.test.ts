@@ -28,12 +28,19 @@ describe('submitDeps', () => {
     vi.stubEnv('ALLOWED_REGIONS', 'us-east-1, eu-west-1');
     vi.stubEnv('ALLOWED_EXECUTION_ROLES', 'arn:aws:iam::123456789012:role/HyperPodExecution*');
     vi.stubEnv('ALLOWED_LIFECYCLE_BUCKETS', 'sagemaker-*,team-lifecycle,');
+    vi.stubEnv('NOTIFY_SNS_TOPICS', 'arn:aws:sns:us-east-1:123456789012:provisioner-notify-*, ');
     const { submitDeps } = await import('../../functions/wiring/submit');
 
     expect(submitDeps().policy).toEqual({
       allowedRegions: ['us-east-1', 'eu-west-1'],
       allowedExecutionRoles: ['arn:aws:iam::123456789012:role/HyperPodExecution*'],
       allowedLifecycleBuckets: ['sagemaker-*', 'team-lifecycle'],
+      // NOTIFY_SECRET_PREFIX unset: the default; NOTIFY_ALLOW_LOOPBACK unset: never loopback.
+      notify: {
+        secretPrefix: 'provisioner/notify/',
+        snsTopics: ['arn:aws:sns:us-east-1:123456789012:provisioner-notify-*'],
+        allowLoopback: false,
+      },
     });
   });
 

@@ -1,0 +1,146 @@
+/**
+ * Parked workflows and what wakes them. Instead of a Wait state, the provision workflow waits in a callback task
+ * (`lambda:invoke.waitForTaskToken`, statemachines/provision-cluster.asl.json): `park` records the task token on the
+ * request, and the workflow goes on when someone returns the token (SendTaskSuccess) or the task's timeout — the poll
+ * interval or the backoff — passes. Two things wake it:
+ *   - a state change of its cluster: HyperPod's EventBridge event (`onClusterStateChange`, the clusterEvent function),
+ *     or the reconciler's ListClusters seeing a status the record does not know;
+ *   - a probe that found capacity for the offering the request waits on (the waiters, in submit order).
+ * Waking is at least once and harmless: the woken workflow asks the provider once (DescribeCluster) before it records
+ * anything, so a duplicate or out-of-order event costs one poll, never a second READY.
+ *
+ * A wake that comes while the workflow is not parked (it is polling, or has not parked yet) is kept as `wakeAt`: the
+ * next park returns at once when `wakeAt` is later than the workflow's last look at the provider (`checkedAt`). Each
+ * side writes first and reads second, so one of them always sees the other.
+ */
+import type { ClusterRecord, ClusterStatus, ClusterStore } from './store';
+
+/** Returns a parked workflow's task token to Step Functions. */
+export interface TaskWaker {
+  /** False when the token is no longer waited on (the task timed out or was woken already). */
+  wake(token: string): Promise<boolean>;
+}
+
+export interface WakeDeps {
+  store: ClusterStore;
+  waker: TaskWaker;
+  now?: () => Date;
+  /** Something was ignored or could not be done (logged by the handler). */
+  onNotice?: (message: string, details: Record<string, unknown>) => void;
+}
+
+/** Statuses in which a provision workflow may park. */
+const PARKING: readonly ClusterStatus[] = ['ACCEPTED', 'CREATING', 'WAITING_FOR_CAPACITY'];
+
+export interface ParkInput {
+  requestId: string;
+  taskToken: string;
+  purpose: 'poll' | 'retry';
+  waitSeconds: number;
+}
+
+const nowOf = (deps: { now?: () => Date }) => (deps.now ?? (() => new Date()))();
+
+/** A wake asked for after the workflow last looked at the provider. */
+const wakePending = (record: ClusterRecord): boolean =>
+  record.wakeAt !== undefined && (record.checkedAt === undefined || record.wakeAt > record.checkedAt);
+
+/**
+ * Records the token of the workflow's wait. Returns `woken: true` when a wake was already pending (it returned the
+ * token itself) and when the request left the statuses that park (a DELETE cancelled it: the workflow must look now).
+ */
+export const park = async (deps: WakeDeps, input: ParkInput): Promise<{ woken: boolean }> => {
+  const now = nowOf(deps);
+  const current = await deps.store.require(input.requestId);
+  if (!PARKING.includes(current.status)) {
+    await deps.waker.wake(input.taskToken);
+    return { woken: true };
+  }
+  await deps.store.update(
+    input.requestId,
+    {
+      parked: {
+        token: input.taskToken,
+        purpose: input.purpose,
+        at: now.toISOString(),
+        until: new Date(now.getTime() + input.waitSeconds * 1000).toISOString(),
+      },
+    },
+    PARKING,
+  );
+  // Read after the write: a wake that came before it is seen here, one that comes after it finds the token.
+  const record = await deps.store.require(input.requestId);
+  if (wakePending(record) || !PARKING.includes(record.status)) {
+    await deps.waker.wake(input.taskToken);
+    return { woken: true };
+  }
+  return { woken: false };
+};
+
+/** Wakes the request's parked workflow, or leaves the wake pending for its next park. True when a token was returned. */
+export const wakeRequest = async (deps: WakeDeps, requestId: string, why: string): Promise<boolean> => {
+  const at = nowOf(deps).toISOString();
+  let record: ClusterRecord;
+  try {
+    record = await deps.store.update(requestId, { wakeAt: at }, PARKING);
+  } catch (err) {
+    // Not parkable any more (READY, FAILED, DELETING...): nothing waits.
+    if ((err as Error).name === 'RecordConflictError' || (err as Error).name === 'RecordNotFoundError') return false;
+    throw err;
+  }
+  if (!record.parked) return false;
+  const woken = await deps.waker.wake(record.parked.token);
+  deps.onNotice?.(woken ? 'Woke the workflow' : 'The workflow was not parked: the wake is kept for its next park', {
+    requestId,
+    why,
+    purpose: record.parked.purpose,
+  });
+  return woken;
+};
+
+/** A HyperPod cluster state change, as EventBridge delivers it (`detail`; other members are ignored). */
+export interface ClusterStateChange {
+  ClusterArn?: string;
+  ClusterName?: string;
+  ClusterStatus?: string;
+}
+
+/** Statuses that change what the workflow does next; others (Creating, Updating) do not wake it. */
+export const DECISIVE_STATUSES: ReadonlySet<string> = new Set(['InService', 'Failed', 'RollingBack', 'Deleting']);
+
+/**
+ * A HyperPod state-change event: finds the request whose cluster it is (among the records being created) and wakes
+ * its workflow. An event for a cluster no request is creating is ignored (and said so).
+ */
+export const onClusterStateChange = async (
+  deps: WakeDeps,
+  detail: ClusterStateChange,
+): Promise<{ requestId?: string; woken: boolean; ignored?: string }> => {
+  if (!detail.ClusterArn || !detail.ClusterStatus) return { woken: false, ignored: 'no ClusterArn or ClusterStatus' };
+  if (!DECISIVE_STATUSES.has(detail.ClusterStatus)) return { woken: false, ignored: `status ${detail.ClusterStatus} changes nothing` };
+  const record = await findCreating(deps.store, detail.ClusterArn);
+  if (!record) {
+    deps.onNotice?.('State change of a cluster no request is creating: ignored', {
+      clusterArn: detail.ClusterArn,
+      clusterStatus: detail.ClusterStatus,
+    });
+    return { woken: false, ignored: 'no request is creating this cluster' };
+  }
+  const woken = await wakeRequest(deps, record.requestId, `cluster ${detail.ClusterStatus}`);
+  return { requestId: record.requestId, woken };
+};
+
+/**
+ * The record creating the cluster `providerId`. Records being created are few (CREATING is a passing status), so they
+ * are read from the status index rather than from an index of their own.
+ */
+export const findCreating = async (store: ClusterStore, providerId: string): Promise<ClusterRecord | undefined> => {
+  let cursor: string | undefined;
+  do {
+    const page = await store.list({ status: 'CREATING', limit: 100, ...(cursor ? { cursor } : {}) });
+    const match = page.items.find((r) => r.providerId === providerId);
+    if (match) return match;
+    cursor = page.cursor;
+  } while (cursor);
+  return undefined;
+};

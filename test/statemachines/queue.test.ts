@@ -1,0 +1,68 @@
+/**
+ * The queue of requests waiting on a short offering, through the shipped ASL: one request at a time probes (the
+ * earliest submitted), the others wait without a provider call, and when capacity frees the requests get it in the
+ * order they were submitted, each woken as the one before it is READY (not after its own backoff).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { hyperpodRequest, startHarness, type Harness } from '../helpers/workflow';
+
+const P5 = 'ml.p5.48xlarge';
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+const creates = (h: Harness) => h.sagemaker.requests.filter((r) => r.operation === 'CreateCluster').length;
+
+describe('the queue of an offering', () => {
+  it('one probe at a time while 12 requests wait; capacity goes to them in submit order, each woken by the one before', async () => {
+    harness = await startHarness({
+      // Each request parks 2 s per backoff: only a wake can serve them faster than that.
+      waitMs: 2000,
+      settings: { shortOfferingSeconds: 0.4 },
+      sagemaker: { readyAfterMs: 60, rollbackMs: 20, deleteAfterMs: 20, regionCapacity: { 'us-east-1': { [P5]: 0 } } },
+    });
+    const h = harness;
+    const requests = Array.from({ length: 12 }, () => hyperpodRequest({ instanceType: P5, instanceCount: 1 }));
+    for (const request of requests) {
+      await h.submit(request);
+      await new Promise((r) => setTimeout(r, 3)); // distinct acceptedAt: the submit order
+    }
+    // Everyone has found the shortage (or queued behind the one who did).
+    await expect
+      .poll(
+        async () =>
+          (await Promise.all(requests.map((r) => h.store.require(r.requestId)))).every((r) => r.status === 'WAITING_FOR_CAPACITY'),
+        {
+          timeout: 10_000,
+        },
+      )
+      .toBe(true);
+    const before = creates(h);
+    await new Promise((r) => setTimeout(r, 2500));
+    const probes = creates(h) - before;
+
+    // Capacity for 5 frees: the 5 earliest get it, in order, and well before their own 2 s backoffs would allow.
+    const freedAt = Date.now();
+    h.sagemaker.setCapacity(P5, 5, 'us-east-1');
+    const served = requests.slice(0, 5);
+    for (const request of served) await h.waitForStatus(request.requestId, 'READY', 20_000);
+    const elapsed = Date.now() - freedAt;
+    const records = await Promise.all(requests.map((r) => h.store.require(r.requestId)));
+    const readyOrder = records
+      .filter((r) => r.status === 'READY')
+      .sort((a, b) => a.readyAt!.localeCompare(b.readyAt!))
+      .map((r) => r.requestId);
+
+    expect(readyOrder).toEqual(served.map((r) => r.requestId)); // nobody later is served while an earlier one waits
+    expect(records.slice(5).every((r) => r.status === 'WAITING_FOR_CAPACITY')).toBe(true);
+    // One probe per memory period (0.4 s) at most, not one per waiting request per backoff.
+    expect(probes).toBeLessThanOrEqual(Math.ceil(2500 / 400) + 2);
+    // Five creations one after the other: far less than five backoffs of 2 s.
+    expect(elapsed).toBeLessThan(5 * 2000);
+    // Never two live clusters per request.
+    const live = h.sagemaker.clusters().filter((c) => c.status !== 'Deleting');
+    expect(new Set(live.map((c) => c.name)).size).toBe(live.length);
+  }, 60_000);
+});

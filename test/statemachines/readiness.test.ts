@@ -1,0 +1,127 @@
+/**
+ * Event-driven readiness through the shipped ASL: the workflow parks (ParkUntilChange, a waitForTaskToken task) and
+ * HyperPod's state-change event, relayed by the clusterEvent function, wakes it; the poll is only the fallback.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { DETAIL_TYPES } from '../../functions/core/events';
+import { reconcile } from '../../functions/core/reconcile';
+import { onClusterStateChange } from '../../functions/core/wake';
+import type { ClusterStateChangeDetail } from '../../local/simulators/sagemaker';
+import { hyperpodRequest, startHarness, type Harness } from '../helpers/workflow';
+
+let harness: Harness | undefined;
+afterEach(async () => {
+  await harness?.close();
+  harness = undefined;
+});
+
+const describes = (h: Harness) => h.sagemaker.requests.filter((r) => r.operation === 'DescribeCluster').length;
+const readyEvents = (h: Harness, requestId: string) =>
+  h.events.filter((e) => e.DetailType === DETAIL_TYPES.ready && e.Detail.requestId === requestId);
+
+/** A harness whose simulator's state changes go through `relay` (which may drop, repeat or delay them). */
+const withEvents = async (
+  relay: (detail: ClusterStateChangeDetail, deliver: (d: ClusterStateChangeDetail) => Promise<unknown>) => void,
+  pollMs = 60_000,
+) => {
+  let deliver: (d: ClusterStateChangeDetail) => Promise<unknown> = async () => undefined;
+  const h = await startHarness({
+    pollMs,
+    sagemaker: { readyAfterMs: 300, onStateChange: (detail) => relay(detail, deliver), stateChangeEveryMs: 10 },
+  });
+  deliver = ({ region: _region, ...detail }) => h.deliverClusterEvent(detail);
+  return h;
+};
+
+describe('event-driven readiness (HyperPod)', () => {
+  it('wakes the parked workflow on the InService event: READY with one DescribeCluster, no poll in between', async () => {
+    harness = await withEvents((detail, deliver) => void deliver(detail));
+    const h = harness;
+    const request = hyperpodRequest();
+    const t0 = Date.now();
+    const { execution, record } = await h.provision(request);
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(record.status).toBe('READY');
+    // The park's timeout is a minute: only the event can have ended it this soon.
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(describes(h)).toBe(1);
+    expect(readyEvents(h, request.requestId)).toHaveLength(1);
+    expect(record.parked?.purpose).toBe('poll');
+  }, 20_000);
+
+  it('a duplicated and a late event: one READY, one announcement, and no second transition', async () => {
+    const seen: ClusterStateChangeDetail[] = [];
+    harness = await withEvents((detail, deliver) => {
+      seen.push(detail);
+      void deliver(detail);
+      void deliver(detail); // at least once: twice
+    });
+    const h = harness;
+    const request = hyperpodRequest();
+    const { execution, record } = await h.provision(request);
+    expect(execution.status).toBe('SUCCEEDED');
+    // Late and out of order, after READY: a Creating and an InService again.
+    const inService = seen.find((d) => d.ClusterStatus === 'InService')!;
+    const { region: _r, ...late } = inService;
+    await h.deliverClusterEvent({ ...late, ClusterStatus: 'Creating' });
+    await h.deliverClusterEvent(late);
+    const after = await h.store.require(request.requestId);
+    expect(after.history.filter((e) => e.to === 'READY')).toHaveLength(1);
+    expect(readyEvents(h, request.requestId)).toHaveLength(1);
+    expect(record.status).toBe('READY');
+    expect(describes(h)).toBeLessThanOrEqual(2);
+  }, 20_000);
+
+  it('a lost event is caught by the fallback poll', async () => {
+    harness = await withEvents(() => undefined, 150);
+    const h = harness;
+    const request = hyperpodRequest();
+    const { execution, record } = await h.provision(request);
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(record.status).toBe('READY');
+    expect(describes(h)).toBeGreaterThan(1);
+    expect(readyEvents(h, request.requestId)).toHaveLength(1);
+  }, 20_000);
+
+  it("a lost event is caught by the reconciler's one ListClusters per region, long before the workflow's own poll", async () => {
+    harness = await withEvents(() => undefined); // every event lost; the park's own timeout is a minute
+    const h = harness;
+    const requests = [hyperpodRequest(), hyperpodRequest()];
+    for (const request of requests) await h.submit(request);
+    for (const request of requests) await h.waitForStatus(request.requestId, 'CREATING');
+    await new Promise((r) => setTimeout(r, 600)); // the clusters come up (readyAfterMs 300), nobody hears
+    const { actions } = await reconcile({
+      store: h.store,
+      starter: h.workflows.starter(),
+      graceSeconds: 0,
+      watch: { provider: h.taskDeps.provider, waker: h.wakeDeps.waker },
+    });
+    expect(
+      actions
+        .filter((a) => a.action === 'woken')
+        .map((a) => a.requestId)
+        .sort(),
+    ).toEqual(requests.map((r) => r.requestId).sort());
+    expect(h.sagemaker.requests.filter((r) => r.operation === 'ListClusters')).toHaveLength(1);
+    for (const request of requests) {
+      const execution = await h.workflows.get(request.requestId)!.done;
+      expect(execution.status).toBe('SUCCEEDED');
+      expect(readyEvents(h, request.requestId)).toHaveLength(1);
+    }
+  }, 20_000);
+
+  it('an event for a cluster no request is creating is ignored, and said so', async () => {
+    harness = await startHarness();
+    const notices: string[] = [];
+    const outcome = await onClusterStateChange(
+      { ...harness.wakeDeps, onNotice: (message) => notices.push(message) },
+      { ClusterArn: 'arn:aws:sagemaker:us-east-1:000000000000:cluster/unknown000000', ClusterStatus: 'InService' },
+    );
+    expect(outcome).toMatchObject({ woken: false, ignored: 'no request is creating this cluster' });
+    expect(notices).toEqual(['State change of a cluster no request is creating: ignored']);
+    // A status that changes nothing is not even looked up.
+    expect(await onClusterStateChange(harness.wakeDeps, { ClusterArn: 'arn:x', ClusterStatus: 'Creating' })).toMatchObject({
+      woken: false,
+    });
+  });
+});
