@@ -3,7 +3,7 @@
  *
  * HyperPod: SageMaker AI bills a HyperPod cluster instance at the on-demand price of its `ml.*` instance type. Source:
  * AWS's published on-demand SageMaker ML instance prices ("Amazon SageMaker AI pricing",
- * https://aws.amazon.com/sagemaker/ai/pricing/, USD per instance-hour), compiled into this table on PRICE_TABLE_DATE for
+ * https://aws.amazon.com/sagemaker/ai/pricing/, USD per instance-hour), written into this table on PRICE_TABLE_DATE, unverified, for
  * the common GPU, Trainium and a few CPU (controller) types in four regions; not fetched live. AWS changes these prices
  * (the P4 and P5 families were cut in June 2025): the AWS Price List API (service code `AmazonSageMaker`) is the
  * authority, refresh the table from it. A type or region not in the table has no price here (the caller says so).
@@ -15,7 +15,12 @@
 
 export const PRICE_TABLE_DATE = '2026-11-29';
 
-const SOURCE = `AWS SageMaker AI on-demand pricing (aws.amazon.com/sagemaker/ai/pricing), as of ${PRICE_TABLE_DATE}`;
+/**
+ * Said with every price. The table was written on PRICE_TABLE_DATE without access to AWS's pricing page or the Price
+ * List API from the machine that wrote it: its values are list prices as remembered, unverified. Refresh them from the
+ * Price List API before relying on a total.
+ */
+const SOURCE = `AWS SageMaker AI on-demand list prices, written ${PRICE_TABLE_DATE}, unverified against the Price List API`;
 
 type Row = Readonly<Record<string, number>>;
 
