@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { hyperpodRequest, startHarness, type Harness } from '../helpers/workflow';
 
 const P5 = 'ml.p5.48xlarge';
+const WAITERS = 100;
 let harness: Harness | undefined;
 afterEach(async () => {
   await harness?.close();
@@ -16,7 +17,7 @@ afterEach(async () => {
 const creates = (h: Harness) => h.sagemaker.requests.filter((r) => r.operation === 'CreateCluster').length;
 
 describe('the queue of an offering', () => {
-  it('one probe at a time while 12 requests wait; capacity goes to them in submit order, each woken by the one before', async () => {
+  it('one probe at a time while 100 requests wait; capacity goes to them in submit order, each woken by the one before', async () => {
     harness = await startHarness({
       // Each request parks 2 s per backoff: only a wake can serve them faster than that.
       waitMs: 2000,
@@ -24,7 +25,7 @@ describe('the queue of an offering', () => {
       sagemaker: { readyAfterMs: 60, rollbackMs: 20, deleteAfterMs: 20, regionCapacity: { 'us-east-1': { [P5]: 0 } } },
     });
     const h = harness;
-    const requests = Array.from({ length: 12 }, () => hyperpodRequest({ instanceType: P5, instanceCount: 1 }));
+    const requests = Array.from({ length: WAITERS }, () => hyperpodRequest({ instanceType: P5, instanceCount: 1 }));
     for (const request of requests) {
       await h.submit(request);
       await new Promise((r) => setTimeout(r, 3)); // distinct acceptedAt: the submit order
