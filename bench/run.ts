@@ -5,6 +5,7 @@
  *     the idempotent replay;
  *  3. workflow: N provisionings at once through the shipped ASL (aws-local-stepfunctions), the real task handlers,
  *     dynalite and the simulators over loopback, wall time and per-provisioning store writes.
+ * `npm run bench -- contention` runs the capacity-contention benchmark instead (bench/contention/index.ts).
  * Bounded in count and time; everything listens on 127.0.0.1 only.
  */
 import './env';
@@ -25,6 +26,7 @@ import { makeHandler as createCluster } from '../functions/handlers/tasks/create
 import { makeHandler as deleteCluster } from '../functions/handlers/tasks/delete-cluster';
 import { makeHandler as pollCluster } from '../functions/handlers/tasks/poll-cluster';
 import { makeHandler as recordOutcome } from '../functions/handlers/tasks/record-outcome';
+import { makeHandler as parkExecution } from '../functions/handlers/tasks/park-execution';
 import { startDynalite } from '../local/dynalite';
 import { startSageMakerSimulator } from '../local/simulators/sagemaker';
 import { startTirSimulator } from '../local/simulators/tir';
@@ -50,8 +52,13 @@ const benchValidation = () => {
   const start = performance.now();
   for (let i = 0; i < rounds; i++) validateRequest(requests[i % requests.length]);
   const ms = performance.now() - start;
+  // Baseline, same run: a JSON round trip of the same requests (what any entry point pays for a body).
+  const baseStart = performance.now();
+  for (let i = 0; i < rounds; i++) JSON.parse(JSON.stringify(requests[i % requests.length]));
+  const baseMs = performance.now() - baseStart;
   console.log(
-    `validation      ${Math.round((rounds / ms) * 1000).toLocaleString('en')} requests/s (${((ms * 1000) / rounds).toFixed(1)} µs each, examples mixed)`,
+    `validation      ${Math.round((rounds / ms) * 1000).toLocaleString('en')} requests/s (${((ms * 1000) / rounds).toFixed(1)} µs each, examples mixed; ` +
+      `×${(ms / baseMs).toFixed(1)} a JSON round trip of the same request)`,
   );
 
   const hostile = { ...example('hyperpod-minimal.json') } as { cluster: { InstanceGroups: unknown[] } };
@@ -84,8 +91,23 @@ const benchSubmit = async (store: ClusterStore) => {
     await submitRequest(deps, request);
     replays.push(performance.now() - t);
   }
-  console.log(`submit (new)    ${summary(fresh.slice(20), ' ms')}   [validate + conditional put + start + update, dynalite]`);
-  console.log(`submit (replay) ${summary(replays.slice(20), ' ms')}   [validate + conditional put answered by the existing record]`);
+  // Baseline, same run: one strongly consistent read of the same store (a DynamoDB round trip on this dynalite).
+  const reads: number[] = [];
+  for (let i = 0; i < 300; i++) {
+    const t = performance.now();
+    await store.get(`bench-${i}`);
+    reads.push(performance.now() - t);
+  }
+  const ascending = (a: number, b: number) => a - b;
+  const median = (xs: number[]) => percentile(xs.slice(20).sort(ascending), 50);
+  const ratio = (xs: number[]) => `×${(median(xs) / median(reads)).toFixed(1)} one GetItem at p50`;
+  console.log(
+    `submit (new)    ${summary(fresh.slice(20), ' ms')}   [validate + conditional put + start + update, dynalite; ${ratio(fresh)}]`,
+  );
+  console.log(
+    `submit (replay) ${summary(replays.slice(20), ' ms')}   [validate + conditional put answered by the existing record; ${ratio(replays)}]`,
+  );
+  console.log(`store read      ${summary(reads.slice(20), ' ms')}   [the baseline: one strongly consistent GetItem, dynalite]`);
 };
 
 const benchWorkflow = async (store: ClusterStore, concurrency: number) => {
@@ -106,17 +128,23 @@ const benchWorkflow = async (store: ClusterStore, concurrency: number) => {
     transition: (...args) => ((writes += 1), store.transition(...args)),
     update: (...args) => ((writes += 1), store.update(...args)),
   };
-  const deps: WorkflowDeps = { store: counted, provider: (n) => providers[n], eventBusName: 'bench' };
   let events = 0;
-  const workflows = new LocalWorkflows({
+  const deps: WorkflowDeps = {
+    store: counted,
+    provider: (n) => providers[n],
+    eventBusName: 'bench',
+    events: { publish: async (entries) => void (events += entries.length) },
+  };
+  const workflows: LocalWorkflows = new LocalWorkflows({
     handlers: {
       createCluster: createCluster(() => deps) as LambdaHandler,
       pollCluster: pollCluster(() => deps) as LambdaHandler,
       deleteCluster: deleteCluster(() => deps) as LambdaHandler,
       recordOutcome: recordOutcome(() => deps) as LambdaHandler,
+      parkExecution: parkExecution(() => ({ store: counted, waker: { wake: async (t) => workflows.sendTaskSuccess(t) } })) as LambdaHandler,
     },
     publish: async (entries) => void (events += entries.length),
-    waitTimeOverrides: { WaitForCluster: 50, WaitForDeletion: 50 },
+    waitTimeOverrides: { WaitForCluster: 50, ParkUntilChange: 50, WaitForDeletion: 50 },
   });
   const submitDeps: SubmitDeps = { store, starter: workflows.starter(), defaultRegion: 'us-east-1' };
   const hp = example('hyperpod-minimal.json') as { cluster: { ClusterName: string } };
@@ -155,9 +183,15 @@ const main = async () => {
     const store = createDynamoStore({ client, tableName: 'bench-clusters' });
     await benchSubmit(store);
     for (const n of [10, 50]) await benchWorkflow(store, n);
+    await (await import('./readiness')).benchReadiness(client);
   } finally {
     await db.close();
   }
 };
 
-await main();
+// npm run bench -- contention [...]: the capacity-contention benchmark (bench/contention/index.ts); no argument: the
+// figures above.
+const [section, ...rest] = process.argv.slice(2);
+if (section === 'contention') await (await import('./contention/index')).main(rest);
+else if (section === undefined) await main();
+else throw new Error(`Unknown bench section "${section}" (known: contention; none: the hot-path figures)`);

@@ -63,6 +63,12 @@ export const SETTINGS = {
     description: 'How long one request may hold the probe of an offering whose memory ran out before another may take it.',
     paths: capacityPolicy('ProbeLeaseSeconds'),
   },
+  queueProbeSeconds: {
+    machine: 'provision',
+    description:
+      "How often the request first in a short offering's queue probes it, in seconds (its wait after a shortage, whatever its backoff; the memory of the shortage lasts no longer): one provider call per offering per interval, however many requests wait behind it.",
+    paths: capacityPolicy('QueueProbeSeconds'),
+  },
   pollMaxSeconds: {
     machine: 'provision',
     description: 'Longest wait between two status polls while creating, in seconds (polling starts at 30 s and grows ×1.5 per round).',

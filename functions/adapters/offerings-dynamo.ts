@@ -85,8 +85,15 @@ export const createDynamoOfferings = (options: { client: DynamoDBClient; tableNa
     leaseSeconds: number,
     acceptedAt?: string,
   ): Promise<OfferingClaim> => {
+    const { Item } = await client.send(
+      new GetItemCommand({ TableName: tableName, Key: { offering: { S: offering } }, ConsistentRead: true }),
+    );
+    const shortUntil = Item?.shortUntil?.S ?? '';
+    const reason = Item?.reason?.S;
+    // Remembered short: everyone skips it, whatever their place in its queue.
+    if (Item && Date.parse(shortUntil) > now.getTime()) return { state: 'short', until: shortUntil, ...(reason ? { reason } : {}) };
     if (acceptedAt !== undefined) {
-      // An earlier request waits on it: this one waits behind (whatever the memory says).
+      // It may be tried: by the earliest live waiter only.
       const head = headOf(await waitersOf(offering), now);
       if (
         head &&
@@ -96,13 +103,7 @@ export const createDynamoOfferings = (options: { client: DynamoDBClient; tableNa
         return { state: 'queued', head: head.requestId };
       }
     }
-    const { Item } = await client.send(
-      new GetItemCommand({ TableName: tableName, Key: { offering: { S: offering } }, ConsistentRead: true }),
-    );
     if (!Item) return { state: 'free' };
-    const shortUntil = Item.shortUntil?.S ?? '';
-    const reason = Item.reason?.S;
-    if (Date.parse(shortUntil) > now.getTime()) return { state: 'short', until: shortUntil, ...(reason ? { reason } : {}) };
     const leaseHolder = Item.leaseHolder?.S;
     const leaseUntil = Item.leaseUntil?.S;
     if (leaseHolder && leaseHolder !== holder && leaseUntil && Date.parse(leaseUntil) > now.getTime()) {

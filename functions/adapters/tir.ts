@@ -423,6 +423,8 @@ export const createTirProvider = (options: TirProviderOptions): ClusterProvider 
 
   return {
     name: 'tir',
+    // TIR says it has no capacity by refusing the create (../shared/reference/tir.md: the message of a refused create).
+    capacityKnownAtCreate: true,
 
     async create(input) {
       const spec = input.cluster as TirClusterSpec;

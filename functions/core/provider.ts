@@ -110,6 +110,11 @@ export interface ClusterProvider {
   /** Every cluster of the location (HyperPod: a region) that carries this deployment's name, and only those. */
   listOwned(location: ClusterLocation): Promise<OwnedCluster[]>;
   /**
+   * Whether an accepted create means the capacity was there (the provider refuses a create it has no capacity for,
+   * as TIR does). HyperPod accepts the create and rolls the cluster back later: absent / false.
+   */
+  readonly capacityKnownAtCreate?: boolean;
+  /**
    * The status of every cluster of the location, by provider id, in one listing (HyperPod: ListClusters, no tags).
    * Providers that announce their state changes have it: the reconciler uses it to catch an event that was lost.
    */

@@ -77,9 +77,17 @@ export const park = async (deps: WakeDeps, input: ParkInput): Promise<{ woken: b
   return { woken: false };
 };
 
-/** Wakes the request's parked workflow, or leaves the wake pending for its next park. True when a token was returned. */
-export const wakeRequest = async (deps: WakeDeps, requestId: string, why: string): Promise<boolean> => {
+/**
+ * Wakes the request's parked workflow, or leaves the wake pending for its next park. True when a token was returned.
+ * With `only`, a workflow parked for something else (or not waiting for capacity) is left alone: a queue's turn wakes
+ * a request waiting for capacity, never one polling its cluster.
+ */
+export const wakeRequest = async (deps: WakeDeps, requestId: string, why: string, only?: 'retry'): Promise<boolean> => {
   const at = nowOf(deps).toISOString();
+  if (only === 'retry') {
+    const current = await deps.store.get(requestId);
+    if (current?.status !== 'WAITING_FOR_CAPACITY' || current.parked?.purpose !== 'retry') return false;
+  }
   let record: ClusterRecord;
   try {
     record = await deps.store.update(requestId, { wakeAt: at }, PARKING);

@@ -84,10 +84,19 @@ export interface RetryPolicy {
   ShortOfferingSeconds?: number;
   /** How long one request may hold the probe of an offering whose memory ran out. Default 1800. */
   ProbeLeaseSeconds?: number;
+  /**
+   * With the waiters queue: the request first in an offering's queue probes it this often (whatever its own backoff),
+   * and the memory of a shortage lasts no longer. One probe per offering per interval, however many wait behind.
+   */
+  QueueProbeSeconds?: number;
 }
 
 const DEFAULT_SHORT_OFFERING_SECONDS = 600;
 const DEFAULT_PROBE_LEASE_SECONDS = 1800;
+
+/** The queue's probe interval, when the policy sets one. */
+const queueProbe = (policy: RetryPolicy): number | undefined =>
+  policy.QueueProbeSeconds !== undefined && policy.QueueProbeSeconds > 0 ? policy.QueueProbeSeconds : undefined;
 
 const clock = (deps: Pick<WorkflowDeps, 'now'>): Date => (deps.now ?? (() => new Date()))();
 const iso = (deps: Pick<WorkflowDeps, 'now'>): string => clock(deps).toISOString();
@@ -251,7 +260,12 @@ export const createCluster = async (
     // Queued behind an earlier request on an offering nobody remembers short: it is that request's turn now.
     for (const claim of claims.values()) {
       if (claim.state === 'queued' && claim.head && deps.waker) {
-        await wakeRequest({ store: deps.store, waker: deps.waker, now: () => clock(deps) }, claim.head, 'its turn on a free offering');
+        await wakeRequest(
+          { store: deps.store, waker: deps.waker, now: () => clock(deps) },
+          claim.head,
+          'its turn on a free offering',
+          'retry',
+        );
       }
     }
   }
@@ -267,6 +281,8 @@ export const createCluster = async (
       {
         placement: 0,
         attemptLog: logged(record, ...skips),
+        // A round that skipped every placement looked too: a wake that came before it is spent.
+        checkedAt: now.toISOString(),
       },
     );
   }
@@ -327,6 +343,17 @@ export const createCluster = async (
     if (err instanceof RecordConflictError) return discardCancelled(deps, record.requestId, created.providerId);
     throw err;
   }
+  // Created here: it no longer waits on the other placements' offerings. On this one's it keeps its place (and the
+  // probe lease) until HyperPod says whether the capacity was there (READY, or a roll back); a provider that refuses a
+  // create without capacity has said it already: the offering served, and the next in its queue may try at once.
+  const landedOn = new Set(offeringsOf(placement));
+  const known = provider.capacityKnownAtCreate === true;
+  if (known) await deps.offerings?.forget([...landedOn]);
+  await leaveQueues(
+    deps,
+    started,
+    allOfferings(started).filter((key) => known || !landedOn.has(key)),
+  );
   return { action: 'CREATED', ...created, adopted: false };
 };
 
@@ -340,6 +367,16 @@ const queueOn = async (deps: WorkflowDeps, record: ClusterRecord, keys: readonly
   await deps.offerings.enqueue(keys, { requestId: record.requestId, acceptedAt: record.acceptedAt, until });
 };
 
+/** Whether the request is the earliest live waiter of any offering it waits on. */
+const isFirstInAQueue = async (deps: WorkflowDeps, record: ClusterRecord, now: Date): Promise<boolean> => {
+  const memory = deps.offerings;
+  if (!memory?.head) return false;
+  for (const key of allOfferings(record)) {
+    if ((await memory.head(key, now))?.requestId === record.requestId) return true;
+  }
+  return false;
+};
+
 /** Every offering of every placement of the request. */
 const allOfferings = (record: ClusterRecord): string[] => [...new Set(placementsOfRecord(record).flatMap(offeringsOf))];
 
@@ -348,10 +385,9 @@ const allOfferings = (record: ClusterRecord): string[] => [...new Set(placements
  * woken, so capacity goes to the next in submit order without waiting out its backoff. A woken request that finds the
  * offering still short parks again without a provider call.
  */
-const leaveQueues = async (deps: WorkflowDeps, record: ClusterRecord): Promise<void> => {
+const leaveQueues = async (deps: WorkflowDeps, record: ClusterRecord, keys: readonly string[] = allOfferings(record)): Promise<void> => {
   const memory = deps.offerings;
-  if (!memory?.dequeue) return;
-  const keys = allOfferings(record);
+  if (!memory?.dequeue || keys.length === 0) return;
   await memory.dequeue(keys, record.requestId);
   if (!deps.waker || !memory.head) return;
   const now = clock(deps);
@@ -361,7 +397,12 @@ const leaveQueues = async (deps: WorkflowDeps, record: ClusterRecord): Promise<v
     if (head) heads.add(head.requestId);
   }
   for (const requestId of heads) {
-    await wakeRequest({ store: deps.store, waker: deps.waker, now: () => clock(deps) }, requestId, `${record.requestId} left the queue`);
+    await wakeRequest(
+      { store: deps.store, waker: deps.waker, now: () => clock(deps) },
+      requestId,
+      `${record.requestId} left the queue`,
+      'retry',
+    );
   }
 };
 
@@ -377,7 +418,8 @@ const sameLocation = (a: ClusterLocation, b: ClusterLocation): boolean =>
  */
 const shortUntil = (now: Date, policy: RetryPolicy, record: ClusterRecord): Date => {
   const backoff = policy.IntervalSeconds * policy.BackoffRate ** (record.rounds ?? 0);
-  return new Date(now.getTime() + Math.min(backoff, policy.ShortOfferingSeconds ?? DEFAULT_SHORT_OFFERING_SECONDS) * 1000);
+  const memory = Math.min(backoff, policy.ShortOfferingSeconds ?? DEFAULT_SHORT_OFFERING_SECONDS);
+  return new Date(now.getTime() + Math.min(memory, queueProbe(policy) ?? memory) * 1000);
 };
 
 const landedAt = (p: Placement): ClusterRecord['landed'] =>
@@ -575,6 +617,14 @@ const waitAfterFailure = async (
     { failures: rounds, attempts: record.attempts, now, ...horizonOf(record, now) },
     deps.random,
   );
+  if (decision.retry && reason === 'capacity') {
+    // First in a queue: this request probes for everyone behind it, at the queue's interval.
+    const probe = queueProbe(policy);
+    if (probe !== undefined && probe < decision.waitSeconds && (await isFirstInAQueue(deps, record, now))) {
+      decision.waitSeconds = Math.max(1, Math.ceil(probe));
+      decision.nextAttemptAt = new Date(now.getTime() + decision.waitSeconds * 1000);
+    }
+  }
   const lastError = waitError(record, err, reason, now, decision.retry ? decision.nextAttemptAt : undefined, quota);
   if (!decision.retry) {
     await deps.store.update(record.requestId, { lastError, ...patch }, [record.status]);

@@ -211,12 +211,14 @@ describe('provision-cluster retry policy', () => {
       MaxAttempts: 2000,
       ShortOfferingSeconds: 600,
       ProbeLeaseSeconds: 1800,
+      QueueProbeSeconds: 30,
     });
     const tuned = applySettings(definition, 'provision', {
       capacityRetryIntervalSeconds: 45,
       capacityRetryMaxAttempts: 7,
       capacityRetryMaxDelaySeconds: 900,
       capacityRetryBackoffRate: 1.5,
+      queueProbeSeconds: 60,
     }) as Definition;
     check(tuned, {
       IntervalSeconds: 45,
@@ -225,6 +227,7 @@ describe('provision-cluster retry policy', () => {
       MaxAttempts: 7,
       ShortOfferingSeconds: 600,
       ProbeLeaseSeconds: 1800,
+      QueueProbeSeconds: 60,
     });
   });
 
