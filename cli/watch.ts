@@ -22,6 +22,13 @@ export const progressLine = (r: ClusterView, ms: number, previousReason?: string
       `waiting for ${r.lastError.reason}${previousReason && previousReason !== r.lastError.reason ? ` (was ${previousReason})` : ''}`,
     );
   if (r.providerStatus) parts.push(`provider ${r.providerStatus}${r.nodes ? ` ${r.nodes.current}/${r.nodes.target} nodes` : ''}`);
+  if (r.waiting) {
+    const until = `${r.waiting.until.slice(11, 19)}Z`;
+    parts.push(
+      r.waiting.on === 'cluster-event' ? `parked until the cluster's event (poll at ${until})` : `parked until its turn (or ${until})`,
+    );
+    if (r.waiting.wokenAt) parts.push(`woken at ${r.waiting.wokenAt.slice(11, 19)}Z`);
+  }
   if (r.lastError && (r.status === 'WAITING_FOR_CAPACITY' || r.status === 'FAILED')) {
     const next =
       r.lastError.nextAttemptAt && r.status === 'WAITING_FOR_CAPACITY'
@@ -60,11 +67,11 @@ export const watch = async (api: Api, requestId: string, io: CliIo, options: Wat
     const reason = body.status === 'WAITING_FOR_CAPACITY' ? body.lastError?.reason : undefined;
     const line = progressLine(body, ms, shownReason);
     if (reason) shownReason = reason;
-    const key = `${body.status}|${reason ?? ''}|${body.attempts}|${body.lastError?.at ?? ''}|${body.providerStatus ?? ''}|${body.nodes?.current ?? ''}`;
+    const key = `${body.status}|${reason ?? ''}|${body.attempts}|${body.lastError?.at ?? ''}|${body.providerStatus ?? ''}|${body.nodes?.current ?? ''}|${body.waiting?.on ?? ''}|${body.waiting?.wokenAt ?? ''}`;
     if (options.json) {
       if (key !== last)
         io.stdout.write(
-          `${JSON.stringify({ requestId, status: body.status, attempts: body.attempts, maxAttempts: body.maxAttempts, retryUntil: body.retryUntil, providerStatus: body.providerStatus, nodes: body.nodes, lastError: body.lastError, elapsedSeconds: Math.floor(ms / 1000) })}\n`,
+          `${JSON.stringify({ requestId, status: body.status, attempts: body.attempts, maxAttempts: body.maxAttempts, retryUntil: body.retryUntil, providerStatus: body.providerStatus, nodes: body.nodes, lastError: body.lastError, waiting: body.waiting, elapsedSeconds: Math.floor(ms / 1000) })}\n`,
         );
     } else if (tty) {
       io.stdout.write(`\r\x1b[2K${SPINNER[frame++ % SPINNER.length]} ${requestId} ${line}`);

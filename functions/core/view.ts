@@ -18,7 +18,21 @@ export interface CostView {
 /** The workflow's own bookkeeping (a parked task token, wake and look times, the announcement's state): never shown. */
 type Internal = 'requestHash' | 'parked' | 'checkedAt' | 'wakeAt' | 'announced';
 
-export type ClusterView = Omit<ClusterRecord, Internal> & { cost?: CostView };
+/** Where a parked workflow waits (the record's `parked`, without its task token). */
+export interface WaitingView {
+  on: 'cluster-event' | 'turn-or-backoff';
+  until: string;
+  wokenAt?: string;
+}
+
+export type ClusterView = Omit<ClusterRecord, Internal> & { cost?: CostView; waiting?: WaitingView };
+
+/** The parked wait of a record still being provisioned, if any. */
+const waitingOf = (record: ClusterRecord): WaitingView | undefined => {
+  if (!record.parked || !['ACCEPTED', 'CREATING', 'WAITING_FOR_CAPACITY'].includes(record.status)) return undefined;
+  const woken = record.wakeAt !== undefined && record.wakeAt >= record.parked.at ? { wokenAt: record.wakeAt } : {};
+  return { on: record.parked.purpose === 'poll' ? 'cluster-event' : 'turn-or-backoff', until: record.parked.until, ...woken };
+};
 
 const HOUR_MS = 3_600_000;
 
@@ -79,7 +93,8 @@ export const costOf = (record: ClusterRecord, now: Date): CostView | undefined =
 export const recordViewAt = (record: ClusterRecord, now: Date): ClusterView => {
   const { requestHash: _hash, parked: _parked, checkedAt: _checked, wakeAt: _wake, announced: _announced, ...view } = record;
   const cost = costOf(record, now);
-  return cost ? { ...view, cost } : view;
+  const waiting = waitingOf(record);
+  return { ...view, ...(cost ? { cost } : {}), ...(waiting ? { waiting } : {}) };
 };
 
 /** The record as callers see it now (one argument, so `items.map(recordView)` stays right). */
