@@ -108,7 +108,8 @@ const catchLostEvents = async (
 ): Promise<ReconcileReport['actions']> => {
   const byLocation = new Map<string, ClusterRecord[]>();
   for (const record of parked) {
-    if (!record.providerId || !watch.provider(record.provider).statuses) continue;
+    // TIR announces nothing and is polled every 30 s: only HyperPod's parked workflows wait on an event.
+    if (!record.providerId || record.provider !== 'sagemaker' || !watch.provider(record.provider).statuses) continue;
     const key = `${record.provider}#${record.region ?? record.location ?? ''}`;
     byLocation.set(key, [...(byLocation.get(key) ?? []), record]);
   }
