@@ -113,8 +113,11 @@ describe('the local stack driven by the provision CLI', () => {
     const run = await cli(['submit', 'examples/hyperpod-capacity-shortage.json', '--watch', '--api', api]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(
-      /WAITING_FOR_CAPACITY · attempt \d+ · waiting for capacity · (provider \w+ 0\/4 nodes · )?InsufficientCapacityError: We currently do not have sufficient ml\.p5\.48xlarge capacity/,
+      /WAITING_FOR_CAPACITY · attempt \d+ · waiting for capacity · (provider \w+ 0\/4 nodes · )?(parked [^·]+ · )?(woken at \S+ · )?InsufficientCapacityError: We currently do not have sufficient ml\.p5\.48xlarge capacity/,
     );
+    // Where it waits, as it happens: for its cluster's event while HyperPod creates it, for its turn while short.
+    expect(run.stdout).toMatch(/CREATING +· attempt 1 · .*parked until the cluster's event \(poll at \d\d:\d\d:\d\dZ\)/);
+    expect(run.stdout).toMatch(/WAITING_FOR_CAPACITY .*parked until its turn \(or \d\d:\d\d:\d\dZ\)/);
     expect(run.stdout).toMatch(/READY/);
   }, 60_000);
 
