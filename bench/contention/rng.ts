@@ -1,16 +1,9 @@
-/** A seeded pseudo-random source (mulberry32): the same seed gives the same run, on every machine. */
-export type Random = () => number;
+/** Seeded pseudo-random sources: the fuzz suite's mulberry32, so the same seed gives the same run on every machine. */
+import { mulberry32, type Random } from '../../test/faults/mutate';
 
-export const seeded = (seed: number): Random => {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-};
+export type { Random };
+
+export const seeded = mulberry32;
 
 /** An independent stream derived from a seed and a name (so adding a stream never shifts another). */
 export const stream = (seed: number, name: string): Random => {

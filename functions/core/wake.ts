@@ -13,6 +13,7 @@
  * next park returns at once when `wakeAt` is later than the workflow's last look at the provider (`checkedAt`). Each
  * side writes first and reads second, so one of them always sees the other.
  */
+import { RecordConflictError, RecordNotFoundError } from './errors';
 import type { ClusterRecord, ClusterStatus, ClusterStore } from './store';
 
 /** Returns a parked workflow's task token to Step Functions. */
@@ -51,26 +52,29 @@ const wakePending = (record: ClusterRecord): boolean =>
  */
 export const park = async (deps: WakeDeps, input: ParkInput): Promise<{ woken: boolean }> => {
   const now = nowOf(deps);
-  const current = await deps.store.require(input.requestId);
-  if (!PARKING.includes(current.status)) {
+  let record: ClusterRecord;
+  try {
+    // One conditional write, answered with the record as it stands after it: a wake that came before the write is
+    // seen in it, one that comes after it finds the token.
+    record = await deps.store.update(
+      input.requestId,
+      {
+        parked: {
+          token: input.taskToken,
+          purpose: input.purpose,
+          at: now.toISOString(),
+          until: new Date(now.getTime() + input.waitSeconds * 1000).toISOString(),
+        },
+      },
+      PARKING,
+    );
+  } catch (err) {
+    if (!(err instanceof RecordConflictError)) throw err;
+    // A DELETE cancelled it (or it ended): the workflow must look now.
     await deps.waker.wake(input.taskToken);
     return { woken: true };
   }
-  await deps.store.update(
-    input.requestId,
-    {
-      parked: {
-        token: input.taskToken,
-        purpose: input.purpose,
-        at: now.toISOString(),
-        until: new Date(now.getTime() + input.waitSeconds * 1000).toISOString(),
-      },
-    },
-    PARKING,
-  );
-  // Read after the write: a wake that came before it is seen here, one that comes after it finds the token.
-  const record = await deps.store.require(input.requestId);
-  if (wakePending(record) || !PARKING.includes(record.status)) {
+  if (wakePending(record)) {
     await deps.waker.wake(input.taskToken);
     return { woken: true };
   }
@@ -93,7 +97,7 @@ export const wakeRequest = async (deps: WakeDeps, requestId: string, why: string
     record = await deps.store.update(requestId, { wakeAt: at }, PARKING);
   } catch (err) {
     // Not parkable any more (READY, FAILED, DELETING...): nothing waits.
-    if ((err as Error).name === 'RecordConflictError' || (err as Error).name === 'RecordNotFoundError') return false;
+    if (err instanceof RecordConflictError || err instanceof RecordNotFoundError) return false;
     throw err;
   }
   if (!record.parked) return false;

@@ -377,6 +377,13 @@ const isFirstInAQueue = async (deps: WorkflowDeps, record: ClusterRecord, now: D
   return false;
 };
 
+/**
+ * Whether the request may stand in a queue: it met a short offering (a refusal or a roll back for capacity, a skip).
+ * A request that never did leaves nothing, and its READY costs no queue reads or writes.
+ */
+const mayHaveQueued = (record: ClusterRecord): boolean =>
+  (record.rounds ?? 0) > 0 || (record.attemptLog ?? []).some((e) => e.outcome === 'short' || e.outcome === 'skipped');
+
 /** Every offering of every placement of the request. */
 const allOfferings = (record: ClusterRecord): string[] => [...new Set(placementsOfRecord(record).flatMap(offeringsOf))];
 
@@ -387,7 +394,7 @@ const allOfferings = (record: ClusterRecord): string[] => [...new Set(placements
  */
 const leaveQueues = async (deps: WorkflowDeps, record: ClusterRecord, keys: readonly string[] = allOfferings(record)): Promise<void> => {
   const memory = deps.offerings;
-  if (!memory?.dequeue || keys.length === 0) return;
+  if (!memory?.dequeue || keys.length === 0 || !mayHaveQueued(record)) return;
   await memory.dequeue(keys, record.requestId);
   if (!deps.waker || !memory.head) return;
   const now = clock(deps);

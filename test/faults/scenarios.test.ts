@@ -301,7 +301,7 @@ describe('fault scenarios', () => {
       };
       harness = await startHarness({
         sagemaker: { readyAfterMs: 300 },
-        // The store retrier (the first of every task) runs as shipped: 2 s doubling to 30 s, full jitter, 10 attempts;
+        // The store retrier (the first of every task) runs as shipped: 2 s doubling to 30 s, full jitter, 20 attempts;
         // the other retriers at test speed.
         retryMs: [-1, 5],
         wrapStore: (store) =>
@@ -345,7 +345,7 @@ describe('fault scenarios', () => {
         total_ms: Date.now() - t0,
       });
       expect(refused).toBeGreaterThan(0);
-      // Every task retries StoreUnavailableError for minutes (deployed: 2 s doubling to 30 s, 10 attempts): the
+      // Every task retries StoreUnavailableError for minutes (deployed: 2 s doubling to 30 s, 20 attempts): the
       // execution itself rides out the outage; the reconciler finds nothing to do.
       expect(execution.status).toBe('SUCCEEDED');
       expect(afterRun.status).toBe('READY');
