@@ -73,7 +73,7 @@ describe('TIR: a name clash is a conflict, never an adoption', () => {
       expect(execution.status).toBe('FAILED');
       expect(record).toMatchObject({ status: 'FAILED', lastError: { name: 'RetryHorizonExceededError' } });
       expect(record.providerId).toBeUndefined();
-      expect(record.history.some((h) => /adopted/.test(h.reason ?? ''))).toBe(false);
+      expect(record.history.some((h) => h.to === 'CREATING')).toBe(false);
       expect(JSON.stringify(record)).toMatch(/cannot prove it created: it is neither adopted nor deleted/);
       expect(harness.tir.cluster(a.cluster.name)).toMatchObject({ name: a.cluster.name });
       expect(harness.tir.requests.filter((r) => r.operation === 'delete')).toEqual([]);
