@@ -32,6 +32,7 @@ import {
 export const TIR_BASE_PATH = '/myaccount/api/v1/gpu';
 const CLUSTERS_PATH = '/distributed_jobs_v2/cluster/';
 const CLUSTER_ID_PATH = /^\/distributed_jobs_v2\/cluster\/(\d+)\/$/;
+const SECURITY_GROUPS_PATH = '/security_groups/';
 
 export type TirOperation = 'create' | 'list' | 'get' | 'delete';
 
@@ -51,6 +52,11 @@ export interface TirSimulatorOptions {
    * example shows it). Default false: as the examples, no `lifecycle_script` anywhere.
    */
   returnsLifecycleScript?: boolean;
+  /**
+   * Serve the project's security group list (`GET /security_groups/`, as its published example: `data` items with `id`
+   * and `name`, `total_page_number`, `total_count`) holding these ids, for the pre-flight. Default: not served (404).
+   */
+  securityGroupIds?: number[];
   /** The 201 answer's `data` is the created cluster (default true, SIM_ASSUMED); false: `{}`, as the create example. */
   createAnswersCluster?: boolean;
   /** Nodes available per `sku_id`; skus not listed get `defaultCapacity`. */
@@ -500,6 +506,19 @@ export const startTirSimulator = async (options: TirSimulatorOptions = {}): Prom
 
     if (url.searchParams.get('apikey') !== apiKey || req.headers.authorization !== `Bearer ${authToken}`) {
       return send(res, entry, fail(401));
+    }
+    if (method === 'GET' && path === SECURITY_GROUPS_PATH && options.securityGroupIds !== undefined) {
+      const invalid = queryErrors(url.searchParams, locations);
+      if (Object.keys(invalid).length > 0) return send(res, entry, fail(400, 'Bad Request', invalid));
+      const groups = options.securityGroupIds.map((id) => ({ id, name: `sg-${id}` }));
+      return send(res, entry, {
+        status: 200,
+        code: 200,
+        message: 'Success',
+        data: groups,
+        errors: {},
+        pages: { total_count: groups.length, total_page_number: 1 },
+      });
     }
     if (!target) {
       const known = path !== undefined && (path === CLUSTERS_PATH || CLUSTER_ID_PATH.test(path));

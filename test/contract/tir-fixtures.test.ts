@@ -196,6 +196,24 @@ describe('the TIR simulator answers in the shapes of the published examples', ()
     expect(answer.json.data).toBe('Cluster deleted successfully');
   });
 
+  it('the security group list (when served) has the keys of the list example; its items the id and name the docs name', async () => {
+    const served = await startTirSimulator({ securityGroupIds: [3, 4] });
+    try {
+      const answer = (await (
+        await fetch(`${served.baseUrl}/security_groups/?project_id=42&location=Delhi&apikey=${served.apiKey}`, {
+          headers: { Authorization: `Bearer ${served.authToken}` },
+        })
+      ).json()) as Record<string, unknown>;
+      expect(keys(answer)).toEqual(keys(fixture('security-groups-200').example));
+      expect(answer.data).toEqual([
+        { id: 3, name: 'sg-3' },
+        { id: 4, name: 'sg-4' },
+      ]);
+    } finally {
+      await served.close();
+    }
+  });
+
   it('hands the lifecycle_script back from the detail only when told to (the case the docs leave open)', async () => {
     const scripted = await startTirSimulator({ returnsLifecycleScript: true });
     try {
