@@ -154,8 +154,8 @@ export const TIR_ASSUMPTIONS: readonly TirAssumption[] = [
   },
   {
     topic: 'Cluster ids',
-    assumed: 'a cluster id is never given to another cluster later',
-    safeSide: 'the recorded id is proof of ownership only at the project and location the record names',
+    assumed: 'a cluster id is unique across projects and locations and never given to another cluster later',
+    safeSide: "an id a record holds is the cluster TIR's own create answer gave that request: nothing weaker is taken as proof",
   },
   {
     topic: 'Pagination',

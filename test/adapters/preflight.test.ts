@@ -392,10 +392,22 @@ describe('the pre-flight plan against the simulators, through the real SDK', () 
               });
             }
             if (url.pathname.endsWith('/deployment_images/slurm/')) {
-              return Response.json({ code: 200, data: [{ name: 'Ubuntu Slurm', versions: [{ id: 101 }] }], errors: {}, message: 'Success' });
+              return Response.json({
+                code: 200,
+                data: [{ name: 'Ubuntu Slurm', versions: [{ id: 101 }] }],
+                errors: {},
+                message: 'Success',
+              });
             }
             if (url.pathname.endsWith('/security_groups/')) {
-              return Response.json({ code: 200, data: groups, errors: {}, message: 'Success', total_page_number: pages, total_count: groups.length });
+              return Response.json({
+                code: 200,
+                data: groups,
+                errors: {},
+                message: 'Success',
+                total_page_number: pages,
+                total_count: groups.length,
+              });
             }
             return Response.json({ code: 200, data: [], errors: {}, message: 'Success' });
           },

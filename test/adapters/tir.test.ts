@@ -276,7 +276,8 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
       many = await startTirSimulator({ defaultCapacity: 10_000, apiKey: API_KEY, authToken: AUTH_TOKEN });
       p = createTirProvider({ deployment: DEPLOYMENT, baseUrl: many.baseUrl, credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN } });
       // 120 clusters: three pages of 50
-      for (let i = 0; i < 120; i++) ids.push((await p.create({ location: here, requestId: `req-${i}`, cluster: spec(`many-${i}`) })).providerId);
+      for (let i = 0; i < 120; i++)
+        ids.push((await p.create({ location: here, requestId: `req-${i}`, cluster: spec(`many-${i}`) })).providerId);
     });
     afterAll(() => many.close());
 
@@ -321,7 +322,11 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
     let provider: ClusterProvider;
     beforeAll(async () => {
       sim = await startTirSimulator({ returnsLifecycleScript: true, apiKey: API_KEY, authToken: AUTH_TOKEN });
-      provider = createTirProvider({ deployment: DEPLOYMENT, baseUrl: sim.baseUrl, credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN } });
+      provider = createTirProvider({
+        deployment: DEPLOYMENT,
+        baseUrl: sim.baseUrl,
+        credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN },
+      });
     });
     afterAll(() => sim.close());
 
@@ -435,7 +440,9 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
       const here = { provider: 'tir' as const, projectId: 78, location: 'Delhi' };
       const created = await provider.create({ location: here, requestId: 'req-detail', cluster: spec(unique('detail')) });
       const before = sim.requests.length;
-      expect(await provider.listOwned(here)).toEqual([expect.objectContaining({ providerId: created.providerId, requestId: 'req-detail' })]);
+      expect(await provider.listOwned(here)).toEqual([
+        expect.objectContaining({ providerId: created.providerId, requestId: 'req-detail' }),
+      ]);
       expect(sim.requests.slice(before).map((r) => r.operation)).toEqual(['list', 'get']);
     });
   });

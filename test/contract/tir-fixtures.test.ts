@@ -220,7 +220,9 @@ describe('the TIR simulator answers in the shapes of the published examples', ()
       const url = (path: string) => `${scripted.baseUrl}${path}?project_id=42&location=Delhi&apikey=${scripted.apiKey}`;
       const headers = { Authorization: `Bearer ${scripted.authToken}`, 'Content-Type': 'application/json' };
       const body = tirCluster('scripted', { script_added: true, lifecycle_script: '#!/bin/sh\n# marker\n' });
-      const made = (await (await fetch(url('/distributed_jobs_v2/cluster/'), { method: 'POST', headers, body: JSON.stringify(body) })).json()) as {
+      const made = (await (
+        await fetch(url('/distributed_jobs_v2/cluster/'), { method: 'POST', headers, body: JSON.stringify(body) })
+      ).json()) as {
         data: { id: number };
       };
       const got = (await (await fetch(url(`/distributed_jobs_v2/cluster/${made.data.id}/`), { headers })).json()) as { data: object };
