@@ -527,7 +527,7 @@ export const createTirProvider = (options: TirProviderOptions): ClusterProvider 
 
   return {
     name: 'tir',
-    // TIR says it has no capacity by refusing the create (../shared/reference/tir.md: the message of a refused create).
+    // TIR says it has no capacity by refusing the create (its wording: TIR_ASSUMPTIONS, capacity wording).
     capacityKnownAtCreate: true,
 
     async create(input) {

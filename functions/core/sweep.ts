@@ -10,8 +10,7 @@
  *   - a cluster its record still owns, or one a request still creating may adopt (in flight), is left alone.
  *
  * A cluster without this deployment's name (TIR: its owner marker, or an id a record holds) is never listed, so never
- * touched. It looks in every allowed HyperPod
- * region and every TIR project and location any record names. Run every hour when deployed, at start and on an
+ * touched. It looks in every allowed HyperPod region and every TIR project and location any record names. Run every hour when deployed, at start and on an
  * interval by the local stack, and as a dry run by GET /orphans (`provision orphans`), which lists and does nothing.
  */
 import { describeError, ClusterNotFoundError } from './errors';
