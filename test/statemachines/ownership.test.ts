@@ -82,6 +82,20 @@ describe('TIR: a name clash is a conflict, never an adoption', () => {
     }
   });
 
+  it('a 201 without the cluster id (the create example shows data without fields) is READY with one create', async () => {
+    // Prepare: TIR in the published shapes, its 201 answering `data: {}`
+    harness = await startHarness({ tir: { createAnswersCluster: false } });
+    const a = tirRequest();
+
+    // Act
+    const { execution, record } = await harness.provision(a);
+
+    // Assess: the id is the one cluster of that name, read once after the 201; no adoption, one create
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(record).toMatchObject({ status: 'READY', attempts: 1, providerId: String(harness.tir.cluster(a.cluster.name)!.id) });
+    expect(harness.tir.requests.filter((r) => r.operation === 'create')).toHaveLength(1);
+  });
+
   it('adopts its own cluster after a lost create answer when TIR hands the script back: the marker proves it', async () => {
     // Prepare: the create reaches TIR, but the answer is a gateway page (the Lambda cannot tell it was created)
     harness = await startHarness({ tir: { returnsLifecycleScript: true } });
