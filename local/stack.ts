@@ -245,6 +245,8 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
         readyAfterMs: options.readyAfterMs ?? 5000,
         deleteAfterMs: 2000,
         defaultCapacity: 32,
+        // The security groups of the examples (examples/*.json), for the pre-flight plan's security group check.
+        securityGroupIds: [3, 301],
         ...(options.memory ? {} : { stateFile: join(options.dataDir, 'tir-state.json') }),
       });
       closers.push(() => sim.close());

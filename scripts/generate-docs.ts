@@ -21,7 +21,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { HYPERPOD_ERROR_TABLE } from '../functions/adapters/hyperpod';
-import { TIR_ERROR_TABLE } from '../functions/adapters/tir';
+import { TIR_ASSUMPTIONS, TIR_ERROR_TABLE } from '../functions/adapters/tir';
 import { ERRORS, ERROR_NAMES, type ErrorName } from '../functions/contract/errors.js';
 import { PROVIDERS } from '../functions/contract/providers.js';
 import { REQUEST_ID_PATTERN } from '../functions/contract/request-id.js';
@@ -434,6 +434,14 @@ export const BLOCKS: Record<string, Block> = {
   'tir-errors': {
     from: 'functions/adapters/tir.ts (TIR_ERROR_TABLE) and functions/contract/errors.js',
     render: () => errorRows(TIR_ERROR_TABLE as readonly TableRow[]),
+  },
+  'tir-assumptions': {
+    from: 'functions/adapters/tir.ts (TIR_ASSUMPTIONS)',
+    render: () =>
+      mdTable(
+        ['Topic', 'Assumed (not in the published examples)', 'The safe side'],
+        TIR_ASSUMPTIONS.map((row) => [text(row.topic), text(row.assumed), text(row.safeSide)]),
+      ),
   },
 };
 

@@ -16,7 +16,7 @@ import { DescribeClusterCommand, DescribeTrainingPlanCommand, ListClustersComman
 import { ListServiceQuotasCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { CheckSkippedError, type PreflightProbes, type SecurityGroupInfo, type SubnetInfo } from '../core/plan-checks';
 
-type AwsProbes = Omit<PreflightProbes, 'tirProject' | 'tirPlan'>;
+type AwsProbes = Omit<PreflightProbes, 'tirProject' | 'tirPlan' | 'tirSecurityGroup' | 'tirSshKeys'>;
 
 const CLIENT = { maxAttempts: 2, requestHandler: { requestTimeout: 4000, connectionTimeout: 2000, throwOnRequestTimeout: true } } as const;
 

@@ -6,9 +6,13 @@
  * text taken from an answer is scrubbed of both before it becomes an error message. Failures leave this module as the
  * classes of ../core/errors, chosen by TIR_ERROR_TABLE; the `cause` is a fresh TirWireError (no URL, no headers).
  *
- * TIR has no tags. What proves who created a cluster is the owner marker: the last line of the lifecycle script the
- * adapter sends, a shell comment naming the deployment and the request (see withOwnerMarker). A cluster whose script
- * does not end with this deployment's marker is nobody's here: never adopted, never swept.
+ * TIR has no tags. What proves who created a cluster is either the owner marker (the last line of the lifecycle script
+ * the adapter sends, a shell comment naming the deployment and the request, see withOwnerMarker), read back when TIR
+ * hands the script back, or the cluster id this deployment recorded from the create's answer (`listOwned`'s `recorded`;
+ * the workflow compares the id itself). A cluster with neither is nobody's here: never adopted, never swept.
+ *
+ * The fields read are those of TIR's published examples (test/fixtures/providers/tir/); everything else the adapter
+ * relies on is in TIR_ASSUMPTIONS, the one place that says what is assumed and which side is the safe one.
  */
 import {
   ClusterNotFoundError,
@@ -63,20 +67,107 @@ interface Envelope {
   message?: unknown;
 }
 
-/** A TIR cluster as the API returns it (the fields the adapter reads). */
+/** The list answer's envelope adds its page count (the list example: `total_count`, `total_page_number`). */
+interface ListEnvelope extends Envelope {
+  total_count?: unknown;
+  total_page_number?: unknown;
+}
+
+/**
+ * A TIR cluster as the published examples show it (list and detail): `id`, `name`, `status`, `no_of_nodes`,
+ * `worker_nodes` (an empty list in the detail example although the cluster is `Running`) and `available_gpu` (not
+ * read). `lifecycle_script` is in no example: read when TIR hands it back (TIR_ASSUMPTIONS).
+ */
 export interface TirCluster {
   id: number;
   name?: string;
   status?: string;
   no_of_nodes?: number;
-  active_nodes?: number;
-  nodes?: Array<{ name?: string; status?: string }>;
-  created_at?: string;
+  worker_nodes?: unknown;
+  available_gpu?: unknown;
   lifecycle_script?: string;
-  failure_reason?: string;
-  error_message?: string;
-  status_message?: string;
 }
+
+// ---- what is assumed beyond the published examples: one place ----
+
+/**
+ * Every value the adapter uses that TIR's published examples do not give. Each is the safe side of an unknown: an
+ * unknown status is in progress (the workflow's deadline ends it), wording not clearly about capacity is a terminal
+ * refusal, an unproven cluster is nobody's. docs/providers.md renders TIR_ASSUMPTIONS.
+ */
+export const TIR_ASSUMED = {
+  /** Published: `Running` (the detail example). Compared case- and separator-insensitively. */
+  runningStatus: 'running',
+  /** Not published. Any other status not known here stays CREATING. */
+  failedStatuses: ['failed', 'error', 'creationfailed'],
+  deletingStatuses: ['deleting', 'terminating'],
+  deletedStatuses: ['deleted', 'terminated'],
+  /** Not published: TIR documents no capacity code; only wording that clearly says capacity is a shortage. */
+  capacityWording:
+    /insufficient (capacity|resources|nodes|gpus?)|capacity\b[^.;]{0,60}\b(exhausted|unavailable|not available|full)|out of stock|no (nodes?|gpus?|capacity|resources) (is |are )?(currently )?available|not enough (nodes|resources|capacity|gpus?)/i,
+  quotaWording: /quota|limit exceeded/i,
+  nameTakenWording: /already exists|already in use|already taken/i,
+  /** The list's page size (no maximum is published); the pages read before giving up (never a partial answer). */
+  listPageSize: 50,
+  maxListPages: 200,
+} as const;
+
+export interface TirAssumption {
+  topic: string;
+  assumed: string;
+  safeSide: string;
+}
+
+export const TIR_ASSUMPTIONS: readonly TirAssumption[] = [
+  {
+    topic: 'READY',
+    assumed:
+      '`status` `Running` with an empty `worker_nodes` (as in the detail example) means all `no_of_nodes` nodes are up; a non-empty `worker_nodes` lists one item per node, and an item with a `status` counts only when it is `Running`',
+    safeSide: 'a non-empty `worker_nodes` shorter than `no_of_nodes` keeps the cluster CREATING until it fills or the deadline ends it',
+  },
+  {
+    topic: 'Failure and deletion statuses',
+    assumed: `\`${TIR_ASSUMED.failedStatuses.join('`, `')}\` are failures, \`${TIR_ASSUMED.deletingStatuses.join('`, `')}\` deletion in progress, \`${TIR_ASSUMED.deletedStatuses.join('`, `')}\` gone (only \`Creating\` and \`Running\` are published)`,
+    safeSide: 'any other status is in progress: never READY, never FAILED; the workflow deadline ends a cluster that never gets there',
+  },
+  {
+    topic: 'Capacity wording',
+    assumed: `a 4xx whose message matches \`${TIR_ASSUMED.capacityWording.source}\` is a shortage (no capacity code is published)`,
+    safeSide: 'any other refusal ("Image version unavailable", "SSH key unavailable") is a terminal invalid request, never waited out',
+  },
+  {
+    topic: 'Quota and name wording',
+    assumed: `a 4xx naming a quota or limit (\`${TIR_ASSUMED.quotaWording.source}\`) is a quota wait; one saying the name exists (\`${TIR_ASSUMED.nameTakenWording.source}\`) is a name clash; names are unique in a project and location`,
+    safeSide: 'a name clash adopts nothing without proof; other wording is a terminal invalid request',
+  },
+  {
+    topic: 'The create answer',
+    assumed:
+      'the 201 `data` (an object in the example) is the created cluster with its `id`; when it carries none, the cluster of that name in the project and location, read once right after the 201, is the one just created (names are unique there)',
+    safeSide: 'no single cluster of that name: the answer counts as lost (retried; a lost answer is resolved as docs/providers.md says)',
+  },
+  {
+    topic: '`lifecycle_script` in GET',
+    assumed:
+      'neither the list nor the detail example shows it: the adapter reads the owner marker when the detail hands the script back, and otherwise proves ownership by the cluster id this deployment recorded',
+    safeSide: 'a cluster with neither proof is never adopted and never deleted',
+  },
+  {
+    topic: 'Cluster ids',
+    assumed: 'a cluster id is unique across projects and locations and never given to another cluster later',
+    safeSide: "an id a record holds is the cluster TIR's own create answer gave that request: nothing weaker is taken as proof",
+  },
+  {
+    topic: 'Pagination',
+    assumed: `the list is read \`per_page=${TIR_ASSUMED.listPageSize}\` from \`page_no=1\` up to \`total_page_number\` (or to a page shorter than \`per_page\` when it is absent), at most ${TIR_ASSUMED.maxListPages} pages`,
+    safeSide: 'a list longer than that fails the call (retried) instead of answering a partial list',
+  },
+  {
+    topic: 'Timings',
+    assumed: 'none published: how long creation and deletion take is not known',
+    safeSide: 'polled on the growing interval up to `noEventMaxWaitSeconds`, ended by the provisioning deadline',
+  },
+];
 
 // ---- the wire failure and the error table ----
 
@@ -105,9 +196,9 @@ export interface TirErrorRow {
   reason: string;
 }
 
-const QUOTA_EXHAUSTED = /quota|limit exceeded/i;
-const CAPACITY_EXHAUSTED = /capacity|no nodes? available|not enough (nodes|resources)|out of stock|unavailable/i;
-const NAME_TAKEN = /already exists|already in use|already taken/i;
+const QUOTA_EXHAUSTED = TIR_ASSUMED.quotaWording;
+const CAPACITY_EXHAUSTED = TIR_ASSUMED.capacityWording;
+const NAME_TAKEN = TIR_ASSUMED.nameTakenWording;
 const clientError = (w: TirWireError): boolean => w.kind === 'http' && w.status !== undefined && w.status >= 400 && w.status < 500;
 
 export const TIR_ERROR_TABLE: readonly TirErrorRow[] = [
@@ -151,9 +242,10 @@ export const TIR_ERROR_TABLE: readonly TirErrorRow[] = [
   },
   {
     match: (w) => clientError(w) && CAPACITY_EXHAUSTED.test(w.message),
-    wire: '4xx whose message says capacity, stock or nodes are unavailable',
+    wire: '4xx whose message clearly says capacity: insufficient capacity, capacity exhausted or unavailable, out of stock, no nodes available, not enough nodes or resources',
     to: InsufficientCapacityError,
-    reason: 'TIR documents no capacity code, only a message saying capacity or stock is exhausted: a shortage, waited out.',
+    reason:
+      'TIR documents no capacity code: only wording that clearly says capacity is a shortage, waited out (an "Image version unavailable" is not).',
   },
   {
     match: (w) => clientError(w) && NAME_TAKEN.test(w.message),
@@ -208,37 +300,37 @@ const parseEnvelope = (text: string): Envelope | undefined => {
 // ---- status normalization ----
 
 const normalized = (status: string): string => status.toLowerCase().replace(/[\s_-]/g, '');
-/** The running states TIR is known to report (`Running`); readiness also needs every node up. */
-const RUNNING = new Set(['running', 'active', 'ready']);
-const FAILED = new Set(['failed', 'error', 'creationfailed']);
-const DELETING = new Set(['deleting', 'terminating']);
-const DELETED = new Set(['deleted', 'terminated']);
-const NODE_UP = new Set(['running', 'active', 'ready', 'up', 'healthy']);
+
+/** A `worker_nodes` item counts as a node up unless it carries a status other than Running (TIR_ASSUMPTIONS, READY). */
+const workerUp = (item: unknown): boolean => {
+  const status = item !== null && typeof item === 'object' ? (item as { status?: unknown }).status : undefined;
+  return typeof status !== 'string' || normalized(status) === TIR_ASSUMED.runningStatus;
+};
 
 /**
- * READY only when the status is a known running state AND all `no_of_nodes` nodes are up. Statuses TIR has not
- * published (only "Creating" is) count as still in progress: the workflow's deadline ends a cluster that never gets there.
+ * READY when `status` is `Running`; a non-empty `worker_nodes` must also count `no_of_nodes` nodes up (an empty list,
+ * as in the detail example of a Running cluster, says nothing). Statuses TIR has not published count as still in
+ * progress: the workflow's deadline ends a cluster that never gets there.
  */
 export const describeTirCluster = (cluster: TirCluster): ClusterDescription => {
   const status = typeof cluster.status === 'string' ? cluster.status : 'Unknown';
-  const target = cluster.no_of_nodes ?? cluster.nodes?.length ?? 0;
-  const current = Array.isArray(cluster.nodes)
-    ? cluster.nodes.filter((n) => typeof n.status === 'string' && NODE_UP.has(normalized(n.status))).length
-    : (cluster.active_nodes ?? 0);
+  const target = typeof cluster.no_of_nodes === 'number' && cluster.no_of_nodes >= 0 ? cluster.no_of_nodes : 0;
+  const workers = Array.isArray(cluster.worker_nodes) && cluster.worker_nodes.length > 0 ? cluster.worker_nodes : undefined;
   const key = normalized(status);
+  const running = key === TIR_ASSUMED.runningStatus;
+  const current = workers ? workers.filter(workerUp).length : running ? target : 0;
   let state: ClusterState;
-  if (FAILED.has(key)) state = 'FAILED';
-  else if (DELETING.has(key)) state = 'DELETING';
-  else if (DELETED.has(key)) state = 'DELETED';
-  else if (RUNNING.has(key) && target > 0 && current >= target) state = 'READY';
+  if ((TIR_ASSUMED.failedStatuses as readonly string[]).includes(key)) state = 'FAILED';
+  else if ((TIR_ASSUMED.deletingStatuses as readonly string[]).includes(key)) state = 'DELETING';
+  else if ((TIR_ASSUMED.deletedStatuses as readonly string[]).includes(key)) state = 'DELETED';
+  else if (running && current >= target) state = 'READY';
   else state = 'CREATING';
-  const message = cluster.failure_reason ?? cluster.error_message ?? cluster.status_message;
   return {
     providerId: String(cluster.id),
     clusterName: cluster.name ?? '',
     state,
     providerStatus: status,
-    ...(state === 'FAILED' ? { message: message ?? `TIR reports the cluster as ${status}` } : {}),
+    ...(state === 'FAILED' ? { message: `TIR reports the cluster as ${status}` } : {}),
     nodes: { current, target },
   };
 };
@@ -294,21 +386,23 @@ export const createTirProvider = (options: TirProviderOptions): ClusterProvider 
   const given = options.credentials;
   const credentialsOf: TirCredentialsSource = typeof given === 'function' ? given : async () => given;
 
-  /** One HTTP call, one log line (operation, cluster, status, duration; never the URL or a body). Returns `data`. */
-  const call = async (
+  /** One HTTP call, one log line (operation, cluster, status, duration; never the URL or a body). Returns the envelope. */
+  const exchange = async (
     operation: TirOperation,
     method: 'GET' | 'POST' | 'DELETE',
     path: string,
     location: TirLocation,
     clusterName: string,
     body?: unknown,
-  ): Promise<unknown> => {
+    query: Record<string, string> = {},
+  ): Promise<ListEnvelope> => {
     const credentials = await credentialsOf();
     const scrub = scrubberFor(credentials);
     const url = new URL(`${baseUrl}${path}`);
     url.searchParams.set('project_id', String(location.projectId));
     url.searchParams.set('location', location.location);
     if (location.activeIam !== undefined) url.searchParams.set('active_iam', String(location.activeIam));
+    for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
     url.searchParams.set('apikey', credentials.apiKey);
 
     const started = Date.now();
@@ -351,7 +445,7 @@ export const createTirProvider = (options: TirProviderOptions): ClusterProvider 
       throw failed(new TirWireError(scrub(`connection failed (${code})`), 'network', undefined, code));
     }
 
-    if (status < 300 && text.trim() === '') return undefined; // an empty success (e.g. 204)
+    if (status < 300 && text.trim() === '') return {}; // an empty success (e.g. 204)
     const envelope = parseEnvelope(text);
     const envelopeCode = typeof envelope?.code === 'number' ? envelope.code : undefined;
     if (status >= 400 || envelope === undefined || (envelopeCode !== undefined && envelopeCode >= 400) || hasErrors(envelope.errors)) {
@@ -367,26 +461,39 @@ export const createTirProvider = (options: TirProviderOptions): ClusterProvider 
       statusCode: status,
       durationMs: Date.now() - started,
     });
-    return envelope.data;
+    return envelope;
   };
+
+  /** One call's `data`. */
+  const call = async (...args: Parameters<typeof exchange>): Promise<unknown> => (await exchange(...args)).data;
 
   const clusterPath = (id: string): string => {
     if (!/^\d+$/.test(id)) throw new InvalidProviderRequestError(`A TIR cluster id is an integer, got "${id}"`);
     return `${CLUSTERS_PATH}${id}/`;
   };
 
+  /** Every cluster of the project and location: every page, `page_no` 1 up to `total_page_number` (TIR_ASSUMED). */
   const listClusters = async (location: ClusterLocation, clusterName: string): Promise<TirCluster[]> => {
-    const data = await call('list', 'GET', CLUSTERS_PATH, tirLocation(location), clusterName);
-    const list: unknown[] = Array.isArray(data)
-      ? data
-      : Array.isArray((data as { results?: unknown })?.results)
-        ? (data as { results: unknown[] }).results
-        : [];
-    return list.filter(isCluster);
+    const where = tirLocation(location);
+    const size = TIR_ASSUMED.listPageSize;
+    const clusters: TirCluster[] = [];
+    for (let page = 1; ; page++) {
+      if (page > TIR_ASSUMED.maxListPages) {
+        throw new ProviderUnavailableError(`TIR list has more than ${TIR_ASSUMED.maxListPages} pages of ${size}: not read in part`);
+      }
+      const envelope = await exchange('list', 'GET', CLUSTERS_PATH, where, clusterName, undefined, {
+        page_no: String(page),
+        per_page: String(size),
+      });
+      const items: unknown[] = Array.isArray(envelope.data) ? envelope.data : [];
+      clusters.push(...items.filter(isCluster));
+      const pages = Number.isInteger(envelope.total_page_number) ? (envelope.total_page_number as number) : undefined;
+      if (items.length === 0 || (pages !== undefined ? page >= pages : items.length < size)) return clusters;
+    }
   };
 
-  /** The request of this deployment the cluster's marker names; the detail is read when the list leaves the script out. */
-  const ownerOf = async (location: ClusterLocation, cluster: TirCluster): Promise<string | undefined> => {
+  /** The request of this deployment the cluster's owner marker names, when TIR hands the script back (the detail). */
+  const markedOwner = async (location: ClusterLocation, cluster: TirCluster): Promise<string | undefined> => {
     let script = cluster.lifecycle_script;
     if (script === undefined) {
       try {
@@ -401,61 +508,64 @@ export const createTirProvider = (options: TirProviderOptions): ClusterProvider 
     return owner?.deployment === options.deployment ? owner.requestId : undefined;
   };
 
+  /**
+   * The cluster of this name, with the request its owner marker names when TIR hands the script back. The workflow
+   * adopts it only on that proof or when its id is the one the request recorded: never by the name alone.
+   */
   const findByName = async (location: ClusterLocation, clusterName: string): Promise<ExistingCluster | undefined> => {
     const found = (await listClusters(location, clusterName)).find((c) => c.name === clusterName);
     if (!found) return undefined;
-    const ownerRequestId = await ownerOf(location, found);
-    return {
-      providerId: String(found.id),
-      clusterName,
-      ...(ownerRequestId !== undefined ? { ownerRequestId } : {}),
-      ...(found.created_at ? { createdAt: new Date(found.created_at).toISOString() } : {}),
-    };
+    const ownerRequestId = await markedOwner(location, found);
+    return { providerId: String(found.id), clusterName, ...(ownerRequestId !== undefined ? { ownerRequestId } : {}) };
   };
 
-  /** The cluster id of a ref; a ref without one (the create's answer was lost) is looked up by name. */
-  const idOf = async (ref: ClusterRef): Promise<string> => {
-    if (ref.providerId) return ref.providerId;
-    const found = await findByName(ref.location, ref.clusterName);
-    if (!found) throw new ClusterNotFoundError(`TIR has no cluster named ${ref.clusterName}`);
-    return found.providerId;
+  /** The cluster id of a ref. Only an id is used: a cluster is never described or deleted by its name. */
+  const idOf = (ref: ClusterRef): string => {
+    if (!ref.providerId) throw new ClusterNotFoundError(`No TIR cluster id is recorded for ${ref.clusterName}`);
+    return ref.providerId;
   };
 
   return {
     name: 'tir',
-    // TIR says it has no capacity by refusing the create (../shared/reference/tir.md: the message of a refused create).
+    // TIR says it has no capacity by refusing the create (its wording: TIR_ASSUMPTIONS, capacity wording).
     capacityKnownAtCreate: true,
 
     async create(input) {
       const spec = input.cluster as TirClusterSpec;
       const body = withOwnerMarker(spec, options.deployment, input.requestId);
       const data = await call('create', 'POST', CLUSTERS_PATH, tirLocation(input.location), spec.name, body);
-      if (!isCluster(data)) {
-        // Created or not, we cannot tell: a retry answers "already exists" and the workflow adopts the cluster.
-        throw new ProviderUnavailableError(`TIR create ${spec.name} answered without a cluster id`);
-      }
-      return { providerId: String(data.id), clusterName: data.name ?? spec.name };
+      if (isCluster(data)) return { providerId: String(data.id), clusterName: data.name ?? spec.name };
+      // A 201 without the cluster's id (TIR_ASSUMPTIONS, the create answer): the name is unique in the project and
+      // location and was free, so the one cluster of that name now is the one just created.
+      const named = (await listClusters(input.location, spec.name)).filter((c) => c.name === spec.name);
+      if (named.length === 1) return { providerId: String(named[0]!.id), clusterName: spec.name };
+      // Created or not, we cannot tell: a retry answers "already exists", resolved as a lost create answer.
+      throw new ProviderUnavailableError(`TIR create ${spec.name} answered without a cluster id`);
     },
 
     async describe(ref) {
       const location = tirLocation(ref.location);
-      const data = await call('get', 'GET', clusterPath(await idOf(ref)), location, ref.clusterName);
+      const data = await call('get', 'GET', clusterPath(idOf(ref)), location, ref.clusterName);
       if (!isCluster(data)) throw new ProviderUnavailableError(`TIR get ${ref.clusterName} answered without a cluster`);
       return describeTirCluster(data);
     },
 
     async delete(ref) {
       const location = tirLocation(ref.location);
-      await call('delete', 'DELETE', clusterPath(await idOf(ref)), location, ref.clusterName);
+      await call('delete', 'DELETE', clusterPath(idOf(ref)), location, ref.clusterName);
     },
 
     findByName,
 
-    async listOwned(location) {
+    /**
+     * The clusters of this deployment: those whose id a record holds (`recorded`: id -> requestId, the proof that needs
+     * nothing from TIR), and those whose owner marker names this deployment when TIR hands the script back.
+     */
+    async listOwned(location, recorded) {
       const where = tirLocation(location);
       const owned: OwnedCluster[] = [];
       for (const cluster of await listClusters(where, '*')) {
-        const requestId = await ownerOf(where, cluster);
+        const requestId = recorded?.get(String(cluster.id)) ?? (await markedOwner(where, cluster));
         if (requestId === undefined) continue;
         const description = describeTirCluster(cluster);
         owned.push({
@@ -463,7 +573,6 @@ export const createTirProvider = (options: TirProviderOptions): ClusterProvider 
           providerId: String(cluster.id),
           clusterName: cluster.name ?? '',
           requestId,
-          ...(cluster.created_at ? { createdAt: new Date(cluster.created_at).toISOString() } : {}),
           providerStatus: description.providerStatus,
           deleting: description.state === 'DELETING' || description.state === 'DELETED',
         });

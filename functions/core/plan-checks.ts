@@ -96,6 +96,10 @@ export interface PreflightProbes {
   tirProject(where: { projectId: number; location: string; activeIam?: number }): Promise<void>;
   /** TIR: the SKU, image and price in the plan list; undefined when the API answers no plan list. */
   tirPlan(where: { projectId: number; location: string }, cluster: TirClusterSpec): Promise<TirPlanInfo | undefined>;
+  /** TIR: whether the security group is in the project's list. */
+  tirSecurityGroup(where: { projectId: number; location: string; activeIam?: number }, id: number): Promise<boolean>;
+  /** TIR: the SSH key ids the account's list does not hold. */
+  tirSshKeys(where: { projectId: number; location: string; activeIam?: number }, ids: number[]): Promise<number[]>;
 }
 
 /** TIR refused the credentials (401/403). */
@@ -567,5 +571,27 @@ const tirChecks = async (
     planned.length === 1 && planned[0]!.status === 'skipped'
       ? [planned[0]!, { ...planned[0]!, check: 'tir-image', subject: image, at: '/cluster/image_version_id' }]
       : planned;
-  return { outcomes: [...outcomes, ...skuOutcomes], ...(price ? { price } : {}) };
+  const groupId = placement.cluster.security_group_id;
+  const group = `security group ${groupId}`;
+  const grouped = await guarded('tir-security-group', group, '/cluster/security_group_id', timeoutMs, async () =>
+    (await probes.tirSecurityGroup(where, groupId))
+      ? result('tir-security-group', group, '/cluster/security_group_id', 'pass', 'in the project')
+      : result(
+          'tir-security-group',
+          group,
+          '/cluster/security_group_id',
+          'fail',
+          `not in ${subject}`,
+          'name a security group of the project and location',
+        ),
+  );
+  const keyIds = placement.cluster.ssh_key_ids;
+  const keys = `SSH keys ${keyIds.join(', ')}`;
+  const keyed = await guarded('tir-ssh-keys', keys, '/cluster/ssh_key_ids', timeoutMs, async () => {
+    const missing = await probes.tirSshKeys(where, keyIds);
+    return missing.length === 0
+      ? result('tir-ssh-keys', keys, '/cluster/ssh_key_ids', 'pass', 'in the account')
+      : result('tir-ssh-keys', keys, '/cluster/ssh_key_ids', 'fail', `not found: ${missing.join(', ')}`, 'name SSH keys added to TIR');
+  });
+  return { outcomes: [...outcomes, ...skuOutcomes, ...grouped, ...keyed], ...(price ? { price } : {}) };
 };

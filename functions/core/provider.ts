@@ -107,8 +107,13 @@ export interface ClusterProvider {
   delete(ref: ClusterRef): Promise<void>;
   /** Looks a cluster up by name (for adoption after ResourceInUse); undefined when there is none. */
   findByName(location: ClusterLocation, clusterName: string): Promise<ExistingCluster | undefined>;
-  /** Every cluster of the location (HyperPod: a region) that carries this deployment's name, and only those. */
-  listOwned(location: ClusterLocation): Promise<OwnedCluster[]>;
+  /**
+   * Every cluster of the location (HyperPod: a region) that is provably this deployment's, and only those: it carries
+   * this deployment's name, or (`recorded`: provider id -> requestId, the clusters this deployment's records hold) its id
+   * is one a request of this deployment recorded. TIR uses `recorded` (it may hand no owner marker back); HyperPod's
+   * tags always come back and it ignores it.
+   */
+  listOwned(location: ClusterLocation, recorded?: ReadonlyMap<string, string>): Promise<OwnedCluster[]>;
   /**
    * Whether an accepted create means the capacity was there (the provider refuses a create it has no capacity for,
    * as TIR does). HyperPod accepts the create and rolls the cluster back later: absent / false.

@@ -9,8 +9,8 @@
  *     and never deleted: nothing proves it is unwanted;
  *   - a cluster its record still owns, or one a request still creating may adopt (in flight), is left alone.
  *
- * A cluster without this deployment's name is never listed, so never touched. It looks in every allowed HyperPod
- * region and every TIR project and location any record names. Run every hour when deployed, at start and on an
+ * A cluster without this deployment's name (TIR: its owner marker, or an id a record holds) is never listed, so never
+ * touched. It looks in every allowed HyperPod region and every TIR project and location any record names. Run every hour when deployed, at start and on an
  * interval by the local stack, and as a dry run by GET /orphans (`provision orphans`), which lists and does nothing.
  */
 import { describeError, ClusterNotFoundError } from './errors';
@@ -114,13 +114,25 @@ const tirPlacesOf = (record: ClusterRecord): ClusterLocation[] => {
   return [tirPlace(record), ...others.map(tirPlace)].filter((place): place is ClusterLocation => place !== undefined);
 };
 
-/** Every HyperPod region allowed, and every distinct TIR project / location / IAM any record names. */
-export const sweepLocations = async (deps: Pick<SweepDeps, 'store' | 'regions'>): Promise<ClusterLocation[]> => {
+/**
+ * One read of every record: the locations to look in (every HyperPod region allowed, and every distinct TIR project /
+ * location / IAM any record names) and the clusters the records hold (provider id -> requestId: the record's cluster
+ * and the ones it discarded), which prove ownership where the provider hands no mark back (TIR).
+ */
+const scanRecords = async (
+  deps: Pick<SweepDeps, 'store' | 'regions'>,
+): Promise<{ locations: ClusterLocation[]; recorded: Map<string, string> }> => {
   const locations: ClusterLocation[] = [...new Set(deps.regions)].map((region) => ({ provider: 'sagemaker', region }));
+  const recorded = new Map<string, string>();
   const seen = new Set<string>();
   let cursor: string | undefined;
   do {
     const page = await deps.store.list({ limit: 100, ...(cursor ? { cursor } : {}) });
+    for (const record of page.items) {
+      for (const id of [record.providerId, ...(record.discardedClusters ?? []).map((d) => d.providerId)]) {
+        if (id) recorded.set(id, record.requestId);
+      }
+    }
     for (const place of page.items.flatMap(tirPlacesOf)) {
       const key = JSON.stringify(place);
       if (seen.has(key)) continue;
@@ -129,8 +141,12 @@ export const sweepLocations = async (deps: Pick<SweepDeps, 'store' | 'regions'>)
     }
     cursor = page.cursor;
   } while (cursor);
-  return locations;
+  return { locations, recorded };
 };
+
+/** Every HyperPod region allowed, and every distinct TIR project / location / IAM any record names. */
+export const sweepLocations = async (deps: Pick<SweepDeps, 'store' | 'regions'>): Promise<ClusterLocation[]> =>
+  (await scanRecords(deps)).locations;
 
 type Verdict = Pick<SweepItem, 'finding' | 'reason'> & { record?: ClusterRecord };
 
@@ -182,7 +198,7 @@ export const orphanEventDetail = (item: SweepItem, deployment: string, foundAt: 
 export const sweep = async (deps: SweepDeps, options: { dryRun?: boolean } = {}): Promise<SweepReport> => {
   const now = (deps.now ?? (() => new Date()))();
   const graceMs = (deps.graceSeconds ?? DEFAULT_SWEEP_GRACE_SECONDS) * 1000;
-  const locations = await sweepLocations(deps);
+  const { locations, recorded } = await scanRecords(deps);
   const report: SweepReport = { locations, items: [], failures: [] };
   const orphans: EventEntry[] = [];
 
@@ -190,7 +206,7 @@ export const sweep = async (deps: SweepDeps, options: { dryRun?: boolean } = {})
     const provider = deps.provider(location.provider);
     let clusters: OwnedCluster[];
     try {
-      clusters = await provider.listOwned(location);
+      clusters = await provider.listOwned(location, recorded);
     } catch (err) {
       const { name, message } = describeError(err);
       report.failures.push({ location, error: { name, message } });

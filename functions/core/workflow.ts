@@ -310,6 +310,11 @@ export const createCluster = async (
     if (err instanceof ResourceInUseError) {
       const adopted = await adoptIfOurs(deps, provider, started);
       if (adopted) return adopted;
+      // Not provably this request's (a lost create answer whose cluster the provider hands no mark back for, or
+      // someone else's): neither adopted nor deleted; the record says so while the request waits.
+      const { name, message } = describeError(err);
+      const unproven = `${message} (a cluster of this name exists that this request cannot prove it created: it is neither adopted nor deleted; delete it at the provider if it is this request's, or name another cluster)`;
+      return waitAfterFailure(deps, started, input.capacityRetry, { name, message: unproven }, 'name-in-use');
     }
     if (err instanceof ResourceLimitExceededError) {
       const quota = parseQuotaMessage(err.message);

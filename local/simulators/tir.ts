@@ -3,7 +3,11 @@
  * pass `baseUrl` (`${endpoint}/myaccount/api/v1/gpu`) as `TIR_API_BASE_URL`.
  *
  * Endpoints: POST / GET (list) `/distributed_jobs_v2/cluster/`, GET / DELETE `/distributed_jobs_v2/cluster/{id}/`.
- * Every body is the envelope `{code, data, errors, message}`. Both credentials are required (`apikey` query parameter
+ * Every body is the envelope `{code, data, errors, message}`. A cluster is answered in the shape of TIR's published
+ * examples (test/fixtures/providers/tir/, held to them by test/contract/tir-fixtures.test.ts): `id`, `name`,
+ * `status`, `no_of_nodes`, `worker_nodes` (an empty list, even while Running) and `available_gpu`; the list is paginated
+ * (`page_no`, `per_page`; it answers `total_count`, `total_page_number`) and never carries `lifecycle_script`; the detail
+ * carries it only with `returnsLifecycleScript`. What the docs do not publish is modelled as SIM_ASSUMED says. Both credentials are required (`apikey` query parameter
  * and `Authorization: Bearer <token>`). The request log never holds either: the apikey is removed from logged paths
  * and headers are not logged. With `stateFile`, the clusters outlive the process like a real provider's (see the
  * option).
@@ -28,6 +32,7 @@ import {
 export const TIR_BASE_PATH = '/myaccount/api/v1/gpu';
 const CLUSTERS_PATH = '/distributed_jobs_v2/cluster/';
 const CLUSTER_ID_PATH = /^\/distributed_jobs_v2\/cluster\/(\d+)\/$/;
+const SECURITY_GROUPS_PATH = '/security_groups/';
 
 export type TirOperation = 'create' | 'list' | 'get' | 'delete';
 
@@ -42,8 +47,18 @@ export interface TirSimulatorOptions {
   readyAfterMs?: number;
   /** Deleting -> gone (and capacity released) after this long. Default 500 ms. */
   deleteAfterMs?: number;
-  /** The cluster reports Running while some nodes are still starting, for this long after `readyAfterMs`. Default 0. */
-  nodesLagMs?: number;
+  /**
+   * The detail (GET by id) hands the create's `lifecycle_script` back: the case TIR's docs leave open (no published
+   * example shows it). Default false: as the examples, no `lifecycle_script` anywhere.
+   */
+  returnsLifecycleScript?: boolean;
+  /**
+   * Serve the project's security group list (`GET /security_groups/`, as its published example: `data` items with `id`
+   * and `name`, `total_page_number`, `total_count`) holding these ids, for the pre-flight. Default: not served (404).
+   */
+  securityGroupIds?: number[];
+  /** The 201 answer's `data` is the created cluster (default true, SIM_ASSUMED); false: `{}`, as the create example. */
+  createAnswersCluster?: boolean;
   /** Nodes available per `sku_id`; skus not listed get `defaultCapacity`. */
   capacity?: Record<number, number>;
   /** Default 64 nodes per sku. */
@@ -90,7 +105,7 @@ export interface TirSimulator extends RunningServer {
   clearFaults(): void;
   setCapacity(skuId: number, nodes: number): void;
   available(skuId: number): number;
-  /** Marks the cluster Failed with this message (`failure_reason`). */
+  /** Marks the cluster Failed (SIM_ASSUMED.failedStatus; the message is kept in the state, TIR publishes no field for it). */
   failCluster(nameOrId: string | number, message: string): void;
   /** The cluster object GET would answer, or undefined when there is none. */
   cluster(nameOrId: string | number): Record<string, unknown> | undefined;
@@ -169,12 +184,27 @@ interface Answer {
   message: string;
   data?: unknown;
   errors?: Record<string, string[]>;
+  /** The list's page count (`total_count`, `total_page_number`), beside `data`. */
+  pages?: { total_count: number; total_page_number: number };
   /** A raw non-JSON body (a gateway's HTML page). */
   html?: string;
 }
 
-const CAPACITY_MESSAGE = 'Insufficient capacity: no nodes available for the selected plan';
-const nameTakenMessage = (name: string): string => `Cluster with name '${name}' already exists`;
+/**
+ * What TIR does not publish and this simulator models anyway, in one place (the adapter's own list of assumptions is
+ * TIR_ASSUMPTIONS in functions/adapters/tir.ts): the failure and deletion statuses, the wording of a capacity refusal
+ * and of a name clash, the list's default page size, and that a 201 carries the created cluster.
+ */
+export const SIM_ASSUMED = {
+  failedStatus: 'Failed',
+  deletingStatus: 'Deleting',
+  capacityMessage: 'Insufficient capacity: no nodes available for the selected plan',
+  nameTakenMessage: (name: string): string => `Cluster with name '${name}' already exists`,
+  defaultPerPage: 10,
+} as const;
+
+const CAPACITY_MESSAGE = SIM_ASSUMED.capacityMessage;
+const nameTakenMessage = SIM_ASSUMED.nameTakenMessage;
 
 const STATUS_MESSAGES: Record<number, string> = {
   400: 'Bad Request',
@@ -189,11 +219,12 @@ const STATUS_MESSAGES: Record<number, string> = {
 const gatewayPage = (status: number): string =>
   `<html>\r\n<head><title>${status} Bad Gateway</title></head>\r\n<body>\r\n<center><h1>${status} Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`;
 
+/** An error answer: `{code, errors, message}` as the create page's 400 example, `{code, message}` as its 401. */
 const fail = (status: number, message = STATUS_MESSAGES[status] ?? 'Error', errors: Record<string, string[]> = {}): Answer => ({
   status,
   code: status,
   message,
-  errors,
+  ...(status === 401 ? {} : { errors }),
 });
 
 /** What an injected entry answers. */
@@ -282,7 +313,8 @@ export const startTirSimulator = async (options: TirSimulatorOptions = {}): Prom
   const authToken = options.authToken ?? 'sim-auth-token';
   const readyAfterMs = options.readyAfterMs ?? 1000;
   const deleteAfterMs = options.deleteAfterMs ?? 500;
-  const nodesLagMs = options.nodesLagMs ?? 0;
+  const returnsLifecycleScript = options.returnsLifecycleScript ?? false;
+  const createAnswersCluster = options.createAnswersCluster ?? true;
   const locations = options.locations ?? ['Delhi', 'Chennai'];
   const random = options.random ?? Math.random;
   const faults = new FaultInjector(random);
@@ -338,40 +370,27 @@ export const startTirSimulator = async (options: TirSimulatorOptions = {}): Prom
     return byId ?? [...clusters.values()].find((c) => c.name === nameOrId);
   };
 
-  const nodesUp = (c: SimCluster, now: number): number => {
-    const age = now - c.createdAt;
-    if (c.failure || age < readyAfterMs) return 0;
-    if (age >= readyAfterMs + nodesLagMs) return c.nodes;
-    return Math.min(c.nodes - 1, Math.floor((c.nodes * (age - readyAfterMs)) / nodesLagMs));
-  };
-
-  const clusterJson = (c: SimCluster): Record<string, unknown> => {
+  /** A cluster as the published examples show it; `withScript` adds the create's `lifecycle_script` (the open case). */
+  const clusterJson = (c: SimCluster, withScript = false): Record<string, unknown> => {
     const now = Date.now();
-    const up = nodesUp(c, now);
     const status =
       c.deletingSince !== undefined
-        ? 'Deleting'
+        ? SIM_ASSUMED.deletingStatus
         : c.failure
-          ? 'Failed'
+          ? SIM_ASSUMED.failedStatus
           : now - c.createdAt < readyAfterMs
             ? (options.unknownStatus ?? 'Creating')
             : 'Running';
-    const nodeStatus = (i: number): string =>
-      status === 'Deleting' ? 'Deleting' : status === 'Failed' ? 'Failed' : i < up ? 'Running' : 'Creating';
-    const { name: _n, ...body } = c.body;
+    const script = c.body.lifecycle_script;
     return {
       id: c.id,
       name: c.name,
       status,
-      project_id: c.projectId,
-      location: c.location,
-      ...body,
       no_of_nodes: c.nodes,
-      active_nodes: up,
-      nodes: Array.from({ length: c.nodes }, (_, i) => ({ name: `${c.name}-node-${i + 1}`, status: nodeStatus(i) })),
-      ...(c.failure ? { failure_reason: c.failure } : {}),
-      created_at: new Date(c.createdAt).toISOString(),
-      updated_at: new Date(now).toISOString(),
+      worker_nodes: [],
+      // Its meaning is not published: not modelled.
+      available_gpu: 0,
+      ...(withScript && typeof script === 'string' ? { lifecycle_script: script } : {}),
     };
   };
 
@@ -405,17 +424,39 @@ export const startTirSimulator = async (options: TirSimulatorOptions = {}): Prom
       if (!capacity.reserve(new Map([[skuId, nodes]])).ok) return fail(400, CAPACITY_MESSAGE);
       const cluster: SimCluster = { id: nextId++, projectId, location, body: input, name, skuId, nodes, createdAt: Date.now() };
       clusters.set(cluster.id, cluster);
-      return { status: 201, code: 201, message: 'Cluster created successfully', data: clusterJson(cluster), errors: {} };
+      const data = createAnswersCluster ? clusterJson(cluster) : {};
+      return { status: 201, code: 201, message: 'Cluster created successfully', data, errors: {} };
     }
     if (operation === 'list') {
       settle();
+      const pageErrors: Record<string, string[]> = {};
+      const number = (name: string, fallback: number): number => {
+        const raw = query.get(name);
+        if (raw === null) return fallback;
+        if (!/^[1-9]\d*$/.test(raw)) pageErrors[name] = ['A valid integer is required.'];
+        return Number(raw);
+      };
+      const page = number('page_no', 1);
+      const perPage = number('per_page', SIM_ASSUMED.defaultPerPage);
+      if (Object.keys(pageErrors).length > 0) return fail(400, 'Bad Request', pageErrors);
       const mine = [...clusters.values()].filter((c) => c.projectId === projectId && c.location === location);
-      return { status: 200, code: 200, message: 'Success', data: mine.map(clusterJson), errors: {} };
+      const pages = Math.max(1, Math.ceil(mine.length / perPage));
+      const data = mine.slice((page - 1) * perPage, page * perPage).map((c) => clusterJson(c));
+      return {
+        status: 200,
+        code: 200,
+        message: 'Success',
+        data,
+        errors: {},
+        pages: { total_count: mine.length, total_page_number: pages },
+      };
     }
     settle();
     const c = clusters.get(id as number);
     if (!c || c.projectId !== projectId) return fail(404, 'Cluster not found');
-    if (operation === 'get') return { status: 200, code: 200, message: 'Success', data: clusterJson(c), errors: {} };
+    if (operation === 'get') {
+      return { status: 200, code: 200, message: 'Success', data: clusterJson(c, returnsLifecycleScript), errors: {} };
+    }
     c.deletingSince ??= Date.now();
     return { status: 200, code: 200, message: 'Success', data: 'Cluster deleted successfully', errors: {} };
   };
@@ -430,7 +471,13 @@ export const startTirSimulator = async (options: TirSimulatorOptions = {}): Prom
     sendJson(
       res,
       answer.status,
-      { code: answer.code, data: answer.data ?? {}, errors: answer.errors ?? {}, message: answer.message },
+      {
+        code: answer.code,
+        ...(answer.data !== undefined ? { data: answer.data } : {}),
+        ...(answer.errors !== undefined ? { errors: answer.errors } : {}),
+        message: answer.message,
+        ...(answer.pages ?? {}),
+      },
       { 'content-type': 'application/json' },
     );
   };
@@ -459,6 +506,19 @@ export const startTirSimulator = async (options: TirSimulatorOptions = {}): Prom
 
     if (url.searchParams.get('apikey') !== apiKey || req.headers.authorization !== `Bearer ${authToken}`) {
       return send(res, entry, fail(401));
+    }
+    if (method === 'GET' && path === SECURITY_GROUPS_PATH && options.securityGroupIds !== undefined) {
+      const invalid = queryErrors(url.searchParams, locations);
+      if (Object.keys(invalid).length > 0) return send(res, entry, fail(400, 'Bad Request', invalid));
+      const groups = options.securityGroupIds.map((id) => ({ id, name: `sg-${id}` }));
+      return send(res, entry, {
+        status: 200,
+        code: 200,
+        message: 'Success',
+        data: groups,
+        errors: {},
+        pages: { total_count: groups.length, total_page_number: 1 },
+      });
     }
     if (!target) {
       const known = path !== undefined && (path === CLUSTERS_PATH || CLUSTER_ID_PATH.test(path));

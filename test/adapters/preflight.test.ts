@@ -61,7 +61,7 @@ describe('the pre-flight plan against the simulators, through the real SDK', () 
   beforeAll(async () => {
     account = await startAccountSimulator({ fixture: FIXTURE });
     sagemaker = await startSageMakerSimulator({ readyAfterMs: 50, trainingPlans: FIXTURE.trainingPlans ?? [] });
-    tir = await startTirSimulator({});
+    tir = await startTirSimulator({ securityGroupIds: [3] });
     const env = {
       ...account.environment,
       AWS_ENDPOINT_URL_SAGEMAKER: sagemaker.endpoint,
@@ -326,15 +326,21 @@ describe('the pre-flight plan against the simulators, through the real SDK', () 
         },
       }) as ProvisionRequest;
 
-    it('passes valid credentials and a reachable project, and skips the sku and image where the API lists no plans', async () => {
+    it('passes valid credentials, a reachable project and a security group of the project; skips what it cannot ask, saying why', async () => {
       const report = await plan(tirRequest());
       expect(report.placements[0]!.checks.map((c) => [c.check, c.status])).toEqual([
         ['tir-credentials', 'pass'],
         ['tir-project', 'pass'],
         ['tir-sku', 'skipped'],
         ['tir-image', 'skipped'],
+        ['tir-security-group', 'pass'],
+        ['tir-ssh-keys', 'skipped'],
       ]);
+      expect(one(report, 'tir-sku').message).toMatch(/requires a `variant`, which the request does not name/);
+      expect(one(report, 'tir-ssh-keys').message).toMatch(/SSH key list is not published/);
       expect(report.placements[0]!.cost).toMatchObject({ currency: 'INR', note: 'no price: the TIR API gave no price for this plan' });
+      const elsewhere = await plan(tirRequest({ security_group_id: 9 }));
+      expect(one(elsewhere, 'tir-security-group')).toMatchObject({ status: 'fail', path: '/cluster/security_group_id' });
     });
 
     it('fails a project or location TIR refuses, with the credentials accepted', async () => {
@@ -362,35 +368,80 @@ describe('the pre-flight plan against the simulators, through the real SDK', () 
         ...createTirProbes({ baseUrl: 'http://127.0.0.1:9/api', credentials: async () => ({ apiKey: 'k', authToken: 't' }) }),
       };
       const unreachable = await planAccepted({ probes: gone, defaultRegion: 'us-east-1' }, tirRequest());
-      expect(unreachable.placements[0]!.checks.map((c) => c.status)).toEqual(['skipped', 'skipped', 'skipped', 'skipped']);
+      expect(unreachable.placements[0]!.checks.map((c) => c.status)).toEqual(Array(6).fill('skipped'));
       expect(unreachable.ok).toBe(true);
     });
 
-    it('reads the sku, image and price from a plan list when the API answers one', async () => {
-      const plans = createTirProbes({
-        baseUrl: 'http://tir.test/api',
-        credentials: async () => ({ apiKey: 'k', authToken: 't' }),
-        fetch: async (input) =>
-          String(input).includes('/plans/')
-            ? Response.json({
+    it('asks the plan list with its variant, the image list by framework and job_type, the security groups of the project', async () => {
+      const asked: URL[] = [];
+      const documented = (pages = 1, groups = [{ id: 3, name: 'sg' }]) =>
+        createTirProbes({
+          baseUrl: 'http://tir.test/api',
+          credentials: async () => ({ apiKey: 'k', authToken: 't' }),
+          planVariant: 'slurm',
+          imageFramework: 'slurm',
+          fetch: async (input) => {
+            const url = new URL(String(input));
+            asked.push(url);
+            if (url.pathname.endsWith('/cluster/plans/')) {
+              return Response.json({
                 code: 200,
-                data: [{ sku_id: 401, sku_item_price_id: 501, unit_price: 250.5, currency: 'INR', image_version_ids: [101] }],
-              })
-            : Response.json({ code: 200, data: [] }),
-      });
-      const report = await planAccepted({ probes: { ...probes, ...plans }, defaultRegion: 'us-east-1' }, tirRequest());
+                data: [{ sku_id: 401, sku_item_price_id: 501, unit_price: 250.5, currency: 'INR' }],
+                errors: {},
+                message: 'Success',
+              });
+            }
+            if (url.pathname.endsWith('/deployment_images/slurm/')) {
+              return Response.json({
+                code: 200,
+                data: [{ name: 'Ubuntu Slurm', versions: [{ id: 101 }] }],
+                errors: {},
+                message: 'Success',
+              });
+            }
+            if (url.pathname.endsWith('/security_groups/')) {
+              return Response.json({
+                code: 200,
+                data: groups,
+                errors: {},
+                message: 'Success',
+                total_page_number: pages,
+                total_count: groups.length,
+              });
+            }
+            return Response.json({ code: 200, data: [], errors: {}, message: 'Success' });
+          },
+        });
+      const report = await planAccepted({ probes: { ...probes, ...documented() }, defaultRegion: 'us-east-1' }, tirRequest());
       expect(report.placements[0]!.checks.map((c) => [c.check, c.status])).toEqual([
         ['tir-credentials', 'pass'],
         ['tir-project', 'pass'],
         ['tir-sku', 'pass'],
         ['tir-image', 'pass'],
+        ['tir-security-group', 'pass'],
+        ['tir-ssh-keys', 'skipped'],
       ]);
       expect(report.placements[0]!.cost).toMatchObject({ currency: 'INR', perHour: 501, hours: 2, total: 1002 });
+      const query = (suffix: string) => Object.fromEntries(asked.find((u) => u.pathname.endsWith(suffix))!.searchParams);
+      expect(query('/cluster/plans/')).toMatchObject({ project_id: '12345', location: 'Delhi', variant: 'slurm' });
+      expect(query('/deployment_images/slurm/')).toMatchObject({ project_id: '12345', location: 'Delhi', job_type: 'slurm' });
+      expect(query('/security_groups/')).toMatchObject({ project_id: '12345', location: 'Delhi' });
+
       const other = await planAccepted(
-        { probes: { ...probes, ...plans }, defaultRegion: 'us-east-1' },
-        tirRequest({ sku_id: 999, image_version_id: 5 }),
+        { probes: { ...probes, ...documented() }, defaultRegion: 'us-east-1' },
+        tirRequest({ sku_id: 999, image_version_id: 5, security_group_id: 4 }),
       );
-      expect(one(other, 'tir-sku').status).toBe('fail');
+      expect([one(other, 'tir-sku').status, one(other, 'tir-image').status, one(other, 'tir-security-group').status]).toEqual([
+        'fail',
+        'fail',
+        'fail',
+      ]);
+      // Not on the one page, more pages and no documented page parameter: it cannot tell
+      const paged = await planAccepted(
+        { probes: { ...probes, ...documented(2) }, defaultRegion: 'us-east-1' },
+        tirRequest({ security_group_id: 4 }),
+      );
+      expect(one(paged, 'tir-security-group')).toMatchObject({ status: 'skipped', message: expect.stringMatching(/2 pages/) });
     });
   });
 });

@@ -1,7 +1,14 @@
 import { inspect } from 'node:util';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createTirProvider, describeTirCluster, ownerMarker, ownerOfScript, TIR_ERROR_TABLE } from '../../functions/adapters/tir';
+import {
+  createTirProvider,
+  describeTirCluster,
+  ownerMarker,
+  ownerOfScript,
+  TIR_ERROR_TABLE,
+  TirWireError,
+} from '../../functions/adapters/tir';
 import { createTirCredentialsSource } from '../../functions/adapters/tir-credentials';
 import type { ClusterProvider, ClusterRef } from '../../functions/core/provider';
 import { logger } from '../../functions/platform/observability';
@@ -50,7 +57,14 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
     await spying.findByName({ ...location, activeIam: 5 }, 'whatever');
     const url = new URL(seen[0]!.url);
     expect(url.pathname).toBe('/myaccount/api/v1/gpu/distributed_jobs_v2/cluster/');
-    expect(Object.fromEntries(url.searchParams)).toEqual({ project_id: '42', location: 'Delhi', active_iam: '5', apikey: API_KEY });
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      project_id: '42',
+      location: 'Delhi',
+      active_iam: '5',
+      page_no: '1',
+      per_page: '50',
+      apikey: API_KEY,
+    });
     expect(seen[0]!.auth).toBe(`Bearer ${AUTH_TOKEN}`);
   });
 
@@ -175,47 +189,35 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
       }
     });
 
-    it('Running with nodes still starting is CREATING; all nodes up is READY', async () => {
-      const lagging = await startTirSimulator({ readyAfterMs: 20, nodesLagMs: 300, apiKey: API_KEY, authToken: AUTH_TOKEN });
-      try {
-        const p = createTirProvider({
-          deployment: DEPLOYMENT,
-          baseUrl: lagging.baseUrl,
-          credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN },
-        });
-        const created = await p.create({ location, requestId: 'r', cluster: spec('lagging', { no_of_nodes: 4 }) });
-        await new Promise((resolve) => setTimeout(resolve, 60));
-        const during = await p.describe(ref('lagging', created.providerId));
-        expect(during).toMatchObject({ state: 'CREATING', providerStatus: 'Running' });
-        expect(during.nodes.current).toBeLessThan(4);
-        expect(await until(p, ref('lagging', created.providerId), 'READY')).toMatchObject({ nodes: { current: 4, target: 4 } });
-      } finally {
-        await lagging.close();
-      }
-    });
-
-    it('a failed cluster is FAILED with its message', async () => {
+    it('a failed cluster is FAILED, saying the status TIR reports (TIR publishes no message field)', async () => {
       const name = unique('failing');
       const created = await provider.create({ location, requestId: 'r', cluster: spec(name) });
       sim.failCluster(created.providerId, 'Node bootstrap failed: image pull error');
       expect(await provider.describe(ref(name, created.providerId))).toMatchObject({
         state: 'FAILED',
         providerStatus: 'Failed',
-        message: 'Node bootstrap failed: image pull error',
+        message: 'TIR reports the cluster as Failed',
       });
     });
 
     it.each([
-      [{ status: 'Running', no_of_nodes: 2, active_nodes: 2 }, 'READY'],
-      [{ status: 'Running', no_of_nodes: 2, active_nodes: 1 }, 'CREATING'],
-      [{ status: 'Running', no_of_nodes: 2, nodes: [{ status: 'Running' }, { status: 'Creating' }] }, 'CREATING'],
-      [{ status: 'Running', no_of_nodes: 2 }, 'CREATING'],
-      [{ status: 'Creating', no_of_nodes: 2, active_nodes: 2 }, 'CREATING'],
-      [{ status: 'Stopped', no_of_nodes: 2, active_nodes: 2 }, 'CREATING'],
-      [{ status: 'ERROR', no_of_nodes: 2 }, 'FAILED'],
-      [{ status: 'Deleting', no_of_nodes: 2 }, 'DELETING'],
-    ])('%j is %s', (cluster, state) => {
-      expect(describeTirCluster({ id: 1, name: 'c', ...cluster }).state).toBe(state);
+      // The detail example: Running with an empty worker_nodes. The empty list says nothing: Running is READY.
+      [{ status: 'Running', no_of_nodes: 2, worker_nodes: [] }, 'READY', 2],
+      [{ status: 'Running', no_of_nodes: 2 }, 'READY', 2],
+      [{ status: 'running', no_of_nodes: 2 }, 'READY', 2],
+      // A non-empty worker_nodes is counted.
+      [{ status: 'Running', no_of_nodes: 2, worker_nodes: [{ name: 'w1' }, { name: 'w2' }] }, 'READY', 2],
+      [{ status: 'Running', no_of_nodes: 2, worker_nodes: [{ name: 'w1' }] }, 'CREATING', 1],
+      [{ status: 'Running', no_of_nodes: 2, worker_nodes: [{ status: 'Running' }, { status: 'Creating' }] }, 'CREATING', 1],
+      // Fields no example shows decide nothing.
+      [{ status: 'Creating', no_of_nodes: 2, worker_nodes: [{}, {}], active_nodes: 2 }, 'CREATING', 2],
+      [{ status: 'Creating', no_of_nodes: 2, worker_nodes: [] }, 'CREATING', 0],
+      [{ status: 'Active', no_of_nodes: 2, worker_nodes: [] }, 'CREATING', 0],
+      [{ status: 'Stopped', no_of_nodes: 2 }, 'CREATING', 0],
+      [{ status: 'ERROR', no_of_nodes: 2 }, 'FAILED', 0],
+      [{ status: 'Deleting', no_of_nodes: 2 }, 'DELETING', 0],
+    ])('%j is %s with %i nodes up', (cluster, state, current) => {
+      expect(describeTirCluster({ id: 1, name: 'c', ...cluster })).toMatchObject({ state, nodes: { current, target: 2 } });
     });
   });
 
@@ -237,11 +239,14 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
     expect((await rejection(provider.describe(target))).name).toBe('ClusterNotFoundError');
   });
 
-  it('describes a cluster by name when the ref has no id yet', async () => {
+  it('never describes or deletes a cluster by its name alone: a ref without an id is not found, and nothing is called', async () => {
     const name = unique('noid');
-    const created = await provider.create({ location, requestId: 'r', cluster: spec(name) });
-    expect((await provider.describe(ref(name))).providerId).toBe(created.providerId);
-    expect((await rejection(provider.describe(ref(unique('nobody'))))).name).toBe('ClusterNotFoundError');
+    await provider.create({ location, requestId: 'r', cluster: spec(name) });
+    const before = sim.requests.length;
+    expect((await rejection(provider.describe(ref(name)))).name).toBe('ClusterNotFoundError');
+    expect((await rejection(provider.delete(ref(name)))).name).toBe('ClusterNotFoundError');
+    expect(sim.requests.length).toBe(before);
+    expect(sim.cluster(name)).toMatchObject({ name });
   });
 
   it('a create refused for capacity succeeds once a delete frees it', async () => {
@@ -254,17 +259,77 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
     await expect(provider.create({ location, requestId: 'b', cluster: second })).resolves.toMatchObject({ clusterName: second.name });
   });
 
-  it('findByName returns the id as providerId, the owner its marker names and the creation time; undefined when absent', async () => {
+  it('findByName returns the id as providerId and no owner when TIR hands no script back (as its examples); undefined when absent', async () => {
     const name = unique('found');
     const created = await provider.create({ location, requestId: 'r', cluster: spec(name) });
-    const found = await provider.findByName(location, name);
-    expect(found).toEqual({ providerId: created.providerId, clusterName: name, ownerRequestId: 'r', createdAt: expect.any(String) });
-    expect(Math.abs(Date.parse(found!.createdAt!) - Date.now())).toBeLessThan(5_000);
+    expect(await provider.findByName(location, name)).toEqual({ providerId: created.providerId, clusterName: name });
     expect(await provider.findByName(location, unique('absent'))).toBeUndefined();
     expect(await provider.findByName({ ...location, location: 'Chennai' }, name)).toBeUndefined();
   });
 
-  describe('ownership: the owner marker', () => {
+  describe('ownership when TIR hands no script back (its examples show none)', () => {
+    let many: TirSimulator;
+    let p: ClusterProvider;
+    const here = { provider: 'tir' as const, projectId: 90, location: 'Delhi' };
+    const ids: string[] = [];
+    beforeAll(async () => {
+      many = await startTirSimulator({ defaultCapacity: 10_000, apiKey: API_KEY, authToken: AUTH_TOKEN });
+      p = createTirProvider({ deployment: DEPLOYMENT, baseUrl: many.baseUrl, credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN } });
+      // 120 clusters: three pages of 50
+      for (let i = 0; i < 120; i++)
+        ids.push((await p.create({ location: here, requestId: `req-${i}`, cluster: spec(`many-${i}`) })).providerId);
+    });
+    afterAll(() => many.close());
+
+    it('reads every page of the list: a cluster on the last page is found, and the pages stop at total_page_number', async () => {
+      const before = many.requests.length;
+      expect(await p.findByName(here, 'many-119')).toEqual({ providerId: ids[119], clusterName: 'many-119' });
+      const lists = many.requests.slice(before).filter((r) => r.operation === 'list');
+      expect(lists.map((r) => new URL(r.path, 'http://x').searchParams.get('page_no'))).toEqual(['1', '2', '3']);
+    });
+
+    it('lists as owned exactly the clusters whose id a record holds, with that request, and no other', async () => {
+      const recorded = new Map([
+        [ids[3]!, 'req-3'],
+        [ids[117]!, 'req-117'],
+        ['999999', 'req-gone'],
+      ]);
+      const owned = await p.listOwned(here, recorded);
+      expect(owned.map((o) => [o.providerId, o.requestId, o.clusterName])).toEqual([
+        [ids[3], 'req-3', 'many-3'],
+        [ids[117], 'req-117', 'many-117'],
+      ]);
+      expect(await p.listOwned(here)).toEqual([]);
+    });
+
+    it('fails rather than answer a partial list when the list is longer than the pages it reads', async () => {
+      const endless = createTirProvider({
+        deployment: DEPLOYMENT,
+        baseUrl: 'http://tir.invalid',
+        credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN },
+        fetch: async (input) => {
+          const page = Number(new URL(String(input)).searchParams.get('page_no'));
+          const data = Array.from({ length: 50 }, (_, i) => ({ id: page * 100 + i, name: `c-${page}-${i}`, status: 'Running' }));
+          return new Response(JSON.stringify({ code: 200, data, errors: {}, message: 'Success', total_page_number: 10_000 }));
+        },
+      });
+      expect((await rejection(endless.findByName(location, 'absent'))).name).toBe('ProviderUnavailableError');
+    });
+  });
+
+  describe('ownership: the owner marker, when TIR hands the script back (the case its docs leave open)', () => {
+    let sim: TirSimulator;
+    let provider: ClusterProvider;
+    beforeAll(async () => {
+      sim = await startTirSimulator({ returnsLifecycleScript: true, apiKey: API_KEY, authToken: AUTH_TOKEN });
+      provider = createTirProvider({
+        deployment: DEPLOYMENT,
+        baseUrl: sim.baseUrl,
+        credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN },
+      });
+    });
+    afterAll(() => sim.close());
+
     /** A cluster made without the provisioner, straight through the API. */
     const createRaw = async (body: Record<string, unknown>, where = location) => {
       const url = new URL(`${sim.baseUrl}/distributed_jobs_v2/cluster/`);
@@ -348,7 +413,6 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
           providerId: ours.providerId,
           clusterName: ours.clusterName,
           requestId: 'req-ours',
-          createdAt: expect.any(String),
           providerStatus: expect.stringMatching(/^(Creating|Running)$/), // the simulator's clock runs on
           deleting: false,
         },
@@ -357,7 +421,7 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
 
     it('says which clusters are being deleted already', async () => {
       // A simulator of its own whose deletions take a minute, so the cluster is still Deleting when listed
-      const slow = await startTirSimulator({ deleteAfterMs: 60_000, apiKey: API_KEY, authToken: AUTH_TOKEN });
+      const slow = await startTirSimulator({ deleteAfterMs: 60_000, returnsLifecycleScript: true, apiKey: API_KEY, authToken: AUTH_TOKEN });
       try {
         const p = createTirProvider({
           deployment: DEPLOYMENT,
@@ -372,25 +436,14 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
       }
     });
 
-    it('reads the marker from the cluster itself when the list leaves the script out', async () => {
+    it('reads the marker from the cluster itself, the list leaving the script out', async () => {
       const here = { provider: 'tir' as const, projectId: 78, location: 'Delhi' };
       const created = await provider.create({ location: here, requestId: 'req-detail', cluster: spec(unique('detail')) });
-      const paths: string[] = [];
-      const terse = createTirProvider({
-        deployment: DEPLOYMENT,
-        baseUrl: sim.baseUrl,
-        credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN },
-        fetch: async (input, init) => {
-          const response = await fetch(input, init);
-          paths.push(new URL(String(input)).pathname);
-          if (!new URL(String(input)).pathname.endsWith('/cluster/')) return response;
-          const envelope = (await response.json()) as { data: Array<Record<string, unknown>> };
-          const data = envelope.data.map(({ lifecycle_script: _script, ...rest }) => rest);
-          return new Response(JSON.stringify({ ...envelope, data }), { status: response.status });
-        },
-      });
-      expect(await terse.listOwned(here)).toEqual([expect.objectContaining({ providerId: created.providerId, requestId: 'req-detail' })]);
-      expect(paths.at(-1)).toMatch(new RegExp(`/cluster/${created.providerId}/$`));
+      const before = sim.requests.length;
+      expect(await provider.listOwned(here)).toEqual([
+        expect.objectContaining({ providerId: created.providerId, requestId: 'req-detail' }),
+      ]);
+      expect(sim.requests.slice(before).map((r) => r.operation)).toEqual(['list', 'get']);
     });
   });
 
@@ -428,7 +481,7 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
       try {
         const name = unique('secret');
         await settle(provider.create({ location, requestId: 'r', cluster: spec(name) }));
-        await settle(provider.describe(ref(name)));
+        await settle(provider.describe(ref(name, String((sim.cluster(name) as { id: number }).id))));
         await settle(provider.findByName(location, name));
         await settle(
           createTirProvider({
@@ -654,5 +707,43 @@ describe('TIR credentials', () => {
         }
       }
     });
+  });
+});
+
+describe('TIR capacity wording: only wording that clearly says capacity is a shortage', () => {
+  const classify = (message: string, status = 400): string => {
+    const wire = new TirWireError(`HTTP ${status}: ${message}`, 'http', status);
+    const row = TIR_ERROR_TABLE.find((r) => r.match(wire, 'create'));
+    return new row!.to('x').name;
+  };
+
+  it.each([
+    'Insufficient capacity: no nodes available for the selected plan',
+    'insufficient resources in Delhi',
+    'Capacity exhausted for this SKU',
+    'GPU capacity is currently unavailable in this location',
+    'The selected plan is out of stock',
+    'No nodes available',
+    'no GPUs are available right now',
+    'Not enough nodes to create the cluster',
+    'not enough resources',
+  ])('"%s" is InsufficientCapacityError', (message) => {
+    expect(classify(message)).toBe('InsufficientCapacityError');
+  });
+
+  it.each([
+    'Image version unavailable',
+    'SSH key unavailable',
+    'Security group unavailable for this project',
+    'The requested plan is unavailable for this account type',
+    'Bad Request',
+    'sku_id: Invalid pk "9" - object does not exist.',
+  ])('"%s" stays InvalidProviderRequestError', (message) => {
+    expect(classify(message)).toBe('InvalidProviderRequestError');
+  });
+
+  it('a quota or limit is a quota wait, a taken name a name clash', () => {
+    expect(classify('GPU quota exceeded for this project')).toBe('ResourceLimitExceededError');
+    expect(classify("Cluster with name 'x' already exists")).toBe('ResourceInUseError');
   });
 });

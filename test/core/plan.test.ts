@@ -24,6 +24,8 @@ const probes = (override: Partial<PreflightProbes> = {}): PreflightProbes => ({
   eksCluster: async () => ({ status: 'ACTIVE' }),
   tirProject: async () => undefined,
   tirPlan: async () => undefined,
+  tirSecurityGroup: async () => true,
+  tirSshKeys: async () => [],
   ...override,
 });
 

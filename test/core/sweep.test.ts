@@ -40,7 +40,8 @@ const unique = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${(n +=
 beforeEach(async () => {
   [sm, tir, bus, { store }] = await Promise.all([
     startSageMakerSimulator({ readyAfterMs: 50, deleteAfterMs: 60_000 }),
-    startTirSimulator({ readyAfterMs: 50, deleteAfterMs: 60_000 }),
+    // The owner marker read back (the case TIR's docs leave open): an orphan naming an unknown request can be seen.
+    startTirSimulator({ readyAfterMs: 50, deleteAfterMs: 60_000, returnsLifecycleScript: true }),
     startEventBridgeSimulator(),
     freshStore(),
   ]);
@@ -287,6 +288,47 @@ describe('sweep: orphans', () => {
       providerId: orphan.providerId,
     });
     expect(deleted(tir, 'delete')).toHaveLength(1);
+  });
+});
+
+describe('sweep: TIR as its published examples show it (no lifecycle_script handed back)', () => {
+  it('deletes a leftover whose id its record holds, and never sees a cluster no record holds', async () => {
+    // Prepare: a simulator in the documented shapes; a FAILED record whose cluster remains, and a cluster of ours no
+    // record holds (a create whose answer was lost)
+    const plain = await startTirSimulator({ readyAfterMs: 50, deleteAfterMs: 60_000 });
+    try {
+      providers.tir = createTirProvider({
+        deployment: DEPLOYMENT,
+        baseUrl: plain.baseUrl,
+        credentials: { apiKey: plain.apiKey, authToken: plain.authToken },
+      });
+      const failed = unique('tir-failed');
+      const leftover = await tirClusterOf(failed);
+      await record({
+        requestId: failed,
+        provider: 'tir',
+        region: undefined,
+        projectId: TIR_HERE.projectId,
+        location: TIR_HERE.location,
+        clusterName: leftover.name,
+        providerId: leftover.providerId,
+        status: 'FAILED',
+      });
+      const lost = await tirClusterOf(unique('tir-lost'));
+
+      // Act
+      const report = await sweep(deps({ now: at(AFTER_GRACE) }));
+
+      // Assess: the recorded id is the proof; the unproven cluster is neither deleted nor reported
+      expect(itemOf(report.items, leftover.providerId)).toMatchObject({ requestId: failed, finding: 'leftover', action: 'deleted' });
+      expect(plain.cluster(Number(leftover.providerId))).toMatchObject({ status: 'Deleting' });
+      expect(itemOf(report.items, lost.providerId)).toBeUndefined();
+      expect(plain.cluster(Number(lost.providerId))).not.toMatchObject({ status: 'Deleting' });
+      expect(deleted(plain, 'delete')).toHaveLength(1);
+      expect(bus.entries).toHaveLength(0);
+    } finally {
+      await plain.close();
+    }
   });
 });
 

@@ -320,20 +320,21 @@ describe('TIR simulator', () => {
     expect(answer.json?.errors).toEqual({ project_id: ['This field is required.'], location: ['"Mumbai" is not a valid choice.'] });
   });
 
-  it('creates (201), reports Creating then Running with every node up, deletes, then answers 404', async () => {
+  it('creates (201), reports Creating then Running in the shape of the published examples, deletes, then answers 404', async () => {
     const created = await call('POST', CLUSTERS, { body: body({ name: 'tir-life' }) });
     expect(created.status).toBe(201);
     expect(created.json).toMatchObject({
       code: 201,
       message: 'Cluster created successfully',
-      data: { name: 'tir-life', status: 'Creating', no_of_nodes: 2, project_id: 42, location: 'Delhi' },
+      data: { name: 'tir-life', status: 'Creating', no_of_nodes: 2, worker_nodes: [] },
     });
+    expect(Object.keys(created.json!.data).sort()).toEqual(['available_gpu', 'id', 'name', 'no_of_nodes', 'status', 'worker_nodes']);
     const id = created.json!.data.id as number;
     expect(Number.isInteger(id)).toBe(true);
     await sleep(100);
     const running = await call('GET', `${CLUSTERS}${id}/`);
-    expect(running.json?.data).toMatchObject({ status: 'Running', active_nodes: 2 });
-    expect(running.json?.data.nodes.map((n: any) => n.status)).toEqual(['Running', 'Running']);
+    // As the detail example: Running with an empty worker_nodes, no per-node list, no lifecycle_script
+    expect(running.json?.data).toEqual({ id, name: 'tir-life', status: 'Running', no_of_nodes: 2, worker_nodes: [], available_gpu: 0 });
     const deleted = await call('DELETE', `${CLUSTERS}${id}/`);
     expect(deleted.json).toMatchObject({ code: 200, data: 'Cluster deleted successfully' });
     expect((await call('GET', `${CLUSTERS}${id}/`)).json?.data.status).toBe('Deleting');

@@ -1,7 +1,7 @@
 /**
  * Nothing shared: a cluster is adopted only on proof that it is the request's own (HyperPod: the tags; TIR: the owner
- * marker the adapter appends to the lifecycle script), never because it has the request's name and appeared at the
- * right time. The shipped ASL runs with the real task handlers, the store is dynalite, TIR is the simulator over fetch.
+ * marker the adapter appends to the lifecycle script, when TIR hands it back, or the cluster id the request recorded),
+ * never because it has the request's name and appeared at the right time. The shipped ASL runs with the real task handlers, the store is dynalite, TIR is the simulator over fetch.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { startHarness, tirRequest, type Harness } from '../helpers/workflow';
@@ -43,10 +43,8 @@ describe('TIR: a name clash is a conflict, never an adoption', () => {
     expect(harness.tir.requests.filter((r) => r.operation === 'delete')).toEqual([]);
   });
 
-  it('adopts its own cluster after a lost create answer: the marker proves it', async () => {
-    // Prepare: the create reaches TIR, but the answer is a gateway page (the Lambda cannot tell it was created)
-    harness = await startHarness();
-    const a = tirRequest();
+  /** The first create reaches TIR, but its answer is a gateway page (the Lambda cannot tell it was created). */
+  const losingFirstCreateAnswer = () => {
     const realFetch = globalThis.fetch;
     let lost = false;
     globalThis.fetch = async (input, init) => {
@@ -57,6 +55,52 @@ describe('TIR: a name clash is a conflict, never an adoption', () => {
       }
       return response;
     };
+    return () => {
+      globalThis.fetch = realFetch;
+    };
+  };
+
+  it('after a lost create answer, as TIR documents it (no lifecycle_script handed back): neither adopted nor deleted, and the record says so', async () => {
+    // Prepare
+    harness = await startHarness({ waitMs: 50, settings: { capacityRetryMaxAttempts: 3 } });
+    const a = tirRequest();
+    const restore = losingFirstCreateAnswer();
+    try {
+      // Act
+      const { execution, record } = await harness.provision(a);
+
+      // Assess: the request ends at its horizon, naming the cluster it cannot prove; the cluster stays, untouched
+      expect(execution.status).toBe('FAILED');
+      expect(record).toMatchObject({ status: 'FAILED', lastError: { name: 'RetryHorizonExceededError' } });
+      expect(record.providerId).toBeUndefined();
+      expect(record.history.some((h) => h.to === 'CREATING')).toBe(false);
+      expect(JSON.stringify(record)).toMatch(/cannot prove it created: it is neither adopted nor deleted/);
+      expect(harness.tir.cluster(a.cluster.name)).toMatchObject({ name: a.cluster.name });
+      expect(harness.tir.requests.filter((r) => r.operation === 'delete')).toEqual([]);
+    } finally {
+      restore();
+    }
+  });
+
+  it('a 201 without the cluster id (the create example shows data without fields) is READY with one create', async () => {
+    // Prepare: TIR in the published shapes, its 201 answering `data: {}`
+    harness = await startHarness({ tir: { createAnswersCluster: false } });
+    const a = tirRequest();
+
+    // Act
+    const { execution, record } = await harness.provision(a);
+
+    // Assess: the id is the one cluster of that name, read once after the 201; no adoption, one create
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(record).toMatchObject({ status: 'READY', attempts: 1, providerId: String(harness.tir.cluster(a.cluster.name)!.id) });
+    expect(harness.tir.requests.filter((r) => r.operation === 'create')).toHaveLength(1);
+  });
+
+  it('adopts its own cluster after a lost create answer when TIR hands the script back: the marker proves it', async () => {
+    // Prepare: the create reaches TIR, but the answer is a gateway page (the Lambda cannot tell it was created)
+    harness = await startHarness({ tir: { returnsLifecycleScript: true } });
+    const a = tirRequest();
+    const restore = losingFirstCreateAnswer();
     try {
       // Act
       const { execution, record } = await harness.provision(a);
@@ -68,7 +112,7 @@ describe('TIR: a name clash is a conflict, never an adoption', () => {
       expect(harness.tir.requests.filter((r) => r.operation === 'create')).toHaveLength(2);
       expect(harness.tir.cluster(a.cluster.name)).toMatchObject({ id: Number(record.providerId) });
     } finally {
-      globalThis.fetch = realFetch;
+      restore();
     }
   });
 });

@@ -15,6 +15,10 @@ const PROVIDERS = {
     successfulCreates: (h: Harness) => h.sagemaker.requests.filter((r) => r.operation === 'CreateCluster' && r.status === 200).length,
     exists: (h: Harness, name: string) => h.sagemaker.describe(name) !== undefined,
     slow: { sagemaker: { readyAfterMs: 60_000 } } as HarnessOptions,
+    /** The failure message the record keeps: HyperPod's FailureMessage. */
+    failureMessage: (message: string) => message,
+    /** The provider hands back what proves ownership (HyperPod: its tags, always). */
+    proofReadBack: {} as HarnessOptions,
   },
   tir: {
     request: () => tirRequest(),
@@ -25,6 +29,10 @@ const PROVIDERS = {
     successfulCreates: (h: Harness) => h.tir.requests.filter((r) => r.operation === 'create' && r.status === 201).length,
     exists: (h: Harness, name: string) => h.tir.cluster(name) !== undefined,
     slow: { tir: { readyAfterMs: 60_000 } } as HarnessOptions,
+    /** TIR publishes no failure message field: the record says the status. */
+    failureMessage: (_message: string) => 'TIR reports the cluster as Failed',
+    /** The owner marker read back from the cluster (the case TIR's docs leave open; tests/statemachines/ownership.test.ts has the other). */
+    proofReadBack: { tir: { returnsLifecycleScript: true } } as HarnessOptions,
   },
 } as const;
 
@@ -159,7 +167,7 @@ describe.each(Object.entries(PROVIDERS))('provision-cluster on %s', (_provider, 
     expect(execution.status).toBe('FAILED');
     expect(record.status).toBe('FAILED');
     expect(record.lastError).toMatchObject({ name: 'ClusterFailedError' });
-    expect(record.lastError!.message).toContain('Lifecycle script on_create.sh exited with 1');
+    expect(record.lastError!.message).toContain(p.failureMessage('Lifecycle script on_create.sh exited with 1'));
     expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.failed]);
     expect(harness.events[0]!.Detail).toMatchObject({ error: { name: 'ClusterFailedError' } });
     // Not a shortage: no second attempt, and the failed cluster (no instances, but it counts) is deleted.
@@ -215,7 +223,7 @@ describe.each(Object.entries(PROVIDERS))('provision-cluster on %s', (_provider, 
         return store.transition(requestId, to, patch, options);
       },
     });
-    harness = await startHarness({ wrapStore: crashOnce });
+    harness = await startHarness({ wrapStore: crashOnce, ...p.proofReadBack });
     const request = p.request();
     const { execution, record } = await harness.provision(request);
 
