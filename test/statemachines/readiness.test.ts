@@ -29,7 +29,7 @@ const withEvents = async (
     pollMs,
     sagemaker: { readyAfterMs: 300, onStateChange: (detail) => relay(detail, deliver), stateChangeEveryMs: 10 },
   });
-  deliver = ({ region: _region, ...detail }) => h.deliverClusterEvent(detail);
+  deliver = (detail) => h.deliverClusterEvent({ ...detail });
   return h;
 };
 
@@ -62,7 +62,7 @@ describe('event-driven readiness (HyperPod)', () => {
     expect(execution.status).toBe('SUCCEEDED');
     // Late and out of order, after READY: a Creating and an InService again.
     const inService = seen.find((d) => d.ClusterStatus === 'InService')!;
-    const { region: _r, ...late } = inService;
+    const late = { ...inService };
     await h.deliverClusterEvent({ ...late, ClusterStatus: 'Creating' });
     await h.deliverClusterEvent(late);
     const after = await h.store.require(request.requestId);
