@@ -188,4 +188,32 @@ describe('Continuous mode (HyperPod): no state change announces the instances', 
     expect(readyAfter).toBeLessThan(300 * SCALE * 1000 + 2500);
     expect(readyEvents(h, request.requestId)).toHaveLength(1);
   }, 30_000);
+
+  it('the reconciler wakes a workflow parked on a cluster InService below its minimum, every run', async () => {
+    // No event reaches the workflow, and its park lasts longer than the test: only the reconciler can wake it.
+    const h = await startHarness({ pollMs: 60_000, sagemaker: { readyAfterMs: 100, capacity: { [G5]: 1 } } });
+    harness = h;
+    const request = continuousRequest();
+    await h.submit(request);
+    const run = () =>
+      reconcile({ store: h.store, starter: h.workflows.starter(), graceSeconds: 0, watch: { provider: h.taskDeps.provider, waker: h.wakeDeps.waker } });
+    const parkedAfterLook = async () => {
+      const r = await h.store.require(request.requestId);
+      return r.status === 'CREATING' && r.parked !== undefined && Date.parse(r.parked.at) >= Date.parse(r.checkedAt!) ? r : undefined;
+    };
+    const woken = (report: Awaited<ReturnType<typeof run>>) =>
+      report.actions.some((a) => a.requestId === request.requestId && a.action === 'woken');
+    // Parked while Creating; the cluster comes up InService with 1 of 2 nodes: a status change, woken as before.
+    await expect.poll(parkedAfterLook, { timeout: 10_000, interval: 20 }).toBeDefined();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(woken(await run())).toBe(true);
+    // Described (InService, below its minimum) and parked again: the listing shows no change, and it is woken anyway.
+    await expect.poll(async () => (await parkedAfterLook())?.providerStatus, { timeout: 10_000, interval: 20 }).toBe('InService');
+    h.sagemaker.setCapacity(G5, 2);
+    expect(woken(await run())).toBe(true);
+    const execution = await h.workflows.get(request.requestId)!.done;
+    expect(execution.status).toBe('SUCCEEDED');
+    expect((await h.store.require(request.requestId)).nodes).toEqual({ current: 2, target: 2 });
+    expect(readyEvents(h, request.requestId)).toHaveLength(1);
+  }, 30_000);
 });
