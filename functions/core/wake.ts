@@ -208,7 +208,8 @@ export const onClusterEvent = async (
       );
     } catch (err) {
       // It left CREATING meanwhile (READY, cancelled, rolled back): the shortage no longer matters.
-      if (err instanceof RecordConflictError || err instanceof RecordNotFoundError) return { requestId: record.requestId, woken: false, shortage };
+      if (err instanceof RecordConflictError || err instanceof RecordNotFoundError)
+        return { requestId: record.requestId, woken: false, shortage };
       throw err;
     }
   }

@@ -861,7 +861,7 @@ export const pollCluster = async (deps: WorkflowDeps, given: PollInput): Promise
  */
 const reportedShortage = (record: ClusterRecord): RecordedError | undefined => {
   const last = record.lastError;
-  if (!last || last.reason !== 'capacity' || last.operation !== 'wait' || !record.createdAt) return undefined;
+  if (last?.reason !== 'capacity' || last.operation !== 'wait' || !record.createdAt) return undefined;
   return last.at >= record.createdAt ? last : undefined;
 };
 

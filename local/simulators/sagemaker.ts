@@ -1190,7 +1190,8 @@ export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions
         const now = Date.now();
         settle(now);
         for (const c of clusters.values()) {
-          if (c.extra.NodeProvisioningMode !== 'Continuous' || c.failure || c.deletingSince !== undefined || c.outcome?.ok === false) continue;
+          if (c.extra.NodeProvisioningMode !== 'Continuous' || c.failure || c.deletingSince !== undefined || c.outcome?.ok === false)
+            continue;
           if (!c.outcome && c.minimumSince === undefined) continue; // not yet decided
           for (const g of c.groups) {
             const key = `${c.arn}#${g.spec.InstanceGroupName}`;

@@ -154,7 +154,10 @@ export const startHarness = async (options: HarnessOptions = {}) => {
     submitDeps,
     /** Delivers a HyperPod state-change event to the clusterEvent function, as the deployed rule does. */
     deliverClusterEvent: (detail: Record<string, unknown>, detailType = 'SageMaker HyperPod Cluster State Change') =>
-      clusterEventHandler(() => wakeDeps)({ 'detail-type': detailType, source: 'aws.sagemaker', detail } as never, lambdaContext('clusterEvent')),
+      clusterEventHandler(() => wakeDeps)(
+        { 'detail-type': detailType, source: 'aws.sagemaker', detail } as never,
+        lambdaContext('clusterEvent'),
+      ),
     waitForStatus,
     submit: (request: unknown) => submitRequest(submitDeps, request),
     /** Submits and waits for the provision execution to end. */

@@ -204,7 +204,8 @@ describe('HyperPod shortages that do not roll back at once', () => {
     });
     const request = p5Request([{ provider: 'sagemaker', region: 'us-west-2' }]);
     const group = { ...request.cluster.InstanceGroups[0]!, MinInstanceCount: 1 };
-    const { execution, record } = await harness.provision({ ...request, cluster: { ...request.cluster, InstanceGroups: [group] } });
+    const withMinimum = { ...request, cluster: { ...request.cluster, InstanceGroups: [group] } };
+    const { execution, record } = await harness.provision(withMinimum);
 
     expect(execution.status).toBe('SUCCEEDED');
     expect(record.landed).toEqual({ provider: 'sagemaker', region: 'us-west-2' });

@@ -164,10 +164,13 @@ describe('Continuous mode (HyperPod): no state change announces the instances', 
     await h.submit(request);
     // InService with 1 of 2 nodes: parked, for no longer than 5 minutes of deployed time.
     await expect
-      .poll(async () => {
-        const r = await h.store.require(request.requestId);
-        return r.providerStatus === 'InService' && r.parked?.purpose === 'poll' && Date.parse(r.parked.at) >= Date.parse(r.checkedAt!);
-      }, { timeout: 10_000 })
+      .poll(
+        async () => {
+          const r = await h.store.require(request.requestId);
+          return r.providerStatus === 'InService' && r.parked?.purpose === 'poll' && Date.parse(r.parked.at) >= Date.parse(r.checkedAt!);
+        },
+        { timeout: 10_000 },
+      )
       .toBe(true);
     const parked = (await h.store.require(request.requestId)).parked!;
     expect((Date.parse(parked.until) - Date.parse(parked.at)) / 1000).toBeLessThanOrEqual(300);
@@ -196,7 +199,12 @@ describe('Continuous mode (HyperPod): no state change announces the instances', 
     const request = continuousRequest();
     await h.submit(request);
     const run = () =>
-      reconcile({ store: h.store, starter: h.workflows.starter(), graceSeconds: 0, watch: { provider: h.taskDeps.provider, waker: h.wakeDeps.waker } });
+      reconcile({
+        store: h.store,
+        starter: h.workflows.starter(),
+        graceSeconds: 0,
+        watch: { provider: h.taskDeps.provider, waker: h.wakeDeps.waker },
+      });
     const parkedAfterLook = async () => {
       const r = await h.store.require(request.requestId);
       return r.status === 'CREATING' && r.parked !== undefined && Date.parse(r.parked.at) >= Date.parse(r.checkedAt!) ? r : undefined;
