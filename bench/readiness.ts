@@ -78,10 +78,10 @@ const runMode = async (client: DynamoDBClient, mode: 'events' | 'poll'): Promise
     deleteAfterMs: 100,
     defaultCapacity: 100_000,
     stateChangeEveryMs: 10,
-    onStateChange: ({ region: _region, ...detail }) => {
+    onStateChange: (detail) => {
       if (detail.ClusterStatus === 'InService' && !inServiceAt.has(detail.ClusterArn))
         inServiceAt.set(detail.ClusterArn, performance.now());
-      deliver(detail);
+      deliver({ ...detail });
     },
   });
   const tirCreationMs = 20 * 60_000 * SCALE;

@@ -28,7 +28,7 @@ import { startSecretsManagerSimulator } from './simulators/secrets-manager';
 import { startSnsSimulator } from './simulators/sns';
 import { startAccountSimulator, type AccountFixture } from './simulators/account';
 import { startLambdaSimulator } from './simulators/lambda';
-import { startSageMakerSimulator, type ClusterStateChangeDetail } from './simulators/sagemaker';
+import { startSageMakerSimulator, type ClusterEventRecordDetail, type ClusterStateChangeDetail } from './simulators/sagemaker';
 import { startSchedulerSimulator } from './simulators/scheduler';
 import { startStepFunctionsSimulator } from './simulators/step-functions';
 import { startTirSimulator } from './simulators/tir';
@@ -43,6 +43,12 @@ export interface StackOptions {
   timeScale?: number;
   /** Simulated provisioning time of a cluster, in ms (default 5000). */
   readyAfterMs?: number;
+  /**
+   * The SageMaker simulator's other timings, in ms (docs/cli.md "Local stack"): deletion (default 2000), RollingBack ->
+   * Failed (default 100), and how long a group with MinInstanceCount waits for its minimum (default 0: it rolls back
+   * at once). `hyperPodTimings` (sagemakerTimingsOf) turns HyperPod's magnitudes into these at the time scale.
+   */
+  sagemakerTimings?: { deleteAfterMs?: number; rollbackMs?: number; minimumWaitMs?: number };
   log?: (line: string) => void;
 }
 
@@ -200,8 +206,11 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
 
     const external = { sagemaker: process.env.AWS_ENDPOINT_URL_SAGEMAKER, tir: process.env.TIR_API_BASE_URL };
     let sagemakerEndpoint = external.sagemaker;
-    // Set once the bus is up: HyperPod's state-change events go to it through PutEvents (the SDK, as AWS would).
-    let hyperPodStateChange: (detail: ClusterStateChangeDetail) => void = () => undefined;
+    // Set once the bus is up: HyperPod's events go to it through PutEvents (the SDK, as AWS would). Like EventBridge,
+    // only the events of the regions wired to the home bus arrive (HYPERPOD_EVENT_REGIONS, default the stack's region):
+    // a cluster elsewhere is polled.
+    let hyperPodEvent: (detailType: string, detail: ClusterStateChangeDetail | ClusterEventRecordDetail, region: string) => void = () =>
+      undefined;
     if (!sagemakerEndpoint) {
       // Like a real cloud, the simulators keep their clusters across a restart (kill -9 included) unless --memory.
       // A GPU shortage that clears: ml.p5.48xlarge has 2 nodes, so a create of more is accepted and then rolls back
@@ -223,12 +232,16 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       // Like a real cloud, the simulators keep their clusters across a restart (kill -9 included) unless --memory.
       const sim = await startSageMakerSimulator({
         readyAfterMs: options.readyAfterMs ?? 5000,
-        deleteAfterMs: 2000,
+        deleteAfterMs: options.sagemakerTimings?.deleteAfterMs ?? 2000,
+        ...(options.sagemakerTimings?.rollbackMs !== undefined ? { rollbackMs: options.sagemakerTimings.rollbackMs } : {}),
+        ...(options.sagemakerTimings?.minimumWaitMs !== undefined ? { minimumWaitMs: options.sagemakerTimings.minimumWaitMs } : {}),
         capacity: SAGEMAKER_CAPACITY,
         defaultCapacity: 64,
         onShortage: relieve,
         // HyperPod's state-change events, put on the default bus like the service does (routed once the bus is up).
-        onStateChange: (detail) => hyperPodStateChange(detail),
+        onStateChange: (detail, { region }) => hyperPodEvent('SageMaker HyperPod Cluster State Change', detail, region),
+        // Continuous mode's cluster events (a group short of capacity), on the same bus.
+        onClusterEvent: (detail, { region }) => hyperPodEvent('SageMaker HyperPod Cluster Event', detail, region),
         // What DescribeTrainingPlan answers: the account of local/account.json (the pre-flight plan reads it).
         trainingPlans: ACCOUNT_FIXTURE.trainingPlans ?? [],
         ...(options.memory ? {} : { stateFile: join(options.dataDir, 'sagemaker-state.json') }),
@@ -439,13 +452,11 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
     {
       const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
       const events = new EventBridgeClient({});
-      hyperPodStateChange = ({ region: _region, ...detail }) => {
+      const wired = (process.env.HYPERPOD_EVENT_REGIONS || REGION).split(',').map((r) => r.trim());
+      hyperPodEvent = (detailType, detail, region) => {
+        if (!wired.includes(region)) return;
         events
-          .send(
-            new PutEventsCommand({
-              Entries: [{ Source: 'aws.sagemaker', DetailType: 'SageMaker HyperPod Cluster State Change', Detail: JSON.stringify(detail) }],
-            }),
-          )
+          .send(new PutEventsCommand({ Entries: [{ Source: 'aws.sagemaker', DetailType: detailType, Detail: JSON.stringify(detail) }] }))
           .catch((err: unknown) => log(`hyperpod event not put: ${(err as Error).message}`));
       };
     }

@@ -77,7 +77,7 @@ export const SETTINGS = {
   hyperPodEventWaitSeconds: {
     machine: 'provision',
     description:
-      "Longest wait between two polls of a HyperPod cluster being created: HyperPod's state-change events wake the workflow, and the reconciler's ListClusters (every 5 minutes) stands in for a lost one, so the wait runs to the deadline by default.",
+      "Longest wait between two polls of a HyperPod cluster being created: HyperPod's state-change events wake the workflow, and the reconciler's ListClusters (every 5 minutes) stands in for a lost one, so the wait runs to the deadline by default (a cluster InService below its minimum is described again every 5 minutes, one in a region whose events are not wired every minute: docs/providers.md).",
     paths: [['States', 'DescribeCluster', 'Parameters', 'eventWaitSeconds']],
   },
   tirPollMaxSeconds: {

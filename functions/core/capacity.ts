@@ -61,6 +61,20 @@ export const quotaTooLowMessage = (quota: QuotaFacts, region?: string): string =
   `it fit. Raise it in Service Quotas (service code sagemaker, quota '${quota.name}'${region ? `, region ${region}` : ''}) ` +
   `to at least ${quota.delta}, or ask for fewer instances.`;
 
+/**
+ * A HyperPod roll back because a group's MinInstanceCount was not met within the 3 h window: a shortage that lasted,
+ * waited out (and failed over) like one. The API reference documents the roll back but not its FailureMessage: these
+ * wordings are an assumption (docs/providers.md), matched loosely; one that names capacity is a shortage already.
+ */
+const MINIMUM_NOT_MET_PATTERNS: readonly RegExp[] = [
+  /min(?:imum)?[\s_-]*instance[\s_-]*count/i,
+  /minimum (?:number of )?(?:instances?|nodes?|count|capacity)\b[^.]*\b(?:not|never|unable|could ?n[o']t|failed)\b/i,
+  /(?:not|never|unable to|could ?n[o']t|failed to) (?:be )?(?:meet|met|reach|reached|satisfy|satisfied)\b[^.]*\bminimum\b/i,
+];
+
+export const isMinimumNotMet = (message: string | undefined): boolean =>
+  message !== undefined && MINIMUM_NOT_MET_PATTERNS.some((pattern) => pattern.test(message));
+
 // ---- backoff and horizon ----
 
 /** The deployment's backoff: full jitter, exponential from `baseSeconds` by `rate`, capped. */

@@ -99,7 +99,8 @@ export const reconcile = async (deps: ReconcileDeps): Promise<ReconcileReport> =
 /**
  * One listing per location for the parked workflows of providers that announce their state changes: a cluster whose
  * status changed to one that matters (or that is gone) while its workflow waits for the event is woken now. So a lost
- * event costs at most the reconciler's interval, and the workflow's own poll can wait until the deadline.
+ * event costs at most the reconciler's interval, and the workflow's own poll can wait until the deadline. A cluster
+ * listed InService whose record is still CREATING is below its minimum (Continuous mode): it is woken on every run.
  */
 const catchLostEvents = async (
   deps: ReconcileDeps,
@@ -129,9 +130,12 @@ const catchLostEvents = async (
     }
     for (const record of records) {
       const status = statuses.get(record.providerId!);
-      if (status !== undefined && (status === record.providerStatus || !DECISIVE_STATUSES.has(status))) continue;
+      // InService while the record is still CREATING: the cluster is below its minimum (Continuous mode), and
+      // nothing announces the instances HyperPod adds: its workflow describes it again.
+      const belowMinimum = status === 'InService' && record.providerStatus === 'InService';
+      if (!belowMinimum && status !== undefined && (status === record.providerStatus || !DECISIVE_STATUSES.has(status))) continue;
       const wakeDeps = { store: deps.store, waker: watch.waker, ...(deps.now ? { now: deps.now } : {}) };
-      if (await wakeRequest(wakeDeps, record.requestId, `listed ${status ?? 'gone'}`)) {
+      if (await wakeRequest(wakeDeps, record.requestId, belowMinimum ? 'InService below its minimum' : `listed ${status ?? 'gone'}`)) {
         actions.push({ requestId: record.requestId, status: record.status, action: 'woken' });
       }
     }

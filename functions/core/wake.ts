@@ -13,6 +13,7 @@
  * next park returns at once when `wakeAt` is later than the workflow's last look at the provider (`checkedAt`). Each
  * side writes first and reads second, so one of them always sees the other.
  */
+import { isCapacityShortage } from './capacity';
 import { RecordConflictError, RecordNotFoundError } from './errors';
 import type { ClusterRecord, ClusterStatus, ClusterStore } from './store';
 
@@ -140,6 +141,80 @@ export const onClusterStateChange = async (
   }
   const woken = await wakeRequest(deps, record.requestId, `cluster ${detail.ClusterStatus}`);
   return { requestId: record.requestId, woken };
+};
+
+/**
+ * A HyperPod Cluster Event (detail-type `SageMaker HyperPod Cluster Event`, clusters in `NodeProvisioningMode:
+ * Continuous`), as EventBridge delivers its `detail`: the record nests in `EventDetails` (HyperPod "cluster events
+ * reference"); an instance's failure text is in `EventDetails.EventDetails.EventMetadata.Instance.FailureMessage`.
+ */
+export interface ClusterEventDetail {
+  EventDetails?: {
+    EventId?: string;
+    ClusterArn?: string;
+    ClusterName?: string;
+    InstanceGroupName?: string;
+    ResourceType?: string;
+    EventLevel?: string;
+    Description?: string;
+    EventDetails?: { EventMetadata?: Record<string, { FailureMessage?: unknown } | undefined> };
+  };
+}
+
+/** The failure text of a Cluster Event: a metadata entry's FailureMessage, else its Description. */
+export const clusterEventMessage = (detail: ClusterEventDetail): string | undefined => {
+  const record = detail.EventDetails;
+  for (const entry of Object.values(record?.EventDetails?.EventMetadata ?? {})) {
+    if (entry && typeof entry.FailureMessage === 'string' && entry.FailureMessage !== '') return entry.FailureMessage;
+  }
+  return typeof record?.Description === 'string' ? record.Description : undefined;
+};
+
+/**
+ * A HyperPod Cluster Event: wakes the workflow creating that cluster (it describes the cluster again: instances may have
+ * come, READY may be reached). An `Error`-level event in insufficient-capacity wording is a shortage: recorded on the
+ * record as a capacity wait (lastError, reason `capacity`) before the wake, so the woken workflow may move on to the
+ * request's next placement (functions/core/workflow.ts, pollCluster). An event of a cluster no request is creating is
+ * ignored.
+ */
+export const onClusterEvent = async (
+  deps: WakeDeps,
+  detail: ClusterEventDetail,
+): Promise<{ requestId?: string; woken: boolean; shortage?: boolean; ignored?: string }> => {
+  const arn = detail.EventDetails?.ClusterArn;
+  if (typeof arn !== 'string' || arn === '') return { woken: false, ignored: 'no EventDetails.ClusterArn' };
+  const record = await findCreating(deps.store, arn);
+  if (!record) {
+    deps.onNotice?.('Cluster event of a cluster no request is creating: ignored', { clusterArn: arn });
+    return { woken: false, ignored: 'no request is creating this cluster' };
+  }
+  const message = clusterEventMessage(detail);
+  const shortage = detail.EventDetails?.EventLevel === 'Error' && isCapacityShortage(message);
+  if (shortage) {
+    try {
+      await deps.store.update(
+        record.requestId,
+        {
+          lastError: {
+            name: 'InsufficientCapacityError',
+            message: message as string,
+            at: nowOf(deps).toISOString(),
+            operation: 'wait',
+            reason: 'capacity',
+            ...(record.attempts > 0 ? { attempt: record.attempts } : {}),
+          },
+        },
+        ['CREATING'],
+      );
+    } catch (err) {
+      // It left CREATING meanwhile (READY, cancelled, rolled back): the shortage no longer matters.
+      if (err instanceof RecordConflictError || err instanceof RecordNotFoundError)
+        return { requestId: record.requestId, woken: false, shortage };
+      throw err;
+    }
+  }
+  const woken = await wakeRequest(deps, record.requestId, shortage ? 'cluster event: capacity shortage' : 'cluster event');
+  return { requestId: record.requestId, woken, shortage };
 };
 
 /**

@@ -8,6 +8,7 @@ import {
   decideWait,
   horizonEnd,
   isCapacityShortage,
+  isMinimumNotMet,
   parseQuotaMessage,
   quotaCanNeverFit,
   quotaTooLowMessage,
@@ -66,6 +67,12 @@ export interface WorkflowDeps {
   offerings?: OfferingMemory;
   /** Wakes a parked workflow (the next request in an offering's queue); without it each waits out its backoff. */
   waker?: TaskWaker;
+  /**
+   * The regions whose HyperPod events reach the deployment's default bus (its own, and those wired with a forwarding
+   * rule: docs/deploy.md); a cluster elsewhere is polled every HYPERPOD_WAITS.unwiredRegionSeconds. Without it, every
+   * region counts as wired.
+   */
+  eventRegions?: readonly string[];
   /** Something went wrong that does not change the outcome (logged at ERROR by the handlers). */
   onWarning?: (message: string, details: Record<string, unknown>) => void;
 }
@@ -707,6 +714,37 @@ export interface PollInput {
 /** Whether the provider announces its clusters' state changes (so the workflow waits for an event, not a poll). */
 const ANNOUNCES_STATE_CHANGES: Record<ProviderName, boolean> = { sagemaker: true, tir: false };
 
+/**
+ * What the wait for a HyperPod cluster relies on, in one place (docs/providers.md lists them with their sources).
+ *  - `belowMinimumSeconds`: in `NodeProvisioningMode: Continuous` the cluster is InService while its groups are still
+ *    short, and no state-change event fires as instances are added ("clusters and instance groups remain InService
+ *    while scaling"): such a cluster is described again at least this often.
+ *  - `unwiredRegionSeconds`: EventBridge events are regional; a cluster in a region whose events are not forwarded to
+ *    the deployment's default bus (deps.eventRegions) is polled at least this often.
+ *  - `minimumRollbackSeconds`: "If this threshold isn't met within 3 hours, the instance group rolls back"
+ *    (MinInstanceCount, CreateCluster API reference); a request with a minimum waits past it by `rollbackMarginSeconds`
+ *    (an assumption: how long the roll back takes to show), so a minimum not met ends as a shortage, not a timeout.
+ */
+export const HYPERPOD_WAITS = {
+  belowMinimumSeconds: 300,
+  unwiredRegionSeconds: 60,
+  minimumRollbackSeconds: 3 * 3600,
+  rollbackMarginSeconds: 1800,
+} as const;
+
+/** Whether a HyperPod placement asks for a minimum (MinInstanceCount) in any of its groups. */
+const hasMinimum = (p: Placement): boolean =>
+  p.provider === 'sagemaker' &&
+  ((p.cluster as { InstanceGroups?: Array<{ MinInstanceCount?: unknown }> }).InstanceGroups ?? []).some(
+    (g) => g.MinInstanceCount !== undefined,
+  );
+
+/** The provision deadline of the record: past HyperPod's rollback window when a group has a minimum. */
+const deadlineOf = (record: ClusterRecord, input: PollInput): number =>
+  input.operation === 'provision' && hasMinimum(placementAt(record))
+    ? Math.max(input.deadlineSeconds, HYPERPOD_WAITS.minimumRollbackSeconds + HYPERPOD_WAITS.rollbackMarginSeconds)
+    : input.deadlineSeconds;
+
 /** The wait before the next poll of a provisioning: to the deadline when events wake it, else the growing interval. */
 const nextPollWait = (input: PollInput, provider: ProviderName, elapsedSeconds: number): number => {
   const grown = Math.max(1, Math.ceil(input.lastWaitSeconds * 1.5));
@@ -731,12 +769,23 @@ export interface PollResult {
 }
 
 /** One round of the wait loop: provision waits for READY, delete waits for the cluster to be gone. */
-export const pollCluster = async (deps: WorkflowDeps, input: PollInput): Promise<PollResult> => {
-  const record = await deps.store.require(input.requestId);
+export const pollCluster = async (deps: WorkflowDeps, given: PollInput): Promise<PollResult> => {
+  const record = await deps.store.require(given.requestId);
+  const input: PollInput = { ...given, deadlineSeconds: deadlineOf(record, given) };
   const now = clock(deps);
   const since = input.operation === 'provision' ? (record.createdAt ?? record.acceptedAt) : (record.deleteRequestedAt ?? record.updatedAt);
   const elapsed = (now.getTime() - Date.parse(since)) / 1000;
-  const waitSeconds = nextPollWait(input, providerOf(record), elapsed);
+  let waitSeconds = nextPollWait(input, providerOf(record), elapsed);
+  const placement = placementAt(record);
+  if (
+    input.operation === 'provision' &&
+    placement.provider === 'sagemaker' &&
+    deps.eventRegions !== undefined &&
+    !deps.eventRegions.includes(placement.region)
+  ) {
+    // No event of this region reaches the deployment's bus: poll.
+    waitSeconds = Math.min(waitSeconds, HYPERPOD_WAITS.unwiredRegionSeconds);
+  }
   if (input.operation === 'provision' && CANCELLED_STATUSES.includes(record.status)) {
     return { state: 'CANCELLED', providerStatus: record.providerStatus ?? 'Unknown', waitSeconds };
   }
@@ -783,6 +832,16 @@ export const pollCluster = async (deps: WorkflowDeps, input: PollInput): Promise
       });
     }
     if (description.state === 'READY') return { state: 'READY', providerStatus: description.providerStatus, waitSeconds };
+    if (providerOf(record) === 'sagemaker' && description.state === 'CREATING') {
+      // A Cluster Event reported a shortage for this cluster: with another placement left, it is given up like a
+      // cluster rolled back for capacity; without one, HyperPod goes on adding instances and the wait goes on.
+      const shortage = reportedShortage(record);
+      if (shortage && input.capacityRetry && nextIndex(record, (record.placement ?? 0) + 1) !== undefined) {
+        return clusterFailed(deps, { ...record, lastError: undefined }, { ...description, message: shortage.message }, input);
+      }
+      // InService below its minimum (Continuous mode): nothing announces the instances still to come.
+      if (description.providerStatus === 'InService') waitSeconds = Math.min(waitSeconds, HYPERPOD_WAITS.belowMinimumSeconds);
+    }
   } else if (description.state === 'DELETED') {
     return { state: 'DELETED', providerStatus: description.providerStatus, waitSeconds };
   }
@@ -802,6 +861,16 @@ export const pollCluster = async (deps: WorkflowDeps, input: PollInput): Promise
 };
 
 /**
+ * The shortage a HyperPod Cluster Event recorded on the record (functions/core/wake.ts, `onClusterEvent`) for the
+ * cluster being created now, if any.
+ */
+const reportedShortage = (record: ClusterRecord): RecordedError | undefined => {
+  const last = record.lastError;
+  if (last?.reason !== 'capacity' || last.operation !== 'wait' || !record.createdAt) return undefined;
+  return last.at >= record.createdAt ? last : undefined;
+};
+
+/**
  * The provider reports the cluster failed (HyperPod RollingBack / Failed). Either way it is given up and deleted (a
  * Failed cluster holds no instances but keeps its name and counts against the account's clusters). A capacity
  * shortage waits and creates again; any other failure (lifecycle script, IAM, VPC) ends the request.
@@ -813,7 +882,8 @@ const clusterFailed = async (
   input: PollInput,
 ): Promise<PollResult> => {
   const message = description.message ?? `The provider reports the cluster as ${description.providerStatus}`;
-  const shortage = isCapacityShortage(description.message);
+  // A minimum not met within HyperPod's window is a shortage that lasted (not a lifecycle or IAM failure).
+  const shortage = isCapacityShortage(description.message) || isMinimumNotMet(description.message);
   const index = record.placement ?? 0;
   const discarded: DiscardedCluster[] = [
     ...(record.discardedClusters ?? []),

@@ -13,7 +13,7 @@ import { createTaskWaker } from '../adapters/step-functions';
 import type { OfferingMemory } from '../core/offerings';
 import type { TaskWaker } from '../core/wake';
 import type { WorkflowDeps } from '../core/workflow';
-import { SDK_CLIENT_DEFAULTS, once, required } from '../platform/config';
+import { SDK_CLIENT_DEFAULTS, once, optionalList, required } from '../platform/config';
 import { logger } from '../platform/observability';
 import { providerFor } from './providers';
 import { clusterStore } from './store';
@@ -38,8 +38,19 @@ const offerings: OfferingMemory = {
 const stepFunctions = once(() => createTaskWaker(new SFNClient({ ...SDK_CLIENT_DEFAULTS })));
 const waker: TaskWaker = { wake: (token) => stepFunctions().wake(token) };
 
+/**
+ * The regions whose HyperPod events reach this deployment's default bus: HYPERPOD_EVENT_REGIONS (the
+ * hyperPodEventRegions param: the regions wired with the forwarding rule of docs/deploy.md), else the deployment's own.
+ */
+const eventRegions = (): string[] | undefined => {
+  const listed = optionalList('HYPERPOD_EVENT_REGIONS');
+  const regions = listed.length > 0 ? listed : optionalList('AWS_REGION');
+  return regions.length > 0 ? regions : undefined;
+};
+
 export const workflowDeps = once(
   (): WorkflowDeps => ({
+    ...(eventRegions() ? { eventRegions: eventRegions() } : {}),
     store: clusterStore(),
     provider: providerFor,
     offerings,

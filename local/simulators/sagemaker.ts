@@ -7,7 +7,7 @@
  * `Authorization` header (the signature itself is not checked) and validates CreateCluster like the service (an
  * independent subset of the API model's constraints; every other CreateClusterRequest member is accepted as is).
  *
- * The capacity model, as HyperPod reports it (see ../shared/reference/capacity.md):
+ * The capacity model, as HyperPod reports it (docs/providers.md "Simulators"; docs/capacity.md):
  *  - Regions. Each call's region is the one in the SigV4 credential scope
  *    (`Credential=AKID/20260101/us-west-2/sagemaker/aws4_request`), else the `region` option. Clusters, ARNs, quota
  *    and capacity are per region: the same name in two regions is two clusters; the request log records the region.
@@ -36,7 +36,7 @@
  *
  * With `stateFile`, the clusters outlive the process like a real provider's: see the option.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   applyConnectionFault,
@@ -95,6 +95,14 @@ export interface SageMakerSimulatorOptions {
   deleteAfterMs?: number;
   /** RollingBack -> Failed after this long. Default 100 ms. */
   rollbackMs?: number;
+  /**
+   * How long a group with `MinInstanceCount` keeps waiting for its minimum before the cluster rolls back (HyperPod: "If
+   * this threshold isn't met within 3 hours, the instance group rolls back"). Until then the cluster is `Creating` and
+   * takes its instances as soon as the minimum is free. Default 0: it rolls back at `readyAfterMs`, like a group
+   * without a minimum. The roll back's FailureMessage is an assumption (HyperPod does not publish it):
+   * `minimumNotMetMessage`.
+   */
+  minimumWaitMs?: number;
   /** Told each time a cluster rolls back for capacity (the instance type it was short of, and the region). */
   onShortage?: (shortOf: { instanceType: string; region: string; clusterName: string }) => void;
   /**
@@ -125,8 +133,15 @@ export interface SageMakerSimulatorOptions {
    * cluster's status changes (watched every `stateChangeEveryMs`, default 20), as the service puts it on the default
    * bus (source `aws.sagemaker`). The local stack puts it on its bus; tests may drop, repeat or reorder them.
    */
-  onStateChange?: (detail: ClusterStateChangeDetail) => void;
+  onStateChange?: (detail: ClusterStateChangeDetail, where: { region: string }) => void;
   stateChangeEveryMs?: number;
+  /**
+   * HyperPod's `SageMaker HyperPod Cluster Event` (clusters in `NodeProvisioningMode: Continuous` only), watched with
+   * the state changes: an `Error`-level Instance event with EC2's wording each time a group below its target finds no
+   * free capacity (once until it grows again), as in the "cluster events reference" example. Other events (instances
+   * added, ...) have no published example and are not simulated.
+   */
+  onClusterEvent?: (detail: ClusterEventRecordDetail, where: { region: string }) => void;
   /**
    * Keep the clusters in this JSON file, so that a simulator started again on it (after `close()`, a crash or a
    * `kill -9`) answers exactly as before: every cluster with its name, ARN, region, creation time, groups and what
@@ -189,6 +204,8 @@ interface SimCluster {
   outcome?: { ok: true; at: number } | { ok: false; at: number; message: string };
   /** Set by failCluster. */
   failure?: { status: 'Failed' | 'RollingBack'; message: string };
+  /** When a group with MinInstanceCount first found its minimum short (the cluster waits `minimumWaitMs` from there). */
+  minimumSince?: number;
   deletingSince?: number;
 }
 
@@ -202,15 +219,34 @@ export interface SimulatedClusterSummary {
   held: Record<string, number>;
 }
 
-/** The `detail` of HyperPod's `SageMaker HyperPod Cluster State Change` event (the members this project reads). */
+/**
+ * The `detail` of HyperPod's `SageMaker HyperPod Cluster State Change` event: members of the published example
+ * (test/fixtures/providers/hyperpod/state-change.event.json), a subset of them.
+ */
 export interface ClusterStateChangeDetail {
   ClusterArn: string;
   ClusterName: string;
   ClusterStatus: string;
-  FailureMessage?: string;
-  InstanceGroups: Array<{ InstanceGroupName: string; CurrentCount: number; TargetCount: number; Status: string }>;
-  /** Not in HyperPod's detail: the region the simulator's cluster is in (the event's own `region`). */
-  region: string;
+  /** Epoch milliseconds, as in the published example. */
+  CreationTime: number;
+  /** "" when there is none, as in the published example. */
+  FailureMessage: string;
+  InstanceGroups: Array<{ InstanceGroupName: string; CurrentCount: number; TargetCount: number; Status: string; InstanceType?: string }>;
+}
+
+/** The `detail` of a `SageMaker HyperPod Cluster Event` (test/fixtures/providers/hyperpod/cluster-event.event.json). */
+export interface ClusterEventRecordDetail {
+  EventDetails: {
+    EventId: string;
+    ClusterArn: string;
+    ClusterName: string;
+    InstanceGroupName: string;
+    ResourceType: 'Instance';
+    EventTime: number;
+    EventLevel: 'Error';
+    Description: string;
+    EventDetails: { EventMetadata: { Instance: { FailureMessage: string } } };
+  };
 }
 
 export interface SageMakerSimulator extends RunningServer {
@@ -502,6 +538,17 @@ export const insufficientCapacityMessage = (instanceType: string, region: string
   'Our system will be working on provisioning additional capacity. ' +
   `You can currently get ${instanceType} capacity by not specifying an Availability Zone in your request or choosing ${region}b, ${region}c.`;
 
+/**
+ * The FailureMessage of a roll back for a MinInstanceCount not met in time. HyperPod documents the roll back, not its
+ * wording: this one is an assumption (docs/providers.md).
+ */
+export const minimumNotMetMessage = (group: string, min: number): string =>
+  `Instance group ${group} did not reach its MinInstanceCount of ${min} instances in time and was rolled back.`;
+
+/** EC2's wording in the published Cluster Event example ("cluster events reference"). */
+export const clusterEventCapacityMessage = (instanceType: string): string =>
+  `We currently do not have sufficient capacity to launch new ${instanceType} instances. Please try again.`;
+
 /** AWS's ResourceLimitExceeded message for the account-level "<type> for cluster usage" quota. */
 export const quotaExceededMessage = (instanceType: string, limit: number, usage: number, delta: number): string =>
   `The account-level service limit '${instanceType} for cluster usage' is ${limit} Instances, with current utilization of ` +
@@ -625,6 +672,7 @@ const readState = (raw: unknown, file: StateFile): SageMakerState => {
       };
     });
     const deletingSince = r.optional(c.deletingSince, (v) => r.number(v, `${path}.deletingSince`));
+    const minimumSince = r.optional(c.minimumSince, (v) => r.number(v, `${path}.minimumSince`));
     return {
       seq: r.count(c.seq, `${path}.seq`),
       name,
@@ -637,6 +685,7 @@ const readState = (raw: unknown, file: StateFile): SageMakerState => {
       ...(outcome ? { outcome } : {}),
       ...(failure ? { failure } : {}),
       ...(deletingSince !== undefined ? { deletingSince } : {}),
+      ...(minimumSince !== undefined ? { minimumSince } : {}),
     };
   });
   return {
@@ -656,6 +705,7 @@ export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions
   const readyAfter = (c: { name: string }): number => options.readyAfterMsOf?.(c.name) ?? readyAfterMs;
   const deleteAfterMs = options.deleteAfterMs ?? 500;
   const rollbackMs = options.rollbackMs ?? 100;
+  const minimumWaitMs = options.minimumWaitMs ?? 0;
   const nodesLagMs = options.nodesLagMs ?? 0;
   const random = options.random ?? Math.random;
   const rejected = new Set(options.rejectAccessKeys ?? []);
@@ -739,6 +789,17 @@ export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions
     for (const g of c.groups) {
       const type = g.types.find((t) => room(t) >= Math.max(g.min, 1)) ?? (g.min === 0 ? g.types[0]! : undefined);
       if (type === undefined) {
+        const windowEnd = c.createdAt + readyAfter(c) + minimumWaitMs;
+        if (g.spec.MinInstanceCount !== undefined && minimumWaitMs > 0) {
+          // Its minimum may still come: the cluster stays Creating, looked at again on every settle, until the window ends.
+          if (at < windowEnd) {
+            c.minimumSince ??= at;
+            return;
+          }
+          c.outcome = { ok: false, at: windowEnd, message: minimumNotMetMessage(g.spec.InstanceGroupName, g.min) };
+          options.onShortage?.({ instanceType: g.types[0]!, region: c.region, clusterName: c.name });
+          return;
+        }
         c.outcome = { ok: false, at, message: insufficientCapacityMessage(g.types[0]!, c.region) };
         options.onShortage?.({ instanceType: g.types[0]!, region: c.region, clusterName: c.name });
         return;
@@ -776,7 +837,9 @@ export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions
       if (c.deletingSince !== undefined) {
         if (c.deletingSince + deleteAfterMs <= now) due.push({ at: c.deletingSince + deleteAfterMs, c, kind: 'gone' });
       } else if (!c.outcome && !c.failure && c.createdAt + readyAfter(c) <= now) {
-        due.push({ at: c.createdAt + readyAfter(c), c, kind: 'decide' });
+        // A cluster waiting for its minimum is decided again now (or at the end of its window, when that has passed).
+        const at = c.minimumSince === undefined ? c.createdAt + readyAfter(c) : Math.min(now, c.createdAt + readyAfter(c) + minimumWaitMs);
+        due.push({ at, c, kind: 'decide' });
       }
     }
     due.sort((a, b) => a.at - b.at || a.c.seq - b.c.seq);
@@ -1099,27 +1162,69 @@ export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions
           if (announced.get(c.arn) === status) continue;
           announced.set(c.arn, status);
           const json = describeJson(c, now) as { FailureMessage?: string; InstanceGroups: Array<Record<string, unknown>> };
-          onStateChange({
-            ClusterArn: c.arn,
-            ClusterName: c.name,
-            ClusterStatus: status,
-            ...(json.FailureMessage !== undefined ? { FailureMessage: json.FailureMessage } : {}),
-            InstanceGroups: json.InstanceGroups.map((g) => ({
-              InstanceGroupName: String(g.InstanceGroupName),
-              CurrentCount: Number(g.CurrentCount),
-              TargetCount: Number(g.TargetCount),
-              Status: String(g.Status),
-            })),
-            region: c.region,
-          });
+          onStateChange(
+            {
+              ClusterArn: c.arn,
+              ClusterName: c.name,
+              ClusterStatus: status,
+              CreationTime: c.createdAt,
+              FailureMessage: json.FailureMessage ?? '',
+              InstanceGroups: json.InstanceGroups.map((g) => ({
+                InstanceGroupName: String(g.InstanceGroupName),
+                CurrentCount: Number(g.CurrentCount),
+                TargetCount: Number(g.TargetCount),
+                Status: String(g.Status),
+                ...(g.InstanceType !== undefined ? { InstanceType: String(g.InstanceType) } : {}),
+              })),
+            },
+            { region: c.region },
+          );
         }
       }, options.stateChangeEveryMs ?? 20)
     : undefined;
+  // Continuous mode's cluster events: a group below its target with no free capacity of its types (once per level).
+  const shortNoticed = new Map<string, number>();
+  const onClusterEvent = options.onClusterEvent;
+  const eventWatcher = onClusterEvent
+    ? setInterval(() => {
+        const now = Date.now();
+        settle(now);
+        for (const c of clusters.values()) {
+          if (c.extra.NodeProvisioningMode !== 'Continuous' || c.failure || c.deletingSince !== undefined || c.outcome?.ok === false)
+            continue;
+          if (!c.outcome && c.minimumSince === undefined) continue; // not yet decided
+          for (const g of c.groups) {
+            const key = `${c.arn}#${g.spec.InstanceGroupName}`;
+            const held = heldOf(g);
+            if (held >= g.spec.InstanceCount || g.types.some((t) => free(t, c.region) > 0) || shortNoticed.get(key) === held) continue;
+            shortNoticed.set(key, held);
+            onClusterEvent(
+              {
+                EventDetails: {
+                  EventId: randomUUID(),
+                  ClusterArn: c.arn,
+                  ClusterName: c.name,
+                  InstanceGroupName: g.spec.InstanceGroupName,
+                  ResourceType: 'Instance',
+                  EventTime: now,
+                  EventLevel: 'Error',
+                  Description: `Instance creation in Cluster ${c.name} and InstanceGroup ${g.spec.InstanceGroupName} failed`,
+                  EventDetails: { EventMetadata: { Instance: { FailureMessage: clusterEventCapacityMessage(g.types[0]!) } } },
+                },
+              },
+              { region: c.region },
+            );
+          }
+        }
+      }, options.stateChangeEveryMs ?? 20)
+    : undefined;
+  eventWatcher?.unref();
   watcher?.unref();
   return {
     ...server,
     close: async () => {
       if (watcher) clearInterval(watcher);
+      if (eventWatcher) clearInterval(eventWatcher);
       await server.close();
     },
     requests,

@@ -300,7 +300,7 @@ const PLAN_ENV = ['PLAN_FUNCTION_NAME', 'PREFLIGHT_DEFAULT'];
 /** What each function's code reads (functions/wiring/*): SCHEDULER_* only where something is scheduled. */
 const ENVIRONMENT: Record<string, string[]> = {
   createCluster: ['EVENT_BUS_NAME', ...TIR_ENV, 'DEPLOYMENT_NAME', 'OFFERINGS_TABLE'],
-  pollCluster: ['EVENT_BUS_NAME', ...TIR_ENV, 'DEPLOYMENT_NAME', 'OFFERINGS_TABLE'],
+  pollCluster: ['EVENT_BUS_NAME', ...TIR_ENV, 'DEPLOYMENT_NAME', 'OFFERINGS_TABLE', 'HYPERPOD_EVENT_REGIONS'],
   deleteCluster: ['EVENT_BUS_NAME', ...TIR_ENV, 'DEPLOYMENT_NAME'],
   recordOutcome: ['EVENT_BUS_NAME', ...SCHEDULER_ENV, 'OFFERINGS_TABLE'],
   parkExecution: [],

@@ -44,6 +44,13 @@ export interface HarnessOptions {
   pollMs?: number;
   /** Without the shared memory of short offerings (every placement is always tried). */
   noOfferingMemory?: boolean;
+  /**
+   * Runs the parked waits at this scale of their deployed length (the local stack's LOCAL_TIME_SCALE): ParkUntilChange
+   * then times out after the payload's waitSeconds × timeScale instead of `pollMs`.
+   */
+  timeScale?: number;
+  /** Regions whose HyperPod events reach the bus (WorkflowDeps.eventRegions); default: every region. */
+  eventRegions?: string[];
 }
 
 /** The deployment name the harness's providers give (and recognise on) their clusters. */
@@ -79,6 +86,7 @@ export const startHarness = async (options: HarnessOptions = {}) => {
     ...(options.noOfferingMemory ? {} : { offerings }),
     eventBusName: 'test-bus',
     events: { publish },
+    ...(options.eventRegions ? { eventRegions: options.eventRegions } : {}),
     // Parked workflows are woken through the runner directly (the deployed path is SendTaskSuccess).
     waker: { wake: async (token) => workflows.sendTaskSuccess(token) },
   };
@@ -96,9 +104,10 @@ export const startHarness = async (options: HarnessOptions = {}) => {
     publish,
     // The memory of short offerings lasts 50 ms unless a test is about it: other scenarios retry at test speed.
     settings: { shortOfferingSeconds: 0.05, ...options.settings },
+    ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
     waitTimeOverrides: {
       WaitForCluster: 20,
-      ParkUntilChange: options.pollMs ?? 20,
+      ...(options.timeScale !== undefined && options.pollMs === undefined ? {} : { ParkUntilChange: options.pollMs ?? 20 }),
       WaitForDeletion: 20,
       WaitToRetry: options.waitMs ?? 5,
       ParkToRetry: options.waitMs ?? 5,
@@ -144,9 +153,9 @@ export const startHarness = async (options: HarnessOptions = {}) => {
     wakeDeps,
     submitDeps,
     /** Delivers a HyperPod state-change event to the clusterEvent function, as the deployed rule does. */
-    deliverClusterEvent: (detail: Record<string, unknown>) =>
+    deliverClusterEvent: (detail: Record<string, unknown>, detailType = 'SageMaker HyperPod Cluster State Change') =>
       clusterEventHandler(() => wakeDeps)(
-        { 'detail-type': 'SageMaker HyperPod Cluster State Change', source: 'aws.sagemaker', detail } as never,
+        { 'detail-type': detailType, source: 'aws.sagemaker', detail } as never,
         lambdaContext('clusterEvent'),
       ),
     waitForStatus,

@@ -170,3 +170,47 @@ describe('the shared memory of short offerings', () => {
     expect(shared.calls * 4).toBeLessThan(alone.calls);
   }, 60_000);
 });
+
+describe('HyperPod shortages that do not roll back at once', () => {
+  it('Continuous mode: an Error-level Cluster Event in capacity wording moves the request to its alternative', async () => {
+    let h: Harness | undefined;
+    h = await startHarness({
+      sagemaker: {
+        regionCapacity: { 'us-east-1': { [P5]: 0 }, 'us-west-2': { [P5]: 8 } },
+        stateChangeEveryMs: 10,
+        onClusterEvent: (detail) => void h?.deliverClusterEvent({ ...detail }, 'SageMaker HyperPod Cluster Event'),
+        onStateChange: (detail) => void h?.deliverClusterEvent({ ...detail }),
+      },
+      // Parked for longer than the test: only the events can move it on.
+      pollMs: 60_000,
+    });
+    harness = h;
+    const request = p5Request([{ provider: 'sagemaker', region: 'us-west-2' }]);
+    const continuous = { ...request, cluster: { ...request.cluster, NodeProvisioningMode: 'Continuous' } };
+    const { execution, record } = await h.provision(continuous);
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(record.landed).toEqual({ provider: 'sagemaker', region: 'us-west-2' });
+    const short = record.attemptLog!.find((e) => e.outcome === 'short')!;
+    expect(short.where).toBe('sagemaker us-east-1');
+    expect(short.reason).toMatch(/do not have sufficient capacity to launch new ml\.p5\.48xlarge/);
+    // The cluster of us-east-1 was given up and deleted.
+    await expect.poll(() => h!.sagemaker.clusters('us-east-1'), { timeout: 5000 }).toEqual([]);
+  }, 30_000);
+
+  it('a group whose MinInstanceCount is not met rolls back after its window: a shortage, so the request fails over', async () => {
+    harness = await startHarness({
+      sagemaker: { regionCapacity: { 'us-east-1': { [P5]: 0 }, 'us-west-2': { [P5]: 8 } }, minimumWaitMs: 300 },
+    });
+    const request = p5Request([{ provider: 'sagemaker', region: 'us-west-2' }]);
+    const group = { ...request.cluster.InstanceGroups[0]!, MinInstanceCount: 1 };
+    const withMinimum = { ...request, cluster: { ...request.cluster, InstanceGroups: [group] } };
+    const { execution, record } = await harness.provision(withMinimum);
+
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(record.landed).toEqual({ provider: 'sagemaker', region: 'us-west-2' });
+    const short = record.attemptLog!.find((e) => e.outcome === 'short')!;
+    expect(short.where).toBe('sagemaker us-east-1');
+    expect(short.reason).toMatch(/MinInstanceCount/);
+  }, 30_000);
+});

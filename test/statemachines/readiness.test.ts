@@ -29,7 +29,7 @@ const withEvents = async (
     pollMs,
     sagemaker: { readyAfterMs: 300, onStateChange: (detail) => relay(detail, deliver), stateChangeEveryMs: 10 },
   });
-  deliver = ({ region: _region, ...detail }) => h.deliverClusterEvent(detail);
+  deliver = (detail) => h.deliverClusterEvent({ ...detail });
   return h;
 };
 
@@ -62,7 +62,7 @@ describe('event-driven readiness (HyperPod)', () => {
     expect(execution.status).toBe('SUCCEEDED');
     // Late and out of order, after READY: a Creating and an InService again.
     const inService = seen.find((d) => d.ClusterStatus === 'InService')!;
-    const { region: _r, ...late } = inService;
+    const late = { ...inService };
     await h.deliverClusterEvent({ ...late, ClusterStatus: 'Creating' });
     await h.deliverClusterEvent(late);
     const after = await h.store.require(request.requestId);
@@ -124,4 +124,104 @@ describe('event-driven readiness (HyperPod)', () => {
       woken: false,
     });
   });
+});
+
+describe('Continuous mode (HyperPod): no state change announces the instances', () => {
+  /** The deployed waits at 1/100: the park below the minimum lasts 3 s, the event wait 108 s. */
+  const SCALE = 0.01;
+  const G5 = 'ml.g5.2xlarge';
+
+  /** A harness whose simulator's state changes and cluster events all reach the clusterEvent function. */
+  const continuousHarness = async (options: { eventRegions?: string[] } = {}) => {
+    const stateChanges: Array<{ at: number; status: string }> = [];
+    let h: Harness | undefined;
+    h = await startHarness({
+      timeScale: SCALE,
+      ...options,
+      sagemaker: {
+        readyAfterMs: 100,
+        capacity: { [G5]: 1 },
+        stateChangeEveryMs: 10,
+        onStateChange: (detail) => {
+          stateChanges.push({ at: Date.now(), status: detail.ClusterStatus });
+          void h?.deliverClusterEvent({ ...detail });
+        },
+        onClusterEvent: (detail) => void h?.deliverClusterEvent({ ...detail }, 'SageMaker HyperPod Cluster Event'),
+      },
+    });
+    return { h, stateChanges };
+  };
+
+  const continuousRequest = () => {
+    const request = hyperpodRequest({ instanceType: G5, instanceCount: 2 });
+    return { ...request, cluster: { ...request.cluster, NodeProvisioningMode: 'Continuous' } };
+  };
+
+  it('is READY within the 5-minute re-describe (3 s at 1/100) of its group reaching the minimum, without a state change', async () => {
+    const { h, stateChanges } = await continuousHarness();
+    harness = h;
+    const request = continuousRequest();
+    await h.submit(request);
+    // InService with 1 of 2 nodes: parked, for no longer than 5 minutes of deployed time.
+    await expect
+      .poll(
+        async () => {
+          const r = await h.store.require(request.requestId);
+          return r.providerStatus === 'InService' && r.parked?.purpose === 'poll' && Date.parse(r.parked.at) >= Date.parse(r.checkedAt!);
+        },
+        { timeout: 10_000 },
+      )
+      .toBe(true);
+    const parked = (await h.store.require(request.requestId)).parked!;
+    expect((Date.parse(parked.until) - Date.parse(parked.at)) / 1000).toBeLessThanOrEqual(300);
+    // The shortage was reported as a Cluster Event and recorded as a capacity wait (no alternative: the wait goes on).
+    await expect.poll(async () => (await h.store.require(request.requestId)).lastError?.reason, { timeout: 5000 }).toBe('capacity');
+
+    // The second node arrives: HyperPod adds it with the cluster InService all along.
+    const arrived = Date.now();
+    h.sagemaker.setCapacity(G5, 2);
+    const execution = await h.workflows.get(request.requestId)!.done;
+    const readyAfter = Date.now() - arrived;
+    expect(execution.status).toBe('SUCCEEDED');
+    const record = await h.store.require(request.requestId);
+    expect(record.status).toBe('READY');
+    expect(record.nodes).toEqual({ current: 2, target: 2 });
+    expect(stateChanges.filter((c) => c.at >= arrived)).toEqual([]);
+    // 300 s × 0.01 = 3 s, plus the time to notice; the event wait alone would have been 108 s.
+    expect(readyAfter).toBeLessThan(300 * SCALE * 1000 + 2500);
+    expect(readyEvents(h, request.requestId)).toHaveLength(1);
+  }, 30_000);
+
+  it('the reconciler wakes a workflow parked on a cluster InService below its minimum, every run', async () => {
+    // No event reaches the workflow, and its park lasts longer than the test: only the reconciler can wake it.
+    const h = await startHarness({ pollMs: 60_000, sagemaker: { readyAfterMs: 100, capacity: { [G5]: 1 } } });
+    harness = h;
+    const request = continuousRequest();
+    await h.submit(request);
+    const run = () =>
+      reconcile({
+        store: h.store,
+        starter: h.workflows.starter(),
+        graceSeconds: 0,
+        watch: { provider: h.taskDeps.provider, waker: h.wakeDeps.waker },
+      });
+    const parkedAfterLook = async () => {
+      const r = await h.store.require(request.requestId);
+      return r.status === 'CREATING' && r.parked !== undefined && Date.parse(r.parked.at) >= Date.parse(r.checkedAt!) ? r : undefined;
+    };
+    const woken = (report: Awaited<ReturnType<typeof run>>) =>
+      report.actions.some((a) => a.requestId === request.requestId && a.action === 'woken');
+    // Parked while Creating; the cluster comes up InService with 1 of 2 nodes: a status change, woken as before.
+    await expect.poll(parkedAfterLook, { timeout: 10_000, interval: 20 }).toBeDefined();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(woken(await run())).toBe(true);
+    // Described (InService, below its minimum) and parked again: the listing shows no change, and it is woken anyway.
+    await expect.poll(async () => (await parkedAfterLook())?.providerStatus, { timeout: 10_000, interval: 20 }).toBe('InService');
+    h.sagemaker.setCapacity(G5, 2);
+    expect(woken(await run())).toBe(true);
+    const execution = await h.workflows.get(request.requestId)!.done;
+    expect(execution.status).toBe('SUCCEEDED');
+    expect((await h.store.require(request.requestId)).nodes).toEqual({ current: 2, target: 2 });
+    expect(readyEvents(h, request.requestId)).toHaveLength(1);
+  }, 30_000);
 });
