@@ -44,6 +44,7 @@ import type { ClusterDescription, ClusterLocation, ClusterProvider, ClusterRef, 
 import type { ProviderName, ProvisionRequest } from './request';
 import { mayTry, type OfferingClaim, type OfferingMemory } from './offerings';
 import { clusterNameOfPlacement, instanceTypesOf, offeringKey, shortOfferings, whereOf, type Placement } from './placements';
+import { capacityAnswered, gotCapacity, instancesLaunched, leaveQueuesOf, turnPollWait, windowMax } from './queue-turn';
 import type { AttemptLogEntry, ClusterRecord, ClusterStatus, ClusterStore, DiscardedCluster, RecordedError, RecordPatch } from './store';
 import { wakeRequest, type TaskWaker } from './wake';
 
@@ -89,6 +90,8 @@ export interface RetryPolicy {
    * and the memory of a shortage lasts no longer. One probe per offering per interval, however many wait behind.
    */
   QueueProbeSeconds?: number;
+  /** With the waiters queue: how many waiters may try an offering together at most after its creates succeed. Default 16. */
+  QueueWindowMax?: number;
 }
 
 const DEFAULT_SHORT_OFFERING_SECONDS = 600;
@@ -348,7 +351,7 @@ export const createCluster = async (
   // create without capacity has said it already: the offering served, and the next in its queue may try at once.
   const landedOn = new Set(offeringsOf(placement));
   const known = provider.capacityKnownAtCreate === true;
-  if (known) await deps.offerings?.forget([...landedOn]);
+  if (known) await gotCapacity(deps, [...landedOn], windowMax(input.capacityRetry));
   await leaveQueues(
     deps,
     started,
@@ -393,24 +396,8 @@ const allOfferings = (record: ClusterRecord): string[] => [...new Set(placements
  * offering still short parks again without a provider call.
  */
 const leaveQueues = async (deps: WorkflowDeps, record: ClusterRecord, keys: readonly string[] = allOfferings(record)): Promise<void> => {
-  const memory = deps.offerings;
-  if (!memory?.dequeue || keys.length === 0 || !mayHaveQueued(record)) return;
-  await memory.dequeue(keys, record.requestId);
-  if (!deps.waker || !memory.head) return;
-  const now = clock(deps);
-  const heads = new Set<string>();
-  for (const key of keys) {
-    const head = await memory.head(key, now);
-    if (head) heads.add(head.requestId);
-  }
-  for (const requestId of heads) {
-    await wakeRequest(
-      { store: deps.store, waker: deps.waker, now: () => clock(deps) },
-      requestId,
-      `${record.requestId} left the queue`,
-      'retry',
-    );
-  }
+  if (!mayHaveQueued(record)) return;
+  await leaveQueuesOf({ ...deps, now: () => clock(deps) }, record.requestId, keys);
 };
 
 const sameLocation = (a: ClusterLocation, b: ClusterLocation): boolean =>
@@ -759,16 +746,25 @@ export const pollCluster = async (deps: WorkflowDeps, input: PollInput): Promise
       waitSeconds,
     };
   }
+  // The capacity question of a HyperPod create is answered when its instances are launched: the turn passes on then.
+  const heldTurn = input.operation === 'provision' && mayHaveQueued(record) && !deps.provider(providerOf(record)).capacityKnownAtCreate;
+  const launchedNow = heldTurn && !capacityAnswered(record) && description.state === 'CREATING' && instancesLaunched(description);
   await deps.store.update(
     record.requestId,
     {
       providerStatus: description.providerStatus,
       nodes: description.nodes,
       ...(description.groups ? { groups: description.groups } : {}),
+      ...(launchedNow ? { launched: { providerId: record.providerId ?? description.providerId, at: now.toISOString() } } : {}),
       checkedAt: now.toISOString(),
     },
     whileIn,
   );
+  if (launchedNow) {
+    const landedOn = offeringsOf(placementAt(record));
+    await gotCapacity(deps, landedOn, windowMax(input.capacityRetry));
+    await leaveQueues(deps, record, landedOn);
+  }
 
   if (input.operation === 'provision') {
     if (description.state === 'FAILED') return clusterFailed(deps, record, description, input);
@@ -792,7 +788,7 @@ export const pollCluster = async (deps: WorkflowDeps, input: PollInput): Promise
   return {
     state: input.operation === 'provision' ? 'CREATING' : 'DELETING',
     providerStatus: description.providerStatus,
-    waitSeconds,
+    waitSeconds: turnPollWait(record, waitSeconds, input.capacityRetry && queueProbe(input.capacityRetry), heldTurn && !launchedNow),
   };
 };
 
@@ -948,7 +944,11 @@ export const recordOutcome = async (
             );
       if (record.deleteAfter && deps.teardown) record = await scheduleTeardown(deps, record, at);
       // Capacity was there: every request may try this offering again at once (a probe that succeeded ends here).
-      await deps.offerings?.forget(offeringsOf(placementAt(record)));
+      // (Unless the turn passed on when its instances were launched: a shortage remembered since then stands.)
+      if (!capacityAnswered(record)) {
+        if (deps.provider(providerOf(record)).capacityKnownAtCreate) await deps.offerings?.forget(offeringsOf(placementAt(record)));
+        else await gotCapacity(deps, offeringsOf(placementAt(record)), windowMax(undefined));
+      }
       detailType = DETAIL_TYPES.ready;
       break;
     case 'DELETED':
