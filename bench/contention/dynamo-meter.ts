@@ -163,6 +163,11 @@ export class MeteredOfferings implements OfferingMemory {
     }
   }
 
+  /** The window of an offering's queue now (unmetered: the bench's own look). */
+  windowOf(key: string): number {
+    return this.windows.get(key) ?? 1;
+  }
+
   async turns(key: string, now: Date): Promise<Waiter[]> {
     return turnsOf(this.waitersOf(key), now, this.windows.get(key) ?? 1);
   }

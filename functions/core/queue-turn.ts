@@ -44,12 +44,19 @@ export const capacityAnswered = (record: ClusterRecord): boolean =>
   record.launched !== undefined && record.launched.providerId === record.providerId;
 
 /**
- * The wait before the next poll of a cluster whose request may hold a queue's turn (it met a short offering and its
- * capacity question is open): no longer than the queue's probe interval, so the turn passes on soon after the launch.
+ * The wait before the next poll of a cluster whose request may hold a queue's turn (it queued on the offering and its
+ * capacity question is open): half as long again as the last, up to twice the queue's probe interval (30 s, 45 s, 60 s,
+ * … by default), so the turn passes on within a minute of the launch for a few describes.
  */
-export const turnPollWait = (record: ClusterRecord, waitSeconds: number, probeSeconds: number | undefined, heldTurn: boolean): number =>
+export const turnPollWait = (
+  record: ClusterRecord,
+  waitSeconds: number,
+  lastWaitSeconds: number,
+  probeSeconds: number | undefined,
+  heldTurn: boolean,
+): number =>
   heldTurn && probeSeconds !== undefined && probeSeconds > 0 && !capacityAnswered(record)
-    ? Math.max(1, Math.min(waitSeconds, Math.ceil(probeSeconds)))
+    ? Math.max(1, Math.min(waitSeconds, Math.ceil(lastWaitSeconds * 1.5), Math.ceil(2 * probeSeconds)))
     : waitSeconds;
 
 export interface TurnDeps {

@@ -45,6 +45,7 @@ import type { ProviderName, ProvisionRequest } from './request';
 import { mayTry, type OfferingClaim, type OfferingMemory } from './offerings';
 import { clusterNameOfPlacement, instanceTypesOf, offeringKey, shortOfferings, whereOf, type Placement } from './placements';
 import { capacityAnswered, gotCapacity, instancesLaunched, leaveQueuesOf, turnPollWait, windowMax } from './queue-turn';
+import { clusterToCreate, holds } from './strategy';
 import type { AttemptLogEntry, ClusterRecord, ClusterStatus, ClusterStore, DiscardedCluster, RecordedError, RecordPatch } from './store';
 import { wakeRequest, type TaskWaker } from './wake';
 
@@ -221,7 +222,11 @@ export const createCluster = async (
   // A discarded cluster at the place of the next create must be gone first: its name is reused there.
   const pending = pendingCleanup(record);
   if (pending && sameLocation(locationOfPlacement(placementAt(record, pending.placement ?? 0)), locationOf(record))) {
-    if (!(await cleanUp(deps, record, pending))) return { action: 'WAIT', waitSeconds: CLEANUP_POLL_SECONDS, reason: 'cleanup' };
+    if (!(await cleanUp(deps, record, pending))) {
+      // It looked: a wake that came before is spent (else the park would return at once, again and again).
+      if (record.wakeAt !== undefined) await deps.store.update(record.requestId, { checkedAt: iso(deps) }, CREATE_STATUSES);
+      return { action: 'WAIT', waitSeconds: CLEANUP_POLL_SECONDS, reason: 'cleanup' };
+    }
     record = await deps.store.update(
       record.requestId,
       { discardedClusters: (record.discardedClusters ?? []).map((d) => (d === pending ? { ...d, goneAt: iso(deps) } : d)) },
@@ -249,7 +254,11 @@ export const createCluster = async (
   const skips: AttemptLogEntry[] = [];
   for (; index < placements.length; index++) {
     if ((record.excludedPlacements ?? []).includes(index)) continue;
-    if (!deps.offerings) break;
+    // A held cluster waits at HyperPod: no memory, no queue.
+    if (!deps.offerings || holds(requestOf(record))) break;
+    // A provider that answers the capacity question after the create (HyperPod): the first attempt queues first, so
+    // requests that arrive together try in the offering's window, not all at once.
+    if (record.attempts === 0 && answersLater(deps, placements[index]!)) await queueOn(deps, record, offeringsOf(placements[index]!), now);
     const claims = await deps.offerings.claim(
       offeringsOf(placements[index]!),
       record.requestId,
@@ -308,7 +317,11 @@ export const createCluster = async (
   const provider = deps.provider(placement.provider);
   let created: CreatedCluster;
   try {
-    created = await provider.create({ location: locationOfPlacement(placement), requestId: record.requestId, cluster: placement.cluster });
+    created = await provider.create({
+      location: locationOfPlacement(placement),
+      requestId: record.requestId,
+      cluster: clusterToCreate(requestOf(started), placement),
+    });
   } catch (err) {
     if (err instanceof ResourceInUseError) {
       const adopted = await adoptIfOurs(deps, provider, started);
@@ -384,8 +397,13 @@ const isFirstInAQueue = async (deps: WorkflowDeps, record: ClusterRecord, now: D
  * Whether the request may stand in a queue: it met a short offering (a refusal or a roll back for capacity, a skip).
  * A request that never did leaves nothing, and its READY costs no queue reads or writes.
  */
-const mayHaveQueued = (record: ClusterRecord): boolean =>
-  (record.rounds ?? 0) > 0 || (record.attemptLog ?? []).some((e) => e.outcome === 'short' || e.outcome === 'skipped');
+const mayHaveQueued = (record: ClusterRecord, deps?: Pick<WorkflowDeps, 'provider'>): boolean =>
+  (record.rounds ?? 0) > 0 ||
+  (record.attemptLog ?? []).some((e) => e.outcome === 'short' || e.outcome === 'skipped') ||
+  (deps !== undefined && record.attempts > 0 && !holds(requestOf(record)) && placementsOfRecord(record).some((p) => answersLater(deps, p)));
+
+/** Whether the placement's provider accepts a create before it knows the capacity is there (HyperPod). */
+const answersLater = (deps: Pick<WorkflowDeps, 'provider'>, p: Placement): boolean => deps.provider(p.provider).capacityKnownAtCreate !== true;
 
 /** Every offering of every placement of the request. */
 const allOfferings = (record: ClusterRecord): string[] => [...new Set(placementsOfRecord(record).flatMap(offeringsOf))];
@@ -396,7 +414,7 @@ const allOfferings = (record: ClusterRecord): string[] => [...new Set(placements
  * offering still short parks again without a provider call.
  */
 const leaveQueues = async (deps: WorkflowDeps, record: ClusterRecord, keys: readonly string[] = allOfferings(record)): Promise<void> => {
-  if (!mayHaveQueued(record)) return;
+  if (!mayHaveQueued(record, deps)) return;
   await leaveQueuesOf({ ...deps, now: () => clock(deps) }, record.requestId, keys);
 };
 
@@ -747,7 +765,7 @@ export const pollCluster = async (deps: WorkflowDeps, input: PollInput): Promise
     };
   }
   // The capacity question of a HyperPod create is answered when its instances are launched: the turn passes on then.
-  const heldTurn = input.operation === 'provision' && mayHaveQueued(record) && !deps.provider(providerOf(record)).capacityKnownAtCreate;
+  const heldTurn = input.operation === 'provision' && mayHaveQueued(record, deps) && answersLater(deps, placementAt(record));
   const launchedNow = heldTurn && !capacityAnswered(record) && description.state === 'CREATING' && instancesLaunched(description);
   await deps.store.update(
     record.requestId,
@@ -788,7 +806,13 @@ export const pollCluster = async (deps: WorkflowDeps, input: PollInput): Promise
   return {
     state: input.operation === 'provision' ? 'CREATING' : 'DELETING',
     providerStatus: description.providerStatus,
-    waitSeconds: turnPollWait(record, waitSeconds, input.capacityRetry && queueProbe(input.capacityRetry), heldTurn && !launchedNow),
+    waitSeconds: turnPollWait(
+      record,
+      waitSeconds,
+      input.lastWaitSeconds,
+      input.capacityRetry && queueProbe(input.capacityRetry),
+      heldTurn && !launchedNow,
+    ),
   };
 };
 
