@@ -76,7 +76,11 @@ export const runModel = async (
   const outcomes = new Map<string, RequestOutcome>();
 
   type Ref = { providerId: string; clusterName: string; region: string };
-  const refOf = (ref: Ref) => ({ location: { provider: 'sagemaker' as const, region: ref.region }, clusterName: ref.clusterName, providerId: ref.providerId });
+  const refOf = (ref: Ref) => ({
+    location: { provider: 'sagemaker' as const, region: ref.region },
+    clusterName: ref.clusterName,
+    providerId: ref.providerId,
+  });
   /** Polls an accepted create until READY; on the HyperPod kind a roll back calls `rolledBack` instead. */
   const poll = (ref: Ref, wait: number, rolledBack?: () => void) =>
     queue.after(wait, async () => {

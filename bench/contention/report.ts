@@ -106,13 +106,16 @@ export const figuresOf = (run: StrategyRun, scenario: Scenario): Figures => {
     rolledBackPerServed: served > 0 ? (run.rolledBack ?? 0) / served : Number.POSITIVE_INFINITY,
     ...(run.windowRolledBack !== undefined ? { windowRolledBack: run.windowRolledBack } : {}),
     ...(run.widestWindow !== undefined ? { widestWindow: run.widestWindow } : {}),
-    freedToLastCreated: served > 0 ? Math.max(...run.outcomes.map(createdAfterFree).filter((t): t is number => t !== undefined)) : undefined,
+    freedToLastCreated:
+      served > 0 ? Math.max(...run.outcomes.map(createdAfterFree).filter((t): t is number => t !== undefined)) : undefined,
   };
 };
 
 /** From the capacity a served request took being free (or its submit) to the create that took it (0 if sent before). */
 const createdAfterFree = (o: StrategyRun['outcomes'][number]): number | undefined =>
-  o.servedMs === undefined ? undefined : Math.max(0, ((o.createdMs ?? o.servedMs) - Math.max(o.freedMs ?? o.submittedMs, o.submittedMs)) / 1000);
+  o.servedMs === undefined
+    ? undefined
+    : Math.max(0, ((o.createdMs ?? o.servedMs) - Math.max(o.freedMs ?? o.submittedMs, o.submittedMs)) / 1000);
 
 const PROJECT = 'project';
 
@@ -242,10 +245,7 @@ export const burstGoal = (figures: Figures[], kind: ProviderKind, scenario: Scen
   return `Goal of this scenario: ${met ? 'met' : 'not met'} — ${checks.map(([ok, what]) => `${ok ? '✓' : '✗'} ${what}`).join('; ')}.`;
 };
 
-export const reportOf = (
-  seed: number,
-  sections: Array<{ scenario: Scenario; figures: Figures[]; kind?: ProviderKind }>,
-): string => {
+export const reportOf = (seed: number, sections: Array<{ scenario: Scenario; figures: Figures[]; kind?: ProviderKind }>): string => {
   const lines: string[] = [
     '# Capacity contention: figures',
     '',

@@ -29,5 +29,8 @@ export const heldCluster = (cluster: SageMakerClusterSpec): SageMakerClusterSpec
 });
 
 /** The create body of the placement under the request's strategy. */
-export const clusterToCreate = (request: Pick<ProvisionRequest, 'capacityStrategy'> | undefined, placement: Placement): Placement['cluster'] =>
+export const clusterToCreate = (
+  request: Pick<ProvisionRequest, 'capacityStrategy'> | undefined,
+  placement: Placement,
+): Placement['cluster'] =>
   placement.provider === 'sagemaker' && holds(request) ? heldCluster(placement.cluster as SageMakerClusterSpec) : placement.cluster;

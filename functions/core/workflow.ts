@@ -403,7 +403,8 @@ const mayHaveQueued = (record: ClusterRecord, deps?: Pick<WorkflowDeps, 'provide
   (deps !== undefined && record.attempts > 0 && !holds(requestOf(record)) && placementsOfRecord(record).some((p) => answersLater(deps, p)));
 
 /** Whether the placement's provider accepts a create before it knows the capacity is there (HyperPod). */
-const answersLater = (deps: Pick<WorkflowDeps, 'provider'>, p: Placement): boolean => deps.provider(p.provider).capacityKnownAtCreate !== true;
+const answersLater = (deps: Pick<WorkflowDeps, 'provider'>, p: Placement): boolean =>
+  deps.provider(p.provider).capacityKnownAtCreate !== true;
 
 /** Every offering of every placement of the request. */
 const allOfferings = (record: ClusterRecord): string[] => [...new Set(placementsOfRecord(record).flatMap(offeringsOf))];

@@ -1296,11 +1296,22 @@ describe('validateRequest: capacityStrategy', () => {
 
   it.each<InvalidCase>([
     { name: 'an unknown strategy', edits: [set('/capacityStrategy', 'wait')], path: '/capacityStrategy', message: 'recreate' },
-    { name: 'a strategy that is not a string', edits: [set('/capacityStrategy', 1)], path: '/capacityStrategy', message: 'must be a string' },
-    { name: 'hold on tir', base: TIR, edits: [set('/capacityStrategy', 'hold')], path: '/capacityStrategy', message: 'hold needs SageMaker HyperPod' },
+    {
+      name: 'a strategy that is not a string',
+      edits: [set('/capacityStrategy', 1)],
+      path: '/capacityStrategy',
+      message: 'must be a string',
+    },
+    {
+      name: 'hold on tir',
+      base: TIR,
+      edits: [set('/capacityStrategy', 'hold')],
+      path: '/capacityStrategy',
+      message: 'hold needs SageMaker HyperPod',
+    },
   ])('rejects $name', expectOnly);
 
-  it('rejects hold with a TIR alternative, at that alternative\'s provider', () => {
+  it("rejects hold with a TIR alternative, at that alternative's provider", () => {
     const request = {
       ...structuredClone(SAGEMAKER),
       capacityStrategy: 'hold',
