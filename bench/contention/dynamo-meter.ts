@@ -157,9 +157,6 @@ export class MeteredOfferings implements OfferingMemory {
       const item = { shortUntil: until.toISOString(), reason: reason.slice(0, 1000), rememberedAt: until.toISOString() };
       this.items.set(key, item);
       this.meter.write(itemBytes(key, item));
-      // The window back to 1: a conditional update of the queue item.
-      this.meter.write(0);
-      this.windows.delete(key);
     }
   }
 
@@ -170,6 +167,15 @@ export class MeteredOfferings implements OfferingMemory {
 
   async turns(key: string, now: Date): Promise<Waiter[]> {
     return turnsOf(this.waitersOf(key), now, this.windows.get(key) ?? 1);
+  }
+
+  async narrow(keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      // The window back to 1: a conditional update of the queue item.
+      const queue = this.queues.get(key);
+      this.meter.write(queue ? queueBytes(key, queue) : 0);
+      this.windows.delete(key);
+    }
   }
 
   async widen(keys: readonly string[], max: number): Promise<void> {

@@ -185,6 +185,9 @@ export const createDynamoOfferings = (options: { client: DynamoDBClient; tableNa
       const { waiters, window } = await queueOf(key);
       return turnsOf(waiters, now, window);
     },
+    async narrow(keys) {
+      for (const offering of keys) await setWindow(offering, 1);
+    },
     async widen(keys, max) {
       for (const offering of keys) {
         const { window } = await queueOf(offering);
@@ -207,8 +210,6 @@ export const createDynamoOfferings = (options: { client: DynamoDBClient; tableNa
             },
           }),
         );
-        // Short again: one probe per interval, the window back to 1.
-        await setWindow(offering, 1);
       }
     },
     async forget(keys) {

@@ -16,7 +16,7 @@
  *
  * The turn is a window per offering: the first `window` live waiters may try together. It starts at 1 (one probe per
  * interval), doubles each time a request of the offering is found to have got its capacity (`widen`, up to a cap), and
- * falls back to 1 when the offering is remembered short again (`remember`), so a burst of freed capacity is taken in a
+ * falls back to 1 at the first shortage (`narrow`), so a burst of freed capacity is taken in a
  * few rounds, and a shortage costs at most `window - 1` extra failed attempts.
  */
 
@@ -69,8 +69,10 @@ export interface OfferingMemory {
   head?(key: string, now: Date): Promise<Waiter | undefined>;
   /** The live waiters whose turn it is: the first `window` in submit order (a memory without windows: the head). */
   turns?(key: string, now: Date): Promise<Waiter[]>;
-  /** A request got capacity on the offerings: their windows double, up to `max`. `remember` sets them back to 1. */
+  /** A request got capacity on the offerings: their windows double, up to `max`. */
   widen?(keys: readonly string[], max: number): Promise<void>;
+  /** A shortage after an accepted create (a roll back): the offerings' windows go back to 1. */
+  narrow?(keys: readonly string[]): Promise<void>;
 }
 
 /** The window of an offering's queue as stored: at least 1. */

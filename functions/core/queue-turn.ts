@@ -8,9 +8,10 @@
  * READY: the lifecycle scripts and health checks that make up most of a creation no longer hold up the requests
  * behind it.
  *
- * Passing the turn on after a success widens the offering's window (doubling, up to `QueueWindowMax`): the next
+ * Passing the turn on after a HyperPod success widens the offering's window (a provider that refuses a create without
+ * capacity needs none: the next request is woken and answered at once), doubling up to `QueueWindowMax`: the next
  * waiting requests then try together, in submit order, and a burst of freed capacity is taken in a few rounds. The
- * first shortage sets the window back to one probe per interval (the memory's `remember`). A window of `w` costs at
+ * first roll back for capacity sets the window back to one probe per interval (`narrow`). A window of `w` costs at
  * most `w - 1` extra failed attempts (accepted creates that roll back, on HyperPod) per shortage it runs into.
  */
 import type { OfferingMemory } from './offerings';

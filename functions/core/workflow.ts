@@ -364,7 +364,8 @@ export const createCluster = async (
   // create without capacity has said it already: the offering served, and the next in its queue may try at once.
   const landedOn = new Set(offeringsOf(placement));
   const known = provider.capacityKnownAtCreate === true;
-  if (known) await gotCapacity(deps, [...landedOn], windowMax(input.capacityRetry));
+  // (No window for it: the next in the queue is woken at once and answered at once.)
+  if (known) await deps.offerings?.forget([...landedOn]);
   await leaveQueues(
     deps,
     started,
@@ -852,6 +853,7 @@ const clusterFailed = async (
     shortUntil(clock(deps), input.capacityRetry, record),
     message,
   );
+  await deps.offerings?.narrow?.(offeringsOf(placement));
   await queueOn(deps, record, offeringsOf(placement), clock(deps));
   const wait = await nextPlacement(
     deps,

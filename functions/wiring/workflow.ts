@@ -34,6 +34,7 @@ const offerings: OfferingMemory = {
   head: (...args) => offeringsTable().head!(...args),
   turns: (...args) => offeringsTable().turns!(...args),
   widen: (...args) => offeringsTable().widen!(...args),
+  narrow: (...args) => offeringsTable().narrow!(...args),
 };
 
 /** SendTaskSuccess, made on first use: only a request leaving a queue (or queued on a free offering) wakes another. */

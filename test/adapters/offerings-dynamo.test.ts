@@ -71,7 +71,7 @@ describe('the shared memory of short offerings', () => {
     expect(await state('c', 2)).toBe('queued');
     await memory.widen!([P5], 3); // the cap
     expect((await memory.turns!(P5, now)).map((w) => w.requestId)).toEqual(['a', 'b', 'c']);
-    await memory.remember([P5], at('2026-11-29T09:59:00Z'), 'short again'); // already expired: only the window matters
+    await memory.narrow!([P5]);
     expect(await state('b', 1)).toBe('queued');
     expect((await memory.turns!(P5, now)).map((w) => w.requestId)).toEqual(['a']);
   });

@@ -45,7 +45,7 @@ describe('the window of an offering', () => {
     await memory.widen([KEY], 16);
     await memory.widen([KEY], 16);
     expect((await memory.turns(KEY, NOW)).length).toBe(3);
-    await memory.remember([KEY], new Date(NOW.getTime() + 30_000), 'short');
+    await memory.narrow([KEY]);
     expect((await memory.turns(KEY, NOW)).map((w) => w.requestId)).toEqual(['a']);
   });
 });
