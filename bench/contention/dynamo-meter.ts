@@ -11,7 +11,15 @@
  * status (its key) changes. Item size is taken as the length of the record's JSON plus its two list keys, an
  * approximation of DynamoDB's attribute-name-plus-value size.
  */
-import { headOf, type OfferingClaim, type OfferingMemory, type Waiter } from '../../functions/core/offerings';
+import {
+  headOf,
+  type OfferingClaim,
+  type OfferingMemory,
+  queuedBehind,
+  turnsOf,
+  type Waiter,
+  widened,
+} from '../../functions/core/offerings';
 import type { ClusterRecord, ClusterStore } from '../../functions/core/store';
 
 export class DynamoMeter {
@@ -123,8 +131,12 @@ const itemBytes = (key: string, item: OfferingItem | undefined): number =>
 export class MeteredOfferings implements OfferingMemory {
   private readonly items = new Map<string, OfferingItem>();
   private readonly queues = new Map<string, Map<string, Waiter>>();
+  /** The window of each offering's queue (absent: 1). */
+  private readonly windows = new Map<string, number>();
   /** Probe leases taken. */
   leases = 0;
+  /** The largest window any offering reached. */
+  widest = 1;
 
   constructor(private readonly meter: DynamoMeter) {}
 
@@ -145,6 +157,37 @@ export class MeteredOfferings implements OfferingMemory {
       const item = { shortUntil: until.toISOString(), reason: reason.slice(0, 1000), rememberedAt: until.toISOString() };
       this.items.set(key, item);
       this.meter.write(itemBytes(key, item));
+    }
+  }
+
+  /** The window of an offering's queue now (unmetered: the bench's own look). */
+  windowOf(key: string): number {
+    return this.windows.get(key) ?? 1;
+  }
+
+  async turns(key: string, now: Date): Promise<Waiter[]> {
+    return turnsOf(this.waitersOf(key), now, this.windows.get(key) ?? 1);
+  }
+
+  async narrow(keys: readonly string[]): Promise<void> {
+    for (const key of keys) {
+      // The window back to 1: a conditional update of the queue item.
+      const queue = this.queues.get(key);
+      this.meter.write(queue ? queueBytes(key, queue) : 0);
+      this.windows.delete(key);
+    }
+  }
+
+  async widen(keys: readonly string[], max: number): Promise<void> {
+    for (const key of keys) {
+      const queue = this.queues.get(key);
+      this.meter.read(queue ? queueBytes(key, queue) : 0);
+      const window = this.windows.get(key) ?? 1;
+      const next = widened(window, max);
+      if (!queue || next === window) continue;
+      this.meter.write(queueBytes(key, queue));
+      this.windows.set(key, next);
+      this.widest = Math.max(this.widest, next);
     }
   }
 
@@ -191,13 +234,8 @@ export class MeteredOfferings implements OfferingMemory {
     this.meter.read(itemBytes(key, item));
     if (item && Date.parse(item.shortUntil) > now.getTime()) return { state: 'short', until: item.shortUntil, reason: item.reason };
     if (acceptedAt !== undefined) {
-      const head = headOf(this.waitersOf(key), now);
-      if (
-        head &&
-        head.requestId !== holder &&
-        (head.acceptedAt < acceptedAt || (head.acceptedAt === acceptedAt && head.requestId < holder))
-      )
-        return { state: 'queued', head: head.requestId };
+      const head = queuedBehind(this.waitersOf(key), now, this.windows.get(key) ?? 1, holder, acceptedAt);
+      if (head) return { state: 'queued', head: head.requestId };
     }
     if (!item) return { state: 'free' };
     const { reason } = item;

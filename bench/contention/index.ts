@@ -12,25 +12,30 @@ import { fileURLToPath } from 'node:url';
 import { OTHER_MODELS, runModel } from './others';
 import { runProject } from './project';
 import { chartOf, type Figures, figuresOf, reportOf } from './report';
-import { SCENARIOS, type Scenario, timelineOf } from './scenarios';
+import type { ProviderKind } from './provider';
+import { HYPERPOD_TIMING, SCENARIOS, type Scenario, timelineOf } from './scenarios';
 
 export const DEFAULT_SEED = 20261201;
-export const DEFAULT_SCENARIOS = ['one-region', 'three-regions', 'burst'];
+export const DEFAULT_SCENARIOS = ['one-region', 'three-regions', 'burst', 'free-ten'];
+
+/** Every scenario runs on both kinds of provider: one that refuses a create without capacity, and HyperPod. */
+export const PROVIDER_KINDS: readonly ProviderKind[] = [{ kind: 'refuse' }, { kind: 'rollback', ...HYPERPOD_TIMING }];
 
 export interface Section {
   scenario: Scenario;
+  kind: ProviderKind;
   figures: Figures[];
 }
 
-export const runScenario = async (scenario: Scenario, seed: number): Promise<Section> => {
+export const runScenario = async (scenario: Scenario, seed: number, kind: ProviderKind = { kind: 'refuse' }): Promise<Section> => {
   const timeline = timelineOf(scenario, seed);
   const runs = [
-    await runProject(scenario, timeline, seed, { memory: 'queue' }),
-    await runProject(scenario, timeline, seed, { memory: 'lease' }),
-    await runProject(scenario, timeline, seed, { memory: false }),
+    await runProject(scenario, timeline, seed, { memory: 'queue', kind }),
+    await runProject(scenario, timeline, seed, { memory: 'lease', kind }),
+    await runProject(scenario, timeline, seed, { memory: false, kind }),
   ];
-  for (const model of OTHER_MODELS) runs.push(await runModel(scenario, timeline, seed, model));
-  return { scenario, figures: runs.map((run) => figuresOf(run, scenario)) };
+  for (const model of OTHER_MODELS) runs.push(await runModel(scenario, timeline, seed, model, kind));
+  return { scenario, kind, figures: runs.map((run) => figuresOf(run, scenario)) };
 };
 
 export const runContention = async (
@@ -41,7 +46,7 @@ export const runContention = async (
   for (const name of names) {
     const scenario = SCENARIOS[name];
     if (!scenario) throw new Error(`No scenario ${name} (known: ${Object.keys(SCENARIOS).join(', ')})`);
-    sections.push(await runScenario(scenario, seed));
+    for (const kind of PROVIDER_KINDS) sections.push(await runScenario(scenario, seed, kind));
   }
   return { sections, markdown: reportOf(seed, sections), svg: chartOf(sections) };
 };

@@ -10,6 +10,10 @@ export interface RequestOutcome {
   servedMs?: number;
   /** When the capacity it took had come free. */
   freedMs?: number;
+  /** When the create that got the capacity was sent (the refuse kind: servedMs; HyperPod: a launch delay before). */
+  createdMs?: number;
+  /** When the record went READY (this project's policies only). */
+  readyMs?: number;
   /** When it stopped waiting: served, or given up. */
   endMs: number;
   /** Served within its horizon. */
@@ -45,6 +49,12 @@ export interface StrategyRun {
   doubles: number;
   /** Requests with more than one cluster created (over their whole life). */
   multiClusters: number;
+  /** Clusters that rolled back for capacity (the HyperPod kind: each an accepted create that found no capacity). */
+  rolledBack?: number;
+  /** Of those, the ones created while the offering's window let several waiters try together. */
+  windowRolledBack?: number;
+  /** The widest window an offering's queue reached. */
+  widestWindow?: number;
   /** The run stopped because the code under test kept working at one instant (virtual time stood still). */
   livelock?: { atMs: number; message: string; requestIds: string[] };
   /** This project's policies only: the workflow's own cost, totals over the scenario. */

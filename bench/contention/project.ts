@@ -17,7 +17,7 @@ import { AslExecution, type Definition, newCounters, type TaskFunction, TaskToke
 import { DynamoMeter, MeteredOfferings, meteredStore } from './dynamo-meter';
 import type { RequestOutcome, StrategyRun } from './outcome';
 import { LAMBDA_MS, PRICES, TASK_MEMORY_MB } from './pricing';
-import { CapacityWorld, SimProvider } from './provider';
+import { CapacityWorld, type ProviderKind, SimProvider } from './provider';
 import { EventQueue, LivelockError } from './queue';
 import { stream } from './rng';
 import type { Scenario, Timeline } from './scenarios';
@@ -61,13 +61,15 @@ export interface ProjectOptions {
   memory: 'queue' | 'lease' | false;
   /** Deployment settings applied to the ASL (statemachines/definitions.js SETTINGS); none: the committed defaults. */
   settings?: Record<string, number>;
+  /** The provider's kind: refuses a create it has no capacity for (default), or accepts it and rolls back (HyperPod). */
+  kind?: ProviderKind;
 }
 
 export const runProject = async (scenario: Scenario, timeline: Timeline, seed: number, options: ProjectOptions): Promise<StrategyRun> => {
   const queue = new EventQueue(timeline.startMs);
   const now = () => queue.now();
   const world = new CapacityWorld(queue);
-  const provider = new SimProvider(world, scenario.readySeconds, (seconds, run) => queue.after(seconds, run));
+  const provider = new SimProvider(world, scenario.readySeconds, (seconds, run) => queue.after(seconds, run), options.kind);
   const raw = new MemoryStore({ now });
   const meter = new DynamoMeter();
   const offerings = new MeteredOfferings(meter);
@@ -127,12 +129,13 @@ export const runProject = async (scenario: Scenario, timeline: Timeline, seed: n
     recordOutcome: lambda(recordOutcome),
     parkExecution: lambda((_deps, input: Parameters<typeof park>[1]) => park(wakeDeps, input)),
   };
-  // HyperPod's state-change event when a cluster goes InService, relayed by the clusterEvent function.
+  // HyperPod's state-change events (InService, RollingBack, Failed), relayed by the clusterEvent function.
   const clusterEvent = lambda((_deps, detail: Parameters<typeof onClusterStateChange>[1]) => onClusterStateChange(wakeDeps, detail));
-  provider.onReady = (_requestId, providerId) => {
+  provider.onStateChange = (_requestId, providerId, status) => {
     counters.invocations.clusterEvent = (counters.invocations.clusterEvent ?? 0) + 1;
-    return clusterEvent({ ClusterArn: providerId, ClusterStatus: 'InService' }).then(() => undefined);
+    return clusterEvent({ ClusterArn: providerId, ClusterStatus: status }).then(() => undefined);
   };
+  if (options.memory === 'queue') provider.windowOf = (pool) => offerings.windowOf(pool);
   const starter: WorkflowStarter = {
     async startProvisioning(requestId) {
       const execution = new AslExecution(definition, tasks, queue, counters, tokens);
@@ -183,7 +186,8 @@ export const runProject = async (scenario: Scenario, timeline: Timeline, seed: n
       requestId: arrival.requestId,
       index: arrival.index,
       submittedMs: arrival.atMs,
-      ...(s ? { servedMs: s.atMs, freedMs: s.freedAtMs } : {}),
+      ...(s ? { servedMs: s.atMs, freedMs: s.freedAtMs, createdMs: s.createdAtMs } : {}),
+      ...(record.readyAt ? { readyMs: Date.parse(record.readyAt) } : {}),
       endMs: s?.atMs ?? (record.failedAt ? Date.parse(record.failedAt) : timeline.endMs),
       inHorizon: s !== undefined && s.atMs <= horizon,
       attempts: record.attempts,
@@ -207,6 +211,9 @@ export const runProject = async (scenario: Scenario, timeline: Timeline, seed: n
     doubles: provider.doubles.size,
     ...(livelock ? { livelock } : {}),
     multiClusters: timeline.arrivals.filter((a) => provider.clustersOf(a.requestId) > 1).length,
+    rolledBack: provider.rolledBack,
+    windowRolledBack: provider.windowRolledBack,
+    widestWindow: offerings.widest,
     workflow: {
       transitions: counters.transitions,
       invocations,

@@ -1,6 +1,7 @@
 /** The figures of a contention run: one markdown table per scenario and a CDF chart (hand-written SVG). */
 import { orderViolations, type StrategyRun, ttcSeconds } from './outcome';
 import { PRICES } from './pricing';
+import type { ProviderKind } from './provider';
 import type { Scenario } from './scenarios';
 
 export interface Figures {
@@ -36,6 +37,13 @@ export interface Figures {
     states: Record<string, number>;
   };
   ttc: number[];
+  /** Clusters rolled back for capacity per cluster served (the HyperPod kind). */
+  rolledBackPerServed: number;
+  /** Rolled back clusters that were created while a window let several waiters try together. */
+  windowRolledBack?: number;
+  widestWindow?: number;
+  /** From the capacity a request took being free to the create that took it, the longest over all served, seconds. */
+  freedToLastCreated: number | undefined;
   /** The run livelocked: what and where (the figures are those up to that instant). */
   livelock?: string;
 }
@@ -95,8 +103,19 @@ export const figuresOf = (run: StrategyRun, scenario: Scenario): Figures => {
         }
       : {}),
     ttc,
+    rolledBackPerServed: served > 0 ? (run.rolledBack ?? 0) / served : Number.POSITIVE_INFINITY,
+    ...(run.windowRolledBack !== undefined ? { windowRolledBack: run.windowRolledBack } : {}),
+    ...(run.widestWindow !== undefined ? { widestWindow: run.widestWindow } : {}),
+    freedToLastCreated:
+      served > 0 ? Math.max(...run.outcomes.map(createdAfterFree).filter((t): t is number => t !== undefined)) : undefined,
   };
 };
+
+/** From the capacity a served request took being free (or its submit) to the create that took it (0 if sent before). */
+const createdAfterFree = (o: StrategyRun['outcomes'][number]): number | undefined =>
+  o.servedMs === undefined
+    ? undefined
+    : Math.max(0, ((o.createdMs ?? o.servedMs) - Math.max(o.freedMs ?? o.submittedMs, o.submittedMs)) / 1000);
 
 const PROJECT = 'project';
 
@@ -150,7 +169,7 @@ export const setupOf = (scenario: Scenario): string => {
   const pools = scenario.pools
     .map(
       (p) =>
-        `${p.region}: ${p.initialFree} free, ${p.frees} freeing over ${duration(p.freeOverSeconds)}` +
+        `${p.region}: ${p.initialFree} free, ${p.frees} ${p.freeAllAtSeconds !== undefined ? `freed at once after ${duration(p.freeAllAtSeconds)}` : `freeing over ${duration(p.freeOverSeconds)}`}` +
         (p.fillMeanSeconds !== undefined ? `, other tenants take one every ${duration(p.fillMeanSeconds)} on average` : ', nobody else'),
     )
     .join('; ');
@@ -162,14 +181,22 @@ export const setupOf = (scenario: Scenario): string => {
   );
 };
 
-export const tableOf = (scenario: Scenario, figures: Figures[]): string => {
+/** The provider kind in words. */
+export const kindOf = (kind: ProviderKind): string =>
+  kind.kind === 'refuse'
+    ? 'provider refuses a create it has no capacity for (as TIR)'
+    : `provider accepts every create and answers later, as HyperPod: instances launched or a roll back ${duration(kind.launchSeconds)} ` +
+      `after the create, InService after ${duration(kind.creationSeconds)}, Failed ${duration(kind.rollbackSeconds)} after RollingBack, ` +
+      `a delete ${duration(kind.deleteSeconds)}`;
+
+export const tableOf = (scenario: Scenario, figures: Figures[], kind: ProviderKind = { kind: 'refuse' }): string => {
   const head =
     '| strategy | served (in horizon) | still waiting when the run ends | provider calls / cluster | creates / cluster | time to capacity p50 / p99 | order violations | ' +
-    'transitions | Lambda invocations | DynamoDB reads / writes (RRU / WRU) | cost / provisioning |';
-  const rule = `|${' --- |'.repeat(11)}`;
+    'rolled back / served | freed → last created | transitions | Lambda invocations | DynamoDB reads / writes (RRU / WRU) | cost / provisioning |';
+  const rule = `|${' --- |'.repeat(13)}`;
   const rows = figures.map((f) => {
     const p = f.perProvisioning;
-    if (f.livelock) return [`${f.label}: **${f.livelock}**`, `${f.served} / ${f.requests}`, ...Array(9).fill('—')].join(' | ');
+    if (f.livelock) return [`${f.label}: **${f.livelock}**`, `${f.served} / ${f.requests}`, ...Array(11).fill('—')].join(' | ');
     return [
       f.label,
       `${f.served} / ${f.requests} (${(f.inHorizonShare * 100).toFixed(0)} %)`,
@@ -181,16 +208,44 @@ export const tableOf = (scenario: Scenario, figures: Figures[]): string => {
       fmt(f.createCalls / Math.max(1, f.served)),
       `${fmtSeconds(f.ttcP50)} / ${fmtSeconds(f.ttcP99)}`,
       String(f.orderViolations),
+      fmt(f.rolledBackPerServed, 2),
+      fmtSeconds(f.freedToLastCreated),
       p ? fmt(p.transitions) : '—',
       p ? fmt(p.invocations) : '—',
       p ? `${fmt(p.reads)} / ${fmt(p.writes)} (${fmt(p.rru)} / ${fmt(p.wru)})` : '—',
       p ? `$${p.usd.toFixed(5)}` : '—',
     ].join(' | ');
   });
-  return [`### ${scenario.title}`, '', setupOf(scenario), '', head, rule, ...rows.map((r) => `| ${r} |`)].join('\n');
+  const title = `### ${scenario.title} — ${kind.kind === 'refuse' ? 'refused at create' : 'HyperPod: accepted, rolled back'}`;
+  return [title, '', `${setupOf(scenario)} The ${kindOf(kind)}.`, '', head, rule, ...rows.map((r) => `| ${r} |`)].join('\n');
 };
 
-export const reportOf = (seed: number, sections: Array<{ scenario: Scenario; figures: Figures[] }>): string => {
+/**
+ * The goal of the burst scenario on the HyperPod kind: every waiting request created within two launch delays of the
+ * free, at most 1/5 of SkyPilot's provider calls per cluster, no order violation, at most one cluster rolled back per
+ * cluster served.
+ */
+export const burstGoal = (figures: Figures[], kind: ProviderKind, scenario: Scenario): string | undefined => {
+  const ours = figures.find((f) => f.strategy === PROJECT);
+  const sky = figures.find((f) => f.strategy === 'skypilot');
+  if (kind.kind !== 'rollback' || !ours || !sky || scenario.pools.every((p) => p.freeAllAtSeconds === undefined)) return undefined;
+  const bound = 2 * kind.launchSeconds;
+  const ratio = ours.callsPerCluster / sky.callsPerCluster;
+  const checks: Array<[boolean, string]> = [
+    [ours.served === scenario.requests, `${ours.served} of ${scenario.requests} served`],
+    [
+      ours.freedToLastCreated !== undefined && ours.freedToLastCreated <= bound,
+      `the last created ${fmtSeconds(ours.freedToLastCreated)} after the free (≤ ${fmtSeconds(bound)}: two launch delays)`,
+    ],
+    [ratio <= 0.2, `provider calls per cluster ×${ratio.toFixed(3)} of SkyPilot's (≤ 0.2)`],
+    [ours.orderViolations === 0, `${ours.orderViolations} order violations (0)`],
+    [ours.rolledBackPerServed <= 1, `${fmt(ours.rolledBackPerServed, 2)} rolled back per served (≤ 1)`],
+  ];
+  const met = checks.every(([ok]) => ok);
+  return `Goal of this scenario: ${met ? 'met' : 'not met'} — ${checks.map(([ok, what]) => `${ok ? '✓' : '✗'} ${what}`).join('; ')}.`;
+};
+
+export const reportOf = (seed: number, sections: Array<{ scenario: Scenario; figures: Figures[]; kind?: ProviderKind }>): string => {
   const lines: string[] = [
     '# Capacity contention: figures',
     '',
@@ -204,8 +259,17 @@ export const reportOf = (seed: number, sections: Array<{ scenario: Scenario; fig
       'the moment the instances a request got were free (or it was submitted, if later) to the create that took them.',
     '',
   ];
-  for (const { scenario, figures } of sections) {
-    lines.push(tableOf(scenario, figures), '');
+  for (const { scenario, figures, kind = { kind: 'refuse' } as ProviderKind } of sections) {
+    lines.push(tableOf(scenario, figures, kind), '');
+    const ourRun = figures.find((f) => f.strategy === PROJECT);
+    if (kind.kind === 'rollback' && ourRun?.widestWindow !== undefined)
+      lines.push(
+        `The window (this project): the widest an offering's reached was ${ourRun.widestWindow} (the cap 16); clusters rolled back ` +
+          `that were created while a window was open: ${ourRun.windowRolledBack ?? 0} (at most the window − 1 per shortage met).`,
+        '',
+      );
+    const burst = burstGoal(figures, kind, scenario);
+    if (burst) lines.push(burst, '');
     const paths = figures.find((f) => f.strategy === PROJECT)?.perProvisioning?.states;
     if (paths)
       lines.push(

@@ -14,6 +14,8 @@ export interface PoolSpec {
   freeOverSeconds: number;
   /** Other tenants take one free instance at exponential intervals of this mean (none: nobody else takes capacity). */
   fillMeanSeconds?: number;
+  /** The `frees` come all at once, this long after the start (instead of one by one over `freeOverSeconds`). */
+  freeAllAtSeconds?: number;
 }
 
 export interface Scenario {
@@ -34,6 +36,15 @@ export interface Scenario {
 }
 
 const H = 3600;
+
+/**
+ * HyperPod's timing for the `rollback` kind (bench/contention/provider.ts), seconds. Creation: the developer guide
+ * says provisioning typically takes 10 to 25 minutes (https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-hyperpod.html);
+ * 15 min, as every scenario's readySeconds. The rest is assumed: no AWS page gives the time to an insufficient-capacity
+ * roll back, its length or a delete's. Launch: 4 min (EC2 answers a launch within seconds; HyperPod's own
+ * orchestration before it is what takes the time); roll back: 2 min; delete: 2 min.
+ */
+export const HYPERPOD_TIMING = { launchSeconds: 240, creationSeconds: 900, rollbackSeconds: 120, deleteSeconds: 120 } as const;
 
 export const SCENARIOS: Record<string, Scenario> = {
   'one-region': {
@@ -75,6 +86,18 @@ export const SCENARIOS: Record<string, Scenario> = {
     horizonSeconds: 6 * H,
     readySeconds: 900,
     pools: [{ region: 'us-east-1', initialFree: 5, frees: 45, freeOverSeconds: 3 * H, fillMeanSeconds: 1200 }],
+  },
+  'free-ten': {
+    name: 'free-ten',
+    title: '10 requests waiting on one offering with 0 free, then capacity for 10 freed at once',
+    requests: 10,
+    arrivalSpreadSeconds: 0,
+    regions: ['us-east-1'],
+    instanceType: 'ml.p5.48xlarge',
+    instancesPerRequest: 1,
+    horizonSeconds: 6 * H,
+    readySeconds: 900,
+    pools: [{ region: 'us-east-1', initialFree: 0, frees: 10, freeOverSeconds: 0, freeAllAtSeconds: H }],
   },
   /** The CI scenario: small, and capacity enough for everyone in the end (nobody else takes it). */
   small: {
@@ -121,8 +144,11 @@ export const timelineOf = (scenario: Scenario, seed: number): Timeline => {
     const key = poolKey(pool.region, scenario.instanceType);
     const random = stream(seed, `${scenario.name}/${pool.region}`);
     if (pool.initialFree > 0) capacity.push({ atMs: START_MS, pool: key, kind: 'free', count: pool.initialFree });
-    for (let i = 0; i < pool.frees; i++)
-      capacity.push({ atMs: START_MS + Math.floor(random() * pool.freeOverSeconds * 1000), pool: key, kind: 'free', count: 1 });
+    if (pool.freeAllAtSeconds !== undefined)
+      capacity.push({ atMs: START_MS + pool.freeAllAtSeconds * 1000, pool: key, kind: 'free', count: pool.frees });
+    else
+      for (let i = 0; i < pool.frees; i++)
+        capacity.push({ atMs: START_MS + Math.floor(random() * pool.freeOverSeconds * 1000), pool: key, kind: 'free', count: 1 });
     if (pool.fillMeanSeconds !== undefined) {
       for (
         let t = START_MS + exponential(random, pool.fillMeanSeconds) * 1000;

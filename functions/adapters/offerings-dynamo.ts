@@ -13,7 +13,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { OFFERINGS_TTL_ATTRIBUTE, offeringsTable } from '../contract/table.js';
-import { headOf, type OfferingClaim, type OfferingMemory, type Waiter } from '../core/offerings';
+import { headOf, type OfferingClaim, type OfferingMemory, queuedBehind, turnsOf, type Waiter, widened, windowOf } from '../core/offerings';
 
 /** The queue of an offering is an item of its own (a map of waiters), so remembering the offering leaves it alone. */
 export const QUEUE_PREFIX = 'waiters#';
@@ -30,12 +30,38 @@ const epoch = (at: Date): number => Math.floor(at.getTime() / 1000);
 export const createDynamoOfferings = (options: { client: DynamoDBClient; tableName: string }): OfferingMemory => {
   const { client, tableName } = options;
 
-  const waitersOf = async (offering: string): Promise<Waiter[]> => {
+  /** The offering's queue: its waiters and its window (how many of the first may try together). */
+  const queueOf = async (offering: string): Promise<{ waiters: Waiter[]; window: number }> => {
     const { Item } = await client.send(new GetItemCommand({ TableName: tableName, Key: queueKey(offering), ConsistentRead: true }));
-    return Object.entries(Item?.waiters?.M ?? {}).map(([requestId, v]) => {
+    const waiters = Object.entries(Item?.waiters?.M ?? {}).map(([requestId, v]) => {
       const [acceptedAt = '', until = ''] = (v.S ?? '').split('|');
       return { requestId, acceptedAt, until };
     });
+    return { waiters, window: windowOf(Item?.window?.N !== undefined ? Number(Item.window.N) : undefined) };
+  };
+  const waitersOf = async (offering: string): Promise<Waiter[]> => (await queueOf(offering)).waiters;
+
+  /** Sets the window of an existing queue (`expected`: only if it is still that one). */
+  const setWindow = async (offering: string, window: number, expected?: number): Promise<void> => {
+    try {
+      await client.send(
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: queueKey(offering),
+          UpdateExpression: 'SET #w = :w',
+          ConditionExpression:
+            expected === undefined || expected <= 1 ? 'attribute_exists(waiters)' : 'attribute_exists(waiters) AND #w = :expected',
+          ExpressionAttributeNames: { '#w': 'window' },
+          ExpressionAttributeValues: {
+            ':w': { N: String(window) },
+            ...(expected !== undefined && expected > 1 ? { ':expected': { N: String(expected) } } : {}),
+          },
+        }),
+      );
+    } catch (err) {
+      // No queue (nothing waits), or another request moved the window first: its move stands.
+      if ((err as Error).name !== 'ConditionalCheckFailedException') throw err;
+    }
   };
 
   /** Sets the waiter's entry in the offering's queue, making the queue when it is the first. */
@@ -93,15 +119,10 @@ export const createDynamoOfferings = (options: { client: DynamoDBClient; tableNa
     // Remembered short: everyone skips it, whatever their place in its queue.
     if (Item && Date.parse(shortUntil) > now.getTime()) return { state: 'short', until: shortUntil, ...(reason ? { reason } : {}) };
     if (acceptedAt !== undefined) {
-      // It may be tried: by the earliest live waiter only.
-      const head = headOf(await waitersOf(offering), now);
-      if (
-        head &&
-        head.requestId !== holder &&
-        (head.acceptedAt < acceptedAt || (head.acceptedAt === acceptedAt && head.requestId < holder))
-      ) {
-        return { state: 'queued', head: head.requestId };
-      }
+      // It may be tried: by the live waiters in the offering's window only (the earliest, unless a burst widened it).
+      const { waiters, window } = await queueOf(offering);
+      const head = queuedBehind(waiters, now, window, holder, acceptedAt);
+      if (head) return { state: 'queued', head: head.requestId };
     }
     if (!Item) return { state: 'free' };
     const leaseHolder = Item.leaseHolder?.S;
@@ -159,6 +180,20 @@ export const createDynamoOfferings = (options: { client: DynamoDBClient; tableNa
     },
     async head(key, now) {
       return headOf(await waitersOf(key), now);
+    },
+    async turns(key, now) {
+      const { waiters, window } = await queueOf(key);
+      return turnsOf(waiters, now, window);
+    },
+    async narrow(keys) {
+      for (const offering of keys) await setWindow(offering, 1);
+    },
+    async widen(keys, max) {
+      for (const offering of keys) {
+        const { window } = await queueOf(offering);
+        const next = widened(window, max);
+        if (next !== window) await setWindow(offering, next, window);
+      }
     },
     async remember(keys, until, reason) {
       for (const offering of keys) {

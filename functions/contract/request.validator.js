@@ -3,7 +3,7 @@ import { fullFormats } from "ajv-formats/dist/formats.js";
 "use strict";
 export const validate = validate20;
 export default validate20;
-const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","properties":{"$schema":{"type":"string"},"requestId":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$"},"provider":{"type":"string","enum":["sagemaker","tir"]},"startAt":{"$ref":"#/$defs/DateTime"},"deleteAfter":{"$ref":"#/$defs/Duration"},"retry":{"$ref":"#/$defs/Retry"},"notify":{"type":"array","maxItems":5,"items":{"$ref":"#/$defs/NotifyTarget"}},"region":{"type":"string","pattern":"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"},"projectId":{"$ref":"#/$defs/TirId"},"location":{"type":"string","minLength":1,"maxLength":64},"activeIam":{"$ref":"#/$defs/TirId"},"cluster":{"type":"object"},"preflight":{"type":"boolean"},"alternatives":{"type":"array","maxItems":8,"items":{"$ref":"#/$defs/Alternative"}}},"required":["provider","cluster"],"additionalProperties":false,"allOf":[{"if":{"type":"object","properties":{"provider":{"const":"sagemaker"}},"required":["provider"]},"then":{"type":"object","properties":{"cluster":{"$ref":"#/$defs/CreateClusterRequest"},"projectId":false,"location":false,"activeIam":false}}},{"if":{"type":"object","properties":{"provider":{"const":"tir"}},"required":["provider"]},"then":{"type":"object","properties":{"cluster":{"$ref":"#/$defs/TirCreateBody"},"region":false},"required":["projectId","location"]}}],"$defs":{"DateTime":{"type":"string","maxLength":64,"pattern":"^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:[0-5]\\d(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$","format":"date-time"},"Duration":{"type":"string","maxLength":64,"pattern":"^P(?=\\d|T\\d)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$"},"Retry":{"type":"object","properties":{"for":{"$ref":"#/$defs/Duration"},"until":{"$ref":"#/$defs/DateTime"}},"additionalProperties":false,"oneOf":[{"required":["for"]},{"required":["until"]}]},"Alternative":{"type":"object","required":["provider"],"additionalProperties":false,"properties":{"provider":{"enum":["sagemaker","tir"]},"region":{"type":"string","pattern":"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"},"projectId":{"type":"integer","minimum":1},"location":{"type":"string","minLength":1,"maxLength":64},"activeIam":{"type":"integer","minimum":1},"cluster":{"type":"object"},"patch":{"type":"object"}}},"NotifyTarget":{"type":"object","properties":{"webhook":{"type":"string","minLength":1,"maxLength":2048},"secret":{"type":"string","minLength":1,"maxLength":512},"sns":{"type":"string","minLength":1,"maxLength":1024}},"additionalProperties":false,"oneOf":[{"required":["webhook"]},{"required":["sns"]}]},"TirId":{"type":"integer","minimum":1,"maximum":9007199254740991},"TirCreateBody":{"type":"object","properties":{"name":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"image_version_id":{"$ref":"#/$defs/TirId"},"ssh_key_ids":{"type":"array","items":{"$ref":"#/$defs/TirId"},"minItems":1},"security_group_id":{"$ref":"#/$defs/TirId"},"sku_id":{"$ref":"#/$defs/TirId"},"no_of_nodes":{"type":"integer","minimum":1,"maximum":9007199254740991},"sku_item_price_id":{"$ref":"#/$defs/TirId"},"script_added":{"type":"boolean"},"lifecycle_script":{"type":"string","maxLength":65536},"sfs_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirSfsMount"}},"pfs_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirMount"}},"dataset_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirMount"}}},"required":["name","image_version_id","ssh_key_ids","security_group_id","sku_id","no_of_nodes","sku_item_price_id"],"additionalProperties":false},"TirSfsMount":{"type":"object","properties":{"id":{"$ref":"#/$defs/TirId"},"name":{"type":"string","minLength":1},"mount_path":{"type":"string","minLength":1}},"required":["id"],"additionalProperties":false},"TirMount":{"type":"object","properties":{"id":{"$ref":"#/$defs/TirId"}},"required":["id"]},"CreateClusterRequest":{"type":"object","required":["ClusterName","InstanceGroups"],"properties":{"ClusterName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceGroups":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceGroupSpecification"},"minItems":1,"maxItems":20},"RestrictedInstanceGroups":{"type":"array","items":{"$ref":"#/$defs/ClusterRestrictedInstanceGroupSpecification"}},"RestrictedInstanceGroupsConfig":{"$ref":"#/$defs/ClusterRestrictedInstanceGroupsConfig"},"VpcConfig":{"$ref":"#/$defs/VpcConfig"},"Tags":{"type":"array","items":{"$ref":"#/$defs/Tag"},"maxItems":48},"Orchestrator":{"$ref":"#/$defs/ClusterOrchestrator"},"NodeRecovery":{"$ref":"#/$defs/ClusterNodeRecovery"},"TieredStorageConfig":{"$ref":"#/$defs/ClusterTieredStorageConfig"},"NodeProvisioningMode":{"$ref":"#/$defs/ClusterNodeProvisioningMode"},"ClusterRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"AutoScaling":{"$ref":"#/$defs/ClusterAutoScalingConfig"}},"additionalProperties":false},"ClusterInstanceGroupSpecification":{"type":"object","required":["InstanceCount","InstanceGroupName","LifeCycleConfig","ExecutionRole"],"properties":{"InstanceCount":{"type":"integer","minimum":1,"maximum":6758},"MinInstanceCount":{"type":"integer","minimum":0,"maximum":6758},"InstanceGroupName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceType":{"$ref":"#/$defs/ClusterInstanceType"},"InstanceRequirements":{"$ref":"#/$defs/ClusterInstanceRequirements"},"LifeCycleConfig":{"$ref":"#/$defs/ClusterLifeCycleConfig"},"ExecutionRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"ThreadsPerCore":{"type":"integer","minimum":1,"maximum":2},"InstanceStorageConfigs":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceStorageConfig"},"maxItems":4},"OnStartDeepHealthChecks":{"type":"array","items":{"$ref":"#/$defs/DeepHealthCheckType"},"minItems":1,"maxItems":2},"TrainingPlanArn":{"type":"string","minLength":50,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:training-plan/.*$"},"OverrideVpcConfig":{"$ref":"#/$defs/VpcConfig"},"ScheduledUpdateConfig":{"$ref":"#/$defs/ScheduledUpdateConfig"},"ImageId":{"type":"string"},"AutoPatchConfig":{"$ref":"#/$defs/ClusterAutoPatchConfig"},"ImageReleaseVersion":{"type":"string"},"KubernetesConfig":{"$ref":"#/$defs/ClusterKubernetesConfig"},"SlurmConfig":{"$ref":"#/$defs/ClusterSlurmConfig"},"CapacityRequirements":{"$ref":"#/$defs/ClusterCapacityRequirements"},"NetworkInterface":{"$ref":"#/$defs/ClusterNetworkInterface"}},"additionalProperties":false},"ClusterInstanceType":{"type":"string","enum":["ml.c5n.18xlarge","ml.c5n.2xlarge","ml.c5n.4xlarge","ml.c5n.9xlarge","ml.c5n.large","ml.c5.12xlarge","ml.c5.18xlarge","ml.c5.24xlarge","ml.c5.2xlarge","ml.c5.4xlarge","ml.c5.9xlarge","ml.c5.large","ml.c5.xlarge","ml.c6a.12xlarge","ml.c6a.16xlarge","ml.c6a.24xlarge","ml.c6a.2xlarge","ml.c6a.32xlarge","ml.c6a.48xlarge","ml.c6a.4xlarge","ml.c6a.8xlarge","ml.c6a.large","ml.c6a.xlarge","ml.c6g.12xlarge","ml.c6g.16xlarge","ml.c6g.2xlarge","ml.c6g.4xlarge","ml.c6g.8xlarge","ml.c6g.large","ml.c6g.medium","ml.c6g.xlarge","ml.c6i.12xlarge","ml.c6i.16xlarge","ml.c6i.24xlarge","ml.c6i.2xlarge","ml.c6i.32xlarge","ml.c6i.4xlarge","ml.c6i.8xlarge","ml.c6i.large","ml.c6i.xlarge","ml.c7g.12xlarge","ml.c7g.16xlarge","ml.c7g.2xlarge","ml.c7g.4xlarge","ml.c7g.8xlarge","ml.c7g.large","ml.c7g.medium","ml.c7g.xlarge","ml.c8g.12xlarge","ml.c8g.16xlarge","ml.c8g.24xlarge","ml.c8g.2xlarge","ml.c8g.48xlarge","ml.c8g.4xlarge","ml.c8g.8xlarge","ml.c8g.large","ml.c8g.medium","ml.c8g.xlarge","ml.g4dn.12xlarge","ml.g4dn.16xlarge","ml.g4dn.2xlarge","ml.g4dn.4xlarge","ml.g4dn.8xlarge","ml.g4dn.xlarge","ml.g5.12xlarge","ml.g5.16xlarge","ml.g5.24xlarge","ml.g5.2xlarge","ml.g5.48xlarge","ml.g5.4xlarge","ml.g5.8xlarge","ml.g5.xlarge","ml.g6e.12xlarge","ml.g6e.16xlarge","ml.g6e.24xlarge","ml.g6e.2xlarge","ml.g6e.48xlarge","ml.g6e.4xlarge","ml.g6e.8xlarge","ml.g6e.xlarge","ml.g6.12xlarge","ml.g6.16xlarge","ml.g6.24xlarge","ml.g6.2xlarge","ml.g6.48xlarge","ml.g6.4xlarge","ml.g6.8xlarge","ml.g6.xlarge","ml.g7e.12xlarge","ml.g7e.24xlarge","ml.g7e.2xlarge","ml.g7e.48xlarge","ml.g7e.4xlarge","ml.g7e.8xlarge","ml.g7.12xlarge","ml.g7.24xlarge","ml.g7.2xlarge","ml.g7.48xlarge","ml.g7.4xlarge","ml.g7.8xlarge","ml.gr6.4xlarge","ml.gr6.8xlarge","ml.i3en.12xlarge","ml.i3en.24xlarge","ml.i3en.2xlarge","ml.i3en.3xlarge","ml.i3en.6xlarge","ml.i3en.large","ml.i3en.xlarge","ml.m5.12xlarge","ml.m5.16xlarge","ml.m5.24xlarge","ml.m5.2xlarge","ml.m5.4xlarge","ml.m5.8xlarge","ml.m5.large","ml.m5.xlarge","ml.m6a.12xlarge","ml.m6a.16xlarge","ml.m6a.24xlarge","ml.m6a.2xlarge","ml.m6a.32xlarge","ml.m6a.48xlarge","ml.m6a.4xlarge","ml.m6a.8xlarge","ml.m6a.large","ml.m6a.xlarge","ml.m6g.12xlarge","ml.m6g.16xlarge","ml.m6g.2xlarge","ml.m6g.4xlarge","ml.m6g.8xlarge","ml.m6g.large","ml.m6g.medium","ml.m6g.xlarge","ml.m6i.12xlarge","ml.m6i.16xlarge","ml.m6i.24xlarge","ml.m6i.2xlarge","ml.m6i.32xlarge","ml.m6i.4xlarge","ml.m6i.8xlarge","ml.m6i.large","ml.m6i.xlarge","ml.m7g.12xlarge","ml.m7g.16xlarge","ml.m7g.2xlarge","ml.m7g.4xlarge","ml.m7g.8xlarge","ml.m7g.large","ml.m7g.medium","ml.m7g.xlarge","ml.m7i.12xlarge","ml.m7i.16xlarge","ml.m7i.24xlarge","ml.m7i.2xlarge","ml.m7i.48xlarge","ml.m7i.4xlarge","ml.m7i.8xlarge","ml.m7i.large","ml.m7i.xlarge","ml.m8g.12xlarge","ml.m8g.16xlarge","ml.m8g.24xlarge","ml.m8g.2xlarge","ml.m8g.48xlarge","ml.m8g.4xlarge","ml.m8g.8xlarge","ml.m8g.large","ml.m8g.medium","ml.m8g.xlarge","ml.p4de.24xlarge","ml.p4d.24xlarge","ml.p5en.48xlarge","ml.p5e.48xlarge","ml.p5.48xlarge","ml.p5.4xlarge","ml.p6e-gb200.36xlarge","ml.p6-b200.48xlarge","ml.p6-b300.48xlarge","ml.r5d.16xlarge","ml.r6i.12xlarge","ml.r6i.16xlarge","ml.r6i.24xlarge","ml.r6i.2xlarge","ml.r6i.32xlarge","ml.r6i.4xlarge","ml.r6i.8xlarge","ml.r6i.large","ml.r6i.xlarge","ml.r7i.12xlarge","ml.r7i.16xlarge","ml.r7i.24xlarge","ml.r7i.2xlarge","ml.r7i.48xlarge","ml.r7i.4xlarge","ml.r7i.8xlarge","ml.r7i.large","ml.r7i.xlarge","ml.t3.2xlarge","ml.t3.large","ml.t3.medium","ml.t3.xlarge","ml.trn1n.32xlarge","ml.trn1.32xlarge","ml.trn2.3xlarge","ml.trn2.48xlarge"]},"ClusterInstanceRequirements":{"type":"object","required":["InstanceTypes"],"properties":{"InstanceTypes":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceType"},"minItems":1}},"additionalProperties":false},"ClusterLifeCycleConfig":{"type":"object","required":["SourceS3Uri","OnCreate"],"properties":{"SourceS3Uri":{"type":"string","minLength":1,"maxLength":1024,"pattern":"^(https|s3)://([^/]+)/?(.*)$"},"OnCreate":{"type":"string","minLength":1,"maxLength":128},"OnInitComplete":{"type":"string"}},"additionalProperties":false},"ClusterInstanceStorageConfig":{"type":"object","properties":{"EbsVolumeConfig":{"$ref":"#/$defs/ClusterEbsVolumeConfig"},"FsxLustreConfig":{"$ref":"#/$defs/ClusterFsxLustreConfig"},"FsxOpenZfsConfig":{"$ref":"#/$defs/ClusterFsxOpenZfsConfig"}},"additionalProperties":false,"oneOf":[{"required":["EbsVolumeConfig"]},{"required":["FsxLustreConfig"]},{"required":["FsxOpenZfsConfig"]}]},"ClusterEbsVolumeConfig":{"type":"object","properties":{"VolumeSizeInGB":{"type":"integer","minimum":1,"maximum":16384},"VolumeKmsKeyId":{"type":"string"},"RootVolume":{"type":"boolean"}},"additionalProperties":false},"ClusterFsxLustreConfig":{"type":"object","required":["DnsName","MountName"],"properties":{"DnsName":{"type":"string"},"MountName":{"type":"string"},"MountPath":{"type":"string"}},"additionalProperties":false},"ClusterFsxOpenZfsConfig":{"type":"object","required":["DnsName"],"properties":{"DnsName":{"type":"string"},"MountPath":{"type":"string"}},"additionalProperties":false},"DeepHealthCheckType":{"type":"string","enum":["InstanceConnectivity","InstanceStress"]},"VpcConfig":{"type":"object","required":["SecurityGroupIds","Subnets"],"properties":{"SecurityGroupIds":{"type":"array","items":{"type":"string","maxLength":32,"pattern":"^[-0-9a-zA-Z]+$"},"minItems":1,"maxItems":5},"Subnets":{"type":"array","items":{"type":"string","maxLength":32,"pattern":"^[-0-9a-zA-Z]+$"},"minItems":1,"maxItems":16}},"additionalProperties":false},"ScheduledUpdateConfig":{"type":"object","required":["ScheduleExpression"],"properties":{"ScheduleExpression":{"type":"string"},"DeploymentConfig":{"$ref":"#/$defs/DeploymentConfiguration"}},"additionalProperties":false},"DeploymentConfiguration":{"type":"object","properties":{"RollingUpdatePolicy":{"$ref":"#/$defs/RollingDeploymentPolicy"},"WaitIntervalInSeconds":{"type":"integer","minimum":0,"maximum":3600},"AutoRollbackConfiguration":{"type":"array","items":{"$ref":"#/$defs/AlarmDetails"}}},"additionalProperties":false},"RollingDeploymentPolicy":{"type":"object","required":["MaximumBatchSize"],"properties":{"MaximumBatchSize":{"$ref":"#/$defs/CapacitySizeConfig"},"RollbackMaximumBatchSize":{"$ref":"#/$defs/CapacitySizeConfig"}},"additionalProperties":false},"CapacitySizeConfig":{"type":"object","required":["Type","Value"],"properties":{"Type":{"$ref":"#/$defs/NodeUnavailabilityType"},"Value":{"type":"integer","minimum":1}},"additionalProperties":false},"NodeUnavailabilityType":{"type":"string","enum":["CAPACITY_PERCENTAGE","INSTANCE_COUNT"]},"AlarmDetails":{"type":"object","required":["AlarmName"],"properties":{"AlarmName":{"type":"string"}},"additionalProperties":false},"ClusterAutoPatchConfig":{"type":"object","required":["PatchingStrategy"],"properties":{"PatchingStrategy":{"$ref":"#/$defs/ClusterPatchingStrategy"},"PatchSchedule":{"$ref":"#/$defs/ClusterPatchSchedule"},"DeploymentConfig":{"$ref":"#/$defs/DeploymentConfiguration"}},"additionalProperties":false},"ClusterPatchingStrategy":{"type":"string","enum":["WhenAllIdle","WhenIdle"]},"ClusterPatchSchedule":{"type":"object","properties":{"NextPatchDate":{"type":"string","format":"date-time"}},"additionalProperties":false},"ClusterKubernetesConfig":{"type":"object","properties":{"Labels":{"type":"object","additionalProperties":{"type":"string"}},"Taints":{"type":"array","items":{"$ref":"#/$defs/ClusterKubernetesTaint"}}},"additionalProperties":false},"ClusterKubernetesTaint":{"type":"object","required":["Key","Effect"],"properties":{"Key":{"type":"string"},"Value":{"type":"string"},"Effect":{"$ref":"#/$defs/ClusterKubernetesTaintEffect"}},"additionalProperties":false},"ClusterKubernetesTaintEffect":{"type":"string","enum":["NoExecute","NoSchedule","PreferNoSchedule"]},"ClusterSlurmConfig":{"type":"object","required":["NodeType"],"properties":{"NodeType":{"$ref":"#/$defs/ClusterSlurmNodeType"},"PartitionNames":{"type":"array","items":{"type":"string"}}},"additionalProperties":false},"ClusterSlurmNodeType":{"type":"string","enum":["Compute","Controller","Login"]},"ClusterCapacityRequirements":{"type":"object","properties":{"Spot":{"$ref":"#/$defs/ClusterSpotOptions"},"OnDemand":{"$ref":"#/$defs/ClusterOnDemandOptions"}},"additionalProperties":false,"oneOf":[{"required":["Spot"]},{"required":["OnDemand"]}]},"ClusterSpotOptions":{"type":"object","properties":{},"additionalProperties":false},"ClusterOnDemandOptions":{"type":"object","properties":{},"additionalProperties":false},"ClusterNetworkInterface":{"type":"object","properties":{"InterfaceType":{"$ref":"#/$defs/ClusterInterfaceType"}},"additionalProperties":false},"ClusterInterfaceType":{"type":"string","enum":["efa","efa-only"]},"ClusterRestrictedInstanceGroupSpecification":{"type":"object","required":["InstanceCount","InstanceGroupName","InstanceType","ExecutionRole"],"properties":{"InstanceCount":{"type":"integer","minimum":1,"maximum":6758},"InstanceGroupName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceType":{"$ref":"#/$defs/ClusterInstanceType"},"ExecutionRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"ThreadsPerCore":{"type":"integer","minimum":1,"maximum":2},"InstanceStorageConfigs":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceStorageConfig"},"maxItems":4},"OnStartDeepHealthChecks":{"type":"array","items":{"$ref":"#/$defs/DeepHealthCheckType"},"minItems":1,"maxItems":2},"TrainingPlanArn":{"type":"string","minLength":50,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:training-plan/.*$"},"OverrideVpcConfig":{"$ref":"#/$defs/VpcConfig"},"ScheduledUpdateConfig":{"$ref":"#/$defs/ScheduledUpdateConfig"},"EnvironmentConfig":{"$ref":"#/$defs/EnvironmentConfig"}},"additionalProperties":false},"EnvironmentConfig":{"type":"object","properties":{"FSxLustreConfig":{"$ref":"#/$defs/FSxLustreConfig"}},"additionalProperties":false},"FSxLustreConfig":{"type":"object","required":["SizeInGiB","PerUnitStorageThroughput"],"properties":{"SizeInGiB":{"type":"integer","minimum":1200,"maximum":100800},"PerUnitStorageThroughput":{"type":"integer","minimum":125,"maximum":1000}},"additionalProperties":false},"ClusterRestrictedInstanceGroupsConfig":{"type":"object","required":["SharedEnvironmentConfig"],"properties":{"SharedEnvironmentConfig":{"$ref":"#/$defs/ClusterSharedEnvironmentConfig"}},"additionalProperties":false},"ClusterSharedEnvironmentConfig":{"type":"object","required":["FSxLustreDeletionPolicy","FSxLustreConfig"],"properties":{"FSxLustreDeletionPolicy":{"$ref":"#/$defs/ClusterFSxLustreDeletionPolicy"},"FSxLustreConfig":{"$ref":"#/$defs/FSxLustreConfig"}},"additionalProperties":false},"ClusterFSxLustreDeletionPolicy":{"type":"string","enum":["DeleteIfNotUsed","Keep"]},"Tag":{"type":"object","required":["Key","Value"],"properties":{"Key":{"type":"string","minLength":1,"maxLength":128,"pattern":"^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"},"Value":{"type":"string","maxLength":256,"pattern":"^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"}},"additionalProperties":false},"ClusterOrchestrator":{"type":"object","properties":{"Eks":{"$ref":"#/$defs/ClusterOrchestratorEksConfig"},"Slurm":{"$ref":"#/$defs/ClusterOrchestratorSlurmConfig"}},"additionalProperties":false,"oneOf":[{"required":["Eks"]},{"required":["Slurm"]}]},"ClusterOrchestratorEksConfig":{"type":"object","required":["ClusterArn"],"properties":{"ClusterArn":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:eks:[a-z0-9\\-]*:[0-9]{12}:cluster\\/[0-9A-Za-z][A-Za-z0-9\\-_]{0,99}$"}},"additionalProperties":false},"ClusterOrchestratorSlurmConfig":{"type":"object","properties":{"SlurmConfigStrategy":{"$ref":"#/$defs/ClusterSlurmConfigStrategy"}},"additionalProperties":false},"ClusterSlurmConfigStrategy":{"type":"string","enum":["Managed","Merge","Overwrite"]},"ClusterNodeRecovery":{"type":"string","enum":["Automatic","None"]},"ClusterTieredStorageConfig":{"type":"object","required":["Mode"],"properties":{"Mode":{"$ref":"#/$defs/ClusterConfigMode"},"InstanceMemoryAllocationPercentage":{"type":"integer","minimum":0,"maximum":100}},"additionalProperties":false},"ClusterConfigMode":{"type":"string","enum":["Disable","Enable"]},"ClusterNodeProvisioningMode":{"type":"string","enum":["Continuous"]},"ClusterAutoScalingConfig":{"type":"object","required":["Mode"],"properties":{"Mode":{"$ref":"#/$defs/ClusterAutoScalingMode"},"AutoScalerType":{"$ref":"#/$defs/ClusterAutoScalerType"}},"additionalProperties":false},"ClusterAutoScalingMode":{"type":"string","enum":["Disable","Enable"]},"ClusterAutoScalerType":{"type":"string","enum":["Karpenter"]}}};
+const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","properties":{"$schema":{"type":"string"},"requestId":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$"},"provider":{"type":"string","enum":["sagemaker","tir"]},"startAt":{"$ref":"#/$defs/DateTime"},"deleteAfter":{"$ref":"#/$defs/Duration"},"retry":{"$ref":"#/$defs/Retry"},"capacityStrategy":{"type":"string","enum":["recreate","hold"]},"notify":{"type":"array","maxItems":5,"items":{"$ref":"#/$defs/NotifyTarget"}},"region":{"type":"string","pattern":"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"},"projectId":{"$ref":"#/$defs/TirId"},"location":{"type":"string","minLength":1,"maxLength":64},"activeIam":{"$ref":"#/$defs/TirId"},"cluster":{"type":"object"},"preflight":{"type":"boolean"},"alternatives":{"type":"array","maxItems":8,"items":{"$ref":"#/$defs/Alternative"}}},"required":["provider","cluster"],"additionalProperties":false,"allOf":[{"if":{"type":"object","properties":{"provider":{"const":"sagemaker"}},"required":["provider"]},"then":{"type":"object","properties":{"cluster":{"$ref":"#/$defs/CreateClusterRequest"},"projectId":false,"location":false,"activeIam":false}}},{"if":{"type":"object","properties":{"provider":{"const":"tir"}},"required":["provider"]},"then":{"type":"object","properties":{"cluster":{"$ref":"#/$defs/TirCreateBody"},"region":false},"required":["projectId","location"]}}],"$defs":{"DateTime":{"type":"string","maxLength":64,"pattern":"^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:[0-5]\\d(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$","format":"date-time"},"Duration":{"type":"string","maxLength":64,"pattern":"^P(?=\\d|T\\d)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$"},"Retry":{"type":"object","properties":{"for":{"$ref":"#/$defs/Duration"},"until":{"$ref":"#/$defs/DateTime"}},"additionalProperties":false,"oneOf":[{"required":["for"]},{"required":["until"]}]},"Alternative":{"type":"object","required":["provider"],"additionalProperties":false,"properties":{"provider":{"enum":["sagemaker","tir"]},"region":{"type":"string","pattern":"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"},"projectId":{"type":"integer","minimum":1},"location":{"type":"string","minLength":1,"maxLength":64},"activeIam":{"type":"integer","minimum":1},"cluster":{"type":"object"},"patch":{"type":"object"}}},"NotifyTarget":{"type":"object","properties":{"webhook":{"type":"string","minLength":1,"maxLength":2048},"secret":{"type":"string","minLength":1,"maxLength":512},"sns":{"type":"string","minLength":1,"maxLength":1024}},"additionalProperties":false,"oneOf":[{"required":["webhook"]},{"required":["sns"]}]},"TirId":{"type":"integer","minimum":1,"maximum":9007199254740991},"TirCreateBody":{"type":"object","properties":{"name":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"image_version_id":{"$ref":"#/$defs/TirId"},"ssh_key_ids":{"type":"array","items":{"$ref":"#/$defs/TirId"},"minItems":1},"security_group_id":{"$ref":"#/$defs/TirId"},"sku_id":{"$ref":"#/$defs/TirId"},"no_of_nodes":{"type":"integer","minimum":1,"maximum":9007199254740991},"sku_item_price_id":{"$ref":"#/$defs/TirId"},"script_added":{"type":"boolean"},"lifecycle_script":{"type":"string","maxLength":65536},"sfs_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirSfsMount"}},"pfs_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirMount"}},"dataset_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirMount"}}},"required":["name","image_version_id","ssh_key_ids","security_group_id","sku_id","no_of_nodes","sku_item_price_id"],"additionalProperties":false},"TirSfsMount":{"type":"object","properties":{"id":{"$ref":"#/$defs/TirId"},"name":{"type":"string","minLength":1},"mount_path":{"type":"string","minLength":1}},"required":["id"],"additionalProperties":false},"TirMount":{"type":"object","properties":{"id":{"$ref":"#/$defs/TirId"}},"required":["id"]},"CreateClusterRequest":{"type":"object","required":["ClusterName","InstanceGroups"],"properties":{"ClusterName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceGroups":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceGroupSpecification"},"minItems":1,"maxItems":20},"RestrictedInstanceGroups":{"type":"array","items":{"$ref":"#/$defs/ClusterRestrictedInstanceGroupSpecification"}},"RestrictedInstanceGroupsConfig":{"$ref":"#/$defs/ClusterRestrictedInstanceGroupsConfig"},"VpcConfig":{"$ref":"#/$defs/VpcConfig"},"Tags":{"type":"array","items":{"$ref":"#/$defs/Tag"},"maxItems":48},"Orchestrator":{"$ref":"#/$defs/ClusterOrchestrator"},"NodeRecovery":{"$ref":"#/$defs/ClusterNodeRecovery"},"TieredStorageConfig":{"$ref":"#/$defs/ClusterTieredStorageConfig"},"NodeProvisioningMode":{"$ref":"#/$defs/ClusterNodeProvisioningMode"},"ClusterRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"AutoScaling":{"$ref":"#/$defs/ClusterAutoScalingConfig"}},"additionalProperties":false},"ClusterInstanceGroupSpecification":{"type":"object","required":["InstanceCount","InstanceGroupName","LifeCycleConfig","ExecutionRole"],"properties":{"InstanceCount":{"type":"integer","minimum":1,"maximum":6758},"MinInstanceCount":{"type":"integer","minimum":0,"maximum":6758},"InstanceGroupName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceType":{"$ref":"#/$defs/ClusterInstanceType"},"InstanceRequirements":{"$ref":"#/$defs/ClusterInstanceRequirements"},"LifeCycleConfig":{"$ref":"#/$defs/ClusterLifeCycleConfig"},"ExecutionRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"ThreadsPerCore":{"type":"integer","minimum":1,"maximum":2},"InstanceStorageConfigs":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceStorageConfig"},"maxItems":4},"OnStartDeepHealthChecks":{"type":"array","items":{"$ref":"#/$defs/DeepHealthCheckType"},"minItems":1,"maxItems":2},"TrainingPlanArn":{"type":"string","minLength":50,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:training-plan/.*$"},"OverrideVpcConfig":{"$ref":"#/$defs/VpcConfig"},"ScheduledUpdateConfig":{"$ref":"#/$defs/ScheduledUpdateConfig"},"ImageId":{"type":"string"},"AutoPatchConfig":{"$ref":"#/$defs/ClusterAutoPatchConfig"},"ImageReleaseVersion":{"type":"string"},"KubernetesConfig":{"$ref":"#/$defs/ClusterKubernetesConfig"},"SlurmConfig":{"$ref":"#/$defs/ClusterSlurmConfig"},"CapacityRequirements":{"$ref":"#/$defs/ClusterCapacityRequirements"},"NetworkInterface":{"$ref":"#/$defs/ClusterNetworkInterface"}},"additionalProperties":false},"ClusterInstanceType":{"type":"string","enum":["ml.c5n.18xlarge","ml.c5n.2xlarge","ml.c5n.4xlarge","ml.c5n.9xlarge","ml.c5n.large","ml.c5.12xlarge","ml.c5.18xlarge","ml.c5.24xlarge","ml.c5.2xlarge","ml.c5.4xlarge","ml.c5.9xlarge","ml.c5.large","ml.c5.xlarge","ml.c6a.12xlarge","ml.c6a.16xlarge","ml.c6a.24xlarge","ml.c6a.2xlarge","ml.c6a.32xlarge","ml.c6a.48xlarge","ml.c6a.4xlarge","ml.c6a.8xlarge","ml.c6a.large","ml.c6a.xlarge","ml.c6g.12xlarge","ml.c6g.16xlarge","ml.c6g.2xlarge","ml.c6g.4xlarge","ml.c6g.8xlarge","ml.c6g.large","ml.c6g.medium","ml.c6g.xlarge","ml.c6i.12xlarge","ml.c6i.16xlarge","ml.c6i.24xlarge","ml.c6i.2xlarge","ml.c6i.32xlarge","ml.c6i.4xlarge","ml.c6i.8xlarge","ml.c6i.large","ml.c6i.xlarge","ml.c7g.12xlarge","ml.c7g.16xlarge","ml.c7g.2xlarge","ml.c7g.4xlarge","ml.c7g.8xlarge","ml.c7g.large","ml.c7g.medium","ml.c7g.xlarge","ml.c8g.12xlarge","ml.c8g.16xlarge","ml.c8g.24xlarge","ml.c8g.2xlarge","ml.c8g.48xlarge","ml.c8g.4xlarge","ml.c8g.8xlarge","ml.c8g.large","ml.c8g.medium","ml.c8g.xlarge","ml.g4dn.12xlarge","ml.g4dn.16xlarge","ml.g4dn.2xlarge","ml.g4dn.4xlarge","ml.g4dn.8xlarge","ml.g4dn.xlarge","ml.g5.12xlarge","ml.g5.16xlarge","ml.g5.24xlarge","ml.g5.2xlarge","ml.g5.48xlarge","ml.g5.4xlarge","ml.g5.8xlarge","ml.g5.xlarge","ml.g6e.12xlarge","ml.g6e.16xlarge","ml.g6e.24xlarge","ml.g6e.2xlarge","ml.g6e.48xlarge","ml.g6e.4xlarge","ml.g6e.8xlarge","ml.g6e.xlarge","ml.g6.12xlarge","ml.g6.16xlarge","ml.g6.24xlarge","ml.g6.2xlarge","ml.g6.48xlarge","ml.g6.4xlarge","ml.g6.8xlarge","ml.g6.xlarge","ml.g7e.12xlarge","ml.g7e.24xlarge","ml.g7e.2xlarge","ml.g7e.48xlarge","ml.g7e.4xlarge","ml.g7e.8xlarge","ml.g7.12xlarge","ml.g7.24xlarge","ml.g7.2xlarge","ml.g7.48xlarge","ml.g7.4xlarge","ml.g7.8xlarge","ml.gr6.4xlarge","ml.gr6.8xlarge","ml.i3en.12xlarge","ml.i3en.24xlarge","ml.i3en.2xlarge","ml.i3en.3xlarge","ml.i3en.6xlarge","ml.i3en.large","ml.i3en.xlarge","ml.m5.12xlarge","ml.m5.16xlarge","ml.m5.24xlarge","ml.m5.2xlarge","ml.m5.4xlarge","ml.m5.8xlarge","ml.m5.large","ml.m5.xlarge","ml.m6a.12xlarge","ml.m6a.16xlarge","ml.m6a.24xlarge","ml.m6a.2xlarge","ml.m6a.32xlarge","ml.m6a.48xlarge","ml.m6a.4xlarge","ml.m6a.8xlarge","ml.m6a.large","ml.m6a.xlarge","ml.m6g.12xlarge","ml.m6g.16xlarge","ml.m6g.2xlarge","ml.m6g.4xlarge","ml.m6g.8xlarge","ml.m6g.large","ml.m6g.medium","ml.m6g.xlarge","ml.m6i.12xlarge","ml.m6i.16xlarge","ml.m6i.24xlarge","ml.m6i.2xlarge","ml.m6i.32xlarge","ml.m6i.4xlarge","ml.m6i.8xlarge","ml.m6i.large","ml.m6i.xlarge","ml.m7g.12xlarge","ml.m7g.16xlarge","ml.m7g.2xlarge","ml.m7g.4xlarge","ml.m7g.8xlarge","ml.m7g.large","ml.m7g.medium","ml.m7g.xlarge","ml.m7i.12xlarge","ml.m7i.16xlarge","ml.m7i.24xlarge","ml.m7i.2xlarge","ml.m7i.48xlarge","ml.m7i.4xlarge","ml.m7i.8xlarge","ml.m7i.large","ml.m7i.xlarge","ml.m8g.12xlarge","ml.m8g.16xlarge","ml.m8g.24xlarge","ml.m8g.2xlarge","ml.m8g.48xlarge","ml.m8g.4xlarge","ml.m8g.8xlarge","ml.m8g.large","ml.m8g.medium","ml.m8g.xlarge","ml.p4de.24xlarge","ml.p4d.24xlarge","ml.p5en.48xlarge","ml.p5e.48xlarge","ml.p5.48xlarge","ml.p5.4xlarge","ml.p6e-gb200.36xlarge","ml.p6-b200.48xlarge","ml.p6-b300.48xlarge","ml.r5d.16xlarge","ml.r6i.12xlarge","ml.r6i.16xlarge","ml.r6i.24xlarge","ml.r6i.2xlarge","ml.r6i.32xlarge","ml.r6i.4xlarge","ml.r6i.8xlarge","ml.r6i.large","ml.r6i.xlarge","ml.r7i.12xlarge","ml.r7i.16xlarge","ml.r7i.24xlarge","ml.r7i.2xlarge","ml.r7i.48xlarge","ml.r7i.4xlarge","ml.r7i.8xlarge","ml.r7i.large","ml.r7i.xlarge","ml.t3.2xlarge","ml.t3.large","ml.t3.medium","ml.t3.xlarge","ml.trn1n.32xlarge","ml.trn1.32xlarge","ml.trn2.3xlarge","ml.trn2.48xlarge"]},"ClusterInstanceRequirements":{"type":"object","required":["InstanceTypes"],"properties":{"InstanceTypes":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceType"},"minItems":1}},"additionalProperties":false},"ClusterLifeCycleConfig":{"type":"object","required":["SourceS3Uri","OnCreate"],"properties":{"SourceS3Uri":{"type":"string","minLength":1,"maxLength":1024,"pattern":"^(https|s3)://([^/]+)/?(.*)$"},"OnCreate":{"type":"string","minLength":1,"maxLength":128},"OnInitComplete":{"type":"string"}},"additionalProperties":false},"ClusterInstanceStorageConfig":{"type":"object","properties":{"EbsVolumeConfig":{"$ref":"#/$defs/ClusterEbsVolumeConfig"},"FsxLustreConfig":{"$ref":"#/$defs/ClusterFsxLustreConfig"},"FsxOpenZfsConfig":{"$ref":"#/$defs/ClusterFsxOpenZfsConfig"}},"additionalProperties":false,"oneOf":[{"required":["EbsVolumeConfig"]},{"required":["FsxLustreConfig"]},{"required":["FsxOpenZfsConfig"]}]},"ClusterEbsVolumeConfig":{"type":"object","properties":{"VolumeSizeInGB":{"type":"integer","minimum":1,"maximum":16384},"VolumeKmsKeyId":{"type":"string"},"RootVolume":{"type":"boolean"}},"additionalProperties":false},"ClusterFsxLustreConfig":{"type":"object","required":["DnsName","MountName"],"properties":{"DnsName":{"type":"string"},"MountName":{"type":"string"},"MountPath":{"type":"string"}},"additionalProperties":false},"ClusterFsxOpenZfsConfig":{"type":"object","required":["DnsName"],"properties":{"DnsName":{"type":"string"},"MountPath":{"type":"string"}},"additionalProperties":false},"DeepHealthCheckType":{"type":"string","enum":["InstanceConnectivity","InstanceStress"]},"VpcConfig":{"type":"object","required":["SecurityGroupIds","Subnets"],"properties":{"SecurityGroupIds":{"type":"array","items":{"type":"string","maxLength":32,"pattern":"^[-0-9a-zA-Z]+$"},"minItems":1,"maxItems":5},"Subnets":{"type":"array","items":{"type":"string","maxLength":32,"pattern":"^[-0-9a-zA-Z]+$"},"minItems":1,"maxItems":16}},"additionalProperties":false},"ScheduledUpdateConfig":{"type":"object","required":["ScheduleExpression"],"properties":{"ScheduleExpression":{"type":"string"},"DeploymentConfig":{"$ref":"#/$defs/DeploymentConfiguration"}},"additionalProperties":false},"DeploymentConfiguration":{"type":"object","properties":{"RollingUpdatePolicy":{"$ref":"#/$defs/RollingDeploymentPolicy"},"WaitIntervalInSeconds":{"type":"integer","minimum":0,"maximum":3600},"AutoRollbackConfiguration":{"type":"array","items":{"$ref":"#/$defs/AlarmDetails"}}},"additionalProperties":false},"RollingDeploymentPolicy":{"type":"object","required":["MaximumBatchSize"],"properties":{"MaximumBatchSize":{"$ref":"#/$defs/CapacitySizeConfig"},"RollbackMaximumBatchSize":{"$ref":"#/$defs/CapacitySizeConfig"}},"additionalProperties":false},"CapacitySizeConfig":{"type":"object","required":["Type","Value"],"properties":{"Type":{"$ref":"#/$defs/NodeUnavailabilityType"},"Value":{"type":"integer","minimum":1}},"additionalProperties":false},"NodeUnavailabilityType":{"type":"string","enum":["CAPACITY_PERCENTAGE","INSTANCE_COUNT"]},"AlarmDetails":{"type":"object","required":["AlarmName"],"properties":{"AlarmName":{"type":"string"}},"additionalProperties":false},"ClusterAutoPatchConfig":{"type":"object","required":["PatchingStrategy"],"properties":{"PatchingStrategy":{"$ref":"#/$defs/ClusterPatchingStrategy"},"PatchSchedule":{"$ref":"#/$defs/ClusterPatchSchedule"},"DeploymentConfig":{"$ref":"#/$defs/DeploymentConfiguration"}},"additionalProperties":false},"ClusterPatchingStrategy":{"type":"string","enum":["WhenAllIdle","WhenIdle"]},"ClusterPatchSchedule":{"type":"object","properties":{"NextPatchDate":{"type":"string","format":"date-time"}},"additionalProperties":false},"ClusterKubernetesConfig":{"type":"object","properties":{"Labels":{"type":"object","additionalProperties":{"type":"string"}},"Taints":{"type":"array","items":{"$ref":"#/$defs/ClusterKubernetesTaint"}}},"additionalProperties":false},"ClusterKubernetesTaint":{"type":"object","required":["Key","Effect"],"properties":{"Key":{"type":"string"},"Value":{"type":"string"},"Effect":{"$ref":"#/$defs/ClusterKubernetesTaintEffect"}},"additionalProperties":false},"ClusterKubernetesTaintEffect":{"type":"string","enum":["NoExecute","NoSchedule","PreferNoSchedule"]},"ClusterSlurmConfig":{"type":"object","required":["NodeType"],"properties":{"NodeType":{"$ref":"#/$defs/ClusterSlurmNodeType"},"PartitionNames":{"type":"array","items":{"type":"string"}}},"additionalProperties":false},"ClusterSlurmNodeType":{"type":"string","enum":["Compute","Controller","Login"]},"ClusterCapacityRequirements":{"type":"object","properties":{"Spot":{"$ref":"#/$defs/ClusterSpotOptions"},"OnDemand":{"$ref":"#/$defs/ClusterOnDemandOptions"}},"additionalProperties":false,"oneOf":[{"required":["Spot"]},{"required":["OnDemand"]}]},"ClusterSpotOptions":{"type":"object","properties":{},"additionalProperties":false},"ClusterOnDemandOptions":{"type":"object","properties":{},"additionalProperties":false},"ClusterNetworkInterface":{"type":"object","properties":{"InterfaceType":{"$ref":"#/$defs/ClusterInterfaceType"}},"additionalProperties":false},"ClusterInterfaceType":{"type":"string","enum":["efa","efa-only"]},"ClusterRestrictedInstanceGroupSpecification":{"type":"object","required":["InstanceCount","InstanceGroupName","InstanceType","ExecutionRole"],"properties":{"InstanceCount":{"type":"integer","minimum":1,"maximum":6758},"InstanceGroupName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceType":{"$ref":"#/$defs/ClusterInstanceType"},"ExecutionRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"ThreadsPerCore":{"type":"integer","minimum":1,"maximum":2},"InstanceStorageConfigs":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceStorageConfig"},"maxItems":4},"OnStartDeepHealthChecks":{"type":"array","items":{"$ref":"#/$defs/DeepHealthCheckType"},"minItems":1,"maxItems":2},"TrainingPlanArn":{"type":"string","minLength":50,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:training-plan/.*$"},"OverrideVpcConfig":{"$ref":"#/$defs/VpcConfig"},"ScheduledUpdateConfig":{"$ref":"#/$defs/ScheduledUpdateConfig"},"EnvironmentConfig":{"$ref":"#/$defs/EnvironmentConfig"}},"additionalProperties":false},"EnvironmentConfig":{"type":"object","properties":{"FSxLustreConfig":{"$ref":"#/$defs/FSxLustreConfig"}},"additionalProperties":false},"FSxLustreConfig":{"type":"object","required":["SizeInGiB","PerUnitStorageThroughput"],"properties":{"SizeInGiB":{"type":"integer","minimum":1200,"maximum":100800},"PerUnitStorageThroughput":{"type":"integer","minimum":125,"maximum":1000}},"additionalProperties":false},"ClusterRestrictedInstanceGroupsConfig":{"type":"object","required":["SharedEnvironmentConfig"],"properties":{"SharedEnvironmentConfig":{"$ref":"#/$defs/ClusterSharedEnvironmentConfig"}},"additionalProperties":false},"ClusterSharedEnvironmentConfig":{"type":"object","required":["FSxLustreDeletionPolicy","FSxLustreConfig"],"properties":{"FSxLustreDeletionPolicy":{"$ref":"#/$defs/ClusterFSxLustreDeletionPolicy"},"FSxLustreConfig":{"$ref":"#/$defs/FSxLustreConfig"}},"additionalProperties":false},"ClusterFSxLustreDeletionPolicy":{"type":"string","enum":["DeleteIfNotUsed","Keep"]},"Tag":{"type":"object","required":["Key","Value"],"properties":{"Key":{"type":"string","minLength":1,"maxLength":128,"pattern":"^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"},"Value":{"type":"string","maxLength":256,"pattern":"^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"}},"additionalProperties":false},"ClusterOrchestrator":{"type":"object","properties":{"Eks":{"$ref":"#/$defs/ClusterOrchestratorEksConfig"},"Slurm":{"$ref":"#/$defs/ClusterOrchestratorSlurmConfig"}},"additionalProperties":false,"oneOf":[{"required":["Eks"]},{"required":["Slurm"]}]},"ClusterOrchestratorEksConfig":{"type":"object","required":["ClusterArn"],"properties":{"ClusterArn":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:eks:[a-z0-9\\-]*:[0-9]{12}:cluster\\/[0-9A-Za-z][A-Za-z0-9\\-_]{0,99}$"}},"additionalProperties":false},"ClusterOrchestratorSlurmConfig":{"type":"object","properties":{"SlurmConfigStrategy":{"$ref":"#/$defs/ClusterSlurmConfigStrategy"}},"additionalProperties":false},"ClusterSlurmConfigStrategy":{"type":"string","enum":["Managed","Merge","Overwrite"]},"ClusterNodeRecovery":{"type":"string","enum":["Automatic","None"]},"ClusterTieredStorageConfig":{"type":"object","required":["Mode"],"properties":{"Mode":{"$ref":"#/$defs/ClusterConfigMode"},"InstanceMemoryAllocationPercentage":{"type":"integer","minimum":0,"maximum":100}},"additionalProperties":false},"ClusterConfigMode":{"type":"string","enum":["Disable","Enable"]},"ClusterNodeProvisioningMode":{"type":"string","enum":["Continuous"]},"ClusterAutoScalingConfig":{"type":"object","required":["Mode"],"properties":{"Mode":{"$ref":"#/$defs/ClusterAutoScalingMode"},"AutoScalerType":{"$ref":"#/$defs/ClusterAutoScalerType"}},"additionalProperties":false},"ClusterAutoScalingMode":{"type":"string","enum":["Disable","Enable"]},"ClusterAutoScalerType":{"type":"string","enum":["Karpenter"]}}};
 const schema96 = {"type":"string","maxLength":64,"pattern":"^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:[0-5]\\d(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$","format":"date-time"};
 const schema97 = {"type":"string","maxLength":64,"pattern":"^P(?=\\d|T\\d)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$"};
 const schema101 = {"type":"object","properties":{"webhook":{"type":"string","minLength":1,"maxLength":2048},"secret":{"type":"string","minLength":1,"maxLength":512},"sns":{"type":"string","minLength":1,"maxLength":1024}},"additionalProperties":false,"oneOf":[{"required":["webhook"]},{"required":["sns"]}]};
@@ -5924,11 +5924,10 @@ vErrors = appendErrors(vErrors, validate76.errors);
 errors = vErrors.length;
 }
 }
-if(data.notify !== undefined && func0.call(data, "notify")){
-let data14 = data.notify;
-if(Array.isArray(data14)){
-if(data14.length > 5){
-const err33 = {instancePath:instancePath+"/notify",schemaPath:"#/properties/notify/maxItems",keyword:"maxItems",params:{limit: 5}};
+if(data.capacityStrategy !== undefined && func0.call(data, "capacityStrategy")){
+let data14 = data.capacityStrategy;
+if(typeof data14 !== "string"){
+const err33 = {instancePath:instancePath+"/capacityStrategy",schemaPath:"#/properties/capacityStrategy/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -5937,16 +5936,8 @@ vErrors.push(err33);
 }
 errors++;
 }
-const len0 = data14.length;
-for(let i0=0; i0<len0; i0++){
-let data15 = data14[i0];
-const _errs36 = errors;
-let valid13 = false;
-let passing0 = null;
-const _errs37 = errors;
-if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
-if((data15.webhook === undefined) || (!(func0.call(data15, "webhook")))){
-const err34 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/oneOf/0/required",keyword:"required",params:{missingProperty: "webhook"}};
+if(!((data14 === "recreate") || (data14 === "hold"))){
+const err34 = {instancePath:instancePath+"/capacityStrategy",schemaPath:"#/properties/capacityStrategy/enum",keyword:"enum",params:{allowedValues: schema31.properties.capacityStrategy.enum}};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -5956,15 +5947,11 @@ vErrors.push(err34);
 errors++;
 }
 }
-var _valid2 = _errs37 === errors;
-if(_valid2){
-valid13 = true;
-passing0 = 0;
-}
-const _errs38 = errors;
-if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
-if((data15.sns === undefined) || (!(func0.call(data15, "sns")))){
-const err35 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/oneOf/1/required",keyword:"required",params:{missingProperty: "sns"}};
+if(data.notify !== undefined && func0.call(data, "notify")){
+let data15 = data.notify;
+if(Array.isArray(data15)){
+if(data15.length > 5){
+const err35 = {instancePath:instancePath+"/notify",schemaPath:"#/properties/notify/maxItems",keyword:"maxItems",params:{limit: 5}};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -5973,8 +5960,44 @@ vErrors.push(err35);
 }
 errors++;
 }
+const len0 = data15.length;
+for(let i0=0; i0<len0; i0++){
+let data16 = data15[i0];
+const _errs38 = errors;
+let valid13 = false;
+let passing0 = null;
+const _errs39 = errors;
+if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
+if((data16.webhook === undefined) || (!(func0.call(data16, "webhook")))){
+const err36 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/oneOf/0/required",keyword:"required",params:{missingProperty: "webhook"}};
+if(vErrors === null){
+vErrors = [err36];
 }
-var _valid2 = _errs38 === errors;
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+}
+var _valid2 = _errs39 === errors;
+if(_valid2){
+valid13 = true;
+passing0 = 0;
+}
+const _errs40 = errors;
+if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
+if((data16.sns === undefined) || (!(func0.call(data16, "sns")))){
+const err37 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/oneOf/1/required",keyword:"required",params:{missingProperty: "sns"}};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+}
+var _valid2 = _errs40 === errors;
 if(_valid2 && valid13){
 valid13 = false;
 passing0 = [passing0, 1];
@@ -5986,44 +6009,7 @@ passing0 = 1;
 }
 }
 if(!valid13){
-const err36 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/oneOf",keyword:"oneOf",params:{passingSchemas: passing0}};
-if(vErrors === null){
-vErrors = [err36];
-}
-else {
-vErrors.push(err36);
-}
-errors++;
-}
-else {
-errors = _errs36;
-if(vErrors !== null){
-if(_errs36){
-vErrors.length = _errs36;
-}
-else {
-vErrors = null;
-}
-}
-}
-if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
-for(const key1 of Object.keys(data15)){
-if(!(((key1 === "webhook") || (key1 === "secret")) || (key1 === "sns"))){
-const err37 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
-if(vErrors === null){
-vErrors = [err37];
-}
-else {
-vErrors.push(err37);
-}
-errors++;
-}
-}
-if(data15.webhook !== undefined && func0.call(data15, "webhook")){
-let data16 = data15.webhook;
-if(typeof data16 === "string"){
-if(func67(data16) > 2048){
-const err38 = {instancePath:instancePath+"/notify/" + i0+"/webhook",schemaPath:"#/$defs/NotifyTarget/properties/webhook/maxLength",keyword:"maxLength",params:{limit: 2048}};
+const err38 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/oneOf",keyword:"oneOf",params:{passingSchemas: passing0}};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -6032,8 +6018,21 @@ vErrors.push(err38);
 }
 errors++;
 }
-if(func67(data16) < 1){
-const err39 = {instancePath:instancePath+"/notify/" + i0+"/webhook",schemaPath:"#/$defs/NotifyTarget/properties/webhook/minLength",keyword:"minLength",params:{limit: 1}};
+else {
+errors = _errs38;
+if(vErrors !== null){
+if(_errs38){
+vErrors.length = _errs38;
+}
+else {
+vErrors = null;
+}
+}
+}
+if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
+for(const key1 of Object.keys(data16)){
+if(!(((key1 === "webhook") || (key1 === "secret")) || (key1 === "sns"))){
+const err39 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -6043,8 +6042,11 @@ vErrors.push(err39);
 errors++;
 }
 }
-else {
-const err40 = {instancePath:instancePath+"/notify/" + i0+"/webhook",schemaPath:"#/$defs/NotifyTarget/properties/webhook/type",keyword:"type",params:{type: "string"}};
+if(data16.webhook !== undefined && func0.call(data16, "webhook")){
+let data17 = data16.webhook;
+if(typeof data17 === "string"){
+if(func67(data17) > 2048){
+const err40 = {instancePath:instancePath+"/notify/" + i0+"/webhook",schemaPath:"#/$defs/NotifyTarget/properties/webhook/maxLength",keyword:"maxLength",params:{limit: 2048}};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -6053,12 +6055,8 @@ vErrors.push(err40);
 }
 errors++;
 }
-}
-if(data15.secret !== undefined && func0.call(data15, "secret")){
-let data17 = data15.secret;
-if(typeof data17 === "string"){
-if(func67(data17) > 512){
-const err41 = {instancePath:instancePath+"/notify/" + i0+"/secret",schemaPath:"#/$defs/NotifyTarget/properties/secret/maxLength",keyword:"maxLength",params:{limit: 512}};
+if(func67(data17) < 1){
+const err41 = {instancePath:instancePath+"/notify/" + i0+"/webhook",schemaPath:"#/$defs/NotifyTarget/properties/webhook/minLength",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -6067,8 +6065,9 @@ vErrors.push(err41);
 }
 errors++;
 }
-if(func67(data17) < 1){
-const err42 = {instancePath:instancePath+"/notify/" + i0+"/secret",schemaPath:"#/$defs/NotifyTarget/properties/secret/minLength",keyword:"minLength",params:{limit: 1}};
+}
+else {
+const err42 = {instancePath:instancePath+"/notify/" + i0+"/webhook",schemaPath:"#/$defs/NotifyTarget/properties/webhook/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -6078,8 +6077,11 @@ vErrors.push(err42);
 errors++;
 }
 }
-else {
-const err43 = {instancePath:instancePath+"/notify/" + i0+"/secret",schemaPath:"#/$defs/NotifyTarget/properties/secret/type",keyword:"type",params:{type: "string"}};
+if(data16.secret !== undefined && func0.call(data16, "secret")){
+let data18 = data16.secret;
+if(typeof data18 === "string"){
+if(func67(data18) > 512){
+const err43 = {instancePath:instancePath+"/notify/" + i0+"/secret",schemaPath:"#/$defs/NotifyTarget/properties/secret/maxLength",keyword:"maxLength",params:{limit: 512}};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -6088,12 +6090,8 @@ vErrors.push(err43);
 }
 errors++;
 }
-}
-if(data15.sns !== undefined && func0.call(data15, "sns")){
-let data18 = data15.sns;
-if(typeof data18 === "string"){
-if(func67(data18) > 1024){
-const err44 = {instancePath:instancePath+"/notify/" + i0+"/sns",schemaPath:"#/$defs/NotifyTarget/properties/sns/maxLength",keyword:"maxLength",params:{limit: 1024}};
+if(func67(data18) < 1){
+const err44 = {instancePath:instancePath+"/notify/" + i0+"/secret",schemaPath:"#/$defs/NotifyTarget/properties/secret/minLength",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -6102,8 +6100,9 @@ vErrors.push(err44);
 }
 errors++;
 }
-if(func67(data18) < 1){
-const err45 = {instancePath:instancePath+"/notify/" + i0+"/sns",schemaPath:"#/$defs/NotifyTarget/properties/sns/minLength",keyword:"minLength",params:{limit: 1}};
+}
+else {
+const err45 = {instancePath:instancePath+"/notify/" + i0+"/secret",schemaPath:"#/$defs/NotifyTarget/properties/secret/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -6113,8 +6112,11 @@ vErrors.push(err45);
 errors++;
 }
 }
-else {
-const err46 = {instancePath:instancePath+"/notify/" + i0+"/sns",schemaPath:"#/$defs/NotifyTarget/properties/sns/type",keyword:"type",params:{type: "string"}};
+if(data16.sns !== undefined && func0.call(data16, "sns")){
+let data19 = data16.sns;
+if(typeof data19 === "string"){
+if(func67(data19) > 1024){
+const err46 = {instancePath:instancePath+"/notify/" + i0+"/sns",schemaPath:"#/$defs/NotifyTarget/properties/sns/maxLength",keyword:"maxLength",params:{limit: 1024}};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -6123,10 +6125,8 @@ vErrors.push(err46);
 }
 errors++;
 }
-}
-}
-else {
-const err47 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/type",keyword:"type",params:{type: "object"}};
+if(func67(data19) < 1){
+const err47 = {instancePath:instancePath+"/notify/" + i0+"/sns",schemaPath:"#/$defs/NotifyTarget/properties/sns/minLength",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -6136,9 +6136,8 @@ vErrors.push(err47);
 errors++;
 }
 }
-}
 else {
-const err48 = {instancePath:instancePath+"/notify",schemaPath:"#/properties/notify/type",keyword:"type",params:{type: "array"}};
+const err48 = {instancePath:instancePath+"/notify/" + i0+"/sns",schemaPath:"#/$defs/NotifyTarget/properties/sns/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -6148,11 +6147,9 @@ vErrors.push(err48);
 errors++;
 }
 }
-if(data.region !== undefined && func0.call(data, "region")){
-let data19 = data.region;
-if(typeof data19 === "string"){
-if(!pattern28.test(data19)){
-const err49 = {instancePath:instancePath+"/region",schemaPath:"#/properties/region/pattern",keyword:"pattern",params:{pattern: "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"}};
+}
+else {
+const err49 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -6162,8 +6159,9 @@ vErrors.push(err49);
 errors++;
 }
 }
+}
 else {
-const err50 = {instancePath:instancePath+"/region",schemaPath:"#/properties/region/type",keyword:"type",params:{type: "string"}};
+const err50 = {instancePath:instancePath+"/notify",schemaPath:"#/properties/notify/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -6173,10 +6171,11 @@ vErrors.push(err50);
 errors++;
 }
 }
-if(data.projectId !== undefined && func0.call(data, "projectId")){
-let data20 = data.projectId;
-if(!(((typeof data20 == "number") && (!(data20 % 1) && !isNaN(data20))) && (isFinite(data20)))){
-const err51 = {instancePath:instancePath+"/projectId",schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
+if(data.region !== undefined && func0.call(data, "region")){
+let data20 = data.region;
+if(typeof data20 === "string"){
+if(!pattern28.test(data20)){
+const err51 = {instancePath:instancePath+"/region",schemaPath:"#/properties/region/pattern",keyword:"pattern",params:{pattern: "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"}};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -6185,9 +6184,9 @@ vErrors.push(err51);
 }
 errors++;
 }
-if((typeof data20 == "number") && (isFinite(data20))){
-if(data20 > 9007199254740991 || isNaN(data20)){
-const err52 = {instancePath:instancePath+"/projectId",schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
+}
+else {
+const err52 = {instancePath:instancePath+"/region",schemaPath:"#/properties/region/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -6196,8 +6195,11 @@ vErrors.push(err52);
 }
 errors++;
 }
-if(data20 < 1 || isNaN(data20)){
-const err53 = {instancePath:instancePath+"/projectId",schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+}
+if(data.projectId !== undefined && func0.call(data, "projectId")){
+let data21 = data.projectId;
+if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
+const err53 = {instancePath:instancePath+"/projectId",schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -6206,13 +6208,9 @@ vErrors.push(err53);
 }
 errors++;
 }
-}
-}
-if(data.location !== undefined && func0.call(data, "location")){
-let data21 = data.location;
-if(typeof data21 === "string"){
-if(func67(data21) > 64){
-const err54 = {instancePath:instancePath+"/location",schemaPath:"#/properties/location/maxLength",keyword:"maxLength",params:{limit: 64}};
+if((typeof data21 == "number") && (isFinite(data21))){
+if(data21 > 9007199254740991 || isNaN(data21)){
+const err54 = {instancePath:instancePath+"/projectId",schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -6221,8 +6219,8 @@ vErrors.push(err54);
 }
 errors++;
 }
-if(func67(data21) < 1){
-const err55 = {instancePath:instancePath+"/location",schemaPath:"#/properties/location/minLength",keyword:"minLength",params:{limit: 1}};
+if(data21 < 1 || isNaN(data21)){
+const err55 = {instancePath:instancePath+"/projectId",schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -6232,8 +6230,12 @@ vErrors.push(err55);
 errors++;
 }
 }
-else {
-const err56 = {instancePath:instancePath+"/location",schemaPath:"#/properties/location/type",keyword:"type",params:{type: "string"}};
+}
+if(data.location !== undefined && func0.call(data, "location")){
+let data22 = data.location;
+if(typeof data22 === "string"){
+if(func67(data22) > 64){
+const err56 = {instancePath:instancePath+"/location",schemaPath:"#/properties/location/maxLength",keyword:"maxLength",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -6242,11 +6244,8 @@ vErrors.push(err56);
 }
 errors++;
 }
-}
-if(data.activeIam !== undefined && func0.call(data, "activeIam")){
-let data22 = data.activeIam;
-if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
-const err57 = {instancePath:instancePath+"/activeIam",schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
+if(func67(data22) < 1){
+const err57 = {instancePath:instancePath+"/location",schemaPath:"#/properties/location/minLength",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -6255,9 +6254,9 @@ vErrors.push(err57);
 }
 errors++;
 }
-if((typeof data22 == "number") && (isFinite(data22))){
-if(data22 > 9007199254740991 || isNaN(data22)){
-const err58 = {instancePath:instancePath+"/activeIam",schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
+}
+else {
+const err58 = {instancePath:instancePath+"/location",schemaPath:"#/properties/location/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -6266,8 +6265,11 @@ vErrors.push(err58);
 }
 errors++;
 }
-if(data22 < 1 || isNaN(data22)){
-const err59 = {instancePath:instancePath+"/activeIam",schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+}
+if(data.activeIam !== undefined && func0.call(data, "activeIam")){
+let data23 = data.activeIam;
+if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
+const err59 = {instancePath:instancePath+"/activeIam",schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -6276,12 +6278,9 @@ vErrors.push(err59);
 }
 errors++;
 }
-}
-}
-if(data.cluster !== undefined && func0.call(data, "cluster")){
-let data23 = data.cluster;
-if(!(data23 && typeof data23 == "object" && !Array.isArray(data23))){
-const err60 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/type",keyword:"type",params:{type: "object"}};
+if((typeof data23 == "number") && (isFinite(data23))){
+if(data23 > 9007199254740991 || isNaN(data23)){
+const err60 = {instancePath:instancePath+"/activeIam",schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -6290,10 +6289,8 @@ vErrors.push(err60);
 }
 errors++;
 }
-}
-if(data.preflight !== undefined && func0.call(data, "preflight")){
-if(typeof data.preflight !== "boolean"){
-const err61 = {instancePath:instancePath+"/preflight",schemaPath:"#/properties/preflight/type",keyword:"type",params:{type: "boolean"}};
+if(data23 < 1 || isNaN(data23)){
+const err61 = {instancePath:instancePath+"/activeIam",schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -6303,11 +6300,11 @@ vErrors.push(err61);
 errors++;
 }
 }
-if(data.alternatives !== undefined && func0.call(data, "alternatives")){
-let data25 = data.alternatives;
-if(Array.isArray(data25)){
-if(data25.length > 8){
-const err62 = {instancePath:instancePath+"/alternatives",schemaPath:"#/properties/alternatives/maxItems",keyword:"maxItems",params:{limit: 8}};
+}
+if(data.cluster !== undefined && func0.call(data, "cluster")){
+let data24 = data.cluster;
+if(!(data24 && typeof data24 == "object" && !Array.isArray(data24))){
+const err62 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -6316,12 +6313,10 @@ vErrors.push(err62);
 }
 errors++;
 }
-const len1 = data25.length;
-for(let i1=0; i1<len1; i1++){
-let data26 = data25[i1];
-if(data26 && typeof data26 == "object" && !Array.isArray(data26)){
-if((data26.provider === undefined) || (!(func0.call(data26, "provider")))){
-const err63 = {instancePath:instancePath+"/alternatives/" + i1,schemaPath:"#/$defs/Alternative/required",keyword:"required",params:{missingProperty: "provider"}};
+}
+if(data.preflight !== undefined && func0.call(data, "preflight")){
+if(typeof data.preflight !== "boolean"){
+const err63 = {instancePath:instancePath+"/preflight",schemaPath:"#/properties/preflight/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -6330,9 +6325,12 @@ vErrors.push(err63);
 }
 errors++;
 }
-for(const key2 of Object.keys(data26)){
-if(!(((((((key2 === "provider") || (key2 === "region")) || (key2 === "projectId")) || (key2 === "location")) || (key2 === "activeIam")) || (key2 === "cluster")) || (key2 === "patch"))){
-const err64 = {instancePath:instancePath+"/alternatives/" + i1,schemaPath:"#/$defs/Alternative/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2}};
+}
+if(data.alternatives !== undefined && func0.call(data, "alternatives")){
+let data26 = data.alternatives;
+if(Array.isArray(data26)){
+if(data26.length > 8){
+const err64 = {instancePath:instancePath+"/alternatives",schemaPath:"#/properties/alternatives/maxItems",keyword:"maxItems",params:{limit: 8}};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -6341,11 +6339,12 @@ vErrors.push(err64);
 }
 errors++;
 }
-}
-if(data26.provider !== undefined && func0.call(data26, "provider")){
-let data27 = data26.provider;
-if(!((data27 === "sagemaker") || (data27 === "tir"))){
-const err65 = {instancePath:instancePath+"/alternatives/" + i1+"/provider",schemaPath:"#/$defs/Alternative/properties/provider/enum",keyword:"enum",params:{allowedValues: schema104.properties.provider.enum}};
+const len1 = data26.length;
+for(let i1=0; i1<len1; i1++){
+let data27 = data26[i1];
+if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
+if((data27.provider === undefined) || (!(func0.call(data27, "provider")))){
+const err65 = {instancePath:instancePath+"/alternatives/" + i1,schemaPath:"#/$defs/Alternative/required",keyword:"required",params:{missingProperty: "provider"}};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -6354,12 +6353,9 @@ vErrors.push(err65);
 }
 errors++;
 }
-}
-if(data26.region !== undefined && func0.call(data26, "region")){
-let data28 = data26.region;
-if(typeof data28 === "string"){
-if(!pattern28.test(data28)){
-const err66 = {instancePath:instancePath+"/alternatives/" + i1+"/region",schemaPath:"#/$defs/Alternative/properties/region/pattern",keyword:"pattern",params:{pattern: "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"}};
+for(const key2 of Object.keys(data27)){
+if(!(((((((key2 === "provider") || (key2 === "region")) || (key2 === "projectId")) || (key2 === "location")) || (key2 === "activeIam")) || (key2 === "cluster")) || (key2 === "patch"))){
+const err66 = {instancePath:instancePath+"/alternatives/" + i1,schemaPath:"#/$defs/Alternative/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2}};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -6369,8 +6365,10 @@ vErrors.push(err66);
 errors++;
 }
 }
-else {
-const err67 = {instancePath:instancePath+"/alternatives/" + i1+"/region",schemaPath:"#/$defs/Alternative/properties/region/type",keyword:"type",params:{type: "string"}};
+if(data27.provider !== undefined && func0.call(data27, "provider")){
+let data28 = data27.provider;
+if(!((data28 === "sagemaker") || (data28 === "tir"))){
+const err67 = {instancePath:instancePath+"/alternatives/" + i1+"/provider",schemaPath:"#/$defs/Alternative/properties/provider/enum",keyword:"enum",params:{allowedValues: schema104.properties.provider.enum}};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -6380,10 +6378,11 @@ vErrors.push(err67);
 errors++;
 }
 }
-if(data26.projectId !== undefined && func0.call(data26, "projectId")){
-let data29 = data26.projectId;
-if(!(((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29))) && (isFinite(data29)))){
-const err68 = {instancePath:instancePath+"/alternatives/" + i1+"/projectId",schemaPath:"#/$defs/Alternative/properties/projectId/type",keyword:"type",params:{type: "integer"}};
+if(data27.region !== undefined && func0.call(data27, "region")){
+let data29 = data27.region;
+if(typeof data29 === "string"){
+if(!pattern28.test(data29)){
+const err68 = {instancePath:instancePath+"/alternatives/" + i1+"/region",schemaPath:"#/$defs/Alternative/properties/region/pattern",keyword:"pattern",params:{pattern: "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"}};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -6392,9 +6391,9 @@ vErrors.push(err68);
 }
 errors++;
 }
-if((typeof data29 == "number") && (isFinite(data29))){
-if(data29 < 1 || isNaN(data29)){
-const err69 = {instancePath:instancePath+"/alternatives/" + i1+"/projectId",schemaPath:"#/$defs/Alternative/properties/projectId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+}
+else {
+const err69 = {instancePath:instancePath+"/alternatives/" + i1+"/region",schemaPath:"#/$defs/Alternative/properties/region/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -6404,12 +6403,10 @@ vErrors.push(err69);
 errors++;
 }
 }
-}
-if(data26.location !== undefined && func0.call(data26, "location")){
-let data30 = data26.location;
-if(typeof data30 === "string"){
-if(func67(data30) > 64){
-const err70 = {instancePath:instancePath+"/alternatives/" + i1+"/location",schemaPath:"#/$defs/Alternative/properties/location/maxLength",keyword:"maxLength",params:{limit: 64}};
+if(data27.projectId !== undefined && func0.call(data27, "projectId")){
+let data30 = data27.projectId;
+if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
+const err70 = {instancePath:instancePath+"/alternatives/" + i1+"/projectId",schemaPath:"#/$defs/Alternative/properties/projectId/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -6418,8 +6415,9 @@ vErrors.push(err70);
 }
 errors++;
 }
-if(func67(data30) < 1){
-const err71 = {instancePath:instancePath+"/alternatives/" + i1+"/location",schemaPath:"#/$defs/Alternative/properties/location/minLength",keyword:"minLength",params:{limit: 1}};
+if((typeof data30 == "number") && (isFinite(data30))){
+if(data30 < 1 || isNaN(data30)){
+const err71 = {instancePath:instancePath+"/alternatives/" + i1+"/projectId",schemaPath:"#/$defs/Alternative/properties/projectId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -6429,8 +6427,12 @@ vErrors.push(err71);
 errors++;
 }
 }
-else {
-const err72 = {instancePath:instancePath+"/alternatives/" + i1+"/location",schemaPath:"#/$defs/Alternative/properties/location/type",keyword:"type",params:{type: "string"}};
+}
+if(data27.location !== undefined && func0.call(data27, "location")){
+let data31 = data27.location;
+if(typeof data31 === "string"){
+if(func67(data31) > 64){
+const err72 = {instancePath:instancePath+"/alternatives/" + i1+"/location",schemaPath:"#/$defs/Alternative/properties/location/maxLength",keyword:"maxLength",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -6439,11 +6441,8 @@ vErrors.push(err72);
 }
 errors++;
 }
-}
-if(data26.activeIam !== undefined && func0.call(data26, "activeIam")){
-let data31 = data26.activeIam;
-if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
-const err73 = {instancePath:instancePath+"/alternatives/" + i1+"/activeIam",schemaPath:"#/$defs/Alternative/properties/activeIam/type",keyword:"type",params:{type: "integer"}};
+if(func67(data31) < 1){
+const err73 = {instancePath:instancePath+"/alternatives/" + i1+"/location",schemaPath:"#/$defs/Alternative/properties/location/minLength",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -6452,9 +6451,9 @@ vErrors.push(err73);
 }
 errors++;
 }
-if((typeof data31 == "number") && (isFinite(data31))){
-if(data31 < 1 || isNaN(data31)){
-const err74 = {instancePath:instancePath+"/alternatives/" + i1+"/activeIam",schemaPath:"#/$defs/Alternative/properties/activeIam/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+}
+else {
+const err74 = {instancePath:instancePath+"/alternatives/" + i1+"/location",schemaPath:"#/$defs/Alternative/properties/location/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -6464,11 +6463,10 @@ vErrors.push(err74);
 errors++;
 }
 }
-}
-if(data26.cluster !== undefined && func0.call(data26, "cluster")){
-let data32 = data26.cluster;
-if(!(data32 && typeof data32 == "object" && !Array.isArray(data32))){
-const err75 = {instancePath:instancePath+"/alternatives/" + i1+"/cluster",schemaPath:"#/$defs/Alternative/properties/cluster/type",keyword:"type",params:{type: "object"}};
+if(data27.activeIam !== undefined && func0.call(data27, "activeIam")){
+let data32 = data27.activeIam;
+if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
+const err75 = {instancePath:instancePath+"/alternatives/" + i1+"/activeIam",schemaPath:"#/$defs/Alternative/properties/activeIam/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -6477,11 +6475,9 @@ vErrors.push(err75);
 }
 errors++;
 }
-}
-if(data26.patch !== undefined && func0.call(data26, "patch")){
-let data33 = data26.patch;
-if(!(data33 && typeof data33 == "object" && !Array.isArray(data33))){
-const err76 = {instancePath:instancePath+"/alternatives/" + i1+"/patch",schemaPath:"#/$defs/Alternative/properties/patch/type",keyword:"type",params:{type: "object"}};
+if((typeof data32 == "number") && (isFinite(data32))){
+if(data32 < 1 || isNaN(data32)){
+const err76 = {instancePath:instancePath+"/alternatives/" + i1+"/activeIam",schemaPath:"#/$defs/Alternative/properties/activeIam/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -6492,8 +6488,10 @@ errors++;
 }
 }
 }
-else {
-const err77 = {instancePath:instancePath+"/alternatives/" + i1,schemaPath:"#/$defs/Alternative/type",keyword:"type",params:{type: "object"}};
+if(data27.cluster !== undefined && func0.call(data27, "cluster")){
+let data33 = data27.cluster;
+if(!(data33 && typeof data33 == "object" && !Array.isArray(data33))){
+const err77 = {instancePath:instancePath+"/alternatives/" + i1+"/cluster",schemaPath:"#/$defs/Alternative/properties/cluster/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -6503,9 +6501,10 @@ vErrors.push(err77);
 errors++;
 }
 }
-}
-else {
-const err78 = {instancePath:instancePath+"/alternatives",schemaPath:"#/properties/alternatives/type",keyword:"type",params:{type: "array"}};
+if(data27.patch !== undefined && func0.call(data27, "patch")){
+let data34 = data27.patch;
+if(!(data34 && typeof data34 == "object" && !Array.isArray(data34))){
+const err78 = {instancePath:instancePath+"/alternatives/" + i1+"/patch",schemaPath:"#/$defs/Alternative/properties/patch/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -6517,12 +6516,36 @@ errors++;
 }
 }
 else {
-const err79 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err79 = {instancePath:instancePath+"/alternatives/" + i1,schemaPath:"#/$defs/Alternative/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err79];
 }
 else {
 vErrors.push(err79);
+}
+errors++;
+}
+}
+}
+else {
+const err80 = {instancePath:instancePath+"/alternatives",schemaPath:"#/properties/alternatives/type",keyword:"type",params:{type: "array"}};
+if(vErrors === null){
+vErrors = [err80];
+}
+else {
+vErrors.push(err80);
+}
+errors++;
+}
+}
+}
+else {
+const err81 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err81];
+}
+else {
+vErrors.push(err81);
 }
 errors++;
 }

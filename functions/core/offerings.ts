@@ -11,8 +11,13 @@
  * The requests waiting on an offering queue in submit order (acceptedAt): only the earliest live waiter may try it
  * (probe it, or create on it once it is free); the others are `queued` and wait without a call. When a cluster comes up
  * on the offering, its request leaves the queue and the next one is woken at once (functions/core/wake.ts), so capacity
- * goes to requests in the order they were submitted, one at a time. The queue is optional in the port: a memory without
- * it keeps the lease alone.
+ * goes to requests in the order they were submitted. The queue is optional in the port: a memory without it keeps the
+ * lease alone.
+ *
+ * The turn is a window per offering: the first `window` live waiters may try together. It starts at 1 (one probe per
+ * interval), doubles each time a request of the offering is found to have got its capacity (`widen`, up to a cap), and
+ * falls back to 1 at the first shortage (`narrow`), so a burst of freed capacity is taken in a
+ * few rounds, and a shortage costs at most `window - 1` extra failed attempts.
  */
 
 /** What a request may do with an offering now. */
@@ -62,13 +67,51 @@ export interface OfferingMemory {
   dequeue?(keys: readonly string[], requestId: string): Promise<void>;
   /** The earliest live waiter of the offering. */
   head?(key: string, now: Date): Promise<Waiter | undefined>;
+  /** The live waiters whose turn it is: the first `window` in submit order (a memory without windows: the head). */
+  turns?(key: string, now: Date): Promise<Waiter[]>;
+  /** A request got capacity on the offerings: their windows double, up to `max`. */
+  widen?(keys: readonly string[], max: number): Promise<void>;
+  /** A shortage after an accepted create (a roll back): the offerings' windows go back to 1. */
+  narrow?(keys: readonly string[]): Promise<void>;
 }
 
-/** The earliest live waiter of a queue (acceptedAt, then requestId). */
-export const headOf = (waiters: readonly Waiter[], now: Date): Waiter | undefined =>
+/** The window of an offering's queue as stored: at least 1. */
+export const windowOf = (stored: number | undefined): number =>
+  stored !== undefined && Number.isInteger(stored) && stored > 1 ? stored : 1;
+
+/** The window after a request of the offering got its capacity. */
+export const widened = (stored: number | undefined, max: number): number => Math.max(1, Math.min(Math.floor(max), windowOf(stored) * 2));
+
+/** The live waiters in submit order (acceptedAt, then requestId). */
+const inOrder = (waiters: readonly Waiter[], now: Date): Waiter[] =>
   waiters
     .filter((w) => Date.parse(w.until) > now.getTime())
-    .sort((a, b) => a.acceptedAt.localeCompare(b.acceptedAt) || a.requestId.localeCompare(b.requestId))[0];
+    .sort((a, b) => a.acceptedAt.localeCompare(b.acceptedAt) || a.requestId.localeCompare(b.requestId));
+
+/** The earliest live waiter of a queue (acceptedAt, then requestId). */
+export const headOf = (waiters: readonly Waiter[], now: Date): Waiter | undefined => inOrder(waiters, now)[0];
+
+/** The live waiters whose turn it is: the first `window`. */
+export const turnsOf = (waiters: readonly Waiter[], now: Date, window: number): Waiter[] =>
+  inOrder(waiters, now).slice(0, windowOf(window));
+
+/**
+ * The earliest live waiter `holder` (accepted at `acceptedAt`) must wait behind, or undefined when it may try: it is
+ * in the window, or no more than `window - 1` live waiters were accepted before it.
+ */
+export const queuedBehind = (
+  waiters: readonly Waiter[],
+  now: Date,
+  window: number,
+  holder: string,
+  acceptedAt: string,
+): Waiter | undefined => {
+  const live = inOrder(waiters, now);
+  const earlier = live.filter(
+    (w) => w.requestId !== holder && (w.acceptedAt < acceptedAt || (w.acceptedAt === acceptedAt && w.requestId < holder)),
+  );
+  return earlier.length >= windowOf(window) ? earlier[0] : undefined;
+};
 
 /** A placement may be tried when every offering it needs is free or probed by this request. */
 export const mayTry = (claims: Map<string, OfferingClaim>): boolean =>

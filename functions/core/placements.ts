@@ -88,7 +88,10 @@ export const alternativeErrors = (
             path: `${at}/patch`,
             message: e.path === '/cluster' ? e.message : `makes ${e.path.slice('/cluster'.length)} invalid: it ${e.message}`,
           });
-      } else errors.push({ path: `${at}${e.path}`, message: e.message });
+      } else if (e.path === '/capacityStrategy')
+        // The request's strategy, refused at this alternative's provider: the error is the provider's.
+        errors.push({ path: `${at}/provider`, message: `is ${alternative.provider}: capacityStrategy ${e.message}` });
+      else errors.push({ path: `${at}${e.path}`, message: e.message });
     }
   });
   return errors;

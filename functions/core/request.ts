@@ -44,6 +44,12 @@ export interface CommonRequestFields {
    * from the first attempt) or `until` (an RFC 3339 date-time at most 14 days ahead). Absent: PT6H.
    */
   retry?: { for?: string; until?: string };
+  /**
+   * While the offering is short: `recreate` (the default) deletes a cluster rolled back for capacity and creates again;
+   * `hold` (HyperPod only) creates once in Continuous provisioning mode and is READY at each group's minimum
+   * (functions/core/strategy.ts).
+   */
+  capacityStrategy?: 'recreate' | 'hold';
   /** Up to 5 targets told of ready, failed, waiting (first wait and each change of reason) and deleted (core/notify.ts). */
   notify?: NotifyTarget[];
 }

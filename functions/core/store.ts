@@ -107,6 +107,11 @@ export interface ClusterRecord {
   excludedPlacements?: number[];
   /** Where the cluster was created: provider and region, or project and location. */
   landed?: { provider: 'sagemaker'; region: string } | { provider: 'tir'; projectId: number; location: string };
+  /**
+   * When the provider showed the instances of cluster `providerId` launched while it was being created: the capacity
+   * question was answered, and the request passed its turn in the offering's queue on.
+   */
+  launched?: { providerId: string; at: string };
   /** Each try and skip, newest last (the last 50): the story of a request that waits or falls over. */
   attemptLog?: AttemptLogEntry[];
   scheduledFor?: string;

@@ -659,11 +659,17 @@ const refineRequest = (request: Obj, out: Findings): void => {
   const retry = own(request, 'retry');
   if (isObject(retry)) durationWithin(out, '/retry/for', own(retry, 'for'), MAX_HORIZON_SECONDS, 'P14D (14 days)');
   for (const e of notifyErrors(own(request, 'notify'))) out.error(e.path, e.message);
+  if (own(request, 'capacityStrategy') === 'hold' && out.provider === 'tir')
+    out.error('/capacityStrategy', HOLD_NEEDS_HYPERPOD, RANK.refinement);
   const cluster = own(request, 'cluster');
   if (!isObject(cluster)) return;
   if (out.provider === 'sagemaker') refineCreateCluster(cluster, out);
   else if (out.provider === 'tir') refineTirBody(cluster, out);
 };
+
+/** Why `hold` is refused on TIR (also at an alternative's provider, functions/core/placements.ts). */
+export const HOLD_NEEDS_HYPERPOD =
+  'hold needs SageMaker HyperPod (provider sagemaker): it creates the cluster in Continuous provisioning mode, which TIR does not have';
 
 const refineCreateCluster = (cluster: Obj, out: Findings): void => {
   const groups = objectItems(own(cluster, 'InstanceGroups')).map(([i, group]): [string, Obj] => [at('/cluster/InstanceGroups', i), group]);

@@ -45,6 +45,8 @@ import type { ClusterDescription, ClusterLocation, ClusterProvider, ClusterRef, 
 import type { ProviderName, ProvisionRequest } from './request';
 import { mayTry, type OfferingClaim, type OfferingMemory } from './offerings';
 import { clusterNameOfPlacement, instanceTypesOf, offeringKey, shortOfferings, whereOf, type Placement } from './placements';
+import { capacityAnswered, gotCapacity, instancesLaunched, leaveQueuesOf, turnPollWait, windowMax } from './queue-turn';
+import { clusterToCreate, holds } from './strategy';
 import type { AttemptLogEntry, ClusterRecord, ClusterStatus, ClusterStore, DiscardedCluster, RecordedError, RecordPatch } from './store';
 import { wakeRequest, type TaskWaker } from './wake';
 
@@ -96,6 +98,8 @@ export interface RetryPolicy {
    * and the memory of a shortage lasts no longer. One probe per offering per interval, however many wait behind.
    */
   QueueProbeSeconds?: number;
+  /** With the waiters queue: how many waiters may try an offering together at most after its creates succeed. Default 16. */
+  QueueWindowMax?: number;
 }
 
 const DEFAULT_SHORT_OFFERING_SECONDS = 600;
@@ -225,7 +229,11 @@ export const createCluster = async (
   // A discarded cluster at the place of the next create must be gone first: its name is reused there.
   const pending = pendingCleanup(record);
   if (pending && sameLocation(locationOfPlacement(placementAt(record, pending.placement ?? 0)), locationOf(record))) {
-    if (!(await cleanUp(deps, record, pending))) return { action: 'WAIT', waitSeconds: CLEANUP_POLL_SECONDS, reason: 'cleanup' };
+    if (!(await cleanUp(deps, record, pending))) {
+      // It looked: a wake that came before is spent (else the park would return at once, again and again).
+      if (record.wakeAt !== undefined) await deps.store.update(record.requestId, { checkedAt: iso(deps) }, CREATE_STATUSES);
+      return { action: 'WAIT', waitSeconds: CLEANUP_POLL_SECONDS, reason: 'cleanup' };
+    }
     record = await deps.store.update(
       record.requestId,
       { discardedClusters: (record.discardedClusters ?? []).map((d) => (d === pending ? { ...d, goneAt: iso(deps) } : d)) },
@@ -253,7 +261,11 @@ export const createCluster = async (
   const skips: AttemptLogEntry[] = [];
   for (; index < placements.length; index++) {
     if ((record.excludedPlacements ?? []).includes(index)) continue;
-    if (!deps.offerings) break;
+    // A held cluster waits at HyperPod: no memory, no queue.
+    if (!deps.offerings || holds(requestOf(record))) break;
+    // A provider that answers the capacity question after the create (HyperPod): the first attempt queues first, so
+    // requests that arrive together try in the offering's window, not all at once.
+    if (record.attempts === 0 && answersLater(deps, placements[index]!)) await queueOn(deps, record, offeringsOf(placements[index]!), now);
     const claims = await deps.offerings.claim(
       offeringsOf(placements[index]!),
       record.requestId,
@@ -312,7 +324,11 @@ export const createCluster = async (
   const provider = deps.provider(placement.provider);
   let created: CreatedCluster;
   try {
-    created = await provider.create({ location: locationOfPlacement(placement), requestId: record.requestId, cluster: placement.cluster });
+    created = await provider.create({
+      location: locationOfPlacement(placement),
+      requestId: record.requestId,
+      cluster: clusterToCreate(requestOf(started), placement),
+    });
   } catch (err) {
     if (err instanceof ResourceInUseError) {
       const adopted = await adoptIfOurs(deps, provider, started);
@@ -360,6 +376,7 @@ export const createCluster = async (
   // create without capacity has said it already: the offering served, and the next in its queue may try at once.
   const landedOn = new Set(offeringsOf(placement));
   const known = provider.capacityKnownAtCreate === true;
+  // (No window for it: the next in the queue is woken at once and answered at once.)
   if (known) await deps.offerings?.forget([...landedOn]);
   await leaveQueues(
     deps,
@@ -393,8 +410,14 @@ const isFirstInAQueue = async (deps: WorkflowDeps, record: ClusterRecord, now: D
  * Whether the request may stand in a queue: it met a short offering (a refusal or a roll back for capacity, a skip).
  * A request that never did leaves nothing, and its READY costs no queue reads or writes.
  */
-const mayHaveQueued = (record: ClusterRecord): boolean =>
-  (record.rounds ?? 0) > 0 || (record.attemptLog ?? []).some((e) => e.outcome === 'short' || e.outcome === 'skipped');
+const mayHaveQueued = (record: ClusterRecord, deps?: Pick<WorkflowDeps, 'provider'>): boolean =>
+  (record.rounds ?? 0) > 0 ||
+  (record.attemptLog ?? []).some((e) => e.outcome === 'short' || e.outcome === 'skipped') ||
+  (deps !== undefined && record.attempts > 0 && !holds(requestOf(record)) && placementsOfRecord(record).some((p) => answersLater(deps, p)));
+
+/** Whether the placement's provider accepts a create before it knows the capacity is there (HyperPod). */
+const answersLater = (deps: Pick<WorkflowDeps, 'provider'>, p: Placement): boolean =>
+  deps.provider(p.provider).capacityKnownAtCreate !== true;
 
 /** Every offering of every placement of the request. */
 const allOfferings = (record: ClusterRecord): string[] => [...new Set(placementsOfRecord(record).flatMap(offeringsOf))];
@@ -405,24 +428,8 @@ const allOfferings = (record: ClusterRecord): string[] => [...new Set(placements
  * offering still short parks again without a provider call.
  */
 const leaveQueues = async (deps: WorkflowDeps, record: ClusterRecord, keys: readonly string[] = allOfferings(record)): Promise<void> => {
-  const memory = deps.offerings;
-  if (!memory?.dequeue || keys.length === 0 || !mayHaveQueued(record)) return;
-  await memory.dequeue(keys, record.requestId);
-  if (!deps.waker || !memory.head) return;
-  const now = clock(deps);
-  const heads = new Set<string>();
-  for (const key of keys) {
-    const head = await memory.head(key, now);
-    if (head) heads.add(head.requestId);
-  }
-  for (const requestId of heads) {
-    await wakeRequest(
-      { store: deps.store, waker: deps.waker, now: () => clock(deps) },
-      requestId,
-      `${record.requestId} left the queue`,
-      'retry',
-    );
-  }
+  if (!mayHaveQueued(record, deps)) return;
+  await leaveQueuesOf({ ...deps, now: () => clock(deps) }, record.requestId, keys);
 };
 
 const sameLocation = (a: ClusterLocation, b: ClusterLocation): boolean =>
@@ -813,16 +820,25 @@ export const pollCluster = async (deps: WorkflowDeps, given: PollInput): Promise
       waitSeconds,
     };
   }
+  // The capacity question of a HyperPod create is answered when its instances are launched: the turn passes on then.
+  const heldTurn = input.operation === 'provision' && mayHaveQueued(record, deps) && answersLater(deps, placementAt(record));
+  const launchedNow = heldTurn && !capacityAnswered(record) && description.state === 'CREATING' && instancesLaunched(description);
   await deps.store.update(
     record.requestId,
     {
       providerStatus: description.providerStatus,
       nodes: description.nodes,
       ...(description.groups ? { groups: description.groups } : {}),
+      ...(launchedNow ? { launched: { providerId: record.providerId ?? description.providerId, at: now.toISOString() } } : {}),
       checkedAt: now.toISOString(),
     },
     whileIn,
   );
+  if (launchedNow) {
+    const landedOn = offeringsOf(placementAt(record));
+    await gotCapacity(deps, landedOn, windowMax(input.capacityRetry));
+    await leaveQueues(deps, record, landedOn);
+  }
 
   if (input.operation === 'provision') {
     if (description.state === 'FAILED') return clusterFailed(deps, record, description, input);
@@ -856,7 +872,13 @@ export const pollCluster = async (deps: WorkflowDeps, given: PollInput): Promise
   return {
     state: input.operation === 'provision' ? 'CREATING' : 'DELETING',
     providerStatus: description.providerStatus,
-    waitSeconds,
+    waitSeconds: turnPollWait(
+      record,
+      waitSeconds,
+      input.lastWaitSeconds,
+      input.capacityRetry && queueProbe(input.capacityRetry),
+      heldTurn && !launchedNow,
+    ),
   };
 };
 
@@ -906,6 +928,7 @@ const clusterFailed = async (
     shortUntil(clock(deps), input.capacityRetry, record),
     message,
   );
+  await deps.offerings?.narrow?.(offeringsOf(placement));
   await queueOn(deps, record, offeringsOf(placement), clock(deps));
   const wait = await nextPlacement(
     deps,
@@ -1023,7 +1046,11 @@ export const recordOutcome = async (
             );
       if (record.deleteAfter && deps.teardown) record = await scheduleTeardown(deps, record, at);
       // Capacity was there: every request may try this offering again at once (a probe that succeeded ends here).
-      await deps.offerings?.forget(offeringsOf(placementAt(record)));
+      // (Unless the turn passed on when its instances were launched: a shortage remembered since then stands.)
+      if (!capacityAnswered(record)) {
+        if (deps.provider(providerOf(record)).capacityKnownAtCreate) await deps.offerings?.forget(offeringsOf(placementAt(record)));
+        else await gotCapacity(deps, offeringsOf(placementAt(record)), windowMax(undefined));
+      }
       detailType = DETAIL_TYPES.ready;
       break;
     case 'DELETED':

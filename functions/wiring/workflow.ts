@@ -32,6 +32,9 @@ const offerings: OfferingMemory = {
   enqueue: (...args) => offeringsTable().enqueue!(...args),
   dequeue: (...args) => offeringsTable().dequeue!(...args),
   head: (...args) => offeringsTable().head!(...args),
+  turns: (...args) => offeringsTable().turns!(...args),
+  widen: (...args) => offeringsTable().widen!(...args),
+  narrow: (...args) => offeringsTable().narrow!(...args),
 };
 
 /** SendTaskSuccess, made on first use: only a request leaving a queue (or queued on a free offering) wakes another. */

@@ -55,4 +55,24 @@ describe('the shared memory of short offerings', () => {
     await memory.forget([P5]);
     expect((await memory.claim([P5], 'c', at('2026-11-29T10:22:00Z'), 300)).get(P5)).toEqual({ state: 'free' });
   });
+
+  it('lets the window of waiters try together: doubled after a success, back to 1 at a shortage', async () => {
+    const memory = await fresh();
+    const now = at('2026-11-29T10:00:00Z');
+    const until = '2026-11-29T16:00:00.000Z';
+    const accepted = (i: number) => `2026-11-29T09:0${i}:00.000Z`;
+    for (const [i, id] of ['a', 'b', 'c', 'd'].entries()) await memory.enqueue!([P5], { requestId: id, acceptedAt: accepted(i), until });
+    const state = async (id: string, i: number) => (await memory.claim([P5], id, now, 300, accepted(i))).get(P5)!.state;
+    expect(await state('a', 0)).toBe('free');
+    expect(await state('b', 1)).toBe('queued');
+    expect((await memory.turns!(P5, now)).map((w) => w.requestId)).toEqual(['a']);
+    await memory.widen!([P5], 16);
+    expect(await state('b', 1)).toBe('free');
+    expect(await state('c', 2)).toBe('queued');
+    await memory.widen!([P5], 3); // the cap
+    expect((await memory.turns!(P5, now)).map((w) => w.requestId)).toEqual(['a', 'b', 'c']);
+    await memory.narrow!([P5]);
+    expect(await state('b', 1)).toBe('queued');
+    expect((await memory.turns!(P5, now)).map((w) => w.requestId)).toEqual(['a']);
+  });
 });

@@ -1287,6 +1287,41 @@ describe('validateRequest: retry', () => {
   ])('rejects $name', expectOnly);
 });
 
+describe('validateRequest: capacityStrategy', () => {
+  it.each<ValidCase>([
+    { name: 'recreate', edits: [set('/capacityStrategy', 'recreate')] },
+    { name: 'hold', edits: [set('/capacityStrategy', 'hold')] },
+    { name: 'recreate with tir', base: TIR, edits: [set('/capacityStrategy', 'recreate')] },
+  ])('accepts $name', expectValid);
+
+  it.each<InvalidCase>([
+    { name: 'an unknown strategy', edits: [set('/capacityStrategy', 'wait')], path: '/capacityStrategy', message: 'recreate' },
+    {
+      name: 'a strategy that is not a string',
+      edits: [set('/capacityStrategy', 1)],
+      path: '/capacityStrategy',
+      message: 'must be a string',
+    },
+    {
+      name: 'hold on tir',
+      base: TIR,
+      edits: [set('/capacityStrategy', 'hold')],
+      path: '/capacityStrategy',
+      message: 'hold needs SageMaker HyperPod',
+    },
+  ])('rejects $name', expectOnly);
+
+  it("rejects hold with a TIR alternative, at that alternative's provider", () => {
+    const request = {
+      ...structuredClone(SAGEMAKER),
+      capacityStrategy: 'hold',
+      alternatives: [{ provider: 'tir', projectId: 4242, location: 'Delhi', cluster: structuredClone(TIR.cluster) }],
+    };
+    const { errors } = validateRequest(request);
+    expect(errors).toEqual([{ path: '/alternatives/0/provider', message: expect.stringContaining('is tir: capacityStrategy hold needs') }]);
+  });
+});
+
 describe('validateRequest: $schema', () => {
   it.each([
     ['sagemaker', SAGEMAKER],

@@ -1,7 +1,8 @@
 /**
  * The queue of requests waiting on a short offering, through the shipped ASL: one request at a time probes (the
  * earliest submitted), the others wait without a provider call, and when capacity frees the requests get it in the
- * order they were submitted, each woken as the one before it is READY (not after its own backoff).
+ * order they were submitted, woken as the ones before them get their capacity (not after their own backoffs), in a
+ * window that doubles with each success.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { hyperpodRequest, startHarness, type Harness } from '../helpers/workflow';
@@ -46,6 +47,7 @@ describe('the queue of an offering', () => {
 
     // Capacity for 5 frees: the 5 earliest get it, in order, and well before their own 2 s backoffs would allow.
     const freedAt = Date.now();
+    const createsBeforeFree = creates(h);
     h.sagemaker.setCapacity(P5, 5, 'us-east-1');
     const served = requests.slice(0, 5);
     for (const request of served) await h.waitForStatus(request.requestId, 'READY', 20_000);
@@ -57,7 +59,18 @@ describe('the queue of an offering', () => {
       .map((r) => r.requestId);
 
     expect(readyOrder).toEqual(served.map((r) => r.requestId)); // nobody later is served while an earlier one waits
-    expect(records.slice(5).every((r) => r.status === 'WAITING_FOR_CAPACITY')).toBe(true);
+    // The offering's window grew with each READY (1, 2, 4 …): the next ones tried together, those past the five freed
+    // rolled back and wait again; at most the window's cap (16) of extra creates per shortage met.
+    await expect
+      .poll(
+        async () =>
+          (await Promise.all(requests.slice(5).map((r) => h.store.require(r.requestId)))).every((r) => r.status === 'WAITING_FOR_CAPACITY'),
+        {
+          timeout: 10_000,
+        },
+      )
+      .toBe(true);
+    expect(creates(h) - createsBeforeFree).toBeLessThanOrEqual(5 + 16 + Math.ceil(elapsed / 400) + 2);
     // One probe per memory period (0.4 s) at most, not one per waiting request per backoff.
     expect(probes).toBeLessThanOrEqual(Math.ceil(2500 / 400) + 2);
     // Five creations one after the other: far less than five backoffs of 2 s.
