@@ -14,7 +14,9 @@ import {
   type QuotaFacts,
   type WaitReason,
 } from './capacity';
+import { decideAfterShortage, type ZoneLookup } from './az-hints';
 import { durationSeconds } from './duration';
+import { reservedOffersPatch, type ReservedOfferDeps } from './offers';
 import {
   ClusterFailedError,
   ClusterNotFoundError,
@@ -66,6 +68,10 @@ export interface WorkflowDeps {
   offerings?: OfferingMemory;
   /** Wakes a parked workflow (the next request in an offering's queue); without it each waits out its backoff. */
   waker?: TaskWaker;
+  /** Training-plan offerings suggested to a request that waits long for capacity (./offers.ts); without it none. */
+  reserved?: ReservedOfferDeps;
+  /** Subnet -> Availability Zone (EC2), for the zones a shortage names (./az-hints.ts); without it the order stands. */
+  zones?: ZoneLookup;
   /** Something went wrong that does not change the outcome (logged at ERROR by the handlers). */
   onWarning?: (message: string, details: Record<string, unknown>) => void;
 }
@@ -483,17 +489,30 @@ const nextPlacement = async (
 ): Promise<CreateResult & { action: 'WAIT' }> => {
   const index = record.placement ?? 0;
   const placements = placementsOfRecord(record);
-  const entry = logEntry(deps, record, index, reason === 'quota' ? 'quota' : 'short', err.message);
-  const next = nextIndex(record, index + 1);
+  // A shortage naming the zones with capacity: kept on the record, and a later placement with a subnet there goes next.
+  const zone = await decideAfterShortage(deps.zones, {
+    placements,
+    index,
+    rounds: record.rounds ?? 0,
+    excluded: record.excludedPlacements ?? [],
+    ...(record.zoneHint ? { previous: record.zoneHint } : {}),
+    message: reason === 'capacity' ? err.message : '',
+    at: iso(deps),
+  });
+  if (zone.hint) patch = { ...patch, zoneHint: zone.hint };
+  const why = zone.why ? `${err.message} (${zone.why})` : err.message;
+  const entry = logEntry(deps, record, index, reason === 'quota' ? 'quota' : 'short', why);
+  const next = zone.next;
   if (next === undefined) {
     return waitAfterFailure(deps, record, policy, err, reason, quota, { ...patch, placement: 0, attemptLog: logged(record, entry) });
   }
   const now = clock(deps);
   const lastError = waitError(record, err, reason, now, new Date(now.getTime() + 1000), quota);
+  const offers = await offersOf(deps, record, now);
   const waiting = await deps.store.transition(
     record.requestId,
     'WAITING_FOR_CAPACITY',
-    { ...patch, lastError, placement: next, attemptLog: logged(record, entry) },
+    { ...patch, ...offers, lastError, placement: next, attemptLog: logged(record, entry) },
     {
       reason: `attempt ${record.attempts} at ${whereOf(placements[index]!)} short (${reason}): trying ${whereOf(placements[next]!)}`,
       expectFrom: [record.status],
@@ -501,13 +520,6 @@ const nextPlacement = async (
   );
   await announceWaiting(deps, record, waiting, now.toISOString());
   return { action: 'WAIT', waitSeconds: 1, reason };
-};
-
-/** The first placement from `from` on that is not excluded, if any. */
-const nextIndex = (record: ClusterRecord, from: number): number | undefined => {
-  const placements = placementsOfRecord(record);
-  for (let i = from; i < placements.length; i++) if (!(record.excludedPlacements ?? []).includes(i)) return i;
-  return undefined;
 };
 
 /** The quota of this placement is below the request: skip it for good, and fail only when no placement is left. */
@@ -639,10 +651,11 @@ const waitAfterFailure = async (
   }
   const what =
     reason === 'quota' && quota ? `quota '${quota.name}' (${quota.usage} of ${quota.limit} used, ${quota.delta} more needed)` : reason;
+  const offers = await offersOf(deps, record, now);
   const waiting = await deps.store.transition(
     record.requestId,
     'WAITING_FOR_CAPACITY',
-    { lastError, rounds, ...patch },
+    { lastError, rounds, ...patch, ...offers },
     {
       reason: `attempt ${record.attempts} waits for ${what}: ${err.name}`,
       expectFrom: [record.status],
@@ -651,6 +664,21 @@ const waitAfterFailure = async (
   await announceWaiting(deps, record, waiting, now.toISOString());
   return { action: 'WAIT', waitSeconds: decision.waitSeconds, reason };
 };
+
+/** Reserved-capacity suggestions for a request that has waited long enough (./offers.ts), as a record patch. */
+const offersOf = (deps: WorkflowDeps, record: ClusterRecord, now: Date) =>
+  reservedOffersPatch(
+    deps.reserved,
+    {
+      history: record.history,
+      placements: placementsOfRecord(record),
+      ...(record.reservedOffers ? { last: record.reservedOffers } : {}),
+      now,
+      horizon: horizonOf(record, now).horizon,
+      ...(record.deleteAfter ? { deleteAfterSeconds: durationSeconds(record.deleteAfter) ?? 0 } : {}),
+    },
+    deps.onWarning,
+  );
 
 /** The cluster of the request's name when it is provably this request's (and not one it discarded). */
 const findOwn = async (provider: ClusterProvider, record: ClusterRecord): Promise<ExistingCluster | undefined> => {
