@@ -123,6 +123,13 @@ export const hintedPlacement = async (
   return best ? { index: best.index, zones: best.zones } : undefined;
 };
 
+/**
+ * Whether placement `index` is where a zone hint of this round sent the request: it is tried even when the memory of
+ * short offerings (kept per region and type) says its offering is short, since EC2 just named capacity in its zone.
+ */
+export const isDetourTarget = (hint: ZoneHint | undefined, rounds: number, index: number): boolean =>
+  hint?.detour !== undefined && hint.detour.round === rounds && hint.detour.placements.at(-1) === index;
+
 /** Where the request goes after a shortage at `index`, and what the record keeps of the zones the message named. */
 export interface ZoneDecision {
   /** The next placement of this round; undefined when the round is over. */

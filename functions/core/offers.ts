@@ -2,7 +2,8 @@
  * Reserved capacity while a request waits. A request that has waited for capacity longer than the deployment's
  * setting (`RESERVED_OFFERS_AFTER_SECONDS`, 30 minutes by default) looks up HyperPod training-plan offerings
  * (SageMaker `SearchTrainingPlanOfferings`, read-only: functions/adapters/training-plans-aws.ts) for each instance type
- * and count of its HyperPod placements, between now and the end of its retry horizon, and records the best few as
+ * and count of its HyperPod placements, starting between now and the end of its retry horizon (for its deleteAfter in
+ * whole days, else one day: training plans are sold by the day), and records the best few as
  * suggestions on the record (`reservedOffers`): offering id, start, duration, upfront fee, Availability Zone, and the
  * on-demand price of the same instances for the same hours beside it (./pricing.ts), each figure with its source.
  * Nothing is ever bought: buying is CreateTrainingPlan with the offering id, a decision (and a fee) left to the user.
@@ -113,7 +114,11 @@ export const findReservedOffers = async (
   deps: ReservedOfferDeps,
   input: { placements: readonly Placement[]; now: Date; horizon: Date; since: string; durationHours?: number },
 ): Promise<ReservedOffers> => {
-  const { placements, now, horizon, since, durationHours } = input;
+  const { placements, now, horizon, since } = input;
+  // Training plans are sold in whole days (1 to 182): the request's deleteAfter rounded up to days, else one day.
+  const durationHours = Math.min(182, Math.max(1, Math.ceil((input.durationHours ?? 24) / 24))) * 24;
+  // An offering helps when it starts before the request would give up (its horizon), and runs its whole length.
+  const endTimeBefore = new Date(horizon.getTime() + durationHours * HOUR_MS);
   const at = now.toISOString();
   const found: ReservedSuggestion[] = [];
   const unread: string[] = [];
@@ -130,8 +135,8 @@ export const findReservedOffers = async (
           instanceType: type,
           instanceCount: count,
           startTimeAfter: now,
-          endTimeBefore: horizon,
-          ...(durationHours ? { durationHours } : {}),
+          endTimeBefore,
+          durationHours,
         });
       } catch (err) {
         unread.push(`${whereOf(p)} ${type}: ${(err as Error).name}`);
@@ -154,7 +159,7 @@ export const findReservedOffers = async (
   }
   const startOf = (s: ReservedSuggestion): number => (s.start ? Date.parse(s.start) : now.getTime());
   const best = found
-    .filter((s) => startOf(s) + s.durationHours * HOUR_MS > now.getTime())
+    .filter((s) => startOf(s) <= horizon.getTime() && startOf(s) + s.durationHours * HOUR_MS > now.getTime())
     .sort((a, b) => startOf(a) - startOf(b) || (a.upfrontFee ?? Infinity) - (b.upfrontFee ?? Infinity))
     .slice(0, MAX_SUGGESTIONS);
   return {

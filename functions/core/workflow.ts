@@ -14,7 +14,7 @@ import {
   type QuotaFacts,
   type WaitReason,
 } from './capacity';
-import { decideAfterShortage, type ZoneLookup } from './az-hints';
+import { decideAfterShortage, isDetourTarget, remainingAfter, type ZoneLookup } from './az-hints';
 import { durationSeconds } from './duration';
 import { reservedOffersPatch, type ReservedOfferDeps } from './offers';
 import {
@@ -250,9 +250,10 @@ export const createCluster = async (
   // another one), and every placement whose quota can never fit.
   let index = record.placement ?? 0;
   const skips: AttemptLogEntry[] = [];
-  for (; index < placements.length; index++) {
+  const rounds = record.rounds ?? 0;
+  for (; index < placements.length; index = remainingAfter(record.zoneHint, rounds, index, placements.length, [])[0] ?? placements.length) {
     if ((record.excludedPlacements ?? []).includes(index)) continue;
-    if (!deps.offerings) break;
+    if (!deps.offerings || isDetourTarget(record.zoneHint, rounds, index)) break;
     const claims = await deps.offerings.claim(
       offeringsOf(placements[index]!),
       record.requestId,

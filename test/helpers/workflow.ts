@@ -44,6 +44,8 @@ export interface HarnessOptions {
   pollMs?: number;
   /** Without the shared memory of short offerings (every placement is always tried). */
   noOfferingMemory?: boolean;
+  /** More dependencies of the task Lambdas (the zone lookup, reserved-capacity offers). */
+  taskDeps?: Partial<WorkflowDeps>;
 }
 
 /** The deployment name the harness's providers give (and recognise on) their clusters. */
@@ -81,6 +83,7 @@ export const startHarness = async (options: HarnessOptions = {}) => {
     events: { publish },
     // Parked workflows are woken through the runner directly (the deployed path is SendTaskSuccess).
     waker: { wake: async (token) => workflows.sendTaskSuccess(token) },
+    ...options.taskDeps,
   };
   const handlers: Record<string, LambdaHandler> = {
     createCluster: createClusterHandler(() => taskDeps) as LambdaHandler,
