@@ -10,6 +10,9 @@ import type { PriceCache, PriceQuote } from '../core/pricing';
 
 const NONE = 'none';
 
+/** The key prefix of the price items (functions/core/pricing.ts priceCacheKey). */
+export const PRICE_PREFIX = 'price#';
+
 export const createDynamoPriceCache = (options: { client: DynamoDBClient; tableName: string }): PriceCache => {
   const { client, tableName } = options;
   return {
