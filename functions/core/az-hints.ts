@@ -164,9 +164,12 @@ export const decideAfterShortage = async (
   if (parsed.zones.length === 0 || failed?.provider !== 'sagemaker') return { next: remaining[0], ...(previous ? { hint: previous } : {}) };
   const liveDetour = previous?.detour && previous.detour.round === rounds ? previous.detour : undefined;
   const base: ZoneHint = { zones: parsed.zones, ...(parsed.shortIn ? { shortIn: parsed.shortIn } : {}), placement: index, at };
-  const hinted = lookup && remaining.length > 1 ? await hintedPlacement(lookup, placements, remaining, failed.region, parsed.zones) : undefined;
+  const hinted =
+    lookup && remaining.length > 1 ? await hintedPlacement(lookup, placements, remaining, failed.region, parsed.zones) : undefined;
   if (!hinted || hinted.index === remaining[0]) {
-    const why = hinted ? `EC2 names capacity in ${parsed.zones.join(', ')}; placement ${hinted.index} (subnets in ${hinted.zones.join(', ')}) is next anyway` : undefined;
+    const why = hinted
+      ? `EC2 names capacity in ${parsed.zones.join(', ')}; placement ${hinted.index} (subnets in ${hinted.zones.join(', ')}) is next anyway`
+      : undefined;
     return { next: remaining[0], hint: liveDetour ? { ...base, detour: liveDetour } : base, ...(why ? { why } : {}) };
   }
   const resume = liveDetour?.placements.includes(index) ? liveDetour.resume : index + 1;

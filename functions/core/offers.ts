@@ -151,7 +151,13 @@ export const findReservedOffers = async (
           source: `SageMaker SearchTrainingPlanOfferings, ${p.region}`,
           asOf: at,
           ...(price
-            ? { onDemand: { usd: round2(price.usdPerHour * offer.instanceCount * offer.durationHours), source: price.source, asOf: price.asOf } }
+            ? {
+                onDemand: {
+                  usd: round2(price.usdPerHour * offer.instanceCount * offer.durationHours),
+                  source: price.source,
+                  asOf: price.asOf,
+                },
+              }
             : {}),
         });
       }

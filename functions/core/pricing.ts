@@ -100,7 +100,11 @@ export const createPriceBook = (deps: {
         listed = await deps.live.onDemandHourly(region, instanceType);
       } catch (err) {
         const { name, message } = err as Error;
-        deps.onWarning?.('The Price List API could not be read; the offline table answers', { region, instanceType, error: { name, message } });
+        deps.onWarning?.('The Price List API could not be read; the offline table answers', {
+          region,
+          instanceType,
+          error: { name, message },
+        });
         return fallbackQuote(region, instanceType, `unavailable, ${name}`);
       }
       const quote: PriceQuote | null = listed

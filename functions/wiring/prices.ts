@@ -14,7 +14,9 @@ import { logger } from '../platform/observability';
 export const priceBook = once((): PriceBook => {
   const table = optional(OFFERINGS_TABLE_ENV, '');
   return createPriceBook({
-    ...(optional('PRICE_LIST', 'api') === 'off' ? {} : { live: createAwsPriceList({ region: optional('PRICING_API_REGION', 'us-east-1') }) }),
+    ...(optional('PRICE_LIST', 'api') === 'off'
+      ? {}
+      : { live: createAwsPriceList({ region: optional('PRICING_API_REGION', 'us-east-1') }) }),
     ...(table ? { cache: createDynamoPriceCache({ client: new DynamoDBClient({ ...SDK_CLIENT_DEFAULTS }), tableName: table }) } : {}),
     ttlSeconds: optionalInt('PRICE_CACHE_SECONDS', DEFAULT_PRICE_CACHE_SECONDS),
     onWarning: (message, details) => logger.warn(message, details),

@@ -83,11 +83,18 @@ export const getProducts = (
   if (body.ServiceCode !== 'AmazonSageMaker') return { ok: { FormatVersion: 'aws_v1', PriceList: [] } };
   const filters = Array.isArray(body.Filters) ? (body.Filters as Array<{ Type?: string; Field?: string; Value?: string }>) : [];
   const attribute = (p: SimPrice, field: string): string | undefined =>
-    ({ regionCode: p.region, instanceName: p.instanceType, component: p.component, servicecode: 'AmazonSageMaker', productFamily: 'ML Instance' })[
-      field
-    ];
+    ({
+      regionCode: p.region,
+      instanceName: p.instanceType,
+      component: p.component,
+      servicecode: 'AmazonSageMaker',
+      productFamily: 'ML Instance',
+    })[field];
   const matching = prices.filter((p) =>
-    filters.every((f) => f.Type === 'TERM_MATCH' && (f.Field === 'ServiceCode' ? f.Value === 'AmazonSageMaker' : attribute(p, f.Field ?? '') === f.Value)),
+    filters.every(
+      (f) =>
+        f.Type === 'TERM_MATCH' && (f.Field === 'ServiceCode' ? f.Value === 'AmazonSageMaker' : attribute(p, f.Field ?? '') === f.Value),
+    ),
   );
   const offset = typeof body.NextToken === 'string' ? Number(body.NextToken) || 0 : 0;
   const max = typeof body.MaxResults === 'number' ? body.MaxResults : 100;

@@ -46,7 +46,10 @@ export const searchTrainingPlanOfferings = (
       const hours = asked ?? o.durationHours;
       const start = Math.max(after, nowMs / 1000) + o.startsInHours * HOUR;
       const end = start + hours * HOUR;
-      const id = `tpo-${createHash('sha256').update(`${region}|${o.instanceType}|${o.availabilityZone}|${count}|${Math.floor(start)}|${hours}`).digest('hex').slice(0, 24)}`;
+      const id = `tpo-${createHash('sha256')
+        .update(`${region}|${o.instanceType}|${o.availabilityZone}|${count}|${Math.floor(start)}|${hours}`)
+        .digest('hex')
+        .slice(0, 24)}`;
       return { o, hours, start, end, id };
     })
     .filter(({ end }) => end <= before);

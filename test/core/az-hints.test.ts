@@ -46,7 +46,12 @@ describe('parseZoneHint', () => {
 });
 
 describe('decideAfterShortage', () => {
-  const placements = [placement('us-east-1', 'subnet-a'), placement('us-west-2'), placement('us-east-1', 'subnet-d'), placement('us-east-1', 'subnet-b')];
+  const placements = [
+    placement('us-east-1', 'subnet-a'),
+    placement('us-west-2'),
+    placement('us-east-1', 'subnet-d'),
+    placement('us-east-1', 'subnet-b'),
+  ];
   const input = { placements, index: 0, rounds: 0, excluded: [], message: fixture.example, at: '2026-01-01T00:00:00.000Z' };
 
   it('goes next to the later placement whose subnet lies in a named zone, and resumes the round after it', async () => {

@@ -73,7 +73,9 @@ describe('the price book', () => {
   });
 
   it('falls back to the offline table, saying so, when the API fails or has no such product', async () => {
-    const down = createPriceBook({ live: { onDemandHourly: async () => Promise.reject(Object.assign(new Error('x'), { name: 'ProviderUnavailableError' })) } });
+    const down = createPriceBook({
+      live: { onDemandHourly: async () => Promise.reject(Object.assign(new Error('x'), { name: 'ProviderUnavailableError' })) },
+    });
     const quote = await down.hourly('us-east-1', P5);
     expect(quote).toMatchObject({ origin: 'fallback-table', asOf: PRICE_TABLE_DATE });
     expect(quote!.source).toMatch(/^offline fallback: .*\(the Price List API: unavailable, ProviderUnavailableError\)$/);

@@ -116,7 +116,15 @@ describe('SearchTrainingPlanOfferings on the SageMaker simulator', () => {
   it('answers in the documented shape, read by the SDK client, and offers only what fits the count and window', async () => {
     sagemaker = await startSageMakerSimulator({
       trainingPlanOfferings: [
-        { region: 'us-east-1', instanceType: P5, maxInstances: 4, availabilityZone: 'us-east-1b', startsInHours: 2, durationHours: 24, usdPerInstanceHour: 40 },
+        {
+          region: 'us-east-1',
+          instanceType: P5,
+          maxInstances: 4,
+          availabilityZone: 'us-east-1b',
+          startsInHours: 2,
+          durationHours: 24,
+          usdPerInstanceHour: 40,
+        },
       ],
     });
     const previous = process.env.AWS_ENDPOINT_URL_SAGEMAKER;
@@ -126,14 +134,38 @@ describe('SearchTrainingPlanOfferings on the SageMaker simulator', () => {
       const now = new Date();
       const window = { startTimeAfter: now, endTimeBefore: new Date(now.getTime() + 3 * 86_400_000), durationHours: 24 };
       const [found] = await search.search('us-east-1', { instanceType: P5, instanceCount: 2, ...window });
-      expect(found).toMatchObject({ instanceType: P5, instanceCount: 2, availabilityZone: 'us-east-1b', durationHours: 24, upfrontFee: 1920, currency: 'USD' });
+      expect(found).toMatchObject({
+        instanceType: P5,
+        instanceCount: 2,
+        availabilityZone: 'us-east-1b',
+        durationHours: 24,
+        upfrontFee: 1920,
+        currency: 'USD',
+      });
       expect(Date.parse(found!.start!) - now.getTime()).toBeGreaterThanOrEqual(2 * 3_600_000 - 1000);
       expect(await search.search('us-east-1', { instanceType: P5, instanceCount: 8, ...window })).toEqual([]);
-      expect(await search.search('us-east-1', { instanceType: P5, instanceCount: 2, ...window, endTimeBefore: new Date(now.getTime() + 3_600_000) })).toEqual([]);
+      expect(
+        await search.search('us-east-1', {
+          instanceType: P5,
+          instanceCount: 2,
+          ...window,
+          endTimeBefore: new Date(now.getTime() + 3_600_000),
+        }),
+      ).toEqual([]);
       // The wire answer has the members of the documented shape.
       const { searchTrainingPlanOfferings } = await import('../../local/simulators/training-plan-offerings');
       const wire = searchTrainingPlanOfferings(
-        [{ region: 'us-east-1', instanceType: P5, maxInstances: 4, availabilityZone: 'us-east-1b', startsInHours: 2, durationHours: 24, usdPerInstanceHour: 40 }],
+        [
+          {
+            region: 'us-east-1',
+            instanceType: P5,
+            maxInstances: 4,
+            availabilityZone: 'us-east-1b',
+            startsInHours: 2,
+            durationHours: 24,
+            usdPerInstanceHour: 40,
+          },
+        ],
         { InstanceType: P5, InstanceCount: 1, EndTimeBefore: Date.now() / 1000 + 3 * 86_400 },
         'us-east-1',
         Date.now(),

@@ -256,8 +256,24 @@ describe('reserved capacity while waiting', () => {
         sagemaker: {
           regionCapacity: { 'us-east-1': { [P5]: 0 } },
           trainingPlanOfferings: [
-            { region: 'us-east-1', instanceType: P5, maxInstances: 8, availabilityZone: 'us-east-1b', startsInHours: 2, durationHours: 24, usdPerInstanceHour: 40 },
-            { region: 'us-east-1', instanceType: P5, maxInstances: 1, availabilityZone: 'us-east-1c', startsInHours: 1, durationHours: 24, usdPerInstanceHour: 30 },
+            {
+              region: 'us-east-1',
+              instanceType: P5,
+              maxInstances: 8,
+              availabilityZone: 'us-east-1b',
+              startsInHours: 2,
+              durationHours: 24,
+              usdPerInstanceHour: 40,
+            },
+            {
+              region: 'us-east-1',
+              instanceType: P5,
+              maxInstances: 1,
+              availabilityZone: 'us-east-1c',
+              startsInHours: 1,
+              durationHours: 24,
+              usdPerInstanceHour: 30,
+            },
           ],
         },
         taskDeps: {
@@ -265,7 +281,10 @@ describe('reserved capacity while waiting', () => {
             offerings: createAwsTrainingPlanOfferings(),
             afterSeconds: 0.3,
             prices: createPriceBook({
-              live: createAwsPriceList({ endpoint: account.endpoints.pricing, credentials: async () => ({ accessKeyId: 'a', secretAccessKey: 's' }) }),
+              live: createAwsPriceList({
+                endpoint: account.endpoints.pricing,
+                credentials: async () => ({ accessKeyId: 'a', secretAccessKey: 's' }),
+              }),
             }),
           },
         },
@@ -278,7 +297,14 @@ describe('reserved capacity while waiting', () => {
       // The 2-instance request: only the offering that sells 2 instances; never bought.
       expect(record.suggestions).toHaveLength(1);
       const [s] = record.suggestions;
-      expect(s).toMatchObject({ instanceType: P5, instanceCount: 2, availabilityZone: 'us-east-1b', durationHours: 24, upfrontFee: 40 * 2 * 24, currency: 'USD' });
+      expect(s).toMatchObject({
+        instanceType: P5,
+        instanceCount: 2,
+        availabilityZone: 'us-east-1b',
+        durationHours: 24,
+        upfrontFee: 40 * 2 * 24,
+        currency: 'USD',
+      });
       expect(s!.offeringId).toMatch(/^tpo-/);
       expect(s!.source).toBe('SageMaker SearchTrainingPlanOfferings, us-east-1');
       expect(s!.onDemand).toMatchObject({ usd: 50 * 2 * 24 });
@@ -286,7 +312,10 @@ describe('reserved capacity while waiting', () => {
       expect(harness.sagemaker.requests.some((r) => r.operation === 'SearchTrainingPlanOfferings')).toBe(true);
       expect(harness.sagemaker.requests.some((r) => r.operation === 'CreateTrainingPlan')).toBe(false);
       await expect
-        .poll(() => harness!.events.filter((e) => e.DetailType === DETAIL_TYPES.waiting && 'reservedOffers' in (e.Detail.wait as object)).length)
+        .poll(
+          () =>
+            harness!.events.filter((e) => e.DetailType === DETAIL_TYPES.waiting && 'reservedOffers' in (e.Detail.wait as object)).length,
+        )
         .toBeGreaterThan(0);
       await requestDeletion(harness.submitDeps, id);
       await harness.waitForStatus(id, 'DELETED');
