@@ -109,6 +109,34 @@ describe('the local stack driven by the provision CLI', () => {
     60_000,
   );
 
+  it('moves a shortage naming another zone to the alternative whose subnet is there, before the others', async () => {
+    const submitted = await cli(['submit', 'examples/hyperpod-zones.json', '--api', api]);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    type Entry = { placement: number; outcome: string; reason: string };
+    const logOf = async () =>
+      (JSON.parse((await cli(['status', 'hyperpod-zones-001', '--json', '--api', api])).stdout).attemptLog ?? []) as Entry[];
+    // us-west-2 is short for p5, in the zone of the request's own subnet (us-west-2a); EC2 names us-west-2b and -2c. It
+    // runs before the other p5 examples: the memory of short offerings knows nothing of us-west-2 yet.
+    await expect.poll(async () => (await logOf()).length, { timeout: 40_000, interval: 500 }).toBeGreaterThanOrEqual(4);
+    const log = await logOf();
+    expect(log.slice(0, 4).map((e) => [e.placement, e.outcome])).toEqual([
+      [0, 'created'],
+      [0, 'short'],
+      [2, 'created'],
+      [2, 'short'],
+    ]);
+    expect(log[1]!.reason).toContain(
+      'EC2 names capacity in us-west-2b, us-west-2c: trying placement 2 next, its subnets lie in us-west-2b',
+    );
+    const human = await cli(['status', 'hyperpod-zones-001', '--api', api]);
+    expect(human.stdout).toMatch(/EC2 named capacity in us-west-2b, us-west-2c \(short in us-west-2a\)/);
+    // Then TIR (placement 1), where it lands.
+    const done = await cli(['status', 'hyperpod-zones-001', '--watch', '--api', api]);
+    expect(done.stdout).toMatch(/READY/);
+    expect((await logOf()).slice(4).map((e) => [e.placement, e.outcome])).toEqual([[1, 'created']]);
+    await cli(['delete', 'hyperpod-zones-001', '--watch', '--api', api]);
+  }, 60_000);
+
   it('shows the capacity shortage in the watch output, then READY', async () => {
     const run = await cli(['submit', 'examples/hyperpod-capacity-shortage.json', '--watch', '--api', api]);
     expect(run.code).toBe(0);
@@ -131,29 +159,6 @@ describe('the local stack driven by the provision CLI', () => {
     expect(tried.map((e) => e.where)).toEqual(['sagemaker us-east-1', 'sagemaker us-west-2']);
     expect(['short', 'skipped']).toContain(tried[0]!.outcome);
     expect(tried[1]!.outcome).toBe('short');
-  }, 60_000);
-
-  it('moves a shortage naming another zone to the alternative whose subnet is there, before the others', async () => {
-    const submitted = await cli(['submit', 'examples/hyperpod-zones.json', '--api', api]);
-    expect(submitted.code, submitted.stderr).toBe(0);
-    type Entry = { placement: number; outcome: string; reason: string };
-    const logOf = async () =>
-      (JSON.parse((await cli(['status', 'hyperpod-zones-001', '--json', '--api', api])).stdout).attemptLog ?? []) as Entry[];
-    // us-west-2 is short for p5, in the zone of the request's own subnet (us-west-2a); EC2 names us-west-2b and -2c.
-    await expect.poll(async () => (await logOf()).length, { timeout: 40_000, interval: 500 }).toBeGreaterThanOrEqual(4);
-    const log = await logOf();
-    expect(log.slice(0, 4).map((e) => [e.placement, e.outcome])).toEqual([
-      [0, 'created'],
-      [0, 'short'],
-      [2, 'created'],
-      [2, 'short'],
-    ]);
-    expect(log[1]!.reason).toContain(
-      'EC2 names capacity in us-west-2b, us-west-2c: trying placement 2 next, its subnets lie in us-west-2b',
-    );
-    const human = await cli(['status', 'hyperpod-zones-001', '--api', api]);
-    expect(human.stdout).toMatch(/EC2 named capacity in us-west-2b, us-west-2c \(short in us-west-2a\)/);
-    await cli(['delete', 'hyperpod-zones-001', '--watch', '--api', api]);
   }, 60_000);
 
   it('suggests priced reserved capacity to a p5 request once it has waited the (scaled) setting, and plans with sourced prices', async () => {
