@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { FieldError } from '../../functions/core/errors';
-import { describeSuggestion } from '../../functions/core/offers';
+import type { ReservedSuggestion } from '../../functions/core/offers';
 import type { ProvisionRequest } from '../../functions/core/request';
 import { normalizeRequest } from '../../functions/core/submit';
 import { validateRequest } from '../../functions/core/validate';
@@ -139,6 +139,13 @@ const pollEvery = (): { intervalMs: number } => {
   const ms = Number(process.env.PROVISION_WATCH_INTERVAL_MS);
   return { intervalMs: Number.isFinite(ms) && ms >= 50 ? ms : 1000 };
 };
+
+/** One reserved-capacity suggestion in words, each figure with its source and date. */
+const describeSuggestion = (s: ReservedSuggestion): string =>
+  `${s.instanceCount} x ${s.instanceType} ${s.where}${s.availabilityZone ? ` (${s.availabilityZone})` : ''}: offering ${s.offeringId}, ` +
+  `from ${s.start ?? 'now'} for ${s.durationHours} h, upfront ${s.upfrontFee !== undefined ? `${s.upfrontFee} ${s.currency ?? 'USD'}` : 'fee not stated'}` +
+  ` (${s.source}, ${s.asOf})` +
+  (s.onDemand ? `; on demand the same hours: ${s.onDemand.usd} USD (${s.onDemand.source}, ${s.onDemand.asOf})` : '');
 
 const STATUS_USAGE = `Usage: provision status ID [--watch] [--api URL] [--json]
 

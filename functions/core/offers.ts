@@ -176,13 +176,6 @@ export const findReservedOffers = async (
   };
 };
 
-/** One suggestion in words (the CLI's status, the notification). */
-export const describeSuggestion = (s: ReservedSuggestion): string =>
-  `${s.instanceCount} x ${s.instanceType} ${s.where}${s.availabilityZone ? ` (${s.availabilityZone})` : ''}: offering ${s.offeringId}, ` +
-  `from ${s.start ?? 'now'} for ${s.durationHours} h, upfront ${s.upfrontFee !== undefined ? `${s.upfrontFee} ${s.currency ?? 'USD'}` : 'fee not stated'}` +
-  ` (${s.source}, ${s.asOf})` +
-  (s.onDemand ? `; on demand the same hours: ${s.onDemand.usd} USD (${s.onDemand.source}, ${s.onDemand.asOf})` : '');
-
 /**
  * The record patch of a wait: fresh suggestions when the request is due for a look (./offers.ts `dueForOffers`), else
  * nothing. Never throws: a failed lookup leaves the wait as it is (`onWarning` hears of it).
