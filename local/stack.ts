@@ -244,6 +244,8 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
         onClusterEvent: (detail, { region }) => hyperPodEvent('SageMaker HyperPod Cluster Event', detail, region),
         // What DescribeTrainingPlan answers: the account of local/account.json (the pre-flight plan reads it).
         trainingPlans: ACCOUNT_FIXTURE.trainingPlans ?? [],
+        // What SearchTrainingPlanOfferings answers: reserved capacity a long wait is offered (never bought).
+        trainingPlanOfferings: ACCOUNT_FIXTURE.trainingPlanOfferings ?? [],
         ...(options.memory ? {} : { stateFile: join(options.dataDir, 'sagemaker-state.json') }),
       });
       // The shortage demo starts over at each start: p5 is short again, whatever a previous run had raised it to.
@@ -308,6 +310,8 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
       AWS_ENDPOINT_URL_SAGEMAKER: sagemakerEndpoint,
       TIR_API_BASE_URL: tirBaseUrl,
+      // A request waiting this long for capacity is offered reserved capacity (30 minutes deployed; scaled here).
+      RESERVED_OFFERS_AFTER_SECONDS: process.env.RESERVED_OFFERS_AFTER_SECONDS ?? String(Math.max(1, Math.round(1800 * scale))),
     });
     delete process.env.TIR_CREDENTIALS_SECRET_ARN;
 

@@ -5,6 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { FieldError } from '../../functions/core/errors';
+import type { ReservedSuggestion } from '../../functions/core/offers';
 import type { ProvisionRequest } from '../../functions/core/request';
 import { normalizeRequest } from '../../functions/core/submit';
 import { validateRequest } from '../../functions/core/validate';
@@ -139,6 +140,13 @@ const pollEvery = (): { intervalMs: number } => {
   return { intervalMs: Number.isFinite(ms) && ms >= 50 ? ms : 1000 };
 };
 
+/** One reserved-capacity suggestion in words, each figure with its source and date. */
+const describeSuggestion = (s: ReservedSuggestion): string =>
+  `${s.instanceCount} x ${s.instanceType} ${s.where}${s.availabilityZone ? ` (${s.availabilityZone})` : ''}: offering ${s.offeringId}, ` +
+  `from ${s.start ?? 'now'} for ${s.durationHours} h, upfront ${s.upfrontFee !== undefined ? `${s.upfrontFee} ${s.currency ?? 'USD'}` : 'fee not stated'}` +
+  ` (${s.source}, ${s.asOf})` +
+  (s.onDemand ? `; on demand the same hours: ${s.onDemand.usd} USD (${s.onDemand.source}, ${s.onDemand.asOf})` : '');
+
 const STATUS_USAGE = `Usage: provision status ID [--watch] [--api URL] [--json]
 
 Shows the record of a request: status, attempts, the last provider error, provider ids, history.
@@ -169,6 +177,23 @@ export const statusCommand = command(
         ...(body.providerId ? [`  provider id ${body.providerId}`] : []),
         ...(body.landed
           ? [`  landed on ${body.landed.provider} ${'region' in body.landed ? body.landed.region : body.landed.location}`]
+          : []),
+        ...(body.cost
+          ? [`  cost ${body.cost.usdPerHour} USD/h, ${body.cost.sinceReadyUsd} USD since ready (${body.cost.source}, ${body.cost.asOf})`]
+          : []),
+        ...(body.zoneHint
+          ? [
+              `  EC2 named capacity in ${body.zoneHint.zones.join(', ')}${body.zoneHint.shortIn ? ` (short in ${body.zoneHint.shortIn})` : ''} at ${body.zoneHint.at}`,
+            ]
+          : []),
+        ...(body.reservedOffers
+          ? [
+              `  reserved capacity (training-plan offerings, not bought; looked ${body.reservedOffers.at}, waiting since ${body.reservedOffers.waitingSince}):`,
+              ...(body.reservedOffers.suggestions.length > 0
+                ? body.reservedOffers.suggestions.map((s) => `    ${describeSuggestion(s)}`)
+                : ['    none offered for the rest of the horizon']),
+              ...(body.reservedOffers.note ? [`    ${body.reservedOffers.note}`] : []),
+            ]
           : []),
         ...(body.attemptLog?.length
           ? ['  attempts and skips:', ...body.attemptLog.map((e) => `  ${e.at}  ${e.where.padEnd(22)} ${e.outcome.padEnd(8)} ${e.reason}`)]

@@ -32,8 +32,17 @@ const costLine = (p: PlacementPlan): string => {
   if (c.perHour === undefined) return `cost: unknown (${c.note ?? 'no price'})`;
   const total =
     c.total !== undefined && c.hours !== undefined ? `, ${money(c.currency, c.total)} for deleteAfter (${+c.hours.toFixed(2)} h)` : '';
-  return `cost: ${money(c.currency, c.perHour)}/h${total}`;
+  const sources = [...new Set(c.lines.flatMap((l) => (l.source ? [`${l.source}${l.asOf ? `, ${l.asOf}` : ''}`] : [])))];
+  return `cost: ${money(c.currency, c.perHour)}/h${total}${sources.length > 0 ? ` [${sources.join('; ')}]` : ''}`;
 };
+
+/** Where the plan's prices come from, in words. */
+const pricesFrom = (report: PlanReport): string =>
+  report.priceOrigin === 'price-list-api'
+    ? 'prices from the AWS Price List API'
+    : report.priceOrigin === 'mixed'
+      ? `prices from the AWS Price List API, some from the offline table of ${report.priceTableDate}`
+      : `prices from the offline table of ${report.priceTableDate}`;
 
 /** The human table of one plan. */
 export const renderPlan = (file: string, report: PlanReport): string => {
@@ -53,7 +62,7 @@ export const renderPlan = (file: string, report: PlanReport): string => {
   const s = report.summary;
   lines.push(
     '',
-    `  ${s.pass} pass, ${s.warn} warn, ${s.fail} fail, ${s.skipped} skipped: ${report.ok ? 'nothing fails' : 'FAILS'} (prices of ${report.priceTableDate})`,
+    `  ${s.pass} pass, ${s.warn} warn, ${s.fail} fail, ${s.skipped} skipped: ${report.ok ? 'nothing fails' : 'FAILS'} (${pricesFrom(report)})`,
   );
   return `${lines.join('\n')}\n`;
 };

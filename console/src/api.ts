@@ -75,7 +75,30 @@ export interface Cluster {
   deletedAt?: string;
   updatedAt: string;
   history: HistoryEntry[];
-  cost?: { usdPerHour: number; sinceReadyUsd: number; source: string };
+  cost?: { usdPerHour: number; sinceReadyUsd: number; source: string; asOf?: string };
+  zoneHint?: { zones: string[]; shortIn?: string; placement: number; at: string };
+  reservedOffers?: {
+    at: string;
+    waitingSince: string;
+    suggestions: ReservedSuggestion[];
+    note?: string;
+  };
+}
+
+/** A training-plan offering suggested to a long wait (never bought), with its source and date. */
+export interface ReservedSuggestion {
+  offeringId: string;
+  instanceType: string;
+  instanceCount: number;
+  start?: string;
+  durationHours: number;
+  upfrontFee?: number;
+  currency?: string;
+  availabilityZone?: string;
+  where: string;
+  source: string;
+  asOf: string;
+  onDemand?: { usd: number; source: string; asOf: string };
 }
 
 export interface ShortOffering {

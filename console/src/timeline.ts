@@ -147,6 +147,36 @@ export const renderTimeline = (main: HTMLElement, requestId: string): View => {
             ? 'no price for these instances'
             : 'nothing yet (counted from READY)',
       ),
+      c.cost && field('Prices from', h('span', { class: 'source' }, `${c.cost.source}${c.cost.asOf ? `, ${c.cost.asOf}` : ''}`)),
+      c.zoneHint &&
+        field(
+          'Zones with capacity',
+          `${c.zoneHint.zones.join(', ')} (EC2, ${timestamp(c.zoneHint.at)}${c.zoneHint.shortIn ? `; short in ${c.zoneHint.shortIn}` : ''})`,
+        ),
+      c.reservedOffers &&
+        field(
+          'Reserved capacity',
+          c.reservedOffers.suggestions.length === 0
+            ? `none offered for the rest of the horizon (looked ${timestamp(c.reservedOffers.at)})`
+            : h(
+                'ul',
+                { class: 'offers', id: 'reserved-offers' },
+                ...c.reservedOffers.suggestions.map((o) =>
+                  h(
+                    'li',
+                    { 'data-offering': o.offeringId },
+                    `${o.instanceCount} × ${o.instanceType} in ${o.availabilityZone ?? o.where}, from ${o.start ? timestamp(o.start) : 'now'} for ${o.durationHours} h: ` +
+                      `${o.upfrontFee !== undefined ? `${o.upfrontFee.toFixed(2)} ${o.currency ?? 'USD'} upfront` : 'fee not stated'}` +
+                      `${o.onDemand ? ` (on demand ${usd(o.onDemand.usd)})` : ''} — not bought; offering ${o.offeringId}`,
+                    h(
+                      'div',
+                      { class: 'source' },
+                      `${o.source}, ${o.asOf}${o.onDemand ? `; on-demand price: ${o.onDemand.source}, ${o.onDemand.asOf}` : ''}`,
+                    ),
+                  ),
+                ),
+              ),
+        ),
     );
     const cancellable = (CANCELLABLE as readonly string[]).includes(c.status) || c.status === 'SCHEDULED';
     const deletable = (DELETABLE as readonly string[]).includes(c.status);

@@ -102,7 +102,8 @@ export interface EventPublisher {
  * Cluster Waiting For Capacity: the request's first wait (the record enters WAITING_FOR_CAPACITY), and each change of
  * its wait reason (capacity -> quota, ...), also across a create in between. `wait` says why, at which attempt and
  * until when at the latest the next attempt comes. A wait for the same reason as the last one (the next backoff round,
- * the next placement, a create that rolled back for capacity again) is not announced again.
+ * the next placement, a create that rolled back for capacity again) is not announced again, unless it found new
+ * reserved-capacity suggestions (`wait.reservedOffers`, ./offers.ts).
  */
 export interface WaitingEventDetail extends ClusterEventDetail {
   wait: {
@@ -113,6 +114,11 @@ export interface WaitingEventDetail extends ClusterEventDetail {
     nextAttemptAt?: string;
     error: { name: string; message: string };
     quota?: RecordedError['quota'];
+    /**
+     * Reserved capacity found while waiting (training-plan offerings, never bought), each with its source and date.
+     * A wait announces again, for the same reason, when it finds new suggestions.
+     */
+    reservedOffers?: ClusterRecord['reservedOffers'];
   };
 }
 
@@ -124,16 +130,19 @@ export const waitingEventEntry = (busName: string, before: ClusterRecord, after:
   if (after.status !== WAITING || !last?.reason) return undefined;
   // The reason of the request's last wait, if it waited before (a create or a poll in between keeps it as lastError).
   const previousReason = before.lastError?.reason;
-  if (previousReason === last.reason) return undefined;
+  const offers = after.reservedOffers;
+  const newOffers = offers !== undefined && offers.suggestions.length > 0 && offers.at !== before.reservedOffers?.at;
+  if (previousReason === last.reason && !newOffers) return undefined;
   const detail: WaitingEventDetail = {
     ...clusterEventDetail(after, at),
     wait: {
       reason: last.reason,
-      ...(previousReason ? { previousReason } : {}),
+      ...(previousReason && previousReason !== last.reason ? { previousReason } : {}),
       ...(last.attempt !== undefined ? { attempt: last.attempt } : {}),
       ...(last.nextAttemptAt ? { nextAttemptAt: last.nextAttemptAt } : {}),
       error: { name: last.name, message: last.message },
       ...(last.quota ? { quota: last.quota } : {}),
+      ...(offers && offers.suggestions.length > 0 ? { reservedOffers: offers } : {}),
     },
   };
   return eventEntry(busName, DETAIL_TYPES.waiting, detail);

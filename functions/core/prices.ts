@@ -1,5 +1,7 @@
 /**
- * On-demand prices of the instances a cluster runs on, per hour, for the plan's cost line and the console's "cost so far".
+ * The OFFLINE FALLBACK of on-demand prices: used only when AWS's Price List Query API cannot be read (no network, access
+ * denied, no such product) or is not configured; ./pricing.ts reads the API (and caches it) and says, with every figure,
+ * which of the two it comes from. Per hour, for the plan's cost line and the console's "cost so far".
  *
  * HyperPod: SageMaker AI bills a HyperPod cluster instance at the on-demand price of its `ml.*` instance type. Source:
  * AWS's published on-demand SageMaker ML instance prices ("Amazon SageMaker AI pricing",

@@ -4,7 +4,9 @@
  * (functions/contract/statuses.js): an illegal one raises RecordConflictError and overwrites nothing.
  */
 import { TRANSITIONS, type ClusterStatus } from '../contract/statuses.js';
+import type { ZoneHint } from './az-hints';
 import type { QuotaFacts, WaitReason } from './capacity';
+import type { ReservedOffers } from './offers';
 import type { Placement } from './placements';
 import type { GroupDescription } from './provider';
 import type { ProviderName } from './request';
@@ -112,6 +114,10 @@ export interface ClusterRecord {
    * question was answered, and the request passed its turn in the offering's queue on.
    */
   launched?: { providerId: string; at: string };
+  /** The Availability Zones EC2's last shortage message named as having capacity (./az-hints.ts). */
+  zoneHint?: ZoneHint;
+  /** Reserved capacity (training-plan offerings) found while the request waited: suggestions, never bought (./offers.ts). */
+  reservedOffers?: ReservedOffers;
   /** Each try and skip, newest last (the last 50): the story of a request that waits or falls over. */
   attemptLog?: AttemptLogEntry[];
   scheduledFor?: string;

@@ -1,9 +1,11 @@
 /**
  * What callers see of a record: everything but internal bookkeeping, plus what it costs (`cost`, computed as the
- * record is read: the rate of its instances at on-demand prices, functions/core/prices.ts, and the spend since READY).
+ * record is read: the rate of its instances at on-demand prices, and the spend since READY). The prices are the ones
+ * the record carries from the Price List API (`reservedOffers` beside an on-demand figure, ./pricing.ts) when it has
+ * them, else the offline table of ./prices.ts; `source` and `asOf` say which.
  */
 import type { SageMakerClusterSpec } from './request';
-import { hourlyPrice } from './prices';
+import { PRICE_TABLE_DATE, hourlyPrice } from './prices';
 import type { ClusterRecord } from './store';
 
 export interface CostView {
@@ -13,6 +15,8 @@ export interface CostView {
   sinceReadyUsd: number;
   /** Where the prices come from. */
   source: string;
+  /** When they were read from the Price List API, or the date of the offline table. */
+  asOf: string;
 }
 
 /** The workflow's own bookkeeping (a parked task token, wake and look times, the announcement's state): never shown. */
@@ -77,16 +81,41 @@ export const costOf = (record: ClusterRecord, now: Date): CostView | undefined =
   if (!region || !instances) return undefined;
   let usdPerHour = 0;
   let source: string | undefined;
+  let asOf: string | undefined;
   for (const { type, count } of instances) {
-    const price = hourlyPrice({ provider: 'hyperpod', region, instanceType: type });
+    const listed = listedPriceOf(record, region, type);
+    const table = listed ? undefined : hourlyPrice({ provider: 'hyperpod', region, instanceType: type });
+    const price = listed ?? (table ? { ...table, source: `offline fallback: ${table.source}`, asOf: PRICE_TABLE_DATE } : undefined);
     if (!price) return undefined;
     usdPerHour += price.usdPerHour * count;
     source ??= price.source;
+    asOf ??= price.asOf;
   }
   const end = record.deletedAt ? Date.parse(record.deletedAt) : now.getTime();
   const hours = Math.max(0, end - Date.parse(record.readyAt)) / HOUR_MS;
   const cents = (usd: number) => Math.round(usd * 100) / 100;
-  return { usdPerHour: cents(usdPerHour), sinceReadyUsd: cents(usdPerHour * hours), source: source ?? '' };
+  return { usdPerHour: cents(usdPerHour), sinceReadyUsd: cents(usdPerHour * hours), source: source ?? '', asOf: asOf ?? '' };
+};
+
+/**
+ * The Price List API's hourly price of a type that the record's reserved-capacity suggestions carry (their on-demand
+ * figure is that price × instances × hours), when one was read for the region.
+ */
+const listedPriceOf = (
+  record: ClusterRecord,
+  region: string,
+  type: string,
+): { usdPerHour: number; source: string; asOf: string } | undefined => {
+  const s = record.reservedOffers?.suggestions.find(
+    (x) =>
+      x.instanceType === type &&
+      x.where === `sagemaker ${region}` &&
+      x.onDemand?.source.startsWith('AWS Price List Query API') &&
+      x.instanceCount > 0 &&
+      x.durationHours > 0,
+  );
+  if (!s?.onDemand) return undefined;
+  return { usdPerHour: s.onDemand.usd / (s.instanceCount * s.durationHours), source: s.onDemand.source, asOf: s.onDemand.asOf };
 };
 
 /** The record as callers see it, its cost as of `now` (the time of the answer). */

@@ -15,7 +15,9 @@ import {
   type QuotaFacts,
   type WaitReason,
 } from './capacity';
+import { decideAfterShortage, isDetourTarget, remainingAfter, type ZoneLookup } from './az-hints';
 import { durationSeconds } from './duration';
+import { reservedOffersPatch, type ReservedOfferDeps } from './offers';
 import {
   ClusterFailedError,
   ClusterNotFoundError,
@@ -75,6 +77,10 @@ export interface WorkflowDeps {
    * region counts as wired.
    */
   eventRegions?: readonly string[];
+  /** Training-plan offerings suggested to a request that waits long for capacity (./offers.ts); without it none. */
+  reserved?: ReservedOfferDeps;
+  /** Subnet -> Availability Zone (EC2), for the zones a shortage names (./az-hints.ts); without it the order stands. */
+  zones?: ZoneLookup;
   /** Something went wrong that does not change the outcome (logged at ERROR by the handlers). */
   onWarning?: (message: string, details: Record<string, unknown>) => void;
 }
@@ -259,10 +265,11 @@ export const createCluster = async (
   // another one), and every placement whose quota can never fit.
   let index = record.placement ?? 0;
   const skips: AttemptLogEntry[] = [];
-  for (; index < placements.length; index++) {
+  const rounds = record.rounds ?? 0;
+  for (; index < placements.length; index = remainingAfter(record.zoneHint, rounds, index, placements.length, [])[0] ?? placements.length) {
     if ((record.excludedPlacements ?? []).includes(index)) continue;
-    // A held cluster waits at HyperPod: no memory, no queue.
-    if (!deps.offerings || holds(requestOf(record))) break;
+    // A held cluster waits at HyperPod (no memory, no queue); a detour to the zone EC2 named is tried whatever the memory says.
+    if (!deps.offerings || holds(requestOf(record)) || isDetourTarget(record.zoneHint, rounds, index)) break;
     // A provider that answers the capacity question after the create (HyperPod): the first attempt queues first, so
     // requests that arrive together try in the offering's window, not all at once.
     if (record.attempts === 0 && answersLater(deps, placements[index]!)) await queueOn(deps, record, offeringsOf(placements[index]!), now);
@@ -502,17 +509,30 @@ const nextPlacement = async (
 ): Promise<CreateResult & { action: 'WAIT' }> => {
   const index = record.placement ?? 0;
   const placements = placementsOfRecord(record);
-  const entry = logEntry(deps, record, index, reason === 'quota' ? 'quota' : 'short', err.message);
-  const next = nextIndex(record, index + 1);
+  // A shortage naming the zones with capacity: kept on the record, and a later placement with a subnet there goes next.
+  const zone = await decideAfterShortage(deps.zones, {
+    placements,
+    index,
+    rounds: record.rounds ?? 0,
+    excluded: record.excludedPlacements ?? [],
+    ...(record.zoneHint ? { previous: record.zoneHint } : {}),
+    message: reason === 'capacity' ? err.message : '',
+    at: iso(deps),
+  });
+  if (zone.hint) patch = { ...patch, zoneHint: zone.hint };
+  const why = zone.why ? `${err.message} (${zone.why})` : err.message;
+  const entry = logEntry(deps, record, index, reason === 'quota' ? 'quota' : 'short', why);
+  const next = zone.next;
   if (next === undefined) {
     return waitAfterFailure(deps, record, policy, err, reason, quota, { ...patch, placement: 0, attemptLog: logged(record, entry) });
   }
   const now = clock(deps);
   const lastError = waitError(record, err, reason, now, new Date(now.getTime() + 1000), quota);
+  const offers = await offersOf(deps, record, now);
   const waiting = await deps.store.transition(
     record.requestId,
     'WAITING_FOR_CAPACITY',
-    { ...patch, lastError, placement: next, attemptLog: logged(record, entry) },
+    { ...patch, ...offers, lastError, placement: next, attemptLog: logged(record, entry) },
     {
       reason: `attempt ${record.attempts} at ${whereOf(placements[index]!)} short (${reason}): trying ${whereOf(placements[next]!)}`,
       expectFrom: [record.status],
@@ -520,13 +540,6 @@ const nextPlacement = async (
   );
   await announceWaiting(deps, record, waiting, now.toISOString());
   return { action: 'WAIT', waitSeconds: 1, reason };
-};
-
-/** The first placement from `from` on that is not excluded, if any. */
-const nextIndex = (record: ClusterRecord, from: number): number | undefined => {
-  const placements = placementsOfRecord(record);
-  for (let i = from; i < placements.length; i++) if (!(record.excludedPlacements ?? []).includes(i)) return i;
-  return undefined;
 };
 
 /** The quota of this placement is below the request: skip it for good, and fail only when no placement is left. */
@@ -658,10 +671,11 @@ const waitAfterFailure = async (
   }
   const what =
     reason === 'quota' && quota ? `quota '${quota.name}' (${quota.usage} of ${quota.limit} used, ${quota.delta} more needed)` : reason;
+  const offers = await offersOf(deps, record, now);
   const waiting = await deps.store.transition(
     record.requestId,
     'WAITING_FOR_CAPACITY',
-    { lastError, rounds, ...patch },
+    { lastError, rounds, ...patch, ...offers },
     {
       reason: `attempt ${record.attempts} waits for ${what}: ${err.name}`,
       expectFrom: [record.status],
@@ -670,6 +684,21 @@ const waitAfterFailure = async (
   await announceWaiting(deps, record, waiting, now.toISOString());
   return { action: 'WAIT', waitSeconds: decision.waitSeconds, reason };
 };
+
+/** Reserved-capacity suggestions for a request that has waited long enough (./offers.ts), as a record patch. */
+const offersOf = (deps: WorkflowDeps, record: ClusterRecord, now: Date) =>
+  reservedOffersPatch(
+    deps.reserved,
+    {
+      history: record.history,
+      placements: placementsOfRecord(record),
+      ...(record.reservedOffers ? { last: record.reservedOffers } : {}),
+      now,
+      horizon: horizonOf(record, now).horizon,
+      ...(record.deleteAfter ? { deleteAfterSeconds: durationSeconds(record.deleteAfter) ?? 0 } : {}),
+    },
+    deps.onWarning,
+  );
 
 /** The cluster of the request's name when it is provably this request's (and not one it discarded). */
 const findOwn = async (provider: ClusterProvider, record: ClusterRecord): Promise<ExistingCluster | undefined> => {
@@ -852,7 +881,17 @@ export const pollCluster = async (deps: WorkflowDeps, given: PollInput): Promise
       // A Cluster Event reported a shortage for this cluster: with another placement left, it is given up like a
       // cluster rolled back for capacity; without one, HyperPod goes on adding instances and the wait goes on.
       const shortage = reportedShortage(record);
-      if (shortage && input.capacityRetry && nextIndex(record, (record.placement ?? 0) + 1) !== undefined) {
+      if (
+        shortage &&
+        input.capacityRetry &&
+        remainingAfter(
+          record.zoneHint,
+          record.rounds ?? 0,
+          record.placement ?? 0,
+          placementsOfRecord(record).length,
+          record.excludedPlacements ?? [],
+        ).length > 0
+      ) {
         return clusterFailed(deps, { ...record, lastError: undefined }, { ...description, message: shortage.message }, input);
       }
       // InService below its minimum (Continuous mode): nothing announces the instances still to come.

@@ -6,6 +6,7 @@
  */
 import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { QUEUE_PREFIX } from '../adapters/offerings-dynamo';
+import { PRICE_PREFIX } from '../adapters/pricing-dynamo';
 import { OFFERINGS_TABLE_ENV } from '../contract/table.js';
 import { SDK_CLIENT_DEFAULTS, once, required } from '../platform/config';
 
@@ -44,8 +45,9 @@ export const createDynamoOfferingsReader = (options: { client: DynamoDBClient; t
       );
       for (const item of page.Items ?? []) {
         const offering = text(item, 'offering');
-        // The queues of waiting requests share the table (QUEUE_PREFIX items): they are not offerings.
-        if (!offering || offering.startsWith(QUEUE_PREFIX)) continue;
+        // The queues of waiting requests and the price cache share the table (QUEUE_PREFIX, PRICE_PREFIX items): they
+        // are not offerings.
+        if (!offering || offering.startsWith(QUEUE_PREFIX) || offering.startsWith(PRICE_PREFIX)) continue;
         const fields = { shortUntil: text(item, 'shortUntil'), rememberedAt: text(item, 'rememberedAt'), reason: text(item, 'reason') };
         const leaseUntil = text(item, 'leaseUntil');
         out.push({

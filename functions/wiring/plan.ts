@@ -9,6 +9,7 @@ import { DEFAULT_MAX_AGE_SECONDS, createTirCredentialsSource } from '../adapters
 import type { PlanDeps } from '../core/plan';
 import type { DeploymentPolicy } from '../core/policy';
 import { once, optional, required } from '../platform/config';
+import { priceBook } from './prices';
 import { deploymentPolicy } from './submit';
 
 const given = (name: string): string | undefined => optional(name, '') || undefined;
@@ -28,6 +29,7 @@ export const planDeps = once((): PlanDeps & { policy: DeploymentPolicy } => ({
     }),
   },
   defaultRegion: required('AWS_REGION'),
+  prices: priceBook(),
   get policy() {
     return deploymentPolicy();
   },

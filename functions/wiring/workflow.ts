@@ -13,7 +13,11 @@ import { createTaskWaker } from '../adapters/step-functions';
 import type { OfferingMemory } from '../core/offerings';
 import type { TaskWaker } from '../core/wake';
 import type { WorkflowDeps } from '../core/workflow';
-import { SDK_CLIENT_DEFAULTS, once, optionalList, required } from '../platform/config';
+import { createAwsTrainingPlanOfferings } from '../adapters/training-plans-aws';
+import { createAwsZoneLookup } from '../adapters/zones-aws';
+import { DEFAULT_RESERVED_OFFERS_AFTER_SECONDS } from '../core/offers';
+import { SDK_CLIENT_DEFAULTS, once, optionalInt, optionalList, required } from '../platform/config';
+import { priceBook } from './prices';
 import { logger } from '../platform/observability';
 import { providerFor } from './providers';
 import { clusterStore } from './store';
@@ -58,6 +62,16 @@ export const workflowDeps = once(
     provider: providerFor,
     offerings,
     waker,
+    // A shortage naming the zones with capacity: the subnets' zones (EC2 DescribeSubnets) pick the alternative to try.
+    zones: createAwsZoneLookup(),
+    // A request waiting longer than RESERVED_OFFERS_AFTER_SECONDS gets training-plan offerings suggested (never bought).
+    reserved: {
+      offerings: createAwsTrainingPlanOfferings(),
+      afterSeconds: optionalInt('RESERVED_OFFERS_AFTER_SECONDS', DEFAULT_RESERVED_OFFERS_AFTER_SECONDS),
+      get prices() {
+        return priceBook();
+      },
+    },
     eventBusName: required('EVENT_BUS_NAME'),
     // Cluster Waiting For Capacity, put by createCluster and pollCluster when a request starts or changes its wait.
     events: createEventBridgePublisher(new EventBridgeClient({ ...SDK_CLIENT_DEFAULTS })),

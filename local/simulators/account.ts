@@ -6,7 +6,9 @@
  * - S3: REST, path-style (`HEAD /<bucket>/<key>`): HeadObject.
  * - IAM: the query protocol: GetRole (AssumeRolePolicyDocument URL-encoded, as IAM answers it).
  * - EKS: REST JSON, `GET /clusters/<name>`: DescribeCluster.
- * Point the SDK at them with AWS_ENDPOINT_URL_SERVICE_QUOTAS, _EC2, _S3 (and forcePathStyle), _IAM, _EKS. Each call
+ * - Price List Query API: AWS JSON 1.1, `X-Amz-Target: AWSPriceListService.GetProducts` (./price-list.ts), from the
+ *   fixture's `prices`.
+ * Point the SDK at them with AWS_ENDPOINT_URL_SERVICE_QUOTAS, _EC2, _S3 (and forcePathStyle), _IAM, _EKS, _PRICING. Each call
  * needs a SigV4 Authorization header (not verified); the region is the one of its credential scope. SageMaker
  * DescribeTrainingPlan is served by the SageMaker simulator (./sagemaker.ts, option `trainingPlans`).
  *
@@ -15,6 +17,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody, startServer, type LoggedRequest } from './common';
+import { getProducts, type SimPrice } from './price-list';
+import type { SimTrainingPlanOffering } from './training-plan-offerings';
 
 export interface AccountRegion {
   /** Service Quotas values of SageMaker, by quota name ("ml.p5.48xlarge for cluster usage"). */
@@ -33,6 +37,10 @@ export interface AccountFixture {
   buckets?: Record<string, string[]>;
   /** IAM: role name -> the service principals its trust policy lets assume it. */
   roles?: Record<string, { trustedServices: string[] }>;
+  /** On-demand prices GetProducts answers (AmazonSageMaker). */
+  prices?: SimPrice[];
+  /** Reserved capacity SearchTrainingPlanOfferings answers (handed to the SageMaker simulator). */
+  trainingPlanOfferings?: SimTrainingPlanOffering[];
   /** SageMaker training plans (handed to the SageMaker simulator). */
   trainingPlans?: Array<{
     name: string;
@@ -51,12 +59,13 @@ export type AccountOperation =
   | 'DescribeSecurityGroups'
   | 'HeadObject'
   | 'GetRole'
-  | 'DescribeCluster';
+  | 'DescribeCluster'
+  | 'GetProducts';
 
 export type AccountFault = 'denied' | 'hang' | 'throttled';
 
 export interface AccountSimulator {
-  endpoints: { serviceQuotas: string; ec2: string; s3: string; iam: string; eks: string };
+  endpoints: { serviceQuotas: string; ec2: string; s3: string; iam: string; eks: string; pricing: string };
   /** The environment that points the SDK at the simulator. */
   environment: Record<string, string>;
   readonly requests: LoggedRequest[];
@@ -342,7 +351,45 @@ export const startAccountSimulator = async (options: { fixture: AccountFixture; 
     });
   });
 
-  const endpoints = { serviceQuotas: serviceQuotas.endpoint, ec2: ec2.endpoint, s3: s3.endpoint, iam: iam.endpoint, eks: eks.endpoint };
+  // ---- Price List Query API (AWS JSON 1.1)
+  const pricing = await startServer(async (req, res) => {
+    const raw = await readBody(req);
+    const operation = String(req.headers['x-amz-target'] ?? '').replace(/^AWSPriceListService\./, '');
+    const json = (status: number, body: unknown, type?: string) => {
+      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', ...(type ? { 'x-amzn-errortype': type } : {}) });
+      res.end(JSON.stringify(body));
+    };
+    const error = (status: number, type: string, message: string) => json(status, { __type: type, Message: message }, type);
+    if (
+      begin(
+        req,
+        res,
+        operation,
+        () => error(400, 'AccessDeniedException', 'User is not authorized to perform: pricing:GetProducts'),
+        () => error(400, 'ThrottlingException', 'Rate exceeded'),
+      )
+    )
+      return;
+    if (operation !== 'GetProducts') return error(400, 'UnknownOperationException', `Unknown operation ${operation}`);
+    let body: Record<string, unknown>;
+    try {
+      body = (raw ? JSON.parse(raw) : {}) as Record<string, unknown>;
+    } catch {
+      return error(400, 'SerializationException', 'Malformed JSON');
+    }
+    const answer = getProducts(fixture.prices ?? [], body);
+    if ('error' in answer) return error(400, answer.error.type, answer.error.message);
+    json(200, answer.ok);
+  });
+
+  const endpoints = {
+    serviceQuotas: serviceQuotas.endpoint,
+    ec2: ec2.endpoint,
+    s3: s3.endpoint,
+    iam: iam.endpoint,
+    eks: eks.endpoint,
+    pricing: pricing.endpoint,
+  };
   return {
     endpoints,
     environment: {
@@ -351,6 +398,7 @@ export const startAccountSimulator = async (options: { fixture: AccountFixture; 
       AWS_ENDPOINT_URL_S3: endpoints.s3,
       AWS_ENDPOINT_URL_IAM: endpoints.iam,
       AWS_ENDPOINT_URL_EKS: endpoints.eks,
+      AWS_ENDPOINT_URL_PRICING: endpoints.pricing,
     },
     requests,
     setFault: (operation, fault) => {
@@ -358,7 +406,7 @@ export const startAccountSimulator = async (options: { fixture: AccountFixture; 
       else faults.set(operation, fault);
     },
     close: async () => {
-      await Promise.all([serviceQuotas.close(), ec2.close(), s3.close(), iam.close(), eks.close()]);
+      await Promise.all([serviceQuotas.close(), ec2.close(), s3.close(), iam.close(), eks.close(), pricing.close()]);
     },
   };
 };

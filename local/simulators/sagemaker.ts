@@ -3,7 +3,8 @@
  * Point the real SDK at it with `AWS_ENDPOINT_URL_SAGEMAKER=<endpoint>`.
  *
  * Operations: CreateCluster, DescribeCluster, DeleteCluster, ListClusters, ListTags, DescribeTrainingPlan (from the
- * `trainingPlans` option, read-only). It requires a SigV4
+ * `trainingPlans` option, read-only), SearchTrainingPlanOfferings (./training-plan-offerings.ts, from the
+ * `trainingPlanOfferings` option, read-only). It requires a SigV4
  * `Authorization` header (the signature itself is not checked) and validates CreateCluster like the service (an
  * independent subset of the API model's constraints; every other CreateClusterRequest member is accepted as is).
  *
@@ -53,6 +54,7 @@ import {
   type RunningServer,
 } from './common';
 import { HYPERPOD_INSTANCE_TYPES as INSTANCE_TYPE_LIST } from '../../functions/core/hyperpod-instance-types';
+import { searchTrainingPlanOfferings, type SimTrainingPlanOffering } from './training-plan-offerings';
 
 export type SageMakerOperation =
   | 'CreateCluster'
@@ -60,7 +62,8 @@ export type SageMakerOperation =
   | 'DeleteCluster'
   | 'ListClusters'
   | 'ListTags'
-  | 'DescribeTrainingPlan';
+  | 'DescribeTrainingPlan'
+  | 'SearchTrainingPlanOfferings';
 const OPERATIONS: readonly string[] = [
   'CreateCluster',
   'DescribeCluster',
@@ -68,6 +71,7 @@ const OPERATIONS: readonly string[] = [
   'ListClusters',
   'ListTags',
   'DescribeTrainingPlan',
+  'SearchTrainingPlanOfferings',
 ];
 
 /** A training plan DescribeTrainingPlan answers (read-only: the simulator does not reserve its capacity). */
@@ -126,6 +130,8 @@ export interface SageMakerSimulatorOptions {
   rejectAccessKeys?: string[];
   /** Training plans DescribeTrainingPlan answers (the pre-flight plan reads them). */
   trainingPlans?: SimTrainingPlan[];
+  /** Reserved capacity SearchTrainingPlanOfferings answers (./training-plan-offerings.ts). */
+  trainingPlanOfferings?: SimTrainingPlanOffering[];
   /** Source of randomness for the fault rates (tests pass a fixed one). */
   random?: () => number;
   /**
@@ -1055,6 +1061,9 @@ export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions
         ],
       };
     },
+
+    SearchTrainingPlanOfferings: (body, region) =>
+      searchTrainingPlanOfferings(options.trainingPlanOfferings ?? [], body, region, Date.now()),
 
     ListTags: (body, region) => {
       const v = new Violations();

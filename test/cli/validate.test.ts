@@ -27,7 +27,7 @@ const lines = (text: string) => text.split('\n').filter((line) => line !== '');
 
 describe('provision validate', () => {
   it('exits 0 and prints "file: valid" for each shipped example', async () => {
-    expect(EXAMPLES).toHaveLength(5);
+    expect(EXAMPLES).toHaveLength(6);
     const { code, stdout, stderr } = await run('validate', ...EXAMPLES);
     expect(code).toBe(0);
     expect(lines(stdout)).toEqual(EXAMPLES.map((file) => `${file}: valid`));

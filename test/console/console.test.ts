@@ -178,6 +178,11 @@ describe('the console, served by the local stack', () => {
     const price = hourlyPrice({ provider: 'hyperpod', region: 'us-east-1', instanceType: 'ml.p5.48xlarge' })!.usdPerHour;
     const rate = `$${(4 * price).toFixed(2)}/h`;
     await summary.locator('dd', { hasText: rate }).waitFor();
+    // Every figure says where it comes from and of when: the Price List API (read at), or the offline table (its date).
+    const source = await summary.locator('dt', { hasText: 'Prices from' }).locator('xpath=following-sibling::dd').textContent();
+    expect(source).toMatch(
+      /^(AWS Price List Query API \(GetProducts, AmazonSageMaker, us-east-1.*, \d{4}-\d\d-\d\dT|offline fallback: .*, \d{4}-\d\d-\d\d$)/,
+    );
     expect(await page.locator('button', { hasText: 'Delete cluster' }).count()).toBe(1);
     await screenshot('timeline', true);
     expect(await lowContrast()).toEqual([]);

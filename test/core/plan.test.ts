@@ -55,7 +55,9 @@ describe('prices', () => {
       8,
     );
     expect(cost.perHour).toBeUndefined();
-    expect(cost.note).toBe(`no price for ml.r5.large in us-east-1 in the price table of ${PRICE_TABLE_DATE}`);
+    expect(cost.note).toBe(
+      `no price for ml.r5.large in us-east-1 from the Price List API or in the offline price table of ${PRICE_TABLE_DATE}`,
+    );
   });
 });
 

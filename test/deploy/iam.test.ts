@@ -97,6 +97,23 @@ const offeringsMemory = (r: Resources): Call[] => [
   { action: 'dynamodb:DeleteItem', resource: r.offerings, why: 'offerings: forget an offering that served' },
 ];
 
+/** Reads of a request that waits (functions/core/offers.ts, az-hints.ts, pricing.ts): nothing is bought or changed. */
+const whileWaiting = (r: Resources): Call[] => [
+  {
+    action: 'sagemaker:SearchTrainingPlanOfferings',
+    resource: '*',
+    context: { 'aws:RequestedRegion': REGION },
+    why: 'core/offers.ts: training-plan offerings suggested to a long wait (no resource-level permission)',
+  },
+  { action: 'ec2:DescribeSubnets', resource: '*', why: "core/az-hints.ts: the zones of the alternatives' subnets" },
+  ...prices(r),
+];
+
+/** The Price List API (a signed call, no SDK client: adapters/pricing-aws.ts) and the price cache's reads and writes. */
+const prices = (_r: Resources): Call[] => [
+  { action: 'pricing:GetProducts', resource: '*', why: 'adapters/pricing-aws.ts: on-demand prices (no resource-level permission)' },
+];
+
 const readWriteRecord = (r: Resources): Call[] => [
   { action: 'dynamodb:GetItem', resource: r.table, why: 'store.get / require (consistent read)' },
   { action: 'dynamodb:UpdateItem', resource: r.table, why: 'store.update / transition (conditional)' },
@@ -235,6 +252,7 @@ const CALLS: Record<string, (r: Resources) => Call[]> = {
     },
     readTirSecret(r),
     publishWaiting(r),
+    ...whileWaiting(r),
   ],
   pollCluster: (r) => [
     ...readWriteRecord(r),
@@ -243,6 +261,7 @@ const CALLS: Record<string, (r: Resources) => Call[]> = {
     ...deleteOwnCluster(r),
     readTirSecret(r),
     publishWaiting(r),
+    ...whileWaiting(r),
   ],
   deleteCluster: (r) => [...readWriteRecord(r), ...findByName(r), ...deleteOwnCluster(r), readTirSecret(r)],
   recordOutcome: (r) => [
@@ -321,6 +340,9 @@ const CALLS: Record<string, (r: Resources) => Call[]> = {
     { action: 'iam:GetRole', resource: r.executionRole, why: 'the execution role exists and trusts SageMaker' },
     { action: 'eks:DescribeCluster', resource: r.eksCluster, why: 'the EKS cluster exists and is ACTIVE' },
     readTirSecret(r),
+    ...prices(r),
+    { action: 'dynamodb:GetItem', resource: r.offerings, why: 'adapters/pricing-dynamo.ts: a cached price' },
+    { action: 'dynamodb:PutItem', resource: r.offerings, why: 'adapters/pricing-dynamo.ts: caches a price read from the API' },
   ],
   notify: (r) => [
     { action: 'dynamodb:GetItem', resource: r.table, why: "core/notify.ts reads the record's notify targets" },
@@ -374,6 +396,11 @@ const SERVICE_ROLES: Record<string, { calls: (r: Resources) => Call[]; denied: (
 
 /** What no function may do, whatever it does otherwise. */
 const FORBIDDEN = (r: Resources): Call[] => [
+  {
+    action: 'sagemaker:CreateTrainingPlan',
+    resource: r.trainingPlan,
+    why: 'buying reserved capacity: offerings are suggested, never bought',
+  },
   {
     action: 'iam:PassRole',
     resource: `arn:${PARTITION}:iam::${ACCOUNT}:role/Administrator`,

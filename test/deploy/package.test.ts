@@ -93,7 +93,9 @@ const WILDCARD_RESOURCE_ALLOWED: Record<string, string> = {
   'sagemaker:ListClusters': "lists a region's HyperPod clusters (the sweeper, the plan); no resource-level permission",
   'states:SendTaskSuccess': 'the task token names the task; no resource-level permission (waking a parked workflow)',
   'servicequotas:ListServiceQuotas': "lists a service's quotas (the plan); no resource-level permission",
-  'ec2:DescribeSubnets': 'EC2 Describe* actions have no resource-level permissions (the plan)',
+  'ec2:DescribeSubnets': "EC2 Describe* actions have no resource-level permissions (the plan; the zones of a waiting request's subnets)",
+  'sagemaker:SearchTrainingPlanOfferings': 'searches offerings, no resource-level permission; held to the allowed regions',
+  'pricing:GetProducts': 'the Price List API has no resource-level permissions',
   'ec2:DescribeSecurityGroups': 'EC2 Describe* actions have no resource-level permissions (the plan)',
 };
 
@@ -190,6 +192,13 @@ const SWEEP: Grant[] = [
   ['secretsmanager:GetSecretValue', TIR_SECRET],
 ];
 
+/** The reads of a request that waits: training-plan offerings (in the allowed regions), subnets' zones, prices. */
+const WHILE_WAITING: Grant[] = [
+  ['sagemaker:SearchTrainingPlanOfferings', '*', { StringEquals: { 'aws:RequestedRegion': ['us-east-1'] } }],
+  ['ec2:DescribeSubnets', '*'],
+  ['pricing:GetProducts', '*'],
+];
+
 /** Everything each function may do beyond writing its own logs and traces. */
 const PERMISSIONS: Record<string, Grant[]> = {
   createCluster: [
@@ -215,6 +224,7 @@ const PERMISSIONS: Record<string, Grant[]> = {
     ['secretsmanager:GetSecretValue', TIR_SECRET],
     // Cluster Waiting For Capacity, put by the task that records the wait.
     ['events:PutEvents', BUS],
+    ...WHILE_WAITING,
   ],
   pollCluster: [
     ...readWriteRecord,
@@ -223,6 +233,7 @@ const PERMISSIONS: Record<string, Grant[]> = {
     ...deleteOwnClusters,
     ['secretsmanager:GetSecretValue', TIR_SECRET],
     ['events:PutEvents', BUS],
+    ...WHILE_WAITING,
   ],
   deleteCluster: [
     ...readWriteRecord,
@@ -276,6 +287,10 @@ const PERMISSIONS: Record<string, Grant[]> = {
     ['iam:GetRole', EXECUTION_ROLES_DEFAULT],
     ['eks:DescribeCluster', EKS_CLUSTERS],
     ['secretsmanager:GetSecretValue', TIR_SECRET],
+    // Its prices: the Price List API, and their cache (price# items of the offerings table).
+    ['pricing:GetProducts', '*'],
+    ['dynamodb:GetItem', OFFERINGS],
+    ['dynamodb:PutItem', OFFERINGS],
   ],
   notify: [
     ['dynamodb:GetItem', TABLE],
@@ -299,8 +314,15 @@ const TIR_ENV = ['TIR_CREDENTIALS_SECRET_ARN', 'TIR_API_BASE_URL'];
 const PLAN_ENV = ['PLAN_FUNCTION_NAME', 'PREFLIGHT_DEFAULT'];
 /** What each function's code reads (functions/wiring/*): SCHEDULER_* only where something is scheduled. */
 const ENVIRONMENT: Record<string, string[]> = {
-  createCluster: ['EVENT_BUS_NAME', ...TIR_ENV, 'DEPLOYMENT_NAME', 'OFFERINGS_TABLE'],
-  pollCluster: ['EVENT_BUS_NAME', ...TIR_ENV, 'DEPLOYMENT_NAME', 'OFFERINGS_TABLE', 'HYPERPOD_EVENT_REGIONS'],
+  createCluster: ['EVENT_BUS_NAME', ...TIR_ENV, 'DEPLOYMENT_NAME', 'OFFERINGS_TABLE', 'RESERVED_OFFERS_AFTER_SECONDS'],
+  pollCluster: [
+    'EVENT_BUS_NAME',
+    ...TIR_ENV,
+    'DEPLOYMENT_NAME',
+    'OFFERINGS_TABLE',
+    'HYPERPOD_EVENT_REGIONS',
+    'RESERVED_OFFERS_AFTER_SECONDS',
+  ],
   deleteCluster: ['EVENT_BUS_NAME', ...TIR_ENV, 'DEPLOYMENT_NAME'],
   recordOutcome: ['EVENT_BUS_NAME', ...SCHEDULER_ENV, 'OFFERINGS_TABLE'],
   parkExecution: [],
@@ -332,7 +354,7 @@ const ENVIRONMENT: Record<string, string[]> = {
   httpOrphans: ['ADMIN_PRINCIPALS', 'DEPLOYMENT_NAME', 'ALLOWED_REGIONS', ...TIR_ENV],
   httpOfferings: ['OFFERINGS_TABLE'],
   notify: ['NOTIFY_SECRET_PREFIX', 'NOTIFY_SNS_TOPICS'],
-  plan: [...ALLOW_LIST_ENV, ...TIR_ENV],
+  plan: [...ALLOW_LIST_ENV, ...TIR_ENV, 'OFFERINGS_TABLE'],
 };
 
 /** The contract's routes: route key -> function key. */

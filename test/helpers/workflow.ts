@@ -51,6 +51,8 @@ export interface HarnessOptions {
   timeScale?: number;
   /** Regions whose HyperPod events reach the bus (WorkflowDeps.eventRegions); default: every region. */
   eventRegions?: string[];
+  /** More dependencies of the task Lambdas (the zone lookup, reserved-capacity offers). */
+  taskDeps?: Partial<WorkflowDeps>;
 }
 
 /** The deployment name the harness's providers give (and recognise on) their clusters. */
@@ -89,6 +91,7 @@ export const startHarness = async (options: HarnessOptions = {}) => {
     ...(options.eventRegions ? { eventRegions: options.eventRegions } : {}),
     // Parked workflows are woken through the runner directly (the deployed path is SendTaskSuccess).
     waker: { wake: async (token) => workflows.sendTaskSuccess(token) },
+    ...options.taskDeps,
   };
   const handlers: Record<string, LambdaHandler> = {
     createCluster: createClusterHandler(() => taskDeps) as LambdaHandler,

@@ -3,7 +3,7 @@
  * `provision` CLI binary, for each provider; then a clean Ctrl-C.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -109,6 +109,34 @@ describe('the local stack driven by the provision CLI', () => {
     60_000,
   );
 
+  it('moves a shortage naming another zone to the alternative whose subnet is there, before the others', async () => {
+    const submitted = await cli(['submit', 'examples/hyperpod-zones.json', '--api', api]);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    type Entry = { placement: number; outcome: string; reason: string };
+    const logOf = async () =>
+      (JSON.parse((await cli(['status', 'hyperpod-zones-001', '--json', '--api', api])).stdout).attemptLog ?? []) as Entry[];
+    // us-west-2 is short for p5, in the zone of the request's own subnet (us-west-2a); EC2 names us-west-2b and -2c. It
+    // runs before the other p5 examples: the memory of short offerings knows nothing of us-west-2 yet.
+    await expect.poll(async () => (await logOf()).length, { timeout: 40_000, interval: 500 }).toBeGreaterThanOrEqual(4);
+    const log = await logOf();
+    expect(log.slice(0, 4).map((e) => [e.placement, e.outcome])).toEqual([
+      [0, 'created'],
+      [0, 'short'],
+      [2, 'created'],
+      [2, 'short'],
+    ]);
+    expect(log[1]!.reason).toContain(
+      'EC2 names capacity in us-west-2b, us-west-2c: trying placement 2 next, its subnets lie in us-west-2b',
+    );
+    const human = await cli(['status', 'hyperpod-zones-001', '--api', api]);
+    expect(human.stdout).toMatch(/EC2 named capacity in us-west-2b, us-west-2c \(short in us-west-2a\)/);
+    // Then TIR (placement 1), where it lands.
+    const done = await cli(['status', 'hyperpod-zones-001', '--watch', '--api', api]);
+    expect(done.stdout).toMatch(/READY/);
+    expect((await logOf()).slice(4).map((e) => [e.placement, e.outcome])).toEqual([[1, 'created']]);
+    await cli(['delete', 'hyperpod-zones-001', '--watch', '--api', api]);
+  }, 60_000);
+
   it('shows the capacity shortage in the watch output, then READY', async () => {
     const run = await cli(['submit', 'examples/hyperpod-capacity-shortage.json', '--watch', '--api', api]);
     expect(run.code).toBe(0);
@@ -132,6 +160,49 @@ describe('the local stack driven by the provision CLI', () => {
     expect(['short', 'skipped']).toContain(tried[0]!.outcome);
     expect(tried[1]!.outcome).toBe('short');
   }, 60_000);
+
+  it('suggests priced reserved capacity to a p5 request once it has waited the (scaled) setting, and plans with sourced prices', async () => {
+    const request = JSON.parse(readFileSync(join(root, 'examples', 'hyperpod-capacity-shortage.json'), 'utf8'));
+    const file = join(dataDir, 'p5-west.json');
+    writeFileSync(file, JSON.stringify({ ...request, requestId: 'p5-west-001', region: 'us-west-2' }));
+    expect((await cli(['submit', file, '--api', api])).code).toBe(0);
+    // The setting is 30 minutes, 18 s at LOCAL_TIME_SCALE 0.01; us-west-2 stays short.
+    const offersOf = async () => JSON.parse((await cli(['status', 'p5-west-001', '--json', '--api', api])).stdout).reservedOffers;
+    await expect.poll(offersOf, { timeout: 50_000, interval: 1000 }).toBeDefined();
+    const offers = await offersOf();
+    expect(Date.parse(offers.at) - Date.parse(offers.waitingSince)).toBeGreaterThanOrEqual(18_000);
+    expect(offers.suggestions[0]).toMatchObject({
+      instanceType: 'ml.p5.48xlarge',
+      instanceCount: 4,
+      availabilityZone: 'us-west-2a',
+      durationHours: 24,
+      currency: 'USD',
+      source: 'SageMaker SearchTrainingPlanOfferings, us-west-2',
+    });
+    expect(offers.suggestions[0].upfrontFee).toBeGreaterThan(0);
+    expect(offers.suggestions[0].onDemand.source).toMatch(/^AWS Price List Query API \(GetProducts, AmazonSageMaker, us-west-2/);
+    const human = (await cli(['status', 'p5-west-001', '--api', api])).stdout;
+    expect(human).toContain('reserved capacity (training-plan offerings, not bought');
+    expect(human).toMatch(
+      /4 x ml\.p5\.48xlarge sagemaker us-west-2 \(us-west-2a\): offering tpo-\w+, from \S+ for 24 h, upfront [\d.]+ USD/,
+    );
+    // The waiting notification carries them: a Cluster Waiting For Capacity event with wait.reservedOffers.
+    expect(
+      events().some(
+        (e) =>
+          e.DetailType === 'Cluster Waiting For Capacity' &&
+          e.Detail.requestId === 'p5-west-001' &&
+          'reservedOffers' in (e.Detail.wait as object),
+      ),
+    ).toBe(true);
+    await cli(['delete', 'p5-west-001', '--watch', '--api', api]);
+
+    const plan = await cli(['plan', 'examples/hyperpod-capacity-shortage.json', '--api', api]);
+    expect(plan.stdout).toMatch(
+      /cost: USD 452\.27\/h.*\[AWS Price List Query API \(GetProducts, AmazonSageMaker, us-east-1, component Training/,
+    );
+    expect(plan.stdout).toContain('prices from the AWS Price List API');
+  }, 90_000);
 
   it('accepts a request through the local SQS intake and lists it', async () => {
     const sent = await cli(['submit', 'test/fixtures/requests/tir-sqs.json', '--via', 'sqs', '--watch', '--api', api]);

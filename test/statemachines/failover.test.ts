@@ -5,6 +5,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DETAIL_TYPES } from '../../functions/core/events';
 import { requestDeletion } from '../../functions/core/submit';
+import { createAwsPriceList } from '../../functions/adapters/pricing-aws';
+import { createAwsTrainingPlanOfferings } from '../../functions/adapters/training-plans-aws';
+import { createAwsZoneLookup } from '../../functions/adapters/zones-aws';
+import { createPriceBook } from '../../functions/core/pricing';
+import { startAccountSimulator } from '../../local/simulators/account';
 import { hyperpodRequest, startHarness, tirRequest, type Harness } from '../helpers/workflow';
 
 let harness: Harness | undefined;
@@ -214,3 +219,161 @@ describe('HyperPod shortages that do not roll back at once', () => {
     expect(short.reason).toMatch(/MinInstanceCount/);
   }, 30_000);
 });
+describe('the Availability Zones a shortage names', () => {
+  it('tries next the alternative whose subnet lies in a zone EC2 names, before the others, and says why', async () => {
+    const account = await startAccountSimulator({
+      fixture: {
+        regions: {
+          'us-east-1': {
+            subnets: [
+              { id: 'subnet-aaaa', availableIps: 100, availabilityZone: 'us-east-1a' },
+              { id: 'subnet-bbbb', availableIps: 100, availabilityZone: 'us-east-1b' },
+            ],
+          },
+        },
+      },
+    });
+    const previous = process.env.AWS_ENDPOINT_URL_EC2;
+    process.env.AWS_ENDPOINT_URL_EC2 = account.endpoints.ec2;
+    try {
+      // us-east-1 is short (the simulator's wording names us-east-1b and us-east-1c); us-west-2 has capacity.
+      harness = await startHarness({
+        sagemaker: { regionCapacity: { 'us-east-1': { [P5]: 0 }, 'us-west-2': { [P5]: 8 } } },
+        taskDeps: { zones: createAwsZoneLookup() },
+      });
+      const vpc = (subnet: string) => ({ VpcConfig: { SecurityGroupIds: ['sg-1'], Subnets: [subnet] } });
+      const base = p5Request([]);
+      const request = {
+        ...base,
+        cluster: { ...base.cluster, ...vpc('subnet-aaaa') },
+        alternatives: [
+          { provider: 'sagemaker', region: 'us-west-2' },
+          { provider: 'sagemaker', region: 'us-east-1', patch: vpc('subnet-bbbb') },
+        ],
+      };
+      const { record } = await harness.provision(request);
+
+      expect(record.status).toBe('READY');
+      // Placement 2 (its subnet in us-east-1b) came right after the shortage naming us-east-1b, before placement 1.
+      expect(record.attemptLog!.map((e) => [e.placement, e.outcome])).toEqual([
+        [0, 'created'],
+        [0, 'short'],
+        [2, 'created'],
+        [2, 'short'],
+        [1, 'created'],
+      ]);
+      expect(record.attemptLog![1]!.reason).toContain('EC2 names capacity in us-east-1b, us-east-1c: trying placement 2 next');
+      expect(record.attemptLog![1]!.reason).toContain('its subnets lie in us-east-1b');
+      expect(record.zoneHint).toMatchObject({ zones: ['us-east-1b', 'us-east-1c'], shortIn: 'us-east-1a' });
+      expect(account.requests.filter((r) => r.operation === 'DescribeSubnets').length).toBeGreaterThan(0);
+    } finally {
+      if (previous === undefined) delete process.env.AWS_ENDPOINT_URL_EC2;
+      else process.env.AWS_ENDPOINT_URL_EC2 = previous;
+      await account.close();
+    }
+  }, 30_000);
+
+  it('keeps the usual order when no alternative has a subnet in a named zone', async () => {
+    harness = await startHarness({
+      sagemaker: { regionCapacity: { 'us-east-1': { [P5]: 0 }, 'us-west-2': { [P5]: 8 } } },
+      taskDeps: { zones: { subnetZones: async () => ({}) } },
+    });
+    const { record } = await harness.provision(p5Request([{ provider: 'sagemaker', region: 'us-west-2' }]));
+    expect(record.attemptLog!.map((e) => [e.placement, e.outcome])).toEqual([
+      [0, 'created'],
+      [0, 'short'],
+      [1, 'created'],
+    ]);
+    expect(record.zoneHint?.zones).toEqual(['us-east-1b', 'us-east-1c']);
+    expect(record.zoneHint?.detour).toBeUndefined();
+  });
+});
+
+describe('reserved capacity while waiting', () => {
+  it('suggests priced training-plan offerings once the request has waited the setting, and announces them', async () => {
+    const account = await startAccountSimulator({
+      fixture: { regions: {}, prices: [{ region: 'us-east-1', instanceType: P5, component: 'Training', usdPerHour: 50 }] },
+    });
+    try {
+      harness = await startHarness({
+        sagemaker: {
+          regionCapacity: { 'us-east-1': { [P5]: 0 } },
+          trainingPlanOfferings: [
+            {
+              region: 'us-east-1',
+              instanceType: P5,
+              maxInstances: 8,
+              availabilityZone: 'us-east-1b',
+              startsInHours: 2,
+              durationHours: 24,
+              usdPerInstanceHour: 40,
+            },
+            {
+              region: 'us-east-1',
+              instanceType: P5,
+              maxInstances: 1,
+              availabilityZone: 'us-east-1c',
+              startsInHours: 1,
+              durationHours: 24,
+              usdPerInstanceHour: 30,
+            },
+          ],
+        },
+        taskDeps: {
+          reserved: {
+            offerings: createAwsTrainingPlanOfferings(),
+            afterSeconds: 0.3,
+            prices: createPriceBook({
+              live: createAwsPriceList({
+                endpoint: account.endpoints.pricing,
+                credentials: async () => ({ accessKeyId: 'a', secretAccessKey: 's' }),
+              }),
+            }),
+          },
+        },
+      });
+      const request = { ...p5Request([]), retry: { for: 'PT12H' } };
+      await harness.submit(request);
+      const id = request.requestId;
+      const record = await expectPoll(async () => (await harness!.store.get(id))?.reservedOffers, 15_000);
+
+      // The 2-instance request: only the offering that sells 2 instances; never bought.
+      expect(record.suggestions).toHaveLength(1);
+      const [s] = record.suggestions;
+      expect(s).toMatchObject({
+        instanceType: P5,
+        instanceCount: 2,
+        availabilityZone: 'us-east-1b',
+        durationHours: 24,
+        upfrontFee: 40 * 2 * 24,
+        currency: 'USD',
+      });
+      expect(s!.offeringId).toMatch(/^tpo-/);
+      expect(s!.source).toBe('SageMaker SearchTrainingPlanOfferings, us-east-1');
+      expect(s!.onDemand).toMatchObject({ usd: 50 * 2 * 24 });
+      expect(s!.onDemand!.source).toContain('AWS Price List Query API');
+      expect(harness.sagemaker.requests.some((r) => r.operation === 'SearchTrainingPlanOfferings')).toBe(true);
+      expect(harness.sagemaker.requests.some((r) => r.operation === 'CreateTrainingPlan')).toBe(false);
+      await expect
+        .poll(
+          () =>
+            harness!.events.filter((e) => e.DetailType === DETAIL_TYPES.waiting && 'reservedOffers' in (e.Detail.wait as object)).length,
+        )
+        .toBeGreaterThan(0);
+      await requestDeletion(harness.submitDeps, id);
+      await harness.waitForStatus(id, 'DELETED');
+    } finally {
+      await account.close();
+    }
+  }, 30_000);
+});
+
+const expectPoll = async <T>(read: () => Promise<T | undefined>, timeoutMs: number): Promise<T> => {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
