@@ -8,8 +8,9 @@
  *     one read. The history entry's `from` is therefore exactly the status replaced. When the condition fails (a
  *     concurrent writer), re-read and try again while the move is still legal.
  *   - update: one UpdateItem conditioned on the status being in `whileIn`.
- * A failed condition becomes RecordNotFoundError or RecordConflictError; every other SDK error is rethrown as it is
- * (throttling and 5xx are infrastructure failures, retried by the Lambda / state machine transient retry).
+ * A failed condition becomes RecordNotFoundError or RecordConflictError; a transient failure (throttling, 5xx, no
+ * answer) becomes StoreUnavailableError (./transient.ts), which the state machines retry; any other SDK error is
+ * rethrown as it is.
  *
  * Reads are strongly consistent: a workflow step must see the write of the step before it. Lists read the GSIs, which
  * are eventually consistent: a record written a moment ago may be missing from a list, or show its previous status.
@@ -26,14 +27,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { convertToAttr, marshall, unmarshall, type marshallOptions } from '@aws-sdk/util-dynamodb';
 import { REQUEST_ID } from '../contract/request-id.js';
-import {
-  InvalidCursorError,
-  RecordConflictError,
-  RecordNotFoundError,
-  RequestValidationError,
-  StoreUnavailableError,
-} from '../core/errors';
-import { isThrottlingError, isTransientError } from '@smithy/service-error-classification';
+import { InvalidCursorError, RecordConflictError, RecordNotFoundError, RequestValidationError } from '../core/errors';
+import { guardClient } from './transient';
 import {
   canTransition,
   type ClusterRecord,
@@ -189,33 +184,9 @@ const checkLimit = (limit: number): void => {
   }
 };
 
-/**
- * A transient AWS failure (throttling, 5xx, no answer: as the SDK classes it) becomes StoreUnavailableError, which every
- * task of the state machines retries for a few minutes; anything else (a condition, a validation) is rethrown as it is.
- */
-const storeError = (err: unknown): unknown => {
-  const e = err as Parameters<typeof isTransientError>[0] & { $metadata?: { httpStatusCode?: number } };
-  if (
-    err instanceof Error &&
-    !isConditionFailed(err) &&
-    (isThrottlingError(e) || isTransientError(e) || (e.$metadata?.httpStatusCode ?? 0) >= 500)
-  ) {
-    return new StoreUnavailableError(`The record store is unavailable (${err.name}): ${err.message}`, { cause: err });
-  }
-  return err;
-};
-
 export const createDynamoStore = (options: DynamoStoreOptions): ClusterStore => {
-  const given = options.client ?? new DynamoDBClient({});
-  const client = {
-    send: async <T>(command: Parameters<DynamoDBClient['send']>[0]): Promise<T> => {
-      try {
-        return (await given.send(command as never)) as T;
-      } catch (err) {
-        throw storeError(err);
-      }
-    },
-  } as unknown as DynamoDBClient;
+  // A transient failure becomes StoreUnavailableError (./transient.ts), which every task retries.
+  const client = guardClient(options.client ?? new DynamoDBClient({}), 'The record store');
   const { tableName } = options;
   const now = options.now ?? (() => new Date());
   const filteredPageSize = options.filteredPageSize ?? 100;

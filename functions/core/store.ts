@@ -37,6 +37,8 @@ export interface DiscardedCluster {
   placement?: number;
   reason: 'capacity' | 'failed';
   at: string;
+  /** The provider's explanation of the failure (so a retried step decides the same without asking again). */
+  message?: string;
   /** When the provider no longer knew it. Until then no new cluster is created for the request. */
   goneAt?: string;
 }
