@@ -14,7 +14,7 @@
  *   what may pass (5xx, 429, timeouts, a refused connection); a target that still fails fails the invocation, so Lambda's
  *   asynchronous retries and then the on-failure destination (a dead-letter queue with an alarm) take over.
  */
-import { DETAIL_TYPES } from './events';
+import { DETAIL_TYPES, EVENT_SOURCE } from './events';
 import type { FieldError } from './errors';
 import type { NotifyTarget } from './request';
 import type { ClusterRecord } from './store';
@@ -311,8 +311,48 @@ export interface NotifyReport {
   requestId?: string;
   outcomes: TargetOutcome[];
   /** Why nothing was sent, when nothing was. */
-  skipped?: 'not-notified' | 'no-record' | 'no-targets';
+  skipped?: 'not-notified' | 'no-record' | 'no-targets' | 'disagrees-with-record';
+  /** With `disagrees-with-record`: what the event said that the record does not. */
+  refused?: string;
 }
+
+/** The status a notified event announces: the record must have reached it. */
+const ANNOUNCED_STATUS: Readonly<Record<(typeof NOTIFIED_DETAIL_TYPES)[number], ClusterRecord['status']>> = {
+  [DETAIL_TYPES.ready]: 'READY',
+  [DETAIL_TYPES.failed]: 'FAILED',
+  [DETAIL_TYPES.waiting]: 'WAITING_FOR_CAPACITY',
+  [DETAIL_TYPES.deleted]: 'DELETED',
+};
+
+/**
+ * What an event says that its request's record does not, or undefined when they agree. Only the workflows put these
+ * events, each built from the record as it was written (functions/core/events.ts), so a genuine one always agrees:
+ * the record has reached the status announced, and names the same provider, place, cluster and acceptance. Anything
+ * else was put by someone else, and is not told to anyone.
+ */
+export const eventDisagreement = (event: BusEvent, record: ClusterRecord): string | undefined => {
+  if (event.source !== EVENT_SOURCE) return `source ${JSON.stringify(event.source)} is not ${EVENT_SOURCE}`;
+  const detail = event.detail;
+  const status = ANNOUNCED_STATUS[event['detail-type'] as keyof typeof ANNOUNCED_STATUS];
+  if (detail.status !== status) return `detail status ${JSON.stringify(detail.status)} is not ${status}`;
+  if (record.status !== status && !record.history.some((entry) => entry.to === status))
+    return `the record never was ${status} (it is ${record.status})`;
+  const same: Array<[string, unknown, unknown]> = [
+    ['provider', detail.provider, record.provider],
+    ['clusterName', detail.clusterName, record.clusterName],
+    ['region', detail.region, record.region],
+    ['projectId', detail.projectId, record.projectId],
+    ['location', detail.location, record.location],
+    ['timestamps.acceptedAt', (detail.timestamps as { acceptedAt?: unknown } | undefined)?.acceptedAt, record.acceptedAt],
+  ];
+  for (const [field, said, recorded] of same) if (said !== recorded) return `${field} is not the record's`;
+  if (detail.providerId !== undefined) {
+    const known = [record.providerId, ...(record.discardedClusters ?? []).map((d) => d.providerId)];
+    if (!known.includes(detail.providerId as string)) return 'providerId is not a cluster of the record';
+  }
+  if (status === 'READY' && record.readyAt === undefined) return 'the record has no readyAt';
+  return undefined;
+};
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -352,6 +392,8 @@ export const notify = async (deps: NotifyDeps, event: BusEvent): Promise<NotifyR
   if (!record || !requestId) return { ...(requestId ? { requestId } : {}), outcomes: [], skipped: 'no-record' };
   const targets = targetsOf(record);
   if (targets.length === 0) return { requestId, outcomes: [], skipped: 'no-targets' };
+  const refused = eventDisagreement(event, record);
+  if (refused) return { requestId, outcomes: [], skipped: 'disagrees-with-record', refused };
   const body = JSON.stringify(notificationMessage(event, requestId));
   const outcomes = await Promise.all(targets.map((target, i) => deliver(deps, target, i, body, event, requestId)));
   const failed = outcomes.filter((o) => o.outcome === 'failed');
