@@ -159,6 +159,11 @@ export interface ListQuery {
   limit?: number;
   /** Opaque cursor from the previous page. */
   cursor?: string;
+  /**
+   * Only the records of this owner (a non-admin caller's list). Filtered by the store before the page and its cursor
+   * are made, so neither carries another owner's record.
+   */
+  owner?: string;
 }
 
 export interface ListPage {
