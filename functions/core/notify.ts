@@ -75,7 +75,7 @@ const kindOfIpv4 = ([a, b, c]: number[]): AddressKind => {
 /**
  * What an address is: `public`, or why a webhook may not reach it. IPv4 (dotted), IPv6 (with or without brackets,
  * with an embedded IPv4 tail), IPv4-mapped and IPv4-compatible IPv6 (judged as the IPv4 they carry), NAT64 of a private
- * IPv4 likewise. Anything else is `not-an-ip`.
+ * IPv4 likewise, 6to4 and Teredo by the IPv4 addresses they embed. Anything else is `not-an-ip`.
  */
 export const addressKind = (address: string): AddressKind => {
   const v4 = ipv4(address);
@@ -91,6 +91,14 @@ export const addressKind = (address: string): AddressKind => {
   }
   if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return kindOfIpv4(embedded); // IPv4-mapped ::ffff:a.b.c.d
   if (g[0] === 0x64 && g[1] === 0xff9b) return kindOfIpv4(embedded) === 'public' ? 'public' : 'private'; // NAT64
+  // 6to4 (2002::/16, RFC 3056): the IPv4 it tunnels to is groups 1 and 2.
+  if (g[0] === 0x2002) return kindOfIpv4([g[1]! >> 8, g[1]! & 0xff, g[2]! >> 8, g[2]! & 0xff]);
+  if (g[0] === 0x2001 && g[1] === 0) {
+    // Teredo (2001::/32, RFC 4380): the server's IPv4 in groups 2 and 3, the client's in the last two, inverted.
+    const server = kindOfIpv4([g[2]! >> 8, g[2]! & 0xff, g[3]! >> 8, g[3]! & 0xff]);
+    const client = kindOfIpv4(embedded.map((b) => b ^ 0xff));
+    return client !== 'public' ? client : server;
+  }
   if ((g[0]! & 0xfe00) === 0xfc00) return 'private'; // unique local fc00::/7
   if ((g[0]! & 0xffc0) === 0xfe80) return 'link-local'; // fe80::/10
   if ((g[0]! & 0xffc0) === 0xfec0) return 'private'; // site-local (deprecated)

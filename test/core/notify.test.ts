@@ -53,6 +53,15 @@ describe('addressKind', () => {
     ['::ffff:8.8.8.8', 'public'],
     ['64:ff9b::a00:1', 'private'],
     ['fd00:ec2::254', 'private'],
+    // 6to4 (2002:<IPv4>::/48) and Teredo (2001:0:<server IPv4>:<flags>:<port>:<client IPv4 inverted>).
+    ['2002:a9fe:a9fe::1', 'link-local'],
+    ['2002:7f00:1::', 'loopback'],
+    ['2002:c0a8:101::1', 'private'],
+    ['2002:808:808::1', 'public'],
+    ['2001:0:4136:e378:8000:63bf:f5ff:fffe', 'private'], // client 10.0.0.1
+    ['2001:0:4136:e378:8000:63bf:5601:5601', 'link-local'], // client 169.254.169.254
+    ['2001:0:a00:1:8000:63bf:f7f7:f7f7', 'private'], // server 10.0.0.1, client 8.8.8.8
+    ['2001:0:4136:e378:8000:63bf:f7f7:f7f7', 'public'], // server 65.54.227.120, client 8.8.8.8
     ['2606:4700:4700::1111', 'public'],
     ['hooks.example.com', 'not-an-ip'],
     ['1:2:3:4:5:6:7:8:9', 'not-an-ip'],
