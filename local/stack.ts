@@ -16,7 +16,7 @@ import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import type { EventEntry } from '../functions/core/events';
 import { ROUTES, routeKey, type HttpFunctionKey } from '../functions/contract/routes.js';
@@ -287,9 +287,17 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       ALLOWED_REGIONS: [REGION, 'us-west-2'].join(','),
       ALLOWED_EXECUTION_ROLES: '*',
       ALLOWED_LIFECYCLE_BUCKETS: '*',
+      // Access grants and node placement: any, as the simulators grant nothing (a deployment lists its own).
+      ALLOWED_EKS_CLUSTERS: '*',
+      ALLOWED_SUBNETS: '*',
+      ALLOWED_SECURITY_GROUPS: '*',
+      ALLOWED_CLUSTER_ROLES: '*',
+      ALLOWED_TIR_PROJECTS: '*',
       // The one local caller (every local request is signed by it, see apiGatewayEvent) is an admin: it sees and may
       // delete every request, also those that came by the queue, the bus or a schedule, and calls the admin routes.
       ADMIN_PRINCIPALS: LOCAL_PRINCIPAL,
+      // The key list cursors are sealed with: one per stack run (a cursor of an earlier run is refused).
+      CURSOR_KEY: process.env.CURSOR_KEY || randomBytes(32).toString('hex'),
       AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
       AWS_ENDPOINT_URL_SAGEMAKER: sagemakerEndpoint,
       TIR_API_BASE_URL: tirBaseUrl,

@@ -9,7 +9,8 @@
  * - the calls no function may make (FORBIDDEN: a role outside allowedExecutionRoles, a cluster without this
  *   deployment's tag or with another's, tagging outside CreateCluster, ...) -> denied.
  * The deployment is packaged with its default parameters: allowedRegions = the stage's region (us-east-1),
- * allowedExecutionRoles = `arn:<partition>:iam::<account>:role/HyperPodExecution*`.
+ * allowedExecutionRoles = `arn:<partition>:iam::<account>:role/HyperPodExecution*`, allowedEksClusters unset (no EKS
+ * cluster may be reached: every EKS call is denied).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -146,6 +147,9 @@ const deleteOwnCluster = (r: Resources): Call[] => [
   { action: 'eks:DescribeAccessEntry', resource: r.accessEntry, why: 'HyperPod removes the access entries of an EKS cluster it deletes' },
   { action: 'eks:DeleteAccessEntry', resource: r.accessEntry, why: 'HyperPod removes the access entries of an EKS cluster it deletes' },
 ];
+
+/** A call on an EKS cluster or its access entries: reachable only on the allowedEksClusters. */
+const isEksCall = (call: Call): boolean => call.action.startsWith('eks:');
 
 const readTirSecret = (r: Resources): Call => ({
   action: 'secretsmanager:GetSecretValue',
@@ -626,8 +630,24 @@ describe('IAM of the packaged template, simulated', () => {
   });
 
   describe.each(Object.keys(CALLS))('%s', (key) => {
-    it('is allowed every call its code makes', async () => {
-      await expectAllowed(roleOfFunction.get(key)!, callsOf(key));
+    it('is allowed every call its code makes (its EKS calls only on the allowedEksClusters, none by default)', async () => {
+      await expectAllowed(
+        roleOfFunction.get(key)!,
+        callsOf(key).filter((call) => !isEksCall(call)),
+      );
+      // The default packaging lists no EKS cluster: no access entry may be made, read or removed on any, nor a cluster
+      // read (config/allow-lists.js names a cluster no EKS name can match).
+      await expectDenied(roleOfFunction.get(key)!, callsOf(key).filter(isEksCall));
+      await expectDenied(
+        roleOfFunction.get(key)!,
+        callsOf(key)
+          .filter(isEksCall)
+          .map((call) => ({
+            ...call,
+            resource: call.resource.replace('/training', '/someone-elses'),
+            why: `${call.why}, on another EKS cluster`,
+          })),
+      );
     });
 
     it('is granted nothing its code does not call', () => {
