@@ -22,6 +22,7 @@ import type { EventEntry } from '../functions/core/events';
 import { ROUTES, routeKey, type HttpFunctionKey } from '../functions/contract/routes.js';
 import { startDynalite } from './dynalite';
 import { createAsyncInvoker, type DestinationRecord } from './lambda-async';
+import { MAX_JSON_NESTING, jsonNesting } from './simulators/common';
 import { isPutEvents, startEventBridgeSimulator, type PutEventsEntry } from './simulators/eventbridge';
 import { matchingRules, rulesOfServerless, type BusEvent, type FunctionRule } from './simulators/event-patterns';
 import { startSecretsManagerSimulator } from './simulators/secrets-manager';
@@ -90,6 +91,7 @@ const readBody = (req: IncomingMessage, limit: number): Promise<string | undefin
   new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let over = false;
     const stop = () => {
       req.off('data', onData);
       req.pause();
@@ -97,14 +99,20 @@ const readBody = (req: IncomingMessage, limit: number): Promise<string | undefin
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) stop();
-      else chunks.push(chunk);
+      if (size <= limit) chunks.push(chunk);
+      else if (size > DRAIN_MAX_BYTES) stop();
+      // Past the limit and below the drain cap: read and dropped, so the client has sent it all when the 413 comes
+      // (answering mid-upload would meet a client still writing: EPIPE instead of the answer).
+      else over = true;
     };
     req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
-    if (Number(req.headers['content-length']) > limit) stop();
+    if (Number(req.headers['content-length']) > DRAIN_MAX_BYTES) stop();
   });
+
+/** Bodies over the limit are drained up to this size before the 413; larger ones are cut off. */
+const DRAIN_MAX_BYTES = 8 * 1024 * 1024;
 
 /** A path segment decoded, or as it came when it is no valid percent-encoding (`%ZZ`): the handler then answers 404. */
 const pathSegment = (raw: string): string => {
@@ -181,6 +189,11 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
   try {
     // The HTTP port first: a taken port is the likeliest failure, and it should fail before anything else starts.
     const http = createServer();
+    // CONNECT (a proxy's tunnel request) is no method of the API: Node hands it to 'connect', which would otherwise
+    // close the socket without an answer.
+    http.on('connect', (_req: IncomingMessage, socket: import('node:stream').Duplex) => {
+      socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, POST, DELETE\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    });
     // Until every part is up, a request gets a prompt 503 (Retry-After) instead of a hang.
     const starting = (_req: IncomingMessage, res: ServerResponse) =>
       send(res, 503, { code: 'Starting', message: 'The local stack is starting; retry in a moment' }, { 'retry-after': '1' });
@@ -540,6 +553,10 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
           // What the API answers for a body it will not take; the rest of the body is never read.
           const { code, message, errors } = payloadTooLarge(`is more than ${limit} bytes`, limit);
           return send(res, 413, { code, message, errors }, { connection: 'close' });
+        }
+        if (local && jsonNesting(body) > MAX_JSON_NESTING) {
+          const message = `must nest at most ${MAX_JSON_NESTING} levels deep`;
+          return send(res, 400, { code: 'ValidationFailed', message: `The body ${message}`, errors: [{ path: '', message }] });
         }
         // EventBridge PutEvents (AWS JSON 1.1) on this port too: `aws events put-events --endpoint-url <this>`.
         if (req.method === 'POST' && url.pathname === '/' && isPutEvents(req.headers)) {
