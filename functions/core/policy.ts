@@ -153,7 +153,12 @@ const checkPlacement = (policy: DeploymentPolicy, request: ProvisionRequest, def
   };
   request.cluster.InstanceGroups.forEach((group, i) => {
     role(`/cluster/InstanceGroups/${i}/ExecutionRole`, group.ExecutionRole);
-    checkVpc(policy, (group as { OverrideVpcConfig?: unknown }).OverrideVpcConfig, `/cluster/InstanceGroups/${i}/OverrideVpcConfig`, errors);
+    checkVpc(
+      policy,
+      (group as { OverrideVpcConfig?: unknown }).OverrideVpcConfig,
+      `/cluster/InstanceGroups/${i}/OverrideVpcConfig`,
+      errors,
+    );
     const bucket = lifecycleBucketOf(group.LifeCycleConfig.SourceS3Uri);
     if (bucket === undefined || !allowedBy(policy.allowedLifecycleBuckets, bucket)) {
       errors.push({
