@@ -26,6 +26,46 @@ const ROLE = /^arn:(\$\{AWS::Partition\}|aws[a-z-]*):iam::(\$\{AWS::AccountId\}|
 /** A bucket name (3..63 of [a-z0-9.-]), or a prefix of one ending in `*`, or `*`. */
 const BUCKET = /^(\*|[a-z0-9][a-z0-9.-]{2,62}|[a-z0-9][a-z0-9.-]{0,61}\*)$/;
 
+/** An EKS cluster ARN (a literal account or `${AWS::AccountId}`), exact or a prefix of its name ending in `*`. */
+const EKS_CLUSTER =
+  /^arn:(\$\{AWS::Partition\}|aws[a-z-]*):eks:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}:(\$\{AWS::AccountId\}|\d{12}):cluster\/[0-9A-Za-z][A-Za-z0-9_-]*\*?$/;
+/** A subnet / security group id, exact or a prefix ending in `*`, or `*`. */
+const SUBNET = /^(\*|subnet-[0-9a-f]{0,17}\*?)$/;
+const SECURITY_GROUP = /^(\*|sg-[0-9a-f]{0,17}\*?)$/;
+/** A TIR project id or SKU id (digits), or `*`. */
+const TIR_ID = /^(\*|\d{1,12})$/;
+/** A TIR location name, or `*`. */
+const TIR_LOCATION = /^(\*|[A-Za-z][A-Za-z0-9 _-]{0,63})$/;
+
+/**
+ * The lists that grant access or place nodes, each denying everything while it is unset (a deployment says what it
+ * lets requests reach): EKS clusters (access entries are made on them), VPC subnets and security groups (the nodes'
+ * network), cluster roles, TIR projects. TIR locations and SKUs only choose within an allowed project: unset, any.
+ * @param {Record<string, unknown>} params
+ */
+export const placementLists = (params) => {
+  /** @param {string} name @param {RegExp} pattern @param {string} what @param {string[]} [unset] */
+  const list = (name, pattern, what, unset = []) => {
+    const entries = parseList(params[name]);
+    if (entries.length === 0) return unset;
+    const bad = entries.filter((entry) => !pattern.test(entry));
+    if (bad.length > 0) throw new AllowListError(`Parameter ${name}: ${bad.map((b) => JSON.stringify(b)).join(', ')} is not ${what}`);
+    return entries;
+  };
+  return {
+    eksClusters: list('allowedEksClusters', EKS_CLUSTER, 'an EKS cluster ARN (exact, or a prefix of the name ending in *)'),
+    subnets: list('allowedSubnets', SUBNET, 'a subnet id (exact, or a prefix ending in *)'),
+    securityGroups: list('allowedSecurityGroups', SECURITY_GROUP, 'a security group id (exact, or a prefix ending in *)'),
+    clusterRoles: list('allowedClusterRoles', ROLE, 'an IAM role ARN (exact, or a prefix ending in *) of one account'),
+    tirProjects: list('allowedTirProjects', TIR_ID, 'a TIR project id'),
+    tirLocations: list('allowedTirLocations', TIR_LOCATION, 'a TIR location name', ['*']),
+    tirSkus: list('allowedTirSkus', TIR_ID, 'a TIR SKU id', ['*']),
+  };
+};
+
+/** Matches no EKS cluster (a name starts with a letter or digit): what the grants name while allowedEksClusters is unset. */
+const NO_EKS_CLUSTER = '-none-';
+
 export class AllowListError extends Error {
   /** @param {string} message */
   constructor(message) {
@@ -95,6 +135,37 @@ const fromServerless = async ({ resolveVariable }) => {
   );
 };
 
+const PLACEMENT_PARAMS = [
+  'allowedEksClusters',
+  'allowedSubnets',
+  'allowedSecurityGroups',
+  'allowedClusterRoles',
+  'allowedTirProjects',
+  'allowedTirLocations',
+  'allowedTirSkus',
+];
+
+/** @param {Context} context */
+const placementFromServerless = async ({ resolveVariable }) => {
+  /** @type {Record<string, unknown>} */
+  const params = {};
+  for (const name of PLACEMENT_PARAMS) params[name] = await resolveVariable(`param:${name}, ''`);
+  return placementLists(params);
+};
+
+/** The allowed EKS clusters' ARNs and their access entries' (`access-entry/<cluster>/*`); none allowed: no cluster's. */
+const eksGrants = async (/** @type {Context} */ context, /** @type {'cluster' | 'access-entry'} */ kind) => {
+  const { eksClusters } = await placementFromServerless(context);
+  if (eksClusters.length === 0) {
+    return (await fromServerless(context)).regions.map((region) => ({
+      'Fn::Sub': `arn:\${AWS::Partition}:eks:${region}:\${AWS::AccountId}:${kind}/${NO_EKS_CLUSTER}${kind === 'cluster' ? '' : '/*'}`,
+    }));
+  }
+  return eksClusters.map((arn) => ({
+    'Fn::Sub': kind === 'cluster' ? arn : `${arn.replace(':cluster/', ':access-entry/')}${arn.endsWith('*') ? '' : '/*'}`,
+  }));
+};
+
 /** One ARN per allowed region: `arn:<partition>:<service>:<region>:<account>:<resource>`. */
 const perRegion = (/** @type {string} */ service, /** @type {string} */ resource) => async (/** @type {Context} */ context) =>
   (await fromServerless(context)).regions.map((region) => ({
@@ -112,9 +183,15 @@ export const iam = {
     ...(await perRegion('sagemaker', 'cluster/*')(context)),
     ...(await perRegion('sagemaker', 'training-plan/*')(context)),
   ],
-  eksClusters: perRegion('eks', 'cluster/*'),
-  eksAccessEntries: perRegion('eks', 'access-entry/*'),
+  /** The allowedEksClusters (HyperPod makes access entries on them with the caller's permissions). */
+  eksClusters: async (/** @type {Context} */ context) => eksGrants(context, 'cluster'),
+  eksAccessEntries: async (/** @type {Context} */ context) => eksGrants(context, 'access-entry'),
   executionRoles: async (/** @type {Context} */ context) => (await fromServerless(context)).roles.map((role) => ({ 'Fn::Sub': role })),
+  /** What createCluster may pass to SageMaker: the execution roles and the allowedClusterRoles. */
+  passableRoles: async (/** @type {Context} */ context) =>
+    [...(await fromServerless(context)).roles, ...(await placementFromServerless(context)).clusterRoles].map((role) => ({
+      'Fn::Sub': role,
+    })),
   /** The allowed lifecycle buckets (the pre-flight plan may list them: S3 answers a missing key 404, not 403). */
   lifecycleBuckets: async (/** @type {Context} */ context) =>
     (await fromServerless(context)).buckets.map((bucket) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucket}` })),
@@ -128,4 +205,15 @@ export const environment = {
   ALLOWED_REGIONS: async (/** @type {Context} */ context) => (await fromServerless(context)).regions.join(','),
   ALLOWED_EXECUTION_ROLES: async (/** @type {Context} */ context) => ({ 'Fn::Sub': (await fromServerless(context)).roles.join(',') }),
   ALLOWED_LIFECYCLE_BUCKETS: async (/** @type {Context} */ context) => (await fromServerless(context)).buckets.join(','),
+  ALLOWED_EKS_CLUSTERS: async (/** @type {Context} */ context) => ({
+    'Fn::Sub': (await placementFromServerless(context)).eksClusters.join(','),
+  }),
+  ALLOWED_SUBNETS: async (/** @type {Context} */ context) => (await placementFromServerless(context)).subnets.join(','),
+  ALLOWED_SECURITY_GROUPS: async (/** @type {Context} */ context) => (await placementFromServerless(context)).securityGroups.join(','),
+  ALLOWED_CLUSTER_ROLES: async (/** @type {Context} */ context) => ({
+    'Fn::Sub': (await placementFromServerless(context)).clusterRoles.join(','),
+  }),
+  ALLOWED_TIR_PROJECTS: async (/** @type {Context} */ context) => (await placementFromServerless(context)).tirProjects.join(','),
+  ALLOWED_TIR_LOCATIONS: async (/** @type {Context} */ context) => (await placementFromServerless(context)).tirLocations.join(','),
+  ALLOWED_TIR_SKUS: async (/** @type {Context} */ context) => (await placementFromServerless(context)).tirSkus.join(','),
 };

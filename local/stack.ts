@@ -16,12 +16,13 @@ import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import type { EventEntry } from '../functions/core/events';
 import { ROUTES, routeKey, type HttpFunctionKey } from '../functions/contract/routes.js';
 import { startDynalite } from './dynalite';
 import { createAsyncInvoker, type DestinationRecord } from './lambda-async';
+import { MAX_JSON_NESTING, jsonNesting } from './simulators/common';
 import { isPutEvents, startEventBridgeSimulator, type PutEventsEntry } from './simulators/eventbridge';
 import { matchingRules, rulesOfServerless, type BusEvent, type FunctionRule } from './simulators/event-patterns';
 import { startSecretsManagerSimulator } from './simulators/secrets-manager';
@@ -96,6 +97,7 @@ const readBody = (req: IncomingMessage, limit: number): Promise<string | undefin
   new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let over = false;
     const stop = () => {
       req.off('data', onData);
       req.pause();
@@ -103,14 +105,20 @@ const readBody = (req: IncomingMessage, limit: number): Promise<string | undefin
     };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
-      if (size > limit) stop();
-      else chunks.push(chunk);
+      if (size <= limit) chunks.push(chunk);
+      else if (size > DRAIN_MAX_BYTES) stop();
+      // Past the limit and below the drain cap: read and dropped, so the client has sent it all when the 413 comes
+      // (answering mid-upload would meet a client still writing: EPIPE instead of the answer).
+      else over = true;
     };
     req.on('data', onData);
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(over ? undefined : Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
-    if (Number(req.headers['content-length']) > limit) stop();
+    if (Number(req.headers['content-length']) > DRAIN_MAX_BYTES) stop();
   });
+
+/** Bodies over the limit are drained up to this size before the 413; larger ones are cut off. */
+const DRAIN_MAX_BYTES = 8 * 1024 * 1024;
 
 /** A path segment decoded, or as it came when it is no valid percent-encoding (`%ZZ`): the handler then answers 404. */
 const pathSegment = (raw: string): string => {
@@ -187,6 +195,11 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
   try {
     // The HTTP port first: a taken port is the likeliest failure, and it should fail before anything else starts.
     const http = createServer();
+    // CONNECT (a proxy's tunnel request) is no method of the API: Node hands it to 'connect', which would otherwise
+    // close the socket without an answer.
+    http.on('connect', (_req: IncomingMessage, socket: import('node:stream').Duplex) => {
+      socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, POST, DELETE\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    });
     // Until every part is up, a request gets a prompt 503 (Retry-After) instead of a hang.
     const starting = (_req: IncomingMessage, res: ServerResponse) =>
       send(res, 503, { code: 'Starting', message: 'The local stack is starting; retry in a moment' }, { 'retry-after': '1' });
@@ -304,9 +317,17 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       ALLOWED_REGIONS: [REGION, 'us-west-2'].join(','),
       ALLOWED_EXECUTION_ROLES: '*',
       ALLOWED_LIFECYCLE_BUCKETS: '*',
+      // Access grants and node placement: any, as the simulators grant nothing (a deployment lists its own).
+      ALLOWED_EKS_CLUSTERS: '*',
+      ALLOWED_SUBNETS: '*',
+      ALLOWED_SECURITY_GROUPS: '*',
+      ALLOWED_CLUSTER_ROLES: '*',
+      ALLOWED_TIR_PROJECTS: '*',
       // The one local caller (every local request is signed by it, see apiGatewayEvent) is an admin: it sees and may
       // delete every request, also those that came by the queue, the bus or a schedule, and calls the admin routes.
       ADMIN_PRINCIPALS: LOCAL_PRINCIPAL,
+      // The key list cursors are sealed with: one per stack run (a cursor of an earlier run is refused).
+      CURSOR_KEY: process.env.CURSOR_KEY || randomBytes(32).toString('hex'),
       AWS_ENDPOINT_URL_DYNAMODB: db.endpoint,
       AWS_ENDPOINT_URL_SAGEMAKER: sagemakerEndpoint,
       TIR_API_BASE_URL: tirBaseUrl,
@@ -549,6 +570,10 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
           // What the API answers for a body it will not take; the rest of the body is never read.
           const { code, message, errors } = payloadTooLarge(`is more than ${limit} bytes`, limit);
           return send(res, 413, { code, message, errors }, { connection: 'close' });
+        }
+        if (local && jsonNesting(body) > MAX_JSON_NESTING) {
+          const message = `must nest at most ${MAX_JSON_NESTING} levels deep`;
+          return send(res, 400, { code: 'ValidationFailed', message: `The body ${message}`, errors: [{ path: '', message }] });
         }
         // EventBridge PutEvents (AWS JSON 1.1) on this port too: `aws events put-events --endpoint-url <this>`.
         if (req.method === 'POST' && url.pathname === '/' && isPutEvents(req.headers)) {

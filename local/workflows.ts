@@ -214,6 +214,13 @@ export class LocalWorkflows {
         noThrowOnAbort: true,
       } as never,
     );
+    // The runner queues every event of the execution (each state's input and output) until someone reads them; nobody
+    // here does, so they are read and dropped as they come: an execution holds no log, however long it runs.
+    void (async () => {
+      for await (const _event of run.eventLogs) {
+        // dropped
+      }
+    })().catch(() => undefined);
     let aborted = false;
     const state: ExecutionState = {
       name,
@@ -227,9 +234,20 @@ export class LocalWorkflows {
         run.abort();
       },
     };
+    // Ended, an execution keeps only what DescribeExecution answers (name, status, input, output or error): its
+    // runner, handlers and timers are released with the abort that referred to them.
+    const release = () => {
+      state.abort = () => undefined;
+    };
     state.done = run.result.then(
-      (output: unknown) => Object.assign(state, aborted ? { status: 'ABORTED' as const } : { status: 'SUCCEEDED' as const, output }),
-      (err: unknown) => Object.assign(state, { status: 'FAILED' as const, error: executionError(err) }),
+      (output: unknown) => {
+        release();
+        return Object.assign(state, aborted ? { status: 'ABORTED' as const } : { status: 'SUCCEEDED' as const, output });
+      },
+      (err: unknown) => {
+        release();
+        return Object.assign(state, { status: 'FAILED' as const, error: executionError(err) });
+      },
     );
     this.executions.set(name, state);
     return { executionArn, alreadyStarted: false };

@@ -8,8 +8,9 @@
  *     one read. The history entry's `from` is therefore exactly the status replaced. When the condition fails (a
  *     concurrent writer), re-read and try again while the move is still legal.
  *   - update: one UpdateItem conditioned on the status being in `whileIn`.
- * A failed condition becomes RecordNotFoundError or RecordConflictError; every other SDK error is rethrown as it is
- * (throttling and 5xx are infrastructure failures, retried by the Lambda / state machine transient retry).
+ * A failed condition becomes RecordNotFoundError or RecordConflictError; a transient failure (throttling, 5xx, no
+ * answer) becomes StoreUnavailableError (./transient.ts), which the state machines retry; any other SDK error is
+ * rethrown as it is.
  *
  * Reads are strongly consistent: a workflow step must see the write of the step before it. Lists read the GSIs, which
  * are eventually consistent: a record written a moment ago may be missing from a list, or show its previous status.
@@ -25,15 +26,10 @@ import {
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { convertToAttr, marshall, unmarshall, type marshallOptions } from '@aws-sdk/util-dynamodb';
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
 import { REQUEST_ID } from '../contract/request-id.js';
-import {
-  InvalidCursorError,
-  RecordConflictError,
-  RecordNotFoundError,
-  RequestValidationError,
-  StoreUnavailableError,
-} from '../core/errors';
-import { isThrottlingError, isTransientError } from '@smithy/service-error-classification';
+import { InvalidCursorError, RecordConflictError, RecordNotFoundError, RequestValidationError } from '../core/errors';
+import { guardClient } from './transient';
 import {
   canTransition,
   type ClusterRecord,
@@ -52,6 +48,14 @@ export interface DynamoStoreOptions {
   now?: () => Date;
   /** Items read per Query when a filter applies (status + provider). Tests lower it to exercise paging. */
   filteredPageSize?: number;
+  /**
+   * The secret list cursors are sealed with (AES-256-GCM under its SHA-256): a cursor says nothing a caller may read,
+   * and one not sealed with it is refused. Every instance of a deployment must share it (CURSOR_KEY); without one, a
+   * key of this process only.
+   */
+  cursorKey?: string;
+  /** Items one list call reads at most while filtering by owner; past it the page ends (with a cursor). */
+  ownerScanBudget?: number;
 }
 
 const MARSHALL: marshallOptions = { removeUndefinedValues: true };
@@ -140,16 +144,46 @@ interface Cursor {
   /** The query the cursor belongs to. */
   s?: string;
   p?: string;
+  /** The owner the list was filtered by. */
+  o?: string;
 }
 
-const encodeCursor = (query: ListQuery, last: ClusterRecord): string => {
+/** Seals and opens cursors: AES-256-GCM (a random 12-byte IV, the 16-byte tag), base64url of iv | tag | ciphertext. */
+const cursorSeal = (secret: string) => {
+  const key = createHash('sha256').update(secret).digest();
+  return {
+    seal(plain: string): string {
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', key, iv);
+      const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+      return Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64url');
+    },
+    /** The plain text, or undefined when the cursor was not sealed with this key (or was altered). */
+    open(sealed: string): string | undefined {
+      const raw = Buffer.from(sealed, 'base64url');
+      if (raw.length < 29) return undefined;
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', key, raw.subarray(0, 12));
+        decipher.setAuthTag(raw.subarray(12, 28));
+        return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
+      } catch {
+        return undefined;
+      }
+    },
+  };
+};
+
+type CursorSeal = ReturnType<typeof cursorSeal>;
+
+const encodeCursor = (seal: CursorSeal, query: ListQuery, last: { acceptedAt: string; requestId: string }): string => {
   const cursor: Cursor = { k: listSortKey(last.acceptedAt, last.requestId), id: last.requestId };
   if (query.status) cursor.s = query.status;
   if (query.provider) cursor.p = query.provider;
-  return Buffer.from(JSON.stringify(cursor)).toString('base64url');
+  if (query.owner) cursor.o = query.owner;
+  return seal.seal(JSON.stringify(cursor));
 };
 
-const CURSOR_MEMBERS: ReadonlySet<string> = new Set(['k', 'id', 's', 'p']);
+const CURSOR_MEMBERS: ReadonlySet<string> = new Set(['k', 'id', 's', 'p', 'o']);
 
 /**
  * Exactly what encodeCursor writes: a requestId, the list key it makes with a timestamp as toISOString writes it, and
@@ -160,24 +194,26 @@ const isCursor = (value: unknown): value is Cursor => {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const cursor = value as Record<string, unknown>;
   if (!Object.keys(cursor).every((member) => CURSOR_MEMBERS.has(member))) return false;
-  const { k, id, s, p } = cursor;
+  const { k, id, s, p, o } = cursor;
   if (typeof id !== 'string' || !REQUEST_ID.test(id) || typeof k !== 'string' || !k.endsWith(`#${id}`)) return false;
-  if ((s !== undefined && typeof s !== 'string') || (p !== undefined && typeof p !== 'string')) return false;
+  if ([s, p, o].some((member) => member !== undefined && typeof member !== 'string')) return false;
   const at = k.slice(0, -id.length - 1);
   const time = new Date(at);
   return !Number.isNaN(time.getTime()) && time.toISOString() === at;
 };
 
-const decodeCursor = (raw: string, query: ListQuery): Cursor => {
+const decodeCursor = (seal: CursorSeal, raw: string, query: ListQuery): Cursor => {
+  const plain = seal.open(raw);
+  if (plain === undefined) throw new InvalidCursorError('The cursor is not one this service issued');
   let cursor: unknown;
   try {
-    cursor = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+    cursor = JSON.parse(plain);
   } catch (err) {
     throw new InvalidCursorError('The cursor is not one this service issued', { cause: err });
   }
   if (!isCursor(cursor)) throw new InvalidCursorError('The cursor is not one this service issued');
-  // A position only means something in the index and partition it came from.
-  if (cursor.s !== query.status || cursor.p !== query.provider) {
+  // A position only means something in the index and partition it came from, for the caller it was made for.
+  if (cursor.s !== query.status || cursor.p !== query.provider || cursor.o !== query.owner) {
     throw new InvalidCursorError('The cursor belongs to a list with other filters');
   }
   return cursor;
@@ -189,36 +225,14 @@ const checkLimit = (limit: number): void => {
   }
 };
 
-/**
- * A transient AWS failure (throttling, 5xx, no answer: as the SDK classes it) becomes StoreUnavailableError, which every
- * task of the state machines retries for a few minutes; anything else (a condition, a validation) is rethrown as it is.
- */
-const storeError = (err: unknown): unknown => {
-  const e = err as Parameters<typeof isTransientError>[0] & { $metadata?: { httpStatusCode?: number } };
-  if (
-    err instanceof Error &&
-    !isConditionFailed(err) &&
-    (isThrottlingError(e) || isTransientError(e) || (e.$metadata?.httpStatusCode ?? 0) >= 500)
-  ) {
-    return new StoreUnavailableError(`The record store is unavailable (${err.name}): ${err.message}`, { cause: err });
-  }
-  return err;
-};
-
 export const createDynamoStore = (options: DynamoStoreOptions): ClusterStore => {
-  const given = options.client ?? new DynamoDBClient({});
-  const client = {
-    send: async <T>(command: Parameters<DynamoDBClient['send']>[0]): Promise<T> => {
-      try {
-        return (await given.send(command as never)) as T;
-      } catch (err) {
-        throw storeError(err);
-      }
-    },
-  } as unknown as DynamoDBClient;
+  // A transient failure becomes StoreUnavailableError (./transient.ts), which every task retries.
+  const client = guardClient(options.client ?? new DynamoDBClient({}), 'The record store');
   const { tableName } = options;
   const now = options.now ?? (() => new Date());
   const filteredPageSize = options.filteredPageSize ?? 100;
+  const ownerScanBudget = options.ownerScanBudget ?? 1000;
+  const seal = cursorSeal(options.cursorKey ?? randomBytes(32).toString('hex'));
 
   const get = async (requestId: string): Promise<ClusterRecord | undefined> => {
     const { Item } = await client.send(
@@ -314,7 +328,7 @@ export const createDynamoStore = (options: DynamoStoreOptions): ClusterStore => 
   const list = async (query: ListQuery): Promise<ListPage> => {
     const limit = query.limit ?? DEFAULT_LIMIT;
     checkLimit(limit);
-    const cursor = query.cursor === undefined ? undefined : decodeCursor(query.cursor, query);
+    const cursor = query.cursor === undefined ? undefined : decodeCursor(seal, query.cursor, query);
     // A start key DynamoDB still refuses came from the cursor (the rest of the query is ours): the cursor's fault.
     const queryPage = async (command: QueryCommand) => {
       try {
@@ -345,6 +359,10 @@ export const createDynamoStore = (options: DynamoStoreOptions): ClusterStore => 
     let startKey: Record<string, AttributeValue> | undefined = cursor
       ? { requestId: { S: cursor.id }, listSk: { S: cursor.k }, [partitionKey]: { S: partition } }
       : undefined;
+    // Filtered by owner: the other owners' records are read here and never leave the store, not even as a cursor.
+    const filtered = filterProvider || query.owner !== undefined;
+    let read = 0;
+    let lastRead: ClusterRecord | undefined;
     do {
       const page = await queryPage(
         new QueryCommand({
@@ -355,17 +373,28 @@ export const createDynamoStore = (options: DynamoStoreOptions): ClusterStore => 
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
           ScanIndexForward: false,
-          Limit: filterProvider ? filteredPageSize : limit + 1 - items.length,
+          Limit: filtered ? Math.min(filteredPageSize, ownerScanBudget - read) : limit + 1 - items.length,
           ExclusiveStartKey: startKey,
         }),
       );
-      for (const item of page.Items ?? []) items.push(toRecord(item));
+      for (const item of page.Items ?? []) {
+        const record = toRecord(item);
+        read++;
+        // Past the page's extra item nothing more is kept (the next page reads it again).
+        if (items.length > limit) break;
+        lastRead = record;
+        if (query.owner === undefined || record.owner === query.owner) items.push(record);
+      }
       startKey = page.LastEvaluatedKey;
-    } while (items.length <= limit && startKey);
+    } while (items.length <= limit && startKey && read < ownerScanBudget);
 
     const returned = items.slice(0, limit);
     const last = returned.at(-1);
-    return items.length > limit && last ? { items: returned, cursor: encodeCursor(query, last) } : { items: returned };
+    if (items.length > limit && last) return { items: returned, cursor: encodeCursor(seal, query, last) };
+    // The read budget ran out before the page filled: the next page starts behind the last record read (its position
+    // is sealed in the cursor; the caller sees none of it).
+    if (startKey && lastRead) return { items: returned, cursor: encodeCursor(seal, query, lastRead) };
+    return { items: returned };
   };
 
   return { create, get, require, transition, update, list };

@@ -1,6 +1,7 @@
 /**
  * OfferingMemory on DynamoDB (the offerings table of functions/contract/table.js). Reads are strongly consistent; the
- * probe lease is taken with one conditional UpdateItem, so two requests cannot both hold it.
+ * probe lease is taken with one conditional UpdateItem, so two requests cannot both hold it. A transient failure
+ * (throttling, 5xx, no answer) becomes StoreUnavailableError, which the state machines retry.
  */
 import {
   ConditionalCheckFailedException,
@@ -13,6 +14,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { OFFERINGS_TTL_ATTRIBUTE, offeringsTable } from '../contract/table.js';
+import { guardClient } from './transient';
 import { headOf, type OfferingClaim, type OfferingMemory, queuedBehind, turnsOf, type Waiter, widened, windowOf } from '../core/offerings';
 
 /** The queue of an offering is an item of its own (a map of waiters), so remembering the offering leaves it alone. */
@@ -28,7 +30,9 @@ const QUEUE_KEEP_SECONDS = 15 * 86_400;
 const epoch = (at: Date): number => Math.floor(at.getTime() / 1000);
 
 export const createDynamoOfferings = (options: { client: DynamoDBClient; tableName: string }): OfferingMemory => {
-  const { client, tableName } = options;
+  const { tableName } = options;
+  // A transient failure becomes StoreUnavailableError (./transient.ts): the task is retried, the request not failed.
+  const client = guardClient(options.client, 'The offerings table');
 
   /** The offering's queue: its waiters and its window (how many of the first may try together). */
   const queueOf = async (offering: string): Promise<{ waiters: Waiter[]; window: number }> => {

@@ -11,6 +11,7 @@ import {
   StartExecutionCommand,
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { asStoreError } from './transient';
 import type { ExecutionInspector } from '../core/reconcile';
 import type { WorkflowStarter } from '../core/submit';
 import type { TaskWaker } from '../core/wake';
@@ -69,6 +70,8 @@ export const createStepFunctionsStarter = (options: StepFunctionsStarterOptions)
 /**
  * TaskWaker over SendTaskSuccess. A token Step Functions no longer waits on (the task timed out, or was woken already)
  * answers TaskTimedOut or TaskDoesNotExist: that is `false`, not an error. InvalidToken (a malformed token) is an error.
+ * A transient failure (throttling, 5xx, no answer) is StoreUnavailableError (./transient.ts): the wake is part of a
+ * task's store work, and the state machines retry it.
  */
 export const createTaskWaker = (client: SFNClient = new SFNClient({})): TaskWaker => ({
   async wake(token: string) {
@@ -78,7 +81,7 @@ export const createTaskWaker = (client: SFNClient = new SFNClient({})): TaskWake
     } catch (err) {
       const name = (err as Error | undefined)?.name;
       if (name === 'TaskTimedOut' || name === 'TaskDoesNotExist') return false;
-      throw err;
+      throw asStoreError(err, 'Step Functions (SendTaskSuccess)');
     }
   },
 });

@@ -14,7 +14,7 @@
  *   what may pass (5xx, 429, timeouts, a refused connection); a target that still fails fails the invocation, so Lambda's
  *   asynchronous retries and then the on-failure destination (a dead-letter queue with an alarm) take over.
  */
-import { DETAIL_TYPES } from './events';
+import { DETAIL_TYPES, EVENT_SOURCE } from './events';
 import type { FieldError } from './errors';
 import type { NotifyTarget } from './request';
 import type { ClusterRecord } from './store';
@@ -75,7 +75,7 @@ const kindOfIpv4 = ([a, b, c]: number[]): AddressKind => {
 /**
  * What an address is: `public`, or why a webhook may not reach it. IPv4 (dotted), IPv6 (with or without brackets,
  * with an embedded IPv4 tail), IPv4-mapped and IPv4-compatible IPv6 (judged as the IPv4 they carry), NAT64 of a private
- * IPv4 likewise. Anything else is `not-an-ip`.
+ * IPv4 likewise, 6to4 and Teredo by the IPv4 addresses they embed. Anything else is `not-an-ip`.
  */
 export const addressKind = (address: string): AddressKind => {
   const v4 = ipv4(address);
@@ -91,6 +91,14 @@ export const addressKind = (address: string): AddressKind => {
   }
   if (g.slice(0, 5).every((x) => x === 0) && g[5] === 0xffff) return kindOfIpv4(embedded); // IPv4-mapped ::ffff:a.b.c.d
   if (g[0] === 0x64 && g[1] === 0xff9b) return kindOfIpv4(embedded) === 'public' ? 'public' : 'private'; // NAT64
+  // 6to4 (2002::/16, RFC 3056): the IPv4 it tunnels to is groups 1 and 2.
+  if (g[0] === 0x2002) return kindOfIpv4([g[1]! >> 8, g[1]! & 0xff, g[2]! >> 8, g[2]! & 0xff]);
+  if (g[0] === 0x2001 && g[1] === 0) {
+    // Teredo (2001::/32, RFC 4380): the server's IPv4 in groups 2 and 3, the client's in the last two, inverted.
+    const server = kindOfIpv4([g[2]! >> 8, g[2]! & 0xff, g[3]! >> 8, g[3]! & 0xff]);
+    const client = kindOfIpv4(embedded.map((b) => b ^ 0xff));
+    return client !== 'public' ? client : server;
+  }
   if ((g[0]! & 0xfe00) === 0xfc00) return 'private'; // unique local fc00::/7
   if ((g[0]! & 0xffc0) === 0xfe80) return 'link-local'; // fe80::/10
   if ((g[0]! & 0xffc0) === 0xfec0) return 'private'; // site-local (deprecated)
@@ -311,8 +319,48 @@ export interface NotifyReport {
   requestId?: string;
   outcomes: TargetOutcome[];
   /** Why nothing was sent, when nothing was. */
-  skipped?: 'not-notified' | 'no-record' | 'no-targets';
+  skipped?: 'not-notified' | 'no-record' | 'no-targets' | 'disagrees-with-record';
+  /** With `disagrees-with-record`: what the event said that the record does not. */
+  refused?: string;
 }
+
+/** The status a notified event announces: the record must have reached it. */
+const ANNOUNCED_STATUS: Readonly<Record<(typeof NOTIFIED_DETAIL_TYPES)[number], ClusterRecord['status']>> = {
+  [DETAIL_TYPES.ready]: 'READY',
+  [DETAIL_TYPES.failed]: 'FAILED',
+  [DETAIL_TYPES.waiting]: 'WAITING_FOR_CAPACITY',
+  [DETAIL_TYPES.deleted]: 'DELETED',
+};
+
+/**
+ * What an event says that its request's record does not, or undefined when they agree. Only the workflows put these
+ * events, each built from the record as it was written (functions/core/events.ts), so a genuine one always agrees:
+ * the record has reached the status announced, and names the same provider, place, cluster and acceptance. Anything
+ * else was put by someone else, and is not told to anyone.
+ */
+export const eventDisagreement = (event: BusEvent, record: ClusterRecord): string | undefined => {
+  if (event.source !== EVENT_SOURCE) return `source ${JSON.stringify(event.source)} is not ${EVENT_SOURCE}`;
+  const detail = event.detail;
+  const status = ANNOUNCED_STATUS[event['detail-type'] as keyof typeof ANNOUNCED_STATUS];
+  if (detail.status !== status) return `detail status ${JSON.stringify(detail.status)} is not ${status}`;
+  if (record.status !== status && !record.history.some((entry) => entry.to === status))
+    return `the record never was ${status} (it is ${record.status})`;
+  const same: Array<[string, unknown, unknown]> = [
+    ['provider', detail.provider, record.provider],
+    ['clusterName', detail.clusterName, record.clusterName],
+    ['region', detail.region, record.region],
+    ['projectId', detail.projectId, record.projectId],
+    ['location', detail.location, record.location],
+    ['timestamps.acceptedAt', (detail.timestamps as { acceptedAt?: unknown } | undefined)?.acceptedAt, record.acceptedAt],
+  ];
+  for (const [field, said, recorded] of same) if (said !== recorded) return `${field} is not the record's`;
+  if (detail.providerId !== undefined) {
+    const known = [record.providerId, ...(record.discardedClusters ?? []).map((d) => d.providerId)];
+    if (!known.includes(detail.providerId as string)) return 'providerId is not a cluster of the record';
+  }
+  if (status === 'READY' && record.readyAt === undefined) return 'the record has no readyAt';
+  return undefined;
+};
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -352,6 +400,8 @@ export const notify = async (deps: NotifyDeps, event: BusEvent): Promise<NotifyR
   if (!record || !requestId) return { ...(requestId ? { requestId } : {}), outcomes: [], skipped: 'no-record' };
   const targets = targetsOf(record);
   if (targets.length === 0) return { requestId, outcomes: [], skipped: 'no-targets' };
+  const refused = eventDisagreement(event, record);
+  if (refused) return { requestId, outcomes: [], skipped: 'disagrees-with-record', refused };
   const body = JSON.stringify(notificationMessage(event, requestId));
   const outcomes = await Promise.all(targets.map((target, i) => deliver(deps, target, i, body, event, requestId)));
   const failed = outcomes.filter((o) => o.outcome === 'failed');

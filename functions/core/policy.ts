@@ -11,7 +11,9 @@
  *
  * Entries: a region name, a role ARN or a bucket name, each exactly or as a prefix ending in `*` (`*` alone allows any:
  * the local stack's setting; config/allow-lists.js lets a deployment list exact regions only, as its IAM grants name
- * them). TIR requests name none of these and pass unchecked. Pure: no SDK, no environment.
+ * them). What grants access or places nodes has its own lists, each allowing nothing while unset: the EKS clusters
+ * (HyperPod makes access entries on them), the VPC subnets and security groups, ClusterRole, TIR's projects (and, within
+ * them, locations and SKUs). Pure: no SDK, no environment.
  */
 import type { FieldError } from './errors';
 import { notifyPolicyErrors, type NotifyPolicy } from './notify';
@@ -24,6 +26,18 @@ export interface DeploymentPolicy {
   allowedLifecycleBuckets: readonly string[];
   /** What `notify` may name (functions/core/notify.ts); absent: any well-formed target. */
   notify?: NotifyPolicy;
+  /**
+   * What grants access or places nodes (absent or empty: nothing is allowed, a request naming one is refused):
+   * Orchestrator.Eks.ClusterArn, the subnets and security groups of VpcConfig / OverrideVpcConfig, ClusterRole, and
+   * TIR's projectId, location and sku_id.
+   */
+  allowedEksClusters?: readonly string[];
+  allowedSubnets?: readonly string[];
+  allowedSecurityGroups?: readonly string[];
+  allowedClusterRoles?: readonly string[];
+  allowedTirProjects?: readonly string[];
+  allowedTirLocations?: readonly string[];
+  allowedTirSkus?: readonly string[];
 }
 
 /** Whether `value` is on the list: an entry ending in `*` is a prefix, any other entry must match whole. */
@@ -71,9 +85,57 @@ export const checkPolicy = (policy: DeploymentPolicy, request: ProvisionRequest,
   ),
 ];
 
+const checkTir = (policy: DeploymentPolicy, request: ProvisionRequest & { provider: 'tir' }): FieldError[] => {
+  const errors: FieldError[] = [];
+  const check = (path: string, value: unknown, list: readonly string[] | undefined, name: string) => {
+    if (value === undefined || allowedBy(list ?? [], String(value))) return;
+    errors.push({ path, message: `must be one of the deployment's ${name} (${listed(list ?? [])})` });
+  };
+  const { projectId, location, cluster } = request as unknown as { projectId?: number; location?: string; cluster: { sku_id?: number } };
+  check('/projectId', projectId, policy.allowedTirProjects, 'allowedTirProjects');
+  check('/location', location, policy.allowedTirLocations, 'allowedTirLocations');
+  check('/cluster/sku_id', cluster.sku_id, policy.allowedTirSkus, 'allowedTirSkus');
+  return errors;
+};
+
+/** VpcConfig's subnets and security groups, each at its pointer under `base`. */
+const checkVpc = (policy: DeploymentPolicy, vpc: unknown, base: string, errors: FieldError[]): void => {
+  if (typeof vpc !== 'object' || vpc === null) return;
+  const { Subnets, SecurityGroupIds } = vpc as { Subnets?: unknown; SecurityGroupIds?: unknown };
+  const each = (values: unknown, path: string, list: readonly string[] | undefined, name: string) => {
+    if (!Array.isArray(values)) return;
+    values.forEach((value, i) => {
+      if (typeof value === 'string' && !allowedBy(list ?? [], value))
+        errors.push({ path: `${base}/${path}/${i}`, message: `must be one of the deployment's ${name} (${listed(list ?? [])})` });
+    });
+  };
+  each(Subnets, 'Subnets', policy.allowedSubnets, 'allowedSubnets');
+  each(SecurityGroupIds, 'SecurityGroupIds', policy.allowedSecurityGroups, 'allowedSecurityGroups');
+};
+
 const checkPlacement = (policy: DeploymentPolicy, request: ProvisionRequest, defaultRegion: string): FieldError[] => {
+  if (request.provider === 'tir') return checkTir(policy, request);
   if (request.provider !== 'sagemaker') return [];
   const errors: FieldError[] = [];
+  const cluster = request.cluster as unknown as {
+    Orchestrator?: { Eks?: { ClusterArn?: unknown } };
+    VpcConfig?: unknown;
+    ClusterRole?: unknown;
+  };
+  const eksArn = cluster.Orchestrator?.Eks?.ClusterArn;
+  if (typeof eksArn === 'string' && !allowedBy(policy.allowedEksClusters ?? [], eksArn)) {
+    errors.push({
+      path: '/cluster/Orchestrator/Eks/ClusterArn',
+      message: `must be one of the deployment's allowedEksClusters (${listed(policy.allowedEksClusters ?? [])})`,
+    });
+  }
+  if (typeof cluster.ClusterRole === 'string' && !allowedBy(policy.allowedClusterRoles ?? [], cluster.ClusterRole)) {
+    errors.push({
+      path: '/cluster/ClusterRole',
+      message: `must be one of the deployment's allowedClusterRoles (${listed(policy.allowedClusterRoles ?? [])})`,
+    });
+  }
+  checkVpc(policy, cluster.VpcConfig, '/cluster/VpcConfig', errors);
   const region = request.region ?? defaultRegion;
   if (!allowedBy(policy.allowedRegions, region)) {
     errors.push({
@@ -91,6 +153,12 @@ const checkPlacement = (policy: DeploymentPolicy, request: ProvisionRequest, def
   };
   request.cluster.InstanceGroups.forEach((group, i) => {
     role(`/cluster/InstanceGroups/${i}/ExecutionRole`, group.ExecutionRole);
+    checkVpc(
+      policy,
+      (group as { OverrideVpcConfig?: unknown }).OverrideVpcConfig,
+      `/cluster/InstanceGroups/${i}/OverrideVpcConfig`,
+      errors,
+    );
     const bucket = lifecycleBucketOf(group.LifeCycleConfig.SourceS3Uri);
     if (bucket === undefined || !allowedBy(policy.allowedLifecycleBuckets, bucket)) {
       errors.push({

@@ -39,6 +39,8 @@ export interface DiscardedCluster {
   placement?: number;
   reason: 'capacity' | 'failed';
   at: string;
+  /** The provider's explanation of the failure (so a retried step decides the same without asking again). */
+  message?: string;
   /** When the provider no longer knew it. Until then no new cluster is created for the request. */
   goneAt?: string;
 }
@@ -168,6 +170,11 @@ export interface ListQuery {
   limit?: number;
   /** Opaque cursor from the previous page. */
   cursor?: string;
+  /**
+   * Only the records of this owner (a non-admin caller's list). Filtered by the store before the page and its cursor
+   * are made, so neither carries another owner's record.
+   */
+  owner?: string;
 }
 
 export interface ListPage {

@@ -201,6 +201,21 @@ const requestOf = (record: ClusterRecord): ProvisionRequest & { retry?: { for?: 
 const isDiscarded = (record: ClusterRecord, providerId: string | undefined): boolean =>
   providerId !== undefined && (record.discardedClusters ?? []).some((d) => d.providerId === providerId);
 
+/** The record's own cluster as it was when this request gave it up (a FAILED description), if it did. */
+const discardedFailure = (record: ClusterRecord): ClusterDescription | undefined => {
+  const entry = (record.discardedClusters ?? []).find((d) => d.providerId === record.providerId);
+  if (!entry || record.providerId === undefined) return undefined;
+  const message = entry.message ?? (entry.reason === 'capacity' ? 'Insufficient capacity' : undefined);
+  return {
+    providerId: record.providerId,
+    clusterName: record.clusterName,
+    state: 'FAILED',
+    providerStatus: record.providerStatus ?? 'Failed',
+    ...(message ? { message } : {}),
+    nodes: { current: 0, target: record.nodes?.target ?? 0 },
+  };
+};
+
 /** The discarded cluster still to be deleted before a new create, if any. */
 const pendingCleanup = (record: ClusterRecord): DiscardedCluster | undefined =>
   (record.discardedClusters ?? []).find((d) => d.goneAt === undefined);
@@ -827,6 +842,10 @@ export const pollCluster = async (deps: WorkflowDeps, given: PollInput): Promise
   }
 
   const whileIn: ClusterStatus[] = input.operation === 'provision' ? ['CREATING'] : ['DELETING'];
+  const givenUp = input.operation === 'provision' ? discardedFailure(record) : undefined;
+  // This step gave the cluster up already and died (or the store failed) before the record moved on: decide again
+  // from what was recorded, not from the provider, which is deleting the cluster or has forgotten it.
+  if (givenUp) return clusterFailed(deps, record, givenUp, input);
   let description: ClusterDescription;
   try {
     description = await deps.provider(providerOf(record)).describe(refOf(record));
@@ -946,16 +965,22 @@ const clusterFailed = async (
   // A minimum not met within HyperPod's window is a shortage that lasted (not a lifecycle or IAM failure).
   const shortage = isCapacityShortage(description.message) || isMinimumNotMet(description.message);
   const index = record.placement ?? 0;
-  const discarded: DiscardedCluster[] = [
-    ...(record.discardedClusters ?? []),
-    {
-      providerId: description.providerId || record.providerId || '',
-      ...(record.placements ? { placement: index } : {}),
-      reason: shortage ? 'capacity' : 'failed',
-      at: iso(deps),
-    },
-  ];
+  const providerId = description.providerId || record.providerId || '';
+  const discarded: DiscardedCluster[] = isDiscarded(record, providerId)
+    ? (record.discardedClusters ?? [])
+    : [
+        ...(record.discardedClusters ?? []),
+        {
+          providerId,
+          ...(record.placements ? { placement: index } : {}),
+          reason: shortage ? 'capacity' : 'failed',
+          at: iso(deps),
+          ...(description.message ? { message: description.message } : {}),
+        },
+      ];
   const placement = placementAt(record, index);
+  // Recorded before the delete is asked for: a retry of this step finds it given up (pollCluster) and decides the same.
+  if (!isDiscarded(record, providerId)) await deps.store.update(record.requestId, { discardedClusters: discarded }, ['CREATING']);
   await startDiscard(deps, deps.provider(placement.provider), refOf(record));
   if (!shortage || !input.capacityRetry) {
     await deps.store.update(record.requestId, { discardedClusters: discarded }, ['CREATING']);

@@ -1,7 +1,8 @@
 /**
  * The notify function: an EventBridge rule on the project's bus (source gpu-cluster-provisioner; Cluster Ready,
  * Cluster Provisioning Failed, Cluster Waiting For Capacity, Cluster Deleted) invokes it asynchronously with each event.
- * It tells the request's `notify` targets (functions/core/notify.ts). A target that still fails after the in-function
+ * It reads the request's record and refuses an event that disagrees with it (a forged one), then tells the request's
+ * `notify` targets (functions/core/notify.ts). A target that still fails after the in-function
  * retries fails the invocation: Lambda retries it twice, then sends it to the on-failure destination
  * (NotificationsDeadLetterQueue, alarmed). One log line per target (host or topic, outcome, attempts; never a secret
  * nor a body); the counts as one EMF record.
@@ -33,7 +34,8 @@ const report = (result: NotifyReport): void => {
     if (o.outcome === 'delivered') logger.info('Notification delivered', line);
     else logger.error('Notification failed', line);
   }
-  if (result.skipped) logger.info('Nothing to notify', { requestId: result.requestId, skipped: result.skipped });
+  if (result.refused) logger.warn('Event refused: it disagrees with the record', { requestId: result.requestId, refused: result.refused });
+  else if (result.skipped) logger.info('Nothing to notify', { requestId: result.requestId, skipped: result.skipped });
   const metric = metrics.singleMetric();
   metric.addDimension('handler', 'notify');
   metric.addMetric('NotificationsDelivered', MetricUnit.Count, result.outcomes.filter((o) => o.outcome === 'delivered').length);

@@ -5,8 +5,14 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createDynamoStore } from '../adapters/dynamo-store';
-import { SDK_CLIENT_DEFAULTS, once, required } from '../platform/config';
+import { SDK_CLIENT_DEFAULTS, once, optional, required } from '../platform/config';
 
-export const clusterStore = once(() =>
-  createDynamoStore({ client: new DynamoDBClient({ ...SDK_CLIENT_DEFAULTS }), tableName: required('CLUSTERS_TABLE') }),
-);
+/** CURSOR_KEY: the secret list cursors are sealed with, shared by every instance (a generated secret when deployed). */
+export const clusterStore = once(() => {
+  const cursorKey = optional('CURSOR_KEY', '');
+  return createDynamoStore({
+    client: new DynamoDBClient({ ...SDK_CLIENT_DEFAULTS }),
+    tableName: required('CLUSTERS_TABLE'),
+    ...(cursorKey ? { cursorKey } : {}),
+  });
+});

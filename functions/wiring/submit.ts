@@ -6,7 +6,7 @@ import { createStepFunctionsStarter } from '../adapters/step-functions';
 import type { IntakeDeps } from '../core/intake';
 import type { DeploymentPolicy } from '../core/policy';
 import type { SubmitDeps } from '../core/submit';
-import { SDK_CLIENT_DEFAULTS, once, optional, required, requiredList } from '../platform/config';
+import { SDK_CLIENT_DEFAULTS, once, optional, optionalList, required, requiredList } from '../platform/config';
 import { notifyPolicy } from './notify-policy';
 import { lazyScheduler } from './scheduler';
 import { clusterStore } from './store';
@@ -23,12 +23,26 @@ export const workflowStarter = once(() =>
   }),
 );
 
+const anyWhenUnset = (name: string): string[] => {
+  const list = optionalList(name);
+  return list.length > 0 ? list : ['*'];
+};
+
 /** The deployment's allow-lists (serverless.yml params allowedRegions, allowedExecutionRoles, allowedLifecycleBuckets). */
 export const deploymentPolicy = once(
   (): DeploymentPolicy => ({
     allowedRegions: requiredList('ALLOWED_REGIONS'),
     allowedExecutionRoles: requiredList('ALLOWED_EXECUTION_ROLES'),
     allowedLifecycleBuckets: requiredList('ALLOWED_LIFECYCLE_BUCKETS'),
+    // Unset: nothing (access grants and node placement are allowed only where the deployment says).
+    allowedEksClusters: optionalList('ALLOWED_EKS_CLUSTERS'),
+    allowedSubnets: optionalList('ALLOWED_SUBNETS'),
+    allowedSecurityGroups: optionalList('ALLOWED_SECURITY_GROUPS'),
+    allowedClusterRoles: optionalList('ALLOWED_CLUSTER_ROLES'),
+    allowedTirProjects: optionalList('ALLOWED_TIR_PROJECTS'),
+    // Within an allowed project, unset: any location and SKU.
+    allowedTirLocations: anyWhenUnset('ALLOWED_TIR_LOCATIONS'),
+    allowedTirSkus: anyWhenUnset('ALLOWED_TIR_SKUS'),
     notify: notifyPolicy(),
   }),
 );

@@ -265,6 +265,33 @@ export const startServer = async (
   };
 };
 
+/**
+ * How deep arrays and objects nest in a JSON text (outside strings), counted without parsing: a body nested thousands
+ * of levels deep is refused before anything (JSON.parse, JSON.stringify, a validator) recurses into it.
+ */
+export const jsonNesting = (text: string): number => {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c)
+        i++; // a backslash escapes the next character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) deepest = Math.max(deepest, ++depth);
+    else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return deepest;
+};
+
+/**
+ * The deepest nesting the local endpoints take. An assumption (no published limit of EventBridge or SQS bodies): far
+ * past any request (a DynamoDB item nests at most 32 levels), far below what overflows a recursive walk.
+ */
+export const MAX_JSON_NESTING = 256;
+
 export const readBody = (req: IncomingMessage): Promise<string> =>
   new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import { readBody, sendJson, startServer, type RunningServer } from './common';
+import { MAX_JSON_NESTING, jsonNesting, readBody, sendJson, startServer, type RunningServer } from './common';
 
 export interface PutEventsEntry {
   Source: string;
@@ -54,6 +54,9 @@ export const startEventBridgeSimulator = async (
       return awsError(400, 'MissingAuthenticationTokenException', 'Missing Authentication Token');
     }
     if (target !== 'AWSEvents.PutEvents') return awsError(400, 'UnknownOperationException', `Unknown operation ${target}`);
+    if (jsonNesting(body) > MAX_JSON_NESTING) {
+      return awsError(400, 'SerializationException', `Body nests deeper than ${MAX_JSON_NESTING} levels`);
+    }
     let input: { Entries?: Array<Record<string, unknown>> };
     try {
       input = JSON.parse(body) as typeof input;
@@ -63,6 +66,9 @@ export const startEventBridgeSimulator = async (
     const list = Array.isArray(input?.Entries) ? input.Entries : [];
     if (list.length < 1 || list.length > 10) {
       return awsError(400, 'ValidationException', 'Entries must have between 1 and 10 items');
+    }
+    if (list.some((raw) => typeof raw !== 'object' || raw === null || Array.isArray(raw))) {
+      return awsError(400, 'SerializationException', 'Each entry of Entries must be an object');
     }
     const results: Array<{ EventId?: string; ErrorCode?: string; ErrorMessage?: string }> = [];
     for (const raw of list) {

@@ -399,6 +399,34 @@ describe('list', () => {
     await expect(db.store.list({ cursor })).rejects.toBeInstanceOf(InvalidCursorError);
   });
 
+  it('seals its cursors: nothing readable in them, and a cursor of another key or altered is refused', async () => {
+    const { cursor } = await db.store.list({ limit: 1 });
+    expect(cursor).toBeDefined();
+    expect(Buffer.from(cursor!, 'base64url').toString('latin1')).not.toMatch(/req-\d|"k"|"id"/);
+    const other = createDynamoStore({ client: db.client, tableName: db.tableName, cursorKey: 'another key' });
+    await expect(other.list({ cursor: cursor! })).rejects.toBeInstanceOf(InvalidCursorError);
+    const raw = Buffer.from(cursor!, 'base64url');
+    raw[raw.length - 1]! ^= 1;
+    await expect(db.store.list({ cursor: raw.toString('base64url') })).rejects.toBeInstanceOf(InvalidCursorError);
+  });
+
+  it('filters by owner before the page and its cursor, reading at most its budget per call', async () => {
+    const owned = createDynamoStore({ client: db.client, tableName: db.tableName, cursorKey: 'k', ownerScanBudget: 5 });
+    const pages: Array<{ items: string[]; cursor?: string }> = [];
+    let cursor: string | undefined;
+    do {
+      const page = await owned.list({ owner: 'nobody-owns-these', limit: 2, ...(cursor ? { cursor } : {}) });
+      pages.push({ items: page.items.map((r) => r.requestId), ...(page.cursor ? { cursor: page.cursor } : {}) });
+      cursor = page.cursor;
+    } while (cursor && pages.length < 20);
+    expect(pages.flatMap((p) => p.items)).toEqual([]);
+    // 25 records, 5 read per call: the walk ends, in pages that each stopped at the budget.
+    expect(pages.length).toBeGreaterThan(1);
+    expect(pages.at(-1)!.cursor).toBeUndefined();
+    // A cursor of one owner's list is not another's.
+    await expect(owned.list({ owner: 'someone-else', cursor: pages[0]!.cursor! })).rejects.toBeInstanceOf(InvalidCursorError);
+  });
+
   it('refuses a cursor issued for another query', async () => {
     const { cursor } = await db.store.list({ status: 'READY', limit: 1 });
     expect(cursor).toBeDefined();

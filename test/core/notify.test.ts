@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DETAIL_TYPES, announceWaiting, waitingEventEntry, type EventEntry } from '../../functions/core/events';
+import { DETAIL_TYPES, announceWaiting, clusterEventDetail, waitingEventEntry, type EventEntry } from '../../functions/core/events';
 import REQUEST_SCHEMA from '../../functions/contract/request.schema.json' with { type: 'json' };
 import {
   MAX_NOTIFY_TARGETS,
@@ -53,6 +53,15 @@ describe('addressKind', () => {
     ['::ffff:8.8.8.8', 'public'],
     ['64:ff9b::a00:1', 'private'],
     ['fd00:ec2::254', 'private'],
+    // 6to4 (2002:<IPv4>::/48) and Teredo (2001:0:<server IPv4>:<flags>:<port>:<client IPv4 inverted>).
+    ['2002:a9fe:a9fe::1', 'link-local'],
+    ['2002:7f00:1::', 'loopback'],
+    ['2002:c0a8:101::1', 'private'],
+    ['2002:808:808::1', 'public'],
+    ['2001:0:4136:e378:8000:63bf:f5ff:fffe', 'private'], // client 10.0.0.1
+    ['2001:0:4136:e378:8000:63bf:5601:5601', 'link-local'], // client 169.254.169.254
+    ['2001:0:a00:1:8000:63bf:f7f7:f7f7', 'private'], // server 10.0.0.1, client 8.8.8.8
+    ['2001:0:4136:e378:8000:63bf:f7f7:f7f7', 'public'], // server 65.54.227.120, client 8.8.8.8
     ['2606:4700:4700::1111', 'public'],
     ['hooks.example.com', 'not-an-ip'],
     ['1:2:3:4:5:6:7:8:9', 'not-an-ip'],
@@ -167,15 +176,33 @@ describe("notify, against the deployment's policy", () => {
 
 // ------------------------------------------------------------------------------------------------ delivery
 
-const record = (notifyList: unknown[]): ClusterRecord =>
-  ({ requestId: 'req-1', status: 'READY', request: { ...example, notify: notifyList } }) as unknown as ClusterRecord;
+const record = (notifyList: unknown[], overrides: Partial<ClusterRecord> = {}): ClusterRecord =>
+  ({
+    requestId: 'req-1',
+    provider: 'sagemaker',
+    region: 'us-east-1',
+    clusterName: 'c',
+    providerId: 'arn:aws:sagemaker:us-east-1:123456789012:cluster/abc',
+    status: 'READY',
+    attempts: 1,
+    acceptedAt: '2026-11-29T07:50:00.000Z',
+    createdAt: '2026-11-29T07:51:00.000Z',
+    readyAt: '2026-11-29T07:59:00.000Z',
+    history: [
+      { to: 'ACCEPTED', at: '2026-11-29T07:50:00.000Z' },
+      { from: 'ACCEPTED', to: 'CREATING', at: '2026-11-29T07:51:00.000Z' },
+      { from: 'CREATING', to: 'READY', at: '2026-11-29T07:59:00.000Z' },
+    ],
+    request: { ...example, notify: notifyList },
+    ...overrides,
+  }) as unknown as ClusterRecord;
 
 const readyEvent: BusEvent = {
   id: 'evt-1',
   'detail-type': DETAIL_TYPES.ready,
   source: 'gpu-cluster-provisioner',
   time: '2026-11-29T08:00:00Z',
-  detail: { requestId: 'req-1', status: 'READY' },
+  detail: clusterEventDetail(record([]), '2026-11-29T08:00:00Z') as unknown as Record<string, unknown>,
 };
 
 const depsWith = (
@@ -259,6 +286,65 @@ describe('notify (delivery)', () => {
     expect(
       (await notify(depsWith(record([{ sns: 'x' }]), never).deps, { ...readyEvent, 'detail-type': DETAIL_TYPES.rejected })).skipped,
     ).toBe('not-notified');
+  });
+});
+
+describe('notify (only what the record says)', () => {
+  const targets = [{ webhook: 'https://hooks.example.com/x', secret: 'provisioner/notify/a' }];
+  const never = async (): Promise<never> => {
+    throw new Error('must not be called');
+  };
+  const scheduled = record(targets, {
+    status: 'SCHEDULED',
+    providerId: undefined,
+    readyAt: undefined,
+    createdAt: undefined,
+    history: [{ to: 'SCHEDULED', at: '2026-11-29T07:50:00.000Z' }],
+  } as Partial<ClusterRecord>);
+
+  it('refuses an event that disagrees with the record (a forged one), and sends nothing', async () => {
+    const cases: Array<[string, ClusterRecord, BusEvent, RegExp]> = [
+      [
+        'Cluster Ready for a SCHEDULED request',
+        scheduled,
+        { ...readyEvent, detail: { ...clusterEventDetail(scheduled, readyEvent.time), status: 'READY' } as Record<string, unknown> },
+        /never was READY/,
+      ],
+      ['an invented detail', record(targets), { ...readyEvent, detail: { requestId: 'req-1', status: 'READY' } }, /provider/],
+      ['another cluster', record(targets), { ...readyEvent, detail: { ...readyEvent.detail, providerId: 'arn:other' } }, /providerId/],
+      ['another name', record(targets), { ...readyEvent, detail: { ...readyEvent.detail, clusterName: 'other' } }, /clusterName/],
+      [
+        'a status the type does not announce',
+        record(targets),
+        { ...readyEvent, detail: { ...readyEvent.detail, status: 'FAILED' } },
+        /status/,
+      ],
+      [
+        'Cluster Provisioning Failed for a READY request',
+        record(targets),
+        { ...readyEvent, 'detail-type': DETAIL_TYPES.failed, detail: { ...readyEvent.detail, status: 'FAILED' } },
+        /never was FAILED/,
+      ],
+      ['another source', record(targets), { ...readyEvent, source: 'someone.else' }, /source/],
+    ];
+    for (const [what, rec, event, why] of cases) {
+      const { deps, calls } = depsWith(rec, never, never);
+      const report = await notify(deps, event);
+      expect({ what, skipped: report.skipped, outcomes: report.outcomes }).toEqual({
+        what,
+        skipped: 'disagrees-with-record',
+        outcomes: [],
+      });
+      expect(report.refused).toMatch(why);
+      expect(calls).toEqual([]);
+    }
+  });
+
+  it('tells a genuine event after the record moved on (READY, then DELETING)', async () => {
+    const moved = record(targets, { status: 'DELETING' } as Partial<ClusterRecord>);
+    const { deps, calls } = depsWith(moved, async () => ({ status: 200 }));
+    expect((await notify(deps, readyEvent)).outcomes.map((o) => o.outcome)).toEqual(['delivered']);
+    expect(calls).toHaveLength(1);
   });
 });
 

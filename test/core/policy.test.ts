@@ -10,6 +10,9 @@ const POLICY: DeploymentPolicy = {
   allowedRegions: ['us-east-1', 'eu-west-1'],
   allowedExecutionRoles: ['arn:aws:iam::123456789012:role/HyperPodExecution*', 'arn:aws:iam::123456789012:role/team/TrainingRole'],
   allowedLifecycleBuckets: ['sagemaker-*', 'unit-lifecycle'],
+  allowedTirProjects: ['1', '12345'],
+  allowedTirLocations: ['*'],
+  allowedTirSkus: ['*'],
 };
 
 describe('allowedBy', () => {
@@ -189,10 +192,63 @@ describe('checkPolicy', () => {
     ]);
   });
 
-  it('leaves TIR requests alone: they name no AWS role, bucket or region', () => {
-    expect(checkPolicy({ allowedRegions: [], allowedExecutionRoles: [], allowedLifecycleBuckets: [] }, tirRequest(), 'us-east-1')).toEqual(
-      [],
-    );
+  it("checks a TIR request's project, location and SKU, and no AWS role, bucket or region", () => {
+    const aws = { allowedRegions: [], allowedExecutionRoles: [], allowedLifecycleBuckets: [] };
+    expect(
+      checkPolicy(
+        { ...aws, allowedTirProjects: ['12345'], allowedTirLocations: ['Delhi'], allowedTirSkus: ['401'] },
+        tirRequest(),
+        'us-east-1',
+      ),
+    ).toEqual([]);
+    // Unset: no project is allowed (nor, in the core, any location or SKU: the wiring makes those two "any").
+    expect(checkPolicy(aws, tirRequest(), 'us-east-1').map((e) => e.path)).toEqual(['/projectId', '/location', '/cluster/sku_id']);
+    expect(
+      checkPolicy({ ...aws, allowedTirProjects: ['999'], allowedTirLocations: ['*'], allowedTirSkus: ['400'] }, tirRequest(), 'us-east-1'),
+    ).toEqual([
+      { path: '/projectId', message: "must be one of the deployment's allowedTirProjects (999)" },
+      { path: '/cluster/sku_id', message: "must be one of the deployment's allowedTirSkus (400)" },
+    ]);
+  });
+
+  it('refuses an EKS cluster, a subnet, a security group or a ClusterRole the deployment does not list, each at its pointer', () => {
+    const eks = sagemakerRequest();
+    const cluster = eks.cluster as unknown as Record<string, unknown>;
+    cluster.Orchestrator = { Eks: { ClusterArn: 'arn:aws:eks:us-east-1:123456789012:cluster/someone-elses' } };
+    cluster.VpcConfig = { Subnets: ['subnet-0aaa', 'subnet-0bbb'], SecurityGroupIds: ['sg-0ccc'] };
+    cluster.ClusterRole = 'arn:aws:iam::123456789012:role/Admin';
+    (cluster.InstanceGroups as Array<Record<string, unknown>>)[0]!.OverrideVpcConfig = {
+      Subnets: ['subnet-0ddd'],
+      SecurityGroupIds: ['sg-0eee'],
+    };
+
+    // Unset lists: none of it is allowed.
+    expect(checkPolicy(POLICY, eks, 'us-east-1').map((e) => e.path)).toEqual([
+      '/cluster/Orchestrator/Eks/ClusterArn',
+      '/cluster/ClusterRole',
+      '/cluster/VpcConfig/Subnets/0',
+      '/cluster/VpcConfig/Subnets/1',
+      '/cluster/VpcConfig/SecurityGroupIds/0',
+      '/cluster/InstanceGroups/0/OverrideVpcConfig/Subnets/0',
+      '/cluster/InstanceGroups/0/OverrideVpcConfig/SecurityGroupIds/0',
+    ]);
+    // Listed (exactly or by prefix): allowed; the one subnet still outside is named alone.
+    const listed: DeploymentPolicy = {
+      ...POLICY,
+      allowedEksClusters: ['arn:aws:eks:us-east-1:123456789012:cluster/ml-*'],
+      allowedSubnets: ['subnet-0aaa', 'subnet-0d*'],
+      allowedSecurityGroups: ['sg-0ccc', 'sg-0eee'],
+      allowedClusterRoles: ['arn:aws:iam::123456789012:role/HyperPodCluster*'],
+    };
+    expect(checkPolicy(listed, eks, 'us-east-1').map((e) => e.path)).toEqual([
+      '/cluster/Orchestrator/Eks/ClusterArn',
+      '/cluster/ClusterRole',
+      '/cluster/VpcConfig/Subnets/1',
+    ]);
+    cluster.Orchestrator = { Eks: { ClusterArn: 'arn:aws:eks:us-east-1:123456789012:cluster/ml-platform' } };
+    cluster.ClusterRole = 'arn:aws:iam::123456789012:role/HyperPodClusterRole';
+    cluster.VpcConfig = { Subnets: ['subnet-0aaa'], SecurityGroupIds: ['sg-0ccc'] };
+    expect(checkPolicy(listed, eks, 'us-east-1')).toEqual([]);
   });
 
   it('allows nothing on an empty list', () => {

@@ -11,6 +11,13 @@ const DEFAULTS: Record<string, string> = {
   'param:allowedExecutionRoles': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/HyperPodExecution*',
   'param:allowedLifecycleBuckets': 'sagemaker-*',
   'param:hyperpodExecutionRoleArns': '',
+  'param:allowedEksClusters': '',
+  'param:allowedSubnets': '',
+  'param:allowedSecurityGroups': '',
+  'param:allowedClusterRoles': '',
+  'param:allowedTirProjects': '',
+  'param:allowedTirLocations': '',
+  'param:allowedTirSkus': '',
   'self:provider.region': 'us-east-1',
 };
 
@@ -34,6 +41,38 @@ const problem = async (params: Record<string, string>): Promise<string> => {
 };
 
 describe('config/allow-lists.js', () => {
+  it('grants EKS access only on the allowedEksClusters, and lists what grants access or places nodes for the submit check', async () => {
+    const ctx = serverless({
+      allowedEksClusters:
+        'arn:aws:eks:us-east-1:123456789012:cluster/ml-platform, arn:${AWS::Partition}:eks:us-west-2:${AWS::AccountId}:cluster/team-*',
+      allowedSubnets: 'subnet-0a1b, subnet-0f*',
+      allowedClusterRoles: 'arn:aws:iam::123456789012:role/HyperPodCluster*',
+      allowedTirProjects: '12345',
+    });
+    expect(await iam.eksClusters(ctx)).toEqual([
+      { 'Fn::Sub': 'arn:aws:eks:us-east-1:123456789012:cluster/ml-platform' },
+      { 'Fn::Sub': 'arn:${AWS::Partition}:eks:us-west-2:${AWS::AccountId}:cluster/team-*' },
+    ]);
+    expect(await iam.eksAccessEntries(ctx)).toEqual([
+      { 'Fn::Sub': 'arn:aws:eks:us-east-1:123456789012:access-entry/ml-platform/*' },
+      { 'Fn::Sub': 'arn:${AWS::Partition}:eks:us-west-2:${AWS::AccountId}:access-entry/team-*' },
+    ]);
+    expect(await iam.passableRoles(ctx)).toEqual([
+      { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/HyperPodExecution*' },
+      { 'Fn::Sub': 'arn:aws:iam::123456789012:role/HyperPodCluster*' },
+    ]);
+    expect(await environment.ALLOWED_SUBNETS(ctx)).toBe('subnet-0a1b,subnet-0f*');
+    expect(await environment.ALLOWED_SECURITY_GROUPS(ctx)).toBe('');
+    expect(await environment.ALLOWED_TIR_PROJECTS(ctx)).toBe('12345');
+    expect(await environment.ALLOWED_TIR_LOCATIONS(ctx)).toBe('*');
+    expect(await environment.ALLOWED_TIR_SKUS(ctx)).toBe('*');
+    const bad = await iam
+      .eksClusters(serverless({ allowedEksClusters: 'arn:aws:eks:us-east-1:123456789012:cluster/*x' }))
+      .catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(AllowListError);
+    expect((bad as Error).message).toContain('allowedEksClusters');
+  });
+
   it("grants in the deployment's region alone by default", async () => {
     expect(await iam.sagemakerClusters(serverless())).toEqual([
       { 'Fn::Sub': 'arn:${AWS::Partition}:sagemaker:us-east-1:${AWS::AccountId}:cluster/*' },
@@ -54,8 +93,9 @@ describe('config/allow-lists.js', () => {
       ...sub('sagemaker', 'cluster/*'),
       ...sub('sagemaker', 'training-plan/*'),
     ]);
-    expect(await iam.eksClusters(ctx)).toEqual(sub('eks', 'cluster/*'));
-    expect(await iam.eksAccessEntries(ctx)).toEqual(sub('eks', 'access-entry/*'));
+    // No allowedEksClusters: a name no EKS cluster can have, in every region.
+    expect(await iam.eksClusters(ctx)).toEqual(sub('eks', 'cluster/-none-'));
+    expect(await iam.eksAccessEntries(ctx)).toEqual(sub('eks', 'access-entry/-none-/*'));
     expect(await environment.ALLOWED_REGIONS(ctx)).toBe('us-east-1,eu-west-1,ap-south-1');
   });
 

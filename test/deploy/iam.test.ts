@@ -9,14 +9,16 @@
  * - the calls no function may make (FORBIDDEN: a role outside allowedExecutionRoles, a cluster without this
  *   deployment's tag or with another's, tagging outside CreateCluster, ...) -> denied.
  * The deployment is packaged with its default parameters: allowedRegions = the stage's region (us-east-1),
- * allowedExecutionRoles = `arn:<partition>:iam::<account>:role/HyperPodExecution*`.
+ * allowedExecutionRoles = `arn:<partition>:iam::<account>:role/HyperPodExecution*`, allowedEksClusters unset (no EKS
+ * cluster may be reached: every EKS call is denied).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { INDEX_PARTITION_KEYS } from '../../functions/contract/table.js';
 import { DEPLOYMENT_TAG, REQUEST_ID_TAG } from '../../functions/core/provider';
-import { ACCOUNT, PARTITION, REGION, STACK, attributeOf, concreteRolePolicies, decide, type Call } from '../helpers/iam';
+import { EVENT_SOURCE } from '../../functions/core/events';
+import { ACCOUNT, PARTITION, REGION, STACK, attributeOf, concreteRolePolicies, decide, resolveIntrinsics, type Call } from '../helpers/iam';
 import {
   REPO_ROOT,
   asArray,
@@ -162,6 +164,9 @@ const deleteOwnCluster = (r: Resources): Call[] => [
   { action: 'eks:DescribeAccessEntry', resource: r.accessEntry, why: 'HyperPod removes the access entries of an EKS cluster it deletes' },
   { action: 'eks:DeleteAccessEntry', resource: r.accessEntry, why: 'HyperPod removes the access entries of an EKS cluster it deletes' },
 ];
+
+/** A call on an EKS cluster or its access entries: reachable only on the allowedEksClusters. */
+const isEksCall = (call: Call): boolean => call.action.startsWith('eks:');
 
 const readTirSecret = (r: Resources): Call => ({
   action: 'secretsmanager:GetSecretValue',
@@ -652,8 +657,24 @@ describe('IAM of the packaged template, simulated', () => {
   });
 
   describe.each(Object.keys(CALLS))('%s', (key) => {
-    it('is allowed every call its code makes', async () => {
-      await expectAllowed(roleOfFunction.get(key)!, callsOf(key));
+    it('is allowed every call its code makes (its EKS calls only on the allowedEksClusters, none by default)', async () => {
+      await expectAllowed(
+        roleOfFunction.get(key)!,
+        callsOf(key).filter((call) => !isEksCall(call)),
+      );
+      // The default packaging lists no EKS cluster: no access entry may be made, read or removed on any, nor a cluster
+      // read (config/allow-lists.js names a cluster no EKS name can match).
+      await expectDenied(roleOfFunction.get(key)!, callsOf(key).filter(isEksCall));
+      await expectDenied(
+        roleOfFunction.get(key)!,
+        callsOf(key)
+          .filter(isEksCall)
+          .map((call) => ({
+            ...call,
+            resource: call.resource.replace('/training', '/someone-elses'),
+            why: `${call.why}, on another EKS cluster`,
+          })),
+      );
     });
 
     it('is granted nothing its code does not call', () => {
@@ -681,6 +702,43 @@ describe('IAM of the packaged template, simulated', () => {
     it('is denied what no function may do', async () => {
       await expectDenied(roleOfFunction.get(key)!, FORBIDDEN(r));
     });
+  });
+
+  it("lets only the deployment's roles put the provisioner's own source on its bus (the bus policy)", async () => {
+    const statement = template.Resources.ProvisionerEventBusPolicy?.Properties?.Statement;
+    expect(statement, 'the bus has a resource policy').toBeDefined();
+    const busPolicy = { name: 'bus', policy: resolveIntrinsics(template, { Version: '2012-10-17', Statement: [statement] }) };
+    // aws:PrincipalArn is what IAM sets from the caller (the role, for any session of it); the simulator needs it given.
+    const put = (source: string, caller: string): Call => ({
+      action: 'events:PutEvents',
+      resource: r.bus,
+      context: { 'events:source': [source], 'events:detail-type': ['Cluster Ready'], 'aws:PrincipalArn': caller },
+      why: `PutEvents with source ${source}`,
+    });
+    // Every role granted PutEvents on the bus may still put the provisioner's own events.
+    const putters = [...new Set(roleOfFunction.values())].filter((roleId) =>
+      roleStatements(template, roleId).some((st) => asArray(st.Action).includes('events:PutEvents')),
+    );
+    expect(putters.length).toBeGreaterThan(0);
+    for (const roleId of putters) {
+      const decision = await decide(
+        principal(roleId),
+        concreteRolePolicies(template, roleId),
+        put(EVENT_SOURCE, principal(roleId)),
+        busPolicy.policy,
+      );
+      expect({ roleId, decision }).toEqual({ roleId, decision: 'Allowed' });
+    }
+    // Anyone else of the account, however broad their own grant, may not: a forged "Cluster Ready" is refused.
+    const stranger = `arn:${PARTITION}:iam::${ACCOUNT}:role/SomeTeamsRole`;
+    const broad = [
+      { name: 'broad', policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'events:*', Resource: '*' }] } },
+    ];
+    expect(await decide(stranger, broad, put(EVENT_SOURCE, stranger), busPolicy.policy)).toBe('ExplicitlyDenied');
+    // Their own source (a "Provision Cluster Requested" of theirs) is theirs to put.
+    expect(await decide(stranger, broad, put('team-a.pipeline', stranger), busPolicy.policy)).toBe('Allowed');
+    figures.allowed += putters.length + 1;
+    figures.denied += 1;
   });
 
   describe.each(Object.keys(SERVICE_ROLES))('%s', (roleId) => {

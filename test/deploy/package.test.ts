@@ -107,8 +107,9 @@ const inRegion = (service: string, resource: string) => ({
 });
 const HYPERPOD_CLUSTERS = inRegion('sagemaker', 'cluster/*');
 const TRAINING_PLANS = inRegion('sagemaker', 'training-plan/*');
-const EKS_CLUSTERS = inRegion('eks', 'cluster/*');
-const EKS_ACCESS_ENTRIES = inRegion('eks', 'access-entry/*');
+// allowedEksClusters is unset by default: the EKS grants name a cluster no EKS cluster name can match.
+const EKS_CLUSTERS = inRegion('eks', 'cluster/-none-');
+const EKS_ACCESS_ENTRIES = inRegion('eks', 'access-entry/-none-/*');
 const EXECUTION_ROLES_DEFAULT = { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/HyperPodExecution*' };
 const HYPERPOD_SERVICE_LINKED_ROLE = {
   'Fn::Sub':
@@ -305,6 +306,13 @@ const ALLOW_LIST_ENV = [
   'ALLOWED_REGIONS',
   'ALLOWED_EXECUTION_ROLES',
   'ALLOWED_LIFECYCLE_BUCKETS',
+  'ALLOWED_EKS_CLUSTERS',
+  'ALLOWED_SUBNETS',
+  'ALLOWED_SECURITY_GROUPS',
+  'ALLOWED_CLUSTER_ROLES',
+  'ALLOWED_TIR_PROJECTS',
+  'ALLOWED_TIR_LOCATIONS',
+  'ALLOWED_TIR_SKUS',
   'NOTIFY_SECRET_PREFIX',
   'NOTIFY_SNS_TOPICS',
 ];
@@ -329,7 +337,7 @@ const ENVIRONMENT: Record<string, string[]> = {
   clusterEvent: [],
   httpSubmit: ['ADMIN_PRINCIPALS', 'PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV, ...ALLOW_LIST_ENV, ...PLAN_ENV],
   httpGet: ['ADMIN_PRINCIPALS'],
-  httpList: ['ADMIN_PRINCIPALS'],
+  httpList: ['ADMIN_PRINCIPALS', 'CURSOR_KEY'],
   httpDelete: ['ADMIN_PRINCIPALS', 'DELETE_STATE_MACHINE_ARN', 'PROVISION_STATE_MACHINE_ARN'],
   sqsSubmit: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV, ...ALLOW_LIST_ENV, ...PLAN_ENV],
   eventSubmit: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV, ...ALLOW_LIST_ENV, ...PLAN_ENV],

@@ -134,7 +134,10 @@ export class MemoryStore implements ClusterStore {
     const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor, query);
     const matching = [...this.records.values()]
       .filter(
-        (r) => (query.status === undefined || r.status === query.status) && (query.provider === undefined || r.provider === query.provider),
+        (r) =>
+          (query.status === undefined || r.status === query.status) &&
+          (query.provider === undefined || r.provider === query.provider) &&
+          (query.owner === undefined || r.owner === query.owner),
       )
       .sort((a, b) => (sortKey(a) < sortKey(b) ? 1 : sortKey(a) > sortKey(b) ? -1 : 0))
       .filter((r) => after === undefined || sortKey(r) < after.k);

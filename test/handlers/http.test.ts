@@ -494,6 +494,43 @@ describe('callers own their requests', () => {
     // The default caller of the other tests sees its own, none of these.
     expect(ids(await as(PLATFORM_CALLER).list({ limit: '100' }))).not.toContain(theirs.requestId);
   });
+
+  it("gives a caller cursors that carry no other owner's request, and answers a tampered cursor 400", async () => {
+    // Bob has many requests, Carol (a new caller) one, older than all of Bob's: her pages walk past Bob's.
+    const carol = as('arn:aws:iam::123456789012:user/carol');
+    const hers = tirRequest();
+    await carol.submit(hers);
+    const bobs = Array.from({ length: 6 }, () => tirRequest());
+    for (const r of bobs) await bob.submit(r);
+    const bobIds = new Set(bobs.map((r) => r.requestId));
+    const seen: string[] = [];
+    const cursors: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await carol.list({ limit: '1', ...(cursor ? { cursor } : {}) });
+      expect(page.status).toBe(200);
+      seen.push(...page.body.items.map((i: { requestId: string }) => i.requestId));
+      cursor = page.body.cursor;
+      if (cursor) cursors.push(cursor);
+    } while (cursor && ++pages < 50);
+    expect(seen).toContain(hers.requestId);
+    expect(seen.filter((id) => bobIds.has(id))).toEqual([]);
+    // Nothing in a cursor names anyone's request, whatever way it is decoded.
+    for (const c of cursors) {
+      const decoded = [c, Buffer.from(c, 'base64url').toString('utf8'), Buffer.from(c, 'base64').toString('latin1')].join(' ');
+      for (const id of [...bobIds, hers.requestId]) expect(decoded).not.toContain(id);
+    }
+    // A cursor altered by one character, or another caller's, is refused at its pointer.
+    const { cursor: adminCursor } = (await admin.list({ limit: '1' })).body as { cursor?: string };
+    expect(adminCursor).toBeDefined();
+    const flipped = `${adminCursor!.slice(0, 20)}${adminCursor![20] === 'A' ? 'B' : 'A'}${adminCursor!.slice(21)}`;
+    for (const bad of [flipped, adminCursor!]) {
+      const res = await carol.list({ limit: '1', cursor: bad });
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('InvalidCursor');
+    }
+  });
 });
 
 const submitVia = (harness: EntryHarness, request: unknown) =>

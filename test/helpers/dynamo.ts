@@ -20,8 +20,10 @@ export interface FreshStore {
   tableName: string;
 }
 
-export const freshStore = async (options: Omit<DynamoStoreOptions, 'client' | 'tableName'> = {}): Promise<FreshStore> => {
-  const client = dynamoClient();
+export const freshStore = async (
+  options: Omit<DynamoStoreOptions, 'client' | 'tableName'> = {},
+  client: DynamoDBClient = dynamoClient(),
+): Promise<FreshStore> => {
   const tableName = `clusters-${randomUUID()}`;
   await ensureClustersTable(client, tableName);
   return { store: createDynamoStore({ ...options, client, tableName }), client, tableName };

@@ -126,12 +126,18 @@ export interface Call {
 export type Decision = 'Allowed' | 'ExplicitlyDenied' | 'ImplicitlyDenied';
 
 /**
- * The simulator's decision for `call` made by `principal` holding `policies` (identity policies only, same account:
- * no resource policy is needed for any call the functions make). A request the simulator refuses to evaluate (an
+ * The simulator's decision for `call` made by `principal` holding `policies` (same account: no resource policy is
+ * needed for any call the functions make; `resourcePolicy` judges a call by one that denies, such as the bus's). A request the simulator refuses to evaluate (an
  * unknown action, a resource ARN of the wrong type for the action, a condition key the action does not have, a
  * malformed policy) throws, naming the call.
  */
-export const decide = async (principal: string, policies: Array<{ name: string; policy: unknown }>, call: Call): Promise<Decision> => {
+export const decide = async (
+  principal: string,
+  policies: Array<{ name: string; policy: unknown }>,
+  call: Call,
+  /** The resource's own policy (the event bus's), when the call is judged by one too. */
+  resourcePolicy?: unknown,
+): Promise<Decision> => {
   const result = await runSimulation(
     {
       request: {
@@ -141,6 +147,7 @@ export const decide = async (principal: string, policies: Array<{ name: string; 
         contextVariables: call.context ?? {},
       },
       identityPolicies: policies,
+      ...(resourcePolicy ? { resourcePolicy } : {}),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
     },

@@ -3,6 +3,7 @@
  * tasks bound to the real handlers, state in dynalite, providers = the simulators driven through the real SDK and
  * fetch. Retry and wait intervals are shortened through the runner's overrides only.
  */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { createEventBridgePublisher } from '../../functions/adapters/eventbridge';
 import { createHyperPodProvider } from '../../functions/adapters/hyperpod';
@@ -53,13 +54,15 @@ export interface HarnessOptions {
   eventRegions?: string[];
   /** More dependencies of the task Lambdas (the zone lookup, reserved-capacity offers). */
   taskDeps?: Partial<WorkflowDeps>;
+  /** The DynamoDB client of the store and the offerings (default: straight to dynalite). */
+  dynamoClient?: DynamoDBClient;
 }
 
 /** The deployment name the harness's providers give (and recognise on) their clusters. */
 export const DEPLOYMENT = 'gpu-cluster-provisioner-test';
 
 export const startHarness = async (options: HarnessOptions = {}) => {
-  const { store, client } = await freshStore();
+  const { store, client, tableName } = await freshStore({}, options.dynamoClient);
   const offeringsTable = `offerings-${randomUUID()}`;
   await ensureOfferingsTable(client, offeringsTable);
   const offerings = createDynamoOfferings({ client, tableName: offeringsTable });
@@ -146,6 +149,8 @@ export const startHarness = async (options: HarnessOptions = {}) => {
 
   return {
     store,
+    tableName,
+    offeringsTable,
     offerings,
     sagemaker,
     tir,

@@ -277,6 +277,51 @@ describe('notify targets, on the local stack', () => {
     for (const id of [httpId, sqsId, ebId]) expect((await fetch(`${api}/clusters/${id}`)).status).toBe(404);
   }, 60_000);
 
+  it('sends no webhook for a forged Cluster Ready put on the bus naming a SCHEDULED request', async () => {
+    const scheduledId = `notify-forged-${randomUUID().slice(0, 8)}`;
+    const startAt = new Date(Date.now() + 300 * 86_400_000).toISOString();
+    const res = await post('/clusters', { ...request(scheduledId, [{ webhook: `${receiver.url}/ok`, secret: SECRET_NAME }]), startAt });
+    expect(res.status).toBe(202);
+    const record = (await (await fetch(`${api}/clusters/${scheduledId}`)).json()) as Record<string, any>;
+    expect(record.status).toBe('SCHEDULED');
+    // PutEvents on the stack's own port with the provisioner's source and type, and a detail as genuine as can be made.
+    const bus = new EventBridgeClient({ endpoint: api, region: 'us-east-1', credentials });
+    const detail = {
+      requestId: scheduledId,
+      provider: record.provider,
+      region: record.region,
+      clusterName: record.clusterName,
+      providerId: `arn:aws:sagemaker:${record.region}:000000000000:cluster/forged`,
+      status: 'READY',
+      attempts: 1,
+      timestamps: { acceptedAt: record.acceptedAt, readyAt: new Date().toISOString() },
+      durationsSeconds: { total: 1 },
+    };
+    const put = await bus.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: 'gpu-cluster-provisioner-local',
+            Source: 'gpu-cluster-provisioner',
+            DetailType: 'Cluster Ready',
+            Detail: JSON.stringify(detail),
+          },
+        ],
+      }),
+    );
+    expect(put.FailedEntryCount).toBe(0);
+    // The notify function ran on it: it refused it, or (as it once did) signed and sent it.
+    const refusal = () => output.split('\n').find((l) => l.includes('Event refused') && l.includes(scheduledId));
+    await until('the notify function on the forged event', () =>
+      refusal() || messagesOf('/ok', scheduledId).length > 0 ? true : undefined,
+    );
+    expect(refusal()).toBeDefined();
+    expect(messagesOf('/ok', scheduledId)).toEqual([]);
+    expect((await (await fetch(`${api}/clusters/${scheduledId}`)).json()) as Record<string, unknown>).toMatchObject({
+      status: 'SCHEDULED',
+    });
+  }, 60_000);
+
   it('tells the targets when the cluster is deleted', async () => {
     expect((await fetch(`${api}/clusters/${okId}`, { method: 'DELETE' })).status).toBe(202);
     const deleted = await until('Cluster Deleted at /ok', () => messagesOf('/ok', okId).find((m) => m.message.type === 'Cluster Deleted'));

@@ -35,6 +35,14 @@ describe('submitDeps', () => {
       allowedRegions: ['us-east-1', 'eu-west-1'],
       allowedExecutionRoles: ['arn:aws:iam::123456789012:role/HyperPodExecution*'],
       allowedLifecycleBuckets: ['sagemaker-*', 'team-lifecycle'],
+      // Unset: no EKS cluster, subnet, security group, cluster role or TIR project; any TIR location and SKU.
+      allowedEksClusters: [],
+      allowedSubnets: [],
+      allowedSecurityGroups: [],
+      allowedClusterRoles: [],
+      allowedTirProjects: [],
+      allowedTirLocations: ['*'],
+      allowedTirSkus: ['*'],
       // NOTIFY_SECRET_PREFIX unset: the default; NOTIFY_ALLOW_LOOPBACK unset: never loopback.
       notify: {
         secretPrefix: 'provisioner/notify/',

@@ -76,10 +76,22 @@ describe('submitRequest with the deployment policy', () => {
     expect(w.starter.calls).toHaveLength(starts);
   });
 
-  it('checks nothing beyond the contract without a policy, and never a TIR request', async () => {
+  it('checks nothing beyond the contract without a policy, and a TIR request against its own lists only', async () => {
     const w = world();
     await expect(submitRequest(w.submit, sagemakerRequest({ region: 'ap-south-1' }))).resolves.toMatchObject({ created: true });
-    const none: DeploymentPolicy = { allowedRegions: [], allowedExecutionRoles: [], allowedLifecycleBuckets: [] };
-    await expect(submitRequest({ ...w.submit, policy: none }, tirRequest())).resolves.toMatchObject({ created: true });
+    const tirOnly: DeploymentPolicy = {
+      allowedRegions: [],
+      allowedExecutionRoles: [],
+      allowedLifecycleBuckets: [],
+      allowedTirProjects: ['12345'],
+      allowedTirLocations: ['*'],
+      allowedTirSkus: ['*'],
+    };
+    await expect(submitRequest({ ...w.submit, policy: tirOnly }, tirRequest())).resolves.toMatchObject({ created: true });
+    const before = w.store.writes.length;
+    await expect(submitRequest({ ...w.submit, policy: { ...tirOnly, allowedTirProjects: [] } }, tirRequest())).rejects.toMatchObject({
+      errors: [expect.objectContaining({ path: '/projectId' })],
+    });
+    expect(w.store.writes.length).toBe(before);
   });
 });

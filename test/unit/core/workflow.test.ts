@@ -646,7 +646,9 @@ describe('pollCluster (provision)', () => {
     expect(result).toEqual({ state: 'RETRY', providerStatus: 'RollingBack', waitSeconds: 15 });
     const record = await w.store.require(id);
     expect(record.status).toBe('WAITING_FOR_CAPACITY');
-    expect(record.discardedClusters).toEqual([{ providerId: cluster, reason: 'capacity', at: w.clock.iso() }]);
+    expect(record.discardedClusters).toEqual([
+      { providerId: cluster, reason: 'capacity', at: w.clock.iso(), message: shortageMessage('ml.p5.48xlarge', 'us-east-1a') },
+    ]);
     expect(record.lastError).toMatchObject({
       name: 'InsufficientCapacityError',
       message: shortageMessage('ml.p5.48xlarge', 'us-east-1a'),
@@ -800,7 +802,7 @@ describe('pollCluster (provision)', () => {
     expect(error).toMatchObject({ message: LIFECYCLE_FAILURE, providerCode: 'Failed' });
     const record = await w.store.require(id);
     expect(record.status).toBe('CREATING');
-    expect(record.discardedClusters).toEqual([{ providerId: cluster, reason: 'failed', at: w.clock.iso() }]);
+    expect(record.discardedClusters).toEqual([{ providerId: cluster, reason: 'failed', at: w.clock.iso(), message: LIFECYCLE_FAILURE }]);
     expect(sm.isDeleting(cluster!)).toBe(true);
   });
 
