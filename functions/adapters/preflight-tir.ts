@@ -4,8 +4,8 @@
  * - Credentials and project: `GET /distributed_jobs_v2/cluster/?project_id&location&page_no=1&per_page=1` (the list the
  *   provisioner already uses). 401/403: the credentials are refused; another 4xx (or an envelope `code` >= 400): the
  *   project or location is refused; 429, 5xx, a timeout or a refused connection: the check is skipped.
- * - SKU, image and price: `GET /distributed_jobs_v2/cluster/plans/?project_id&location` (../shared/reference/tir.md
- *   names the plan list with `unit_price` and `currency`). Its item shape is not published; read here as a list of
+ * - SKU, image and price: `GET /distributed_jobs_v2/cluster/plans/?project_id&location` (the TIR API
+ *   reference, https://docs.e2enetworks.com/api/tir/, names the plan list with `unit_price` and `currency`). Its item shape is not published; read here as a list of
  *   `{ sku_id, sku_item_price_id, unit_price, currency, image_version_ids? }` (under `data`, or `data.plans`). A 404
  *   means this API answers no plan list: the checks are skipped. `unit_price` is taken as the price of one node for an
  *   hour.

@@ -423,7 +423,8 @@ export const createTirProvider = (options: TirProviderOptions): ClusterProvider 
 
   return {
     name: 'tir',
-    // TIR says it has no capacity by refusing the create (../shared/reference/tir.md: the message of a refused create).
+    // TIR says it has no capacity by refusing the create (its answer to POST /distributed_jobs_v2/cluster/,
+    // https://docs.e2enetworks.com/api/tir/clusters/training-cluster/post-distributed-jobs-v2-cluster/).
     capacityKnownAtCreate: true,
 
     async create(input) {

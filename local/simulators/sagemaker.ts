@@ -7,7 +7,8 @@
  * `Authorization` header (the signature itself is not checked) and validates CreateCluster like the service (an
  * independent subset of the API model's constraints; every other CreateClusterRequest member is accepted as is).
  *
- * The capacity model, as HyperPod reports it (see ../shared/reference/capacity.md):
+ * The capacity model, as HyperPod reports it (CreateCluster, DescribeCluster and ClusterInstanceGroupSpecification in
+ * the SageMaker API reference, https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateCluster.html):
  *  - Regions. Each call's region is the one in the SigV4 credential scope
  *    (`Credential=AKID/20260101/us-west-2/sagemaker/aws4_request`), else the `region` option. Clusters, ARNs, quota
  *    and capacity are per region: the same name in two regions is two clusters; the request log records the region.
