@@ -72,5 +72,5 @@ describe('the queue of an offering', () => {
     // Never two live clusters per request.
     const live = h.sagemaker.clusters().filter((c) => c.status !== 'Deleting');
     expect(new Set(live.map((c) => c.name)).size).toBe(live.length);
-  }, 60_000);
+  }, 120_000);
 });
