@@ -43,7 +43,7 @@ describe('the queue of an offering', () => {
     // A few probes after that, timed by the simulator's own log: one per memory period (0.4 s) at most, not one per
     // waiting request per backoff (100 requests parked 2 s each would make 50 calls a second).
     const before = creates(h);
-    await expect.poll(() => creates(h) - before, { timeout: 20_000, interval: 50 }).toBeGreaterThanOrEqual(4);
+    await expect.poll(() => creates(h) - before, { timeout: 30_000, interval: 50 }).toBeGreaterThanOrEqual(3);
     const probeTimes = h.sagemaker.requests
       .filter((r) => r.operation === 'CreateCluster')
       .slice(before)
