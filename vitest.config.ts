@@ -1,22 +1,59 @@
+/**
+ * Three tiers, as three disjoint vitest projects (`npm test` runs all three, each file once):
+ *   unit  — `npm run test:unit`: the core and the contract over in-memory fakes; no DynamoDB, no browser, no child
+ *           process. Seconds.
+ *   quick — `npm run test:quick` runs unit and quick: the handlers, adapters and the state machines over dynalite and
+ *           the simulators, in virtual or scaled time. Under a minute on 2 cores.
+ *   full  — the rest, for `npm test` (CI): packaging serverless.yml, the local stack as `npm start` runs it, the browser,
+ *           the fuzz and fault suites, the docs' currency.
+ * Output is quiet: a passing test's logs are not printed (`silent: 'passed-only'`); a failing test's are.
+ */
 import { defineConfig } from 'vitest/config';
+
+const UNIT = [
+  'test/unit/**/*.test.ts',
+  'test/core/{access,capacity,notify,placements,plan,policy,validate}.test.ts',
+  'test/contract/{request-schema,sdk-coverage}.test.ts',
+  'test/architecture/**/*.test.ts',
+  'test/wiring/**/*.test.ts',
+];
+
+const QUICK = [
+  'test/core/sweep.test.ts',
+  'test/contract/generated.test.ts',
+  'test/statemachines/**/*.test.ts',
+  'test/handlers/**/*.test.ts',
+  'test/adapters/**/*.test.ts',
+  'test/cli/{clusters,events,orphans,plan,sigv4,validate}.test.ts',
+  'test/local/{event-patterns,lambda-async,sagemaker-capacity,scheduler,step-functions}.test.ts',
+];
+
+const ALL = ['test/**/*.test.ts'];
+
+const env = {
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'test',
+  AWS_SECRET_ACCESS_KEY: 'test',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  POWERTOOLS_DEV: 'false',
+  POWERTOOLS_LOG_LEVEL: 'WARN',
+  POWERTOOLS_TRACE_DISABLED: 'true',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+  AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
+};
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
     setupFiles: ['test/setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    env: {
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
-      POWERTOOLS_DEV: 'false',
-      POWERTOOLS_LOG_LEVEL: 'WARN',
-      POWERTOOLS_TRACE_DISABLED: 'true',
-      POWERTOOLS_METRICS_DISABLED: 'true',
-      AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
-    },
+    silent: 'passed-only',
+    env,
+    projects: [
+      { extends: true, test: { name: 'unit', include: UNIT } },
+      { extends: true, test: { name: 'quick', include: QUICK, globalSetup: ['test/global-setup.ts'] } },
+      { extends: true, test: { name: 'full', include: ALL, exclude: [...UNIT, ...QUICK], globalSetup: ['test/global-setup.ts'] } },
+    ],
   },
 });

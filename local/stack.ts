@@ -33,6 +33,7 @@ import { startSageMakerSimulator, type ClusterEventRecordDetail, type ClusterSta
 import { startSchedulerSimulator } from './simulators/scheduler';
 import { startStepFunctionsSimulator } from './simulators/step-functions';
 import { startTirSimulator } from './simulators/tir';
+import { localSettings } from './settings';
 import { LocalWorkflows, lambdaContext, type LambdaHandler } from './workflows';
 
 export interface StackOptions {
@@ -66,19 +67,15 @@ const STAGE_PREFIX = 'gpu-cluster-provisioner-local';
 /** The principal every local HTTP request comes from (no SigV4 locally); configured as the deployment's admin. */
 const LOCAL_PRINCIPAL = `arn:aws:iam::${ACCOUNT}:user/local`;
 
-/** The small AWS account the pre-flight plan reads locally (quotas, subnets, roles, scripts, EKS, training plans). */
-const ACCOUNT_FIXTURE = JSON.parse(readFileSync(new URL('./account.json', import.meta.url), 'utf8')) as AccountFixture;
-
-/** Capacity the simulators start with: a few nodes of each big GPU type, plenty of small ones. */
-const SAGEMAKER_CAPACITY: Record<string, number> = {
-  'ml.p5.48xlarge': 2, // raised to 4 in us-east-1 after a shortage: examples/hyperpod-capacity-shortage.json waits for it
-  'ml.p4d.24xlarge': 8,
-  'ml.p5e.48xlarge': 4,
-  'ml.p6-b200.48xlarge': 4,
-  'ml.trn1.32xlarge': 8,
-  'ml.g6e.12xlarge': 16,
-  'ml.g5.2xlarge': 32,
+/**
+ * The small AWS account the pre-flight plan reads locally (quotas, subnets, roles, scripts, EKS, training plans), and
+ * the capacity the SageMaker simulator starts with (`capacity`: a few nodes of each big GPU type, per region where a
+ * demo needs it; the story of each example is told in the file).
+ */
+const ACCOUNT_FIXTURE = JSON.parse(readFileSync(new URL('./account.json', import.meta.url), 'utf8')) as AccountFixture & {
+  capacity: { everyRegion: Record<string, number>; regions: Record<string, Record<string, number>> };
 };
+const SAGEMAKER_CAPACITY = ACCOUNT_FIXTURE.capacity.everyRegion;
 
 const listen = (server: Server, port: number): Promise<void> =>
   new Promise((resolve, reject) => {
@@ -231,7 +228,7 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       // backoff rounds later (visible in --watch: just enough for the example's 4), and leave again 30 s after.
       const capacityReliefMs = Math.max(500, 5 * 30_000 * scale);
       let relief: NodeJS.Timeout | undefined;
-      // Only in the stack's own region: us-west-2 stays short, so examples/hyperpod-fallback.json falls over to TIR.
+      // Only in the stack's own region (examples/hyperpod-fallback.json asks another type, short everywhere).
       const relieve = ({ instanceType, region }: { instanceType: string; region: string }) => {
         if (instanceType !== 'ml.p5.48xlarge' || region !== REGION || relief) return;
         relief = setTimeout(() => {
@@ -249,6 +246,7 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
         ...(options.sagemakerTimings?.rollbackMs !== undefined ? { rollbackMs: options.sagemakerTimings.rollbackMs } : {}),
         ...(options.sagemakerTimings?.minimumWaitMs !== undefined ? { minimumWaitMs: options.sagemakerTimings.minimumWaitMs } : {}),
         capacity: SAGEMAKER_CAPACITY,
+        regionCapacity: ACCOUNT_FIXTURE.capacity.regions,
         defaultCapacity: 64,
         onShortage: relieve,
         // HyperPod's state-change events, put on the default bus like the service does (routed once the bus is up).
@@ -311,18 +309,9 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
       SCHEDULER_ROLE_ARN: `arn:aws:iam::${ACCOUNT}:role/${STAGE_PREFIX}-scheduler`,
       SCHEDULE_TARGET_ARN: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${STAGE_PREFIX}-scheduleTarget`,
       SCHEDULER_DLQ_ARN: `arn:aws:sqs:${REGION}:${ACCOUNT}:${STAGE_PREFIX}-schedules-dlq`,
-      // The deployment's allow-lists (serverless.yml params): HyperPod in the regions the examples use (the stack's, and
-      // us-west-2 of hyperpod-eks and of hyperpod-fallback's alternative; the sweeper lists the same regions); any
-      // role and bucket, as the simulator checks neither.
-      ALLOWED_REGIONS: [REGION, 'us-west-2'].join(','),
-      ALLOWED_EXECUTION_ROLES: '*',
-      ALLOWED_LIFECYCLE_BUCKETS: '*',
-      // Access grants and node placement: any, as the simulators grant nothing (a deployment lists its own).
-      ALLOWED_EKS_CLUSTERS: '*',
-      ALLOWED_SUBNETS: '*',
-      ALLOWED_SECURITY_GROUPS: '*',
-      ALLOWED_CLUSTER_ROLES: '*',
-      ALLOWED_TIR_PROJECTS: '*',
+      // The deployment's allow-lists and defaults a request meets (serverless.yml params): settings of npm start, whose
+      // defaults admit every example (./settings.ts).
+      ...localSettings(process.env, { region: REGION, account: ACCOUNT }),
       // The one local caller (every local request is signed by it, see apiGatewayEvent) is an admin: it sees and may
       // delete every request, also those that came by the queue, the bus or a schedule, and calls the admin routes.
       ADMIN_PRINCIPALS: LOCAL_PRINCIPAL,
@@ -342,7 +331,6 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
     closers.push(() => account.close());
     Object.assign(process.env, account.environment, {
       PLAN_FUNCTION_NAME: `${STAGE_PREFIX}-plan`,
-      PREFLIGHT_DEFAULT: process.env.PREFLIGHT_DEFAULT ?? 'false',
     });
     const planFunction = await import('../functions/handlers/plan');
     const lambda = await startLambdaSimulator({
@@ -364,7 +352,6 @@ export const startStack = async (options: StackOptions): Promise<RunningStack> =
     Object.assign(process.env, {
       AWS_ENDPOINT_URL_SNS: sns.endpoint,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-      NOTIFY_SNS_TOPICS: process.env.NOTIFY_SNS_TOPICS ?? `arn:aws:sns:${REGION}:${ACCOUNT}:*`,
       NOTIFY_ALLOW_LOOPBACK: 'true',
     });
 

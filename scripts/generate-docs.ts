@@ -38,6 +38,7 @@ import {
 } from '../functions/contract/statuses.js';
 import { CLUSTER_RECORD_TYPE, INDEX_PARTITION_KEYS, INTERNAL_ATTRIBUTES, table } from '../functions/contract/table.js';
 import { DETAIL_TYPES, EVENT_SOURCE } from '../functions/core/events';
+import { LOCAL_SETTINGS } from '../local/settings';
 import { SETTINGS, deleteClusterAsl, lambdaFunctionKey, provisionClusterAsl } from '../statemachines/definitions.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -364,6 +365,14 @@ export const BLOCKS: Record<string, Block> = {
           text(setting.description),
           setting.paths.map((path) => code(path.slice(1).join('.'))).join(', '),
         ]),
+      ),
+  },
+  'local-settings': {
+    from: 'local/settings.ts (LOCAL_SETTINGS)',
+    render: () =>
+      mdTable(
+        ['variable', 'default', 'meaning'],
+        Object.entries(LOCAL_SETTINGS).map(([name, setting]) => [code(name), code(setting.shown), text(setting.meaning)]),
       ),
   },
   events: {

@@ -1,7 +1,8 @@
 /**
  * The strategies users would otherwise run, as models on the same simulated provider and timeline. Each is per
- * request, shares nothing with the others, and follows its documented schedule (../shared/reference/capacity.md,
- * "What others do"):
+ * request, shares nothing with the others, and follows its documented schedule (SkyPilot:
+ * https://github.com/skypilot-org/skypilot/blob/master/sky/backends/cloud_vm_ray_backend.py; dstack's retry policy:
+ * https://dstack.ai/docs/concepts/tasks/#retry-policy):
  *   - SkyPilot `sky launch --retry-until-up`: tries every candidate location in the optimizer's order, then waits
  *     `_RETRY_UNTIL_UP_INIT_GAP_SECONDS` (30 s) between full rounds; no sharing between users. It has no horizon of its
  *     own: it is given the scenario's (the user's patience).

@@ -1,5 +1,5 @@
 /**
- * The web console in a real browser (Debian's chromium through playwright-core) against the local stack started
+ * The web console in a real browser (the Chromium of test/helpers/chromium.ts through playwright-core) against the local stack started
  * in-process, as `npm start` runs it: requests submitted through the CLI's API client appear in the list, one waits for
  * capacity (examples/hyperpod-capacity-shortage.json on the simulator) and becomes READY with a cost, another is
  * cancelled after a confirmation, the capacity map shows the offerings remembered as short with the totals; keyboard
@@ -11,36 +11,19 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { accessSync, constants, copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApi, type Api } from '../../cli/api';
 import { CONSOLE_HEADER, startConsoleServer, type ConsoleServer } from '../../console/serve';
 import { hourlyPrice } from '../../functions/core/prices';
 import { startStack, type RunningStack } from '../../local/stack';
+import { findChromium } from '../helpers/chromium';
 
 const root = new URL('../..', import.meta.url).pathname;
-
-/** CHROMIUM_PATH, else `chromium` on PATH, else /usr/bin/chromium. CI installs it (.ci/run); missing is a failure. */
-const chromiumPath = (): string => {
-  const candidates = [
-    process.env.CHROMIUM_PATH,
-    ...(process.env.PATH ?? '').split(delimiter).map((dir) => join(dir, 'chromium')),
-    '/usr/bin/chromium',
-  ].filter((p): p is string => Boolean(p));
-  for (const path of candidates) {
-    try {
-      accessSync(path, constants.X_OK);
-      return path;
-    } catch {
-      // next
-    }
-  }
-  throw new Error(`No chromium found (tried ${candidates.join(', ')}): apt-get install -y chromium, or set CHROMIUM_PATH`);
-};
 
 let stack: RunningStack;
 let browser: Browser;
@@ -108,7 +91,9 @@ beforeAll(async () => {
   console.info(`console screenshots: ${shots}`);
   stack = await startStack({ port: 0, dataDir, memory: true, timeScale: 0.02, readyAfterMs: 1500 });
   api = createApi(stack.apiUrl);
-  browser = await chromium.launch({ executablePath: chromiumPath(), args: ['--no-sandbox'] });
+  const found = await findChromium();
+  console.info(`chromium (${found.source}): ${found.executablePath}`);
+  browser = await chromium.launch({ executablePath: found.executablePath, args: found.args, env: found.env });
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on('pageerror', (err) => pageErrors.push(err.message));
   page.on('console', (msg) => {

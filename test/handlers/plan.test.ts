@@ -142,7 +142,7 @@ describe('the plan through POST /clusters', () => {
     expect(res.status).toBe(422);
     expect(res.body.code).toBe('PreflightFailed');
     expect(res.body.errors).toEqual([expect.objectContaining({ path: '/alternatives/0/patch' })]);
-    expect(res.body.errors[0].message).toMatch(/^quota \(sagemaker us-west-2, ml\.p5\.48xlarge\): the request needs 4, the limit is 2/);
+    expect(res.body.errors[0].message).toMatch(/^quota \(sagemaker us-west-2, ml\.p5e\.48xlarge\): the request needs 4, the limit is 2/);
     expect(await store.get('preflight-refused')).toBeUndefined();
     expect(started).toEqual([]);
   });

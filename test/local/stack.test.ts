@@ -236,7 +236,8 @@ describe('kill -9 of the local stack, then a restart on the same data', () => {
   it('heals every request: each ends READY with one cluster and one announcement', async () => {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'provisioner-kill-'));
-    const env = { PORT: String(port), DATA_DIR: dir, LOCAL_READY_AFTER_MS: '4000' };
+    // Clusters take 10 s to come up: time to see both CREATING through the CLI, even on a loaded machine.
+    const env = { PORT: String(port), DATA_DIR: dir, LOCAL_READY_AFTER_MS: '10000' };
     const url = `http://127.0.0.1:${port}`;
     const first = startStack(env, []);
     await first.ready;
