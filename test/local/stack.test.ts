@@ -115,8 +115,8 @@ describe('the local stack driven by the provision CLI', () => {
     type Entry = { placement: number; outcome: string; reason: string };
     const logOf = async () =>
       (JSON.parse((await cli(['status', 'hyperpod-zones-001', '--json', '--api', api])).stdout).attemptLog ?? []) as Entry[];
-    // us-west-2 is short for p5, in the zone of the request's own subnet (us-west-2a); EC2 names us-west-2b and -2c. It
-    // runs before the other p5 examples: the memory of short offerings knows nothing of us-west-2 yet.
+    // us-west-2 is short for p5en (local/account.json holds none), in the zone of the request's own subnet (us-west-2a);
+    // EC2 names us-west-2b and -2c.
     await expect.poll(async () => (await logOf()).length, { timeout: 40_000, interval: 500 }).toBeGreaterThanOrEqual(4);
     const log = await logOf();
     expect(log.slice(0, 4).map((e) => [e.placement, e.outcome])).toEqual([
