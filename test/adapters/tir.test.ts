@@ -507,7 +507,7 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
         ]);
         await settle(provider.create({ location, requestId: 'r', cluster: spec(unique('secret')) }));
       } finally {
-        logger.setLogLevel('WARN');
+        logger.setLogLevel('ERROR');
         stdout.mockRestore();
         stderr.mockRestore();
       }

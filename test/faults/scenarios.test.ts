@@ -57,6 +57,8 @@ const reconcileDeps = (h: Harness): ReconcileDeps => ({
 });
 
 /** Never settles: the Lambda died with the process, so nothing after this point runs. */
+const G5_TYPES = ['xlarge', '2xlarge', '4xlarge', '8xlarge', '12xlarge', '16xlarge', '24xlarge', '48xlarge'].map((size) => `ml.g5.${size}`);
+
 const death = () => new Promise<never>(() => undefined);
 
 /** Kills every running execution the way a crash would (StopExecution-like abort; nothing records it). */
@@ -71,7 +73,9 @@ describe('fault scenarios', () => {
     const N = 10;
     const windowMs = 1500;
     const storm = { errorRate: 0.5, throttleRate: 0.3 };
-    const requests = Array.from({ length: N }, () => hyperpodRequest());
+    // Offerings of their own: on one HyperPod offering requests take turns until the instances of the one before are
+    // launched (docs/capacity.md), and the storm is about the calls, not the queue.
+    const requests = Array.from({ length: N }, (_, i) => hyperpodRequest({ instanceType: G5_TYPES[i % G5_TYPES.length] }));
 
     const t0 = Date.now();
     h.sagemaker.setFaults(storm);
