@@ -103,12 +103,25 @@ export const main = async (args: string[]): Promise<void> => {
     );
     const submitMs = Date.now() - submitStart;
     // Every request reaches its wait before the clock starts.
+    /** Requests by status; `attempts` counts the attempts refused for capacity (one history entry each), `history` all entries. */
+    const tally = { attempts: 0, history: 0 };
+    const reasons = new Map<string, number>();
     const waiting = async () => {
       const byStatus = new Map<string, number>();
+      tally.attempts = 0;
+      tally.history = 0;
+      reasons.clear();
       for (let i = 0; i < count; i++) {
         const res = await fetch(`${api}/clusters/soak-${i}`);
-        const status = res.ok ? ((await res.json()) as { status: string }).status : `HTTP ${res.status}`;
+        const record = res.ok ? ((await res.json()) as { status: string; history?: unknown[] }) : undefined;
+        const status = record?.status ?? `HTTP ${res.status}`;
         byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
+        tally.history += record?.history?.length ?? 0;
+        for (const entry of (record?.history ?? []) as Array<{ to: string; reason?: string }>) {
+          if (/^attempt \d+ waits/.test(entry.reason ?? '')) tally.attempts++;
+          const reason = `${entry.to}: ${(entry.reason ?? '').replace(/\d[\d:.TZ-]*/g, '#').slice(0, 90)}`;
+          reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
+        }
       }
       return byStatus;
     };
@@ -118,6 +131,8 @@ export const main = async (args: string[]): Promise<void> => {
       await sleep(1000);
       before = await waiting();
     }
+    const attemptsBefore = tally.attempts;
+    const historyBefore = tally.history;
     const afterSubmits = rssMiB(pid);
     const windowMs = minutes * 60_000 * TIME_SCALE;
     const samples: Array<{ rss: number; cpu: number }> = [];
@@ -153,6 +168,12 @@ export const main = async (args: string[]): Promise<void> => {
     console.log(
       `soak cpu        ${((cpuUsed / (windowMs / 1000)) * 100).toFixed(1)} % of one core over the window; ${idle} of ${samples.length} one-second samples idle (< ${IDLE_CPU * 100} %); busiest second ${(Math.max(...samples.map((s) => s.cpu)) * 100).toFixed(0)} %`,
     );
+    const attempts = tally.attempts - attemptsBefore;
+    console.log(
+      `soak wakes      ${attempts} attempts refused for capacity in the window (one wake each) (${(attempts / (windowMs / 1000)).toFixed(1)}/s real), ${tally.history - historyBefore} history entries; ${attempts > 0 ? ((cpuUsed * 1000) / attempts).toFixed(1) : '-'} ms CPU per attempt`,
+    );
+    const top = [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 4);
+    console.log(`soak history    most written: ${top.map(([r, n]) => `${n} × "${r}"`).join('; ')}`);
     console.log(`soak after      ${fmt(after)}`);
     if (maxRss >= RSS_BOUND_MIB || (after.get('WAITING_FOR_CAPACITY') ?? 0) !== count) process.exitCode = 1;
   } finally {
