@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The kill -9 storms take minutes a storm: `npm run test:storms` only.
+    exclude: [...configDefaults.exclude, ...(process.env.VITEST_STORMS ? [] : ['test/faults/kill-storm.test.ts'])],
     globalSetup: ['test/global-setup.ts'],
     setupFiles: ['test/setup.ts'],
     testTimeout: 30_000,

@@ -139,6 +139,9 @@ describe('a crash between the index write and the record write', () => {
     expect(results.filter((r) => r.status === undefined)).toEqual([{ crashAt: 1, order: 'index-first', creates: 0 }]);
     expect(results.filter((r) => r.status !== undefined && (r.status !== 'READY' || r.creates !== 1))).toEqual([]);
     expect(results).toHaveLength(2 * clean.writes);
+    console.log(
+      `[fault-scenario] crash between writes: writes=${clean.writes} trials=${results.length} ready_one_cluster=${results.filter((r) => r.status === 'READY' && r.creates === 1).length}`,
+    );
   }, 240_000);
 
   it('leaves a request stuck without the sweep over the records (the index alone does not find it)', async () => {
