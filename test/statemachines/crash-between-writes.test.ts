@@ -129,18 +129,23 @@ describe('a crash between the index write and the record write', () => {
     expect(clean.writes).toBeGreaterThanOrEqual(3); // ACCEPTED, CREATING, READY at least
     const results: Array<{ crashAt: number; order: Order; status?: ClusterStatus; creates: number }> = [];
     for (const order of ['record-first', 'index-first'] as const) {
-      for (let crashAt = 1; crashAt <= clean.writes; crashAt++) {
+      // Until a run makes fewer writes than the crash waits for (how many polls a provisioning writes varies).
+      for (let crashAt = 1; ; crashAt++) {
         const { outcome, status, creates } = await trial(crashAt, order, true);
-        expect(outcome).toBe('crashed');
+        if (outcome === 'ended') {
+          expect({ status, creates }).toEqual({ status: 'READY', creates: 1 });
+          break;
+        }
         results.push({ crashAt, order, ...(status ? { status } : {}), creates });
+        expect(crashAt).toBeLessThan(40);
       }
     }
     // Killed before the record was first written: the request was never accepted (the caller had no 202), no cluster.
     expect(results.filter((r) => r.status === undefined)).toEqual([{ crashAt: 1, order: 'index-first', creates: 0 }]);
     expect(results.filter((r) => r.status !== undefined && (r.status !== 'READY' || r.creates !== 1))).toEqual([]);
-    expect(results).toHaveLength(2 * clean.writes);
+    for (const order of ['record-first', 'index-first']) expect(results.filter((r) => r.order === order).length).toBeGreaterThanOrEqual(3);
     console.log(
-      `[fault-scenario] crash between writes: writes=${clean.writes} trials=${results.length} ready_one_cluster=${results.filter((r) => r.status === 'READY' && r.creates === 1).length}`,
+      `[fault-scenario] crash between writes: writes_clean_run=${clean.writes} crashed_trials=${results.length} ready_one_cluster=${results.filter((r) => r.status === 'READY' && r.creates === 1).length}`,
     );
   }, 240_000);
 
