@@ -6,9 +6,10 @@
  *           the simulators, in virtual or scaled time. Under a minute on 2 cores.
  *   full  — the rest, for `npm test` (CI): packaging serverless.yml, the local stack as `npm start` runs it, the browser,
  *           the fuzz and fault suites, the docs' currency.
+ * The kill -9 storms on the local stack take minutes a storm: `npm run test:storms` only (VITEST_STORMS).
  * Output is quiet: a passing test's logs are not printed (`silent: 'passed-only'`); a failing test's are.
  */
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 const UNIT = [
   'test/unit/**/*.test.ts',
@@ -29,6 +30,8 @@ const QUICK = [
 ];
 
 const ALL = ['test/**/*.test.ts'];
+
+const STORMS = process.env.VITEST_STORMS ? [] : ['test/faults/kill-storm.test.ts'];
 
 const env = {
   AWS_REGION: 'us-east-1',
@@ -53,7 +56,15 @@ export default defineConfig({
     projects: [
       { extends: true, test: { name: 'unit', include: UNIT } },
       { extends: true, test: { name: 'quick', include: QUICK, globalSetup: ['test/global-setup.ts'] } },
-      { extends: true, test: { name: 'full', include: ALL, exclude: [...UNIT, ...QUICK], globalSetup: ['test/global-setup.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'full',
+          include: ALL,
+          exclude: [...configDefaults.exclude, ...UNIT, ...QUICK, ...STORMS],
+          globalSetup: ['test/global-setup.ts'],
+        },
+      },
     ],
   },
 });

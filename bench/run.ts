@@ -6,7 +6,8 @@
  *  3. workflow: N provisionings at once through the shipped ASL (aws-local-stepfunctions), the real task handlers,
  *     dynalite and the simulators over loopback, wall time and per-provisioning store writes.
  * `npm run bench -- contention` runs the capacity-contention benchmark instead (bench/contention/index.ts);
- * `npm run bench -- coldstart` the cold start of every bundle against a minimal DynamoDB handler (bench/coldstart.ts).
+ * `npm run bench -- coldstart` the cold start of every bundle against a minimal DynamoDB handler (bench/coldstart.ts);
+ * `npm run bench -- soak` the local stack holding requests waiting for capacity, its memory and CPU (bench/soak.ts).
  * Bounded in count and time; everything listens on 127.0.0.1 only.
  */
 import './env';
@@ -195,5 +196,6 @@ const main = async () => {
 const [section, ...rest] = process.argv.slice(2);
 if (section === 'contention') await (await import('./contention/index')).main(rest);
 else if (section === 'coldstart') await (await import('./coldstart')).main(rest);
+else if (section === 'soak') await (await import('./soak')).main(rest);
 else if (section === undefined) await main();
-else throw new Error(`Unknown bench section "${section}" (known: contention, coldstart; none: the hot-path figures)`);
+else throw new Error(`Unknown bench section "${section}" (known: contention, coldstart, soak; none: the hot-path figures)`);

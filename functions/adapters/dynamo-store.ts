@@ -22,6 +22,7 @@ import {
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
+  ScanCommand,
   UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
@@ -397,5 +398,39 @@ export const createDynamoStore = (options: DynamoStoreOptions): ClusterStore => 
     return { items: returned };
   };
 
-  return { create, get, require, transition, update, list };
+  /**
+   * One Scan page of the table (Limit `limit`, strongly consistent) from the position the previous sweep stopped at,
+   * which is kept in the table's one non-record item (SWEEP_POSITION_KEY: no recordType and no status, so no index
+   * holds it, and no request id can name it). Past the end the position is cleared and the next sweep starts over.
+   */
+  const sweep = async (limit: number): Promise<ClusterRecord[]> => {
+    const key = { requestId: { S: SWEEP_POSITION_KEY } };
+    const { Item } = await client.send(new GetItemCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
+    const after = Item?.after?.S;
+    const page = await client.send(
+      new ScanCommand({
+        TableName: tableName,
+        Limit: limit,
+        ConsistentRead: true,
+        ...(after ? { ExclusiveStartKey: { requestId: { S: after } } } : {}),
+      }),
+    );
+    const next = page.LastEvaluatedKey?.requestId?.S;
+    await client.send(
+      new UpdateItemCommand({
+        TableName: tableName,
+        Key: key,
+        ...(next
+          ? { UpdateExpression: 'SET #after = :after', ExpressionAttributeValues: { ':after': { S: next } } }
+          : { UpdateExpression: 'REMOVE #after' }),
+        ExpressionAttributeNames: { '#after': 'after' },
+      }),
+    );
+    return (page.Items ?? []).filter((item) => item.recordType?.S === CLUSTER_RECORD_TYPE).map(toRecord);
+  };
+
+  return { create, get, require, transition, update, list, sweep };
 };
+
+/** The key of the item that keeps the reconciler's sweep position (REQUEST_ID never matches a leading '#'). */
+export const SWEEP_POSITION_KEY = '#sweep-position';

@@ -29,6 +29,8 @@ export interface ReconcileDeps {
   now?: () => Date;
   /** A record written more recently than this is left alone (its submit may still be starting it). Default 60 s. */
   graceSeconds?: number;
+  /** Records the sweep reads per run from the table itself (see SWEEP_LIMIT). */
+  sweepLimit?: number;
   /** The bus, for completion events a dead workflow recorded but never put (without it they are left pending). */
   events?: { publisher: EventPublisher; busName: string };
   /**
@@ -65,12 +67,28 @@ const FINAL: readonly ClusterStatus[] = ['FAILED', 'DELETED'];
 
 const DEFAULT_GRACE_SECONDS = 60;
 
+/**
+ * The sweep: besides the status index, every run reads the next SWEEP_LIMIT items of the table itself (a strongly
+ * consistent Scan page resuming where the previous run stopped), so a record the index does not list under its status
+ * (an eventually consistent index, or one a crash left out of step) is still found: the whole table is covered every
+ * ceil(records / SWEEP_LIMIT) runs, at a bounded cost per run (one Scan page, one read and one write of the position).
+ */
+export const SWEEP_LIMIT = 200;
+
 /** Checks every record that should have something running for it, and resumes what does not. Safe to run twice. */
 export const reconcile = async (deps: ReconcileDeps): Promise<ReconcileReport> => {
   const now = (deps.now ?? (() => new Date()))();
   const grace = (deps.graceSeconds ?? DEFAULT_GRACE_SECONDS) * 1000;
   const report: ReconcileReport = { checked: 0, actions: [] };
   const parked: ClusterRecord[] = [];
+  const seen = new Set<string>();
+  const check = async (record: ClusterRecord): Promise<void> => {
+    seen.add(record.requestId);
+    report.checked++;
+    const action = await reconcileOne(deps, record, now, grace);
+    if (action) report.actions.push({ requestId: record.requestId, status: record.status, ...action });
+    if (record.status === 'CREATING' && action?.action === 'running' && record.parked?.purpose === 'poll') parked.push(record);
+  };
   for (const status of WATCHED) {
     let cursor: string | undefined;
     do {
@@ -81,16 +99,18 @@ export const reconcile = async (deps: ReconcileDeps): Promise<ReconcileReport> =
         : page.items;
       if (recent.length < page.items.length) page.cursor = undefined;
       for (const listed of recent) {
-        report.checked++;
-        // The index is eventually consistent: act on the record as it is now.
+        // The index is eventually consistent: act on the record as it is now (one listed under another status is
+        // checked under the one it has, or by the sweep).
         const record = await deps.store.get(listed.requestId);
-        if (!record || record.status !== status) continue;
-        const action = await reconcileOne(deps, record, now, grace);
-        if (action) report.actions.push({ requestId: record.requestId, status, ...action });
-        if (status === 'CREATING' && action?.action === 'running' && record.parked?.purpose === 'poll') parked.push(record);
+        if (!record || record.status !== status || seen.has(record.requestId)) continue;
+        await check(record);
       }
       cursor = page.cursor;
     } while (cursor);
+  }
+  for (const record of (await deps.store.sweep?.(deps.sweepLimit ?? SWEEP_LIMIT)) ?? []) {
+    if (seen.has(record.requestId) || (FINAL.includes(record.status) && !announcementPending(record))) continue;
+    await check(record);
   }
   if (deps.watch) report.actions.push(...(await catchLostEvents(deps, deps.watch, parked)));
   return report;

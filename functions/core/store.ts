@@ -203,4 +203,10 @@ export interface ClusterStore {
   update(requestId: string, patch: RecordPatch, whileIn: readonly ClusterStatus[]): Promise<ClusterRecord>;
   /** Newest first (by acceptedAt), cursor paginated. */
   list(query: ListQuery): Promise<ListPage>;
+  /**
+   * The next `limit` items of the table itself (not an index), strongly consistent, in the table's own order: each call
+   * resumes where the previous one stopped (the position is kept in the store) and starts over past the end. The
+   * reconciler's net for a record an eventually consistent index does not (yet, or ever) list under its status.
+   */
+  sweep?(limit: number): Promise<ClusterRecord[]>;
 }

@@ -331,6 +331,27 @@ describe('list', () => {
     all = records.map((r) => ({ ...r, history: [{ to: r.status, at: r.acceptedAt }] })).reverse();
   });
 
+  it('sweeps the table itself a bounded slice at a time, resuming where it stopped: every record within ceil(n / limit) + 1 sweeps', async () => {
+    const seen: string[] = [];
+    const sizes: number[] = [];
+    // 25 records and the position item: 4 slices of 8, the last one short, then the sweep starts over.
+    for (let run = 0; run < 4; run++) {
+      const slice = await db.store.sweep!(8);
+      sizes.push(slice.length);
+      seen.push(...slice.map((r) => r.requestId));
+    }
+    expect(sizes.every((n) => n <= 8)).toBe(true);
+    expect([...seen].sort()).toEqual(all.map((r) => r.requestId).sort());
+    const again = await db.store.sweep!(8);
+    expect(again.length).toBeGreaterThan(0);
+    expect(all.map((r) => r.requestId)).toEqual(expect.arrayContaining(again.map((r) => r.requestId)));
+    // The records as they are (strongly consistent reads of the table), history and all.
+    const first = all.find((r) => r.requestId === again[0]!.requestId)!;
+    expect(again[0]).toEqual(first);
+    // The position item is no record: no list shows it.
+    expect((await db.store.list({ limit: 100 })).items).toHaveLength(25);
+  });
+
   it('lists everything newest first, ties broken by requestId', async () => {
     const page = await db.store.list({ limit: 100 });
     expect(page.items).toEqual(all);

@@ -173,6 +173,7 @@ const submit: Grant[] = [
 const RECONCILE: Grant[] = [
   ...readWriteRecord,
   ['dynamodb:Query', TABLE_INDEXES],
+  ['dynamodb:Scan', TABLE],
   ['states:StartExecution', PROVISION_MACHINE],
   ['states:StartExecution', DELETE_MACHINE],
   ['states:DescribeExecution', PROVISION_EXECUTIONS],

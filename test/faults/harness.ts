@@ -145,9 +145,10 @@ export const startFaultHarness = async () => {
       let start: Record<string, never> | undefined;
       do {
         const page = await client.send(
-          new ScanCommand({ TableName: tableName, ProjectionExpression: 'requestId', ExclusiveStartKey: start }),
+          new ScanCommand({ TableName: tableName, ProjectionExpression: 'requestId, recordType', ExclusiveStartKey: start }),
         );
-        for (const item of page.Items ?? []) ids.push(item.requestId?.S ?? '');
+        // Records only: the reconciler's sweep position is an item of the table too.
+        for (const item of page.Items ?? []) if (item.recordType) ids.push(item.requestId?.S ?? '');
         start = page.LastEvaluatedKey as Record<string, never> | undefined;
       } while (start);
       return ids;
