@@ -121,7 +121,7 @@ export const errorCodes = (root = ROOT): { code: string; status: number; from: s
   return [...codes].map(([name, value]) => ({ code: name, ...value })).sort((a, b) => a.status - b.status || a.code.localeCompare(b.code));
 };
 
-/** The status a cluster event reports (functions/core/workflow.ts, recordOutcome). The rejection has no record. */
+/** The status a cluster event reports (functions/core/workflow/outcome.ts, recordOutcome). The rejection has no record. */
 const EVENT_STATUS = {
   ready: 'READY',
   failed: 'FAILED',

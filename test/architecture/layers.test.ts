@@ -111,7 +111,7 @@ describe('the layer rule', () => {
   it('reads the real imports and reports an upward one (the rule is not vacuous)', () => {
     expect(GRAPH.get('functions/handlers/http/submit.ts')).toContain('functions/wiring/submit.ts');
     const bad = new Map([
-      ['functions/core/workflow.ts', ['functions/adapters/hyperpod.ts']],
+      ['functions/core/workflow/create.ts', ['functions/adapters/hyperpod.ts']],
       ['functions/handlers/http/get.ts', ['functions/adapters/dynamo-store.ts']],
       ['functions/platform/middleware/http.ts', ['functions/core/errors.ts']],
     ]);
