@@ -21,6 +21,7 @@
  */
 import type { Placement } from './placements';
 import type { SageMakerClusterSpec, SageMakerInstanceGroup, TirClusterSpec } from './request';
+import { parseS3Uri } from './s3-uri';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skipped';
 
@@ -483,12 +484,12 @@ const hyperPodChecks = async (probes: PreflightProbes, placement: SageMakerPlace
   return (await Promise.all(jobs)).flat();
 };
 
-/** The bucket and key of a lifecycle script: `s3://bucket/prefix` + OnCreate. */
+/** The bucket and key of a lifecycle script: the SourceS3Uri's bucket and prefix (any form ./s3-uri.ts reads) + OnCreate. */
 export const s3ObjectOf = (uri: string, onCreate: string): { bucket?: string; key?: string } => {
-  const match = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri) ?? /^https:\/\/([^/.]+)\.s3[.-][^/]*amazonaws\.com(?:\.cn)?\/?(.*)$/.exec(uri);
-  if (!match) return {};
-  const prefix = match[2]!.replace(/\/+$/, '');
-  return { bucket: match[1]!, key: prefix ? `${prefix}/${onCreate}` : onCreate };
+  const location = parseS3Uri(uri);
+  if (!location) return {};
+  const prefix = location.key.replace(/\/+$/, '');
+  return { bucket: location.bucket, key: prefix ? `${prefix}/${onCreate}` : onCreate };
 };
 
 // ----------------------------------------------------------------------------------------------------------------- TIR
