@@ -25,7 +25,7 @@ export interface DeploymentPolicy {
   allowedRegions: readonly string[];
   allowedExecutionRoles: readonly string[];
   allowedLifecycleBuckets: readonly string[];
-  /** What `notify` may name (functions/core/notify.ts); absent: any well-formed target. */
+  /** What `notify` may name (functions/core/notify/targets.ts); absent: any well-formed target. */
   notify?: NotifyPolicy;
   /**
    * What grants access or places nodes (absent or empty: nothing is allowed, a request naming one is refused):

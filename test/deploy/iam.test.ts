@@ -350,7 +350,7 @@ const CALLS: Record<string, (r: Resources) => Call[]> = {
     { action: 'dynamodb:PutItem', resource: r.offerings, why: 'adapters/pricing-dynamo.ts: caches a price read from the API' },
   ],
   notify: (r) => [
-    { action: 'dynamodb:GetItem', resource: r.table, why: "core/notify.ts reads the record's notify targets" },
+    { action: 'dynamodb:GetItem', resource: r.table, why: "core/notify/delivery.ts reads the record's notify targets" },
     { action: 'secretsmanager:GetSecretValue', resource: r.notifySecret, why: 'adapters/notify-secrets.ts: the webhook signing secret' },
     { action: 'sns:Publish', resource: r.notifyTopic, why: 'adapters/notify-sns.ts: an SNS target' },
     {
