@@ -428,15 +428,15 @@ export const BLOCKS: Record<string, Block> = {
     },
   },
   'hyperpod-errors': {
-    from: 'functions/adapters/hyperpod.ts (HYPERPOD_ERROR_TABLE) and functions/contract/errors.js',
+    from: 'functions/adapters/hyperpod-errors.ts (HYPERPOD_ERROR_TABLE) and functions/contract/errors.js',
     render: () => errorRows(HYPERPOD_ERROR_TABLE as readonly TableRow[]),
   },
   'tir-errors': {
-    from: 'functions/adapters/tir.ts (TIR_ERROR_TABLE) and functions/contract/errors.js',
+    from: 'functions/adapters/tir-wire.ts (TIR_ERROR_TABLE) and functions/contract/errors.js',
     render: () => errorRows(TIR_ERROR_TABLE as readonly TableRow[]),
   },
   'tir-assumptions': {
-    from: 'functions/adapters/tir.ts (TIR_ASSUMPTIONS)',
+    from: 'functions/adapters/tir-wire.ts (TIR_ASSUMPTIONS)',
     render: () =>
       mdTable(
         ['Topic', 'Assumed (not in the published examples)', 'The safe side'],
