@@ -12,11 +12,12 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { CONSOLE_HEADER } from '../functions/contract/routes.js';
 
 const ROOT = new URL('./', import.meta.url);
 
 /** The header every API call of the page carries (console/src/api.ts). */
-export const CONSOLE_HEADER = 'x-provisioner-console';
+export { CONSOLE_HEADER };
 
 /** What the page may load: no script, style or font from anywhere else, no framing. */
 const SECURITY_HEADERS = {

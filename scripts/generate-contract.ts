@@ -263,7 +263,7 @@ export const buildSchema = (current: Schema, generated: Record<string, Schema>, 
 
 /**
  * Left out of the compiled module: annotations, which do not change what validates, and `uniqueItems`, which the
- * refinements in functions/core/validate.ts check in linear time and report at the later duplicate (ajv compares
+ * refinements in functions/core/validate/refinements.ts check in linear time and report at the later duplicate (ajv compares
  * items of an untyped list pairwise, quadratic in a hostile list's length).
  */
 const NOT_COMPILED = new Set(['description', 'title', '$comment', 'examples', 'default', 'uniqueItems']);

@@ -122,7 +122,7 @@ export const errorCodes = (root = ROOT): { code: string; status: number; from: s
   return [...codes].map(([name, value]) => ({ code: name, ...value })).sort((a, b) => a.status - b.status || a.code.localeCompare(b.code));
 };
 
-/** The status a cluster event reports (functions/core/workflow.ts, recordOutcome). The rejection has no record. */
+/** The status a cluster event reports (functions/core/workflow/outcome.ts, recordOutcome). The rejection has no record. */
 const EVENT_STATUS = {
   ready: 'READY',
   failed: 'FAILED',
@@ -437,15 +437,15 @@ export const BLOCKS: Record<string, Block> = {
     },
   },
   'hyperpod-errors': {
-    from: 'functions/adapters/hyperpod.ts (HYPERPOD_ERROR_TABLE) and functions/contract/errors.js',
+    from: 'functions/adapters/hyperpod-errors.ts (HYPERPOD_ERROR_TABLE) and functions/contract/errors.js',
     render: () => errorRows(HYPERPOD_ERROR_TABLE as readonly TableRow[]),
   },
   'tir-errors': {
-    from: 'functions/adapters/tir.ts (TIR_ERROR_TABLE) and functions/contract/errors.js',
+    from: 'functions/adapters/tir-wire.ts (TIR_ERROR_TABLE) and functions/contract/errors.js',
     render: () => errorRows(TIR_ERROR_TABLE as readonly TableRow[]),
   },
   'tir-assumptions': {
-    from: 'functions/adapters/tir.ts (TIR_ASSUMPTIONS)',
+    from: 'functions/adapters/tir-wire.ts (TIR_ASSUMPTIONS)',
     render: () =>
       mdTable(
         ['Topic', 'Assumed (not in the published examples)', 'The safe side'],

@@ -1,7 +1,7 @@
 /**
  * This project's policy, run for real: the shipped provision ASL (statemachines/definitions.js, the committed settings)
  * played on the event queue, its Lambda tasks bound to the core's task functions (createCluster, pollCluster,
- * recordOutcome of functions/core/workflow.ts), which call the capacity policy, the placements and the shared memory
+ * recordOutcome of functions/core/workflow/), which call the capacity policy, the placements and the shared memory
  * of short offerings themselves. Requests enter through the core's submit path. The ports are in memory: the record
  * store of the unit tests (test/fakes/memory-store.ts), the offerings memory with the DynamoDB adapter's semantics, the
  * simulated provider; each is counted (DynamoDB request units, provider calls).

@@ -4,114 +4,19 @@
  * deployed API, signed. Every call carries the console's header, which the forwarding server requires (a page of
  * another origin cannot send it without a CORS preflight, which is never answered).
  */
-import type { ProviderName } from '../../functions/contract/providers.js';
 import type { ClusterStatus } from '../../functions/contract/statuses.js';
+import type { ShortOffering } from '../../functions/core/offerings';
+import type { AttemptLogEntry, HistoryEntry, RecordedError } from '../../functions/core/store';
+import type { ReservedSuggestion } from '../../functions/core/offers';
+import type { ClusterView } from '../../functions/core/view';
 
-export const CONSOLE_HEADER = 'x-provisioner-console';
+import { CONSOLE_HEADER } from '../../functions/contract/routes.js';
 
-export interface HistoryEntry {
-  from?: ClusterStatus;
-  to: ClusterStatus;
-  at: string;
-  reason?: string;
-}
+export { CONSOLE_HEADER };
+export type { AttemptLogEntry, HistoryEntry, RecordedError, ReservedSuggestion, ShortOffering };
 
-export interface AttemptLogEntry {
-  at: string;
-  placement: number;
-  where: string;
-  outcome: 'created' | 'short' | 'quota' | 'skipped' | 'failed';
-  reason: string;
-}
-
-export interface RecordedError {
-  name: string;
-  message: string;
-  at: string;
-  attempt?: number;
-  nextAttemptAt?: string;
-  operation?: string;
-  reason?: string;
-}
-
-export interface PlacementView {
-  provider: ProviderName;
-  region?: string;
-  projectId?: number;
-  location?: string;
-}
-
-/** What the console reads of a record (GET /clusters, GET /clusters/{requestId}). */
-export interface Cluster {
-  requestId: string;
-  provider: ProviderName;
-  region?: string;
-  projectId?: number;
-  location?: string;
-  clusterName: string;
-  providerId?: string;
-  status: ClusterStatus;
-  attempts: number;
-  maxAttempts?: number;
-  lastError?: RecordedError;
-  request: Record<string, unknown>;
-  providerStatus?: string;
-  nodes?: { current: number; target: number };
-  groups?: Array<{ name: string; current: number; target: number; min?: number; instanceTypes?: Array<{ type: string; count: number }> }>;
-  retryUntil?: string;
-  cancelledAt?: string;
-  placements?: PlacementView[];
-  placement?: number;
-  rounds?: number;
-  landed?: PlacementView;
-  attemptLog?: AttemptLogEntry[];
-  scheduledFor?: string;
-  deleteAfter?: string;
-  acceptedAt: string;
-  createdAt?: string;
-  readyAt?: string;
-  failedAt?: string;
-  deleteRequestedAt?: string;
-  deletedAt?: string;
-  updatedAt: string;
-  history: HistoryEntry[];
-  cost?: { usdPerHour: number; sinceReadyUsd: number; source: string; asOf?: string };
-  zoneHint?: { zones: string[]; shortIn?: string; placement: number; at: string };
-  reservedOffers?: {
-    at: string;
-    waitingSince: string;
-    suggestions: ReservedSuggestion[];
-    note?: string;
-  };
-}
-
-/** A training-plan offering suggested to a long wait (never bought), with its source and date. */
-export interface ReservedSuggestion {
-  offeringId: string;
-  instanceType: string;
-  instanceCount: number;
-  start?: string;
-  durationHours: number;
-  upfrontFee?: number;
-  currency?: string;
-  availabilityZone?: string;
-  where: string;
-  source: string;
-  asOf: string;
-  onDemand?: { usd: number; source: string; asOf: string };
-}
-
-export interface ShortOffering {
-  offering: string;
-  provider: ProviderName;
-  region?: string;
-  location?: string;
-  instanceType: string;
-  state: 'short' | 'probing';
-  since?: string;
-  until: string;
-  reason?: string;
-}
+/** What the console reads of a record (GET /clusters, GET /clusters/{requestId}): the API's own view of it. */
+export type Cluster = ClusterView;
 
 export interface BusEvent {
   DetailType: string;

@@ -1,5 +1,5 @@
 /**
- * The HyperPod half of the plan's read-only probes (functions/core/plan-checks.ts `PreflightProbes`), over the AWS SDK:
+ * The HyperPod half of the plan's read-only probes (functions/core/plan-checks/common.ts `PreflightProbes`), over the AWS SDK:
  * Service Quotas ListServiceQuotas, SageMaker ListClusters / DescribeCluster / DescribeTrainingPlan, EC2
  * DescribeSubnets / DescribeSecurityGroups, S3 HeadObject, IAM GetRole, EKS DescribeCluster. Every client honours the
  * standard AWS_ENDPOINT_URL_<SERVICE> variables (the local stack points them at local/simulators/account.ts).

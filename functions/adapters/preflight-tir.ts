@@ -1,5 +1,5 @@
 /**
- * The TIR half of the plan's read-only probes (functions/core/plan-checks.ts), over the TIR REST API with fetch. Each
+ * The TIR half of the plan's read-only probes (functions/core/plan-checks/common.ts), over the TIR REST API with fetch. Each
  * call is one TIR documents (https://docs.e2enetworks.com/api/tir/); each check it cannot make throws CheckSkippedError
  * saying why (the plan shows it as `skipped`).
  *

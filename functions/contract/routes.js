@@ -14,6 +14,12 @@ export const ROUTES = /** @type {const} */ ([
   { method: 'GET', path: '/offerings', functionKey: 'httpOfferings', summary: 'List the offerings remembered as short of capacity' },
 ]);
 
+/**
+ * The header every call of the console's page carries; `provision console` forwards only calls that have it (a page of
+ * another origin cannot send it without a CORS preflight, which is never answered).
+ */
+export const CONSOLE_HEADER = 'x-provisioner-console';
+
 /** @typedef {typeof ROUTES[number]} Route */
 /** @typedef {Route['functionKey']} HttpFunctionKey */
 

@@ -3,7 +3,7 @@
  * get ml.p5.48xlarge capacity by not specifying an Availability Zone in your request or choosing us-east-1b,
  * us-east-1c."; published examples: test/fixtures/providers/aws/insufficient-capacity-az.json). The zones it names are
  * kept on the record (`zoneHint`), and when a later placement of the request has its subnets in one of them, that
- * placement is tried next, before the others (functions/core/workflow.ts `nextPlacement`).
+ * placement is tried next, before the others (functions/core/workflow/capacity-wait.ts `nextPlacement`).
  *
  * A placement's zones come from its subnets (the cluster's VpcConfig and each group's OverrideVpcConfig), through the
  * read-only `ZoneLookup` port (EC2 DescribeSubnets: functions/adapters/zones-aws.ts), the same read the plan makes.

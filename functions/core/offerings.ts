@@ -19,6 +19,7 @@
  * falls back to 1 at the first shortage (`narrow`), so a burst of freed capacity is taken in a
  * few rounds, and a shortage costs at most `window - 1` extra failed attempts.
  */
+import type { ProviderName } from '../contract/providers.js';
 
 /** What a request may do with an offering now. */
 export type OfferingState =
@@ -116,3 +117,20 @@ export const queuedBehind = (
 /** A placement may be tried when every offering it needs is free or probed by this request. */
 export const mayTry = (claims: Map<string, OfferingClaim>): boolean =>
   [...claims.values()].every((c) => c.state === 'free' || c.state === 'probe');
+
+/** An offering the shared memory holds as short now, as GET /offerings lists it (and the console shows it). */
+export interface ShortOffering {
+  offering: string;
+  provider: ProviderName;
+  /** sagemaker: the region; tir: the location. */
+  region?: string;
+  location?: string;
+  /** The instance type (HyperPod) or `sku-<id>` (TIR). */
+  instanceType: string;
+  state: 'short' | 'probing';
+  /** When the shortage was last seen, when known. */
+  since?: string;
+  /** short: when the memory runs out; probing: when the probe lease ends. */
+  until: string;
+  reason?: string;
+}

@@ -2,7 +2,7 @@
  * The pre-flight plan: will a request fit, what will it cost, what would fail — before anything is created.
  *
  * The request comes validated exactly as submit validates it (`acceptRequest` of ./submit.ts: the contract, the
- * deployment's allow-lists, the clock rules). `planAccepted` runs every check of ./plan-checks.ts for the primary placement and every
+ * deployment's allow-lists, the clock rules). `planAccepted` runs every check of ./plan-checks/ for the primary placement and every
  * alternative, through the read-only `PreflightProbes` port (functions/adapters/preflight-aws.ts, preflight-tir.ts),
  * and prices each placement (HyperPod: AWS's Price List API through ./pricing.ts, the offline table of ./prices.ts only
  * when the API cannot be read; TIR from its plan price when the API gives it). Nothing is recorded, nothing

@@ -19,12 +19,13 @@ import type { FieldError } from './errors';
 import { notifyPolicyErrors, type NotifyPolicy } from './notify';
 import { alternativeErrors } from './placements';
 import type { ProvisionRequest } from './request';
+import { parseS3Uri } from './s3-uri';
 
 export interface DeploymentPolicy {
   allowedRegions: readonly string[];
   allowedExecutionRoles: readonly string[];
   allowedLifecycleBuckets: readonly string[];
-  /** What `notify` may name (functions/core/notify.ts); absent: any well-formed target. */
+  /** What `notify` may name (functions/core/notify/targets.ts); absent: any well-formed target. */
   notify?: NotifyPolicy;
   /**
    * What grants access or places nodes (absent or empty: nothing is allowed, a request naming one is refused):
@@ -44,27 +45,11 @@ export interface DeploymentPolicy {
 export const allowedBy = (list: readonly string[], value: string): boolean =>
   list.some((entry) => (entry.endsWith('*') ? value.startsWith(entry.slice(0, -1)) : value === entry));
 
-/** `bucket.s3.amazonaws.com`, `bucket.s3.<region>.amazonaws.com`, `bucket.s3-<region>.amazonaws.com` (and .cn). */
-const VIRTUAL_HOSTED = /^(.+?)\.s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?$/;
-/** `s3.amazonaws.com`, `s3.<region>.amazonaws.com`, `s3-<region>.amazonaws.com` (and .cn): the bucket is in the path. */
-const PATH_STYLE = /^s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?$/;
-
 /**
- * The bucket a LifeCycleConfig.SourceS3Uri names: `s3://bucket/prefix`, or an S3 https URL (virtual-hosted or path
- * style). Undefined when it names none this module can tell (another host, no bucket).
+ * The bucket a LifeCycleConfig.SourceS3Uri names (any form ./s3-uri.ts reads). Undefined when it names none this module
+ * can tell (another host, no bucket).
  */
-export const lifecycleBucketOf = (uri: string): string | undefined => {
-  const match = /^(s3|https):\/\/([^/?#]*)(\/[^?#]*)?/i.exec(uri);
-  if (!match) return undefined;
-  const scheme = match[1]!.toLowerCase();
-  const host = match[2]!.toLowerCase();
-  const path = match[3] ?? '';
-  if (scheme === 's3') return host || undefined;
-  const hosted = VIRTUAL_HOSTED.exec(host);
-  if (hosted) return hosted[1];
-  if (PATH_STYLE.test(host)) return path.split('/')[1] || undefined;
-  return undefined;
-};
+export const lifecycleBucketOf = (uri: string): string | undefined => parseS3Uri(uri)?.bucket;
 
 const listed = (list: readonly string[]): string => (list.length === 0 ? 'none' : list.join(', '));
 

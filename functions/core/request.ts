@@ -25,7 +25,7 @@ export interface Alternative {
   patch?: Record<string, unknown>;
 }
 
-/** Where a request's events are told (functions/core/notify.ts): a signed webhook, or an SNS topic. */
+/** Where a request's events are told (functions/core/notify/): a signed webhook, or an SNS topic. */
 export type NotifyTarget = { webhook: string; secret: string } | { sns: string };
 
 export interface CommonRequestFields {
@@ -50,7 +50,7 @@ export interface CommonRequestFields {
    * (functions/core/strategy.ts).
    */
   capacityStrategy?: 'recreate' | 'hold';
-  /** Up to 5 targets told of ready, failed, waiting (first wait and each change of reason) and deleted (core/notify.ts). */
+  /** Up to 5 targets told of ready, failed, waiting (first wait and each change of reason) and deleted (core/notify/). */
   notify?: NotifyTarget[];
 }
 

@@ -174,7 +174,7 @@ export const clusterEventMessage = (detail: ClusterEventDetail): string | undefi
  * A HyperPod Cluster Event: wakes the workflow creating that cluster (it describes the cluster again: instances may have
  * come, READY may be reached). An `Error`-level event in insufficient-capacity wording is a shortage: recorded on the
  * record as a capacity wait (lastError, reason `capacity`) before the wake, so the woken workflow may move on to the
- * request's next placement (functions/core/workflow.ts, pollCluster). An event of a cluster no request is creating is
+ * request's next placement (functions/core/workflow/poll.ts, pollCluster). An event of a cluster no request is creating is
  * ignored.
  */
 export const onClusterEvent = async (

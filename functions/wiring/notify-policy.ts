@@ -1,5 +1,5 @@
 /**
- * What a request's `notify` may name in this deployment (functions/core/notify.ts NotifyPolicy), from the environment
+ * What a request's `notify` may name in this deployment (functions/core/notify/targets.ts NotifyPolicy), from the environment
  * serverless.yml gives the submit functions and the notify function: NOTIFY_SECRET_PREFIX (param notifySecretPrefix),
  * NOTIFY_SNS_TOPICS (param notifySnsTopics, comma-separated ARNs or prefixes ending in `*`) and NOTIFY_ALLOW_LOOPBACK
  * (`true` on the local stack only: loopback webhooks, over http too).

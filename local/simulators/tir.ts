@@ -192,7 +192,7 @@ interface Answer {
 
 /**
  * What TIR does not publish and this simulator models anyway, in one place (the adapter's own list of assumptions is
- * TIR_ASSUMPTIONS in functions/adapters/tir.ts): the failure and deletion statuses, the wording of a capacity refusal
+ * TIR_ASSUMPTIONS in functions/adapters/tir-wire.ts): the failure and deletion statuses, the wording of a capacity refusal
  * and of a name clash, the list's default page size, and that a 201 carries the created cluster.
  */
 export const SIM_ASSUMED = {

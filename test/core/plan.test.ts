@@ -70,10 +70,11 @@ describe('the addresses an instance takes', () => {
 });
 
 describe('the lifecycle script object', () => {
-  it('joins the prefix and OnCreate, for s3:// and virtual-hosted https URIs', () => {
+  it('joins the prefix and OnCreate, for s3://, virtual-hosted and path-style https URIs', () => {
     expect(s3ObjectOf('s3://bucket/a/b/', 'on_create.sh')).toEqual({ bucket: 'bucket', key: 'a/b/on_create.sh' });
     expect(s3ObjectOf('s3://bucket', 'on_create.sh')).toEqual({ bucket: 'bucket', key: 'on_create.sh' });
     expect(s3ObjectOf('https://bucket.s3.us-east-1.amazonaws.com/x', 'y.sh')).toEqual({ bucket: 'bucket', key: 'x/y.sh' });
+    expect(s3ObjectOf('https://s3.us-east-1.amazonaws.com/bucket/x', 'y.sh')).toEqual({ bucket: 'bucket', key: 'x/y.sh' });
     expect(s3ObjectOf('https://example.com/x', 'y.sh')).toEqual({});
   });
 });

@@ -211,7 +211,7 @@ const reconcile = (r: Resources): Call[] => [
 const publishWaiting = (r: Resources): Call => ({
   action: 'events:PutEvents',
   resource: r.bus,
-  why: 'core/workflow.ts puts "Cluster Waiting For Capacity" when the record starts or changes its wait',
+  why: 'core/workflow/capacity-wait.ts puts "Cluster Waiting For Capacity" when the record starts or changes its wait',
 });
 
 /** What each function's code calls, beyond its logs and traces. */
@@ -219,7 +219,7 @@ const CALLS: Record<string, (r: Resources) => Call[]> = {
   createCluster: (r) => [
     ...readWriteRecord(r),
     ...offeringsMemory(r),
-    { action: 'states:SendTaskSuccess', resource: '*', why: 'core/workflow.ts wakes the request first in an offering queue' },
+    { action: 'states:SendTaskSuccess', resource: '*', why: 'core/workflow/ wakes the request first in an offering queue' },
     {
       action: 'sagemaker:CreateCluster',
       resource: r.cluster,
@@ -274,8 +274,8 @@ const CALLS: Record<string, (r: Resources) => Call[]> = {
     ...readWriteRecord(r),
     ...offeringsMemory(r),
     ...scheduleOneTime(r),
-    { action: 'events:PutEvents', resource: r.bus, why: 'core/workflow.ts recordOutcome announces what it records' },
-    { action: 'states:SendTaskSuccess', resource: '*', why: 'core/workflow.ts wakes the request first in an offering queue' },
+    { action: 'events:PutEvents', resource: r.bus, why: 'core/workflow/outcome.ts recordOutcome announces what it records' },
+    { action: 'states:SendTaskSuccess', resource: '*', why: 'core/workflow/ wakes the request first in an offering queue' },
   ],
   parkExecution: (r) => [
     ...readWriteRecord(r),
@@ -351,7 +351,7 @@ const CALLS: Record<string, (r: Resources) => Call[]> = {
     { action: 'dynamodb:PutItem', resource: r.offerings, why: 'adapters/pricing-dynamo.ts: caches a price read from the API' },
   ],
   notify: (r) => [
-    { action: 'dynamodb:GetItem', resource: r.table, why: "core/notify.ts reads the record's notify targets" },
+    { action: 'dynamodb:GetItem', resource: r.table, why: "core/notify/delivery.ts reads the record's notify targets" },
     { action: 'secretsmanager:GetSecretValue', resource: r.notifySecret, why: 'adapters/notify-secrets.ts: the webhook signing secret' },
     { action: 'sns:Publish', resource: r.notifyTopic, why: 'adapters/notify-sns.ts: an SNS target' },
     {

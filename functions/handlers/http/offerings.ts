@@ -5,28 +5,13 @@
  * out and that nobody probes are not listed: they are free. Read-only; not about one request, so every caller may read
  * it (the memory names no request and no owner).
  */
+import type { ShortOffering } from '../../core/offerings';
 import { PROVIDERS, type ProviderName } from '../../core/request';
 import { httpHandler, json } from '../../platform/middleware/http';
 import { offeringsReader, type OfferingsReader, type StoredOffering } from '../../wiring/offerings';
 
 /** Read at most this many items (the table holds a few dozen). */
 const MAX_ITEMS = 1000;
-
-export interface ShortOffering {
-  offering: string;
-  provider: ProviderName;
-  /** sagemaker: the region; tir: the location. */
-  region?: string;
-  location?: string;
-  /** The instance type (HyperPod) or `sku-<id>` (TIR). */
-  instanceType: string;
-  state: 'short' | 'probing';
-  /** When the shortage was last seen, when known. */
-  since?: string;
-  /** short: when the memory runs out; probing: when the probe lease ends. */
-  until: string;
-  reason?: string;
-}
 
 /**
  * The offering as the console shows it, or undefined when it is neither short nor probed at `now`, or is no offering (an

@@ -3,7 +3,7 @@
  * No catch-all: an error must fail the invocation so the source retries it (SQS reports it per item instead).
  *
  * Parsing (Powertools parser with a zod schema) checks the event's envelope only, never a request (the request
- * contract is functions/core/validate.ts's): an event that does not fit is logged, with what failed and never the
+ * contract is functions/core/validate/'s): an event that does not fit is logged, with what failed and never the
  * event, and fails the invocation as a `ParseError`, so the source's retries and then its DLQ keep it.
  */
 import middy from '@middy/core';

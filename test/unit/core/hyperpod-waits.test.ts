@@ -1,5 +1,5 @@
 /**
- * How the provision wait treats HyperPod's Continuous mode, minimums and regions (functions/core/workflow.ts
+ * How the provision wait treats HyperPod's Continuous mode, minimums and regions (functions/core/workflow/poll.ts
  * HYPERPOD_WAITS, functions/core/wake.ts onClusterEvent), in virtual time with the store and provider in memory.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * The provision and delete workflows' tasks (functions/core/workflow.ts) driven directly, with the store and the
+ * The provision and delete workflows' tasks (functions/core/workflow/) driven directly, with the store and the
  * providers in memory, a hand-moved clock and a fixed jitter. The same behaviour end to end (ASL, dynalite, simulators)
  * is in test/statemachines; this tier proves each rule of the use cases on its own, in milliseconds.
  *

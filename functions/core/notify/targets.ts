@@ -1,0 +1,108 @@
+/** The rules of a target, at its pointer: the request's own (`notifyErrors`) and the deployment's (`notifyPolicyErrors`). */
+import type { FieldError } from '../errors';
+import type { NotifyTarget } from '../request';
+import { describeKind, hostKind } from './addresses';
+
+export const MAX_NOTIFY_TARGETS = 5;
+
+/** Secrets Manager secret names: 1..512 of letters, digits and /_+=.@- (the service's own rule). */
+export const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+/** An SNS topic ARN (a standard or FIFO topic; not a subscription, an application or an endpoint). */
+export const TOPIC_ARN =
+  /^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f)?:sns:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
+
+export const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+export const own = (value: Record<string, unknown>, key: string): unknown => (Object.hasOwn(value, key) ? value[key] : undefined);
+
+/** The URL of a webhook, or why it is not one a target may name (deployment-independent rules). */
+export const webhookProblem = (text: string): string | undefined => {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return 'must be an absolute https URL';
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return `must be an https URL (got ${url.protocol.replace(/:$/, '')})`;
+  if (url.username || url.password) return 'must not carry credentials (user:password@): the body is signed with the secret instead';
+  if (!url.hostname) return 'must name a host';
+  const kind = hostKind(url.hostname);
+  if (kind !== 'public' && kind !== 'not-an-ip' && kind !== 'loopback')
+    return `must not name ${describeKind(kind)}: webhooks go to public addresses only`;
+  if (url.protocol === 'http:' && kind !== 'loopback') return 'must be an https URL (http only to a loopback address, on the local stack)';
+  return undefined;
+};
+
+/** Every deployment-independent problem of a request's `notify`, at its pointer (the schema checked the shape). */
+export const notifyErrors = (notify: unknown): FieldError[] => {
+  if (!Array.isArray(notify)) return [];
+  const errors: FieldError[] = [];
+  const seen = new Map<string, string>();
+  notify.forEach((target, i) => {
+    const at = `/notify/${i}`;
+    if (!isObject(target)) return;
+    const webhook = own(target, 'webhook');
+    const secret = own(target, 'secret');
+    const sns = own(target, 'sns');
+    let key: string | undefined;
+    if (typeof webhook === 'string') {
+      const problem = webhookProblem(webhook);
+      if (problem) errors.push({ path: `${at}/webhook`, message: problem });
+      if (secret === undefined)
+        errors.push({ path: `${at}/secret`, message: 'is required with webhook: the body is signed with its value' });
+      else if (typeof secret === 'string' && !SECRET_NAME.test(secret))
+        errors.push({ path: `${at}/secret`, message: 'must be a Secrets Manager secret name: 1 to 512 of A-Z a-z 0-9 / _ + = . @ -' });
+      key = `webhook ${canonicalUrl(webhook)}`;
+    } else if (typeof sns === 'string') {
+      if (secret !== undefined) errors.push({ path: `${at}/secret`, message: 'applies only to a webhook target' });
+      if (!TOPIC_ARN.test(sns))
+        errors.push({ path: `${at}/sns`, message: 'must be an SNS topic ARN: arn:aws:sns:<region>:<account>:<topic name>' });
+      key = `sns ${sns}`;
+    }
+    if (key === undefined) return;
+    const earlier = seen.get(key);
+    if (earlier !== undefined)
+      errors.push({ path: `${at}/${typeof webhook === 'string' ? 'webhook' : 'sns'}`, message: `duplicates ${earlier}: each target once` });
+    else seen.set(key, `${at}/${typeof webhook === 'string' ? 'webhook' : 'sns'}`);
+  });
+  return errors;
+};
+
+export const canonicalUrl = (text: string): string => {
+  try {
+    return new URL(text).href;
+  } catch {
+    return text;
+  }
+};
+
+/** What a deployment lets `notify` name (serverless.yml params notifySecretPrefix, notifySnsTopics). */
+export interface NotifyPolicy {
+  /** Webhook secrets must be named with this prefix (the notify function may read only those). */
+  secretPrefix: string;
+  /** Topic ARNs, each exact or a prefix ending in `*` (the notify function may publish only to those). */
+  snsTopics: readonly string[];
+  /** Loopback webhooks, over http too: the local stack only (NOTIFY_ALLOW_LOOPBACK); never when deployed. */
+  allowLoopback: boolean;
+}
+
+export const allowedBy = (list: readonly string[], value: string): boolean =>
+  list.some((entry) => (entry.endsWith('*') ? value.startsWith(entry.slice(0, -1)) : value === entry));
+
+/** Every target of a valid request the deployment does not allow, at its pointer. */
+export const notifyPolicyErrors = (policy: NotifyPolicy, notify: readonly NotifyTarget[] | undefined): FieldError[] => {
+  const errors: FieldError[] = [];
+  (notify ?? []).forEach((target, i) => {
+    const at = `/notify/${i}`;
+    if ('webhook' in target) {
+      if (!policy.allowLoopback && hostKind(new URL(target.webhook).hostname) === 'loopback')
+        errors.push({ path: `${at}/webhook`, message: `must not name ${describeKind('loopback')}: webhooks go to public addresses only` });
+      if (!target.secret.startsWith(policy.secretPrefix))
+        errors.push({ path: `${at}/secret`, message: `must start with the deployment's notifySecretPrefix (${policy.secretPrefix})` });
+    } else if (!allowedBy(policy.snsTopics, target.sns)) {
+      const listed = policy.snsTopics.length === 0 ? 'none' : policy.snsTopics.join(', ');
+      errors.push({ path: `${at}/sns`, message: `must be one of the deployment's notifySnsTopics (${listed})` });
+    }
+  });
+  return errors;
+};
