@@ -8,8 +8,8 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import os from 'node:os';
+import { freePort } from '../local/free-port';
 
 const RSS_BOUND_MIB = 600;
 /** A one-second sample under this CPU share counts as idle (a wake's burst is well above it). */
@@ -18,16 +18,6 @@ const TIME_SCALE = 0.1;
 
 const root = new URL('..', import.meta.url).pathname;
 const CLOCK_TICKS = 100; // USER_HZ on Linux
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 const rssMiB = (pid: number): number => {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')
