@@ -680,6 +680,25 @@ describe('serverless.yml, packaged by osls', () => {
     });
   });
 
+  it('lets every rule whose dead-letter queue is EventsDeadLetterQueue write to it (a rule missing from the policy loses its failures)', () => {
+    const [statement] = asArray(template.Resources.EventsDeadLetterQueuePolicy!.Properties?.PolicyDocument.Statement) as Statement[];
+    const allowed = asArray(statement!.Condition?.ArnEquals?.['aws:SourceArn'] as unknown[]).map(
+      (a) => (a as { 'Fn::Sub': string })['Fn::Sub'],
+    );
+    const rules = resourcesOfType(template, 'AWS::Events::Rule').filter(([, r]) =>
+      (r.Properties?.Targets as Array<Record<string, any>>).some(
+        (t) => t.DeadLetterConfig?.Arn?.['Fn::GetAtt']?.[0] === 'EventsDeadLetterQueue',
+      ),
+    );
+    expect(rules.length).toBeGreaterThanOrEqual(6);
+    for (const [id, rule] of rules) {
+      const name = rule.Properties?.Name as string | undefined;
+      expect(name, `${id} has a name the policy can state`).toBeTypeOf('string');
+      const bus = rule.Properties?.EventBusName === undefined ? '' : '${ProvisionerEventBus}/';
+      expect(allowed, id).toContain(`arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${bus}${name}`);
+    }
+  });
+
   describe('failure paths nobody waits for', () => {
     /** Functions something invokes asynchronously: the target of a rule or a schedule. */
     const asyncTargets = (): Set<string> => {
