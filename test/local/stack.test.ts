@@ -154,16 +154,19 @@ describe('the local stack driven by the provision CLI', () => {
   it('suggests priced reserved capacity to a p5 request once it has waited the (scaled) setting, and plans with sourced prices', async () => {
     const request = JSON.parse(readFileSync(join(root, 'examples', 'hyperpod-capacity-shortage.json'), 'utf8'));
     const file = join(dataDir, 'p5-west.json');
-    writeFileSync(file, JSON.stringify({ ...request, requestId: 'p5-west-001', region: 'us-west-2' }));
+    // 8 × p5 in us-west-2, which holds 4 (local/account.json): short for as long as the test waits.
+    const groups = request.cluster.InstanceGroups.map((g: Record<string, unknown>) => ({ ...g, InstanceCount: 8 }));
+    const cluster = { ...request.cluster, InstanceGroups: groups };
+    writeFileSync(file, JSON.stringify({ ...request, requestId: 'p5-west-001', region: 'us-west-2', cluster }));
     expect((await cli(['submit', file, '--api', api])).code).toBe(0);
-    // The setting is 30 minutes, 18 s at LOCAL_TIME_SCALE 0.01; us-west-2 stays short.
+    // The setting is 30 minutes, 18 s at LOCAL_TIME_SCALE 0.01.
     const offersOf = async () => JSON.parse((await cli(['status', 'p5-west-001', '--json', '--api', api])).stdout).reservedOffers;
     await expect.poll(offersOf, { timeout: 50_000, interval: 1000 }).toBeDefined();
     const offers = await offersOf();
     expect(Date.parse(offers.at) - Date.parse(offers.waitingSince)).toBeGreaterThanOrEqual(18_000);
     expect(offers.suggestions[0]).toMatchObject({
       instanceType: 'ml.p5.48xlarge',
-      instanceCount: 4,
+      instanceCount: 8,
       availabilityZone: 'us-west-2a',
       durationHours: 24,
       currency: 'USD',
@@ -174,7 +177,7 @@ describe('the local stack driven by the provision CLI', () => {
     const human = (await cli(['status', 'p5-west-001', '--api', api])).stdout;
     expect(human).toContain('reserved capacity (training-plan offerings, not bought');
     expect(human).toMatch(
-      /4 x ml\.p5\.48xlarge sagemaker us-west-2 \(us-west-2a\): offering tpo-\w+, from \S+ for 24 h, upfront [\d.]+ USD/,
+      /8 x ml\.p5\.48xlarge sagemaker us-west-2 \(us-west-2a\): offering tpo-\w+, from \S+ for 24 h, upfront [\d.]+ USD/,
     );
     // The waiting notification carries them: a Cluster Waiting For Capacity event with wait.reservedOffers.
     expect(
