@@ -20,6 +20,16 @@ import { readBody, startServer, type LoggedRequest } from './common';
 import { getProducts, type SimPrice } from './price-list';
 import type { SimTrainingPlanOffering } from './training-plan-offerings';
 
+/** An AWS JSON answer (`x-amzn-errortype` on errors) and its error shape `{__type, Message}`. */
+const replies = (res: ServerResponse, contentType: string) => {
+  const json = (status: number, body: unknown, type?: string) => {
+    res.writeHead(status, { 'content-type': contentType, ...(type ? { 'x-amzn-errortype': type } : {}) });
+    res.end(JSON.stringify(body));
+  };
+  const error = (status: number, type: string, message: string) => json(status, { __type: type, Message: message }, type);
+  return { json, error };
+};
+
 export interface AccountRegion {
   /** Service Quotas values of SageMaker, by quota name ("ml.p5.48xlarge for cluster usage"). */
   quotas?: Record<string, number>;
@@ -125,11 +135,7 @@ export const startAccountSimulator = async (options: { fixture: AccountFixture; 
   const serviceQuotas = await startServer(async (req, res) => {
     const raw = await readBody(req);
     const operation = String(req.headers['x-amz-target'] ?? '').replace(/^ServiceQuotasV20190624\./, '');
-    const json = (status: number, body: unknown, type?: string) => {
-      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', ...(type ? { 'x-amzn-errortype': type } : {}) });
-      res.end(JSON.stringify(body));
-    };
-    const error = (status: number, type: string, message: string) => json(status, { __type: type, Message: message }, type);
+    const { json, error } = replies(res, 'application/x-amz-json-1.1');
     if (
       begin(
         req,
@@ -321,10 +327,7 @@ export const startAccountSimulator = async (options: { fixture: AccountFixture; 
     const url = new URL(req.url ?? '/', 'http://eks');
     const match = /^\/clusters\/([^/]+)$/.exec(url.pathname);
     const operation = req.method === 'GET' && match ? 'DescribeCluster' : `${req.method} ${url.pathname}`;
-    const json = (status: number, body: unknown, type?: string) => {
-      res.writeHead(status, { 'content-type': 'application/json', ...(type ? { 'x-amzn-errortype': type } : {}) });
-      res.end(JSON.stringify(body));
-    };
+    const { json } = replies(res, 'application/json');
     if (
       begin(
         req,
@@ -355,11 +358,7 @@ export const startAccountSimulator = async (options: { fixture: AccountFixture; 
   const pricing = await startServer(async (req, res) => {
     const raw = await readBody(req);
     const operation = String(req.headers['x-amz-target'] ?? '').replace(/^AWSPriceListService\./, '');
-    const json = (status: number, body: unknown, type?: string) => {
-      res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1', ...(type ? { 'x-amzn-errortype': type } : {}) });
-      res.end(JSON.stringify(body));
-    };
-    const error = (status: number, type: string, message: string) => json(status, { __type: type, Message: message }, type);
+    const { json, error } = replies(res, 'application/x-amz-json-1.1');
     if (
       begin(
         req,
