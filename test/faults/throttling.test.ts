@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { afterEach, describe, expect, it, inject } from 'vitest';
 import { StoreUnavailableError } from '../../functions/core/errors';
+import { requestDeletion } from '../../functions/core/submit';
 import { createTaskWaker } from '../../functions/adapters/step-functions';
 import { SDK_CLIENT_DEFAULTS } from '../../functions/platform/config';
 import { startStepFunctionsSimulator } from '../../local/simulators/step-functions';
@@ -75,6 +76,49 @@ describe('throttling of every store the workflow touches', () => {
       expect(liveClusters(h).filter((c) => c.name === request.cluster.ClusterName)).toHaveLength(1);
     }, 30_000);
   }
+
+  /** The state machines' own retries of StoreUnavailableError (statemachines/*.asl.json: 20 attempts). */
+  const TASK_RETRIES = 20;
+  /** Throttles that outlast the SDK's attempts on every one of a task's retries: the task's Catch is reached. */
+  const OUTAGE = SDK_CLIENT_DEFAULTS.maxAttempts * (TASK_RETRIES + 1) + 4;
+
+  it(`an offerings table outage that outlasts every retry of CreateCluster (${OUTAGE} throttles): the request waits it out and ends READY`, async () => {
+    const proxy = await proxied(inject('dynamoEndpoint'));
+    harness = await startHarness({
+      dynamoClient: dynamoThrough(proxy),
+      sagemaker: { readyAfterMs: 80, rollbackMs: 20, regionCapacity: { 'us-east-1': { 'ml.g5.2xlarge': 10 } } },
+    });
+    const h = harness;
+    const request = hyperpodRequest();
+    proxy.arm({ operation: 'GetItem', table: h.offeringsTable, count: OUTAGE });
+    await h.submit(request);
+    const execution = await h.workflows.get(request.requestId)!.done;
+    const record = await h.store.require(request.requestId);
+
+    expect(proxy.throttled()).toBe(OUTAGE);
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(record.status).toBe('READY');
+    expect(record.history.map((e) => e.to)).not.toContain('FAILED');
+    expect(liveClusters(h).filter((c) => c.name === request.cluster.ClusterName)).toHaveLength(1);
+  }, 90_000);
+
+  it(`a clusters table outage that outlasts every retry of a deletion's tasks (${OUTAGE} throttles): the cluster is still deleted`, async () => {
+    const proxy = await proxied(inject('dynamoEndpoint'));
+    harness = await startHarness({ dynamoClient: dynamoThrough(proxy), sagemaker: { readyAfterMs: 20, deleteAfterMs: 20 } });
+    const h = harness;
+    const request = hyperpodRequest();
+    await h.submit(request);
+    await h.waitForStatus(request.requestId, 'READY', 10_000);
+    const asked = await requestDeletion(h.submitDeps, request.requestId);
+    proxy.arm({ operation: 'UpdateItem', table: h.tableName, count: OUTAGE });
+    const execution = await h.workflows.get(asked.deleteExecutionArn!.split(':').pop()!)!.done;
+    const record = await h.store.require(request.requestId);
+
+    expect(proxy.throttled()).toBe(OUTAGE);
+    expect(execution.status).toBe('SUCCEEDED');
+    expect(record.status).toBe('DELETED');
+    expect(liveClusters(h).filter((c) => c.name === request.cluster.ClusterName)).toHaveLength(0);
+  }, 90_000);
 
   it('a wake throttled past the SDK retries is StoreUnavailableError (the name the state machines retry)', async () => {
     harness = await startHarness();

@@ -61,6 +61,15 @@ export interface HarnessOptions {
 /** The deployment name the harness's providers give (and recognise on) their clusters. */
 export const DEPLOYMENT = 'gpu-cluster-provisioner-test';
 
+/** The waits after a store outage outlasted a task's retries (both state machines): test speed, as the other waits. */
+const STORE_OUTAGE_WAITS = [
+  'WaitForStoreThenCreate',
+  'WaitForStoreThenDescribe',
+  'WaitForStoreThenRecordReady',
+  'WaitForStoreThenDelete',
+  'WaitForStoreThenRecordDeleted',
+];
+
 export const startHarness = async (options: HarnessOptions = {}) => {
   const { store, client, tableName } = await freshStore({}, options.dynamoClient);
   const offeringsTable = `offerings-${randomUUID()}`;
@@ -118,6 +127,7 @@ export const startHarness = async (options: HarnessOptions = {}) => {
       WaitToRetry: options.waitMs ?? 5,
       ParkToRetry: options.waitMs ?? 5,
       WaitAfterShortage: options.waitMs ?? 5,
+      ...Object.fromEntries(STORE_OUTAGE_WAITS.map((state) => [state, options.waitMs ?? 5])),
     },
     retryIntervalOverrides: Object.fromEntries(
       [

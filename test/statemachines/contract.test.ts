@@ -87,6 +87,17 @@ describe.each(machines)('%s.asl.json', (_name, load) => {
     expect(aslValidator(bound as never).isValid).toBe(true);
   });
 
+  it('waits out a store outage that outlasts the retries: every Lambda task but the failure records catches StoreUnavailableError first, to a Wait that returns to it', () => {
+    for (const [name, state] of states) {
+      if (lambdaFunctionKey(state) === undefined || isCallbackTask(state) || /Failure$/.test(name)) continue;
+      const first = state.Catch?.[0];
+      expect(first?.ErrorEquals, name).toContain('StoreUnavailableError');
+      const wait = definition.States[first!.Next]!;
+      expect(wait, name).toMatchObject({ Type: 'Wait', Next: name });
+      expect((wait as { Seconds?: number }).Seconds, name).toBeGreaterThanOrEqual(30);
+    }
+  });
+
   it('names in ErrorEquals only States.*, Lambda.*, Sandbox.Timedout (a Lambda that ran out of time) or an exported error class', () => {
     const known = exportedErrorNames();
     for (const [, state] of states) {
