@@ -15,6 +15,8 @@ const RSS_BOUND_MIB = 600;
 /** A one-second sample under this CPU share counts as idle (a wake's burst is well above it). */
 const IDLE_CPU = 0.05;
 const TIME_SCALE = 0.1;
+/** Seconds the stack is watched with nothing to do, before the submits. */
+const IDLE_BASELINE_SECONDS = 10;
 
 const root = new URL('..', import.meta.url).pathname;
 const CLOCK_TICKS = 100; // USER_HZ on Linux
@@ -74,6 +76,18 @@ export const main = async (args: string[]): Promise<void> => {
     }
     const pid = child.pid!;
     const started = rssMiB(pid);
+    // The stack with nothing to do, before any request: what a wake's cost is measured against.
+    const idleSamples: number[] = [];
+    {
+      let before = cpuSeconds(pid);
+      for (let s = 0; s < IDLE_BASELINE_SECONDS; s++) {
+        const tick = Date.now();
+        await sleep(1000);
+        const now = cpuSeconds(pid);
+        idleSamples.push((now - before) / ((Date.now() - tick) / 1000));
+        before = now;
+      }
+    }
     const submitStart = Date.now();
     let next = 0;
     const statuses = new Map<number, number>();
@@ -159,14 +173,21 @@ export const main = async (args: string[]): Promise<void> => {
       `soak cpu        ${((cpuUsed / (windowMs / 1000)) * 100).toFixed(1)} % of one core over the window; ${idle} of ${samples.length} one-second samples idle (< ${IDLE_CPU * 100} %); busiest second ${(Math.max(...samples.map((s) => s.cpu)) * 100).toFixed(0)} %`,
     );
     const attempts = tally.attempts - attemptsBefore;
+    // Every wake of a waiting request writes one history entry (its next wait), whether it called the provider or not.
+    const wakes = tally.history - historyBefore;
+    const idleCpu = idleSamples.reduce((a, b) => a + b, 0) / idleSamples.length;
     console.log(
-      `soak wakes      ${attempts} attempts refused for capacity in the window (one wake each) (${(attempts / (windowMs / 1000)).toFixed(1)}/s real), ${tally.history - historyBefore} history entries; ${attempts > 0 ? ((cpuUsed * 1000) / attempts).toFixed(1) : '-'} ms CPU per attempt`,
+      `soak idle       nothing waiting (${idleSamples.length} s before the submits): ${(idleCpu * 100).toFixed(1)} % of one core; ${idleSamples.filter((c) => c < IDLE_CPU).length} of ${idleSamples.length} samples idle`,
+    );
+    console.log(
+      `soak wakes      ${wakes} wakes in the window (one history entry each; ${(wakes / (windowMs / 1000)).toFixed(1)}/s real), ${attempts} of them refused for capacity at the provider; ${wakes > 0 ? (((cpuUsed - idleCpu * (windowMs / 1000)) * 1000) / wakes).toFixed(1) : '-'} ms CPU per wake above the idle stack`,
     );
     const top = [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 4);
     console.log(`soak history    most written: ${top.map(([r, n]) => `${n} × "${r}"`).join('; ')}`);
     console.log(`soak after      ${fmt(after)}`);
     if (maxRss >= RSS_BOUND_MIB || (after.get('WAITING_FOR_CAPACITY') ?? 0) !== count) process.exitCode = 1;
   } finally {
+    if (process.env.SOAK_LOG) (await import('node:fs')).writeFileSync(process.env.SOAK_LOG, output);
     child.kill('SIGKILL');
   }
 };

@@ -23,11 +23,26 @@ const isLocal = (url: URL): boolean => ['localhost', '127.0.0.1', '[::1]', '::1'
 const regionOf = (url: URL): string =>
   /\.execute-api\.([a-z0-9-]+)\.amazonaws\.com/.exec(url.hostname)?.[1] ?? process.env.AWS_REGION ?? 'us-east-1';
 
+/** Retries of a 503 / 429 answer, and the longest wait between two (whatever Retry-After says). */
+const RETRIES = 3;
+const MAX_RETRY_WAIT_MS = 20_000;
+
 /** `credentials` defaults to the SDK's default chain, resolved once per client (on the first signed call). */
 export const createApi = (base: string, credentials: CredentialSource = defaultCredentials()) => {
   const call = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<ApiAnswer<T>> => {
     const url = new URL(`${base}${path}`);
     const text = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
+    for (let attempt = 1; ; attempt++) {
+      const answer = await once(url, method, text);
+      // A moment's unavailability that names when to come back (a 503 or 429 with Retry-After: a store outage,
+      // throttling) is waited out, a few times, as the AWS CLI does. Every call is idempotent (a submit carries its
+      // requestId), so a retry changes nothing.
+      const after = answer.retryAfter === null ? Number.NaN : Number(answer.retryAfter);
+      if ((answer.status !== 503 && answer.status !== 429) || !(after >= 0) || attempt > RETRIES) return answer as ApiAnswer<T>;
+      await new Promise((r) => setTimeout(r, Math.min(after * 1000, MAX_RETRY_WAIT_MS)));
+    }
+  };
+  const once = async (url: URL, method: string, text: string | undefined): Promise<ApiAnswer & { retryAfter: string | null }> => {
     let headers: Record<string, string> = text === undefined ? {} : { 'content-type': 'application/json' };
     if (!isLocal(url)) {
       const region = regionOf(url);
@@ -58,7 +73,7 @@ export const createApi = (base: string, credentials: CredentialSource = defaultC
     } catch {
       // not JSON (e.g. a gateway's HTML): keep the text
     }
-    return { status: res.status, body: parsed as T };
+    return { status: res.status, body: parsed as Record<string, unknown>, retryAfter: res.headers.get('retry-after') };
   };
   return { base, call };
 };

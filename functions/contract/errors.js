@@ -25,6 +25,7 @@ export const ERRORS = /** @type {const} */ ({
     retryable: false,
     infrastructure: true,
     meaning: 'The record store (DynamoDB) is throttled or unavailable: every task retries it for a few minutes.',
+    http: { status: 503, code: 'ServiceUnavailable' },
   },
   EventPublishError: {
     retryable: false,

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createHash, createHmac } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createApi } from '../../cli/api';
@@ -153,6 +155,34 @@ describe('the CLI API client', () => {
     const check = verify(sent[0]!, 'secret');
     expect(check).toMatchObject({ region: 'ap-south-1', service: 'execute-api', valid: true });
     expect(sent[0]!.headers['x-amz-security-token']).toBeUndefined();
+  });
+
+  it('waits out a 503 that names its Retry-After and sends the same call again; a 503 without one is answered as it is', async () => {
+    const seen: string[] = [];
+    let unavailable = 2;
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        seen.push(`${req.method} ${req.url} ${body}`);
+        if (req.url === '/clusters/no-retry-after') {
+          res.writeHead(503, { 'content-type': 'application/json' }).end('{"code":"PlanUnavailable"}');
+        } else if (unavailable-- > 0) {
+          res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '0' }).end('{"code":"ServiceUnavailable"}');
+        } else res.writeHead(202, { 'content-type': 'application/json' }).end('{"status":"ACCEPTED"}');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const api = createApi(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+      const answer = await api.call('POST', '/clusters', { requestId: 'r-1' });
+      expect(answer).toMatchObject({ status: 202, body: { status: 'ACCEPTED' } });
+      expect(seen).toEqual(Array(3).fill('POST /clusters {"requestId":"r-1"}'));
+      expect((await api.call('GET', '/clusters/no-retry-after')).status).toBe(503);
+      expect(seen).toHaveLength(4);
+    } finally {
+      server.close();
+    }
   });
 
   it('does not sign calls to a local API (and resolves no credentials)', async () => {

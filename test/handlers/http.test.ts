@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { StoreUnavailableError } from '../../functions/core/errors';
 import type { ClusterStore } from '../../functions/core/store';
 import { submitRequest, type SubmitDeps } from '../../functions/core/submit';
 import { makeHandler as makeDelete } from '../../functions/handlers/http/delete';
@@ -279,6 +280,19 @@ describe('GET /clusters/{requestId}', () => {
       code: 'InternalError',
       message: `Internal error; quote request id ${context.awsRequestId}`,
     });
+  });
+
+  it("answers 503 with Retry-After and without the store's own text when the store is unavailable for a moment", async () => {
+    const unavailable = {
+      get: async () => {
+        throw new StoreUnavailableError('The record store is unavailable (TimeoutError): http://10.0.0.7:8000 requestTimeout');
+      },
+    } as unknown as ClusterStore;
+    const res = await get('any-id', () => unavailable);
+    expect(res.status).toBe(503);
+    expect(res.body.code).toBe('ServiceUnavailable');
+    expect(Number(res.headers['retry-after'])).toBeGreaterThan(0);
+    expect(JSON.stringify(res.body)).not.toMatch(/10\.0\.0\.7|TimeoutError|requestTimeout/);
   });
 
   it('answers 500 without internal text when the store fails', async () => {

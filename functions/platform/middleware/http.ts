@@ -36,6 +36,9 @@ export const MAX_BODY_BYTES = 64 * 1024;
 /** Where a 415 points: the header, as the list query's errors point at `/queryStringParameters/<name>`. */
 const CONTENT_TYPE_POINTER = '/headers/content-type';
 
+/** What a 503 for a record-store outage asks the caller to wait before retrying. */
+export const STORE_RETRY_AFTER_SECONDS = 5;
+
 export class HttpError extends Error {
   override readonly name = 'HttpError';
   constructor(
@@ -45,6 +48,8 @@ export class HttpError extends Error {
     readonly errors?: FieldError[],
     /** Answered beside the errors (the request validation's warnings). */
     readonly warnings?: FieldError[],
+    /** Response headers (a 503's Retry-After). */
+    readonly headers?: Record<string, string>,
   ) {
     super(message);
   }
@@ -112,6 +117,19 @@ const toHttpError = (err: unknown, context: Context, event: HttpEvent): HttpErro
     if (name === 'RequestValidationError') {
       return new HttpError(known.status, known.code, 'The request is invalid', fieldErrorsOf(err), fieldErrorsOf(err, 'warnings') ?? []);
     }
+    if (name === 'StoreUnavailableError') {
+      // A moment's outage of the record store, not the caller's fault: say when to come back, and keep the store's own
+      // message (endpoints, SDK wording) in the log. A retry with the same requestId never makes a second cluster.
+      logger.warn('Record store unavailable', { error: { name, message: err.message } });
+      return new HttpError(
+        known.status,
+        known.code,
+        'The service is unavailable for a moment; retry after the Retry-After seconds (a retry with the same requestId never creates a second cluster)',
+        undefined,
+        undefined,
+        { 'Retry-After': String(STORE_RETRY_AFTER_SECONDS) },
+      );
+    }
     const errors = name === 'InvalidCursorError' ? [{ path: '/queryStringParameters/cursor', message: err.message }] : undefined;
     return new HttpError(known.status, known.code, err.message, errors);
   }
@@ -127,7 +145,11 @@ const errorMapping = (): middy.MiddlewareObj<HttpEvent, HttpResult, Error, Conte
   onError: (request) => {
     const err = toHttpError(request.error, request.context, request.event);
     const body = { ...errorBody(err.code, err.message, err.errors), ...(err.warnings ? { warnings: err.warnings } : {}) };
-    request.error = Object.assign(new Error(JSON.stringify(body), { cause: request.error }), { statusCode: err.statusCode, expose: true });
+    request.error = Object.assign(new Error(JSON.stringify(body), { cause: request.error }), {
+      statusCode: err.statusCode,
+      expose: true,
+      ...(err.headers ? { headers: err.headers } : {}),
+    });
   },
 });
 
