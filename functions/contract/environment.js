@@ -246,10 +246,13 @@ export const VARIABLES = /* @__PURE__ */ (() => {
       deployed: { param: 'hyperPodEventRegions' },
       unset: "the deployment's region",
     },
-    allowedRegions: allowList(
-      'allowedRegions',
-      "the regions a HyperPod request (and each alternative) may name, comma-separated; the sweeper's regions too",
-    ),
+    allowedRegions: {
+      ...allowList(
+        'allowedRegions',
+        "the regions a HyperPod request (and each alternative) may name, comma-separated; the sweeper's regions too",
+      ),
+      readBy: [...CHECKERS, 'sweep', 'httpOrphans'],
+    },
     allowedExecutionRoles: allowList('allowedExecutionRoles', "the roles an instance group's `ExecutionRole` may name"),
     allowedLifecycleBuckets: allowList('allowedLifecycleBuckets', 'the buckets a `LifeCycleConfig.SourceS3Uri` may name'),
     allowedEksClusters: allowList('allowedEksClusters', 'the EKS clusters an `Orchestrator.Eks.ClusterArn` may name (unset: none)'),
@@ -276,7 +279,8 @@ export const VARIABLES = /* @__PURE__ */ (() => {
       local: ({ prefix }) => `${prefix}-plan`,
     },
     notifySnsTopics: {
-      meaning: "the SNS topics a request's `notify` may name, and the notify function publish to ([deploy.md](deploy.md#notifications))",
+      meaning:
+        "the SNS topics a request's `notify` may name, the only ones the notify function may publish to ([deploy.md](deploy.md#notifications))",
       readBy: [...CHECKERS, 'notify'],
       deployed: { param: 'notifySnsTopics', sub: true },
       unset: 'none',
