@@ -96,7 +96,7 @@ export type LocalSettingName = (typeof ENV)[SettingKey];
 
 const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
 
-/** The settings by variable name (`ALLOWED_REGIONS`, …), in the order the docs show them. */
+/** The settings by variable name (`ENV.allowedRegions`, …), in the order the docs show them. */
 export const LOCAL_SETTINGS = Object.fromEntries(SETTING_KEYS.map((key) => [ENV[key], SETTINGS[key]])) as Record<
   LocalSettingName,
   LocalSetting
