@@ -1,9 +1,9 @@
 // @ts-check
 /**
  * The deployment's allow-lists, turned into what serverless.yml needs at package time: the resource ARNs of the IAM
- * grants (one per allowed region, one per allowed role) and the ALLOWED_* environment of the submit functions, which
+ * grants (one per allowed region, one per allowed role) and the allow-list environment of the submit functions, which
  * check every request against the same lists (functions/core/policy.ts). Loaded from serverless.yml as
- * `${file(./config/allow-lists.js):iam.sagemakerClusters}`, `...:environment.ALLOWED_REGIONS` and so on.
+ * `${file(./config/allow-lists.js):iam.sagemakerClusters}` and so on.
  *
  * The parameters (serverless.yml `params`, or `--param="name=value"`), each a comma-separated list:
  * - allowedRegions: region names; '' means the deployment's own region.
@@ -200,20 +200,23 @@ export const iam = {
     (await fromServerless(context)).buckets.map((bucket) => ({ 'Fn::Sub': `arn:\${AWS::Partition}:s3:::${bucket}/*` })),
 };
 
-/** The submit functions' environment: the same lists, for functions/core/policy.ts. */
+/**
+ * The lists as the submit functions' environment holds them (functions/core/policy.ts), by parameter; serverless.yml
+ * gives them through serverless/environment.js (functions/contract/environment.js names the variables).
+ */
 export const environment = {
-  ALLOWED_REGIONS: async (/** @type {Context} */ context) => (await fromServerless(context)).regions.join(','),
-  ALLOWED_EXECUTION_ROLES: async (/** @type {Context} */ context) => ({ 'Fn::Sub': (await fromServerless(context)).roles.join(',') }),
-  ALLOWED_LIFECYCLE_BUCKETS: async (/** @type {Context} */ context) => (await fromServerless(context)).buckets.join(','),
-  ALLOWED_EKS_CLUSTERS: async (/** @type {Context} */ context) => ({
+  allowedRegions: async (/** @type {Context} */ context) => (await fromServerless(context)).regions.join(','),
+  allowedExecutionRoles: async (/** @type {Context} */ context) => ({ 'Fn::Sub': (await fromServerless(context)).roles.join(',') }),
+  allowedLifecycleBuckets: async (/** @type {Context} */ context) => (await fromServerless(context)).buckets.join(','),
+  allowedEksClusters: async (/** @type {Context} */ context) => ({
     'Fn::Sub': (await placementFromServerless(context)).eksClusters.join(','),
   }),
-  ALLOWED_SUBNETS: async (/** @type {Context} */ context) => (await placementFromServerless(context)).subnets.join(','),
-  ALLOWED_SECURITY_GROUPS: async (/** @type {Context} */ context) => (await placementFromServerless(context)).securityGroups.join(','),
-  ALLOWED_CLUSTER_ROLES: async (/** @type {Context} */ context) => ({
+  allowedSubnets: async (/** @type {Context} */ context) => (await placementFromServerless(context)).subnets.join(','),
+  allowedSecurityGroups: async (/** @type {Context} */ context) => (await placementFromServerless(context)).securityGroups.join(','),
+  allowedClusterRoles: async (/** @type {Context} */ context) => ({
     'Fn::Sub': (await placementFromServerless(context)).clusterRoles.join(','),
   }),
-  ALLOWED_TIR_PROJECTS: async (/** @type {Context} */ context) => (await placementFromServerless(context)).tirProjects.join(','),
-  ALLOWED_TIR_LOCATIONS: async (/** @type {Context} */ context) => (await placementFromServerless(context)).tirLocations.join(','),
-  ALLOWED_TIR_SKUS: async (/** @type {Context} */ context) => (await placementFromServerless(context)).tirSkus.join(','),
+  allowedTirProjects: async (/** @type {Context} */ context) => (await placementFromServerless(context)).tirProjects.join(','),
+  allowedTirLocations: async (/** @type {Context} */ context) => (await placementFromServerless(context)).tirLocations.join(','),
+  allowedTirSkus: async (/** @type {Context} */ context) => (await placementFromServerless(context)).tirSkus.join(','),
 };

@@ -1,9 +1,11 @@
 /**
  * The deployment parameters a request can meet (its allow-lists and defaults), as environment settings of `npm start`.
- * Each row: the variable the functions read (functions/wiring/), its local default, and what it admits. A deployment
- * sets the same variables from serverless.yml's params (docs/deploy.md). The local defaults admit every file of
- * examples/. One row per setting: `localSettings` reads them all, and docs/cli.md's table is generated from here.
+ * Each row: the variable the functions read (by its key in functions/contract/environment.js, where it is marked a
+ * setting), its local default, and what it admits. A deployment sets the same variables from serverless.yml's params
+ * (docs/deploy.md). The local defaults admit every file of examples/. One row per setting: `localSettings` reads them
+ * all, and docs/cli.md's table is generated from here.
  */
+import { ENV, VARIABLES, type EnvKey } from '../functions/contract/environment.js';
 
 /** What a default may depend on: the local stack's own region and account. */
 export interface LocalSettingContext {
@@ -19,83 +21,108 @@ export interface LocalSetting {
   meaning: string;
 }
 
-export const LOCAL_SETTINGS = {
-  ALLOWED_REGIONS: {
+/** The settings by variable key, in the order the docs show them. */
+const SETTINGS = {
+  allowedRegions: {
     default: ({ region }) => `${region},us-west-2`,
     shown: 'us-east-1,us-west-2',
     meaning:
       "comma-separated AWS regions a HyperPod request (and each alternative) may name; the sweeper lists the same regions (the deployment's `allowedRegions`)",
   },
-  ALLOWED_EXECUTION_ROLES: {
+  allowedExecutionRoles: {
     default: () => '*',
     shown: '*',
     meaning: "IAM role ARNs (or `*`) an instance group's `ExecutionRole` may name (the deployment's `allowedExecutionRoles`)",
   },
-  ALLOWED_LIFECYCLE_BUCKETS: {
+  allowedLifecycleBuckets: {
     default: () => '*',
     shown: '*',
     meaning: "S3 buckets (or `*`) a `LifeCycleConfig.SourceS3Uri` may name (the deployment's `allowedLifecycleBuckets`)",
   },
-  ALLOWED_EKS_CLUSTERS: {
+  allowedEksClusters: {
     default: () => '*',
     shown: '*',
     meaning:
       "EKS cluster ARNs (or `*`) an `Orchestrator.Eks.ClusterArn` may name (the deployment's `allowedEksClusters`; deployed, unset means none)",
   },
-  ALLOWED_SUBNETS: {
+  allowedSubnets: {
     default: () => '*',
     shown: '*',
     meaning:
       "subnet ids (or `*`) a `VpcConfig` or `OverrideVpcConfig` may name (the deployment's `allowedSubnets`; deployed, unset means none)",
   },
-  ALLOWED_SECURITY_GROUPS: {
+  allowedSecurityGroups: {
     default: () => '*',
     shown: '*',
     meaning:
       "security group ids (or `*`) a `VpcConfig` or `OverrideVpcConfig` may name (the deployment's `allowedSecurityGroups`; deployed, unset means none)",
   },
-  ALLOWED_CLUSTER_ROLES: {
+  allowedClusterRoles: {
     default: () => '*',
     shown: '*',
     meaning:
       "IAM role ARNs (or `*`) a request's `ClusterRole` may name (the deployment's `allowedClusterRoles`; deployed, unset means none)",
   },
-  ALLOWED_TIR_PROJECTS: {
+  allowedTirProjects: {
     default: () => '*',
     shown: '*',
     meaning:
       "TIR project ids (or `*`) a TIR request (or alternative) may name (the deployment's `allowedTirProjects`; deployed, unset means none)",
   },
-  ALLOWED_TIR_LOCATIONS: {
+  allowedTirLocations: {
     default: () => '*',
     shown: '*',
     meaning: "TIR locations (or `*`) a TIR request may name (the deployment's `allowedTirLocations`; unset: any)",
   },
-  ALLOWED_TIR_SKUS: {
+  allowedTirSkus: {
     default: () => '*',
     shown: '*',
     meaning: "TIR SKU ids (or `*`) a TIR request's `cluster.sku_id` may name (the deployment's `allowedTirSkus`; unset: any)",
   },
-  PREFLIGHT_DEFAULT: {
+  preflightDefault: {
     default: () => 'false',
     shown: 'false',
     meaning: "`true`: every local submit runs the pre-flight plan first (the deployment's `preflightDefault`; [plan.md](plan.md))",
   },
-  NOTIFY_SNS_TOPICS: {
+  notifySnsTopics: {
     default: ({ region, account }) => `arn:aws:sns:${region}:${account}:*`,
     shown: 'arn:aws:sns:us-east-1:000000000000:*',
     meaning: "the SNS topics a local request's `notify` may name (the deployment's `notifySnsTopics`)",
   },
-} satisfies Record<string, LocalSetting>;
+} satisfies Partial<Record<EnvKey, LocalSetting>>;
 
-export type LocalSettingName = keyof typeof LOCAL_SETTINGS;
+type SettingKey = keyof typeof SETTINGS;
+export type LocalSettingName = (typeof ENV)[SettingKey];
+
+const SETTING_KEYS = Object.keys(SETTINGS) as SettingKey[];
+
+/** The settings by variable name (`ENV.allowedRegions`, …), in the order the docs show them. */
+export const LOCAL_SETTINGS = Object.fromEntries(SETTING_KEYS.map((key) => [ENV[key], SETTINGS[key]])) as Record<
+  LocalSettingName,
+  LocalSetting
+>;
+
+/** Every variable functions/contract/environment.js marks a setting has a row here, and only those. */
+const marked = (Object.keys(VARIABLES) as EnvKey[]).filter((key) => VARIABLES[key].local === 'setting');
+const unlisted = marked.filter((key) => !(key in SETTINGS));
+const unmarked = SETTING_KEYS.filter((key) => !marked.includes(key));
+if (unlisted.length > 0 || unmarked.length > 0)
+  throw new Error(
+    `local/settings.ts and functions/contract/environment.js disagree on the settings: ${[...unlisted, ...unmarked].join(', ')}`,
+  );
+
+/** One setting: the environment's value when set (and not blank), else the local default. */
+export const localSettingOf = (
+  key: EnvKey,
+  env: NodeJS.ProcessEnv | Record<string, string | undefined>,
+  ctx: LocalSettingContext,
+): string => {
+  const setting = (SETTINGS as Partial<Record<EnvKey, LocalSetting>>)[key];
+  if (!setting) throw new Error(`${ENV[key]} is no setting of the local stack`);
+  const given = env[ENV[key]]?.trim();
+  return given ? given : setting.default(ctx);
+};
 
 /** Every setting: the environment's value when set (and not blank), else the local default. */
-export const localSettings = (env: NodeJS.ProcessEnv, ctx: LocalSettingContext): Record<LocalSettingName, string> => {
-  const out = {} as Record<LocalSettingName, string>;
-  for (const [name, setting] of Object.entries(LOCAL_SETTINGS) as Array<[LocalSettingName, LocalSetting]>) {
-    const given = env[name]?.trim();
-    out[name] = given ? given : setting.default(ctx);
-  }
-  return out;
-};
+export const localSettings = (env: NodeJS.ProcessEnv, ctx: LocalSettingContext): Record<LocalSettingName, string> =>
+  Object.fromEntries(SETTING_KEYS.map((key) => [ENV[key], localSettingOf(key, env, ctx)])) as Record<LocalSettingName, string>;

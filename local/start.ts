@@ -1,10 +1,12 @@
 /**
  * npm start: the whole provisioner on loopback (see local/stack.ts).
  *   PORT (3000)  DATA_DIR (.data)  LOCAL_TIME_SCALE (0.02)  LOCAL_READY_AFTER_MS (5000)  --memory (nothing on disk)
- *   AWS_ENDPOINT_URL_SAGEMAKER / TIR_API_BASE_URL (+ TIR_API_KEY, TIR_AUTH_TOKEN): use that endpoint, not a simulator.
+ *   AWS_ENDPOINT_URL_SAGEMAKER / the TIR API root (+ its key and token; functions/contract/environment.js
+ *   `tirApiBaseUrl`, `tirApiKey`, `tirAuthToken`): use that endpoint, not a simulator.
  *   LOCAL_DELETE_AFTER_MS (2000)  LOCAL_ROLLBACK_MS (100)  LOCAL_MINIMUM_WAIT_MS (0): the SageMaker simulator's timings;
  *   LOCAL_HYPERPOD_TIMINGS=real: HyperPod's own magnitudes at the time scale (docs/cli.md).
- *   HYPERPOD_EVENT_REGIONS (the stack's region): regions whose HyperPod events reach the bus; others are polled.
+ *   `hyperPodEventRegions` (the stack's region): regions whose HyperPod events reach the bus; others are polled.
+ *   Every variable and setting by name: docs/cli.md "Environment variables", docs/operations.md.
  */
 process.env.POWERTOOLS_LOG_LEVEL ??= 'WARN';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';

@@ -38,6 +38,8 @@ import {
 } from '../functions/contract/statuses.js';
 import { CLUSTER_RECORD_TYPE, INDEX_PARTITION_KEYS, INTERNAL_ATTRIBUTES, table } from '../functions/contract/table.js';
 import { DETAIL_TYPES, EVENT_SOURCE } from '../functions/core/events';
+import { ENV, VARIABLES, type Deployed, type EnvKey } from '../functions/contract/environment.js';
+import { ACCOUNT, LOCAL_PRINCIPAL, REGION, STAGE_PREFIX } from '../local/identity';
 import { LOCAL_SETTINGS } from '../local/settings';
 import { SETTINGS, deleteClusterAsl, lambdaFunctionKey, provisionClusterAsl } from '../statemachines/definitions.js';
 
@@ -77,6 +79,51 @@ const list = (values: readonly string[]): string => values.map(code).join(', ');
 /** `a`, `b` or `c`. */
 const either = (values: readonly string[]): string =>
   values.length < 2 ? list(values) : `${list(values.slice(0, -1))} or ${code(values[values.length - 1]!)}`;
+
+// ---------------------------------------------------------------------------------------------------------------------
+// The functions' environment (functions/contract/environment.js).
+
+/** What the deployment sets, as serverless.yml would write it. */
+const deployedText = (deployed: Deployed | 'runtime' | undefined, unset: string | undefined): string => {
+  const whenUnset = unset ? `unset: ${unset}` : 'unset';
+  if (deployed === undefined) return `(${whenUnset})`;
+  if (deployed === 'runtime') return 'the Lambda runtime';
+  const shown =
+    'Ref' in deployed
+      ? code(`!Ref ${deployed.Ref}`)
+      : 'Fn::GetAtt' in deployed
+        ? code(`!GetAtt ${deployed['Fn::GetAtt'].join('.')}`)
+        : 'Fn::Sub' in deployed
+          ? code(`!Sub ${deployed['Fn::Sub']}`)
+          : 'param' in deployed
+            ? `param ${code(deployed.param)}`
+            : 'self' in deployed
+              ? code(`\${self:${deployed.self}}`)
+              : 'allowList' in deployed
+                ? `param ${code(deployed.allowList)} ([allow-lists](deploy.md#parameters))`
+                : code(deployed.literal);
+  return unset ? `${shown} (${whenUnset})` : shown;
+};
+
+/** The local stack's value, for the docs: what it sets in its own region and account with nothing else given. */
+const localText = (key: EnvKey): string => {
+  const { local, localShown } = VARIABLES[key];
+  if (local === 'setting')
+    return `a setting, default ${code(LOCAL_SETTINGS[ENV[key] as keyof typeof LOCAL_SETTINGS].shown)} ([cli.md](cli.md#environment-variables))`;
+  if (localShown) return text(localShown);
+  if (local === null) return '(removed)';
+  if (local === undefined) return 'as started';
+  const value = local({
+    region: REGION,
+    account: ACCOUNT,
+    prefix: STAGE_PREFIX,
+    principal: LOCAL_PRINCIPAL,
+    timeScale: 1,
+    env: {},
+    newKey: () => '',
+  });
+  return value === undefined ? 'as started' : code(value);
+};
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Facts derived from more than one module.
@@ -365,6 +412,23 @@ export const BLOCKS: Record<string, Block> = {
           text(setting.description),
           setting.paths.map((path) => code(path.slice(1).join('.'))).join(', '),
         ]),
+      ),
+  },
+  environment: {
+    from: 'functions/contract/environment.js (ENV, VARIABLES) and, for the local settings, local/settings.ts',
+    render: () =>
+      mdTable(
+        ['variable', 'read by', 'deployed', 'local stack', 'meaning'],
+        (Object.keys(ENV) as EnvKey[]).map((key) => {
+          const { readBy, deployed, unset, meaning } = VARIABLES[key];
+          return [
+            code(ENV[key]),
+            readBy === 'all' ? 'every function' : readBy.map(code).join(', '),
+            deployedText(deployed, unset),
+            localText(key),
+            text(meaning),
+          ];
+        }),
       ),
   },
   'local-settings': {

@@ -51,7 +51,7 @@ export interface DynamoStoreOptions {
   filteredPageSize?: number;
   /**
    * The secret list cursors are sealed with (AES-256-GCM under its SHA-256): a cursor says nothing a caller may read,
-   * and one not sealed with it is refused. Every instance of a deployment must share it (CURSOR_KEY); without one, a
+   * and one not sealed with it is refused. Every instance of a deployment must share it (`ENV.cursorKey`); without one, a
    * key of this process only.
    */
   cursorKey?: string;

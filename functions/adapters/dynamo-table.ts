@@ -11,7 +11,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { table } from '../contract/table.js';
 
-export { CLUSTERS_TABLE_ENV, CLUSTER_RECORD_TYPE, INDEX_PARTITION_KEYS, INTERNAL_ATTRIBUTES } from '../contract/table.js';
+export { CLUSTER_RECORD_TYPE, INDEX_PARTITION_KEYS, INTERNAL_ATTRIBUTES } from '../contract/table.js';
 export type { ClustersIndexName } from '../contract/table.js';
 
 /** The sort key of the indexes. acceptedAt is normalised so that every item uses the same ISO format. */

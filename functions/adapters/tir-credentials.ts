@@ -1,13 +1,14 @@
 /**
  * Where the TIR API key and auth token come from.
  *
- * Deployed: `secretArn` (TIR_CREDENTIALS_SECRET_ARN, read by ../wiring/providers.ts) names a Secrets Manager secret whose
+ * Deployed: `secretArn` (`ENV.tirCredentialsSecretArn`, read by ../wiring/providers.ts) names a Secrets Manager secret whose
  * SecretString is `{"apiKey": "...", "authToken": "..."}`. Powertools Parameters reads it on first use and keeps it for
  * `maxAgeSeconds` (5 minutes), so a rotation is picked up without a redeploy; a failed read is not kept. Local: the
- * fixed `apiKey` and `authToken` (TIR_API_KEY and TIR_AUTH_TOKEN).
+ * fixed `apiKey` and `authToken` (`ENV.tirApiKey` and `ENV.tirAuthToken`).
  *
  * No value ever reaches a log line or an error message; errors name the variable or the field that is missing.
  */
+import { ENV } from '../contract/environment.js';
 import { GetParameterError, TransformParameterError } from '@aws-lambda-powertools/parameters/errors';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -94,12 +95,12 @@ const readFailure = (err: unknown, arn: string): ProvisionerError => {
 
 const fromValues = (options: TirCredentialsOptions): TirCredentials => {
   const missing = [
-    ['TIR_API_KEY', options.apiKey],
-    ['TIR_AUTH_TOKEN', options.authToken],
+    [ENV.tirApiKey, options.apiKey],
+    [ENV.tirAuthToken, options.authToken],
   ].flatMap(([name, value]) => (value ? [] : [name as string]));
   if (missing.length > 0) {
     throw new ProviderAuthFailedError(
-      `TIR credentials are not configured: set TIR_CREDENTIALS_SECRET_ARN, or TIR_API_KEY and TIR_AUTH_TOKEN (missing: ${missing.join(', ')})`,
+      `TIR credentials are not configured: set ${ENV.tirCredentialsSecretArn}, or ${ENV.tirApiKey} and ${ENV.tirAuthToken} (missing: ${missing.join(', ')})`,
     );
   }
   return { apiKey: options.apiKey as string, authToken: options.authToken as string };

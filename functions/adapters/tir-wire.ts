@@ -2,6 +2,7 @@
  * What the TIR provider (./tir.ts) knows of the TIR API's wire: its envelopes and cluster fields, what is assumed beyond
  * the published examples (in one place), the error table, scrubbing, status normalization and the owner marker.
  */
+import { ENV } from '../contract/environment.js';
 import {
   ClusterNotFoundError,
   InvalidProviderRequestError,
@@ -166,7 +167,7 @@ export const TIR_ERROR_TABLE: readonly TirErrorRow[] = [
   { match: (w) => w.status === 429, wire: 'HTTP 429', to: ProviderThrottledError, reason: 'HTTP 429: asked to slow down, retry later.' },
   {
     match: (w) => w.kind === 'timeout',
-    wire: 'no answer within `TIR_TIMEOUT_MS`',
+    wire: `no answer within \`${ENV.tirTimeoutMs}\``,
     to: ProviderUnavailableError,
     reason: 'No answer within the timeout: transient.',
   },

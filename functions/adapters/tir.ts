@@ -44,11 +44,11 @@ export const TIR_DEFAULT_TIMEOUT_MS = 15_000;
 export interface TirProviderOptions {
   /** This deployment's name (`<service>-<stage>`), written into the owner marker of every cluster it creates. */
   deployment: string;
-  /** Default: production (the wiring passes TIR_API_BASE_URL). */
+  /** Default: production (the wiring passes `ENV.tirApiBaseUrl`). */
   baseUrl?: string;
   /** Fixed credentials, or a source asked before each call (./tir-credentials.ts; the wiring passes one). */
   credentials: TirCredentials | TirCredentialsSource;
-  /** Per call. Default: 15 s (the wiring passes TIR_TIMEOUT_MS). */
+  /** Per call. Default: 15 s (the wiring passes `ENV.tirTimeoutMs`). */
   timeoutMs?: number;
   fetch?: typeof fetch;
 }

@@ -1,7 +1,8 @@
 // @ts-check
 /**
  * The clusters table. serverless.yml declares it from here (`${file(./functions/contract/table.js):table.<Property>}`),
- * and the local stack and the tests create it from here, so the deployed and the local table cannot differ.
+ * and the local stack and the tests create it from here, so the deployed and the local table cannot differ. Its name
+ * reaches the functions in their environment (functions/contract/environment.js).
  *
  * Layout: one item per provisioning, keyed by `requestId`. Listing is newest first, so every item carries
  * `listSk = <acceptedAt as ISO 8601 UTC> + '#' + <requestId>`: ISO timestamps of one fixed format sort as strings in
@@ -13,9 +14,6 @@
  *     index partition (a partition takes ~1,000 writes/s, far above any GPU provisioning rate).
  * The table has no TTL: records are the audit trail of spend and are kept.
  */
-
-/** The environment variable holding the table name. */
-export const CLUSTERS_TABLE_ENV = 'CLUSTERS_TABLE';
 
 /** The value of `recordType` on every cluster item: the single partition of byAll. */
 export const CLUSTER_RECORD_TYPE = 'CLUSTER';
@@ -45,9 +43,6 @@ export const table = {
     Projection: { ProjectionType: 'ALL' },
   })),
 };
-
-/** The environment variable holding the offerings table's name. */
-export const OFFERINGS_TABLE_ENV = 'OFFERINGS_TABLE';
 
 /**
  * The shared memory of short offerings (functions/core/offerings.ts): one item per offering, keyed by

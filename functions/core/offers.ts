@@ -1,6 +1,6 @@
 /**
  * Reserved capacity while a request waits. A request that has waited for capacity longer than the deployment's
- * setting (`RESERVED_OFFERS_AFTER_SECONDS`, 30 minutes by default) looks up HyperPod training-plan offerings
+ * setting (`ENV.reservedOffersAfterSeconds`, 30 minutes by default) looks up HyperPod training-plan offerings
  * (SageMaker `SearchTrainingPlanOfferings`, read-only: functions/adapters/training-plans-aws.ts) for each instance type
  * and count of its HyperPod placements, starting between now and the end of its retry horizon (for its deleteAfter in
  * whole days, else one day: training plans are sold by the day), and records the best few as

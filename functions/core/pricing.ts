@@ -1,7 +1,7 @@
 /**
  * On-demand prices with their source and date, for the plan's cost lines, the record's cost and the reserved-capacity
  * suggestions. In a deployment they come from AWS's Price List Query API (`pricing:GetProducts`, service code
- * `AmazonSageMaker`; functions/adapters/pricing-aws.ts), cached in DynamoDB for `PRICE_CACHE_SECONDS` (the offerings
+ * `AmazonSageMaker`; functions/adapters/pricing-aws.ts), cached in DynamoDB for `ENV.priceCacheSeconds` (the offerings
  * table, key prefix `price#`, removed by its TTL: functions/adapters/pricing-dynamo.ts). Only when the API cannot be
  * read (offline, access denied, no such product) does the hand-written table of ./prices.ts answer, and its quote says
  * so. Every quote carries `source` (where the figure comes from) and `asOf` (when it was read or written).

@@ -43,7 +43,7 @@ export interface SubmitDeps {
   now?: () => Date;
   /** The pre-flight plan (functions/core/plan.ts): run before anything is recorded when a request asks (`preflight`). */
   planner?: Planner;
-  /** The deployment's default for a request that does not say `preflight` (setting PREFLIGHT_DEFAULT). */
+  /** The deployment's default for a request that does not say `preflight` (setting `ENV.preflightDefault`). */
   preflightByDefault?: boolean;
 }
 

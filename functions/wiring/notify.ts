@@ -1,8 +1,9 @@
 /**
  * Dependencies of the notify function: the record store (to read the request's `notify`), the webhook sender (its
- * secrets from Secrets Manager under NOTIFY_SECRET_PREFIX; loopback only with NOTIFY_ALLOW_LOOPBACK=true, the local
+ * secrets from Secrets Manager under `ENV.notifySecretPrefix`; loopback only with `ENV.notifyAllowLoopback`=true, the local
  * stack's setting) and the SNS publisher.
  */
+import { ENV } from '../contract/environment.js';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { createSecretSource } from '../adapters/notify-secrets';
@@ -20,10 +21,10 @@ export const notifyDeps = once((): NotifyDeps => {
     webhooks: createWebhookSender({
       secrets: createSecretSource({ prefix: policy.secretPrefix, client: new SecretsManagerClient({ ...SDK_CLIENT_DEFAULTS }) }),
       allowLoopback: policy.allowLoopback,
-      timeoutMs: optionalInt('NOTIFY_TIMEOUT_MS', 5000),
+      timeoutMs: optionalInt(ENV.notifyTimeoutMs, 5000),
     }),
     topics: createTopicPublisher({ clientFor: (region) => new SNSClient({ ...SDK_CLIENT_DEFAULTS, region }) }),
-    attempts: optionalInt('NOTIFY_ATTEMPTS', 3),
-    baseDelayMs: optionalInt('NOTIFY_BASE_DELAY_MS', 500),
+    attempts: optionalInt(ENV.notifyAttempts, 3),
+    baseDelayMs: optionalInt(ENV.notifyBaseDelayMs, 500),
   };
 });

@@ -4,10 +4,10 @@
  * consistent: the table holds one item per offering ever remembered short in the last hour or so (TTL removes the rest),
  * a few dozen at most, and the console reads it every few seconds.
  */
+import { ENV } from '../contract/environment.js';
 import { DynamoDBClient, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { QUEUE_PREFIX } from '../adapters/offerings-dynamo';
 import { PRICE_PREFIX } from '../adapters/pricing-dynamo';
-import { OFFERINGS_TABLE_ENV } from '../contract/table.js';
 import { SDK_CLIENT_DEFAULTS, once, required } from '../platform/config';
 
 /** One item of the offerings table, as stored. */
@@ -63,5 +63,5 @@ export const createDynamoOfferingsReader = (options: { client: DynamoDBClient; t
 });
 
 export const offeringsReader = once(() =>
-  createDynamoOfferingsReader({ client: new DynamoDBClient({ ...SDK_CLIENT_DEFAULTS }), tableName: required(OFFERINGS_TABLE_ENV) }),
+  createDynamoOfferingsReader({ client: new DynamoDBClient({ ...SDK_CLIENT_DEFAULTS }), tableName: required(ENV.offeringsTable) }),
 );

@@ -2,6 +2,7 @@
  * Dependencies of the plan function (functions/handlers/plan.ts): the read-only probes over the AWS SDK and the TIR
  * API, the deployment's region and allow-lists (the same gate as submit).
  */
+import { ENV } from '../contract/environment.js';
 import { createAwsProbes } from '../adapters/preflight-aws';
 import { createTirProbes } from '../adapters/preflight-tir';
 import { TIR_PRODUCTION_BASE_URL } from '../adapters/tir';
@@ -18,17 +19,17 @@ export const planDeps = once((): PlanDeps & { policy: DeploymentPolicy } => ({
   probes: {
     ...createAwsProbes(),
     ...createTirProbes({
-      baseUrl: optional('TIR_API_BASE_URL', TIR_PRODUCTION_BASE_URL),
-      // Deployed: the secret named by TIR_CREDENTIALS_SECRET_ARN (kept 5 minutes). Local: TIR_API_KEY, TIR_AUTH_TOKEN.
+      baseUrl: optional(ENV.tirApiBaseUrl, TIR_PRODUCTION_BASE_URL),
+      // Deployed: the secret named by `ENV.tirCredentialsSecretArn` (kept 5 minutes). Local: `ENV.tirApiKey`, `ENV.tirAuthToken`.
       credentials: createTirCredentialsSource({
-        secretArn: given('TIR_CREDENTIALS_SECRET_ARN'),
-        apiKey: given('TIR_API_KEY'),
-        authToken: given('TIR_AUTH_TOKEN'),
+        secretArn: given(ENV.tirCredentialsSecretArn),
+        apiKey: given(ENV.tirApiKey),
+        authToken: given(ENV.tirAuthToken),
         maxAgeSeconds: DEFAULT_MAX_AGE_SECONDS,
       }),
     }),
   },
-  defaultRegion: required('AWS_REGION'),
+  defaultRegion: required(ENV.awsRegion),
   prices: priceBook(),
   get policy() {
     return deploymentPolicy();

@@ -2,6 +2,7 @@
  * The providers of the task and sweeper Lambdas: HyperPod over the SDK, TIR over fetch with its credentials, both
  * tagging and recognising this deployment's clusters. Built once per process, on first use.
  */
+import { ENV } from '../contract/environment.js';
 import { createHyperPodProvider } from '../adapters/hyperpod';
 import { TIR_DEFAULT_TIMEOUT_MS, TIR_PRODUCTION_BASE_URL, createTirProvider } from '../adapters/tir';
 import { DEFAULT_MAX_AGE_SECONDS, createTirCredentialsSource } from '../adapters/tir-credentials';
@@ -13,20 +14,20 @@ import { SDK_CLIENT_DEFAULTS, once, optional, optionalInt, required } from '../p
 const given = (name: string): string | undefined => optional(name, '') || undefined;
 
 /**
- * Deployed: the secret named by TIR_CREDENTIALS_SECRET_ARN (kept 5 minutes). Local: TIR_API_KEY and TIR_AUTH_TOKEN.
+ * Deployed: the secret named by `ENV.tirCredentialsSecretArn` (kept 5 minutes). Local: `ENV.tirApiKey` and `ENV.tirAuthToken`.
  * One source per process, so one secret cache per Lambda container.
  */
 const tirCredentials = once(() =>
   createTirCredentialsSource({
-    secretArn: given('TIR_CREDENTIALS_SECRET_ARN'),
-    apiKey: given('TIR_API_KEY'),
-    authToken: given('TIR_AUTH_TOKEN'),
+    secretArn: given(ENV.tirCredentialsSecretArn),
+    apiKey: given(ENV.tirApiKey),
+    authToken: given(ENV.tirAuthToken),
     maxAgeSeconds: DEFAULT_MAX_AGE_SECONDS,
   }),
 );
 
 /** This deployment's name: every cluster it creates carries it, and only clusters carrying it are its own. */
-const deployment = once(() => required('DEPLOYMENT_NAME'));
+const deployment = once(() => required(ENV.deploymentName));
 
 const providers = {
   sagemaker: once(() =>
@@ -40,8 +41,8 @@ const providers = {
     createTirProvider({
       deployment: deployment(),
       credentials: tirCredentials(),
-      baseUrl: optional('TIR_API_BASE_URL', TIR_PRODUCTION_BASE_URL),
-      timeoutMs: optionalInt('TIR_TIMEOUT_MS', TIR_DEFAULT_TIMEOUT_MS),
+      baseUrl: optional(ENV.tirApiBaseUrl, TIR_PRODUCTION_BASE_URL),
+      timeoutMs: optionalInt(ENV.tirTimeoutMs, TIR_DEFAULT_TIMEOUT_MS),
     }),
   ),
 };

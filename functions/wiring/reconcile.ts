@@ -2,6 +2,7 @@
  * The reconciler's dependencies: the store, the Step Functions starter (start and describe), the scheduler, the bus,
  * and HyperPod's ListClusters with SendTaskSuccess (a workflow whose state-change event was lost is woken).
  */
+import { ENV } from '../contract/environment.js';
 import type { ReconcileDeps } from '../core/reconcile';
 import { createEventBridgePublisher } from '../adapters/eventbridge';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -17,7 +18,7 @@ export const reconcileDeps = once(
     store: clusterStore(),
     starter: workflowStarter(),
     scheduler: lazyScheduler,
-    events: { publisher: createEventBridgePublisher(), busName: required('EVENT_BUS_NAME') },
+    events: { publisher: createEventBridgePublisher(), busName: required(ENV.eventBusName) },
     watch: { provider: providerFor, waker: createTaskWaker(new SFNClient({ ...SDK_CLIENT_DEFAULTS })) },
   }),
 );

@@ -1,4 +1,5 @@
 /** EventBridge Scheduler for startAt / deleteAfter; its settings are read the first time something is scheduled. */
+import { ENV } from '../contract/environment.js';
 import { createScheduler } from '../adapters/scheduler';
 import type { ProvisionScheduler } from '../core/submit';
 import type { TeardownScheduler } from '../core/workflow';
@@ -6,10 +7,10 @@ import { once, required } from '../platform/config';
 
 const scheduler = once(() =>
   createScheduler({
-    groupName: required('SCHEDULER_GROUP_NAME'),
-    roleArn: required('SCHEDULER_ROLE_ARN'),
-    targetArn: required('SCHEDULE_TARGET_ARN'),
-    deadLetterArn: required('SCHEDULER_DLQ_ARN'),
+    groupName: required(ENV.schedulerGroupName),
+    roleArn: required(ENV.schedulerRoleArn),
+    targetArn: required(ENV.scheduleTargetArn),
+    deadLetterArn: required(ENV.schedulerDlqArn),
   }),
 );
 

@@ -1,4 +1,5 @@
 /** Dependencies of the submit path (HTTP, SQS, EventBridge, schedules). */
+import { ENV } from '../contract/environment.js';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { createEventBridgePublisher } from '../adapters/eventbridge';
 import { createLambdaPlanner } from '../adapters/lambda-planner';
@@ -18,8 +19,8 @@ import { clusterStore } from './store';
 export const workflowStarter = once(() =>
   createStepFunctionsStarter({
     client: new SFNClient({ ...SDK_CLIENT_DEFAULTS }),
-    provisionStateMachineArn: () => required('PROVISION_STATE_MACHINE_ARN'),
-    deleteStateMachineArn: () => required('DELETE_STATE_MACHINE_ARN'),
+    provisionStateMachineArn: () => required(ENV.provisionStateMachineArn),
+    deleteStateMachineArn: () => required(ENV.deleteStateMachineArn),
   }),
 );
 
@@ -31,31 +32,31 @@ const anyWhenUnset = (name: string): string[] => {
 /** The deployment's allow-lists (serverless.yml params allowedRegions, allowedExecutionRoles, allowedLifecycleBuckets). */
 export const deploymentPolicy = once(
   (): DeploymentPolicy => ({
-    allowedRegions: requiredList('ALLOWED_REGIONS'),
-    allowedExecutionRoles: requiredList('ALLOWED_EXECUTION_ROLES'),
-    allowedLifecycleBuckets: requiredList('ALLOWED_LIFECYCLE_BUCKETS'),
+    allowedRegions: requiredList(ENV.allowedRegions),
+    allowedExecutionRoles: requiredList(ENV.allowedExecutionRoles),
+    allowedLifecycleBuckets: requiredList(ENV.allowedLifecycleBuckets),
     // Unset: nothing (access grants and node placement are allowed only where the deployment says).
-    allowedEksClusters: optionalList('ALLOWED_EKS_CLUSTERS'),
-    allowedSubnets: optionalList('ALLOWED_SUBNETS'),
-    allowedSecurityGroups: optionalList('ALLOWED_SECURITY_GROUPS'),
-    allowedClusterRoles: optionalList('ALLOWED_CLUSTER_ROLES'),
-    allowedTirProjects: optionalList('ALLOWED_TIR_PROJECTS'),
+    allowedEksClusters: optionalList(ENV.allowedEksClusters),
+    allowedSubnets: optionalList(ENV.allowedSubnets),
+    allowedSecurityGroups: optionalList(ENV.allowedSecurityGroups),
+    allowedClusterRoles: optionalList(ENV.allowedClusterRoles),
+    allowedTirProjects: optionalList(ENV.allowedTirProjects),
     // Within an allowed project, unset: any location and SKU.
-    allowedTirLocations: anyWhenUnset('ALLOWED_TIR_LOCATIONS'),
-    allowedTirSkus: anyWhenUnset('ALLOWED_TIR_SKUS'),
+    allowedTirLocations: anyWhenUnset(ENV.allowedTirLocations),
+    allowedTirSkus: anyWhenUnset(ENV.allowedTirSkus),
     notify: notifyPolicy(),
   }),
 );
 
-/** The pre-flight plan: the plan function (PLAN_FUNCTION_NAME), invoked synchronously; read when first used. */
-export const lambdaPlanner = once(() => createLambdaPlanner({ functionName: () => required('PLAN_FUNCTION_NAME') }));
+/** The pre-flight plan: the plan function (`ENV.planFunctionName`), invoked synchronously; read when first used. */
+export const lambdaPlanner = once(() => createLambdaPlanner({ functionName: () => required(ENV.planFunctionName) }));
 
 export const submitDeps = once(
   (): SubmitDeps => ({
     store: clusterStore(),
     starter: workflowStarter(),
     scheduler: lazyScheduler,
-    defaultRegion: required('AWS_REGION'),
+    defaultRegion: required(ENV.awsRegion),
     // Read when a request is first checked: httpDelete shares these dependencies but submits nothing, so its
     // environment carries no allow-lists.
     get policy() {
@@ -65,7 +66,7 @@ export const submitDeps = once(
     get planner() {
       return lambdaPlanner();
     },
-    preflightByDefault: optional('PREFLIGHT_DEFAULT', 'false') === 'true',
+    preflightByDefault: optional(ENV.preflightDefault, 'false') === 'true',
   }),
 );
 
@@ -73,6 +74,6 @@ export const intakeDeps = once(
   (): IntakeDeps => ({
     ...submitDeps(),
     events: createEventBridgePublisher(),
-    eventBusName: required('EVENT_BUS_NAME'),
+    eventBusName: required(ENV.eventBusName),
   }),
 );

@@ -1,8 +1,9 @@
 /**
- * The sweeper's dependencies: the store, the providers (this deployment's name from DEPLOYMENT_NAME), the HyperPod
- * regions (ALLOWED_REGIONS, a comma list; default the deployment's own region), the grace period (SWEEP_GRACE_SECONDS,
- * default 30 minutes) and, for the scheduled sweep only, the bus the orphans are reported on (EVENT_BUS_NAME).
+ * The sweeper's dependencies: the store, the providers (this deployment's name from `ENV.deploymentName`), the HyperPod
+ * regions (`ENV.allowedRegions`, a comma list; default the deployment's own region), the grace period (`ENV.sweepGraceSeconds`,
+ * default 30 minutes) and, for the scheduled sweep only, the bus the orphans are reported on (`ENV.eventBusName`).
  */
+import { ENV } from '../contract/environment.js';
 import { createEventBridgePublisher } from '../adapters/eventbridge';
 import { DEFAULT_SWEEP_GRACE_SECONDS, type SweepDeps } from '../core/sweep';
 import { once, optional, optionalInt, required } from '../platform/config';
@@ -24,9 +25,9 @@ export const orphanListDeps = once(
   (): SweepDeps => ({
     store: clusterStore(),
     provider: providerFor,
-    deployment: required('DEPLOYMENT_NAME'),
-    regions: regionList(optional('ALLOWED_REGIONS', required('AWS_REGION'))),
-    graceSeconds: optionalInt('SWEEP_GRACE_SECONDS', DEFAULT_SWEEP_GRACE_SECONDS),
+    deployment: required(ENV.deploymentName),
+    regions: regionList(optional(ENV.allowedRegions, required(ENV.awsRegion))),
+    graceSeconds: optionalInt(ENV.sweepGraceSeconds, DEFAULT_SWEEP_GRACE_SECONDS),
   }),
 );
 
@@ -35,6 +36,6 @@ export const sweepDeps = once(
   (): SweepDeps => ({
     ...orphanListDeps(),
     events: createEventBridgePublisher(),
-    eventBusName: required('EVENT_BUS_NAME'),
+    eventBusName: required(ENV.eventBusName),
   }),
 );

@@ -3,10 +3,10 @@
  * short offerings, the bus name. Only recordOutcome
  * schedules (the deleteAfter teardown), so only its bundle carries the Scheduler client (workflowDepsWithTeardown).
  */
+import { ENV } from '../contract/environment.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { createEventBridgePublisher } from '../adapters/eventbridge';
-import { OFFERINGS_TABLE_ENV } from '../contract/table.js';
 import { createDynamoOfferings } from '../adapters/offerings-dynamo';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { createTaskWaker } from '../adapters/step-functions';
@@ -23,11 +23,11 @@ import { providerFor } from './providers';
 import { clusterStore } from './store';
 
 /**
- * The shared memory of short offerings (its table: OFFERINGS_TABLE), made on first use: deleteCluster never uses it,
+ * The shared memory of short offerings (its table: `ENV.offeringsTable`), made on first use: deleteCluster never uses it,
  * so its environment need not name the table.
  */
 const offeringsTable = once(() =>
-  createDynamoOfferings({ client: new DynamoDBClient({ ...SDK_CLIENT_DEFAULTS }), tableName: required(OFFERINGS_TABLE_ENV) }),
+  createDynamoOfferings({ client: new DynamoDBClient({ ...SDK_CLIENT_DEFAULTS }), tableName: required(ENV.offeringsTable) }),
 );
 const offerings: OfferingMemory = {
   claim: (...args) => offeringsTable().claim(...args),
@@ -46,12 +46,12 @@ const stepFunctions = once(() => createTaskWaker(new SFNClient({ ...SDK_CLIENT_D
 const waker: TaskWaker = { wake: (token) => stepFunctions().wake(token) };
 
 /**
- * The regions whose HyperPod events reach this deployment's default bus: HYPERPOD_EVENT_REGIONS (the
+ * The regions whose HyperPod events reach this deployment's default bus: `ENV.hyperPodEventRegions` (the
  * hyperPodEventRegions param: the regions wired with the forwarding rule of docs/deploy.md), else the deployment's own.
  */
 const eventRegions = (): string[] | undefined => {
-  const listed = optionalList('HYPERPOD_EVENT_REGIONS');
-  const regions = listed.length > 0 ? listed : optionalList('AWS_REGION');
+  const listed = optionalList(ENV.hyperPodEventRegions);
+  const regions = listed.length > 0 ? listed : optionalList(ENV.awsRegion);
   return regions.length > 0 ? regions : undefined;
 };
 
@@ -64,15 +64,15 @@ export const workflowDeps = once(
     waker,
     // A shortage naming the zones with capacity: the subnets' zones (EC2 DescribeSubnets) pick the alternative to try.
     zones: createAwsZoneLookup(),
-    // A request waiting longer than RESERVED_OFFERS_AFTER_SECONDS gets training-plan offerings suggested (never bought).
+    // A request waiting longer than `ENV.reservedOffersAfterSeconds` gets training-plan offerings suggested (never bought).
     reserved: {
       offerings: createAwsTrainingPlanOfferings(),
-      afterSeconds: optionalInt('RESERVED_OFFERS_AFTER_SECONDS', DEFAULT_RESERVED_OFFERS_AFTER_SECONDS),
+      afterSeconds: optionalInt(ENV.reservedOffersAfterSeconds, DEFAULT_RESERVED_OFFERS_AFTER_SECONDS),
       get prices() {
         return priceBook();
       },
     },
-    eventBusName: required('EVENT_BUS_NAME'),
+    eventBusName: required(ENV.eventBusName),
     // Cluster Waiting For Capacity, put by createCluster and pollCluster when a request starts or changes its wait.
     events: createEventBridgePublisher(new EventBridgeClient({ ...SDK_CLIENT_DEFAULTS })),
     onWarning: (message, details) => logger.error(message, details),

@@ -145,7 +145,7 @@ export interface FunctionRule {
   onFailureQueue?: string;
 }
 
-interface ServerlessFunction {
+export interface ServerlessFunction {
   handler?: string;
   events?: Array<{ eventBridge?: { name?: unknown; pattern?: EventPattern; eventBus?: unknown } }>;
   destinations?: { onFailure?: { type?: string; arn?: unknown } };
@@ -164,10 +164,10 @@ const logicalIdOf = (arn: unknown): string | undefined => {
 };
 
 /**
- * Every EventBridge rule with a `pattern` of every function of serverless.yml (schedules are not routes). CloudFormation
- * tags (!Ref, !GetAtt, !Sub, ...) are read as the values they tag; ${...} variables stay as written.
+ * The functions of serverless.yml, by key. CloudFormation tags (!Ref, !GetAtt, !Sub, ...) are read as the values they
+ * tag; ${...} variables stay as written.
  */
-export const rulesOfServerless = (yamlText: string): FunctionRule[] => {
+export const functionsOfServerless = (yamlText: string): Record<string, ServerlessFunction> => {
   const doc = parseDocument(yamlText, {
     customTags: [
       'Ref',
@@ -194,10 +194,15 @@ export const rulesOfServerless = (yamlText: string): FunctionRule[] => {
     })) as never,
     logLevel: 'silent',
   });
-  const functions = ((doc.toJS({ maxAliasCount: -1 }) as { functions?: Record<string, ServerlessFunction> }).functions ?? {}) as Record<
+  return ((doc.toJS({ maxAliasCount: -1 }) as { functions?: Record<string, ServerlessFunction> }).functions ?? {}) as Record<
     string,
     ServerlessFunction
   >;
+};
+
+/** Every EventBridge rule with a `pattern` of every function of serverless.yml (schedules are not routes). */
+export const rulesOfServerless = (yamlText: string): FunctionRule[] => {
+  const functions = functionsOfServerless(yamlText);
   const rules: FunctionRule[] = [];
   for (const [functionKey, fn] of Object.entries(functions)) {
     if (!fn || typeof fn.handler !== 'string') continue;

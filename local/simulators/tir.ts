@@ -1,6 +1,6 @@
 /**
  * An E2E Networks TIR training-cluster simulator on loopback, served under `/myaccount/api/v1/gpu` like production:
- * pass `baseUrl` (`${endpoint}/myaccount/api/v1/gpu`) as `TIR_API_BASE_URL`.
+ * pass `baseUrl` (`${endpoint}/myaccount/api/v1/gpu`) as the functions' TIR API root (`ENV.tirApiBaseUrl`).
  *
  * Endpoints: POST / GET (list) `/distributed_jobs_v2/cluster/`, GET / DELETE `/distributed_jobs_v2/cluster/{id}/`.
  * Every body is the envelope `{code, data, errors, message}`. A cluster is answered in the shape of TIR's published
@@ -87,7 +87,7 @@ export interface TirSimulatorOptions {
 }
 
 export interface TirSimulator extends RunningServer {
-  /** `${endpoint}/myaccount/api/v1/gpu`: the value for TIR_API_BASE_URL. */
+  /** `${endpoint}/myaccount/api/v1/gpu`: the value for the functions' TIR API root (`ENV.tirApiBaseUrl`). */
   readonly baseUrl: string;
   readonly apiKey: string;
   readonly authToken: string;

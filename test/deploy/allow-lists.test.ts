@@ -61,11 +61,11 @@ describe('config/allow-lists.js', () => {
       { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/HyperPodExecution*' },
       { 'Fn::Sub': 'arn:aws:iam::123456789012:role/HyperPodCluster*' },
     ]);
-    expect(await environment.ALLOWED_SUBNETS(ctx)).toBe('subnet-0a1b,subnet-0f*');
-    expect(await environment.ALLOWED_SECURITY_GROUPS(ctx)).toBe('');
-    expect(await environment.ALLOWED_TIR_PROJECTS(ctx)).toBe('12345');
-    expect(await environment.ALLOWED_TIR_LOCATIONS(ctx)).toBe('*');
-    expect(await environment.ALLOWED_TIR_SKUS(ctx)).toBe('*');
+    expect(await environment.allowedSubnets(ctx)).toBe('subnet-0a1b,subnet-0f*');
+    expect(await environment.allowedSecurityGroups(ctx)).toBe('');
+    expect(await environment.allowedTirProjects(ctx)).toBe('12345');
+    expect(await environment.allowedTirLocations(ctx)).toBe('*');
+    expect(await environment.allowedTirSkus(ctx)).toBe('*');
     const bad = await iam
       .eksClusters(serverless({ allowedEksClusters: 'arn:aws:eks:us-east-1:123456789012:cluster/*x' }))
       .catch((e: unknown) => e);
@@ -77,7 +77,7 @@ describe('config/allow-lists.js', () => {
     expect(await iam.sagemakerClusters(serverless())).toEqual([
       { 'Fn::Sub': 'arn:${AWS::Partition}:sagemaker:us-east-1:${AWS::AccountId}:cluster/*' },
     ]);
-    expect(await environment.ALLOWED_REGIONS(serverless())).toBe('us-east-1');
+    expect(await environment.allowedRegions(serverless())).toBe('us-east-1');
     expect(await iam.regions(serverless())).toEqual(['us-east-1']);
   });
 
@@ -96,7 +96,7 @@ describe('config/allow-lists.js', () => {
     // No allowedEksClusters: a name no EKS cluster can have, in every region.
     expect(await iam.eksClusters(ctx)).toEqual(sub('eks', 'cluster/-none-'));
     expect(await iam.eksAccessEntries(ctx)).toEqual(sub('eks', 'access-entry/-none-/*'));
-    expect(await environment.ALLOWED_REGIONS(ctx)).toBe('us-east-1,eu-west-1,ap-south-1');
+    expect(await environment.allowedRegions(ctx)).toBe('us-east-1,eu-west-1,ap-south-1');
   });
 
   it('passes exactly the allowed roles, resolved at deploy time, and hands the same lists to the submit functions', async () => {
@@ -109,10 +109,10 @@ describe('config/allow-lists.js', () => {
       { 'Fn::Sub': 'arn:aws:iam::123456789012:role/HyperPodExecution-*' },
       { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/team/Trainer' },
     ]);
-    expect(await environment.ALLOWED_EXECUTION_ROLES(ctx)).toEqual({
+    expect(await environment.allowedExecutionRoles(ctx)).toEqual({
       'Fn::Sub': 'arn:aws:iam::123456789012:role/HyperPodExecution-*,arn:${AWS::Partition}:iam::${AWS::AccountId}:role/team/Trainer',
     });
-    expect(await environment.ALLOWED_LIFECYCLE_BUCKETS(ctx)).toBe('sagemaker-*,team-lifecycle');
+    expect(await environment.allowedLifecycleBuckets(ctx)).toBe('sagemaker-*,team-lifecycle');
   });
 
   it.each([

@@ -4,12 +4,15 @@
  * the error taxonomy, the table definition, the least-privilege matrix, the recurring schedules.
  * config/schedules.js's validation is tested on its own, without packaging.
  */
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clustersTableDefinition } from '../../functions/adapters/dynamo-table';
+import { ENV, VARIABLES, type EnvKey } from '../../functions/contract/environment.js';
 import { ROUTES, routeKey } from '../../functions/contract/routes.js';
+import { functionsOfServerless } from '../../local/simulators/event-patterns';
 import { ERROR_NAMES } from '../../functions/core/errors';
 import { DETAIL_TYPES, EVENT_SOURCE } from '../../functions/core/events';
 import { NOTIFIED_DETAIL_TYPES } from '../../functions/core/notify';
@@ -301,70 +304,19 @@ const PERMISSIONS: Record<string, Grant[]> = {
     ['sqs:SendMessage', NOTIFICATIONS_DLQ],
   ],
 };
-const SCHEDULER_ENV = ['SCHEDULER_GROUP_NAME', 'SCHEDULER_ROLE_ARN', 'SCHEDULE_TARGET_ARN', 'SCHEDULER_DLQ_ARN'];
-/** The deployment's allow-lists, which the submit path checks every request against (functions/core/policy.ts). */
-const ALLOW_LIST_ENV = [
-  'ALLOWED_REGIONS',
-  'ALLOWED_EXECUTION_ROLES',
-  'ALLOWED_LIFECYCLE_BUCKETS',
-  'ALLOWED_EKS_CLUSTERS',
-  'ALLOWED_SUBNETS',
-  'ALLOWED_SECURITY_GROUPS',
-  'ALLOWED_CLUSTER_ROLES',
-  'ALLOWED_TIR_PROJECTS',
-  'ALLOWED_TIR_LOCATIONS',
-  'ALLOWED_TIR_SKUS',
-  'NOTIFY_SECRET_PREFIX',
-  'NOTIFY_SNS_TOPICS',
-];
-const COMMON_ENV = ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'CLUSTERS_TABLE'];
-const TIR_ENV = ['TIR_CREDENTIALS_SECRET_ARN', 'TIR_API_BASE_URL'];
-/** Where the submit functions reach the pre-flight plan, and whether they run it by default. */
-const PLAN_ENV = ['PLAN_FUNCTION_NAME', 'PREFLIGHT_DEFAULT'];
-/** What each function's code reads (functions/wiring/*): SCHEDULER_* only where something is scheduled. */
-const ENVIRONMENT: Record<string, string[]> = {
-  createCluster: ['EVENT_BUS_NAME', ...TIR_ENV, 'DEPLOYMENT_NAME', 'OFFERINGS_TABLE', 'RESERVED_OFFERS_AFTER_SECONDS'],
-  pollCluster: [
-    'EVENT_BUS_NAME',
-    ...TIR_ENV,
-    'DEPLOYMENT_NAME',
-    'OFFERINGS_TABLE',
-    'HYPERPOD_EVENT_REGIONS',
-    'RESERVED_OFFERS_AFTER_SECONDS',
-  ],
-  deleteCluster: ['EVENT_BUS_NAME', ...TIR_ENV, 'DEPLOYMENT_NAME'],
-  recordOutcome: ['EVENT_BUS_NAME', ...SCHEDULER_ENV, 'OFFERINGS_TABLE'],
-  parkExecution: [],
-  clusterEvent: [],
-  httpSubmit: ['ADMIN_PRINCIPALS', 'PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV, ...ALLOW_LIST_ENV, ...PLAN_ENV],
-  httpGet: ['ADMIN_PRINCIPALS'],
-  httpList: ['ADMIN_PRINCIPALS', 'CURSOR_KEY'],
-  httpDelete: ['ADMIN_PRINCIPALS', 'DELETE_STATE_MACHINE_ARN', 'PROVISION_STATE_MACHINE_ARN'],
-  sqsSubmit: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV, ...ALLOW_LIST_ENV, ...PLAN_ENV],
-  eventSubmit: ['EVENT_BUS_NAME', 'PROVISION_STATE_MACHINE_ARN', ...SCHEDULER_ENV, ...ALLOW_LIST_ENV, ...PLAN_ENV],
-  scheduleTarget: [
-    'EVENT_BUS_NAME',
-    'PROVISION_STATE_MACHINE_ARN',
-    'DELETE_STATE_MACHINE_ARN',
-    ...SCHEDULER_ENV,
-    ...ALLOW_LIST_ENV,
-    ...PLAN_ENV,
-  ],
-  reconcile: ['EVENT_BUS_NAME', 'DEPLOYMENT_NAME', 'PROVISION_STATE_MACHINE_ARN', 'DELETE_STATE_MACHINE_ARN', ...SCHEDULER_ENV],
-  httpReconcile: [
-    'ADMIN_PRINCIPALS',
-    'EVENT_BUS_NAME',
-    'DEPLOYMENT_NAME',
-    'PROVISION_STATE_MACHINE_ARN',
-    'DELETE_STATE_MACHINE_ARN',
-    ...SCHEDULER_ENV,
-  ],
-  sweep: ['DEPLOYMENT_NAME', 'ALLOWED_REGIONS', 'EVENT_BUS_NAME', ...TIR_ENV],
-  httpOrphans: ['ADMIN_PRINCIPALS', 'DEPLOYMENT_NAME', 'ALLOWED_REGIONS', ...TIR_ENV],
-  httpOfferings: ['OFFERINGS_TABLE'],
-  notify: ['NOTIFY_SECRET_PREFIX', 'NOTIFY_SNS_TOPICS'],
-  plan: [...ALLOW_LIST_ENV, ...TIR_ENV, 'OFFERINGS_TABLE'],
-};
+/**
+ * What each function's environment must hold: the variables of functions/contract/environment.js the deployment sets
+ * (not the Lambda runtime's), each where its `readBy` names the function (or every function).
+ */
+const deployedEnvironment = (functionKey: string): string[] =>
+  (Object.keys(ENV) as EnvKey[])
+    .filter((key) => {
+      const { deployed, readBy } = VARIABLES[key];
+      return deployed !== undefined && deployed !== 'runtime' && (readBy === 'all' || readBy.includes(functionKey));
+    })
+    .map((key) => ENV[key]);
+/** Every function key of serverless.yml. */
+const FUNCTION_KEYS = Object.keys(functionsOfServerless(readFileSync(join(__dirname, '..', '..', 'serverless.yml'), 'utf8')));
 
 /** The contract's routes: route key -> function key. */
 const ROUTE_FUNCTIONS: Record<string, string> = Object.fromEntries(ROUTES.map((route) => [routeKey(route), route.functionKey]));
@@ -523,39 +475,68 @@ describe('serverless.yml, packaged by osls', () => {
       for (const key of TASK_FUNCTIONS) expect(fn(key)[1].Properties?.Timeout).toBe(30);
     });
 
+    it('names only functions of serverless.yml as readers of a variable', () => {
+      for (const key of Object.keys(ENV) as EnvKey[]) {
+        const { readBy } = VARIABLES[key];
+        if (readBy !== 'all') for (const functionKey of readBy) expect(FUNCTION_KEYS, ENV[key]).toContain(functionKey);
+      }
+      // The scheduler's settings go together, and with the dead-letter queue of its firings.
+      const schedulerKeys = ['schedulerGroupName', 'schedulerRoleArn', 'scheduleTargetArn', 'schedulerDlqArn'] as const;
+      for (const key of schedulerKeys) expect(VARIABLES[key].readBy, ENV[key]).toEqual(VARIABLES.schedulerRoleArn.readBy);
+    });
+
     it('gives each function exactly the environment its code reads, with no credential in it', () => {
-      for (const [key, names] of Object.entries(ENVIRONMENT)) {
+      expect(FUNCTION_KEYS.length).toBeGreaterThan(15);
+      for (const key of FUNCTION_KEYS) {
         const variables = (fn(key)[1].Properties?.Environment?.Variables ?? {}) as Record<string, unknown>;
-        expect(Object.keys(variables).sort(), key).toEqual([...COMMON_ENV, ...names].sort());
-        expect(variables.CLUSTERS_TABLE).toEqual({ Ref: 'ClustersTable' });
-        if ('EVENT_BUS_NAME' in variables) expect(variables.EVENT_BUS_NAME).toEqual({ Ref: 'ProvisionerEventBus' });
-        if ('PROVISION_STATE_MACHINE_ARN' in variables) expect(variables.PROVISION_STATE_MACHINE_ARN).toEqual(PROVISION_MACHINE);
-        if ('DELETE_STATE_MACHINE_ARN' in variables) expect(variables.DELETE_STATE_MACHINE_ARN).toEqual(DELETE_MACHINE);
-        if ('TIR_CREDENTIALS_SECRET_ARN' in variables) expect(variables.TIR_CREDENTIALS_SECRET_ARN).toEqual(TIR_SECRET);
-        if ('TIR_API_BASE_URL' in variables) expect(variables.TIR_API_BASE_URL).toBe('https://api.e2enetworks.com/myaccount/api/v1/gpu');
-        if ('SCHEDULER_ROLE_ARN' in variables) expect(variables.SCHEDULER_ROLE_ARN).toEqual(SCHEDULER_ROLE);
-        if ('SCHEDULER_DLQ_ARN' in variables) {
-          expect(variables.SCHEDULER_DLQ_ARN).toEqual({ 'Fn::GetAtt': ['SchedulesDeadLetterQueue', 'Arn'] });
-        }
+        expect(Object.keys(variables).sort(), key).toEqual(deployedEnvironment(key).sort());
+        expect(variables[ENV.clustersTable]).toEqual({ Ref: 'ClustersTable' });
+        const has = (name: string) => name in variables;
+        if (has(ENV.offeringsTable)) expect(variables[ENV.offeringsTable]).toEqual({ Ref: 'OfferingsTable' });
+        if (has(ENV.eventBusName)) expect(variables[ENV.eventBusName]).toEqual({ Ref: 'ProvisionerEventBus' });
+        if (has(ENV.provisionStateMachineArn)) expect(variables[ENV.provisionStateMachineArn]).toEqual(PROVISION_MACHINE);
+        if (has(ENV.deleteStateMachineArn)) expect(variables[ENV.deleteStateMachineArn]).toEqual(DELETE_MACHINE);
+        if (has(ENV.tirCredentialsSecretArn)) expect(variables[ENV.tirCredentialsSecretArn]).toEqual(TIR_SECRET);
+        if (has(ENV.tirApiBaseUrl)) expect(variables[ENV.tirApiBaseUrl]).toBe('https://api.e2enetworks.com/myaccount/api/v1/gpu');
+        if (has(ENV.schedulerRoleArn)) expect(variables[ENV.schedulerRoleArn]).toEqual(SCHEDULER_ROLE);
+        if (has(ENV.schedulerDlqArn)) expect(variables[ENV.schedulerDlqArn]).toEqual({ 'Fn::GetAtt': ['SchedulesDeadLetterQueue', 'Arn'] });
         // The same lists IAM grants on (default params): the stage's region, the HyperPodExecution* roles.
-        if ('ALLOWED_REGIONS' in variables) expect(variables.ALLOWED_REGIONS).toBe('us-east-1');
+        if (has(ENV.allowedRegions)) expect(variables[ENV.allowedRegions]).toBe('us-east-1');
         // No admins by default: every caller sees only its own requests.
-        if ('ADMIN_PRINCIPALS' in variables) expect(variables.ADMIN_PRINCIPALS).toBe('');
-        if ('ALLOWED_EXECUTION_ROLES' in variables) expect(variables.ALLOWED_EXECUTION_ROLES).toEqual(EXECUTION_ROLES_DEFAULT);
-        if ('ALLOWED_LIFECYCLE_BUCKETS' in variables) expect(variables.ALLOWED_LIFECYCLE_BUCKETS).toBe('sagemaker-*');
-        // The provisioner:deployment tag's value: what the DeleteCluster grants' tag condition names.
-        if ('DEPLOYMENT_NAME' in variables) expect(variables.DEPLOYMENT_NAME).toBe(DEPLOYMENT);
-        if ('SCHEDULER_GROUP_NAME' in variables) {
-          expect(variables.SCHEDULER_GROUP_NAME).toBe(template.Resources.ProvisionerScheduleGroup!.Properties?.Name);
+        if (has(ENV.adminPrincipals)) expect(variables[ENV.adminPrincipals]).toBe('');
+        if (has(ENV.allowedExecutionRoles)) expect(variables[ENV.allowedExecutionRoles]).toEqual(EXECUTION_ROLES_DEFAULT);
+        if (has(ENV.allowedLifecycleBuckets)) expect(variables[ENV.allowedLifecycleBuckets]).toBe('sagemaker-*');
+        // Unset placement lists deny; TIR locations and SKUs within an allowed project: any.
+        if (has(ENV.allowedSubnets)) expect(variables[ENV.allowedSubnets]).toBe('');
+        if (has(ENV.allowedTirSkus)) expect(variables[ENV.allowedTirSkus]).toBe('*');
+        if (has(ENV.notifySecretPrefix)) expect(variables[ENV.notifySecretPrefix]).toBe('provisioner/notify/');
+        if (has(ENV.notifySnsTopics)) {
+          expect(variables[ENV.notifySnsTopics]).toEqual({
+            'Fn::Sub': 'arn:${AWS::Partition}:sns:${AWS::Region}:${AWS::AccountId}:provisioner-notify-*',
+          });
         }
-        if ('SCHEDULE_TARGET_ARN' in variables) {
+        if (has(ENV.planFunctionName)) expect(variables[ENV.planFunctionName]).toEqual({ Ref: 'PlanLambdaFunction' });
+        if (has(ENV.preflightDefault)) expect(variables[ENV.preflightDefault]).toBe('false');
+        if (has(ENV.reservedOffersAfterSeconds)) expect(variables[ENV.reservedOffersAfterSeconds]).toBe('1800');
+        if (has(ENV.hyperPodEventRegions)) expect(variables[ENV.hyperPodEventRegions]).toBe('');
+        if (has(ENV.cursorKey)) {
+          expect(variables[ENV.cursorKey]).toEqual({ 'Fn::Sub': '{{resolve:secretsmanager:${ListCursorKey}:SecretString}}' });
+        }
+        expect(variables[ENV.powertoolsServiceName]).toBe('gpu-cluster-provisioner');
+        expect(variables[ENV.powertoolsMetricsNamespace]).toBe('GpuClusterProvisioner');
+        // The provisioner:deployment tag's value: what the DeleteCluster grants' tag condition names.
+        if (has(ENV.deploymentName)) expect(variables[ENV.deploymentName]).toBe(DEPLOYMENT);
+        if (has(ENV.schedulerGroupName)) {
+          expect(variables[ENV.schedulerGroupName]).toBe(template.Resources.ProvisionerScheduleGroup!.Properties?.Name);
+        }
+        if (has(ENV.scheduleTargetArn)) {
           // Spelled with Fn::Sub from the function name (a GetAtt would close a dependency cycle): check the spelling.
           const name = fn('scheduleTarget')[1].Properties?.FunctionName as string;
-          expect(variables.SCHEDULE_TARGET_ARN).toEqual({
+          expect(variables[ENV.scheduleTargetArn]).toEqual({
             'Fn::Sub': `arn:\${AWS::Partition}:lambda:\${AWS::Region}:\${AWS::AccountId}:function:${name}`,
           });
         }
-        for (const name of Object.keys(variables)) expect(name).not.toMatch(/^TIR_(API_KEY|AUTH_TOKEN)$/);
+        for (const name of [ENV.tirApiKey, ENV.tirAuthToken]) expect(Object.keys(variables)).not.toContain(name);
       }
     });
   });
@@ -765,8 +746,10 @@ describe('serverless.yml, packaged by osls', () => {
       }
       // Scheduler sends to the DLQ with the schedule's role; the one-time schedules get the same queue at run time.
       expect(grantsOf(roleStatements(template, 'SchedulerRole'))).toContain(grant(['sqs:SendMessage', schedulesDlq]));
-      for (const [key, names] of Object.entries(ENVIRONMENT))
-        if (names.includes('SCHEDULER_ROLE_ARN')) expect(names, key).toContain('SCHEDULER_DLQ_ARN');
+      for (const key of FUNCTION_KEYS) {
+        const names = deployedEnvironment(key);
+        if (names.includes(ENV.schedulerRoleArn)) expect(names, key).toContain(ENV.schedulerDlqArn);
+      }
     });
 
     it('alarms on every dead-letter queue as soon as it holds a message', () => {

@@ -82,7 +82,7 @@ export interface NotifyPolicy {
   secretPrefix: string;
   /** Topic ARNs, each exact or a prefix ending in `*` (the notify function may publish only to those). */
   snsTopics: readonly string[];
-  /** Loopback webhooks, over http too: the local stack only (NOTIFY_ALLOW_LOOPBACK); never when deployed. */
+  /** Loopback webhooks, over http too: the local stack only (`ENV.notifyAllowLoopback`); never when deployed. */
   allowLoopback: boolean;
 }
 
