@@ -68,6 +68,32 @@ export const createCluster = async (
   deps: WorkflowDeps,
   input: { requestId: string; capacityRetry: RetryPolicy },
 ): Promise<CreateResult> => {
+  try {
+    return await createOnce(deps, input);
+  } catch (err) {
+    if (!(err instanceof RecordConflictError)) throw err;
+    return afterConcurrentRun(deps, input.requestId, err);
+  }
+};
+
+/**
+ * The record moved under this attempt. A cancel is answered CANCELLED. Otherwise another run of this same task moved
+ * it: Step Functions retried a task that timed out while its first run was still writing (a Lambda that outlived its
+ * state's timeout, a write that landed after its answer was lost). That run's decision stands: CREATED for the
+ * cluster it recorded, or WAIT until the attempt it scheduled (at least a second, then this task decides afresh).
+ */
+const afterConcurrentRun = async (deps: WorkflowDeps, requestId: string, conflict: RecordConflictError): Promise<CreateResult> => {
+  const record = await deps.store.require(requestId);
+  if (CANCELLED_STATUSES.includes(record.status)) return { action: 'CANCELLED' };
+  if (record.providerId && record.status === 'CREATING' && !isDiscarded(record, record.providerId))
+    return { action: 'CREATED', providerId: record.providerId, clusterName: clusterNameOfPlacement(placementAt(record)), adopted: false };
+  if (!CREATE_STATUSES.includes(record.status)) throw conflict;
+  const next = Date.parse(record.lastError?.nextAttemptAt ?? '');
+  const waitSeconds = Number.isFinite(next) ? Math.max(1, Math.ceil((next - clock(deps).getTime()) / 1000)) : 1;
+  return { action: 'WAIT', waitSeconds, reason: record.lastError?.reason ?? 'transient' };
+};
+
+const createOnce = async (deps: WorkflowDeps, input: { requestId: string; capacityRetry: RetryPolicy }): Promise<CreateResult> => {
   let record = await deps.store.require(input.requestId);
   if (CANCELLED_STATUSES.includes(record.status)) return { action: 'CANCELLED' };
   if (record.providerId && record.status === 'CREATING' && !isDiscarded(record, record.providerId)) {

@@ -146,6 +146,35 @@ describe('createCluster', () => {
     expect(record.attempts).toBe(2);
   });
 
+  it("a run that finds the record moved by a concurrent run of itself (a retried timeout) answers that run's WAIT, not a conflict", async () => {
+    const { w, id, sm } = await accepted();
+    sm.refuseCreate(capacityRefusal());
+    sm.refuseCreate(capacityRefusal());
+    const store = w.workflow.store;
+    const transition = store.transition.bind(store);
+    let concurrent: Awaited<ReturnType<typeof create>> | undefined;
+    // The first run's wait is written only after a second run (Step Functions' retry of a timed-out task) wrote its own.
+    store.transition = async (...args: Parameters<typeof transition>) => {
+      if (!concurrent) {
+        store.transition = transition;
+        concurrent = await create(w, id);
+      }
+      return transition(...args);
+    };
+
+    const answer = await create(w, id);
+
+    expect(concurrent).toMatchObject({ action: 'WAIT', reason: 'capacity' });
+    const record = await w.store.require(id);
+    expect(record.status).toBe('WAITING_FOR_CAPACITY');
+    expect(answer).toEqual({
+      action: 'WAIT',
+      reason: 'capacity',
+      waitSeconds: Math.ceil((Date.parse(record.lastError!.nextAttemptAt!) - w.clock.now().getTime()) / 1000),
+    });
+    expect(statuses(record)).not.toContain('FAILED');
+  });
+
   it('answers CREATED again without calling the provider when re-run after the create was recorded', async () => {
     const { w, id, sm } = await accepted();
     const first = await create(w, id);
