@@ -54,6 +54,17 @@ const request = (i: number) => ({
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** fetch, waiting out a 503 / 429 that names its Retry-After as a client of the API does (the CLI retries 3 times). */
+const call = async (url: string, init?: RequestInit): Promise<Response> => {
+  for (let attempt = 1; ; attempt++) {
+    const res = await fetch(url, init);
+    const after = Number(res.headers.get('retry-after') ?? Number.NaN);
+    if ((res.status !== 503 && res.status !== 429) || !(after >= 0) || attempt > 3) return res;
+    await res.arrayBuffer();
+    await sleep(after * 1000);
+  }
+};
+
 export const main = async (args: string[]): Promise<void> => {
   const count = Number(args[0] ?? 200);
   const minutes = Number(args[1] ?? 10);
@@ -95,7 +106,7 @@ export const main = async (args: string[]): Promise<void> => {
       Array.from({ length: 8 }, async () => {
         while (next < count) {
           const i = next++;
-          const res = await fetch(`${api}/clusters`, {
+          const res = await call(`${api}/clusters`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify(request(i)),
@@ -116,7 +127,7 @@ export const main = async (args: string[]): Promise<void> => {
       tally.history = 0;
       reasons.clear();
       for (let i = 0; i < count; i++) {
-        const res = await fetch(`${api}/clusters/soak-${i}`);
+        const res = await call(`${api}/clusters/soak-${i}`);
         const record = res.ok ? ((await res.json()) as { status: string; history?: unknown[] }) : undefined;
         const status = record?.status ?? `HTTP ${res.status}`;
         byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
