@@ -191,7 +191,7 @@ export const main = async (args: string[]): Promise<void> => {
       `soak idle       nothing waiting (${idleSamples.length} s before the submits): ${(idleCpu * 100).toFixed(1)} % of one core; ${idleSamples.filter((c) => c < IDLE_CPU).length} of ${idleSamples.length} samples idle`,
     );
     console.log(
-      `soak wakes      ${wakes} wakes in the window (one history entry each; ${(wakes / (windowMs / 1000)).toFixed(1)}/s real), ${attempts} of them refused for capacity at the provider; ${wakes > 0 ? (((cpuUsed - idleCpu * (windowMs / 1000)) * 1000) / wakes).toFixed(1) : '-'} ms CPU per wake above the idle stack`,
+      `soak wakes      ${wakes} wakes in the window (one history entry each; ${(wakes / (windowMs / 1000)).toFixed(1)}/s real), ${attempts} of them a capacity wait (a refusal, or a round the shared memory skipped); ${wakes > 0 ? (((cpuUsed - idleCpu * (windowMs / 1000)) * 1000) / wakes).toFixed(1) : '-'} ms CPU per wake above the idle stack`,
     );
     const top = [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 4);
     console.log(`soak history    most written: ${top.map(([r, n]) => `${n} × "${r}"`).join('; ')}`);
