@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DETAIL_TYPES, announceWaiting, clusterEventDetail, waitingEventEntry, type EventEntry } from '../../functions/core/events';
+import { NotificationFailedError, NotifyRejectedError, NotifyTransientError } from '../../functions/core/errors';
 import REQUEST_SCHEMA from '../../functions/contract/request.schema.json' with { type: 'json' };
 import {
   MAX_NOTIFY_TARGETS,
-  NotificationFailedError,
-  NotifyRejectedError,
-  NotifyTransientError,
   addressKind,
   hostKind,
   notify,
