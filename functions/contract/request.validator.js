@@ -3,10 +3,10 @@ import { fullFormats } from "ajv-formats/dist/formats.js";
 "use strict";
 export const validate = validate20;
 export default validate20;
-const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","properties":{"$schema":{"type":"string"},"requestId":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$"},"provider":{"type":"string","enum":["sagemaker","tir"]},"startAt":{"$ref":"#/$defs/DateTime"},"deleteAfter":{"$ref":"#/$defs/Duration"},"retry":{"$ref":"#/$defs/Retry"},"capacityStrategy":{"type":"string","enum":["recreate","hold"]},"notify":{"type":"array","maxItems":5,"items":{"$ref":"#/$defs/NotifyTarget"}},"region":{"type":"string","pattern":"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"},"projectId":{"$ref":"#/$defs/TirId"},"location":{"type":"string","minLength":1,"maxLength":64},"activeIam":{"$ref":"#/$defs/TirId"},"cluster":{"type":"object"},"preflight":{"type":"boolean"},"alternatives":{"type":"array","maxItems":8,"items":{"$ref":"#/$defs/Alternative"}}},"required":["provider","cluster"],"additionalProperties":false,"allOf":[{"if":{"type":"object","properties":{"provider":{"const":"sagemaker"}},"required":["provider"]},"then":{"type":"object","properties":{"cluster":{"$ref":"#/$defs/CreateClusterRequest"},"projectId":false,"location":false,"activeIam":false}}},{"if":{"type":"object","properties":{"provider":{"const":"tir"}},"required":["provider"]},"then":{"type":"object","properties":{"cluster":{"$ref":"#/$defs/TirCreateBody"},"region":false,"capacityStrategy":{"not":{"const":"hold"}}},"required":["projectId","location"]}}],"$defs":{"DateTime":{"type":"string","maxLength":64,"pattern":"^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:[0-5]\\d(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$","format":"date-time"},"Duration":{"type":"string","maxLength":64,"pattern":"^P(?=\\d|T\\d)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$"},"Retry":{"type":"object","properties":{"for":{"$ref":"#/$defs/Duration"},"until":{"$ref":"#/$defs/DateTime"}},"additionalProperties":false,"oneOf":[{"required":["for"]},{"required":["until"]}]},"Alternative":{"type":"object","required":["provider"],"additionalProperties":false,"properties":{"provider":{"enum":["sagemaker","tir"]},"region":{"type":"string","pattern":"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"},"projectId":{"type":"integer","minimum":1},"location":{"type":"string","minLength":1,"maxLength":64},"activeIam":{"type":"integer","minimum":1},"cluster":{"type":"object"},"patch":{"type":"object"}}},"NotifyTarget":{"type":"object","properties":{"webhook":{"type":"string","minLength":1,"maxLength":2048},"secret":{"type":"string","minLength":1,"maxLength":512},"sns":{"type":"string","minLength":1,"maxLength":1024}},"additionalProperties":false,"oneOf":[{"required":["webhook"]},{"required":["sns"]}]},"TirId":{"type":"integer","minimum":1,"maximum":9007199254740991},"TirCreateBody":{"type":"object","properties":{"name":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"image_version_id":{"$ref":"#/$defs/TirId"},"ssh_key_ids":{"type":"array","items":{"$ref":"#/$defs/TirId"},"minItems":1},"security_group_id":{"$ref":"#/$defs/TirId"},"sku_id":{"$ref":"#/$defs/TirId"},"no_of_nodes":{"type":"integer","minimum":1,"maximum":9007199254740991},"sku_item_price_id":{"$ref":"#/$defs/TirId"},"script_added":{"type":"boolean"},"lifecycle_script":{"type":"string","maxLength":65536},"sfs_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirSfsMount"}},"pfs_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirMount"}},"dataset_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirMount"}}},"required":["name","image_version_id","ssh_key_ids","security_group_id","sku_id","no_of_nodes","sku_item_price_id"],"additionalProperties":false,"if":{"required":["script_added"],"properties":{"script_added":{"const":true}}},"then":{"required":["lifecycle_script"],"properties":{"lifecycle_script":{"type":"string","pattern":"\\S"}}}},"TirSfsMount":{"type":"object","properties":{"id":{"$ref":"#/$defs/TirId"},"name":{"type":"string","minLength":1},"mount_path":{"type":"string","minLength":1}},"required":["id"],"additionalProperties":false},"TirMount":{"type":"object","properties":{"id":{"$ref":"#/$defs/TirId"}},"required":["id"]},"CreateClusterRequest":{"type":"object","required":["ClusterName","InstanceGroups"],"properties":{"ClusterName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceGroups":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceGroupSpecification"},"minItems":1,"maxItems":20},"RestrictedInstanceGroups":{"type":"array","items":{"$ref":"#/$defs/ClusterRestrictedInstanceGroupSpecification"}},"RestrictedInstanceGroupsConfig":{"$ref":"#/$defs/ClusterRestrictedInstanceGroupsConfig"},"VpcConfig":{"$ref":"#/$defs/VpcConfig"},"Tags":{"type":"array","items":{"$ref":"#/$defs/Tag"},"maxItems":48},"Orchestrator":{"$ref":"#/$defs/ClusterOrchestrator"},"NodeRecovery":{"$ref":"#/$defs/ClusterNodeRecovery"},"TieredStorageConfig":{"$ref":"#/$defs/ClusterTieredStorageConfig"},"NodeProvisioningMode":{"$ref":"#/$defs/ClusterNodeProvisioningMode"},"ClusterRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"AutoScaling":{"$ref":"#/$defs/ClusterAutoScalingConfig"}},"additionalProperties":false},"ClusterInstanceGroupSpecification":{"type":"object","required":["InstanceCount","InstanceGroupName","LifeCycleConfig","ExecutionRole"],"properties":{"InstanceCount":{"type":"integer","minimum":1,"maximum":6758},"MinInstanceCount":{"type":"integer","minimum":0,"maximum":6758},"InstanceGroupName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceType":{"$ref":"#/$defs/ClusterInstanceType"},"InstanceRequirements":{"$ref":"#/$defs/ClusterInstanceRequirements"},"LifeCycleConfig":{"$ref":"#/$defs/ClusterLifeCycleConfig"},"ExecutionRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"ThreadsPerCore":{"type":"integer","minimum":1,"maximum":2},"InstanceStorageConfigs":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceStorageConfig"},"maxItems":4},"OnStartDeepHealthChecks":{"type":"array","items":{"$ref":"#/$defs/DeepHealthCheckType"},"minItems":1,"maxItems":2},"TrainingPlanArn":{"type":"string","minLength":50,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:training-plan/.*$"},"OverrideVpcConfig":{"$ref":"#/$defs/VpcConfig"},"ScheduledUpdateConfig":{"$ref":"#/$defs/ScheduledUpdateConfig"},"ImageId":{"type":"string"},"AutoPatchConfig":{"$ref":"#/$defs/ClusterAutoPatchConfig"},"ImageReleaseVersion":{"type":"string"},"KubernetesConfig":{"$ref":"#/$defs/ClusterKubernetesConfig"},"SlurmConfig":{"$ref":"#/$defs/ClusterSlurmConfig"},"CapacityRequirements":{"$ref":"#/$defs/ClusterCapacityRequirements"},"NetworkInterface":{"$ref":"#/$defs/ClusterNetworkInterface"}},"additionalProperties":false,"dependentSchemas":{"InstanceType":{"properties":{"InstanceRequirements":false}}},"if":{"required":["InstanceRequirements"]},"else":{"required":["InstanceType"]}},"ClusterInstanceType":{"type":"string","enum":["ml.c5n.18xlarge","ml.c5n.2xlarge","ml.c5n.4xlarge","ml.c5n.9xlarge","ml.c5n.large","ml.c5.12xlarge","ml.c5.18xlarge","ml.c5.24xlarge","ml.c5.2xlarge","ml.c5.4xlarge","ml.c5.9xlarge","ml.c5.large","ml.c5.xlarge","ml.c6a.12xlarge","ml.c6a.16xlarge","ml.c6a.24xlarge","ml.c6a.2xlarge","ml.c6a.32xlarge","ml.c6a.48xlarge","ml.c6a.4xlarge","ml.c6a.8xlarge","ml.c6a.large","ml.c6a.xlarge","ml.c6g.12xlarge","ml.c6g.16xlarge","ml.c6g.2xlarge","ml.c6g.4xlarge","ml.c6g.8xlarge","ml.c6g.large","ml.c6g.medium","ml.c6g.xlarge","ml.c6i.12xlarge","ml.c6i.16xlarge","ml.c6i.24xlarge","ml.c6i.2xlarge","ml.c6i.32xlarge","ml.c6i.4xlarge","ml.c6i.8xlarge","ml.c6i.large","ml.c6i.xlarge","ml.c7g.12xlarge","ml.c7g.16xlarge","ml.c7g.2xlarge","ml.c7g.4xlarge","ml.c7g.8xlarge","ml.c7g.large","ml.c7g.medium","ml.c7g.xlarge","ml.c8g.12xlarge","ml.c8g.16xlarge","ml.c8g.24xlarge","ml.c8g.2xlarge","ml.c8g.48xlarge","ml.c8g.4xlarge","ml.c8g.8xlarge","ml.c8g.large","ml.c8g.medium","ml.c8g.xlarge","ml.g4dn.12xlarge","ml.g4dn.16xlarge","ml.g4dn.2xlarge","ml.g4dn.4xlarge","ml.g4dn.8xlarge","ml.g4dn.xlarge","ml.g5.12xlarge","ml.g5.16xlarge","ml.g5.24xlarge","ml.g5.2xlarge","ml.g5.48xlarge","ml.g5.4xlarge","ml.g5.8xlarge","ml.g5.xlarge","ml.g6e.12xlarge","ml.g6e.16xlarge","ml.g6e.24xlarge","ml.g6e.2xlarge","ml.g6e.48xlarge","ml.g6e.4xlarge","ml.g6e.8xlarge","ml.g6e.xlarge","ml.g6.12xlarge","ml.g6.16xlarge","ml.g6.24xlarge","ml.g6.2xlarge","ml.g6.48xlarge","ml.g6.4xlarge","ml.g6.8xlarge","ml.g6.xlarge","ml.g7e.12xlarge","ml.g7e.24xlarge","ml.g7e.2xlarge","ml.g7e.48xlarge","ml.g7e.4xlarge","ml.g7e.8xlarge","ml.g7.12xlarge","ml.g7.24xlarge","ml.g7.2xlarge","ml.g7.48xlarge","ml.g7.4xlarge","ml.g7.8xlarge","ml.gr6.4xlarge","ml.gr6.8xlarge","ml.i3en.12xlarge","ml.i3en.24xlarge","ml.i3en.2xlarge","ml.i3en.3xlarge","ml.i3en.6xlarge","ml.i3en.large","ml.i3en.xlarge","ml.m5.12xlarge","ml.m5.16xlarge","ml.m5.24xlarge","ml.m5.2xlarge","ml.m5.4xlarge","ml.m5.8xlarge","ml.m5.large","ml.m5.xlarge","ml.m6a.12xlarge","ml.m6a.16xlarge","ml.m6a.24xlarge","ml.m6a.2xlarge","ml.m6a.32xlarge","ml.m6a.48xlarge","ml.m6a.4xlarge","ml.m6a.8xlarge","ml.m6a.large","ml.m6a.xlarge","ml.m6g.12xlarge","ml.m6g.16xlarge","ml.m6g.2xlarge","ml.m6g.4xlarge","ml.m6g.8xlarge","ml.m6g.large","ml.m6g.medium","ml.m6g.xlarge","ml.m6i.12xlarge","ml.m6i.16xlarge","ml.m6i.24xlarge","ml.m6i.2xlarge","ml.m6i.32xlarge","ml.m6i.4xlarge","ml.m6i.8xlarge","ml.m6i.large","ml.m6i.xlarge","ml.m7g.12xlarge","ml.m7g.16xlarge","ml.m7g.2xlarge","ml.m7g.4xlarge","ml.m7g.8xlarge","ml.m7g.large","ml.m7g.medium","ml.m7g.xlarge","ml.m7i.12xlarge","ml.m7i.16xlarge","ml.m7i.24xlarge","ml.m7i.2xlarge","ml.m7i.48xlarge","ml.m7i.4xlarge","ml.m7i.8xlarge","ml.m7i.large","ml.m7i.xlarge","ml.m8g.12xlarge","ml.m8g.16xlarge","ml.m8g.24xlarge","ml.m8g.2xlarge","ml.m8g.48xlarge","ml.m8g.4xlarge","ml.m8g.8xlarge","ml.m8g.large","ml.m8g.medium","ml.m8g.xlarge","ml.p4de.24xlarge","ml.p4d.24xlarge","ml.p5en.48xlarge","ml.p5e.48xlarge","ml.p5.48xlarge","ml.p5.4xlarge","ml.p6e-gb200.36xlarge","ml.p6-b200.48xlarge","ml.p6-b300.48xlarge","ml.r5d.16xlarge","ml.r6i.12xlarge","ml.r6i.16xlarge","ml.r6i.24xlarge","ml.r6i.2xlarge","ml.r6i.32xlarge","ml.r6i.4xlarge","ml.r6i.8xlarge","ml.r6i.large","ml.r6i.xlarge","ml.r7i.12xlarge","ml.r7i.16xlarge","ml.r7i.24xlarge","ml.r7i.2xlarge","ml.r7i.48xlarge","ml.r7i.4xlarge","ml.r7i.8xlarge","ml.r7i.large","ml.r7i.xlarge","ml.t3.2xlarge","ml.t3.large","ml.t3.medium","ml.t3.xlarge","ml.trn1n.32xlarge","ml.trn1.32xlarge","ml.trn2.3xlarge","ml.trn2.48xlarge"]},"ClusterInstanceRequirements":{"type":"object","required":["InstanceTypes"],"properties":{"InstanceTypes":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceType"},"minItems":1}},"additionalProperties":false},"ClusterLifeCycleConfig":{"type":"object","required":["SourceS3Uri","OnCreate"],"properties":{"SourceS3Uri":{"type":"string","minLength":1,"maxLength":1024,"pattern":"^(https|s3)://([^/]+)/?(.*)$"},"OnCreate":{"type":"string","minLength":1,"maxLength":128},"OnInitComplete":{"type":"string"}},"additionalProperties":false},"ClusterInstanceStorageConfig":{"type":"object","properties":{"EbsVolumeConfig":{"$ref":"#/$defs/ClusterEbsVolumeConfig"},"FsxLustreConfig":{"$ref":"#/$defs/ClusterFsxLustreConfig"},"FsxOpenZfsConfig":{"$ref":"#/$defs/ClusterFsxOpenZfsConfig"}},"additionalProperties":false,"oneOf":[{"required":["EbsVolumeConfig"]},{"required":["FsxLustreConfig"]},{"required":["FsxOpenZfsConfig"]}]},"ClusterEbsVolumeConfig":{"type":"object","properties":{"VolumeSizeInGB":{"type":"integer","minimum":1,"maximum":16384},"VolumeKmsKeyId":{"type":"string"},"RootVolume":{"type":"boolean"}},"additionalProperties":false,"if":{"required":["RootVolume"],"properties":{"RootVolume":{"const":true}}},"then":{"required":["VolumeKmsKeyId"],"properties":{"VolumeSizeInGB":false}},"else":{"required":["VolumeSizeInGB"]}},"ClusterFsxLustreConfig":{"type":"object","required":["DnsName","MountName"],"properties":{"DnsName":{"type":"string"},"MountName":{"type":"string"},"MountPath":{"type":"string"}},"additionalProperties":false},"ClusterFsxOpenZfsConfig":{"type":"object","required":["DnsName"],"properties":{"DnsName":{"type":"string"},"MountPath":{"type":"string"}},"additionalProperties":false},"DeepHealthCheckType":{"type":"string","enum":["InstanceConnectivity","InstanceStress"]},"VpcConfig":{"type":"object","required":["SecurityGroupIds","Subnets"],"properties":{"SecurityGroupIds":{"type":"array","items":{"type":"string","maxLength":32,"pattern":"^[-0-9a-zA-Z]+$"},"minItems":1,"maxItems":5},"Subnets":{"type":"array","items":{"type":"string","maxLength":32,"pattern":"^[-0-9a-zA-Z]+$"},"minItems":1,"maxItems":16}},"additionalProperties":false},"ScheduledUpdateConfig":{"type":"object","required":["ScheduleExpression"],"properties":{"ScheduleExpression":{"type":"string"},"DeploymentConfig":{"$ref":"#/$defs/DeploymentConfiguration"}},"additionalProperties":false},"DeploymentConfiguration":{"type":"object","properties":{"RollingUpdatePolicy":{"$ref":"#/$defs/RollingDeploymentPolicy"},"WaitIntervalInSeconds":{"type":"integer","minimum":0,"maximum":3600},"AutoRollbackConfiguration":{"type":"array","items":{"$ref":"#/$defs/AlarmDetails"}}},"additionalProperties":false},"RollingDeploymentPolicy":{"type":"object","required":["MaximumBatchSize"],"properties":{"MaximumBatchSize":{"$ref":"#/$defs/CapacitySizeConfig"},"RollbackMaximumBatchSize":{"$ref":"#/$defs/CapacitySizeConfig"}},"additionalProperties":false},"CapacitySizeConfig":{"type":"object","required":["Type","Value"],"properties":{"Type":{"$ref":"#/$defs/NodeUnavailabilityType"},"Value":{"type":"integer","minimum":1}},"additionalProperties":false},"NodeUnavailabilityType":{"type":"string","enum":["CAPACITY_PERCENTAGE","INSTANCE_COUNT"]},"AlarmDetails":{"type":"object","required":["AlarmName"],"properties":{"AlarmName":{"type":"string"}},"additionalProperties":false},"ClusterAutoPatchConfig":{"type":"object","required":["PatchingStrategy"],"properties":{"PatchingStrategy":{"$ref":"#/$defs/ClusterPatchingStrategy"},"PatchSchedule":{"$ref":"#/$defs/ClusterPatchSchedule"},"DeploymentConfig":{"$ref":"#/$defs/DeploymentConfiguration"}},"additionalProperties":false},"ClusterPatchingStrategy":{"type":"string","enum":["WhenAllIdle","WhenIdle"]},"ClusterPatchSchedule":{"type":"object","properties":{"NextPatchDate":{"type":"string","format":"date-time"}},"additionalProperties":false},"ClusterKubernetesConfig":{"type":"object","properties":{"Labels":{"type":"object","additionalProperties":{"type":"string"}},"Taints":{"type":"array","items":{"$ref":"#/$defs/ClusterKubernetesTaint"}}},"additionalProperties":false},"ClusterKubernetesTaint":{"type":"object","required":["Key","Effect"],"properties":{"Key":{"type":"string"},"Value":{"type":"string"},"Effect":{"$ref":"#/$defs/ClusterKubernetesTaintEffect"}},"additionalProperties":false},"ClusterKubernetesTaintEffect":{"type":"string","enum":["NoExecute","NoSchedule","PreferNoSchedule"]},"ClusterSlurmConfig":{"type":"object","required":["NodeType"],"properties":{"NodeType":{"$ref":"#/$defs/ClusterSlurmNodeType"},"PartitionNames":{"type":"array","items":{"type":"string"}}},"additionalProperties":false},"ClusterSlurmNodeType":{"type":"string","enum":["Compute","Controller","Login"]},"ClusterCapacityRequirements":{"type":"object","properties":{"Spot":{"$ref":"#/$defs/ClusterSpotOptions"},"OnDemand":{"$ref":"#/$defs/ClusterOnDemandOptions"}},"additionalProperties":false,"oneOf":[{"required":["Spot"]},{"required":["OnDemand"]}]},"ClusterSpotOptions":{"type":"object","properties":{},"additionalProperties":false},"ClusterOnDemandOptions":{"type":"object","properties":{},"additionalProperties":false},"ClusterNetworkInterface":{"type":"object","properties":{"InterfaceType":{"$ref":"#/$defs/ClusterInterfaceType"}},"additionalProperties":false},"ClusterInterfaceType":{"type":"string","enum":["efa","efa-only"]},"ClusterRestrictedInstanceGroupSpecification":{"type":"object","required":["InstanceCount","InstanceGroupName","InstanceType","ExecutionRole"],"properties":{"InstanceCount":{"type":"integer","minimum":1,"maximum":6758},"InstanceGroupName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceType":{"$ref":"#/$defs/ClusterInstanceType"},"ExecutionRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"ThreadsPerCore":{"type":"integer","minimum":1,"maximum":2},"InstanceStorageConfigs":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceStorageConfig"},"maxItems":4},"OnStartDeepHealthChecks":{"type":"array","items":{"$ref":"#/$defs/DeepHealthCheckType"},"minItems":1,"maxItems":2},"TrainingPlanArn":{"type":"string","minLength":50,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:training-plan/.*$"},"OverrideVpcConfig":{"$ref":"#/$defs/VpcConfig"},"ScheduledUpdateConfig":{"$ref":"#/$defs/ScheduledUpdateConfig"},"EnvironmentConfig":{"$ref":"#/$defs/EnvironmentConfig"}},"additionalProperties":false},"EnvironmentConfig":{"type":"object","properties":{"FSxLustreConfig":{"$ref":"#/$defs/FSxLustreConfig"}},"additionalProperties":false},"FSxLustreConfig":{"type":"object","required":["SizeInGiB","PerUnitStorageThroughput"],"properties":{"SizeInGiB":{"type":"integer","minimum":1200,"maximum":100800},"PerUnitStorageThroughput":{"type":"integer","minimum":125,"maximum":1000}},"additionalProperties":false},"ClusterRestrictedInstanceGroupsConfig":{"type":"object","required":["SharedEnvironmentConfig"],"properties":{"SharedEnvironmentConfig":{"$ref":"#/$defs/ClusterSharedEnvironmentConfig"}},"additionalProperties":false},"ClusterSharedEnvironmentConfig":{"type":"object","required":["FSxLustreDeletionPolicy","FSxLustreConfig"],"properties":{"FSxLustreDeletionPolicy":{"$ref":"#/$defs/ClusterFSxLustreDeletionPolicy"},"FSxLustreConfig":{"$ref":"#/$defs/FSxLustreConfig"}},"additionalProperties":false},"ClusterFSxLustreDeletionPolicy":{"type":"string","enum":["DeleteIfNotUsed","Keep"]},"Tag":{"type":"object","required":["Key","Value"],"properties":{"Key":{"type":"string","minLength":1,"maxLength":128,"pattern":"^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$","not":{"anyOf":[{"enum":["provisioner:request-id","provisioner:deployment"]},{"type":"string","pattern":"^[aA][wW][sS]:"}]}},"Value":{"type":"string","maxLength":256,"pattern":"^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"}},"additionalProperties":false},"ClusterOrchestrator":{"type":"object","properties":{"Eks":{"$ref":"#/$defs/ClusterOrchestratorEksConfig"},"Slurm":{"$ref":"#/$defs/ClusterOrchestratorSlurmConfig"}},"additionalProperties":false,"oneOf":[{"required":["Eks"]},{"required":["Slurm"]}]},"ClusterOrchestratorEksConfig":{"type":"object","required":["ClusterArn"],"properties":{"ClusterArn":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:eks:[a-z0-9\\-]*:[0-9]{12}:cluster\\/[0-9A-Za-z][A-Za-z0-9\\-_]{0,99}$"}},"additionalProperties":false},"ClusterOrchestratorSlurmConfig":{"type":"object","properties":{"SlurmConfigStrategy":{"$ref":"#/$defs/ClusterSlurmConfigStrategy"}},"additionalProperties":false},"ClusterSlurmConfigStrategy":{"type":"string","enum":["Managed","Merge","Overwrite"]},"ClusterNodeRecovery":{"type":"string","enum":["Automatic","None"]},"ClusterTieredStorageConfig":{"type":"object","required":["Mode"],"properties":{"Mode":{"$ref":"#/$defs/ClusterConfigMode"},"InstanceMemoryAllocationPercentage":{"type":"integer","minimum":0,"maximum":100}},"additionalProperties":false},"ClusterConfigMode":{"type":"string","enum":["Disable","Enable"]},"ClusterNodeProvisioningMode":{"type":"string","enum":["Continuous"]},"ClusterAutoScalingConfig":{"type":"object","required":["Mode"],"properties":{"Mode":{"$ref":"#/$defs/ClusterAutoScalingMode"},"AutoScalerType":{"$ref":"#/$defs/ClusterAutoScalerType"}},"additionalProperties":false},"ClusterAutoScalingMode":{"type":"string","enum":["Disable","Enable"]},"ClusterAutoScalerType":{"type":"string","enum":["Karpenter"]}}};
+const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","properties":{"$schema":{"type":"string"},"requestId":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$"},"provider":{"type":"string","enum":["sagemaker","tir"]},"startAt":{"$ref":"#/$defs/DateTime"},"deleteAfter":{"$ref":"#/$defs/Duration"},"retry":{"$ref":"#/$defs/Retry"},"capacityStrategy":{"type":"string","enum":["recreate","hold"]},"notify":{"type":"array","maxItems":5,"items":{"$ref":"#/$defs/NotifyTarget"}},"region":{"type":"string","pattern":"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"},"projectId":{"$ref":"#/$defs/TirId"},"location":{"type":"string","minLength":1,"maxLength":64},"activeIam":{"$ref":"#/$defs/TirId"},"cluster":{"type":"object"},"preflight":{"type":"boolean"},"alternatives":{"type":"array","maxItems":8,"items":{"$ref":"#/$defs/Alternative"}}},"required":["provider","cluster"],"additionalProperties":false,"allOf":[{"if":{"type":"object","properties":{"provider":{"const":"sagemaker"}},"required":["provider"]},"then":{"type":"object","properties":{"cluster":{"$ref":"#/$defs/CreateClusterRequest"},"projectId":false,"location":false,"activeIam":false}}},{"if":{"type":"object","properties":{"provider":{"const":"tir"}},"required":["provider"]},"then":{"type":"object","properties":{"cluster":{"$ref":"#/$defs/TirCreateBody"},"region":false,"capacityStrategy":{"not":{"const":"hold"}}},"required":["projectId","location"]}}],"$defs":{"DateTime":{"type":"string","maxLength":64,"pattern":"^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:[0-5]\\d(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$","format":"date-time"},"Duration":{"type":"string","maxLength":64,"pattern":"^P(?=\\d|T\\d)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$"},"Retry":{"type":"object","properties":{"for":{"$ref":"#/$defs/Duration"},"until":{"$ref":"#/$defs/DateTime"}},"additionalProperties":false,"oneOf":[{"required":["for"]},{"required":["until"]}]},"Alternative":{"type":"object","required":["provider"],"additionalProperties":false,"properties":{"provider":{"enum":["sagemaker","tir"]},"region":{"type":"string","pattern":"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"},"projectId":{"type":"integer","minimum":1},"location":{"type":"string","minLength":1,"maxLength":64},"activeIam":{"type":"integer","minimum":1},"cluster":{"type":"object"},"patch":{"type":"object"}}},"NotifyTarget":{"type":"object","properties":{"webhook":{"type":"string","minLength":1,"maxLength":2048},"secret":{"type":"string","minLength":1,"maxLength":512,"pattern":"^[A-Za-z0-9/_+=.@-]{1,512}$"},"sns":{"type":"string","minLength":1,"maxLength":1024,"pattern":"^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f)?:sns:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}:\\d{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?$"}},"additionalProperties":false,"oneOf":[{"required":["webhook"]},{"required":["sns"]}],"dependentSchemas":{"webhook":{"required":["secret"]},"sns":{"properties":{"secret":false}}}},"TirId":{"type":"integer","minimum":1,"maximum":9007199254740991},"TirCreateBody":{"type":"object","properties":{"name":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"image_version_id":{"$ref":"#/$defs/TirId"},"ssh_key_ids":{"type":"array","items":{"$ref":"#/$defs/TirId"},"minItems":1},"security_group_id":{"$ref":"#/$defs/TirId"},"sku_id":{"$ref":"#/$defs/TirId"},"no_of_nodes":{"type":"integer","minimum":1,"maximum":9007199254740991},"sku_item_price_id":{"$ref":"#/$defs/TirId"},"script_added":{"type":"boolean"},"lifecycle_script":{"type":"string","maxLength":65536},"sfs_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirSfsMount"}},"pfs_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirMount"}},"dataset_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirMount"}}},"required":["name","image_version_id","ssh_key_ids","security_group_id","sku_id","no_of_nodes","sku_item_price_id"],"additionalProperties":false,"if":{"required":["script_added"],"properties":{"script_added":{"const":true}}},"then":{"required":["lifecycle_script"],"properties":{"lifecycle_script":{"type":"string","pattern":"\\S"}}}},"TirSfsMount":{"type":"object","properties":{"id":{"$ref":"#/$defs/TirId"},"name":{"type":"string","minLength":1},"mount_path":{"type":"string","minLength":1}},"required":["id"],"additionalProperties":false},"TirMount":{"type":"object","properties":{"id":{"$ref":"#/$defs/TirId"}},"required":["id"]},"CreateClusterRequest":{"type":"object","required":["ClusterName","InstanceGroups"],"properties":{"ClusterName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceGroups":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceGroupSpecification"},"minItems":1,"maxItems":20},"RestrictedInstanceGroups":{"type":"array","items":{"$ref":"#/$defs/ClusterRestrictedInstanceGroupSpecification"}},"RestrictedInstanceGroupsConfig":{"$ref":"#/$defs/ClusterRestrictedInstanceGroupsConfig"},"VpcConfig":{"$ref":"#/$defs/VpcConfig"},"Tags":{"type":"array","items":{"$ref":"#/$defs/Tag"},"maxItems":48},"Orchestrator":{"$ref":"#/$defs/ClusterOrchestrator"},"NodeRecovery":{"$ref":"#/$defs/ClusterNodeRecovery"},"TieredStorageConfig":{"$ref":"#/$defs/ClusterTieredStorageConfig"},"NodeProvisioningMode":{"$ref":"#/$defs/ClusterNodeProvisioningMode"},"ClusterRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"AutoScaling":{"$ref":"#/$defs/ClusterAutoScalingConfig"}},"additionalProperties":false},"ClusterInstanceGroupSpecification":{"type":"object","required":["InstanceCount","InstanceGroupName","LifeCycleConfig","ExecutionRole"],"properties":{"InstanceCount":{"type":"integer","minimum":1,"maximum":6758},"MinInstanceCount":{"type":"integer","minimum":0,"maximum":6758},"InstanceGroupName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceType":{"$ref":"#/$defs/ClusterInstanceType"},"InstanceRequirements":{"$ref":"#/$defs/ClusterInstanceRequirements"},"LifeCycleConfig":{"$ref":"#/$defs/ClusterLifeCycleConfig"},"ExecutionRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"ThreadsPerCore":{"type":"integer","minimum":1,"maximum":2},"InstanceStorageConfigs":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceStorageConfig"},"maxItems":4},"OnStartDeepHealthChecks":{"type":"array","items":{"$ref":"#/$defs/DeepHealthCheckType"},"minItems":1,"maxItems":2},"TrainingPlanArn":{"type":"string","minLength":50,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:training-plan/.*$"},"OverrideVpcConfig":{"$ref":"#/$defs/VpcConfig"},"ScheduledUpdateConfig":{"$ref":"#/$defs/ScheduledUpdateConfig"},"ImageId":{"type":"string"},"AutoPatchConfig":{"$ref":"#/$defs/ClusterAutoPatchConfig"},"ImageReleaseVersion":{"type":"string"},"KubernetesConfig":{"$ref":"#/$defs/ClusterKubernetesConfig"},"SlurmConfig":{"$ref":"#/$defs/ClusterSlurmConfig"},"CapacityRequirements":{"$ref":"#/$defs/ClusterCapacityRequirements"},"NetworkInterface":{"$ref":"#/$defs/ClusterNetworkInterface"}},"additionalProperties":false,"dependentSchemas":{"InstanceType":{"properties":{"InstanceRequirements":false}}},"if":{"required":["InstanceRequirements"]},"else":{"required":["InstanceType"]}},"ClusterInstanceType":{"type":"string","enum":["ml.c5n.18xlarge","ml.c5n.2xlarge","ml.c5n.4xlarge","ml.c5n.9xlarge","ml.c5n.large","ml.c5.12xlarge","ml.c5.18xlarge","ml.c5.24xlarge","ml.c5.2xlarge","ml.c5.4xlarge","ml.c5.9xlarge","ml.c5.large","ml.c5.xlarge","ml.c6a.12xlarge","ml.c6a.16xlarge","ml.c6a.24xlarge","ml.c6a.2xlarge","ml.c6a.32xlarge","ml.c6a.48xlarge","ml.c6a.4xlarge","ml.c6a.8xlarge","ml.c6a.large","ml.c6a.xlarge","ml.c6g.12xlarge","ml.c6g.16xlarge","ml.c6g.2xlarge","ml.c6g.4xlarge","ml.c6g.8xlarge","ml.c6g.large","ml.c6g.medium","ml.c6g.xlarge","ml.c6i.12xlarge","ml.c6i.16xlarge","ml.c6i.24xlarge","ml.c6i.2xlarge","ml.c6i.32xlarge","ml.c6i.4xlarge","ml.c6i.8xlarge","ml.c6i.large","ml.c6i.xlarge","ml.c7g.12xlarge","ml.c7g.16xlarge","ml.c7g.2xlarge","ml.c7g.4xlarge","ml.c7g.8xlarge","ml.c7g.large","ml.c7g.medium","ml.c7g.xlarge","ml.c8g.12xlarge","ml.c8g.16xlarge","ml.c8g.24xlarge","ml.c8g.2xlarge","ml.c8g.48xlarge","ml.c8g.4xlarge","ml.c8g.8xlarge","ml.c8g.large","ml.c8g.medium","ml.c8g.xlarge","ml.g4dn.12xlarge","ml.g4dn.16xlarge","ml.g4dn.2xlarge","ml.g4dn.4xlarge","ml.g4dn.8xlarge","ml.g4dn.xlarge","ml.g5.12xlarge","ml.g5.16xlarge","ml.g5.24xlarge","ml.g5.2xlarge","ml.g5.48xlarge","ml.g5.4xlarge","ml.g5.8xlarge","ml.g5.xlarge","ml.g6e.12xlarge","ml.g6e.16xlarge","ml.g6e.24xlarge","ml.g6e.2xlarge","ml.g6e.48xlarge","ml.g6e.4xlarge","ml.g6e.8xlarge","ml.g6e.xlarge","ml.g6.12xlarge","ml.g6.16xlarge","ml.g6.24xlarge","ml.g6.2xlarge","ml.g6.48xlarge","ml.g6.4xlarge","ml.g6.8xlarge","ml.g6.xlarge","ml.g7e.12xlarge","ml.g7e.24xlarge","ml.g7e.2xlarge","ml.g7e.48xlarge","ml.g7e.4xlarge","ml.g7e.8xlarge","ml.g7.12xlarge","ml.g7.24xlarge","ml.g7.2xlarge","ml.g7.48xlarge","ml.g7.4xlarge","ml.g7.8xlarge","ml.gr6.4xlarge","ml.gr6.8xlarge","ml.i3en.12xlarge","ml.i3en.24xlarge","ml.i3en.2xlarge","ml.i3en.3xlarge","ml.i3en.6xlarge","ml.i3en.large","ml.i3en.xlarge","ml.m5.12xlarge","ml.m5.16xlarge","ml.m5.24xlarge","ml.m5.2xlarge","ml.m5.4xlarge","ml.m5.8xlarge","ml.m5.large","ml.m5.xlarge","ml.m6a.12xlarge","ml.m6a.16xlarge","ml.m6a.24xlarge","ml.m6a.2xlarge","ml.m6a.32xlarge","ml.m6a.48xlarge","ml.m6a.4xlarge","ml.m6a.8xlarge","ml.m6a.large","ml.m6a.xlarge","ml.m6g.12xlarge","ml.m6g.16xlarge","ml.m6g.2xlarge","ml.m6g.4xlarge","ml.m6g.8xlarge","ml.m6g.large","ml.m6g.medium","ml.m6g.xlarge","ml.m6i.12xlarge","ml.m6i.16xlarge","ml.m6i.24xlarge","ml.m6i.2xlarge","ml.m6i.32xlarge","ml.m6i.4xlarge","ml.m6i.8xlarge","ml.m6i.large","ml.m6i.xlarge","ml.m7g.12xlarge","ml.m7g.16xlarge","ml.m7g.2xlarge","ml.m7g.4xlarge","ml.m7g.8xlarge","ml.m7g.large","ml.m7g.medium","ml.m7g.xlarge","ml.m7i.12xlarge","ml.m7i.16xlarge","ml.m7i.24xlarge","ml.m7i.2xlarge","ml.m7i.48xlarge","ml.m7i.4xlarge","ml.m7i.8xlarge","ml.m7i.large","ml.m7i.xlarge","ml.m8g.12xlarge","ml.m8g.16xlarge","ml.m8g.24xlarge","ml.m8g.2xlarge","ml.m8g.48xlarge","ml.m8g.4xlarge","ml.m8g.8xlarge","ml.m8g.large","ml.m8g.medium","ml.m8g.xlarge","ml.p4de.24xlarge","ml.p4d.24xlarge","ml.p5en.48xlarge","ml.p5e.48xlarge","ml.p5.48xlarge","ml.p5.4xlarge","ml.p6e-gb200.36xlarge","ml.p6-b200.48xlarge","ml.p6-b300.48xlarge","ml.r5d.16xlarge","ml.r6i.12xlarge","ml.r6i.16xlarge","ml.r6i.24xlarge","ml.r6i.2xlarge","ml.r6i.32xlarge","ml.r6i.4xlarge","ml.r6i.8xlarge","ml.r6i.large","ml.r6i.xlarge","ml.r7i.12xlarge","ml.r7i.16xlarge","ml.r7i.24xlarge","ml.r7i.2xlarge","ml.r7i.48xlarge","ml.r7i.4xlarge","ml.r7i.8xlarge","ml.r7i.large","ml.r7i.xlarge","ml.t3.2xlarge","ml.t3.large","ml.t3.medium","ml.t3.xlarge","ml.trn1n.32xlarge","ml.trn1.32xlarge","ml.trn2.3xlarge","ml.trn2.48xlarge"]},"ClusterInstanceRequirements":{"type":"object","required":["InstanceTypes"],"properties":{"InstanceTypes":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceType"},"minItems":1}},"additionalProperties":false},"ClusterLifeCycleConfig":{"type":"object","required":["SourceS3Uri","OnCreate"],"properties":{"SourceS3Uri":{"type":"string","minLength":1,"maxLength":1024,"pattern":"^(https|s3)://([^/]+)/?(.*)$"},"OnCreate":{"type":"string","minLength":1,"maxLength":128},"OnInitComplete":{"type":"string"}},"additionalProperties":false},"ClusterInstanceStorageConfig":{"type":"object","properties":{"EbsVolumeConfig":{"$ref":"#/$defs/ClusterEbsVolumeConfig"},"FsxLustreConfig":{"$ref":"#/$defs/ClusterFsxLustreConfig"},"FsxOpenZfsConfig":{"$ref":"#/$defs/ClusterFsxOpenZfsConfig"}},"additionalProperties":false,"oneOf":[{"required":["EbsVolumeConfig"]},{"required":["FsxLustreConfig"]},{"required":["FsxOpenZfsConfig"]}]},"ClusterEbsVolumeConfig":{"type":"object","properties":{"VolumeSizeInGB":{"type":"integer","minimum":1,"maximum":16384},"VolumeKmsKeyId":{"type":"string"},"RootVolume":{"type":"boolean"}},"additionalProperties":false,"if":{"required":["RootVolume"],"properties":{"RootVolume":{"const":true}}},"then":{"required":["VolumeKmsKeyId"],"properties":{"VolumeSizeInGB":false}},"else":{"required":["VolumeSizeInGB"]}},"ClusterFsxLustreConfig":{"type":"object","required":["DnsName","MountName"],"properties":{"DnsName":{"type":"string"},"MountName":{"type":"string"},"MountPath":{"type":"string"}},"additionalProperties":false},"ClusterFsxOpenZfsConfig":{"type":"object","required":["DnsName"],"properties":{"DnsName":{"type":"string"},"MountPath":{"type":"string"}},"additionalProperties":false},"DeepHealthCheckType":{"type":"string","enum":["InstanceConnectivity","InstanceStress"]},"VpcConfig":{"type":"object","required":["SecurityGroupIds","Subnets"],"properties":{"SecurityGroupIds":{"type":"array","items":{"type":"string","maxLength":32,"pattern":"^[-0-9a-zA-Z]+$"},"minItems":1,"maxItems":5},"Subnets":{"type":"array","items":{"type":"string","maxLength":32,"pattern":"^[-0-9a-zA-Z]+$"},"minItems":1,"maxItems":16}},"additionalProperties":false},"ScheduledUpdateConfig":{"type":"object","required":["ScheduleExpression"],"properties":{"ScheduleExpression":{"type":"string"},"DeploymentConfig":{"$ref":"#/$defs/DeploymentConfiguration"}},"additionalProperties":false},"DeploymentConfiguration":{"type":"object","properties":{"RollingUpdatePolicy":{"$ref":"#/$defs/RollingDeploymentPolicy"},"WaitIntervalInSeconds":{"type":"integer","minimum":0,"maximum":3600},"AutoRollbackConfiguration":{"type":"array","items":{"$ref":"#/$defs/AlarmDetails"}}},"additionalProperties":false},"RollingDeploymentPolicy":{"type":"object","required":["MaximumBatchSize"],"properties":{"MaximumBatchSize":{"$ref":"#/$defs/CapacitySizeConfig"},"RollbackMaximumBatchSize":{"$ref":"#/$defs/CapacitySizeConfig"}},"additionalProperties":false},"CapacitySizeConfig":{"type":"object","required":["Type","Value"],"properties":{"Type":{"$ref":"#/$defs/NodeUnavailabilityType"},"Value":{"type":"integer","minimum":1}},"additionalProperties":false},"NodeUnavailabilityType":{"type":"string","enum":["CAPACITY_PERCENTAGE","INSTANCE_COUNT"]},"AlarmDetails":{"type":"object","required":["AlarmName"],"properties":{"AlarmName":{"type":"string"}},"additionalProperties":false},"ClusterAutoPatchConfig":{"type":"object","required":["PatchingStrategy"],"properties":{"PatchingStrategy":{"$ref":"#/$defs/ClusterPatchingStrategy"},"PatchSchedule":{"$ref":"#/$defs/ClusterPatchSchedule"},"DeploymentConfig":{"$ref":"#/$defs/DeploymentConfiguration"}},"additionalProperties":false},"ClusterPatchingStrategy":{"type":"string","enum":["WhenAllIdle","WhenIdle"]},"ClusterPatchSchedule":{"type":"object","properties":{"NextPatchDate":{"type":"string","format":"date-time"}},"additionalProperties":false},"ClusterKubernetesConfig":{"type":"object","properties":{"Labels":{"type":"object","additionalProperties":{"type":"string"}},"Taints":{"type":"array","items":{"$ref":"#/$defs/ClusterKubernetesTaint"}}},"additionalProperties":false},"ClusterKubernetesTaint":{"type":"object","required":["Key","Effect"],"properties":{"Key":{"type":"string"},"Value":{"type":"string"},"Effect":{"$ref":"#/$defs/ClusterKubernetesTaintEffect"}},"additionalProperties":false},"ClusterKubernetesTaintEffect":{"type":"string","enum":["NoExecute","NoSchedule","PreferNoSchedule"]},"ClusterSlurmConfig":{"type":"object","required":["NodeType"],"properties":{"NodeType":{"$ref":"#/$defs/ClusterSlurmNodeType"},"PartitionNames":{"type":"array","items":{"type":"string"}}},"additionalProperties":false},"ClusterSlurmNodeType":{"type":"string","enum":["Compute","Controller","Login"]},"ClusterCapacityRequirements":{"type":"object","properties":{"Spot":{"$ref":"#/$defs/ClusterSpotOptions"},"OnDemand":{"$ref":"#/$defs/ClusterOnDemandOptions"}},"additionalProperties":false,"oneOf":[{"required":["Spot"]},{"required":["OnDemand"]}]},"ClusterSpotOptions":{"type":"object","properties":{},"additionalProperties":false},"ClusterOnDemandOptions":{"type":"object","properties":{},"additionalProperties":false},"ClusterNetworkInterface":{"type":"object","properties":{"InterfaceType":{"$ref":"#/$defs/ClusterInterfaceType"}},"additionalProperties":false},"ClusterInterfaceType":{"type":"string","enum":["efa","efa-only"]},"ClusterRestrictedInstanceGroupSpecification":{"type":"object","required":["InstanceCount","InstanceGroupName","InstanceType","ExecutionRole"],"properties":{"InstanceCount":{"type":"integer","minimum":1,"maximum":6758},"InstanceGroupName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceType":{"$ref":"#/$defs/ClusterInstanceType"},"ExecutionRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"ThreadsPerCore":{"type":"integer","minimum":1,"maximum":2},"InstanceStorageConfigs":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceStorageConfig"},"maxItems":4},"OnStartDeepHealthChecks":{"type":"array","items":{"$ref":"#/$defs/DeepHealthCheckType"},"minItems":1,"maxItems":2},"TrainingPlanArn":{"type":"string","minLength":50,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:training-plan/.*$"},"OverrideVpcConfig":{"$ref":"#/$defs/VpcConfig"},"ScheduledUpdateConfig":{"$ref":"#/$defs/ScheduledUpdateConfig"},"EnvironmentConfig":{"$ref":"#/$defs/EnvironmentConfig"}},"additionalProperties":false},"EnvironmentConfig":{"type":"object","properties":{"FSxLustreConfig":{"$ref":"#/$defs/FSxLustreConfig"}},"additionalProperties":false},"FSxLustreConfig":{"type":"object","required":["SizeInGiB","PerUnitStorageThroughput"],"properties":{"SizeInGiB":{"type":"integer","minimum":1200,"maximum":100800},"PerUnitStorageThroughput":{"type":"integer","minimum":125,"maximum":1000}},"additionalProperties":false},"ClusterRestrictedInstanceGroupsConfig":{"type":"object","required":["SharedEnvironmentConfig"],"properties":{"SharedEnvironmentConfig":{"$ref":"#/$defs/ClusterSharedEnvironmentConfig"}},"additionalProperties":false},"ClusterSharedEnvironmentConfig":{"type":"object","required":["FSxLustreDeletionPolicy","FSxLustreConfig"],"properties":{"FSxLustreDeletionPolicy":{"$ref":"#/$defs/ClusterFSxLustreDeletionPolicy"},"FSxLustreConfig":{"$ref":"#/$defs/FSxLustreConfig"}},"additionalProperties":false},"ClusterFSxLustreDeletionPolicy":{"type":"string","enum":["DeleteIfNotUsed","Keep"]},"Tag":{"type":"object","required":["Key","Value"],"properties":{"Key":{"type":"string","minLength":1,"maxLength":128,"pattern":"^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$","not":{"anyOf":[{"enum":["provisioner:request-id","provisioner:deployment"]},{"type":"string","pattern":"^[aA][wW][sS]:"}]}},"Value":{"type":"string","maxLength":256,"pattern":"^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"}},"additionalProperties":false},"ClusterOrchestrator":{"type":"object","properties":{"Eks":{"$ref":"#/$defs/ClusterOrchestratorEksConfig"},"Slurm":{"$ref":"#/$defs/ClusterOrchestratorSlurmConfig"}},"additionalProperties":false,"oneOf":[{"required":["Eks"]},{"required":["Slurm"]}]},"ClusterOrchestratorEksConfig":{"type":"object","required":["ClusterArn"],"properties":{"ClusterArn":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:eks:[a-z0-9\\-]*:[0-9]{12}:cluster\\/[0-9A-Za-z][A-Za-z0-9\\-_]{0,99}$"}},"additionalProperties":false},"ClusterOrchestratorSlurmConfig":{"type":"object","properties":{"SlurmConfigStrategy":{"$ref":"#/$defs/ClusterSlurmConfigStrategy"}},"additionalProperties":false},"ClusterSlurmConfigStrategy":{"type":"string","enum":["Managed","Merge","Overwrite"]},"ClusterNodeRecovery":{"type":"string","enum":["Automatic","None"]},"ClusterTieredStorageConfig":{"type":"object","required":["Mode"],"properties":{"Mode":{"$ref":"#/$defs/ClusterConfigMode"},"InstanceMemoryAllocationPercentage":{"type":"integer","minimum":0,"maximum":100}},"additionalProperties":false},"ClusterConfigMode":{"type":"string","enum":["Disable","Enable"]},"ClusterNodeProvisioningMode":{"type":"string","enum":["Continuous"]},"ClusterAutoScalingConfig":{"type":"object","required":["Mode"],"properties":{"Mode":{"$ref":"#/$defs/ClusterAutoScalingMode"},"AutoScalerType":{"$ref":"#/$defs/ClusterAutoScalerType"}},"additionalProperties":false},"ClusterAutoScalingMode":{"type":"string","enum":["Disable","Enable"]},"ClusterAutoScalerType":{"type":"string","enum":["Karpenter"]}}};
 const schema96 = {"type":"string","maxLength":64,"pattern":"^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:[0-5]\\d(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$","format":"date-time"};
 const schema97 = {"type":"string","maxLength":64,"pattern":"^P(?=\\d|T\\d)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$"};
-const schema101 = {"type":"object","properties":{"webhook":{"type":"string","minLength":1,"maxLength":2048},"secret":{"type":"string","minLength":1,"maxLength":512},"sns":{"type":"string","minLength":1,"maxLength":1024}},"additionalProperties":false,"oneOf":[{"required":["webhook"]},{"required":["sns"]}]};
+const schema101 = {"type":"object","properties":{"webhook":{"type":"string","minLength":1,"maxLength":2048},"secret":{"type":"string","minLength":1,"maxLength":512,"pattern":"^[A-Za-z0-9/_+=.@-]{1,512}$"},"sns":{"type":"string","minLength":1,"maxLength":1024,"pattern":"^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f)?:sns:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}:\\d{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?$"}},"additionalProperties":false,"oneOf":[{"required":["webhook"]},{"required":["sns"]}],"dependentSchemas":{"webhook":{"required":["secret"]},"sns":{"properties":{"secret":false}}}};
 const schema87 = {"type":"integer","minimum":1,"maximum":9007199254740991};
 const schema104 = {"type":"object","required":["provider"],"additionalProperties":false,"properties":{"provider":{"enum":["sagemaker","tir"]},"region":{"type":"string","pattern":"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"},"projectId":{"type":"integer","minimum":1},"location":{"type":"string","minLength":1,"maxLength":64},"activeIam":{"type":"integer","minimum":1},"cluster":{"type":"object"},"patch":{"type":"object"}}};
 const func0 = Object.prototype.hasOwnProperty;
@@ -5815,7 +5815,9 @@ return errors === 0;
 validate76.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 const pattern25 = new RegExp("^[A-Za-z0-9_-]+$", "u");
-const pattern30 = new RegExp("^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$", "u");
+const pattern30 = new RegExp("^[A-Za-z0-9/_+=.@-]{1,512}$", "u");
+const pattern31 = new RegExp("^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f)?:sns:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}:\\d{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?$", "u");
+const pattern32 = new RegExp("^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$", "u");
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -6492,9 +6494,8 @@ vErrors.push(err46);
 }
 errors++;
 }
-}
-else {
-const err47 = {instancePath:instancePath+"/notify/" + i0+"/secret",schemaPath:"#/$defs/NotifyTarget/properties/secret/type",keyword:"type",params:{type: "string"}};
+if(!pattern30.test(data19)){
+const err47 = {instancePath:instancePath+"/notify/" + i0+"/secret",schemaPath:"#/$defs/NotifyTarget/properties/secret/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9/_+=.@-]{1,512}$"}};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -6504,11 +6505,8 @@ vErrors.push(err47);
 errors++;
 }
 }
-if(data17.sns !== undefined && func0.call(data17, "sns")){
-let data20 = data17.sns;
-if(typeof data20 === "string"){
-if(func67(data20) > 1024){
-const err48 = {instancePath:instancePath+"/notify/" + i0+"/sns",schemaPath:"#/$defs/NotifyTarget/properties/sns/maxLength",keyword:"maxLength",params:{limit: 1024}};
+else {
+const err48 = {instancePath:instancePath+"/notify/" + i0+"/secret",schemaPath:"#/$defs/NotifyTarget/properties/secret/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -6517,8 +6515,12 @@ vErrors.push(err48);
 }
 errors++;
 }
-if(func67(data20) < 1){
-const err49 = {instancePath:instancePath+"/notify/" + i0+"/sns",schemaPath:"#/$defs/NotifyTarget/properties/sns/minLength",keyword:"minLength",params:{limit: 1}};
+}
+if(data17.sns !== undefined && func0.call(data17, "sns")){
+let data20 = data17.sns;
+if(typeof data20 === "string"){
+if(func67(data20) > 1024){
+const err49 = {instancePath:instancePath+"/notify/" + i0+"/sns",schemaPath:"#/$defs/NotifyTarget/properties/sns/maxLength",keyword:"maxLength",params:{limit: 1024}};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -6527,9 +6529,8 @@ vErrors.push(err49);
 }
 errors++;
 }
-}
-else {
-const err50 = {instancePath:instancePath+"/notify/" + i0+"/sns",schemaPath:"#/$defs/NotifyTarget/properties/sns/type",keyword:"type",params:{type: "string"}};
+if(func67(data20) < 1){
+const err50 = {instancePath:instancePath+"/notify/" + i0+"/sns",schemaPath:"#/$defs/NotifyTarget/properties/sns/minLength",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -6538,10 +6539,8 @@ vErrors.push(err50);
 }
 errors++;
 }
-}
-}
-else {
-const err51 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/type",keyword:"type",params:{type: "object"}};
+if(!pattern31.test(data20)){
+const err51 = {instancePath:instancePath+"/notify/" + i0+"/sns",schemaPath:"#/$defs/NotifyTarget/properties/sns/pattern",keyword:"pattern",params:{pattern: "^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f)?:sns:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}:\\d{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?$"}};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -6551,9 +6550,8 @@ vErrors.push(err51);
 errors++;
 }
 }
-}
 else {
-const err52 = {instancePath:instancePath+"/notify",schemaPath:"#/properties/notify/type",keyword:"type",params:{type: "array"}};
+const err52 = {instancePath:instancePath+"/notify/" + i0+"/sns",schemaPath:"#/$defs/NotifyTarget/properties/sns/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -6563,11 +6561,10 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data.region !== undefined && func0.call(data, "region")){
-let data21 = data.region;
-if(typeof data21 === "string"){
-if(!pattern30.test(data21)){
-const err53 = {instancePath:instancePath+"/region",schemaPath:"#/properties/region/pattern",keyword:"pattern",params:{pattern: "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"}};
+if(data17.webhook !== undefined && func0.call(data17, "webhook")){
+if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
+if((data17.secret === undefined) || (!(func0.call(data17, "secret")))){
+const err53 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/dependentSchemas/webhook/required",keyword:"required",params:{missingProperty: "secret"}};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -6577,8 +6574,11 @@ vErrors.push(err53);
 errors++;
 }
 }
-else {
-const err54 = {instancePath:instancePath+"/region",schemaPath:"#/properties/region/type",keyword:"type",params:{type: "string"}};
+}
+if(data17.sns !== undefined && func0.call(data17, "sns")){
+if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
+if(data17.secret !== undefined && func0.call(data17, "secret")){
+const err54 = {instancePath:instancePath+"/notify/" + i0+"/secret",schemaPath:"#/$defs/NotifyTarget/dependentSchemas/sns/properties/secret/false schema",keyword:"false schema",params:{}};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -6588,10 +6588,10 @@ vErrors.push(err54);
 errors++;
 }
 }
-if(data.projectId !== undefined && func0.call(data, "projectId")){
-let data22 = data.projectId;
-if(!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))){
-const err55 = {instancePath:instancePath+"/projectId",schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
+}
+}
+else {
+const err55 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -6600,9 +6600,10 @@ vErrors.push(err55);
 }
 errors++;
 }
-if((typeof data22 == "number") && (isFinite(data22))){
-if(data22 > 9007199254740991 || isNaN(data22)){
-const err56 = {instancePath:instancePath+"/projectId",schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
+}
+}
+else {
+const err56 = {instancePath:instancePath+"/notify",schemaPath:"#/properties/notify/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -6611,8 +6612,12 @@ vErrors.push(err56);
 }
 errors++;
 }
-if(data22 < 1 || isNaN(data22)){
-const err57 = {instancePath:instancePath+"/projectId",schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+}
+if(data.region !== undefined && func0.call(data, "region")){
+let data22 = data.region;
+if(typeof data22 === "string"){
+if(!pattern32.test(data22)){
+const err57 = {instancePath:instancePath+"/region",schemaPath:"#/properties/region/pattern",keyword:"pattern",params:{pattern: "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"}};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -6622,12 +6627,8 @@ vErrors.push(err57);
 errors++;
 }
 }
-}
-if(data.location !== undefined && func0.call(data, "location")){
-let data23 = data.location;
-if(typeof data23 === "string"){
-if(func67(data23) > 64){
-const err58 = {instancePath:instancePath+"/location",schemaPath:"#/properties/location/maxLength",keyword:"maxLength",params:{limit: 64}};
+else {
+const err58 = {instancePath:instancePath+"/region",schemaPath:"#/properties/region/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -6636,8 +6637,11 @@ vErrors.push(err58);
 }
 errors++;
 }
-if(func67(data23) < 1){
-const err59 = {instancePath:instancePath+"/location",schemaPath:"#/properties/location/minLength",keyword:"minLength",params:{limit: 1}};
+}
+if(data.projectId !== undefined && func0.call(data, "projectId")){
+let data23 = data.projectId;
+if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
+const err59 = {instancePath:instancePath+"/projectId",schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -6646,9 +6650,9 @@ vErrors.push(err59);
 }
 errors++;
 }
-}
-else {
-const err60 = {instancePath:instancePath+"/location",schemaPath:"#/properties/location/type",keyword:"type",params:{type: "string"}};
+if((typeof data23 == "number") && (isFinite(data23))){
+if(data23 > 9007199254740991 || isNaN(data23)){
+const err60 = {instancePath:instancePath+"/projectId",schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -6657,11 +6661,8 @@ vErrors.push(err60);
 }
 errors++;
 }
-}
-if(data.activeIam !== undefined && func0.call(data, "activeIam")){
-let data24 = data.activeIam;
-if(!(((typeof data24 == "number") && (!(data24 % 1) && !isNaN(data24))) && (isFinite(data24)))){
-const err61 = {instancePath:instancePath+"/activeIam",schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
+if(data23 < 1 || isNaN(data23)){
+const err61 = {instancePath:instancePath+"/projectId",schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -6670,9 +6671,13 @@ vErrors.push(err61);
 }
 errors++;
 }
-if((typeof data24 == "number") && (isFinite(data24))){
-if(data24 > 9007199254740991 || isNaN(data24)){
-const err62 = {instancePath:instancePath+"/activeIam",schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
+}
+}
+if(data.location !== undefined && func0.call(data, "location")){
+let data24 = data.location;
+if(typeof data24 === "string"){
+if(func67(data24) > 64){
+const err62 = {instancePath:instancePath+"/location",schemaPath:"#/properties/location/maxLength",keyword:"maxLength",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -6681,8 +6686,8 @@ vErrors.push(err62);
 }
 errors++;
 }
-if(data24 < 1 || isNaN(data24)){
-const err63 = {instancePath:instancePath+"/activeIam",schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+if(func67(data24) < 1){
+const err63 = {instancePath:instancePath+"/location",schemaPath:"#/properties/location/minLength",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -6692,11 +6697,8 @@ vErrors.push(err63);
 errors++;
 }
 }
-}
-if(data.cluster !== undefined && func0.call(data, "cluster")){
-let data25 = data.cluster;
-if(!(data25 && typeof data25 == "object" && !Array.isArray(data25))){
-const err64 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/type",keyword:"type",params:{type: "object"}};
+else {
+const err64 = {instancePath:instancePath+"/location",schemaPath:"#/properties/location/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -6706,9 +6708,10 @@ vErrors.push(err64);
 errors++;
 }
 }
-if(data.preflight !== undefined && func0.call(data, "preflight")){
-if(typeof data.preflight !== "boolean"){
-const err65 = {instancePath:instancePath+"/preflight",schemaPath:"#/properties/preflight/type",keyword:"type",params:{type: "boolean"}};
+if(data.activeIam !== undefined && func0.call(data, "activeIam")){
+let data25 = data.activeIam;
+if(!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25)))){
+const err65 = {instancePath:instancePath+"/activeIam",schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -6717,12 +6720,9 @@ vErrors.push(err65);
 }
 errors++;
 }
-}
-if(data.alternatives !== undefined && func0.call(data, "alternatives")){
-let data27 = data.alternatives;
-if(Array.isArray(data27)){
-if(data27.length > 8){
-const err66 = {instancePath:instancePath+"/alternatives",schemaPath:"#/properties/alternatives/maxItems",keyword:"maxItems",params:{limit: 8}};
+if((typeof data25 == "number") && (isFinite(data25))){
+if(data25 > 9007199254740991 || isNaN(data25)){
+const err66 = {instancePath:instancePath+"/activeIam",schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -6731,12 +6731,8 @@ vErrors.push(err66);
 }
 errors++;
 }
-const len1 = data27.length;
-for(let i1=0; i1<len1; i1++){
-let data28 = data27[i1];
-if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
-if((data28.provider === undefined) || (!(func0.call(data28, "provider")))){
-const err67 = {instancePath:instancePath+"/alternatives/" + i1,schemaPath:"#/$defs/Alternative/required",keyword:"required",params:{missingProperty: "provider"}};
+if(data25 < 1 || isNaN(data25)){
+const err67 = {instancePath:instancePath+"/activeIam",schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -6745,9 +6741,12 @@ vErrors.push(err67);
 }
 errors++;
 }
-for(const key2 of Object.keys(data28)){
-if(!(((((((key2 === "provider") || (key2 === "region")) || (key2 === "projectId")) || (key2 === "location")) || (key2 === "activeIam")) || (key2 === "cluster")) || (key2 === "patch"))){
-const err68 = {instancePath:instancePath+"/alternatives/" + i1,schemaPath:"#/$defs/Alternative/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2}};
+}
+}
+if(data.cluster !== undefined && func0.call(data, "cluster")){
+let data26 = data.cluster;
+if(!(data26 && typeof data26 == "object" && !Array.isArray(data26))){
+const err68 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -6757,10 +6756,9 @@ vErrors.push(err68);
 errors++;
 }
 }
-if(data28.provider !== undefined && func0.call(data28, "provider")){
-let data29 = data28.provider;
-if(!((data29 === "sagemaker") || (data29 === "tir"))){
-const err69 = {instancePath:instancePath+"/alternatives/" + i1+"/provider",schemaPath:"#/$defs/Alternative/properties/provider/enum",keyword:"enum",params:{allowedValues: schema104.properties.provider.enum}};
+if(data.preflight !== undefined && func0.call(data, "preflight")){
+if(typeof data.preflight !== "boolean"){
+const err69 = {instancePath:instancePath+"/preflight",schemaPath:"#/properties/preflight/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -6770,11 +6768,11 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data28.region !== undefined && func0.call(data28, "region")){
-let data30 = data28.region;
-if(typeof data30 === "string"){
-if(!pattern30.test(data30)){
-const err70 = {instancePath:instancePath+"/alternatives/" + i1+"/region",schemaPath:"#/$defs/Alternative/properties/region/pattern",keyword:"pattern",params:{pattern: "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"}};
+if(data.alternatives !== undefined && func0.call(data, "alternatives")){
+let data28 = data.alternatives;
+if(Array.isArray(data28)){
+if(data28.length > 8){
+const err70 = {instancePath:instancePath+"/alternatives",schemaPath:"#/properties/alternatives/maxItems",keyword:"maxItems",params:{limit: 8}};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -6783,9 +6781,12 @@ vErrors.push(err70);
 }
 errors++;
 }
-}
-else {
-const err71 = {instancePath:instancePath+"/alternatives/" + i1+"/region",schemaPath:"#/$defs/Alternative/properties/region/type",keyword:"type",params:{type: "string"}};
+const len1 = data28.length;
+for(let i1=0; i1<len1; i1++){
+let data29 = data28[i1];
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+if((data29.provider === undefined) || (!(func0.call(data29, "provider")))){
+const err71 = {instancePath:instancePath+"/alternatives/" + i1,schemaPath:"#/$defs/Alternative/required",keyword:"required",params:{missingProperty: "provider"}};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -6794,11 +6795,9 @@ vErrors.push(err71);
 }
 errors++;
 }
-}
-if(data28.projectId !== undefined && func0.call(data28, "projectId")){
-let data31 = data28.projectId;
-if(!(((typeof data31 == "number") && (!(data31 % 1) && !isNaN(data31))) && (isFinite(data31)))){
-const err72 = {instancePath:instancePath+"/alternatives/" + i1+"/projectId",schemaPath:"#/$defs/Alternative/properties/projectId/type",keyword:"type",params:{type: "integer"}};
+for(const key2 of Object.keys(data29)){
+if(!(((((((key2 === "provider") || (key2 === "region")) || (key2 === "projectId")) || (key2 === "location")) || (key2 === "activeIam")) || (key2 === "cluster")) || (key2 === "patch"))){
+const err72 = {instancePath:instancePath+"/alternatives/" + i1,schemaPath:"#/$defs/Alternative/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2}};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -6807,9 +6806,11 @@ vErrors.push(err72);
 }
 errors++;
 }
-if((typeof data31 == "number") && (isFinite(data31))){
-if(data31 < 1 || isNaN(data31)){
-const err73 = {instancePath:instancePath+"/alternatives/" + i1+"/projectId",schemaPath:"#/$defs/Alternative/properties/projectId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+}
+if(data29.provider !== undefined && func0.call(data29, "provider")){
+let data30 = data29.provider;
+if(!((data30 === "sagemaker") || (data30 === "tir"))){
+const err73 = {instancePath:instancePath+"/alternatives/" + i1+"/provider",schemaPath:"#/$defs/Alternative/properties/provider/enum",keyword:"enum",params:{allowedValues: schema104.properties.provider.enum}};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -6819,12 +6820,11 @@ vErrors.push(err73);
 errors++;
 }
 }
-}
-if(data28.location !== undefined && func0.call(data28, "location")){
-let data32 = data28.location;
-if(typeof data32 === "string"){
-if(func67(data32) > 64){
-const err74 = {instancePath:instancePath+"/alternatives/" + i1+"/location",schemaPath:"#/$defs/Alternative/properties/location/maxLength",keyword:"maxLength",params:{limit: 64}};
+if(data29.region !== undefined && func0.call(data29, "region")){
+let data31 = data29.region;
+if(typeof data31 === "string"){
+if(!pattern32.test(data31)){
+const err74 = {instancePath:instancePath+"/alternatives/" + i1+"/region",schemaPath:"#/$defs/Alternative/properties/region/pattern",keyword:"pattern",params:{pattern: "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"}};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -6833,8 +6833,9 @@ vErrors.push(err74);
 }
 errors++;
 }
-if(func67(data32) < 1){
-const err75 = {instancePath:instancePath+"/alternatives/" + i1+"/location",schemaPath:"#/$defs/Alternative/properties/location/minLength",keyword:"minLength",params:{limit: 1}};
+}
+else {
+const err75 = {instancePath:instancePath+"/alternatives/" + i1+"/region",schemaPath:"#/$defs/Alternative/properties/region/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -6844,8 +6845,10 @@ vErrors.push(err75);
 errors++;
 }
 }
-else {
-const err76 = {instancePath:instancePath+"/alternatives/" + i1+"/location",schemaPath:"#/$defs/Alternative/properties/location/type",keyword:"type",params:{type: "string"}};
+if(data29.projectId !== undefined && func0.call(data29, "projectId")){
+let data32 = data29.projectId;
+if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
+const err76 = {instancePath:instancePath+"/alternatives/" + i1+"/projectId",schemaPath:"#/$defs/Alternative/properties/projectId/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -6854,11 +6857,9 @@ vErrors.push(err76);
 }
 errors++;
 }
-}
-if(data28.activeIam !== undefined && func0.call(data28, "activeIam")){
-let data33 = data28.activeIam;
-if(!(((typeof data33 == "number") && (!(data33 % 1) && !isNaN(data33))) && (isFinite(data33)))){
-const err77 = {instancePath:instancePath+"/alternatives/" + i1+"/activeIam",schemaPath:"#/$defs/Alternative/properties/activeIam/type",keyword:"type",params:{type: "integer"}};
+if((typeof data32 == "number") && (isFinite(data32))){
+if(data32 < 1 || isNaN(data32)){
+const err77 = {instancePath:instancePath+"/alternatives/" + i1+"/projectId",schemaPath:"#/$defs/Alternative/properties/projectId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -6867,9 +6868,13 @@ vErrors.push(err77);
 }
 errors++;
 }
-if((typeof data33 == "number") && (isFinite(data33))){
-if(data33 < 1 || isNaN(data33)){
-const err78 = {instancePath:instancePath+"/alternatives/" + i1+"/activeIam",schemaPath:"#/$defs/Alternative/properties/activeIam/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+}
+}
+if(data29.location !== undefined && func0.call(data29, "location")){
+let data33 = data29.location;
+if(typeof data33 === "string"){
+if(func67(data33) > 64){
+const err78 = {instancePath:instancePath+"/alternatives/" + i1+"/location",schemaPath:"#/$defs/Alternative/properties/location/maxLength",keyword:"maxLength",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -6878,12 +6883,8 @@ vErrors.push(err78);
 }
 errors++;
 }
-}
-}
-if(data28.cluster !== undefined && func0.call(data28, "cluster")){
-let data34 = data28.cluster;
-if(!(data34 && typeof data34 == "object" && !Array.isArray(data34))){
-const err79 = {instancePath:instancePath+"/alternatives/" + i1+"/cluster",schemaPath:"#/$defs/Alternative/properties/cluster/type",keyword:"type",params:{type: "object"}};
+if(func67(data33) < 1){
+const err79 = {instancePath:instancePath+"/alternatives/" + i1+"/location",schemaPath:"#/$defs/Alternative/properties/location/minLength",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -6893,10 +6894,8 @@ vErrors.push(err79);
 errors++;
 }
 }
-if(data28.patch !== undefined && func0.call(data28, "patch")){
-let data35 = data28.patch;
-if(!(data35 && typeof data35 == "object" && !Array.isArray(data35))){
-const err80 = {instancePath:instancePath+"/alternatives/" + i1+"/patch",schemaPath:"#/$defs/Alternative/properties/patch/type",keyword:"type",params:{type: "object"}};
+else {
+const err80 = {instancePath:instancePath+"/alternatives/" + i1+"/location",schemaPath:"#/$defs/Alternative/properties/location/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -6906,9 +6905,10 @@ vErrors.push(err80);
 errors++;
 }
 }
-}
-else {
-const err81 = {instancePath:instancePath+"/alternatives/" + i1,schemaPath:"#/$defs/Alternative/type",keyword:"type",params:{type: "object"}};
+if(data29.activeIam !== undefined && func0.call(data29, "activeIam")){
+let data34 = data29.activeIam;
+if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
+const err81 = {instancePath:instancePath+"/alternatives/" + i1+"/activeIam",schemaPath:"#/$defs/Alternative/properties/activeIam/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err81];
 }
@@ -6917,10 +6917,9 @@ vErrors.push(err81);
 }
 errors++;
 }
-}
-}
-else {
-const err82 = {instancePath:instancePath+"/alternatives",schemaPath:"#/properties/alternatives/type",keyword:"type",params:{type: "array"}};
+if((typeof data34 == "number") && (isFinite(data34))){
+if(data34 < 1 || isNaN(data34)){
+const err82 = {instancePath:instancePath+"/alternatives/" + i1+"/activeIam",schemaPath:"#/$defs/Alternative/properties/activeIam/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err82];
 }
@@ -6931,13 +6930,64 @@ errors++;
 }
 }
 }
-else {
-const err83 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(data29.cluster !== undefined && func0.call(data29, "cluster")){
+let data35 = data29.cluster;
+if(!(data35 && typeof data35 == "object" && !Array.isArray(data35))){
+const err83 = {instancePath:instancePath+"/alternatives/" + i1+"/cluster",schemaPath:"#/$defs/Alternative/properties/cluster/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err83];
 }
 else {
 vErrors.push(err83);
+}
+errors++;
+}
+}
+if(data29.patch !== undefined && func0.call(data29, "patch")){
+let data36 = data29.patch;
+if(!(data36 && typeof data36 == "object" && !Array.isArray(data36))){
+const err84 = {instancePath:instancePath+"/alternatives/" + i1+"/patch",schemaPath:"#/$defs/Alternative/properties/patch/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err84];
+}
+else {
+vErrors.push(err84);
+}
+errors++;
+}
+}
+}
+else {
+const err85 = {instancePath:instancePath+"/alternatives/" + i1,schemaPath:"#/$defs/Alternative/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err85];
+}
+else {
+vErrors.push(err85);
+}
+errors++;
+}
+}
+}
+else {
+const err86 = {instancePath:instancePath+"/alternatives",schemaPath:"#/properties/alternatives/type",keyword:"type",params:{type: "array"}};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
+}
+errors++;
+}
+}
+}
+else {
+const err87 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
 }
 errors++;
 }

@@ -132,6 +132,23 @@ describe('functions/contract/request.schema.json', () => {
       },
       pointer: '/capacityStrategy',
     },
+    ...[
+      { rule: 'a webhook without its secret', target: { webhook: 'https://hooks.example.com/' }, pointer: '/notify/0/secret' },
+      {
+        rule: 'an SNS topic with a secret',
+        target: { sns: 'arn:aws:sns:us-east-1:123456789012:t', secret: 's' },
+        pointer: '/notify/0/secret',
+      },
+      { rule: 'a secret name with a space', target: { webhook: 'https://h.example.com/', secret: 'a b' }, pointer: '/notify/0/secret' },
+      { rule: 'a queue ARN for a topic', target: { sns: 'arn:aws:sqs:us-east-1:123456789012:q' }, pointer: '/notify/0/sns' },
+    ].map(({ rule, target, pointer }) => ({
+      rule,
+      file: 'examples/tir-minimal.json',
+      edit: (r: any) => {
+        r.notify = [target];
+      },
+      pointer,
+    })),
   ];
 
   const pointersOf = (validate: { (data: unknown): boolean; errors?: unknown[] | null }, data: unknown) =>

@@ -78,6 +78,10 @@ export const RULE_MESSAGES: Readonly<Record<string, (value: unknown) => string>>
   'TirCreateBody#/then/required': () => 'is required when script_added is true',
   'TirCreateBody#/then/properties/lifecycle_script/pattern': () => 'must not be empty when script_added is true',
   '#/allOf/1/then/properties/capacityStrategy/not': () => HOLD_NEEDS_HYPERPOD,
+  'NotifyTarget#/dependentSchemas/webhook/required': () => 'is required with webhook: the body is signed with its value',
+  'NotifyTarget#/dependentSchemas/sns/properties/secret/false schema': () => 'applies only to a webhook target',
+  'NotifyTarget#/properties/secret/pattern': () => 'must be a Secrets Manager secret name: 1 to 512 of A-Z a-z 0-9 / _ + = . @ -',
+  'NotifyTarget#/properties/sns/pattern': () => 'must be an SNS topic ARN: arn:aws:sns:<region>:<account>:<topic name>',
 };
 
 /**
