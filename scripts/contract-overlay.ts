@@ -19,6 +19,8 @@ export interface MemberOverlay {
   maxItems?: number;
   uniqueItems?: boolean;
   items?: MemberOverlay;
+  /** A value the member must not match (JSON Schema `not`). */
+  not?: Record<string, unknown>;
   description?: string;
 }
 
@@ -27,6 +29,12 @@ export interface ShapeOverlay {
   required?: string[];
   /** A structure whose members are alternatives: exactly one must be set (a Smithy union is one already). */
   exactlyOne?: boolean;
+  /**
+   * Rules between members, as JSON Schema 2020-12 keywords added to the shape's definition (`if`/`then`/`else`,
+   * `dependentSchemas`). Each failure has its own words in functions/core/validate/messages.ts (RULE_MESSAGES), keyed
+   * by the rule's schema path.
+   */
+  rules?: Record<string, unknown>;
   description?: string;
   members?: Record<string, MemberOverlay>;
 }
@@ -79,6 +87,13 @@ export const OVERLAY: Record<string, ShapeOverlay> = {
       ...GROUP_MEMBERS,
       MinInstanceCount: { type: 'integer', minimum: 0, maximum: 6758 },
     },
+    rules: {
+      // Exactly one of the two, each failure at the member it is about: both set names InstanceRequirements, neither
+      // names InstanceType.
+      dependentSchemas: { InstanceType: { properties: { InstanceRequirements: false } } },
+      if: { required: ['InstanceRequirements'] },
+      else: { required: ['InstanceType'] },
+    },
   },
   ClusterRestrictedInstanceGroupSpecification: { members: GROUP_MEMBERS },
   ClusterInstanceRequirements: { members: { InstanceTypes: { minItems: 1 } } },
@@ -93,6 +108,12 @@ export const OVERLAY: Record<string, ShapeOverlay> = {
     description:
       'With RootVolume true: VolumeKmsKeyId is required and VolumeSizeInGB must not be set; otherwise VolumeSizeInGB is required.',
     members: { VolumeSizeInGB: { type: 'integer', minimum: 1, maximum: 16384 } },
+    rules: {
+      if: { required: ['RootVolume'], properties: { RootVolume: { const: true } } },
+      // biome-ignore lint/suspicious/noThenProperty: the JSON Schema keyword, in a schema that is never awaited
+      then: { required: ['VolumeKmsKeyId'], properties: { VolumeSizeInGB: false } },
+      else: { required: ['VolumeSizeInGB'] },
+    },
   },
   VpcConfig: {
     members: {
@@ -103,7 +124,13 @@ export const OVERLAY: Record<string, ShapeOverlay> = {
   Tag: {
     description: `Keys are unique; a key must not start with aws: nor be ${PROVISIONER_TAGS.join(' or ')}.`,
     members: {
-      Key: { minLength: 1, maxLength: 128, pattern: TAG_TEXT },
+      // AWS reserves the aws: prefix in any case combination; the provisioner sets its own tags itself.
+      Key: {
+        minLength: 1,
+        maxLength: 128,
+        pattern: TAG_TEXT,
+        not: { anyOf: [{ enum: [...PROVISIONER_TAGS] }, { type: 'string', pattern: '^[aA][wW][sS]:' }] },
+      },
       Value: { maxLength: 256, pattern: TAG_TEXT },
     },
   },

@@ -11,15 +11,8 @@
  * status (its key) changes. Item size is taken as the length of the record's JSON plus its two list keys, an
  * approximation of DynamoDB's attribute-name-plus-value size.
  */
-import {
-  headOf,
-  type OfferingClaim,
-  type OfferingMemory,
-  queuedBehind,
-  turnsOf,
-  type Waiter,
-  widened,
-} from '../../functions/core/offerings';
+import { decideClaim, needsQueue, type OfferingItem as ClaimItem, tookLease } from '../../functions/core/claim';
+import { headOf, type OfferingClaim, type OfferingMemory, turnsOf, type Waiter, widened } from '../../functions/core/offerings';
 import type { ClusterRecord, ClusterStore } from '../../functions/core/store';
 
 export class DynamoMeter {
@@ -112,12 +105,10 @@ export const meteredStore = (store: ClusterStore, meter: DynamoMeter): ClusterSt
   };
 };
 
-interface OfferingItem {
+interface OfferingItem extends ClaimItem {
   shortUntil: string;
   reason: string;
   rememberedAt?: string;
-  leaseHolder?: string;
-  leaseUntil?: string;
 }
 
 const itemBytes = (key: string, item: OfferingItem | undefined): number =>
@@ -229,25 +220,20 @@ export class MeteredOfferings implements OfferingMemory {
     return queue ? [...queue.values()] : [];
   }
 
+  /** As the adapter: reads the item (and the queue when the rule needs it), the rule decides, the lease is written. */
   private claimOne(key: string, holder: string, now: Date, leaseSeconds: number, acceptedAt?: string): OfferingClaim {
     const item = this.items.get(key);
     this.meter.read(itemBytes(key, item));
-    if (item && Date.parse(item.shortUntil) > now.getTime()) return { state: 'short', until: item.shortUntil, reason: item.reason };
-    if (acceptedAt !== undefined) {
-      const head = queuedBehind(this.waitersOf(key), now, this.windows.get(key) ?? 1, holder, acceptedAt);
-      if (head) return { state: 'queued', head: head.requestId };
-    }
-    if (!item) return { state: 'free' };
-    const { reason } = item;
-    if (item.leaseHolder && item.leaseHolder !== holder && item.leaseUntil && Date.parse(item.leaseUntil) > now.getTime()) {
-      return { state: 'probing', until: item.leaseUntil, reason };
-    }
-    const until = new Date(now.getTime() + leaseSeconds * 1000).toISOString();
-    item.leaseHolder = holder;
-    item.leaseUntil = until;
+    const queue = needsQueue(item, now, acceptedAt) ? { waiters: this.waitersOf(key), window: this.windows.get(key) ?? 1 } : undefined;
+    const decision = decideClaim({ item, queue, holder, now, leaseSeconds, acceptedAt });
+    if ('claim' in decision) return decision.claim;
+    // The rule takes a lease on a remembered offering only; one writer at a time here, so the write always succeeds.
+    const held = item!;
+    held.leaseHolder = holder;
+    held.leaseUntil = decision.take.until;
     this.leases += 1;
     this.meter.write(itemBytes(key, item));
-    return { state: 'probe', until };
+    return tookLease(decision.take.until);
   }
 }
 

@@ -8,14 +8,10 @@
  * PlanUnavailableError (the caller decides: the submit path goes on without a plan, the dry run answers 503).
  */
 import { InvokeCommand, LambdaClient, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
-import { RequestValidationError } from '../core/errors';
+import { PlanUnavailableError, RequestValidationError } from '../core/errors';
 import type { PlanAnswer, PlanReport, Planner } from '../core/plan';
 import type { ProvisionRequest } from '../core/request';
 import { logger } from '../platform/observability';
-
-export class PlanUnavailableError extends Error {
-  override readonly name = 'PlanUnavailableError';
-}
 
 export interface LambdaPlannerOptions {
   /** The plan function's name or ARN, asked for when first needed. */

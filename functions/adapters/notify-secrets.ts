@@ -4,7 +4,7 @@
  * is picked up without a redeploy; a failed read is not kept. No value reaches a log line or an error message.
  */
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { NotifyRejectedError, NotifyTransientError } from '../core/notify';
+import { NotifyRejectedError, NotifyTransientError } from '../core/errors';
 
 export interface SecretSource {
   /** The secret's value (SecretString, or SecretBinary as UTF-8). */

@@ -5,7 +5,8 @@
  * key that refuses) NotifyRejectedError.
  */
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { NotifyRejectedError, NotifyTransientError, type TopicPublisher } from '../core/notify';
+import { NotifyRejectedError, NotifyTransientError } from '../core/errors';
+import type { TopicPublisher } from '../core/notify';
 
 const TRANSIENT = new Set([
   'Throttled',

@@ -20,7 +20,8 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { NotifyRejectedError, NotifyTransientError, addressKind, describeKind, type WebhookSender } from '../core/notify';
+import { NotifyRejectedError, NotifyTransientError } from '../core/errors';
+import { addressKind, describeKind, type WebhookSender } from '../core/notify';
 import type { SecretSource } from './notify-secrets';
 
 export const SIGNATURE_HEADER = 'x-provisioner-signature';

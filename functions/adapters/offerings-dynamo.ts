@@ -15,7 +15,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { OFFERINGS_TTL_ATTRIBUTE, offeringsTable } from '../contract/table.js';
 import { guardClient } from './transient';
-import { headOf, type OfferingClaim, type OfferingMemory, queuedBehind, turnsOf, type Waiter, widened, windowOf } from '../core/offerings';
+import { decideClaim, lostLease, needsQueue, type OfferingItem, tookLease } from '../core/claim';
+import { headOf, type OfferingClaim, type OfferingMemory, turnsOf, type Waiter, widened, windowOf } from '../core/offerings';
 
 /** The queue of an offering is an item of its own (a map of waiters), so remembering the offering leaves it alone. */
 export const QUEUE_PREFIX = 'waiters#';
@@ -108,6 +109,7 @@ export const createDynamoOfferings = (options: { client: DynamoDBClient; tableNa
     }
   };
 
+  /** Reads the offering's item (and its queue when the rule needs it); the rule decides (../core/claim.ts). */
   const claimOne = async (
     offering: string,
     holder: string,
@@ -118,24 +120,18 @@ export const createDynamoOfferings = (options: { client: DynamoDBClient; tableNa
     const { Item } = await client.send(
       new GetItemCommand({ TableName: tableName, Key: { offering: { S: offering } }, ConsistentRead: true }),
     );
-    const shortUntil = Item?.shortUntil?.S ?? '';
-    const reason = Item?.reason?.S;
-    // Remembered short: everyone skips it, whatever their place in its queue.
-    if (Item && Date.parse(shortUntil) > now.getTime()) return { state: 'short', until: shortUntil, ...(reason ? { reason } : {}) };
-    if (acceptedAt !== undefined) {
-      // It may be tried: by the live waiters in the offering's window only (the earliest, unless a burst widened it).
-      const { waiters, window } = await queueOf(offering);
-      const head = queuedBehind(waiters, now, window, holder, acceptedAt);
-      if (head) return { state: 'queued', head: head.requestId };
-    }
-    if (!Item) return { state: 'free' };
-    const leaseHolder = Item.leaseHolder?.S;
-    const leaseUntil = Item.leaseUntil?.S;
-    if (leaseHolder && leaseHolder !== holder && leaseUntil && Date.parse(leaseUntil) > now.getTime()) {
-      return { state: 'probing', until: leaseUntil, ...(reason ? { reason } : {}) };
-    }
-    const until = new Date(now.getTime() + leaseSeconds * 1000).toISOString();
+    const item: OfferingItem | undefined = Item && {
+      shortUntil: Item.shortUntil?.S,
+      reason: Item.reason?.S,
+      leaseHolder: Item.leaseHolder?.S,
+      leaseUntil: Item.leaseUntil?.S,
+    };
+    const queue = needsQueue(item, now, acceptedAt) ? await queueOf(offering) : undefined;
+    const decision = decideClaim({ item, queue, holder, now, leaseSeconds, acceptedAt });
+    if ('claim' in decision) return decision.claim;
+    const { until } = decision.take;
     try {
+      // The rule again, where the item is: no one else took the lease, nor remembered the offering, since the read.
       await client.send(
         new UpdateItemCommand({
           TableName: tableName,
@@ -146,12 +142,10 @@ export const createDynamoOfferings = (options: { client: DynamoDBClient; tableNa
           ExpressionAttributeValues: { ':holder': { S: holder }, ':until': { S: until }, ':now': { S: now.toISOString() } },
         }),
       );
-      return { state: 'probe', until };
+      return tookLease(until);
     } catch (err) {
-      // Someone else took the lease (or remembered the offering again) between the read and the write.
-      if (err instanceof ConditionalCheckFailedException || (err as Error).name === 'ConditionalCheckFailedException') {
-        return { state: 'probing', ...(reason ? { reason } : {}) };
-      }
+      if (err instanceof ConditionalCheckFailedException || (err as Error).name === 'ConditionalCheckFailedException')
+        return lostLease(item);
       throw err;
     }
   };

@@ -14,7 +14,8 @@ import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DescribeClusterCommand, DescribeTrainingPlanCommand, ListClustersCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { ListServiceQuotasCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
-import { CheckSkippedError, type PreflightProbes, type SecurityGroupInfo, type SubnetInfo } from '../core/plan-checks';
+import { CheckSkippedError } from '../core/errors';
+import type { PreflightProbes, SecurityGroupInfo, SubnetInfo } from '../core/plan-checks';
 
 type AwsProbes = Omit<PreflightProbes, 'tirProject' | 'tirPlan' | 'tirSecurityGroup' | 'tirSshKeys'>;
 

@@ -19,13 +19,8 @@
  * - SSH keys: the SSH key list's page could not be read (only `POST /ssh_keys/` is published here): skipped, saying so.
  * Both credentials are secrets: the URL (which carries the key) never reaches a message, a log line or an error.
  */
-import {
-  CheckSkippedError,
-  TirAuthRejectedError,
-  TirProjectRejectedError,
-  type PreflightProbes,
-  type TirPlanInfo,
-} from '../core/plan-checks';
+import { CheckSkippedError, TirAuthRejectedError, TirProjectRejectedError } from '../core/errors';
+import type { PreflightProbes, TirPlanInfo } from '../core/plan-checks';
 import type { TirCredentialsSource } from './tir-credentials';
 
 type TirProbes = Pick<PreflightProbes, 'tirProject' | 'tirPlan' | 'tirSecurityGroup' | 'tirSshKeys'>;

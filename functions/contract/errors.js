@@ -5,7 +5,14 @@
  * class can only carry a name listed here.
  *
  * retryable: the workflow waits and tries again until the request's horizon (never retried by a Step Functions
- * Retry by name); the others end the request.
+ * Retry by name); the others end the request. The pre-flight plan's and the notifier's errors never reach the
+ * workflow: each is handled where it arises, as its meaning says, and none is retryable in that sense.
+ *
+ * Not listed, on purpose: errors that never leave the platform or an adapter and name nothing of the product —
+ * ConfigError (functions/platform/config.ts: a deployment without a variable fails at start), HttpError
+ * (functions/platform/middleware/http.ts: the HTTP layer's own answers, 415, 413, malformed bodies, which the docs list
+ * beside these), TirWireError (functions/adapters/tir-wire.ts: the scrubbed wire failure kept as the `cause` of one of
+ * these). PreflightFailedError (functions/core/errors.ts) is a RequestValidationError and carries that name.
  */
 export const ERRORS = /** @type {const} */ ({
   InsufficientCapacityError: { retryable: true, meaning: 'The provider has no capacity for the instance type now.' },
@@ -47,6 +54,36 @@ export const ERRORS = /** @type {const} */ ({
     retryable: false,
     meaning: 'The request breaks the contract.',
     http: { status: 400, code: 'ValidationFailed' },
+  },
+  CheckSkippedError: {
+    retryable: false,
+    meaning:
+      'A pre-flight check could not run (access denied, the service unreachable, throttled or too slow): it is skipped, never failed.',
+  },
+  TirAuthRejectedError: {
+    retryable: false,
+    meaning: 'TIR refused the credentials (401 / 403) to a pre-flight read: the plan fails its credentials check.',
+  },
+  TirProjectRejectedError: {
+    retryable: false,
+    meaning: 'TIR refused the project or location (another 4xx) to a pre-flight read: the plan fails its project check.',
+  },
+  PlanUnavailableError: {
+    retryable: false,
+    meaning:
+      'The plan function could not be invoked, failed, or answered unreadably: a submit goes on without the plan, a dry run answers 503.',
+  },
+  NotifyTransientError: {
+    retryable: false,
+    meaning: 'A notification that may pass if sent again (5xx, 429, a timeout, a refused connection): the notifier sends it again itself.',
+  },
+  NotifyRejectedError: {
+    retryable: false,
+    meaning: 'A notification that will not pass as it is (4xx, a refused address, a missing secret, no such topic).',
+  },
+  NotificationFailedError: {
+    retryable: false,
+    meaning: 'Some target was not told after the retries: the notify invocation fails (Lambda retries it, then its dead-letter queue).',
   },
 });
 

@@ -3,10 +3,10 @@ import { fullFormats } from "ajv-formats/dist/formats.js";
 "use strict";
 export const validate = validate20;
 export default validate20;
-const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","properties":{"$schema":{"type":"string"},"requestId":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$"},"provider":{"type":"string","enum":["sagemaker","tir"]},"startAt":{"$ref":"#/$defs/DateTime"},"deleteAfter":{"$ref":"#/$defs/Duration"},"retry":{"$ref":"#/$defs/Retry"},"capacityStrategy":{"type":"string","enum":["recreate","hold"]},"notify":{"type":"array","maxItems":5,"items":{"$ref":"#/$defs/NotifyTarget"}},"region":{"type":"string","pattern":"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"},"projectId":{"$ref":"#/$defs/TirId"},"location":{"type":"string","minLength":1,"maxLength":64},"activeIam":{"$ref":"#/$defs/TirId"},"cluster":{"type":"object"},"preflight":{"type":"boolean"},"alternatives":{"type":"array","maxItems":8,"items":{"$ref":"#/$defs/Alternative"}}},"required":["provider","cluster"],"additionalProperties":false,"allOf":[{"if":{"type":"object","properties":{"provider":{"const":"sagemaker"}},"required":["provider"]},"then":{"type":"object","properties":{"cluster":{"$ref":"#/$defs/CreateClusterRequest"},"projectId":false,"location":false,"activeIam":false}}},{"if":{"type":"object","properties":{"provider":{"const":"tir"}},"required":["provider"]},"then":{"type":"object","properties":{"cluster":{"$ref":"#/$defs/TirCreateBody"},"region":false},"required":["projectId","location"]}}],"$defs":{"DateTime":{"type":"string","maxLength":64,"pattern":"^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:[0-5]\\d(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$","format":"date-time"},"Duration":{"type":"string","maxLength":64,"pattern":"^P(?=\\d|T\\d)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$"},"Retry":{"type":"object","properties":{"for":{"$ref":"#/$defs/Duration"},"until":{"$ref":"#/$defs/DateTime"}},"additionalProperties":false,"oneOf":[{"required":["for"]},{"required":["until"]}]},"Alternative":{"type":"object","required":["provider"],"additionalProperties":false,"properties":{"provider":{"enum":["sagemaker","tir"]},"region":{"type":"string","pattern":"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"},"projectId":{"type":"integer","minimum":1},"location":{"type":"string","minLength":1,"maxLength":64},"activeIam":{"type":"integer","minimum":1},"cluster":{"type":"object"},"patch":{"type":"object"}}},"NotifyTarget":{"type":"object","properties":{"webhook":{"type":"string","minLength":1,"maxLength":2048},"secret":{"type":"string","minLength":1,"maxLength":512},"sns":{"type":"string","minLength":1,"maxLength":1024}},"additionalProperties":false,"oneOf":[{"required":["webhook"]},{"required":["sns"]}]},"TirId":{"type":"integer","minimum":1,"maximum":9007199254740991},"TirCreateBody":{"type":"object","properties":{"name":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"image_version_id":{"$ref":"#/$defs/TirId"},"ssh_key_ids":{"type":"array","items":{"$ref":"#/$defs/TirId"},"minItems":1},"security_group_id":{"$ref":"#/$defs/TirId"},"sku_id":{"$ref":"#/$defs/TirId"},"no_of_nodes":{"type":"integer","minimum":1,"maximum":9007199254740991},"sku_item_price_id":{"$ref":"#/$defs/TirId"},"script_added":{"type":"boolean"},"lifecycle_script":{"type":"string","maxLength":65536},"sfs_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirSfsMount"}},"pfs_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirMount"}},"dataset_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirMount"}}},"required":["name","image_version_id","ssh_key_ids","security_group_id","sku_id","no_of_nodes","sku_item_price_id"],"additionalProperties":false},"TirSfsMount":{"type":"object","properties":{"id":{"$ref":"#/$defs/TirId"},"name":{"type":"string","minLength":1},"mount_path":{"type":"string","minLength":1}},"required":["id"],"additionalProperties":false},"TirMount":{"type":"object","properties":{"id":{"$ref":"#/$defs/TirId"}},"required":["id"]},"CreateClusterRequest":{"type":"object","required":["ClusterName","InstanceGroups"],"properties":{"ClusterName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceGroups":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceGroupSpecification"},"minItems":1,"maxItems":20},"RestrictedInstanceGroups":{"type":"array","items":{"$ref":"#/$defs/ClusterRestrictedInstanceGroupSpecification"}},"RestrictedInstanceGroupsConfig":{"$ref":"#/$defs/ClusterRestrictedInstanceGroupsConfig"},"VpcConfig":{"$ref":"#/$defs/VpcConfig"},"Tags":{"type":"array","items":{"$ref":"#/$defs/Tag"},"maxItems":48},"Orchestrator":{"$ref":"#/$defs/ClusterOrchestrator"},"NodeRecovery":{"$ref":"#/$defs/ClusterNodeRecovery"},"TieredStorageConfig":{"$ref":"#/$defs/ClusterTieredStorageConfig"},"NodeProvisioningMode":{"$ref":"#/$defs/ClusterNodeProvisioningMode"},"ClusterRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"AutoScaling":{"$ref":"#/$defs/ClusterAutoScalingConfig"}},"additionalProperties":false},"ClusterInstanceGroupSpecification":{"type":"object","required":["InstanceCount","InstanceGroupName","LifeCycleConfig","ExecutionRole"],"properties":{"InstanceCount":{"type":"integer","minimum":1,"maximum":6758},"MinInstanceCount":{"type":"integer","minimum":0,"maximum":6758},"InstanceGroupName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceType":{"$ref":"#/$defs/ClusterInstanceType"},"InstanceRequirements":{"$ref":"#/$defs/ClusterInstanceRequirements"},"LifeCycleConfig":{"$ref":"#/$defs/ClusterLifeCycleConfig"},"ExecutionRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"ThreadsPerCore":{"type":"integer","minimum":1,"maximum":2},"InstanceStorageConfigs":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceStorageConfig"},"maxItems":4},"OnStartDeepHealthChecks":{"type":"array","items":{"$ref":"#/$defs/DeepHealthCheckType"},"minItems":1,"maxItems":2},"TrainingPlanArn":{"type":"string","minLength":50,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:training-plan/.*$"},"OverrideVpcConfig":{"$ref":"#/$defs/VpcConfig"},"ScheduledUpdateConfig":{"$ref":"#/$defs/ScheduledUpdateConfig"},"ImageId":{"type":"string"},"AutoPatchConfig":{"$ref":"#/$defs/ClusterAutoPatchConfig"},"ImageReleaseVersion":{"type":"string"},"KubernetesConfig":{"$ref":"#/$defs/ClusterKubernetesConfig"},"SlurmConfig":{"$ref":"#/$defs/ClusterSlurmConfig"},"CapacityRequirements":{"$ref":"#/$defs/ClusterCapacityRequirements"},"NetworkInterface":{"$ref":"#/$defs/ClusterNetworkInterface"}},"additionalProperties":false},"ClusterInstanceType":{"type":"string","enum":["ml.c5n.18xlarge","ml.c5n.2xlarge","ml.c5n.4xlarge","ml.c5n.9xlarge","ml.c5n.large","ml.c5.12xlarge","ml.c5.18xlarge","ml.c5.24xlarge","ml.c5.2xlarge","ml.c5.4xlarge","ml.c5.9xlarge","ml.c5.large","ml.c5.xlarge","ml.c6a.12xlarge","ml.c6a.16xlarge","ml.c6a.24xlarge","ml.c6a.2xlarge","ml.c6a.32xlarge","ml.c6a.48xlarge","ml.c6a.4xlarge","ml.c6a.8xlarge","ml.c6a.large","ml.c6a.xlarge","ml.c6g.12xlarge","ml.c6g.16xlarge","ml.c6g.2xlarge","ml.c6g.4xlarge","ml.c6g.8xlarge","ml.c6g.large","ml.c6g.medium","ml.c6g.xlarge","ml.c6i.12xlarge","ml.c6i.16xlarge","ml.c6i.24xlarge","ml.c6i.2xlarge","ml.c6i.32xlarge","ml.c6i.4xlarge","ml.c6i.8xlarge","ml.c6i.large","ml.c6i.xlarge","ml.c7g.12xlarge","ml.c7g.16xlarge","ml.c7g.2xlarge","ml.c7g.4xlarge","ml.c7g.8xlarge","ml.c7g.large","ml.c7g.medium","ml.c7g.xlarge","ml.c8g.12xlarge","ml.c8g.16xlarge","ml.c8g.24xlarge","ml.c8g.2xlarge","ml.c8g.48xlarge","ml.c8g.4xlarge","ml.c8g.8xlarge","ml.c8g.large","ml.c8g.medium","ml.c8g.xlarge","ml.g4dn.12xlarge","ml.g4dn.16xlarge","ml.g4dn.2xlarge","ml.g4dn.4xlarge","ml.g4dn.8xlarge","ml.g4dn.xlarge","ml.g5.12xlarge","ml.g5.16xlarge","ml.g5.24xlarge","ml.g5.2xlarge","ml.g5.48xlarge","ml.g5.4xlarge","ml.g5.8xlarge","ml.g5.xlarge","ml.g6e.12xlarge","ml.g6e.16xlarge","ml.g6e.24xlarge","ml.g6e.2xlarge","ml.g6e.48xlarge","ml.g6e.4xlarge","ml.g6e.8xlarge","ml.g6e.xlarge","ml.g6.12xlarge","ml.g6.16xlarge","ml.g6.24xlarge","ml.g6.2xlarge","ml.g6.48xlarge","ml.g6.4xlarge","ml.g6.8xlarge","ml.g6.xlarge","ml.g7e.12xlarge","ml.g7e.24xlarge","ml.g7e.2xlarge","ml.g7e.48xlarge","ml.g7e.4xlarge","ml.g7e.8xlarge","ml.g7.12xlarge","ml.g7.24xlarge","ml.g7.2xlarge","ml.g7.48xlarge","ml.g7.4xlarge","ml.g7.8xlarge","ml.gr6.4xlarge","ml.gr6.8xlarge","ml.i3en.12xlarge","ml.i3en.24xlarge","ml.i3en.2xlarge","ml.i3en.3xlarge","ml.i3en.6xlarge","ml.i3en.large","ml.i3en.xlarge","ml.m5.12xlarge","ml.m5.16xlarge","ml.m5.24xlarge","ml.m5.2xlarge","ml.m5.4xlarge","ml.m5.8xlarge","ml.m5.large","ml.m5.xlarge","ml.m6a.12xlarge","ml.m6a.16xlarge","ml.m6a.24xlarge","ml.m6a.2xlarge","ml.m6a.32xlarge","ml.m6a.48xlarge","ml.m6a.4xlarge","ml.m6a.8xlarge","ml.m6a.large","ml.m6a.xlarge","ml.m6g.12xlarge","ml.m6g.16xlarge","ml.m6g.2xlarge","ml.m6g.4xlarge","ml.m6g.8xlarge","ml.m6g.large","ml.m6g.medium","ml.m6g.xlarge","ml.m6i.12xlarge","ml.m6i.16xlarge","ml.m6i.24xlarge","ml.m6i.2xlarge","ml.m6i.32xlarge","ml.m6i.4xlarge","ml.m6i.8xlarge","ml.m6i.large","ml.m6i.xlarge","ml.m7g.12xlarge","ml.m7g.16xlarge","ml.m7g.2xlarge","ml.m7g.4xlarge","ml.m7g.8xlarge","ml.m7g.large","ml.m7g.medium","ml.m7g.xlarge","ml.m7i.12xlarge","ml.m7i.16xlarge","ml.m7i.24xlarge","ml.m7i.2xlarge","ml.m7i.48xlarge","ml.m7i.4xlarge","ml.m7i.8xlarge","ml.m7i.large","ml.m7i.xlarge","ml.m8g.12xlarge","ml.m8g.16xlarge","ml.m8g.24xlarge","ml.m8g.2xlarge","ml.m8g.48xlarge","ml.m8g.4xlarge","ml.m8g.8xlarge","ml.m8g.large","ml.m8g.medium","ml.m8g.xlarge","ml.p4de.24xlarge","ml.p4d.24xlarge","ml.p5en.48xlarge","ml.p5e.48xlarge","ml.p5.48xlarge","ml.p5.4xlarge","ml.p6e-gb200.36xlarge","ml.p6-b200.48xlarge","ml.p6-b300.48xlarge","ml.r5d.16xlarge","ml.r6i.12xlarge","ml.r6i.16xlarge","ml.r6i.24xlarge","ml.r6i.2xlarge","ml.r6i.32xlarge","ml.r6i.4xlarge","ml.r6i.8xlarge","ml.r6i.large","ml.r6i.xlarge","ml.r7i.12xlarge","ml.r7i.16xlarge","ml.r7i.24xlarge","ml.r7i.2xlarge","ml.r7i.48xlarge","ml.r7i.4xlarge","ml.r7i.8xlarge","ml.r7i.large","ml.r7i.xlarge","ml.t3.2xlarge","ml.t3.large","ml.t3.medium","ml.t3.xlarge","ml.trn1n.32xlarge","ml.trn1.32xlarge","ml.trn2.3xlarge","ml.trn2.48xlarge"]},"ClusterInstanceRequirements":{"type":"object","required":["InstanceTypes"],"properties":{"InstanceTypes":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceType"},"minItems":1}},"additionalProperties":false},"ClusterLifeCycleConfig":{"type":"object","required":["SourceS3Uri","OnCreate"],"properties":{"SourceS3Uri":{"type":"string","minLength":1,"maxLength":1024,"pattern":"^(https|s3)://([^/]+)/?(.*)$"},"OnCreate":{"type":"string","minLength":1,"maxLength":128},"OnInitComplete":{"type":"string"}},"additionalProperties":false},"ClusterInstanceStorageConfig":{"type":"object","properties":{"EbsVolumeConfig":{"$ref":"#/$defs/ClusterEbsVolumeConfig"},"FsxLustreConfig":{"$ref":"#/$defs/ClusterFsxLustreConfig"},"FsxOpenZfsConfig":{"$ref":"#/$defs/ClusterFsxOpenZfsConfig"}},"additionalProperties":false,"oneOf":[{"required":["EbsVolumeConfig"]},{"required":["FsxLustreConfig"]},{"required":["FsxOpenZfsConfig"]}]},"ClusterEbsVolumeConfig":{"type":"object","properties":{"VolumeSizeInGB":{"type":"integer","minimum":1,"maximum":16384},"VolumeKmsKeyId":{"type":"string"},"RootVolume":{"type":"boolean"}},"additionalProperties":false},"ClusterFsxLustreConfig":{"type":"object","required":["DnsName","MountName"],"properties":{"DnsName":{"type":"string"},"MountName":{"type":"string"},"MountPath":{"type":"string"}},"additionalProperties":false},"ClusterFsxOpenZfsConfig":{"type":"object","required":["DnsName"],"properties":{"DnsName":{"type":"string"},"MountPath":{"type":"string"}},"additionalProperties":false},"DeepHealthCheckType":{"type":"string","enum":["InstanceConnectivity","InstanceStress"]},"VpcConfig":{"type":"object","required":["SecurityGroupIds","Subnets"],"properties":{"SecurityGroupIds":{"type":"array","items":{"type":"string","maxLength":32,"pattern":"^[-0-9a-zA-Z]+$"},"minItems":1,"maxItems":5},"Subnets":{"type":"array","items":{"type":"string","maxLength":32,"pattern":"^[-0-9a-zA-Z]+$"},"minItems":1,"maxItems":16}},"additionalProperties":false},"ScheduledUpdateConfig":{"type":"object","required":["ScheduleExpression"],"properties":{"ScheduleExpression":{"type":"string"},"DeploymentConfig":{"$ref":"#/$defs/DeploymentConfiguration"}},"additionalProperties":false},"DeploymentConfiguration":{"type":"object","properties":{"RollingUpdatePolicy":{"$ref":"#/$defs/RollingDeploymentPolicy"},"WaitIntervalInSeconds":{"type":"integer","minimum":0,"maximum":3600},"AutoRollbackConfiguration":{"type":"array","items":{"$ref":"#/$defs/AlarmDetails"}}},"additionalProperties":false},"RollingDeploymentPolicy":{"type":"object","required":["MaximumBatchSize"],"properties":{"MaximumBatchSize":{"$ref":"#/$defs/CapacitySizeConfig"},"RollbackMaximumBatchSize":{"$ref":"#/$defs/CapacitySizeConfig"}},"additionalProperties":false},"CapacitySizeConfig":{"type":"object","required":["Type","Value"],"properties":{"Type":{"$ref":"#/$defs/NodeUnavailabilityType"},"Value":{"type":"integer","minimum":1}},"additionalProperties":false},"NodeUnavailabilityType":{"type":"string","enum":["CAPACITY_PERCENTAGE","INSTANCE_COUNT"]},"AlarmDetails":{"type":"object","required":["AlarmName"],"properties":{"AlarmName":{"type":"string"}},"additionalProperties":false},"ClusterAutoPatchConfig":{"type":"object","required":["PatchingStrategy"],"properties":{"PatchingStrategy":{"$ref":"#/$defs/ClusterPatchingStrategy"},"PatchSchedule":{"$ref":"#/$defs/ClusterPatchSchedule"},"DeploymentConfig":{"$ref":"#/$defs/DeploymentConfiguration"}},"additionalProperties":false},"ClusterPatchingStrategy":{"type":"string","enum":["WhenAllIdle","WhenIdle"]},"ClusterPatchSchedule":{"type":"object","properties":{"NextPatchDate":{"type":"string","format":"date-time"}},"additionalProperties":false},"ClusterKubernetesConfig":{"type":"object","properties":{"Labels":{"type":"object","additionalProperties":{"type":"string"}},"Taints":{"type":"array","items":{"$ref":"#/$defs/ClusterKubernetesTaint"}}},"additionalProperties":false},"ClusterKubernetesTaint":{"type":"object","required":["Key","Effect"],"properties":{"Key":{"type":"string"},"Value":{"type":"string"},"Effect":{"$ref":"#/$defs/ClusterKubernetesTaintEffect"}},"additionalProperties":false},"ClusterKubernetesTaintEffect":{"type":"string","enum":["NoExecute","NoSchedule","PreferNoSchedule"]},"ClusterSlurmConfig":{"type":"object","required":["NodeType"],"properties":{"NodeType":{"$ref":"#/$defs/ClusterSlurmNodeType"},"PartitionNames":{"type":"array","items":{"type":"string"}}},"additionalProperties":false},"ClusterSlurmNodeType":{"type":"string","enum":["Compute","Controller","Login"]},"ClusterCapacityRequirements":{"type":"object","properties":{"Spot":{"$ref":"#/$defs/ClusterSpotOptions"},"OnDemand":{"$ref":"#/$defs/ClusterOnDemandOptions"}},"additionalProperties":false,"oneOf":[{"required":["Spot"]},{"required":["OnDemand"]}]},"ClusterSpotOptions":{"type":"object","properties":{},"additionalProperties":false},"ClusterOnDemandOptions":{"type":"object","properties":{},"additionalProperties":false},"ClusterNetworkInterface":{"type":"object","properties":{"InterfaceType":{"$ref":"#/$defs/ClusterInterfaceType"}},"additionalProperties":false},"ClusterInterfaceType":{"type":"string","enum":["efa","efa-only"]},"ClusterRestrictedInstanceGroupSpecification":{"type":"object","required":["InstanceCount","InstanceGroupName","InstanceType","ExecutionRole"],"properties":{"InstanceCount":{"type":"integer","minimum":1,"maximum":6758},"InstanceGroupName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceType":{"$ref":"#/$defs/ClusterInstanceType"},"ExecutionRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"ThreadsPerCore":{"type":"integer","minimum":1,"maximum":2},"InstanceStorageConfigs":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceStorageConfig"},"maxItems":4},"OnStartDeepHealthChecks":{"type":"array","items":{"$ref":"#/$defs/DeepHealthCheckType"},"minItems":1,"maxItems":2},"TrainingPlanArn":{"type":"string","minLength":50,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:training-plan/.*$"},"OverrideVpcConfig":{"$ref":"#/$defs/VpcConfig"},"ScheduledUpdateConfig":{"$ref":"#/$defs/ScheduledUpdateConfig"},"EnvironmentConfig":{"$ref":"#/$defs/EnvironmentConfig"}},"additionalProperties":false},"EnvironmentConfig":{"type":"object","properties":{"FSxLustreConfig":{"$ref":"#/$defs/FSxLustreConfig"}},"additionalProperties":false},"FSxLustreConfig":{"type":"object","required":["SizeInGiB","PerUnitStorageThroughput"],"properties":{"SizeInGiB":{"type":"integer","minimum":1200,"maximum":100800},"PerUnitStorageThroughput":{"type":"integer","minimum":125,"maximum":1000}},"additionalProperties":false},"ClusterRestrictedInstanceGroupsConfig":{"type":"object","required":["SharedEnvironmentConfig"],"properties":{"SharedEnvironmentConfig":{"$ref":"#/$defs/ClusterSharedEnvironmentConfig"}},"additionalProperties":false},"ClusterSharedEnvironmentConfig":{"type":"object","required":["FSxLustreDeletionPolicy","FSxLustreConfig"],"properties":{"FSxLustreDeletionPolicy":{"$ref":"#/$defs/ClusterFSxLustreDeletionPolicy"},"FSxLustreConfig":{"$ref":"#/$defs/FSxLustreConfig"}},"additionalProperties":false},"ClusterFSxLustreDeletionPolicy":{"type":"string","enum":["DeleteIfNotUsed","Keep"]},"Tag":{"type":"object","required":["Key","Value"],"properties":{"Key":{"type":"string","minLength":1,"maxLength":128,"pattern":"^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"},"Value":{"type":"string","maxLength":256,"pattern":"^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"}},"additionalProperties":false},"ClusterOrchestrator":{"type":"object","properties":{"Eks":{"$ref":"#/$defs/ClusterOrchestratorEksConfig"},"Slurm":{"$ref":"#/$defs/ClusterOrchestratorSlurmConfig"}},"additionalProperties":false,"oneOf":[{"required":["Eks"]},{"required":["Slurm"]}]},"ClusterOrchestratorEksConfig":{"type":"object","required":["ClusterArn"],"properties":{"ClusterArn":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:eks:[a-z0-9\\-]*:[0-9]{12}:cluster\\/[0-9A-Za-z][A-Za-z0-9\\-_]{0,99}$"}},"additionalProperties":false},"ClusterOrchestratorSlurmConfig":{"type":"object","properties":{"SlurmConfigStrategy":{"$ref":"#/$defs/ClusterSlurmConfigStrategy"}},"additionalProperties":false},"ClusterSlurmConfigStrategy":{"type":"string","enum":["Managed","Merge","Overwrite"]},"ClusterNodeRecovery":{"type":"string","enum":["Automatic","None"]},"ClusterTieredStorageConfig":{"type":"object","required":["Mode"],"properties":{"Mode":{"$ref":"#/$defs/ClusterConfigMode"},"InstanceMemoryAllocationPercentage":{"type":"integer","minimum":0,"maximum":100}},"additionalProperties":false},"ClusterConfigMode":{"type":"string","enum":["Disable","Enable"]},"ClusterNodeProvisioningMode":{"type":"string","enum":["Continuous"]},"ClusterAutoScalingConfig":{"type":"object","required":["Mode"],"properties":{"Mode":{"$ref":"#/$defs/ClusterAutoScalingMode"},"AutoScalerType":{"$ref":"#/$defs/ClusterAutoScalerType"}},"additionalProperties":false},"ClusterAutoScalingMode":{"type":"string","enum":["Disable","Enable"]},"ClusterAutoScalerType":{"type":"string","enum":["Karpenter"]}}};
+const schema31 = {"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","properties":{"$schema":{"type":"string"},"requestId":{"type":"string","minLength":1,"maxLength":64,"pattern":"^[A-Za-z0-9_-]+$"},"provider":{"type":"string","enum":["sagemaker","tir"]},"startAt":{"$ref":"#/$defs/DateTime"},"deleteAfter":{"$ref":"#/$defs/Duration"},"retry":{"$ref":"#/$defs/Retry"},"capacityStrategy":{"type":"string","enum":["recreate","hold"]},"notify":{"type":"array","maxItems":5,"items":{"$ref":"#/$defs/NotifyTarget"}},"region":{"type":"string","pattern":"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"},"projectId":{"$ref":"#/$defs/TirId"},"location":{"type":"string","minLength":1,"maxLength":64},"activeIam":{"$ref":"#/$defs/TirId"},"cluster":{"type":"object"},"preflight":{"type":"boolean"},"alternatives":{"type":"array","maxItems":8,"items":{"$ref":"#/$defs/Alternative"}}},"required":["provider","cluster"],"additionalProperties":false,"allOf":[{"if":{"type":"object","properties":{"provider":{"const":"sagemaker"}},"required":["provider"]},"then":{"type":"object","properties":{"cluster":{"$ref":"#/$defs/CreateClusterRequest"},"projectId":false,"location":false,"activeIam":false}}},{"if":{"type":"object","properties":{"provider":{"const":"tir"}},"required":["provider"]},"then":{"type":"object","properties":{"cluster":{"$ref":"#/$defs/TirCreateBody"},"region":false,"capacityStrategy":{"not":{"const":"hold"}}},"required":["projectId","location"]}}],"$defs":{"DateTime":{"type":"string","maxLength":64,"pattern":"^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:[0-5]\\d(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$","format":"date-time"},"Duration":{"type":"string","maxLength":64,"pattern":"^P(?=\\d|T\\d)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$"},"Retry":{"type":"object","properties":{"for":{"$ref":"#/$defs/Duration"},"until":{"$ref":"#/$defs/DateTime"}},"additionalProperties":false,"oneOf":[{"required":["for"]},{"required":["until"]}]},"Alternative":{"type":"object","required":["provider"],"additionalProperties":false,"properties":{"provider":{"enum":["sagemaker","tir"]},"region":{"type":"string","pattern":"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"},"projectId":{"type":"integer","minimum":1},"location":{"type":"string","minLength":1,"maxLength":64},"activeIam":{"type":"integer","minimum":1},"cluster":{"type":"object"},"patch":{"type":"object"}}},"NotifyTarget":{"type":"object","properties":{"webhook":{"type":"string","minLength":1,"maxLength":2048},"secret":{"type":"string","minLength":1,"maxLength":512,"pattern":"^[A-Za-z0-9/_+=.@-]{1,512}$"},"sns":{"type":"string","minLength":1,"maxLength":1024,"pattern":"^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f)?:sns:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}:\\d{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?$"}},"additionalProperties":false,"oneOf":[{"required":["webhook"]},{"required":["sns"]}],"dependentSchemas":{"webhook":{"required":["secret"]},"sns":{"properties":{"secret":false}}}},"TirId":{"type":"integer","minimum":1,"maximum":9007199254740991},"TirCreateBody":{"type":"object","properties":{"name":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"image_version_id":{"$ref":"#/$defs/TirId"},"ssh_key_ids":{"type":"array","items":{"$ref":"#/$defs/TirId"},"minItems":1},"security_group_id":{"$ref":"#/$defs/TirId"},"sku_id":{"$ref":"#/$defs/TirId"},"no_of_nodes":{"type":"integer","minimum":1,"maximum":9007199254740991},"sku_item_price_id":{"$ref":"#/$defs/TirId"},"script_added":{"type":"boolean"},"lifecycle_script":{"type":"string","maxLength":65536},"sfs_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirSfsMount"}},"pfs_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirMount"}},"dataset_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirMount"}}},"required":["name","image_version_id","ssh_key_ids","security_group_id","sku_id","no_of_nodes","sku_item_price_id"],"additionalProperties":false,"if":{"required":["script_added"],"properties":{"script_added":{"const":true}}},"then":{"required":["lifecycle_script"],"properties":{"lifecycle_script":{"type":"string","pattern":"\\S"}}}},"TirSfsMount":{"type":"object","properties":{"id":{"$ref":"#/$defs/TirId"},"name":{"type":"string","minLength":1},"mount_path":{"type":"string","minLength":1}},"required":["id"],"additionalProperties":false},"TirMount":{"type":"object","properties":{"id":{"$ref":"#/$defs/TirId"}},"required":["id"]},"CreateClusterRequest":{"type":"object","required":["ClusterName","InstanceGroups"],"properties":{"ClusterName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceGroups":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceGroupSpecification"},"minItems":1,"maxItems":20},"RestrictedInstanceGroups":{"type":"array","items":{"$ref":"#/$defs/ClusterRestrictedInstanceGroupSpecification"}},"RestrictedInstanceGroupsConfig":{"$ref":"#/$defs/ClusterRestrictedInstanceGroupsConfig"},"VpcConfig":{"$ref":"#/$defs/VpcConfig"},"Tags":{"type":"array","items":{"$ref":"#/$defs/Tag"},"maxItems":48},"Orchestrator":{"$ref":"#/$defs/ClusterOrchestrator"},"NodeRecovery":{"$ref":"#/$defs/ClusterNodeRecovery"},"TieredStorageConfig":{"$ref":"#/$defs/ClusterTieredStorageConfig"},"NodeProvisioningMode":{"$ref":"#/$defs/ClusterNodeProvisioningMode"},"ClusterRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"AutoScaling":{"$ref":"#/$defs/ClusterAutoScalingConfig"}},"additionalProperties":false},"ClusterInstanceGroupSpecification":{"type":"object","required":["InstanceCount","InstanceGroupName","LifeCycleConfig","ExecutionRole"],"properties":{"InstanceCount":{"type":"integer","minimum":1,"maximum":6758},"MinInstanceCount":{"type":"integer","minimum":0,"maximum":6758},"InstanceGroupName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceType":{"$ref":"#/$defs/ClusterInstanceType"},"InstanceRequirements":{"$ref":"#/$defs/ClusterInstanceRequirements"},"LifeCycleConfig":{"$ref":"#/$defs/ClusterLifeCycleConfig"},"ExecutionRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"ThreadsPerCore":{"type":"integer","minimum":1,"maximum":2},"InstanceStorageConfigs":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceStorageConfig"},"maxItems":4},"OnStartDeepHealthChecks":{"type":"array","items":{"$ref":"#/$defs/DeepHealthCheckType"},"minItems":1,"maxItems":2},"TrainingPlanArn":{"type":"string","minLength":50,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:training-plan/.*$"},"OverrideVpcConfig":{"$ref":"#/$defs/VpcConfig"},"ScheduledUpdateConfig":{"$ref":"#/$defs/ScheduledUpdateConfig"},"ImageId":{"type":"string"},"AutoPatchConfig":{"$ref":"#/$defs/ClusterAutoPatchConfig"},"ImageReleaseVersion":{"type":"string"},"KubernetesConfig":{"$ref":"#/$defs/ClusterKubernetesConfig"},"SlurmConfig":{"$ref":"#/$defs/ClusterSlurmConfig"},"CapacityRequirements":{"$ref":"#/$defs/ClusterCapacityRequirements"},"NetworkInterface":{"$ref":"#/$defs/ClusterNetworkInterface"}},"additionalProperties":false,"dependentSchemas":{"InstanceType":{"properties":{"InstanceRequirements":false}}},"if":{"required":["InstanceRequirements"]},"else":{"required":["InstanceType"]}},"ClusterInstanceType":{"type":"string","enum":["ml.c5n.18xlarge","ml.c5n.2xlarge","ml.c5n.4xlarge","ml.c5n.9xlarge","ml.c5n.large","ml.c5.12xlarge","ml.c5.18xlarge","ml.c5.24xlarge","ml.c5.2xlarge","ml.c5.4xlarge","ml.c5.9xlarge","ml.c5.large","ml.c5.xlarge","ml.c6a.12xlarge","ml.c6a.16xlarge","ml.c6a.24xlarge","ml.c6a.2xlarge","ml.c6a.32xlarge","ml.c6a.48xlarge","ml.c6a.4xlarge","ml.c6a.8xlarge","ml.c6a.large","ml.c6a.xlarge","ml.c6g.12xlarge","ml.c6g.16xlarge","ml.c6g.2xlarge","ml.c6g.4xlarge","ml.c6g.8xlarge","ml.c6g.large","ml.c6g.medium","ml.c6g.xlarge","ml.c6i.12xlarge","ml.c6i.16xlarge","ml.c6i.24xlarge","ml.c6i.2xlarge","ml.c6i.32xlarge","ml.c6i.4xlarge","ml.c6i.8xlarge","ml.c6i.large","ml.c6i.xlarge","ml.c7g.12xlarge","ml.c7g.16xlarge","ml.c7g.2xlarge","ml.c7g.4xlarge","ml.c7g.8xlarge","ml.c7g.large","ml.c7g.medium","ml.c7g.xlarge","ml.c8g.12xlarge","ml.c8g.16xlarge","ml.c8g.24xlarge","ml.c8g.2xlarge","ml.c8g.48xlarge","ml.c8g.4xlarge","ml.c8g.8xlarge","ml.c8g.large","ml.c8g.medium","ml.c8g.xlarge","ml.g4dn.12xlarge","ml.g4dn.16xlarge","ml.g4dn.2xlarge","ml.g4dn.4xlarge","ml.g4dn.8xlarge","ml.g4dn.xlarge","ml.g5.12xlarge","ml.g5.16xlarge","ml.g5.24xlarge","ml.g5.2xlarge","ml.g5.48xlarge","ml.g5.4xlarge","ml.g5.8xlarge","ml.g5.xlarge","ml.g6e.12xlarge","ml.g6e.16xlarge","ml.g6e.24xlarge","ml.g6e.2xlarge","ml.g6e.48xlarge","ml.g6e.4xlarge","ml.g6e.8xlarge","ml.g6e.xlarge","ml.g6.12xlarge","ml.g6.16xlarge","ml.g6.24xlarge","ml.g6.2xlarge","ml.g6.48xlarge","ml.g6.4xlarge","ml.g6.8xlarge","ml.g6.xlarge","ml.g7e.12xlarge","ml.g7e.24xlarge","ml.g7e.2xlarge","ml.g7e.48xlarge","ml.g7e.4xlarge","ml.g7e.8xlarge","ml.g7.12xlarge","ml.g7.24xlarge","ml.g7.2xlarge","ml.g7.48xlarge","ml.g7.4xlarge","ml.g7.8xlarge","ml.gr6.4xlarge","ml.gr6.8xlarge","ml.i3en.12xlarge","ml.i3en.24xlarge","ml.i3en.2xlarge","ml.i3en.3xlarge","ml.i3en.6xlarge","ml.i3en.large","ml.i3en.xlarge","ml.m5.12xlarge","ml.m5.16xlarge","ml.m5.24xlarge","ml.m5.2xlarge","ml.m5.4xlarge","ml.m5.8xlarge","ml.m5.large","ml.m5.xlarge","ml.m6a.12xlarge","ml.m6a.16xlarge","ml.m6a.24xlarge","ml.m6a.2xlarge","ml.m6a.32xlarge","ml.m6a.48xlarge","ml.m6a.4xlarge","ml.m6a.8xlarge","ml.m6a.large","ml.m6a.xlarge","ml.m6g.12xlarge","ml.m6g.16xlarge","ml.m6g.2xlarge","ml.m6g.4xlarge","ml.m6g.8xlarge","ml.m6g.large","ml.m6g.medium","ml.m6g.xlarge","ml.m6i.12xlarge","ml.m6i.16xlarge","ml.m6i.24xlarge","ml.m6i.2xlarge","ml.m6i.32xlarge","ml.m6i.4xlarge","ml.m6i.8xlarge","ml.m6i.large","ml.m6i.xlarge","ml.m7g.12xlarge","ml.m7g.16xlarge","ml.m7g.2xlarge","ml.m7g.4xlarge","ml.m7g.8xlarge","ml.m7g.large","ml.m7g.medium","ml.m7g.xlarge","ml.m7i.12xlarge","ml.m7i.16xlarge","ml.m7i.24xlarge","ml.m7i.2xlarge","ml.m7i.48xlarge","ml.m7i.4xlarge","ml.m7i.8xlarge","ml.m7i.large","ml.m7i.xlarge","ml.m8g.12xlarge","ml.m8g.16xlarge","ml.m8g.24xlarge","ml.m8g.2xlarge","ml.m8g.48xlarge","ml.m8g.4xlarge","ml.m8g.8xlarge","ml.m8g.large","ml.m8g.medium","ml.m8g.xlarge","ml.p4de.24xlarge","ml.p4d.24xlarge","ml.p5en.48xlarge","ml.p5e.48xlarge","ml.p5.48xlarge","ml.p5.4xlarge","ml.p6e-gb200.36xlarge","ml.p6-b200.48xlarge","ml.p6-b300.48xlarge","ml.r5d.16xlarge","ml.r6i.12xlarge","ml.r6i.16xlarge","ml.r6i.24xlarge","ml.r6i.2xlarge","ml.r6i.32xlarge","ml.r6i.4xlarge","ml.r6i.8xlarge","ml.r6i.large","ml.r6i.xlarge","ml.r7i.12xlarge","ml.r7i.16xlarge","ml.r7i.24xlarge","ml.r7i.2xlarge","ml.r7i.48xlarge","ml.r7i.4xlarge","ml.r7i.8xlarge","ml.r7i.large","ml.r7i.xlarge","ml.t3.2xlarge","ml.t3.large","ml.t3.medium","ml.t3.xlarge","ml.trn1n.32xlarge","ml.trn1.32xlarge","ml.trn2.3xlarge","ml.trn2.48xlarge"]},"ClusterInstanceRequirements":{"type":"object","required":["InstanceTypes"],"properties":{"InstanceTypes":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceType"},"minItems":1}},"additionalProperties":false},"ClusterLifeCycleConfig":{"type":"object","required":["SourceS3Uri","OnCreate"],"properties":{"SourceS3Uri":{"type":"string","minLength":1,"maxLength":1024,"pattern":"^(https|s3)://([^/]+)/?(.*)$"},"OnCreate":{"type":"string","minLength":1,"maxLength":128},"OnInitComplete":{"type":"string"}},"additionalProperties":false},"ClusterInstanceStorageConfig":{"type":"object","properties":{"EbsVolumeConfig":{"$ref":"#/$defs/ClusterEbsVolumeConfig"},"FsxLustreConfig":{"$ref":"#/$defs/ClusterFsxLustreConfig"},"FsxOpenZfsConfig":{"$ref":"#/$defs/ClusterFsxOpenZfsConfig"}},"additionalProperties":false,"oneOf":[{"required":["EbsVolumeConfig"]},{"required":["FsxLustreConfig"]},{"required":["FsxOpenZfsConfig"]}]},"ClusterEbsVolumeConfig":{"type":"object","properties":{"VolumeSizeInGB":{"type":"integer","minimum":1,"maximum":16384},"VolumeKmsKeyId":{"type":"string"},"RootVolume":{"type":"boolean"}},"additionalProperties":false,"if":{"required":["RootVolume"],"properties":{"RootVolume":{"const":true}}},"then":{"required":["VolumeKmsKeyId"],"properties":{"VolumeSizeInGB":false}},"else":{"required":["VolumeSizeInGB"]}},"ClusterFsxLustreConfig":{"type":"object","required":["DnsName","MountName"],"properties":{"DnsName":{"type":"string"},"MountName":{"type":"string"},"MountPath":{"type":"string"}},"additionalProperties":false},"ClusterFsxOpenZfsConfig":{"type":"object","required":["DnsName"],"properties":{"DnsName":{"type":"string"},"MountPath":{"type":"string"}},"additionalProperties":false},"DeepHealthCheckType":{"type":"string","enum":["InstanceConnectivity","InstanceStress"]},"VpcConfig":{"type":"object","required":["SecurityGroupIds","Subnets"],"properties":{"SecurityGroupIds":{"type":"array","items":{"type":"string","maxLength":32,"pattern":"^[-0-9a-zA-Z]+$"},"minItems":1,"maxItems":5},"Subnets":{"type":"array","items":{"type":"string","maxLength":32,"pattern":"^[-0-9a-zA-Z]+$"},"minItems":1,"maxItems":16}},"additionalProperties":false},"ScheduledUpdateConfig":{"type":"object","required":["ScheduleExpression"],"properties":{"ScheduleExpression":{"type":"string"},"DeploymentConfig":{"$ref":"#/$defs/DeploymentConfiguration"}},"additionalProperties":false},"DeploymentConfiguration":{"type":"object","properties":{"RollingUpdatePolicy":{"$ref":"#/$defs/RollingDeploymentPolicy"},"WaitIntervalInSeconds":{"type":"integer","minimum":0,"maximum":3600},"AutoRollbackConfiguration":{"type":"array","items":{"$ref":"#/$defs/AlarmDetails"}}},"additionalProperties":false},"RollingDeploymentPolicy":{"type":"object","required":["MaximumBatchSize"],"properties":{"MaximumBatchSize":{"$ref":"#/$defs/CapacitySizeConfig"},"RollbackMaximumBatchSize":{"$ref":"#/$defs/CapacitySizeConfig"}},"additionalProperties":false},"CapacitySizeConfig":{"type":"object","required":["Type","Value"],"properties":{"Type":{"$ref":"#/$defs/NodeUnavailabilityType"},"Value":{"type":"integer","minimum":1}},"additionalProperties":false},"NodeUnavailabilityType":{"type":"string","enum":["CAPACITY_PERCENTAGE","INSTANCE_COUNT"]},"AlarmDetails":{"type":"object","required":["AlarmName"],"properties":{"AlarmName":{"type":"string"}},"additionalProperties":false},"ClusterAutoPatchConfig":{"type":"object","required":["PatchingStrategy"],"properties":{"PatchingStrategy":{"$ref":"#/$defs/ClusterPatchingStrategy"},"PatchSchedule":{"$ref":"#/$defs/ClusterPatchSchedule"},"DeploymentConfig":{"$ref":"#/$defs/DeploymentConfiguration"}},"additionalProperties":false},"ClusterPatchingStrategy":{"type":"string","enum":["WhenAllIdle","WhenIdle"]},"ClusterPatchSchedule":{"type":"object","properties":{"NextPatchDate":{"type":"string","format":"date-time"}},"additionalProperties":false},"ClusterKubernetesConfig":{"type":"object","properties":{"Labels":{"type":"object","additionalProperties":{"type":"string"}},"Taints":{"type":"array","items":{"$ref":"#/$defs/ClusterKubernetesTaint"}}},"additionalProperties":false},"ClusterKubernetesTaint":{"type":"object","required":["Key","Effect"],"properties":{"Key":{"type":"string"},"Value":{"type":"string"},"Effect":{"$ref":"#/$defs/ClusterKubernetesTaintEffect"}},"additionalProperties":false},"ClusterKubernetesTaintEffect":{"type":"string","enum":["NoExecute","NoSchedule","PreferNoSchedule"]},"ClusterSlurmConfig":{"type":"object","required":["NodeType"],"properties":{"NodeType":{"$ref":"#/$defs/ClusterSlurmNodeType"},"PartitionNames":{"type":"array","items":{"type":"string"}}},"additionalProperties":false},"ClusterSlurmNodeType":{"type":"string","enum":["Compute","Controller","Login"]},"ClusterCapacityRequirements":{"type":"object","properties":{"Spot":{"$ref":"#/$defs/ClusterSpotOptions"},"OnDemand":{"$ref":"#/$defs/ClusterOnDemandOptions"}},"additionalProperties":false,"oneOf":[{"required":["Spot"]},{"required":["OnDemand"]}]},"ClusterSpotOptions":{"type":"object","properties":{},"additionalProperties":false},"ClusterOnDemandOptions":{"type":"object","properties":{},"additionalProperties":false},"ClusterNetworkInterface":{"type":"object","properties":{"InterfaceType":{"$ref":"#/$defs/ClusterInterfaceType"}},"additionalProperties":false},"ClusterInterfaceType":{"type":"string","enum":["efa","efa-only"]},"ClusterRestrictedInstanceGroupSpecification":{"type":"object","required":["InstanceCount","InstanceGroupName","InstanceType","ExecutionRole"],"properties":{"InstanceCount":{"type":"integer","minimum":1,"maximum":6758},"InstanceGroupName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceType":{"$ref":"#/$defs/ClusterInstanceType"},"ExecutionRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"ThreadsPerCore":{"type":"integer","minimum":1,"maximum":2},"InstanceStorageConfigs":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceStorageConfig"},"maxItems":4},"OnStartDeepHealthChecks":{"type":"array","items":{"$ref":"#/$defs/DeepHealthCheckType"},"minItems":1,"maxItems":2},"TrainingPlanArn":{"type":"string","minLength":50,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:training-plan/.*$"},"OverrideVpcConfig":{"$ref":"#/$defs/VpcConfig"},"ScheduledUpdateConfig":{"$ref":"#/$defs/ScheduledUpdateConfig"},"EnvironmentConfig":{"$ref":"#/$defs/EnvironmentConfig"}},"additionalProperties":false},"EnvironmentConfig":{"type":"object","properties":{"FSxLustreConfig":{"$ref":"#/$defs/FSxLustreConfig"}},"additionalProperties":false},"FSxLustreConfig":{"type":"object","required":["SizeInGiB","PerUnitStorageThroughput"],"properties":{"SizeInGiB":{"type":"integer","minimum":1200,"maximum":100800},"PerUnitStorageThroughput":{"type":"integer","minimum":125,"maximum":1000}},"additionalProperties":false},"ClusterRestrictedInstanceGroupsConfig":{"type":"object","required":["SharedEnvironmentConfig"],"properties":{"SharedEnvironmentConfig":{"$ref":"#/$defs/ClusterSharedEnvironmentConfig"}},"additionalProperties":false},"ClusterSharedEnvironmentConfig":{"type":"object","required":["FSxLustreDeletionPolicy","FSxLustreConfig"],"properties":{"FSxLustreDeletionPolicy":{"$ref":"#/$defs/ClusterFSxLustreDeletionPolicy"},"FSxLustreConfig":{"$ref":"#/$defs/FSxLustreConfig"}},"additionalProperties":false},"ClusterFSxLustreDeletionPolicy":{"type":"string","enum":["DeleteIfNotUsed","Keep"]},"Tag":{"type":"object","required":["Key","Value"],"properties":{"Key":{"type":"string","minLength":1,"maxLength":128,"pattern":"^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$","not":{"anyOf":[{"enum":["provisioner:request-id","provisioner:deployment"]},{"type":"string","pattern":"^[aA][wW][sS]:"}]}},"Value":{"type":"string","maxLength":256,"pattern":"^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"}},"additionalProperties":false},"ClusterOrchestrator":{"type":"object","properties":{"Eks":{"$ref":"#/$defs/ClusterOrchestratorEksConfig"},"Slurm":{"$ref":"#/$defs/ClusterOrchestratorSlurmConfig"}},"additionalProperties":false,"oneOf":[{"required":["Eks"]},{"required":["Slurm"]}]},"ClusterOrchestratorEksConfig":{"type":"object","required":["ClusterArn"],"properties":{"ClusterArn":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:eks:[a-z0-9\\-]*:[0-9]{12}:cluster\\/[0-9A-Za-z][A-Za-z0-9\\-_]{0,99}$"}},"additionalProperties":false},"ClusterOrchestratorSlurmConfig":{"type":"object","properties":{"SlurmConfigStrategy":{"$ref":"#/$defs/ClusterSlurmConfigStrategy"}},"additionalProperties":false},"ClusterSlurmConfigStrategy":{"type":"string","enum":["Managed","Merge","Overwrite"]},"ClusterNodeRecovery":{"type":"string","enum":["Automatic","None"]},"ClusterTieredStorageConfig":{"type":"object","required":["Mode"],"properties":{"Mode":{"$ref":"#/$defs/ClusterConfigMode"},"InstanceMemoryAllocationPercentage":{"type":"integer","minimum":0,"maximum":100}},"additionalProperties":false},"ClusterConfigMode":{"type":"string","enum":["Disable","Enable"]},"ClusterNodeProvisioningMode":{"type":"string","enum":["Continuous"]},"ClusterAutoScalingConfig":{"type":"object","required":["Mode"],"properties":{"Mode":{"$ref":"#/$defs/ClusterAutoScalingMode"},"AutoScalerType":{"$ref":"#/$defs/ClusterAutoScalerType"}},"additionalProperties":false},"ClusterAutoScalingMode":{"type":"string","enum":["Disable","Enable"]},"ClusterAutoScalerType":{"type":"string","enum":["Karpenter"]}}};
 const schema96 = {"type":"string","maxLength":64,"pattern":"^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:[0-5]\\d(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$","format":"date-time"};
 const schema97 = {"type":"string","maxLength":64,"pattern":"^P(?=\\d|T\\d)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$"};
-const schema101 = {"type":"object","properties":{"webhook":{"type":"string","minLength":1,"maxLength":2048},"secret":{"type":"string","minLength":1,"maxLength":512},"sns":{"type":"string","minLength":1,"maxLength":1024}},"additionalProperties":false,"oneOf":[{"required":["webhook"]},{"required":["sns"]}]};
+const schema101 = {"type":"object","properties":{"webhook":{"type":"string","minLength":1,"maxLength":2048},"secret":{"type":"string","minLength":1,"maxLength":512,"pattern":"^[A-Za-z0-9/_+=.@-]{1,512}$"},"sns":{"type":"string","minLength":1,"maxLength":1024,"pattern":"^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f)?:sns:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}:\\d{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?$"}},"additionalProperties":false,"oneOf":[{"required":["webhook"]},{"required":["sns"]}],"dependentSchemas":{"webhook":{"required":["secret"]},"sns":{"properties":{"secret":false}}}};
 const schema87 = {"type":"integer","minimum":1,"maximum":9007199254740991};
 const schema104 = {"type":"object","required":["provider"],"additionalProperties":false,"properties":{"provider":{"enum":["sagemaker","tir"]},"region":{"type":"string","pattern":"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"},"projectId":{"type":"integer","minimum":1},"location":{"type":"string","minLength":1,"maxLength":64},"activeIam":{"type":"integer","minimum":1},"cluster":{"type":"object"},"patch":{"type":"object"}}};
 const func0 = Object.prototype.hasOwnProperty;
@@ -29,14 +29,15 @@ const func67 = (function ucs2length(str) {
 });
 const schema32 = {"type":"object","required":["ClusterName","InstanceGroups"],"properties":{"ClusterName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceGroups":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceGroupSpecification"},"minItems":1,"maxItems":20},"RestrictedInstanceGroups":{"type":"array","items":{"$ref":"#/$defs/ClusterRestrictedInstanceGroupSpecification"}},"RestrictedInstanceGroupsConfig":{"$ref":"#/$defs/ClusterRestrictedInstanceGroupsConfig"},"VpcConfig":{"$ref":"#/$defs/VpcConfig"},"Tags":{"type":"array","items":{"$ref":"#/$defs/Tag"},"maxItems":48},"Orchestrator":{"$ref":"#/$defs/ClusterOrchestrator"},"NodeRecovery":{"$ref":"#/$defs/ClusterNodeRecovery"},"TieredStorageConfig":{"$ref":"#/$defs/ClusterTieredStorageConfig"},"NodeProvisioningMode":{"$ref":"#/$defs/ClusterNodeProvisioningMode"},"ClusterRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"AutoScaling":{"$ref":"#/$defs/ClusterAutoScalingConfig"}},"additionalProperties":false};
 const schema43 = {"type":"object","required":["SecurityGroupIds","Subnets"],"properties":{"SecurityGroupIds":{"type":"array","items":{"type":"string","maxLength":32,"pattern":"^[-0-9a-zA-Z]+$"},"minItems":1,"maxItems":5},"Subnets":{"type":"array","items":{"type":"string","maxLength":32,"pattern":"^[-0-9a-zA-Z]+$"},"minItems":1,"maxItems":16}},"additionalProperties":false};
-const schema74 = {"type":"object","required":["Key","Value"],"properties":{"Key":{"type":"string","minLength":1,"maxLength":128,"pattern":"^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"},"Value":{"type":"string","maxLength":256,"pattern":"^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"}},"additionalProperties":false};
+const schema74 = {"type":"object","required":["Key","Value"],"properties":{"Key":{"type":"string","minLength":1,"maxLength":128,"pattern":"^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$","not":{"anyOf":[{"enum":["provisioner:request-id","provisioner:deployment"]},{"type":"string","pattern":"^[aA][wW][sS]:"}]}},"Value":{"type":"string","maxLength":256,"pattern":"^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"}},"additionalProperties":false};
 const schema79 = {"type":"string","enum":["Automatic","None"]};
 const schema82 = {"type":"string","enum":["Continuous"]};
 const pattern4 = new RegExp("^[a-zA-Z0-9](-*[a-zA-Z0-9])*$", "u");
 const pattern9 = new RegExp("^[-0-9a-zA-Z]+$", "u");
-const pattern18 = new RegExp("^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$", "u");
+const pattern18 = new RegExp("^[aA][wW][sS]:", "u");
+const pattern19 = new RegExp("^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$", "u");
 const pattern7 = new RegExp("^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$", "u");
-const schema33 = {"type":"object","required":["InstanceCount","InstanceGroupName","LifeCycleConfig","ExecutionRole"],"properties":{"InstanceCount":{"type":"integer","minimum":1,"maximum":6758},"MinInstanceCount":{"type":"integer","minimum":0,"maximum":6758},"InstanceGroupName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceType":{"$ref":"#/$defs/ClusterInstanceType"},"InstanceRequirements":{"$ref":"#/$defs/ClusterInstanceRequirements"},"LifeCycleConfig":{"$ref":"#/$defs/ClusterLifeCycleConfig"},"ExecutionRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"ThreadsPerCore":{"type":"integer","minimum":1,"maximum":2},"InstanceStorageConfigs":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceStorageConfig"},"maxItems":4},"OnStartDeepHealthChecks":{"type":"array","items":{"$ref":"#/$defs/DeepHealthCheckType"},"minItems":1,"maxItems":2},"TrainingPlanArn":{"type":"string","minLength":50,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:training-plan/.*$"},"OverrideVpcConfig":{"$ref":"#/$defs/VpcConfig"},"ScheduledUpdateConfig":{"$ref":"#/$defs/ScheduledUpdateConfig"},"ImageId":{"type":"string"},"AutoPatchConfig":{"$ref":"#/$defs/ClusterAutoPatchConfig"},"ImageReleaseVersion":{"type":"string"},"KubernetesConfig":{"$ref":"#/$defs/ClusterKubernetesConfig"},"SlurmConfig":{"$ref":"#/$defs/ClusterSlurmConfig"},"CapacityRequirements":{"$ref":"#/$defs/ClusterCapacityRequirements"},"NetworkInterface":{"$ref":"#/$defs/ClusterNetworkInterface"}},"additionalProperties":false};
+const schema33 = {"type":"object","required":["InstanceCount","InstanceGroupName","LifeCycleConfig","ExecutionRole"],"properties":{"InstanceCount":{"type":"integer","minimum":1,"maximum":6758},"MinInstanceCount":{"type":"integer","minimum":0,"maximum":6758},"InstanceGroupName":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"InstanceType":{"$ref":"#/$defs/ClusterInstanceType"},"InstanceRequirements":{"$ref":"#/$defs/ClusterInstanceRequirements"},"LifeCycleConfig":{"$ref":"#/$defs/ClusterLifeCycleConfig"},"ExecutionRole":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"},"ThreadsPerCore":{"type":"integer","minimum":1,"maximum":2},"InstanceStorageConfigs":{"type":"array","items":{"$ref":"#/$defs/ClusterInstanceStorageConfig"},"maxItems":4},"OnStartDeepHealthChecks":{"type":"array","items":{"$ref":"#/$defs/DeepHealthCheckType"},"minItems":1,"maxItems":2},"TrainingPlanArn":{"type":"string","minLength":50,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:training-plan/.*$"},"OverrideVpcConfig":{"$ref":"#/$defs/VpcConfig"},"ScheduledUpdateConfig":{"$ref":"#/$defs/ScheduledUpdateConfig"},"ImageId":{"type":"string"},"AutoPatchConfig":{"$ref":"#/$defs/ClusterAutoPatchConfig"},"ImageReleaseVersion":{"type":"string"},"KubernetesConfig":{"$ref":"#/$defs/ClusterKubernetesConfig"},"SlurmConfig":{"$ref":"#/$defs/ClusterSlurmConfig"},"CapacityRequirements":{"$ref":"#/$defs/ClusterCapacityRequirements"},"NetworkInterface":{"$ref":"#/$defs/ClusterNetworkInterface"}},"additionalProperties":false,"dependentSchemas":{"InstanceType":{"properties":{"InstanceRequirements":false}}},"if":{"required":["InstanceRequirements"]},"else":{"required":["InstanceType"]}};
 const schema34 = {"type":"string","enum":["ml.c5n.18xlarge","ml.c5n.2xlarge","ml.c5n.4xlarge","ml.c5n.9xlarge","ml.c5n.large","ml.c5.12xlarge","ml.c5.18xlarge","ml.c5.24xlarge","ml.c5.2xlarge","ml.c5.4xlarge","ml.c5.9xlarge","ml.c5.large","ml.c5.xlarge","ml.c6a.12xlarge","ml.c6a.16xlarge","ml.c6a.24xlarge","ml.c6a.2xlarge","ml.c6a.32xlarge","ml.c6a.48xlarge","ml.c6a.4xlarge","ml.c6a.8xlarge","ml.c6a.large","ml.c6a.xlarge","ml.c6g.12xlarge","ml.c6g.16xlarge","ml.c6g.2xlarge","ml.c6g.4xlarge","ml.c6g.8xlarge","ml.c6g.large","ml.c6g.medium","ml.c6g.xlarge","ml.c6i.12xlarge","ml.c6i.16xlarge","ml.c6i.24xlarge","ml.c6i.2xlarge","ml.c6i.32xlarge","ml.c6i.4xlarge","ml.c6i.8xlarge","ml.c6i.large","ml.c6i.xlarge","ml.c7g.12xlarge","ml.c7g.16xlarge","ml.c7g.2xlarge","ml.c7g.4xlarge","ml.c7g.8xlarge","ml.c7g.large","ml.c7g.medium","ml.c7g.xlarge","ml.c8g.12xlarge","ml.c8g.16xlarge","ml.c8g.24xlarge","ml.c8g.2xlarge","ml.c8g.48xlarge","ml.c8g.4xlarge","ml.c8g.8xlarge","ml.c8g.large","ml.c8g.medium","ml.c8g.xlarge","ml.g4dn.12xlarge","ml.g4dn.16xlarge","ml.g4dn.2xlarge","ml.g4dn.4xlarge","ml.g4dn.8xlarge","ml.g4dn.xlarge","ml.g5.12xlarge","ml.g5.16xlarge","ml.g5.24xlarge","ml.g5.2xlarge","ml.g5.48xlarge","ml.g5.4xlarge","ml.g5.8xlarge","ml.g5.xlarge","ml.g6e.12xlarge","ml.g6e.16xlarge","ml.g6e.24xlarge","ml.g6e.2xlarge","ml.g6e.48xlarge","ml.g6e.4xlarge","ml.g6e.8xlarge","ml.g6e.xlarge","ml.g6.12xlarge","ml.g6.16xlarge","ml.g6.24xlarge","ml.g6.2xlarge","ml.g6.48xlarge","ml.g6.4xlarge","ml.g6.8xlarge","ml.g6.xlarge","ml.g7e.12xlarge","ml.g7e.24xlarge","ml.g7e.2xlarge","ml.g7e.48xlarge","ml.g7e.4xlarge","ml.g7e.8xlarge","ml.g7.12xlarge","ml.g7.24xlarge","ml.g7.2xlarge","ml.g7.48xlarge","ml.g7.4xlarge","ml.g7.8xlarge","ml.gr6.4xlarge","ml.gr6.8xlarge","ml.i3en.12xlarge","ml.i3en.24xlarge","ml.i3en.2xlarge","ml.i3en.3xlarge","ml.i3en.6xlarge","ml.i3en.large","ml.i3en.xlarge","ml.m5.12xlarge","ml.m5.16xlarge","ml.m5.24xlarge","ml.m5.2xlarge","ml.m5.4xlarge","ml.m5.8xlarge","ml.m5.large","ml.m5.xlarge","ml.m6a.12xlarge","ml.m6a.16xlarge","ml.m6a.24xlarge","ml.m6a.2xlarge","ml.m6a.32xlarge","ml.m6a.48xlarge","ml.m6a.4xlarge","ml.m6a.8xlarge","ml.m6a.large","ml.m6a.xlarge","ml.m6g.12xlarge","ml.m6g.16xlarge","ml.m6g.2xlarge","ml.m6g.4xlarge","ml.m6g.8xlarge","ml.m6g.large","ml.m6g.medium","ml.m6g.xlarge","ml.m6i.12xlarge","ml.m6i.16xlarge","ml.m6i.24xlarge","ml.m6i.2xlarge","ml.m6i.32xlarge","ml.m6i.4xlarge","ml.m6i.8xlarge","ml.m6i.large","ml.m6i.xlarge","ml.m7g.12xlarge","ml.m7g.16xlarge","ml.m7g.2xlarge","ml.m7g.4xlarge","ml.m7g.8xlarge","ml.m7g.large","ml.m7g.medium","ml.m7g.xlarge","ml.m7i.12xlarge","ml.m7i.16xlarge","ml.m7i.24xlarge","ml.m7i.2xlarge","ml.m7i.48xlarge","ml.m7i.4xlarge","ml.m7i.8xlarge","ml.m7i.large","ml.m7i.xlarge","ml.m8g.12xlarge","ml.m8g.16xlarge","ml.m8g.24xlarge","ml.m8g.2xlarge","ml.m8g.48xlarge","ml.m8g.4xlarge","ml.m8g.8xlarge","ml.m8g.large","ml.m8g.medium","ml.m8g.xlarge","ml.p4de.24xlarge","ml.p4d.24xlarge","ml.p5en.48xlarge","ml.p5e.48xlarge","ml.p5.48xlarge","ml.p5.4xlarge","ml.p6e-gb200.36xlarge","ml.p6-b200.48xlarge","ml.p6-b300.48xlarge","ml.r5d.16xlarge","ml.r6i.12xlarge","ml.r6i.16xlarge","ml.r6i.24xlarge","ml.r6i.2xlarge","ml.r6i.32xlarge","ml.r6i.4xlarge","ml.r6i.8xlarge","ml.r6i.large","ml.r6i.xlarge","ml.r7i.12xlarge","ml.r7i.16xlarge","ml.r7i.24xlarge","ml.r7i.2xlarge","ml.r7i.48xlarge","ml.r7i.4xlarge","ml.r7i.8xlarge","ml.r7i.large","ml.r7i.xlarge","ml.t3.2xlarge","ml.t3.large","ml.t3.medium","ml.t3.xlarge","ml.trn1n.32xlarge","ml.trn1.32xlarge","ml.trn2.3xlarge","ml.trn2.48xlarge"]};
 const schema37 = {"type":"object","required":["SourceS3Uri","OnCreate"],"properties":{"SourceS3Uri":{"type":"string","minLength":1,"maxLength":1024,"pattern":"^(https|s3)://([^/]+)/?(.*)$"},"OnCreate":{"type":"string","minLength":1,"maxLength":128},"OnInitComplete":{"type":"string"}},"additionalProperties":false};
 const schema42 = {"type":"string","enum":["InstanceConnectivity","InstanceStress"]};
@@ -191,7 +192,7 @@ return errors === 0;
 validate23.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 const schema38 = {"type":"object","properties":{"EbsVolumeConfig":{"$ref":"#/$defs/ClusterEbsVolumeConfig"},"FsxLustreConfig":{"$ref":"#/$defs/ClusterFsxLustreConfig"},"FsxOpenZfsConfig":{"$ref":"#/$defs/ClusterFsxOpenZfsConfig"}},"additionalProperties":false,"oneOf":[{"required":["EbsVolumeConfig"]},{"required":["FsxLustreConfig"]},{"required":["FsxOpenZfsConfig"]}]};
-const schema39 = {"type":"object","properties":{"VolumeSizeInGB":{"type":"integer","minimum":1,"maximum":16384},"VolumeKmsKeyId":{"type":"string"},"RootVolume":{"type":"boolean"}},"additionalProperties":false};
+const schema39 = {"type":"object","properties":{"VolumeSizeInGB":{"type":"integer","minimum":1,"maximum":16384},"VolumeKmsKeyId":{"type":"string"},"RootVolume":{"type":"boolean"}},"additionalProperties":false,"if":{"required":["RootVolume"],"properties":{"RootVolume":{"const":true}}},"then":{"required":["VolumeKmsKeyId"],"properties":{"VolumeSizeInGB":false}},"else":{"required":["VolumeSizeInGB"]}};
 const schema40 = {"type":"object","required":["DnsName","MountName"],"properties":{"DnsName":{"type":"string"},"MountName":{"type":"string"},"MountPath":{"type":"string"}},"additionalProperties":false};
 const schema41 = {"type":"object","required":["DnsName"],"properties":{"DnsName":{"type":"string"},"MountPath":{"type":"string"}},"additionalProperties":false};
 
@@ -310,10 +311,13 @@ errors++;
 }
 if(data.EbsVolumeConfig !== undefined && func0.call(data, "EbsVolumeConfig")){
 let data0 = data.EbsVolumeConfig;
+const _errs9 = errors;
+let valid3 = true;
+const _errs10 = errors;
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
-for(const key1 of Object.keys(data0)){
-if(!(((key1 === "VolumeSizeInGB") || (key1 === "VolumeKmsKeyId")) || (key1 === "RootVolume"))){
-const err5 = {instancePath:instancePath+"/EbsVolumeConfig",schemaPath:"#/$defs/ClusterEbsVolumeConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
+let missing0;
+if(((data0.RootVolume === undefined) || (!(func0.call(data0, "RootVolume")))) && (missing0 = "RootVolume")){
+const err5 = {};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -322,11 +326,10 @@ vErrors.push(err5);
 }
 errors++;
 }
-}
-if(data0.VolumeSizeInGB !== undefined && func0.call(data0, "VolumeSizeInGB")){
-let data1 = data0.VolumeSizeInGB;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err6 = {instancePath:instancePath+"/EbsVolumeConfig/VolumeSizeInGB",schemaPath:"#/$defs/ClusterEbsVolumeConfig/properties/VolumeSizeInGB/type",keyword:"type",params:{type: "integer"}};
+else {
+if(data0.RootVolume !== undefined && func0.call(data0, "RootVolume")){
+if(true !== data0.RootVolume){
+const err6 = {};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -335,9 +338,25 @@ vErrors.push(err6);
 }
 errors++;
 }
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 > 16384 || isNaN(data1)){
-const err7 = {instancePath:instancePath+"/EbsVolumeConfig/VolumeSizeInGB",schemaPath:"#/$defs/ClusterEbsVolumeConfig/properties/VolumeSizeInGB/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16384}};
+}
+}
+}
+var _valid1 = _errs10 === errors;
+errors = _errs9;
+if(vErrors !== null){
+if(_errs9){
+vErrors.length = _errs9;
+}
+else {
+vErrors = null;
+}
+}
+let ifClause0;
+if(_valid1){
+const _errs12 = errors;
+if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
+if((data0.VolumeKmsKeyId === undefined) || (!(func0.call(data0, "VolumeKmsKeyId")))){
+const err7 = {instancePath:instancePath+"/EbsVolumeConfig",schemaPath:"#/$defs/ClusterEbsVolumeConfig/then/required",keyword:"required",params:{missingProperty: "VolumeKmsKeyId"}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -346,8 +365,8 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(data1 < 1 || isNaN(data1)){
-const err8 = {instancePath:instancePath+"/EbsVolumeConfig/VolumeSizeInGB",schemaPath:"#/$defs/ClusterEbsVolumeConfig/properties/VolumeSizeInGB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+if(data0.VolumeSizeInGB !== undefined && func0.call(data0, "VolumeSizeInGB")){
+const err8 = {instancePath:instancePath+"/EbsVolumeConfig/VolumeSizeInGB",schemaPath:"#/$defs/ClusterEbsVolumeConfig/then/properties/VolumeSizeInGB/false schema",keyword:"false schema",params:{}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -357,10 +376,20 @@ vErrors.push(err8);
 errors++;
 }
 }
+var _valid1 = _errs12 === errors;
+valid3 = _valid1;
+if(valid3){
+var props0 = {};
+props0.VolumeSizeInGB = true;
+props0.RootVolume = true;
 }
-if(data0.VolumeKmsKeyId !== undefined && func0.call(data0, "VolumeKmsKeyId")){
-if(typeof data0.VolumeKmsKeyId !== "string"){
-const err9 = {instancePath:instancePath+"/EbsVolumeConfig/VolumeKmsKeyId",schemaPath:"#/$defs/ClusterEbsVolumeConfig/properties/VolumeKmsKeyId/type",keyword:"type",params:{type: "string"}};
+ifClause0 = "then";
+}
+else {
+const _errs13 = errors;
+if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
+if((data0.VolumeSizeInGB === undefined) || (!(func0.call(data0, "VolumeSizeInGB")))){
+const err9 = {instancePath:instancePath+"/EbsVolumeConfig",schemaPath:"#/$defs/ClusterEbsVolumeConfig/else/required",keyword:"required",params:{missingProperty: "VolumeSizeInGB"}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -370,9 +399,12 @@ vErrors.push(err9);
 errors++;
 }
 }
-if(data0.RootVolume !== undefined && func0.call(data0, "RootVolume")){
-if(typeof data0.RootVolume !== "boolean"){
-const err10 = {instancePath:instancePath+"/EbsVolumeConfig/RootVolume",schemaPath:"#/$defs/ClusterEbsVolumeConfig/properties/RootVolume/type",keyword:"type",params:{type: "boolean"}};
+var _valid1 = _errs13 === errors;
+valid3 = _valid1;
+ifClause0 = "else";
+}
+if(!valid3){
+const err10 = {instancePath:instancePath+"/EbsVolumeConfig",schemaPath:"#/$defs/ClusterEbsVolumeConfig/if",keyword:"if",params:{failingKeyword: ifClause0}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -381,10 +413,10 @@ vErrors.push(err10);
 }
 errors++;
 }
-}
-}
-else {
-const err11 = {instancePath:instancePath+"/EbsVolumeConfig",schemaPath:"#/$defs/ClusterEbsVolumeConfig/type",keyword:"type",params:{type: "object"}};
+if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
+for(const key1 of Object.keys(data0)){
+if(!(((key1 === "VolumeSizeInGB") || (key1 === "VolumeKmsKeyId")) || (key1 === "RootVolume"))){
+const err11 = {instancePath:instancePath+"/EbsVolumeConfig",schemaPath:"#/$defs/ClusterEbsVolumeConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -394,11 +426,10 @@ vErrors.push(err11);
 errors++;
 }
 }
-if(data.FsxLustreConfig !== undefined && func0.call(data, "FsxLustreConfig")){
-let data4 = data.FsxLustreConfig;
-if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
-if((data4.DnsName === undefined) || (!(func0.call(data4, "DnsName")))){
-const err12 = {instancePath:instancePath+"/FsxLustreConfig",schemaPath:"#/$defs/ClusterFsxLustreConfig/required",keyword:"required",params:{missingProperty: "DnsName"}};
+if(data0.VolumeSizeInGB !== undefined && func0.call(data0, "VolumeSizeInGB")){
+let data3 = data0.VolumeSizeInGB;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+const err12 = {instancePath:instancePath+"/EbsVolumeConfig/VolumeSizeInGB",schemaPath:"#/$defs/ClusterEbsVolumeConfig/properties/VolumeSizeInGB/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -407,8 +438,9 @@ vErrors.push(err12);
 }
 errors++;
 }
-if((data4.MountName === undefined) || (!(func0.call(data4, "MountName")))){
-const err13 = {instancePath:instancePath+"/FsxLustreConfig",schemaPath:"#/$defs/ClusterFsxLustreConfig/required",keyword:"required",params:{missingProperty: "MountName"}};
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 16384 || isNaN(data3)){
+const err13 = {instancePath:instancePath+"/EbsVolumeConfig/VolumeSizeInGB",schemaPath:"#/$defs/ClusterEbsVolumeConfig/properties/VolumeSizeInGB/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16384}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -417,9 +449,8 @@ vErrors.push(err13);
 }
 errors++;
 }
-for(const key2 of Object.keys(data4)){
-if(!(((key2 === "DnsName") || (key2 === "MountName")) || (key2 === "MountPath"))){
-const err14 = {instancePath:instancePath+"/FsxLustreConfig",schemaPath:"#/$defs/ClusterFsxLustreConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2}};
+if(data3 < 1 || isNaN(data3)){
+const err14 = {instancePath:instancePath+"/EbsVolumeConfig/VolumeSizeInGB",schemaPath:"#/$defs/ClusterEbsVolumeConfig/properties/VolumeSizeInGB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -429,9 +460,10 @@ vErrors.push(err14);
 errors++;
 }
 }
-if(data4.DnsName !== undefined && func0.call(data4, "DnsName")){
-if(typeof data4.DnsName !== "string"){
-const err15 = {instancePath:instancePath+"/FsxLustreConfig/DnsName",schemaPath:"#/$defs/ClusterFsxLustreConfig/properties/DnsName/type",keyword:"type",params:{type: "string"}};
+}
+if(data0.VolumeKmsKeyId !== undefined && func0.call(data0, "VolumeKmsKeyId")){
+if(typeof data0.VolumeKmsKeyId !== "string"){
+const err15 = {instancePath:instancePath+"/EbsVolumeConfig/VolumeKmsKeyId",schemaPath:"#/$defs/ClusterEbsVolumeConfig/properties/VolumeKmsKeyId/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -441,9 +473,9 @@ vErrors.push(err15);
 errors++;
 }
 }
-if(data4.MountName !== undefined && func0.call(data4, "MountName")){
-if(typeof data4.MountName !== "string"){
-const err16 = {instancePath:instancePath+"/FsxLustreConfig/MountName",schemaPath:"#/$defs/ClusterFsxLustreConfig/properties/MountName/type",keyword:"type",params:{type: "string"}};
+if(data0.RootVolume !== undefined && func0.call(data0, "RootVolume")){
+if(typeof data0.RootVolume !== "boolean"){
+const err16 = {instancePath:instancePath+"/EbsVolumeConfig/RootVolume",schemaPath:"#/$defs/ClusterEbsVolumeConfig/properties/RootVolume/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -453,9 +485,9 @@ vErrors.push(err16);
 errors++;
 }
 }
-if(data4.MountPath !== undefined && func0.call(data4, "MountPath")){
-if(typeof data4.MountPath !== "string"){
-const err17 = {instancePath:instancePath+"/FsxLustreConfig/MountPath",schemaPath:"#/$defs/ClusterFsxLustreConfig/properties/MountPath/type",keyword:"type",params:{type: "string"}};
+}
+else {
+const err17 = {instancePath:instancePath+"/EbsVolumeConfig",schemaPath:"#/$defs/ClusterEbsVolumeConfig/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -465,9 +497,11 @@ vErrors.push(err17);
 errors++;
 }
 }
-}
-else {
-const err18 = {instancePath:instancePath+"/FsxLustreConfig",schemaPath:"#/$defs/ClusterFsxLustreConfig/type",keyword:"type",params:{type: "object"}};
+if(data.FsxLustreConfig !== undefined && func0.call(data, "FsxLustreConfig")){
+let data6 = data.FsxLustreConfig;
+if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
+if((data6.DnsName === undefined) || (!(func0.call(data6, "DnsName")))){
+const err18 = {instancePath:instancePath+"/FsxLustreConfig",schemaPath:"#/$defs/ClusterFsxLustreConfig/required",keyword:"required",params:{missingProperty: "DnsName"}};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -476,12 +510,8 @@ vErrors.push(err18);
 }
 errors++;
 }
-}
-if(data.FsxOpenZfsConfig !== undefined && func0.call(data, "FsxOpenZfsConfig")){
-let data8 = data.FsxOpenZfsConfig;
-if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
-if((data8.DnsName === undefined) || (!(func0.call(data8, "DnsName")))){
-const err19 = {instancePath:instancePath+"/FsxOpenZfsConfig",schemaPath:"#/$defs/ClusterFsxOpenZfsConfig/required",keyword:"required",params:{missingProperty: "DnsName"}};
+if((data6.MountName === undefined) || (!(func0.call(data6, "MountName")))){
+const err19 = {instancePath:instancePath+"/FsxLustreConfig",schemaPath:"#/$defs/ClusterFsxLustreConfig/required",keyword:"required",params:{missingProperty: "MountName"}};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -490,9 +520,9 @@ vErrors.push(err19);
 }
 errors++;
 }
-for(const key3 of Object.keys(data8)){
-if(!((key3 === "DnsName") || (key3 === "MountPath"))){
-const err20 = {instancePath:instancePath+"/FsxOpenZfsConfig",schemaPath:"#/$defs/ClusterFsxOpenZfsConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3}};
+for(const key2 of Object.keys(data6)){
+if(!(((key2 === "DnsName") || (key2 === "MountName")) || (key2 === "MountPath"))){
+const err20 = {instancePath:instancePath+"/FsxLustreConfig",schemaPath:"#/$defs/ClusterFsxLustreConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2}};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -502,9 +532,9 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(data8.DnsName !== undefined && func0.call(data8, "DnsName")){
-if(typeof data8.DnsName !== "string"){
-const err21 = {instancePath:instancePath+"/FsxOpenZfsConfig/DnsName",schemaPath:"#/$defs/ClusterFsxOpenZfsConfig/properties/DnsName/type",keyword:"type",params:{type: "string"}};
+if(data6.DnsName !== undefined && func0.call(data6, "DnsName")){
+if(typeof data6.DnsName !== "string"){
+const err21 = {instancePath:instancePath+"/FsxLustreConfig/DnsName",schemaPath:"#/$defs/ClusterFsxLustreConfig/properties/DnsName/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -514,9 +544,9 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data8.MountPath !== undefined && func0.call(data8, "MountPath")){
-if(typeof data8.MountPath !== "string"){
-const err22 = {instancePath:instancePath+"/FsxOpenZfsConfig/MountPath",schemaPath:"#/$defs/ClusterFsxOpenZfsConfig/properties/MountPath/type",keyword:"type",params:{type: "string"}};
+if(data6.MountName !== undefined && func0.call(data6, "MountName")){
+if(typeof data6.MountName !== "string"){
+const err22 = {instancePath:instancePath+"/FsxLustreConfig/MountName",schemaPath:"#/$defs/ClusterFsxLustreConfig/properties/MountName/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -526,9 +556,9 @@ vErrors.push(err22);
 errors++;
 }
 }
-}
-else {
-const err23 = {instancePath:instancePath+"/FsxOpenZfsConfig",schemaPath:"#/$defs/ClusterFsxOpenZfsConfig/type",keyword:"type",params:{type: "object"}};
+if(data6.MountPath !== undefined && func0.call(data6, "MountPath")){
+if(typeof data6.MountPath !== "string"){
+const err23 = {instancePath:instancePath+"/FsxLustreConfig/MountPath",schemaPath:"#/$defs/ClusterFsxLustreConfig/properties/MountPath/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -540,12 +570,85 @@ errors++;
 }
 }
 else {
-const err24 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err24 = {instancePath:instancePath+"/FsxLustreConfig",schemaPath:"#/$defs/ClusterFsxLustreConfig/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err24];
 }
 else {
 vErrors.push(err24);
+}
+errors++;
+}
+}
+if(data.FsxOpenZfsConfig !== undefined && func0.call(data, "FsxOpenZfsConfig")){
+let data10 = data.FsxOpenZfsConfig;
+if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
+if((data10.DnsName === undefined) || (!(func0.call(data10, "DnsName")))){
+const err25 = {instancePath:instancePath+"/FsxOpenZfsConfig",schemaPath:"#/$defs/ClusterFsxOpenZfsConfig/required",keyword:"required",params:{missingProperty: "DnsName"}};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+for(const key3 of Object.keys(data10)){
+if(!((key3 === "DnsName") || (key3 === "MountPath"))){
+const err26 = {instancePath:instancePath+"/FsxOpenZfsConfig",schemaPath:"#/$defs/ClusterFsxOpenZfsConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3}};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+if(data10.DnsName !== undefined && func0.call(data10, "DnsName")){
+if(typeof data10.DnsName !== "string"){
+const err27 = {instancePath:instancePath+"/FsxOpenZfsConfig/DnsName",schemaPath:"#/$defs/ClusterFsxOpenZfsConfig/properties/DnsName/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+if(data10.MountPath !== undefined && func0.call(data10, "MountPath")){
+if(typeof data10.MountPath !== "string"){
+const err28 = {instancePath:instancePath+"/FsxOpenZfsConfig/MountPath",schemaPath:"#/$defs/ClusterFsxOpenZfsConfig/properties/MountPath/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+}
+else {
+const err29 = {instancePath:instancePath+"/FsxOpenZfsConfig",schemaPath:"#/$defs/ClusterFsxOpenZfsConfig/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+}
+else {
+const err30 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
 }
 errors++;
 }
@@ -1616,9 +1719,13 @@ evaluated0.props = undefined;
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
+const _errs1 = errors;
+let valid0 = true;
+const _errs2 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
-if((data.InstanceCount === undefined) || (!(func0.call(data, "InstanceCount")))){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "InstanceCount"}};
+let missing0;
+if(((data.InstanceRequirements === undefined) || (!(func0.call(data, "InstanceRequirements")))) && (missing0 = "InstanceRequirements")){
+const err0 = {};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -1627,8 +1734,22 @@ vErrors.push(err0);
 }
 errors++;
 }
-if((data.InstanceGroupName === undefined) || (!(func0.call(data, "InstanceGroupName")))){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "InstanceGroupName"}};
+}
+var _valid0 = _errs2 === errors;
+errors = _errs1;
+if(vErrors !== null){
+if(_errs1){
+vErrors.length = _errs1;
+}
+else {
+vErrors = null;
+}
+}
+if(!_valid0){
+const _errs3 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if((data.InstanceType === undefined) || (!(func0.call(data, "InstanceType")))){
+const err1 = {instancePath,schemaPath:"#/else/required",keyword:"required",params:{missingProperty: "InstanceType"}};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -1637,8 +1758,12 @@ vErrors.push(err1);
 }
 errors++;
 }
-if((data.LifeCycleConfig === undefined) || (!(func0.call(data, "LifeCycleConfig")))){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "LifeCycleConfig"}};
+}
+var _valid0 = _errs3 === errors;
+valid0 = _valid0;
+}
+if(!valid0){
+const err2 = {instancePath,schemaPath:"#/if",keyword:"if",params:{failingKeyword: "else"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -1647,8 +1772,9 @@ vErrors.push(err2);
 }
 errors++;
 }
-if((data.ExecutionRole === undefined) || (!(func0.call(data, "ExecutionRole")))){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "ExecutionRole"}};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if((data.InstanceCount === undefined) || (!(func0.call(data, "InstanceCount")))){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "InstanceCount"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -1657,9 +1783,8 @@ vErrors.push(err3);
 }
 errors++;
 }
-for(const key0 of Object.keys(data)){
-if(!(func0.call(schema33.properties, key0))){
-const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+if((data.InstanceGroupName === undefined) || (!(func0.call(data, "InstanceGroupName")))){
+const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "InstanceGroupName"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -1668,11 +1793,8 @@ vErrors.push(err4);
 }
 errors++;
 }
-}
-if(data.InstanceCount !== undefined && func0.call(data, "InstanceCount")){
-let data0 = data.InstanceCount;
-if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-const err5 = {instancePath:instancePath+"/InstanceCount",schemaPath:"#/properties/InstanceCount/type",keyword:"type",params:{type: "integer"}};
+if((data.LifeCycleConfig === undefined) || (!(func0.call(data, "LifeCycleConfig")))){
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "LifeCycleConfig"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -1681,9 +1803,8 @@ vErrors.push(err5);
 }
 errors++;
 }
-if((typeof data0 == "number") && (isFinite(data0))){
-if(data0 > 6758 || isNaN(data0)){
-const err6 = {instancePath:instancePath+"/InstanceCount",schemaPath:"#/properties/InstanceCount/maximum",keyword:"maximum",params:{comparison: "<=", limit: 6758}};
+if((data.ExecutionRole === undefined) || (!(func0.call(data, "ExecutionRole")))){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "ExecutionRole"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -1692,8 +1813,9 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(data0 < 1 || isNaN(data0)){
-const err7 = {instancePath:instancePath+"/InstanceCount",schemaPath:"#/properties/InstanceCount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+for(const key0 of Object.keys(data)){
+if(!(func0.call(schema33.properties, key0))){
+const err7 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -1703,11 +1825,10 @@ vErrors.push(err7);
 errors++;
 }
 }
-}
-if(data.MinInstanceCount !== undefined && func0.call(data, "MinInstanceCount")){
-let data1 = data.MinInstanceCount;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err8 = {instancePath:instancePath+"/MinInstanceCount",schemaPath:"#/properties/MinInstanceCount/type",keyword:"type",params:{type: "integer"}};
+if(data.InstanceCount !== undefined && func0.call(data, "InstanceCount")){
+let data0 = data.InstanceCount;
+if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
+const err8 = {instancePath:instancePath+"/InstanceCount",schemaPath:"#/properties/InstanceCount/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -1716,9 +1837,9 @@ vErrors.push(err8);
 }
 errors++;
 }
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 > 6758 || isNaN(data1)){
-const err9 = {instancePath:instancePath+"/MinInstanceCount",schemaPath:"#/properties/MinInstanceCount/maximum",keyword:"maximum",params:{comparison: "<=", limit: 6758}};
+if((typeof data0 == "number") && (isFinite(data0))){
+if(data0 > 6758 || isNaN(data0)){
+const err9 = {instancePath:instancePath+"/InstanceCount",schemaPath:"#/properties/InstanceCount/maximum",keyword:"maximum",params:{comparison: "<=", limit: 6758}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -1727,8 +1848,8 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(data1 < 0 || isNaN(data1)){
-const err10 = {instancePath:instancePath+"/MinInstanceCount",schemaPath:"#/properties/MinInstanceCount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
+if(data0 < 1 || isNaN(data0)){
+const err10 = {instancePath:instancePath+"/InstanceCount",schemaPath:"#/properties/InstanceCount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -1739,11 +1860,10 @@ errors++;
 }
 }
 }
-if(data.InstanceGroupName !== undefined && func0.call(data, "InstanceGroupName")){
-let data2 = data.InstanceGroupName;
-if(typeof data2 === "string"){
-if(func67(data2) > 63){
-const err11 = {instancePath:instancePath+"/InstanceGroupName",schemaPath:"#/properties/InstanceGroupName/maxLength",keyword:"maxLength",params:{limit: 63}};
+if(data.MinInstanceCount !== undefined && func0.call(data, "MinInstanceCount")){
+let data1 = data.MinInstanceCount;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err11 = {instancePath:instancePath+"/MinInstanceCount",schemaPath:"#/properties/MinInstanceCount/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -1752,8 +1872,9 @@ vErrors.push(err11);
 }
 errors++;
 }
-if(func67(data2) < 1){
-const err12 = {instancePath:instancePath+"/InstanceGroupName",schemaPath:"#/properties/InstanceGroupName/minLength",keyword:"minLength",params:{limit: 1}};
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 > 6758 || isNaN(data1)){
+const err12 = {instancePath:instancePath+"/MinInstanceCount",schemaPath:"#/properties/MinInstanceCount/maximum",keyword:"maximum",params:{comparison: "<=", limit: 6758}};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -1762,8 +1883,8 @@ vErrors.push(err12);
 }
 errors++;
 }
-if(!pattern4.test(data2)){
-const err13 = {instancePath:instancePath+"/InstanceGroupName",schemaPath:"#/properties/InstanceGroupName/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"}};
+if(data1 < 0 || isNaN(data1)){
+const err13 = {instancePath:instancePath+"/MinInstanceCount",schemaPath:"#/properties/MinInstanceCount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -1773,8 +1894,12 @@ vErrors.push(err13);
 errors++;
 }
 }
-else {
-const err14 = {instancePath:instancePath+"/InstanceGroupName",schemaPath:"#/properties/InstanceGroupName/type",keyword:"type",params:{type: "string"}};
+}
+if(data.InstanceGroupName !== undefined && func0.call(data, "InstanceGroupName")){
+let data2 = data.InstanceGroupName;
+if(typeof data2 === "string"){
+if(func67(data2) > 63){
+const err14 = {instancePath:instancePath+"/InstanceGroupName",schemaPath:"#/properties/InstanceGroupName/maxLength",keyword:"maxLength",params:{limit: 63}};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -1783,11 +1908,8 @@ vErrors.push(err14);
 }
 errors++;
 }
-}
-if(data.InstanceType !== undefined && func0.call(data, "InstanceType")){
-let data3 = data.InstanceType;
-if(typeof data3 !== "string"){
-const err15 = {instancePath:instancePath+"/InstanceType",schemaPath:"#/$defs/ClusterInstanceType/type",keyword:"type",params:{type: "string"}};
+if(func67(data2) < 1){
+const err15 = {instancePath:instancePath+"/InstanceGroupName",schemaPath:"#/properties/InstanceGroupName/minLength",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -1796,21 +1918,55 @@ vErrors.push(err15);
 }
 errors++;
 }
-let valid2;
-valid2 = false;
-for(const v0 of schema34.enum){
-if(func27(data3, v0)){
-valid2 = true;
-break;
-}
-}
-if(!valid2){
-const err16 = {instancePath:instancePath+"/InstanceType",schemaPath:"#/$defs/ClusterInstanceType/enum",keyword:"enum",params:{allowedValues: schema34.enum}};
+if(!pattern4.test(data2)){
+const err16 = {instancePath:instancePath+"/InstanceGroupName",schemaPath:"#/properties/InstanceGroupName/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"}};
 if(vErrors === null){
 vErrors = [err16];
 }
 else {
 vErrors.push(err16);
+}
+errors++;
+}
+}
+else {
+const err17 = {instancePath:instancePath+"/InstanceGroupName",schemaPath:"#/properties/InstanceGroupName/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+if(data.InstanceType !== undefined && func0.call(data, "InstanceType")){
+let data3 = data.InstanceType;
+if(typeof data3 !== "string"){
+const err18 = {instancePath:instancePath+"/InstanceType",schemaPath:"#/$defs/ClusterInstanceType/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+let valid3;
+valid3 = false;
+for(const v0 of schema34.enum){
+if(func27(data3, v0)){
+valid3 = true;
+break;
+}
+}
+if(!valid3){
+const err19 = {instancePath:instancePath+"/InstanceType",schemaPath:"#/$defs/ClusterInstanceType/enum",keyword:"enum",params:{allowedValues: schema34.enum}};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
 }
 errors++;
 }
@@ -1825,42 +1981,7 @@ if(data.LifeCycleConfig !== undefined && func0.call(data, "LifeCycleConfig")){
 let data5 = data.LifeCycleConfig;
 if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
 if((data5.SourceS3Uri === undefined) || (!(func0.call(data5, "SourceS3Uri")))){
-const err17 = {instancePath:instancePath+"/LifeCycleConfig",schemaPath:"#/$defs/ClusterLifeCycleConfig/required",keyword:"required",params:{missingProperty: "SourceS3Uri"}};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
-errors++;
-}
-if((data5.OnCreate === undefined) || (!(func0.call(data5, "OnCreate")))){
-const err18 = {instancePath:instancePath+"/LifeCycleConfig",schemaPath:"#/$defs/ClusterLifeCycleConfig/required",keyword:"required",params:{missingProperty: "OnCreate"}};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
-errors++;
-}
-for(const key1 of Object.keys(data5)){
-if(!(((key1 === "SourceS3Uri") || (key1 === "OnCreate")) || (key1 === "OnInitComplete"))){
-const err19 = {instancePath:instancePath+"/LifeCycleConfig",schemaPath:"#/$defs/ClusterLifeCycleConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
-errors++;
-}
-}
-if(data5.SourceS3Uri !== undefined && func0.call(data5, "SourceS3Uri")){
-let data6 = data5.SourceS3Uri;
-if(typeof data6 === "string"){
-if(func67(data6) > 1024){
-const err20 = {instancePath:instancePath+"/LifeCycleConfig/SourceS3Uri",schemaPath:"#/$defs/ClusterLifeCycleConfig/properties/SourceS3Uri/maxLength",keyword:"maxLength",params:{limit: 1024}};
+const err20 = {instancePath:instancePath+"/LifeCycleConfig",schemaPath:"#/$defs/ClusterLifeCycleConfig/required",keyword:"required",params:{missingProperty: "SourceS3Uri"}};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -1869,8 +1990,8 @@ vErrors.push(err20);
 }
 errors++;
 }
-if(func67(data6) < 1){
-const err21 = {instancePath:instancePath+"/LifeCycleConfig/SourceS3Uri",schemaPath:"#/$defs/ClusterLifeCycleConfig/properties/SourceS3Uri/minLength",keyword:"minLength",params:{limit: 1}};
+if((data5.OnCreate === undefined) || (!(func0.call(data5, "OnCreate")))){
+const err21 = {instancePath:instancePath+"/LifeCycleConfig",schemaPath:"#/$defs/ClusterLifeCycleConfig/required",keyword:"required",params:{missingProperty: "OnCreate"}};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -1879,8 +2000,9 @@ vErrors.push(err21);
 }
 errors++;
 }
-if(!pattern6.test(data6)){
-const err22 = {instancePath:instancePath+"/LifeCycleConfig/SourceS3Uri",schemaPath:"#/$defs/ClusterLifeCycleConfig/properties/SourceS3Uri/pattern",keyword:"pattern",params:{pattern: "^(https|s3)://([^/]+)/?(.*)$"}};
+for(const key1 of Object.keys(data5)){
+if(!(((key1 === "SourceS3Uri") || (key1 === "OnCreate")) || (key1 === "OnInitComplete"))){
+const err22 = {instancePath:instancePath+"/LifeCycleConfig",schemaPath:"#/$defs/ClusterLifeCycleConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -1890,8 +2012,11 @@ vErrors.push(err22);
 errors++;
 }
 }
-else {
-const err23 = {instancePath:instancePath+"/LifeCycleConfig/SourceS3Uri",schemaPath:"#/$defs/ClusterLifeCycleConfig/properties/SourceS3Uri/type",keyword:"type",params:{type: "string"}};
+if(data5.SourceS3Uri !== undefined && func0.call(data5, "SourceS3Uri")){
+let data6 = data5.SourceS3Uri;
+if(typeof data6 === "string"){
+if(func67(data6) > 1024){
+const err23 = {instancePath:instancePath+"/LifeCycleConfig/SourceS3Uri",schemaPath:"#/$defs/ClusterLifeCycleConfig/properties/SourceS3Uri/maxLength",keyword:"maxLength",params:{limit: 1024}};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -1900,12 +2025,8 @@ vErrors.push(err23);
 }
 errors++;
 }
-}
-if(data5.OnCreate !== undefined && func0.call(data5, "OnCreate")){
-let data7 = data5.OnCreate;
-if(typeof data7 === "string"){
-if(func67(data7) > 128){
-const err24 = {instancePath:instancePath+"/LifeCycleConfig/OnCreate",schemaPath:"#/$defs/ClusterLifeCycleConfig/properties/OnCreate/maxLength",keyword:"maxLength",params:{limit: 128}};
+if(func67(data6) < 1){
+const err24 = {instancePath:instancePath+"/LifeCycleConfig/SourceS3Uri",schemaPath:"#/$defs/ClusterLifeCycleConfig/properties/SourceS3Uri/minLength",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -1914,8 +2035,8 @@ vErrors.push(err24);
 }
 errors++;
 }
-if(func67(data7) < 1){
-const err25 = {instancePath:instancePath+"/LifeCycleConfig/OnCreate",schemaPath:"#/$defs/ClusterLifeCycleConfig/properties/OnCreate/minLength",keyword:"minLength",params:{limit: 1}};
+if(!pattern6.test(data6)){
+const err25 = {instancePath:instancePath+"/LifeCycleConfig/SourceS3Uri",schemaPath:"#/$defs/ClusterLifeCycleConfig/properties/SourceS3Uri/pattern",keyword:"pattern",params:{pattern: "^(https|s3)://([^/]+)/?(.*)$"}};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -1926,7 +2047,7 @@ errors++;
 }
 }
 else {
-const err26 = {instancePath:instancePath+"/LifeCycleConfig/OnCreate",schemaPath:"#/$defs/ClusterLifeCycleConfig/properties/OnCreate/type",keyword:"type",params:{type: "string"}};
+const err26 = {instancePath:instancePath+"/LifeCycleConfig/SourceS3Uri",schemaPath:"#/$defs/ClusterLifeCycleConfig/properties/SourceS3Uri/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -1936,9 +2057,11 @@ vErrors.push(err26);
 errors++;
 }
 }
-if(data5.OnInitComplete !== undefined && func0.call(data5, "OnInitComplete")){
-if(typeof data5.OnInitComplete !== "string"){
-const err27 = {instancePath:instancePath+"/LifeCycleConfig/OnInitComplete",schemaPath:"#/$defs/ClusterLifeCycleConfig/properties/OnInitComplete/type",keyword:"type",params:{type: "string"}};
+if(data5.OnCreate !== undefined && func0.call(data5, "OnCreate")){
+let data7 = data5.OnCreate;
+if(typeof data7 === "string"){
+if(func67(data7) > 128){
+const err27 = {instancePath:instancePath+"/LifeCycleConfig/OnCreate",schemaPath:"#/$defs/ClusterLifeCycleConfig/properties/OnCreate/maxLength",keyword:"maxLength",params:{limit: 128}};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -1947,10 +2070,8 @@ vErrors.push(err27);
 }
 errors++;
 }
-}
-}
-else {
-const err28 = {instancePath:instancePath+"/LifeCycleConfig",schemaPath:"#/$defs/ClusterLifeCycleConfig/type",keyword:"type",params:{type: "object"}};
+if(func67(data7) < 1){
+const err28 = {instancePath:instancePath+"/LifeCycleConfig/OnCreate",schemaPath:"#/$defs/ClusterLifeCycleConfig/properties/OnCreate/minLength",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -1960,11 +2081,8 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data.ExecutionRole !== undefined && func0.call(data, "ExecutionRole")){
-let data9 = data.ExecutionRole;
-if(typeof data9 === "string"){
-if(func67(data9) > 2048){
-const err29 = {instancePath:instancePath+"/ExecutionRole",schemaPath:"#/properties/ExecutionRole/maxLength",keyword:"maxLength",params:{limit: 2048}};
+else {
+const err29 = {instancePath:instancePath+"/LifeCycleConfig/OnCreate",schemaPath:"#/$defs/ClusterLifeCycleConfig/properties/OnCreate/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -1973,8 +2091,10 @@ vErrors.push(err29);
 }
 errors++;
 }
-if(func67(data9) < 20){
-const err30 = {instancePath:instancePath+"/ExecutionRole",schemaPath:"#/properties/ExecutionRole/minLength",keyword:"minLength",params:{limit: 20}};
+}
+if(data5.OnInitComplete !== undefined && func0.call(data5, "OnInitComplete")){
+if(typeof data5.OnInitComplete !== "string"){
+const err30 = {instancePath:instancePath+"/LifeCycleConfig/OnInitComplete",schemaPath:"#/$defs/ClusterLifeCycleConfig/properties/OnInitComplete/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -1983,8 +2103,10 @@ vErrors.push(err30);
 }
 errors++;
 }
-if(!pattern7.test(data9)){
-const err31 = {instancePath:instancePath+"/ExecutionRole",schemaPath:"#/properties/ExecutionRole/pattern",keyword:"pattern",params:{pattern: "^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"}};
+}
+}
+else {
+const err31 = {instancePath:instancePath+"/LifeCycleConfig",schemaPath:"#/$defs/ClusterLifeCycleConfig/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -1994,8 +2116,11 @@ vErrors.push(err31);
 errors++;
 }
 }
-else {
-const err32 = {instancePath:instancePath+"/ExecutionRole",schemaPath:"#/properties/ExecutionRole/type",keyword:"type",params:{type: "string"}};
+if(data.ExecutionRole !== undefined && func0.call(data, "ExecutionRole")){
+let data9 = data.ExecutionRole;
+if(typeof data9 === "string"){
+if(func67(data9) > 2048){
+const err32 = {instancePath:instancePath+"/ExecutionRole",schemaPath:"#/properties/ExecutionRole/maxLength",keyword:"maxLength",params:{limit: 2048}};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -2004,11 +2129,8 @@ vErrors.push(err32);
 }
 errors++;
 }
-}
-if(data.ThreadsPerCore !== undefined && func0.call(data, "ThreadsPerCore")){
-let data10 = data.ThreadsPerCore;
-if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
-const err33 = {instancePath:instancePath+"/ThreadsPerCore",schemaPath:"#/properties/ThreadsPerCore/type",keyword:"type",params:{type: "integer"}};
+if(func67(data9) < 20){
+const err33 = {instancePath:instancePath+"/ExecutionRole",schemaPath:"#/properties/ExecutionRole/minLength",keyword:"minLength",params:{limit: 20}};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -2017,9 +2139,8 @@ vErrors.push(err33);
 }
 errors++;
 }
-if((typeof data10 == "number") && (isFinite(data10))){
-if(data10 > 2 || isNaN(data10)){
-const err34 = {instancePath:instancePath+"/ThreadsPerCore",schemaPath:"#/properties/ThreadsPerCore/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2}};
+if(!pattern7.test(data9)){
+const err34 = {instancePath:instancePath+"/ExecutionRole",schemaPath:"#/properties/ExecutionRole/pattern",keyword:"pattern",params:{pattern: "^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"}};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -2028,8 +2149,9 @@ vErrors.push(err34);
 }
 errors++;
 }
-if(data10 < 1 || isNaN(data10)){
-const err35 = {instancePath:instancePath+"/ThreadsPerCore",schemaPath:"#/properties/ThreadsPerCore/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+}
+else {
+const err35 = {instancePath:instancePath+"/ExecutionRole",schemaPath:"#/properties/ExecutionRole/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -2039,17 +2161,51 @@ vErrors.push(err35);
 errors++;
 }
 }
-}
-if(data.InstanceStorageConfigs !== undefined && func0.call(data, "InstanceStorageConfigs")){
-let data11 = data.InstanceStorageConfigs;
-if(Array.isArray(data11)){
-if(data11.length > 4){
-const err36 = {instancePath:instancePath+"/InstanceStorageConfigs",schemaPath:"#/properties/InstanceStorageConfigs/maxItems",keyword:"maxItems",params:{limit: 4}};
+if(data.ThreadsPerCore !== undefined && func0.call(data, "ThreadsPerCore")){
+let data10 = data.ThreadsPerCore;
+if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+const err36 = {instancePath:instancePath+"/ThreadsPerCore",schemaPath:"#/properties/ThreadsPerCore/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err36];
 }
 else {
 vErrors.push(err36);
+}
+errors++;
+}
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 > 2 || isNaN(data10)){
+const err37 = {instancePath:instancePath+"/ThreadsPerCore",schemaPath:"#/properties/ThreadsPerCore/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2}};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+if(data10 < 1 || isNaN(data10)){
+const err38 = {instancePath:instancePath+"/ThreadsPerCore",schemaPath:"#/properties/ThreadsPerCore/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+}
+}
+if(data.InstanceStorageConfigs !== undefined && func0.call(data, "InstanceStorageConfigs")){
+let data11 = data.InstanceStorageConfigs;
+if(Array.isArray(data11)){
+if(data11.length > 4){
+const err39 = {instancePath:instancePath+"/InstanceStorageConfigs",schemaPath:"#/properties/InstanceStorageConfigs/maxItems",keyword:"maxItems",params:{limit: 4}};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
 }
 errors++;
 }
@@ -2062,44 +2218,7 @@ errors = vErrors.length;
 }
 }
 else {
-const err37 = {instancePath:instancePath+"/InstanceStorageConfigs",schemaPath:"#/properties/InstanceStorageConfigs/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err37];
-}
-else {
-vErrors.push(err37);
-}
-errors++;
-}
-}
-if(data.OnStartDeepHealthChecks !== undefined && func0.call(data, "OnStartDeepHealthChecks")){
-let data13 = data.OnStartDeepHealthChecks;
-if(Array.isArray(data13)){
-if(data13.length > 2){
-const err38 = {instancePath:instancePath+"/OnStartDeepHealthChecks",schemaPath:"#/properties/OnStartDeepHealthChecks/maxItems",keyword:"maxItems",params:{limit: 2}};
-if(vErrors === null){
-vErrors = [err38];
-}
-else {
-vErrors.push(err38);
-}
-errors++;
-}
-if(data13.length < 1){
-const err39 = {instancePath:instancePath+"/OnStartDeepHealthChecks",schemaPath:"#/properties/OnStartDeepHealthChecks/minItems",keyword:"minItems",params:{limit: 1}};
-if(vErrors === null){
-vErrors = [err39];
-}
-else {
-vErrors.push(err39);
-}
-errors++;
-}
-const len1 = data13.length;
-for(let i1=0; i1<len1; i1++){
-let data14 = data13[i1];
-if(typeof data14 !== "string"){
-const err40 = {instancePath:instancePath+"/OnStartDeepHealthChecks/" + i1,schemaPath:"#/$defs/DeepHealthCheckType/type",keyword:"type",params:{type: "string"}};
+const err40 = {instancePath:instancePath+"/InstanceStorageConfigs",schemaPath:"#/properties/InstanceStorageConfigs/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -2108,8 +2227,12 @@ vErrors.push(err40);
 }
 errors++;
 }
-if(!((data14 === "InstanceConnectivity") || (data14 === "InstanceStress"))){
-const err41 = {instancePath:instancePath+"/OnStartDeepHealthChecks/" + i1,schemaPath:"#/$defs/DeepHealthCheckType/enum",keyword:"enum",params:{allowedValues: schema42.enum}};
+}
+if(data.OnStartDeepHealthChecks !== undefined && func0.call(data, "OnStartDeepHealthChecks")){
+let data13 = data.OnStartDeepHealthChecks;
+if(Array.isArray(data13)){
+if(data13.length > 2){
+const err41 = {instancePath:instancePath+"/OnStartDeepHealthChecks",schemaPath:"#/properties/OnStartDeepHealthChecks/maxItems",keyword:"maxItems",params:{limit: 2}};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -2118,10 +2241,8 @@ vErrors.push(err41);
 }
 errors++;
 }
-}
-}
-else {
-const err42 = {instancePath:instancePath+"/OnStartDeepHealthChecks",schemaPath:"#/properties/OnStartDeepHealthChecks/type",keyword:"type",params:{type: "array"}};
+if(data13.length < 1){
+const err42 = {instancePath:instancePath+"/OnStartDeepHealthChecks",schemaPath:"#/properties/OnStartDeepHealthChecks/minItems",keyword:"minItems",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -2130,12 +2251,11 @@ vErrors.push(err42);
 }
 errors++;
 }
-}
-if(data.TrainingPlanArn !== undefined && func0.call(data, "TrainingPlanArn")){
-let data15 = data.TrainingPlanArn;
-if(typeof data15 === "string"){
-if(func67(data15) > 2048){
-const err43 = {instancePath:instancePath+"/TrainingPlanArn",schemaPath:"#/properties/TrainingPlanArn/maxLength",keyword:"maxLength",params:{limit: 2048}};
+const len1 = data13.length;
+for(let i1=0; i1<len1; i1++){
+let data14 = data13[i1];
+if(typeof data14 !== "string"){
+const err43 = {instancePath:instancePath+"/OnStartDeepHealthChecks/" + i1,schemaPath:"#/$defs/DeepHealthCheckType/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -2144,8 +2264,8 @@ vErrors.push(err43);
 }
 errors++;
 }
-if(func67(data15) < 50){
-const err44 = {instancePath:instancePath+"/TrainingPlanArn",schemaPath:"#/properties/TrainingPlanArn/minLength",keyword:"minLength",params:{limit: 50}};
+if(!((data14 === "InstanceConnectivity") || (data14 === "InstanceStress"))){
+const err44 = {instancePath:instancePath+"/OnStartDeepHealthChecks/" + i1,schemaPath:"#/$defs/DeepHealthCheckType/enum",keyword:"enum",params:{allowedValues: schema42.enum}};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -2154,8 +2274,10 @@ vErrors.push(err44);
 }
 errors++;
 }
-if(!pattern8.test(data15)){
-const err45 = {instancePath:instancePath+"/TrainingPlanArn",schemaPath:"#/properties/TrainingPlanArn/pattern",keyword:"pattern",params:{pattern: "^arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:training-plan/.*$"}};
+}
+}
+else {
+const err45 = {instancePath:instancePath+"/OnStartDeepHealthChecks",schemaPath:"#/properties/OnStartDeepHealthChecks/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -2165,8 +2287,11 @@ vErrors.push(err45);
 errors++;
 }
 }
-else {
-const err46 = {instancePath:instancePath+"/TrainingPlanArn",schemaPath:"#/properties/TrainingPlanArn/type",keyword:"type",params:{type: "string"}};
+if(data.TrainingPlanArn !== undefined && func0.call(data, "TrainingPlanArn")){
+let data15 = data.TrainingPlanArn;
+if(typeof data15 === "string"){
+if(func67(data15) > 2048){
+const err46 = {instancePath:instancePath+"/TrainingPlanArn",schemaPath:"#/properties/TrainingPlanArn/maxLength",keyword:"maxLength",params:{limit: 2048}};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -2175,12 +2300,8 @@ vErrors.push(err46);
 }
 errors++;
 }
-}
-if(data.OverrideVpcConfig !== undefined && func0.call(data, "OverrideVpcConfig")){
-let data16 = data.OverrideVpcConfig;
-if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
-if((data16.SecurityGroupIds === undefined) || (!(func0.call(data16, "SecurityGroupIds")))){
-const err47 = {instancePath:instancePath+"/OverrideVpcConfig",schemaPath:"#/$defs/VpcConfig/required",keyword:"required",params:{missingProperty: "SecurityGroupIds"}};
+if(func67(data15) < 50){
+const err47 = {instancePath:instancePath+"/TrainingPlanArn",schemaPath:"#/properties/TrainingPlanArn/minLength",keyword:"minLength",params:{limit: 50}};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -2189,8 +2310,8 @@ vErrors.push(err47);
 }
 errors++;
 }
-if((data16.Subnets === undefined) || (!(func0.call(data16, "Subnets")))){
-const err48 = {instancePath:instancePath+"/OverrideVpcConfig",schemaPath:"#/$defs/VpcConfig/required",keyword:"required",params:{missingProperty: "Subnets"}};
+if(!pattern8.test(data15)){
+const err48 = {instancePath:instancePath+"/TrainingPlanArn",schemaPath:"#/properties/TrainingPlanArn/pattern",keyword:"pattern",params:{pattern: "^arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:training-plan/.*$"}};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -2199,9 +2320,9 @@ vErrors.push(err48);
 }
 errors++;
 }
-for(const key2 of Object.keys(data16)){
-if(!((key2 === "SecurityGroupIds") || (key2 === "Subnets"))){
-const err49 = {instancePath:instancePath+"/OverrideVpcConfig",schemaPath:"#/$defs/VpcConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2}};
+}
+else {
+const err49 = {instancePath:instancePath+"/TrainingPlanArn",schemaPath:"#/properties/TrainingPlanArn/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -2211,11 +2332,11 @@ vErrors.push(err49);
 errors++;
 }
 }
-if(data16.SecurityGroupIds !== undefined && func0.call(data16, "SecurityGroupIds")){
-let data17 = data16.SecurityGroupIds;
-if(Array.isArray(data17)){
-if(data17.length > 5){
-const err50 = {instancePath:instancePath+"/OverrideVpcConfig/SecurityGroupIds",schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/maxItems",keyword:"maxItems",params:{limit: 5}};
+if(data.OverrideVpcConfig !== undefined && func0.call(data, "OverrideVpcConfig")){
+let data16 = data.OverrideVpcConfig;
+if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
+if((data16.SecurityGroupIds === undefined) || (!(func0.call(data16, "SecurityGroupIds")))){
+const err50 = {instancePath:instancePath+"/OverrideVpcConfig",schemaPath:"#/$defs/VpcConfig/required",keyword:"required",params:{missingProperty: "SecurityGroupIds"}};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -2224,8 +2345,8 @@ vErrors.push(err50);
 }
 errors++;
 }
-if(data17.length < 1){
-const err51 = {instancePath:instancePath+"/OverrideVpcConfig/SecurityGroupIds",schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/minItems",keyword:"minItems",params:{limit: 1}};
+if((data16.Subnets === undefined) || (!(func0.call(data16, "Subnets")))){
+const err51 = {instancePath:instancePath+"/OverrideVpcConfig",schemaPath:"#/$defs/VpcConfig/required",keyword:"required",params:{missingProperty: "Subnets"}};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -2234,12 +2355,9 @@ vErrors.push(err51);
 }
 errors++;
 }
-const len2 = data17.length;
-for(let i2=0; i2<len2; i2++){
-let data18 = data17[i2];
-if(typeof data18 === "string"){
-if(func67(data18) > 32){
-const err52 = {instancePath:instancePath+"/OverrideVpcConfig/SecurityGroupIds/" + i2,schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/items/maxLength",keyword:"maxLength",params:{limit: 32}};
+for(const key2 of Object.keys(data16)){
+if(!((key2 === "SecurityGroupIds") || (key2 === "Subnets"))){
+const err52 = {instancePath:instancePath+"/OverrideVpcConfig",schemaPath:"#/$defs/VpcConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2}};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -2248,8 +2366,12 @@ vErrors.push(err52);
 }
 errors++;
 }
-if(!pattern9.test(data18)){
-const err53 = {instancePath:instancePath+"/OverrideVpcConfig/SecurityGroupIds/" + i2,schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/items/pattern",keyword:"pattern",params:{pattern: "^[-0-9a-zA-Z]+$"}};
+}
+if(data16.SecurityGroupIds !== undefined && func0.call(data16, "SecurityGroupIds")){
+let data17 = data16.SecurityGroupIds;
+if(Array.isArray(data17)){
+if(data17.length > 5){
+const err53 = {instancePath:instancePath+"/OverrideVpcConfig/SecurityGroupIds",schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/maxItems",keyword:"maxItems",params:{limit: 5}};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -2258,9 +2380,8 @@ vErrors.push(err53);
 }
 errors++;
 }
-}
-else {
-const err54 = {instancePath:instancePath+"/OverrideVpcConfig/SecurityGroupIds/" + i2,schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/items/type",keyword:"type",params:{type: "string"}};
+if(data17.length < 1){
+const err54 = {instancePath:instancePath+"/OverrideVpcConfig/SecurityGroupIds",schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/minItems",keyword:"minItems",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -2269,10 +2390,12 @@ vErrors.push(err54);
 }
 errors++;
 }
-}
-}
-else {
-const err55 = {instancePath:instancePath+"/OverrideVpcConfig/SecurityGroupIds",schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/type",keyword:"type",params:{type: "array"}};
+const len2 = data17.length;
+for(let i2=0; i2<len2; i2++){
+let data18 = data17[i2];
+if(typeof data18 === "string"){
+if(func67(data18) > 32){
+const err55 = {instancePath:instancePath+"/OverrideVpcConfig/SecurityGroupIds/" + i2,schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/items/maxLength",keyword:"maxLength",params:{limit: 32}};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -2281,12 +2404,8 @@ vErrors.push(err55);
 }
 errors++;
 }
-}
-if(data16.Subnets !== undefined && func0.call(data16, "Subnets")){
-let data19 = data16.Subnets;
-if(Array.isArray(data19)){
-if(data19.length > 16){
-const err56 = {instancePath:instancePath+"/OverrideVpcConfig/Subnets",schemaPath:"#/$defs/VpcConfig/properties/Subnets/maxItems",keyword:"maxItems",params:{limit: 16}};
+if(!pattern9.test(data18)){
+const err56 = {instancePath:instancePath+"/OverrideVpcConfig/SecurityGroupIds/" + i2,schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/items/pattern",keyword:"pattern",params:{pattern: "^[-0-9a-zA-Z]+$"}};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -2295,8 +2414,9 @@ vErrors.push(err56);
 }
 errors++;
 }
-if(data19.length < 1){
-const err57 = {instancePath:instancePath+"/OverrideVpcConfig/Subnets",schemaPath:"#/$defs/VpcConfig/properties/Subnets/minItems",keyword:"minItems",params:{limit: 1}};
+}
+else {
+const err57 = {instancePath:instancePath+"/OverrideVpcConfig/SecurityGroupIds/" + i2,schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/items/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -2305,12 +2425,10 @@ vErrors.push(err57);
 }
 errors++;
 }
-const len3 = data19.length;
-for(let i3=0; i3<len3; i3++){
-let data20 = data19[i3];
-if(typeof data20 === "string"){
-if(func67(data20) > 32){
-const err58 = {instancePath:instancePath+"/OverrideVpcConfig/Subnets/" + i3,schemaPath:"#/$defs/VpcConfig/properties/Subnets/items/maxLength",keyword:"maxLength",params:{limit: 32}};
+}
+}
+else {
+const err58 = {instancePath:instancePath+"/OverrideVpcConfig/SecurityGroupIds",schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -2319,8 +2437,12 @@ vErrors.push(err58);
 }
 errors++;
 }
-if(!pattern9.test(data20)){
-const err59 = {instancePath:instancePath+"/OverrideVpcConfig/Subnets/" + i3,schemaPath:"#/$defs/VpcConfig/properties/Subnets/items/pattern",keyword:"pattern",params:{pattern: "^[-0-9a-zA-Z]+$"}};
+}
+if(data16.Subnets !== undefined && func0.call(data16, "Subnets")){
+let data19 = data16.Subnets;
+if(Array.isArray(data19)){
+if(data19.length > 16){
+const err59 = {instancePath:instancePath+"/OverrideVpcConfig/Subnets",schemaPath:"#/$defs/VpcConfig/properties/Subnets/maxItems",keyword:"maxItems",params:{limit: 16}};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -2329,9 +2451,8 @@ vErrors.push(err59);
 }
 errors++;
 }
-}
-else {
-const err60 = {instancePath:instancePath+"/OverrideVpcConfig/Subnets/" + i3,schemaPath:"#/$defs/VpcConfig/properties/Subnets/items/type",keyword:"type",params:{type: "string"}};
+if(data19.length < 1){
+const err60 = {instancePath:instancePath+"/OverrideVpcConfig/Subnets",schemaPath:"#/$defs/VpcConfig/properties/Subnets/minItems",keyword:"minItems",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -2340,10 +2461,12 @@ vErrors.push(err60);
 }
 errors++;
 }
-}
-}
-else {
-const err61 = {instancePath:instancePath+"/OverrideVpcConfig/Subnets",schemaPath:"#/$defs/VpcConfig/properties/Subnets/type",keyword:"type",params:{type: "array"}};
+const len3 = data19.length;
+for(let i3=0; i3<len3; i3++){
+let data20 = data19[i3];
+if(typeof data20 === "string"){
+if(func67(data20) > 32){
+const err61 = {instancePath:instancePath+"/OverrideVpcConfig/Subnets/" + i3,schemaPath:"#/$defs/VpcConfig/properties/Subnets/items/maxLength",keyword:"maxLength",params:{limit: 32}};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -2352,15 +2475,48 @@ vErrors.push(err61);
 }
 errors++;
 }
-}
-}
-else {
-const err62 = {instancePath:instancePath+"/OverrideVpcConfig",schemaPath:"#/$defs/VpcConfig/type",keyword:"type",params:{type: "object"}};
+if(!pattern9.test(data20)){
+const err62 = {instancePath:instancePath+"/OverrideVpcConfig/Subnets/" + i3,schemaPath:"#/$defs/VpcConfig/properties/Subnets/items/pattern",keyword:"pattern",params:{pattern: "^[-0-9a-zA-Z]+$"}};
 if(vErrors === null){
 vErrors = [err62];
 }
 else {
 vErrors.push(err62);
+}
+errors++;
+}
+}
+else {
+const err63 = {instancePath:instancePath+"/OverrideVpcConfig/Subnets/" + i3,schemaPath:"#/$defs/VpcConfig/properties/Subnets/items/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+}
+}
+else {
+const err64 = {instancePath:instancePath+"/OverrideVpcConfig/Subnets",schemaPath:"#/$defs/VpcConfig/properties/Subnets/type",keyword:"type",params:{type: "array"}};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+}
+}
+else {
+const err65 = {instancePath:instancePath+"/OverrideVpcConfig",schemaPath:"#/$defs/VpcConfig/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
 }
 errors++;
 }
@@ -2373,12 +2529,12 @@ errors = vErrors.length;
 }
 if(data.ImageId !== undefined && func0.call(data, "ImageId")){
 if(typeof data.ImageId !== "string"){
-const err63 = {instancePath:instancePath+"/ImageId",schemaPath:"#/properties/ImageId/type",keyword:"type",params:{type: "string"}};
+const err66 = {instancePath:instancePath+"/ImageId",schemaPath:"#/properties/ImageId/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
-vErrors = [err63];
+vErrors = [err66];
 }
 else {
-vErrors.push(err63);
+vErrors.push(err66);
 }
 errors++;
 }
@@ -2391,12 +2547,12 @@ errors = vErrors.length;
 }
 if(data.ImageReleaseVersion !== undefined && func0.call(data, "ImageReleaseVersion")){
 if(typeof data.ImageReleaseVersion !== "string"){
-const err64 = {instancePath:instancePath+"/ImageReleaseVersion",schemaPath:"#/properties/ImageReleaseVersion/type",keyword:"type",params:{type: "string"}};
+const err67 = {instancePath:instancePath+"/ImageReleaseVersion",schemaPath:"#/properties/ImageReleaseVersion/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
-vErrors = [err64];
+vErrors = [err67];
 }
 else {
-vErrors.push(err64);
+vErrors.push(err67);
 }
 errors++;
 }
@@ -2425,14 +2581,28 @@ vErrors = appendErrors(vErrors, validate47.errors);
 errors = vErrors.length;
 }
 }
-}
-else {
-const err65 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(data.InstanceType !== undefined && func0.call(data, "InstanceType")){
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.InstanceRequirements !== undefined && func0.call(data, "InstanceRequirements")){
+const err68 = {instancePath:instancePath+"/InstanceRequirements",schemaPath:"#/dependentSchemas/InstanceType/properties/InstanceRequirements/false schema",keyword:"false schema",params:{}};
 if(vErrors === null){
-vErrors = [err65];
+vErrors = [err68];
 }
 else {
-vErrors.push(err65);
+vErrors.push(err68);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err69 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
 }
 errors++;
 }
@@ -3470,7 +3640,7 @@ validate56.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 const schema75 = {"type":"object","properties":{"Eks":{"$ref":"#/$defs/ClusterOrchestratorEksConfig"},"Slurm":{"$ref":"#/$defs/ClusterOrchestratorSlurmConfig"}},"additionalProperties":false,"oneOf":[{"required":["Eks"]},{"required":["Slurm"]}]};
 const schema76 = {"type":"object","required":["ClusterArn"],"properties":{"ClusterArn":{"type":"string","minLength":20,"maxLength":2048,"pattern":"^arn:aws[a-z\\-]*:eks:[a-z0-9\\-]*:[0-9]{12}:cluster\\/[0-9A-Za-z][A-Za-z0-9\\-_]{0,99}$"}},"additionalProperties":false};
-const pattern20 = new RegExp("^arn:aws[a-z\\-]*:eks:[a-z0-9\\-]*:[0-9]{12}:cluster\\/[0-9A-Za-z][A-Za-z0-9\\-_]{0,99}$", "u");
+const pattern21 = new RegExp("^arn:aws[a-z\\-]*:eks:[a-z0-9\\-]*:[0-9]{12}:cluster\\/[0-9A-Za-z][A-Za-z0-9\\-_]{0,99}$", "u");
 const schema77 = {"type":"object","properties":{"SlurmConfigStrategy":{"$ref":"#/$defs/ClusterSlurmConfigStrategy"}},"additionalProperties":false};
 const schema78 = {"type":"string","enum":["Managed","Merge","Overwrite"]};
 
@@ -3674,7 +3844,7 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(!pattern20.test(data1)){
+if(!pattern21.test(data1)){
 const err8 = {instancePath:instancePath+"/Eks/ClusterArn",schemaPath:"#/$defs/ClusterOrchestratorEksConfig/properties/ClusterArn/pattern",keyword:"pattern",params:{pattern: "^arn:aws[a-z\\-]*:eks:[a-z0-9\\-]*:[0-9]{12}:cluster\\/[0-9A-Za-z][A-Za-z0-9\\-_]{0,99}$"}};
 if(vErrors === null){
 vErrors = [err8];
@@ -4338,9 +4508,13 @@ errors++;
 }
 if(data12.Key !== undefined && func0.call(data12, "Key")){
 let data13 = data12.Key;
-if(typeof data13 === "string"){
-if(func67(data13) > 128){
-const err31 = {instancePath:instancePath+"/Tags/" + i4+"/Key",schemaPath:"#/$defs/Tag/properties/Key/maxLength",keyword:"maxLength",params:{limit: 128}};
+const _errs31 = errors;
+const _errs32 = errors;
+const _errs33 = errors;
+let valid16 = false;
+const _errs34 = errors;
+if(!((data13 === "provisioner:request-id") || (data13 === "provisioner:deployment"))){
+const err31 = {};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -4349,8 +4523,13 @@ vErrors.push(err31);
 }
 errors++;
 }
-if(func67(data13) < 1){
-const err32 = {instancePath:instancePath+"/Tags/" + i4+"/Key",schemaPath:"#/$defs/Tag/properties/Key/minLength",keyword:"minLength",params:{limit: 1}};
+var _valid0 = _errs34 === errors;
+valid16 = valid16 || _valid0;
+const _errs35 = errors;
+if(errors === _errs35){
+if(typeof data13 === "string"){
+if(!pattern18.test(data13)){
+const err32 = {};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -4359,8 +4538,9 @@ vErrors.push(err32);
 }
 errors++;
 }
-if(!pattern18.test(data13)){
-const err33 = {instancePath:instancePath+"/Tags/" + i4+"/Key",schemaPath:"#/$defs/Tag/properties/Key/pattern",keyword:"pattern",params:{pattern: "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"}};
+}
+else {
+const err33 = {};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -4370,8 +4550,10 @@ vErrors.push(err33);
 errors++;
 }
 }
-else {
-const err34 = {instancePath:instancePath+"/Tags/" + i4+"/Key",schemaPath:"#/$defs/Tag/properties/Key/type",keyword:"type",params:{type: "string"}};
+var _valid0 = _errs35 === errors;
+valid16 = valid16 || _valid0;
+if(!valid16){
+const err34 = {};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -4380,12 +4562,20 @@ vErrors.push(err34);
 }
 errors++;
 }
+else {
+errors = _errs33;
+if(vErrors !== null){
+if(_errs33){
+vErrors.length = _errs33;
 }
-if(data12.Value !== undefined && func0.call(data12, "Value")){
-let data14 = data12.Value;
-if(typeof data14 === "string"){
-if(func67(data14) > 256){
-const err35 = {instancePath:instancePath+"/Tags/" + i4+"/Value",schemaPath:"#/$defs/Tag/properties/Value/maxLength",keyword:"maxLength",params:{limit: 256}};
+else {
+vErrors = null;
+}
+}
+}
+var valid15 = _errs32 === errors;
+if(valid15){
+const err35 = {instancePath:instancePath+"/Tags/" + i4+"/Key",schemaPath:"#/$defs/Tag/properties/Key/not",keyword:"not",params:{}};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -4394,8 +4584,20 @@ vErrors.push(err35);
 }
 errors++;
 }
-if(!pattern18.test(data14)){
-const err36 = {instancePath:instancePath+"/Tags/" + i4+"/Value",schemaPath:"#/$defs/Tag/properties/Value/pattern",keyword:"pattern",params:{pattern: "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"}};
+else {
+errors = _errs31;
+if(vErrors !== null){
+if(_errs31){
+vErrors.length = _errs31;
+}
+else {
+vErrors = null;
+}
+}
+}
+if(typeof data13 === "string"){
+if(func67(data13) > 128){
+const err36 = {instancePath:instancePath+"/Tags/" + i4+"/Key",schemaPath:"#/$defs/Tag/properties/Key/maxLength",keyword:"maxLength",params:{limit: 128}};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -4404,9 +4606,8 @@ vErrors.push(err36);
 }
 errors++;
 }
-}
-else {
-const err37 = {instancePath:instancePath+"/Tags/" + i4+"/Value",schemaPath:"#/$defs/Tag/properties/Value/type",keyword:"type",params:{type: "string"}};
+if(func67(data13) < 1){
+const err37 = {instancePath:instancePath+"/Tags/" + i4+"/Key",schemaPath:"#/$defs/Tag/properties/Key/minLength",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -4415,10 +4616,8 @@ vErrors.push(err37);
 }
 errors++;
 }
-}
-}
-else {
-const err38 = {instancePath:instancePath+"/Tags/" + i4,schemaPath:"#/$defs/Tag/type",keyword:"type",params:{type: "object"}};
+if(!pattern19.test(data13)){
+const err38 = {instancePath:instancePath+"/Tags/" + i4+"/Key",schemaPath:"#/$defs/Tag/properties/Key/pattern",keyword:"pattern",params:{pattern: "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"}};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -4428,14 +4627,72 @@ vErrors.push(err38);
 errors++;
 }
 }
-}
 else {
-const err39 = {instancePath:instancePath+"/Tags",schemaPath:"#/properties/Tags/type",keyword:"type",params:{type: "array"}};
+const err39 = {instancePath:instancePath+"/Tags/" + i4+"/Key",schemaPath:"#/$defs/Tag/properties/Key/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err39];
 }
 else {
 vErrors.push(err39);
+}
+errors++;
+}
+}
+if(data12.Value !== undefined && func0.call(data12, "Value")){
+let data14 = data12.Value;
+if(typeof data14 === "string"){
+if(func67(data14) > 256){
+const err40 = {instancePath:instancePath+"/Tags/" + i4+"/Value",schemaPath:"#/$defs/Tag/properties/Value/maxLength",keyword:"maxLength",params:{limit: 256}};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+if(!pattern19.test(data14)){
+const err41 = {instancePath:instancePath+"/Tags/" + i4+"/Value",schemaPath:"#/$defs/Tag/properties/Value/pattern",keyword:"pattern",params:{pattern: "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"}};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+}
+else {
+const err42 = {instancePath:instancePath+"/Tags/" + i4+"/Value",schemaPath:"#/$defs/Tag/properties/Value/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+}
+}
+else {
+const err43 = {instancePath:instancePath+"/Tags/" + i4,schemaPath:"#/$defs/Tag/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+}
+}
+else {
+const err44 = {instancePath:instancePath+"/Tags",schemaPath:"#/properties/Tags/type",keyword:"type",params:{type: "array"}};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
 }
 errors++;
 }
@@ -4449,22 +4706,22 @@ errors = vErrors.length;
 if(data.NodeRecovery !== undefined && func0.call(data, "NodeRecovery")){
 let data16 = data.NodeRecovery;
 if(typeof data16 !== "string"){
-const err40 = {instancePath:instancePath+"/NodeRecovery",schemaPath:"#/$defs/ClusterNodeRecovery/type",keyword:"type",params:{type: "string"}};
+const err45 = {instancePath:instancePath+"/NodeRecovery",schemaPath:"#/$defs/ClusterNodeRecovery/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
-vErrors = [err40];
+vErrors = [err45];
 }
 else {
-vErrors.push(err40);
+vErrors.push(err45);
 }
 errors++;
 }
 if(!((data16 === "Automatic") || (data16 === "None"))){
-const err41 = {instancePath:instancePath+"/NodeRecovery",schemaPath:"#/$defs/ClusterNodeRecovery/enum",keyword:"enum",params:{allowedValues: schema79.enum}};
+const err46 = {instancePath:instancePath+"/NodeRecovery",schemaPath:"#/$defs/ClusterNodeRecovery/enum",keyword:"enum",params:{allowedValues: schema79.enum}};
 if(vErrors === null){
-vErrors = [err41];
+vErrors = [err46];
 }
 else {
-vErrors.push(err41);
+vErrors.push(err46);
 }
 errors++;
 }
@@ -4478,22 +4735,22 @@ errors = vErrors.length;
 if(data.NodeProvisioningMode !== undefined && func0.call(data, "NodeProvisioningMode")){
 let data18 = data.NodeProvisioningMode;
 if(typeof data18 !== "string"){
-const err42 = {instancePath:instancePath+"/NodeProvisioningMode",schemaPath:"#/$defs/ClusterNodeProvisioningMode/type",keyword:"type",params:{type: "string"}};
+const err47 = {instancePath:instancePath+"/NodeProvisioningMode",schemaPath:"#/$defs/ClusterNodeProvisioningMode/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
-vErrors = [err42];
+vErrors = [err47];
 }
 else {
-vErrors.push(err42);
+vErrors.push(err47);
 }
 errors++;
 }
 if(!(data18 === "Continuous")){
-const err43 = {instancePath:instancePath+"/NodeProvisioningMode",schemaPath:"#/$defs/ClusterNodeProvisioningMode/enum",keyword:"enum",params:{allowedValues: schema82.enum}};
+const err48 = {instancePath:instancePath+"/NodeProvisioningMode",schemaPath:"#/$defs/ClusterNodeProvisioningMode/enum",keyword:"enum",params:{allowedValues: schema82.enum}};
 if(vErrors === null){
-vErrors = [err43];
+vErrors = [err48];
 }
 else {
-vErrors.push(err43);
+vErrors.push(err48);
 }
 errors++;
 }
@@ -4502,43 +4759,43 @@ if(data.ClusterRole !== undefined && func0.call(data, "ClusterRole")){
 let data19 = data.ClusterRole;
 if(typeof data19 === "string"){
 if(func67(data19) > 2048){
-const err44 = {instancePath:instancePath+"/ClusterRole",schemaPath:"#/properties/ClusterRole/maxLength",keyword:"maxLength",params:{limit: 2048}};
+const err49 = {instancePath:instancePath+"/ClusterRole",schemaPath:"#/properties/ClusterRole/maxLength",keyword:"maxLength",params:{limit: 2048}};
 if(vErrors === null){
-vErrors = [err44];
+vErrors = [err49];
 }
 else {
-vErrors.push(err44);
+vErrors.push(err49);
 }
 errors++;
 }
 if(func67(data19) < 20){
-const err45 = {instancePath:instancePath+"/ClusterRole",schemaPath:"#/properties/ClusterRole/minLength",keyword:"minLength",params:{limit: 20}};
+const err50 = {instancePath:instancePath+"/ClusterRole",schemaPath:"#/properties/ClusterRole/minLength",keyword:"minLength",params:{limit: 20}};
 if(vErrors === null){
-vErrors = [err45];
+vErrors = [err50];
 }
 else {
-vErrors.push(err45);
+vErrors.push(err50);
 }
 errors++;
 }
 if(!pattern7.test(data19)){
-const err46 = {instancePath:instancePath+"/ClusterRole",schemaPath:"#/properties/ClusterRole/pattern",keyword:"pattern",params:{pattern: "^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"}};
+const err51 = {instancePath:instancePath+"/ClusterRole",schemaPath:"#/properties/ClusterRole/pattern",keyword:"pattern",params:{pattern: "^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"}};
 if(vErrors === null){
-vErrors = [err46];
+vErrors = [err51];
 }
 else {
-vErrors.push(err46);
+vErrors.push(err51);
 }
 errors++;
 }
 }
 else {
-const err47 = {instancePath:instancePath+"/ClusterRole",schemaPath:"#/properties/ClusterRole/type",keyword:"type",params:{type: "string"}};
+const err52 = {instancePath:instancePath+"/ClusterRole",schemaPath:"#/properties/ClusterRole/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
-vErrors = [err47];
+vErrors = [err52];
 }
 else {
-vErrors.push(err47);
+vErrors.push(err52);
 }
 errors++;
 }
@@ -4551,12 +4808,12 @@ errors = vErrors.length;
 }
 }
 else {
-const err48 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+const err53 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
-vErrors = [err48];
+vErrors = [err53];
 }
 else {
-vErrors.push(err48);
+vErrors.push(err53);
 }
 errors++;
 }
@@ -4565,7 +4822,8 @@ return errors === 0;
 }
 validate21.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const schema86 = {"type":"object","properties":{"name":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"image_version_id":{"$ref":"#/$defs/TirId"},"ssh_key_ids":{"type":"array","items":{"$ref":"#/$defs/TirId"},"minItems":1},"security_group_id":{"$ref":"#/$defs/TirId"},"sku_id":{"$ref":"#/$defs/TirId"},"no_of_nodes":{"type":"integer","minimum":1,"maximum":9007199254740991},"sku_item_price_id":{"$ref":"#/$defs/TirId"},"script_added":{"type":"boolean"},"lifecycle_script":{"type":"string","maxLength":65536},"sfs_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirSfsMount"}},"pfs_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirMount"}},"dataset_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirMount"}}},"required":["name","image_version_id","ssh_key_ids","security_group_id","sku_id","no_of_nodes","sku_item_price_id"],"additionalProperties":false};
+const schema86 = {"type":"object","properties":{"name":{"type":"string","minLength":1,"maxLength":63,"pattern":"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"},"image_version_id":{"$ref":"#/$defs/TirId"},"ssh_key_ids":{"type":"array","items":{"$ref":"#/$defs/TirId"},"minItems":1},"security_group_id":{"$ref":"#/$defs/TirId"},"sku_id":{"$ref":"#/$defs/TirId"},"no_of_nodes":{"type":"integer","minimum":1,"maximum":9007199254740991},"sku_item_price_id":{"$ref":"#/$defs/TirId"},"script_added":{"type":"boolean"},"lifecycle_script":{"type":"string","maxLength":65536},"sfs_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirSfsMount"}},"pfs_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirMount"}},"dataset_mount_list":{"type":"array","items":{"$ref":"#/$defs/TirMount"}}},"required":["name","image_version_id","ssh_key_ids","security_group_id","sku_id","no_of_nodes","sku_item_price_id"],"additionalProperties":false,"if":{"required":["script_added"],"properties":{"script_added":{"const":true}}},"then":{"required":["lifecycle_script"],"properties":{"lifecycle_script":{"type":"string","pattern":"\\S"}}}};
+const pattern23 = new RegExp("\\S", "u");
 const schema92 = {"type":"object","properties":{"id":{"$ref":"#/$defs/TirId"},"name":{"type":"string","minLength":1},"mount_path":{"type":"string","minLength":1}},"required":["id"],"additionalProperties":false};
 
 function validate70(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -4787,9 +5045,13 @@ evaluated0.props = undefined;
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
+const _errs1 = errors;
+let valid0 = true;
+const _errs2 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
-if((data.name === undefined) || (!(func0.call(data, "name")))){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"}};
+let missing0;
+if(((data.script_added === undefined) || (!(func0.call(data, "script_added")))) && (missing0 = "script_added")){
+const err0 = {};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -4798,8 +5060,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-if((data.image_version_id === undefined) || (!(func0.call(data, "image_version_id")))){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "image_version_id"}};
+else {
+if(data.script_added !== undefined && func0.call(data, "script_added")){
+if(true !== data.script_added){
+const err1 = {};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -4808,8 +5072,24 @@ vErrors.push(err1);
 }
 errors++;
 }
-if((data.ssh_key_ids === undefined) || (!(func0.call(data, "ssh_key_ids")))){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "ssh_key_ids"}};
+}
+}
+}
+var _valid0 = _errs2 === errors;
+errors = _errs1;
+if(vErrors !== null){
+if(_errs1){
+vErrors.length = _errs1;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid0){
+const _errs4 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if((data.lifecycle_script === undefined) || (!(func0.call(data, "lifecycle_script")))){
+const err2 = {instancePath,schemaPath:"#/then/required",keyword:"required",params:{missingProperty: "lifecycle_script"}};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -4818,8 +5098,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-if((data.security_group_id === undefined) || (!(func0.call(data, "security_group_id")))){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "security_group_id"}};
+if(data.lifecycle_script !== undefined && func0.call(data, "lifecycle_script")){
+let data1 = data.lifecycle_script;
+if(typeof data1 === "string"){
+if(!pattern23.test(data1)){
+const err3 = {instancePath:instancePath+"/lifecycle_script",schemaPath:"#/then/properties/lifecycle_script/pattern",keyword:"pattern",params:{pattern: "\\S"}};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4828,8 +5111,9 @@ vErrors.push(err3);
 }
 errors++;
 }
-if((data.sku_id === undefined) || (!(func0.call(data, "sku_id")))){
-const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "sku_id"}};
+}
+else {
+const err4 = {instancePath:instancePath+"/lifecycle_script",schemaPath:"#/then/properties/lifecycle_script/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -4838,8 +5122,18 @@ vErrors.push(err4);
 }
 errors++;
 }
-if((data.no_of_nodes === undefined) || (!(func0.call(data, "no_of_nodes")))){
-const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "no_of_nodes"}};
+}
+}
+var _valid0 = _errs4 === errors;
+valid0 = _valid0;
+if(valid0){
+var props0 = {};
+props0.lifecycle_script = true;
+props0.script_added = true;
+}
+}
+if(!valid0){
+const err5 = {instancePath,schemaPath:"#/if",keyword:"if",params:{failingKeyword: "then"}};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -4848,8 +5142,9 @@ vErrors.push(err5);
 }
 errors++;
 }
-if((data.sku_item_price_id === undefined) || (!(func0.call(data, "sku_item_price_id")))){
-const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "sku_item_price_id"}};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if((data.name === undefined) || (!(func0.call(data, "name")))){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"}};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -4858,9 +5153,8 @@ vErrors.push(err6);
 }
 errors++;
 }
-for(const key0 of Object.keys(data)){
-if(!(func0.call(schema86.properties, key0))){
-const err7 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+if((data.image_version_id === undefined) || (!(func0.call(data, "image_version_id")))){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "image_version_id"}};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -4869,12 +5163,8 @@ vErrors.push(err7);
 }
 errors++;
 }
-}
-if(data.name !== undefined && func0.call(data, "name")){
-let data0 = data.name;
-if(typeof data0 === "string"){
-if(func67(data0) > 63){
-const err8 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 63}};
+if((data.ssh_key_ids === undefined) || (!(func0.call(data, "ssh_key_ids")))){
+const err8 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "ssh_key_ids"}};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -4883,8 +5173,8 @@ vErrors.push(err8);
 }
 errors++;
 }
-if(func67(data0) < 1){
-const err9 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/minLength",keyword:"minLength",params:{limit: 1}};
+if((data.security_group_id === undefined) || (!(func0.call(data, "security_group_id")))){
+const err9 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "security_group_id"}};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -4893,8 +5183,8 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(!pattern4.test(data0)){
-const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"}};
+if((data.sku_id === undefined) || (!(func0.call(data, "sku_id")))){
+const err10 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "sku_id"}};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -4903,9 +5193,8 @@ vErrors.push(err10);
 }
 errors++;
 }
-}
-else {
-const err11 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"}};
+if((data.no_of_nodes === undefined) || (!(func0.call(data, "no_of_nodes")))){
+const err11 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "no_of_nodes"}};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -4914,11 +5203,8 @@ vErrors.push(err11);
 }
 errors++;
 }
-}
-if(data.image_version_id !== undefined && func0.call(data, "image_version_id")){
-let data1 = data.image_version_id;
-if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err12 = {instancePath:instancePath+"/image_version_id",schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
+if((data.sku_item_price_id === undefined) || (!(func0.call(data, "sku_item_price_id")))){
+const err12 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "sku_item_price_id"}};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -4927,9 +5213,9 @@ vErrors.push(err12);
 }
 errors++;
 }
-if((typeof data1 == "number") && (isFinite(data1))){
-if(data1 > 9007199254740991 || isNaN(data1)){
-const err13 = {instancePath:instancePath+"/image_version_id",schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
+for(const key0 of Object.keys(data)){
+if(!(func0.call(schema86.properties, key0))){
+const err13 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -4938,8 +5224,12 @@ vErrors.push(err13);
 }
 errors++;
 }
-if(data1 < 1 || isNaN(data1)){
-const err14 = {instancePath:instancePath+"/image_version_id",schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+}
+if(data.name !== undefined && func0.call(data, "name")){
+let data2 = data.name;
+if(typeof data2 === "string"){
+if(func67(data2) > 63){
+const err14 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 63}};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -4948,13 +5238,8 @@ vErrors.push(err14);
 }
 errors++;
 }
-}
-}
-if(data.ssh_key_ids !== undefined && func0.call(data, "ssh_key_ids")){
-let data2 = data.ssh_key_ids;
-if(Array.isArray(data2)){
-if(data2.length < 1){
-const err15 = {instancePath:instancePath+"/ssh_key_ids",schemaPath:"#/properties/ssh_key_ids/minItems",keyword:"minItems",params:{limit: 1}};
+if(func67(data2) < 1){
+const err15 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/minLength",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -4963,11 +5248,8 @@ vErrors.push(err15);
 }
 errors++;
 }
-const len0 = data2.length;
-for(let i0=0; i0<len0; i0++){
-let data3 = data2[i0];
-if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-const err16 = {instancePath:instancePath+"/ssh_key_ids/" + i0,schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
+if(!pattern4.test(data2)){
+const err16 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"}};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -4976,9 +5258,9 @@ vErrors.push(err16);
 }
 errors++;
 }
-if((typeof data3 == "number") && (isFinite(data3))){
-if(data3 > 9007199254740991 || isNaN(data3)){
-const err17 = {instancePath:instancePath+"/ssh_key_ids/" + i0,schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
+}
+else {
+const err17 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -4987,8 +5269,11 @@ vErrors.push(err17);
 }
 errors++;
 }
-if(data3 < 1 || isNaN(data3)){
-const err18 = {instancePath:instancePath+"/ssh_key_ids/" + i0,schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+}
+if(data.image_version_id !== undefined && func0.call(data, "image_version_id")){
+let data3 = data.image_version_id;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+const err18 = {instancePath:instancePath+"/image_version_id",schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -4997,11 +5282,9 @@ vErrors.push(err18);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err19 = {instancePath:instancePath+"/ssh_key_ids",schemaPath:"#/properties/ssh_key_ids/type",keyword:"type",params:{type: "array"}};
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 > 9007199254740991 || isNaN(data3)){
+const err19 = {instancePath:instancePath+"/image_version_id",schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -5010,11 +5293,8 @@ vErrors.push(err19);
 }
 errors++;
 }
-}
-if(data.security_group_id !== undefined && func0.call(data, "security_group_id")){
-let data4 = data.security_group_id;
-if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-const err20 = {instancePath:instancePath+"/security_group_id",schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
+if(data3 < 1 || isNaN(data3)){
+const err20 = {instancePath:instancePath+"/image_version_id",schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -5023,9 +5303,13 @@ vErrors.push(err20);
 }
 errors++;
 }
-if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 > 9007199254740991 || isNaN(data4)){
-const err21 = {instancePath:instancePath+"/security_group_id",schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
+}
+}
+if(data.ssh_key_ids !== undefined && func0.call(data, "ssh_key_ids")){
+let data4 = data.ssh_key_ids;
+if(Array.isArray(data4)){
+if(data4.length < 1){
+const err21 = {instancePath:instancePath+"/ssh_key_ids",schemaPath:"#/properties/ssh_key_ids/minItems",keyword:"minItems",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -5034,8 +5318,11 @@ vErrors.push(err21);
 }
 errors++;
 }
-if(data4 < 1 || isNaN(data4)){
-const err22 = {instancePath:instancePath+"/security_group_id",schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+const len0 = data4.length;
+for(let i0=0; i0<len0; i0++){
+let data5 = data4[i0];
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+const err22 = {instancePath:instancePath+"/ssh_key_ids/" + i0,schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -5044,12 +5331,9 @@ vErrors.push(err22);
 }
 errors++;
 }
-}
-}
-if(data.sku_id !== undefined && func0.call(data, "sku_id")){
-let data5 = data.sku_id;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-const err23 = {instancePath:instancePath+"/sku_id",schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 > 9007199254740991 || isNaN(data5)){
+const err23 = {instancePath:instancePath+"/ssh_key_ids/" + i0,schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -5058,9 +5342,8 @@ vErrors.push(err23);
 }
 errors++;
 }
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 > 9007199254740991 || isNaN(data5)){
-const err24 = {instancePath:instancePath+"/sku_id",schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
+if(data5 < 1 || isNaN(data5)){
+const err24 = {instancePath:instancePath+"/ssh_key_ids/" + i0,schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -5069,8 +5352,11 @@ vErrors.push(err24);
 }
 errors++;
 }
-if(data5 < 1 || isNaN(data5)){
-const err25 = {instancePath:instancePath+"/sku_id",schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+}
+}
+}
+else {
+const err25 = {instancePath:instancePath+"/ssh_key_ids",schemaPath:"#/properties/ssh_key_ids/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -5080,11 +5366,10 @@ vErrors.push(err25);
 errors++;
 }
 }
-}
-if(data.no_of_nodes !== undefined && func0.call(data, "no_of_nodes")){
-let data6 = data.no_of_nodes;
+if(data.security_group_id !== undefined && func0.call(data, "security_group_id")){
+let data6 = data.security_group_id;
 if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
-const err26 = {instancePath:instancePath+"/no_of_nodes",schemaPath:"#/properties/no_of_nodes/type",keyword:"type",params:{type: "integer"}};
+const err26 = {instancePath:instancePath+"/security_group_id",schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -5095,7 +5380,7 @@ errors++;
 }
 if((typeof data6 == "number") && (isFinite(data6))){
 if(data6 > 9007199254740991 || isNaN(data6)){
-const err27 = {instancePath:instancePath+"/no_of_nodes",schemaPath:"#/properties/no_of_nodes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
+const err27 = {instancePath:instancePath+"/security_group_id",schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -5105,7 +5390,7 @@ vErrors.push(err27);
 errors++;
 }
 if(data6 < 1 || isNaN(data6)){
-const err28 = {instancePath:instancePath+"/no_of_nodes",schemaPath:"#/properties/no_of_nodes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+const err28 = {instancePath:instancePath+"/security_group_id",schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -5116,10 +5401,10 @@ errors++;
 }
 }
 }
-if(data.sku_item_price_id !== undefined && func0.call(data, "sku_item_price_id")){
-let data7 = data.sku_item_price_id;
+if(data.sku_id !== undefined && func0.call(data, "sku_id")){
+let data7 = data.sku_id;
 if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
-const err29 = {instancePath:instancePath+"/sku_item_price_id",schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
+const err29 = {instancePath:instancePath+"/sku_id",schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -5130,7 +5415,7 @@ errors++;
 }
 if((typeof data7 == "number") && (isFinite(data7))){
 if(data7 > 9007199254740991 || isNaN(data7)){
-const err30 = {instancePath:instancePath+"/sku_item_price_id",schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
+const err30 = {instancePath:instancePath+"/sku_id",schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -5140,7 +5425,7 @@ vErrors.push(err30);
 errors++;
 }
 if(data7 < 1 || isNaN(data7)){
-const err31 = {instancePath:instancePath+"/sku_item_price_id",schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+const err31 = {instancePath:instancePath+"/sku_id",schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -5151,9 +5436,10 @@ errors++;
 }
 }
 }
-if(data.script_added !== undefined && func0.call(data, "script_added")){
-if(typeof data.script_added !== "boolean"){
-const err32 = {instancePath:instancePath+"/script_added",schemaPath:"#/properties/script_added/type",keyword:"type",params:{type: "boolean"}};
+if(data.no_of_nodes !== undefined && func0.call(data, "no_of_nodes")){
+let data8 = data.no_of_nodes;
+if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
+const err32 = {instancePath:instancePath+"/no_of_nodes",schemaPath:"#/properties/no_of_nodes/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -5162,12 +5448,9 @@ vErrors.push(err32);
 }
 errors++;
 }
-}
-if(data.lifecycle_script !== undefined && func0.call(data, "lifecycle_script")){
-let data9 = data.lifecycle_script;
-if(typeof data9 === "string"){
-if(func67(data9) > 65536){
-const err33 = {instancePath:instancePath+"/lifecycle_script",schemaPath:"#/properties/lifecycle_script/maxLength",keyword:"maxLength",params:{limit: 65536}};
+if((typeof data8 == "number") && (isFinite(data8))){
+if(data8 > 9007199254740991 || isNaN(data8)){
+const err33 = {instancePath:instancePath+"/no_of_nodes",schemaPath:"#/properties/no_of_nodes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -5176,9 +5459,8 @@ vErrors.push(err33);
 }
 errors++;
 }
-}
-else {
-const err34 = {instancePath:instancePath+"/lifecycle_script",schemaPath:"#/properties/lifecycle_script/type",keyword:"type",params:{type: "string"}};
+if(data8 < 1 || isNaN(data8)){
+const err34 = {instancePath:instancePath+"/no_of_nodes",schemaPath:"#/properties/no_of_nodes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -5188,19 +5470,11 @@ vErrors.push(err34);
 errors++;
 }
 }
-if(data.sfs_mount_list !== undefined && func0.call(data, "sfs_mount_list")){
-let data10 = data.sfs_mount_list;
-if(Array.isArray(data10)){
-const len1 = data10.length;
-for(let i1=0; i1<len1; i1++){
-if(!(validate70(data10[i1], {instancePath:instancePath+"/sfs_mount_list/" + i1,parentData:data10,parentDataProperty:i1,rootData,dynamicAnchors}))){
-vErrors = appendErrors(vErrors, validate70.errors);
-errors = vErrors.length;
 }
-}
-}
-else {
-const err35 = {instancePath:instancePath+"/sfs_mount_list",schemaPath:"#/properties/sfs_mount_list/type",keyword:"type",params:{type: "array"}};
+if(data.sku_item_price_id !== undefined && func0.call(data, "sku_item_price_id")){
+let data9 = data.sku_item_price_id;
+if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
+const err35 = {instancePath:instancePath+"/sku_item_price_id",schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -5209,20 +5483,9 @@ vErrors.push(err35);
 }
 errors++;
 }
-}
-if(data.pfs_mount_list !== undefined && func0.call(data, "pfs_mount_list")){
-let data12 = data.pfs_mount_list;
-if(Array.isArray(data12)){
-const len2 = data12.length;
-for(let i2=0; i2<len2; i2++){
-if(!(validate72(data12[i2], {instancePath:instancePath+"/pfs_mount_list/" + i2,parentData:data12,parentDataProperty:i2,rootData,dynamicAnchors}))){
-vErrors = appendErrors(vErrors, validate72.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err36 = {instancePath:instancePath+"/pfs_mount_list",schemaPath:"#/properties/pfs_mount_list/type",keyword:"type",params:{type: "array"}};
+if((typeof data9 == "number") && (isFinite(data9))){
+if(data9 > 9007199254740991 || isNaN(data9)){
+const err36 = {instancePath:instancePath+"/sku_item_price_id",schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -5231,20 +5494,8 @@ vErrors.push(err36);
 }
 errors++;
 }
-}
-if(data.dataset_mount_list !== undefined && func0.call(data, "dataset_mount_list")){
-let data14 = data.dataset_mount_list;
-if(Array.isArray(data14)){
-const len3 = data14.length;
-for(let i3=0; i3<len3; i3++){
-if(!(validate72(data14[i3], {instancePath:instancePath+"/dataset_mount_list/" + i3,parentData:data14,parentDataProperty:i3,rootData,dynamicAnchors}))){
-vErrors = appendErrors(vErrors, validate72.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err37 = {instancePath:instancePath+"/dataset_mount_list",schemaPath:"#/properties/dataset_mount_list/type",keyword:"type",params:{type: "array"}};
+if(data9 < 1 || isNaN(data9)){
+const err37 = {instancePath:instancePath+"/sku_item_price_id",schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -5255,13 +5506,117 @@ errors++;
 }
 }
 }
-else {
-const err38 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(data.script_added !== undefined && func0.call(data, "script_added")){
+if(typeof data.script_added !== "boolean"){
+const err38 = {instancePath:instancePath+"/script_added",schemaPath:"#/properties/script_added/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err38];
 }
 else {
 vErrors.push(err38);
+}
+errors++;
+}
+}
+if(data.lifecycle_script !== undefined && func0.call(data, "lifecycle_script")){
+let data11 = data.lifecycle_script;
+if(typeof data11 === "string"){
+if(func67(data11) > 65536){
+const err39 = {instancePath:instancePath+"/lifecycle_script",schemaPath:"#/properties/lifecycle_script/maxLength",keyword:"maxLength",params:{limit: 65536}};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+}
+else {
+const err40 = {instancePath:instancePath+"/lifecycle_script",schemaPath:"#/properties/lifecycle_script/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+}
+if(data.sfs_mount_list !== undefined && func0.call(data, "sfs_mount_list")){
+let data12 = data.sfs_mount_list;
+if(Array.isArray(data12)){
+const len1 = data12.length;
+for(let i1=0; i1<len1; i1++){
+if(!(validate70(data12[i1], {instancePath:instancePath+"/sfs_mount_list/" + i1,parentData:data12,parentDataProperty:i1,rootData,dynamicAnchors}))){
+vErrors = appendErrors(vErrors, validate70.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err41 = {instancePath:instancePath+"/sfs_mount_list",schemaPath:"#/properties/sfs_mount_list/type",keyword:"type",params:{type: "array"}};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+}
+if(data.pfs_mount_list !== undefined && func0.call(data, "pfs_mount_list")){
+let data14 = data.pfs_mount_list;
+if(Array.isArray(data14)){
+const len2 = data14.length;
+for(let i2=0; i2<len2; i2++){
+if(!(validate72(data14[i2], {instancePath:instancePath+"/pfs_mount_list/" + i2,parentData:data14,parentDataProperty:i2,rootData,dynamicAnchors}))){
+vErrors = appendErrors(vErrors, validate72.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err42 = {instancePath:instancePath+"/pfs_mount_list",schemaPath:"#/properties/pfs_mount_list/type",keyword:"type",params:{type: "array"}};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+}
+if(data.dataset_mount_list !== undefined && func0.call(data, "dataset_mount_list")){
+let data16 = data.dataset_mount_list;
+if(Array.isArray(data16)){
+const len3 = data16.length;
+for(let i3=0; i3<len3; i3++){
+if(!(validate72(data16[i3], {instancePath:instancePath+"/dataset_mount_list/" + i3,parentData:data16,parentDataProperty:i3,rootData,dynamicAnchors}))){
+vErrors = appendErrors(vErrors, validate72.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err43 = {instancePath:instancePath+"/dataset_mount_list",schemaPath:"#/properties/dataset_mount_list/type",keyword:"type",params:{type: "array"}};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+}
+}
+else {
+const err44 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
 }
 errors++;
 }
@@ -5271,8 +5626,8 @@ return errors === 0;
 validate69.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 const schema98 = {"type":"object","properties":{"for":{"$ref":"#/$defs/Duration"},"until":{"$ref":"#/$defs/DateTime"}},"additionalProperties":false,"oneOf":[{"required":["for"]},{"required":["until"]}]};
-const pattern25 = new RegExp("^P(?=\\d|T\\d)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$", "u");
-const pattern24 = new RegExp("^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:[0-5]\\d(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$", "u");
+const pattern27 = new RegExp("^P(?=\\d|T\\d)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$", "u");
+const pattern26 = new RegExp("^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:[0-5]\\d(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$", "u");
 
 function validate76(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -5376,7 +5731,7 @@ vErrors.push(err4);
 }
 errors++;
 }
-if(!pattern25.test(data0)){
+if(!pattern27.test(data0)){
 const err5 = {instancePath:instancePath+"/for",schemaPath:"#/$defs/Duration/pattern",keyword:"pattern",params:{pattern: "^P(?=\\d|T\\d)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$"}};
 if(vErrors === null){
 vErrors = [err5];
@@ -5411,7 +5766,7 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(!pattern24.test(data1)){
+if(!pattern26.test(data1)){
 const err8 = {instancePath:instancePath+"/until",schemaPath:"#/$defs/DateTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:[0-5]\\d(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$"}};
 if(vErrors === null){
 vErrors = [err8];
@@ -5459,8 +5814,10 @@ return errors === 0;
 }
 validate76.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
-const pattern23 = new RegExp("^[A-Za-z0-9_-]+$", "u");
-const pattern28 = new RegExp("^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$", "u");
+const pattern25 = new RegExp("^[A-Za-z0-9_-]+$", "u");
+const pattern30 = new RegExp("^[A-Za-z0-9/_+=.@-]{1,512}$", "u");
+const pattern31 = new RegExp("^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f)?:sns:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}:\\d{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?$", "u");
+const pattern32 = new RegExp("^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$", "u");
 
 function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -5686,14 +6043,50 @@ vErrors.push(err13);
 }
 errors++;
 }
-}
-else {
-const err14 = {instancePath,schemaPath:"#/allOf/1/then/type",keyword:"type",params:{type: "object"}};
+if(data.capacityStrategy !== undefined && func0.call(data, "capacityStrategy")){
+const _errs18 = errors;
+const _errs19 = errors;
+if("hold" !== data.capacityStrategy){
+const err14 = {};
 if(vErrors === null){
 vErrors = [err14];
 }
 else {
 vErrors.push(err14);
+}
+errors++;
+}
+var valid7 = _errs19 === errors;
+if(valid7){
+const err15 = {instancePath:instancePath+"/capacityStrategy",schemaPath:"#/allOf/1/then/properties/capacityStrategy/not",keyword:"not",params:{}};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+else {
+errors = _errs18;
+if(vErrors !== null){
+if(_errs18){
+vErrors.length = _errs18;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err16 = {instancePath,schemaPath:"#/allOf/1/then/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
 }
 errors++;
 }
@@ -5703,16 +6096,17 @@ if(valid4){
 var props1 = {};
 props1.cluster = true;
 props1.region = true;
+props1.capacityStrategy = true;
 props1.provider = true;
 }
 }
 if(!valid4){
-const err15 = {instancePath,schemaPath:"#/allOf/1/if",keyword:"if",params:{failingKeyword: "then"}};
+const err17 = {instancePath,schemaPath:"#/allOf/1/if",keyword:"if",params:{failingKeyword: "then"}};
 if(vErrors === null){
-vErrors = [err15];
+vErrors = [err17];
 }
 else {
-vErrors.push(err15);
+vErrors.push(err17);
 }
 errors++;
 }
@@ -5727,28 +6121,7 @@ Object.assign(props0, props1);
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.provider === undefined) || (!(func0.call(data, "provider")))){
-const err16 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "provider"}};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
-errors++;
-}
-if((data.cluster === undefined) || (!(func0.call(data, "cluster")))){
-const err17 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "cluster"}};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
-errors++;
-}
-for(const key0 of Object.keys(data)){
-if(!(func0.call(schema31.properties, key0))){
-const err18 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
+const err18 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "provider"}};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -5757,10 +6130,8 @@ vErrors.push(err18);
 }
 errors++;
 }
-}
-if(data.$schema !== undefined && func0.call(data, "$schema")){
-if(typeof data.$schema !== "string"){
-const err19 = {instancePath:instancePath+"/$schema",schemaPath:"#/properties/%24schema/type",keyword:"type",params:{type: "string"}};
+if((data.cluster === undefined) || (!(func0.call(data, "cluster")))){
+const err19 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "cluster"}};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -5769,12 +6140,9 @@ vErrors.push(err19);
 }
 errors++;
 }
-}
-if(data.requestId !== undefined && func0.call(data, "requestId")){
-let data9 = data.requestId;
-if(typeof data9 === "string"){
-if(func67(data9) > 64){
-const err20 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/maxLength",keyword:"maxLength",params:{limit: 64}};
+for(const key0 of Object.keys(data)){
+if(!(func0.call(schema31.properties, key0))){
+const err20 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -5783,8 +6151,10 @@ vErrors.push(err20);
 }
 errors++;
 }
-if(func67(data9) < 1){
-const err21 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/minLength",keyword:"minLength",params:{limit: 1}};
+}
+if(data.$schema !== undefined && func0.call(data, "$schema")){
+if(typeof data.$schema !== "string"){
+const err21 = {instancePath:instancePath+"/$schema",schemaPath:"#/properties/%24schema/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -5793,8 +6163,12 @@ vErrors.push(err21);
 }
 errors++;
 }
-if(!pattern23.test(data9)){
-const err22 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"}};
+}
+if(data.requestId !== undefined && func0.call(data, "requestId")){
+let data10 = data.requestId;
+if(typeof data10 === "string"){
+if(func67(data10) > 64){
+const err22 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/maxLength",keyword:"maxLength",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -5803,9 +6177,8 @@ vErrors.push(err22);
 }
 errors++;
 }
-}
-else {
-const err23 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/type",keyword:"type",params:{type: "string"}};
+if(func67(data10) < 1){
+const err23 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/minLength",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -5814,11 +6187,8 @@ vErrors.push(err23);
 }
 errors++;
 }
-}
-if(data.provider !== undefined && func0.call(data, "provider")){
-let data10 = data.provider;
-if(typeof data10 !== "string"){
-const err24 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/type",keyword:"type",params:{type: "string"}};
+if(!pattern25.test(data10)){
+const err24 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"}};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -5827,8 +6197,9 @@ vErrors.push(err24);
 }
 errors++;
 }
-if(!((data10 === "sagemaker") || (data10 === "tir"))){
-const err25 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/enum",keyword:"enum",params:{allowedValues: schema31.properties.provider.enum}};
+}
+else {
+const err25 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -5838,11 +6209,10 @@ vErrors.push(err25);
 errors++;
 }
 }
-if(data.startAt !== undefined && func0.call(data, "startAt")){
-let data11 = data.startAt;
-if(typeof data11 === "string"){
-if(func67(data11) > 64){
-const err26 = {instancePath:instancePath+"/startAt",schemaPath:"#/$defs/DateTime/maxLength",keyword:"maxLength",params:{limit: 64}};
+if(data.provider !== undefined && func0.call(data, "provider")){
+let data11 = data.provider;
+if(typeof data11 !== "string"){
+const err26 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -5851,8 +6221,8 @@ vErrors.push(err26);
 }
 errors++;
 }
-if(!pattern24.test(data11)){
-const err27 = {instancePath:instancePath+"/startAt",schemaPath:"#/$defs/DateTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:[0-5]\\d(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$"}};
+if(!((data11 === "sagemaker") || (data11 === "tir"))){
+const err27 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/enum",keyword:"enum",params:{allowedValues: schema31.properties.provider.enum}};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -5861,8 +6231,12 @@ vErrors.push(err27);
 }
 errors++;
 }
-if(!(formats0.validate(data11))){
-const err28 = {instancePath:instancePath+"/startAt",schemaPath:"#/$defs/DateTime/format",keyword:"format",params:{format: "date-time"}};
+}
+if(data.startAt !== undefined && func0.call(data, "startAt")){
+let data12 = data.startAt;
+if(typeof data12 === "string"){
+if(func67(data12) > 64){
+const err28 = {instancePath:instancePath+"/startAt",schemaPath:"#/$defs/DateTime/maxLength",keyword:"maxLength",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -5871,9 +6245,8 @@ vErrors.push(err28);
 }
 errors++;
 }
-}
-else {
-const err29 = {instancePath:instancePath+"/startAt",schemaPath:"#/$defs/DateTime/type",keyword:"type",params:{type: "string"}};
+if(!pattern26.test(data12)){
+const err29 = {instancePath:instancePath+"/startAt",schemaPath:"#/$defs/DateTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:[0-5]\\d(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$"}};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -5882,12 +6255,8 @@ vErrors.push(err29);
 }
 errors++;
 }
-}
-if(data.deleteAfter !== undefined && func0.call(data, "deleteAfter")){
-let data12 = data.deleteAfter;
-if(typeof data12 === "string"){
-if(func67(data12) > 64){
-const err30 = {instancePath:instancePath+"/deleteAfter",schemaPath:"#/$defs/Duration/maxLength",keyword:"maxLength",params:{limit: 64}};
+if(!(formats0.validate(data12))){
+const err30 = {instancePath:instancePath+"/startAt",schemaPath:"#/$defs/DateTime/format",keyword:"format",params:{format: "date-time"}};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -5896,8 +6265,9 @@ vErrors.push(err30);
 }
 errors++;
 }
-if(!pattern25.test(data12)){
-const err31 = {instancePath:instancePath+"/deleteAfter",schemaPath:"#/$defs/Duration/pattern",keyword:"pattern",params:{pattern: "^P(?=\\d|T\\d)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$"}};
+}
+else {
+const err31 = {instancePath:instancePath+"/startAt",schemaPath:"#/$defs/DateTime/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -5907,13 +6277,37 @@ vErrors.push(err31);
 errors++;
 }
 }
-else {
-const err32 = {instancePath:instancePath+"/deleteAfter",schemaPath:"#/$defs/Duration/type",keyword:"type",params:{type: "string"}};
+if(data.deleteAfter !== undefined && func0.call(data, "deleteAfter")){
+let data13 = data.deleteAfter;
+if(typeof data13 === "string"){
+if(func67(data13) > 64){
+const err32 = {instancePath:instancePath+"/deleteAfter",schemaPath:"#/$defs/Duration/maxLength",keyword:"maxLength",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err32];
 }
 else {
 vErrors.push(err32);
+}
+errors++;
+}
+if(!pattern27.test(data13)){
+const err33 = {instancePath:instancePath+"/deleteAfter",schemaPath:"#/$defs/Duration/pattern",keyword:"pattern",params:{pattern: "^P(?=\\d|T\\d)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$"}};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+}
+else {
+const err34 = {instancePath:instancePath+"/deleteAfter",schemaPath:"#/$defs/Duration/type",keyword:"type",params:{type: "string"}};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
 }
 errors++;
 }
@@ -5925,33 +6319,9 @@ errors = vErrors.length;
 }
 }
 if(data.capacityStrategy !== undefined && func0.call(data, "capacityStrategy")){
-let data14 = data.capacityStrategy;
-if(typeof data14 !== "string"){
-const err33 = {instancePath:instancePath+"/capacityStrategy",schemaPath:"#/properties/capacityStrategy/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err33];
-}
-else {
-vErrors.push(err33);
-}
-errors++;
-}
-if(!((data14 === "recreate") || (data14 === "hold"))){
-const err34 = {instancePath:instancePath+"/capacityStrategy",schemaPath:"#/properties/capacityStrategy/enum",keyword:"enum",params:{allowedValues: schema31.properties.capacityStrategy.enum}};
-if(vErrors === null){
-vErrors = [err34];
-}
-else {
-vErrors.push(err34);
-}
-errors++;
-}
-}
-if(data.notify !== undefined && func0.call(data, "notify")){
-let data15 = data.notify;
-if(Array.isArray(data15)){
-if(data15.length > 5){
-const err35 = {instancePath:instancePath+"/notify",schemaPath:"#/properties/notify/maxItems",keyword:"maxItems",params:{limit: 5}};
+let data15 = data.capacityStrategy;
+if(typeof data15 !== "string"){
+const err35 = {instancePath:instancePath+"/capacityStrategy",schemaPath:"#/properties/capacityStrategy/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -5960,16 +6330,8 @@ vErrors.push(err35);
 }
 errors++;
 }
-const len0 = data15.length;
-for(let i0=0; i0<len0; i0++){
-let data16 = data15[i0];
-const _errs38 = errors;
-let valid13 = false;
-let passing0 = null;
-const _errs39 = errors;
-if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
-if((data16.webhook === undefined) || (!(func0.call(data16, "webhook")))){
-const err36 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/oneOf/0/required",keyword:"required",params:{missingProperty: "webhook"}};
+if(!((data15 === "recreate") || (data15 === "hold"))){
+const err36 = {instancePath:instancePath+"/capacityStrategy",schemaPath:"#/properties/capacityStrategy/enum",keyword:"enum",params:{allowedValues: schema31.properties.capacityStrategy.enum}};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -5979,15 +6341,11 @@ vErrors.push(err36);
 errors++;
 }
 }
-var _valid2 = _errs39 === errors;
-if(_valid2){
-valid13 = true;
-passing0 = 0;
-}
-const _errs40 = errors;
-if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
-if((data16.sns === undefined) || (!(func0.call(data16, "sns")))){
-const err37 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/oneOf/1/required",keyword:"required",params:{missingProperty: "sns"}};
+if(data.notify !== undefined && func0.call(data, "notify")){
+let data16 = data.notify;
+if(Array.isArray(data16)){
+if(data16.length > 5){
+const err37 = {instancePath:instancePath+"/notify",schemaPath:"#/properties/notify/maxItems",keyword:"maxItems",params:{limit: 5}};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -5996,20 +6354,16 @@ vErrors.push(err37);
 }
 errors++;
 }
-}
-var _valid2 = _errs40 === errors;
-if(_valid2 && valid13){
-valid13 = false;
-passing0 = [passing0, 1];
-}
-else {
-if(_valid2){
-valid13 = true;
-passing0 = 1;
-}
-}
-if(!valid13){
-const err38 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/oneOf",keyword:"oneOf",params:{passingSchemas: passing0}};
+const len0 = data16.length;
+for(let i0=0; i0<len0; i0++){
+let data17 = data16[i0];
+const _errs41 = errors;
+let valid14 = false;
+let passing0 = null;
+const _errs42 = errors;
+if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
+if((data17.webhook === undefined) || (!(func0.call(data17, "webhook")))){
+const err38 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/oneOf/0/required",keyword:"required",params:{missingProperty: "webhook"}};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -6018,21 +6372,16 @@ vErrors.push(err38);
 }
 errors++;
 }
-else {
-errors = _errs38;
-if(vErrors !== null){
-if(_errs38){
-vErrors.length = _errs38;
 }
-else {
-vErrors = null;
+var _valid2 = _errs42 === errors;
+if(_valid2){
+valid14 = true;
+passing0 = 0;
 }
-}
-}
-if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
-for(const key1 of Object.keys(data16)){
-if(!(((key1 === "webhook") || (key1 === "secret")) || (key1 === "sns"))){
-const err39 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
+const _errs43 = errors;
+if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
+if((data17.sns === undefined) || (!(func0.call(data17, "sns")))){
+const err39 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/oneOf/1/required",keyword:"required",params:{missingProperty: "sns"}};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -6042,11 +6391,19 @@ vErrors.push(err39);
 errors++;
 }
 }
-if(data16.webhook !== undefined && func0.call(data16, "webhook")){
-let data17 = data16.webhook;
-if(typeof data17 === "string"){
-if(func67(data17) > 2048){
-const err40 = {instancePath:instancePath+"/notify/" + i0+"/webhook",schemaPath:"#/$defs/NotifyTarget/properties/webhook/maxLength",keyword:"maxLength",params:{limit: 2048}};
+var _valid2 = _errs43 === errors;
+if(_valid2 && valid14){
+valid14 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid2){
+valid14 = true;
+passing0 = 1;
+}
+}
+if(!valid14){
+const err40 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/oneOf",keyword:"oneOf",params:{passingSchemas: passing0}};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -6055,8 +6412,21 @@ vErrors.push(err40);
 }
 errors++;
 }
-if(func67(data17) < 1){
-const err41 = {instancePath:instancePath+"/notify/" + i0+"/webhook",schemaPath:"#/$defs/NotifyTarget/properties/webhook/minLength",keyword:"minLength",params:{limit: 1}};
+else {
+errors = _errs41;
+if(vErrors !== null){
+if(_errs41){
+vErrors.length = _errs41;
+}
+else {
+vErrors = null;
+}
+}
+}
+if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
+for(const key1 of Object.keys(data17)){
+if(!(((key1 === "webhook") || (key1 === "secret")) || (key1 === "sns"))){
+const err41 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -6066,8 +6436,11 @@ vErrors.push(err41);
 errors++;
 }
 }
-else {
-const err42 = {instancePath:instancePath+"/notify/" + i0+"/webhook",schemaPath:"#/$defs/NotifyTarget/properties/webhook/type",keyword:"type",params:{type: "string"}};
+if(data17.webhook !== undefined && func0.call(data17, "webhook")){
+let data18 = data17.webhook;
+if(typeof data18 === "string"){
+if(func67(data18) > 2048){
+const err42 = {instancePath:instancePath+"/notify/" + i0+"/webhook",schemaPath:"#/$defs/NotifyTarget/properties/webhook/maxLength",keyword:"maxLength",params:{limit: 2048}};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -6076,12 +6449,8 @@ vErrors.push(err42);
 }
 errors++;
 }
-}
-if(data16.secret !== undefined && func0.call(data16, "secret")){
-let data18 = data16.secret;
-if(typeof data18 === "string"){
-if(func67(data18) > 512){
-const err43 = {instancePath:instancePath+"/notify/" + i0+"/secret",schemaPath:"#/$defs/NotifyTarget/properties/secret/maxLength",keyword:"maxLength",params:{limit: 512}};
+if(func67(data18) < 1){
+const err43 = {instancePath:instancePath+"/notify/" + i0+"/webhook",schemaPath:"#/$defs/NotifyTarget/properties/webhook/minLength",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -6090,8 +6459,9 @@ vErrors.push(err43);
 }
 errors++;
 }
-if(func67(data18) < 1){
-const err44 = {instancePath:instancePath+"/notify/" + i0+"/secret",schemaPath:"#/$defs/NotifyTarget/properties/secret/minLength",keyword:"minLength",params:{limit: 1}};
+}
+else {
+const err44 = {instancePath:instancePath+"/notify/" + i0+"/webhook",schemaPath:"#/$defs/NotifyTarget/properties/webhook/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -6101,8 +6471,11 @@ vErrors.push(err44);
 errors++;
 }
 }
-else {
-const err45 = {instancePath:instancePath+"/notify/" + i0+"/secret",schemaPath:"#/$defs/NotifyTarget/properties/secret/type",keyword:"type",params:{type: "string"}};
+if(data17.secret !== undefined && func0.call(data17, "secret")){
+let data19 = data17.secret;
+if(typeof data19 === "string"){
+if(func67(data19) > 512){
+const err45 = {instancePath:instancePath+"/notify/" + i0+"/secret",schemaPath:"#/$defs/NotifyTarget/properties/secret/maxLength",keyword:"maxLength",params:{limit: 512}};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -6111,12 +6484,8 @@ vErrors.push(err45);
 }
 errors++;
 }
-}
-if(data16.sns !== undefined && func0.call(data16, "sns")){
-let data19 = data16.sns;
-if(typeof data19 === "string"){
-if(func67(data19) > 1024){
-const err46 = {instancePath:instancePath+"/notify/" + i0+"/sns",schemaPath:"#/$defs/NotifyTarget/properties/sns/maxLength",keyword:"maxLength",params:{limit: 1024}};
+if(func67(data19) < 1){
+const err46 = {instancePath:instancePath+"/notify/" + i0+"/secret",schemaPath:"#/$defs/NotifyTarget/properties/secret/minLength",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -6125,8 +6494,8 @@ vErrors.push(err46);
 }
 errors++;
 }
-if(func67(data19) < 1){
-const err47 = {instancePath:instancePath+"/notify/" + i0+"/sns",schemaPath:"#/$defs/NotifyTarget/properties/sns/minLength",keyword:"minLength",params:{limit: 1}};
+if(!pattern30.test(data19)){
+const err47 = {instancePath:instancePath+"/notify/" + i0+"/secret",schemaPath:"#/$defs/NotifyTarget/properties/secret/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9/_+=.@-]{1,512}$"}};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -6137,7 +6506,7 @@ errors++;
 }
 }
 else {
-const err48 = {instancePath:instancePath+"/notify/" + i0+"/sns",schemaPath:"#/$defs/NotifyTarget/properties/sns/type",keyword:"type",params:{type: "string"}};
+const err48 = {instancePath:instancePath+"/notify/" + i0+"/secret",schemaPath:"#/$defs/NotifyTarget/properties/secret/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -6147,9 +6516,11 @@ vErrors.push(err48);
 errors++;
 }
 }
-}
-else {
-const err49 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/type",keyword:"type",params:{type: "object"}};
+if(data17.sns !== undefined && func0.call(data17, "sns")){
+let data20 = data17.sns;
+if(typeof data20 === "string"){
+if(func67(data20) > 1024){
+const err49 = {instancePath:instancePath+"/notify/" + i0+"/sns",schemaPath:"#/$defs/NotifyTarget/properties/sns/maxLength",keyword:"maxLength",params:{limit: 1024}};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -6158,10 +6529,8 @@ vErrors.push(err49);
 }
 errors++;
 }
-}
-}
-else {
-const err50 = {instancePath:instancePath+"/notify",schemaPath:"#/properties/notify/type",keyword:"type",params:{type: "array"}};
+if(func67(data20) < 1){
+const err50 = {instancePath:instancePath+"/notify/" + i0+"/sns",schemaPath:"#/$defs/NotifyTarget/properties/sns/minLength",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -6170,12 +6539,8 @@ vErrors.push(err50);
 }
 errors++;
 }
-}
-if(data.region !== undefined && func0.call(data, "region")){
-let data20 = data.region;
-if(typeof data20 === "string"){
-if(!pattern28.test(data20)){
-const err51 = {instancePath:instancePath+"/region",schemaPath:"#/properties/region/pattern",keyword:"pattern",params:{pattern: "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"}};
+if(!pattern31.test(data20)){
+const err51 = {instancePath:instancePath+"/notify/" + i0+"/sns",schemaPath:"#/$defs/NotifyTarget/properties/sns/pattern",keyword:"pattern",params:{pattern: "^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f)?:sns:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}:\\d{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?$"}};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -6186,7 +6551,7 @@ errors++;
 }
 }
 else {
-const err52 = {instancePath:instancePath+"/region",schemaPath:"#/properties/region/type",keyword:"type",params:{type: "string"}};
+const err52 = {instancePath:instancePath+"/notify/" + i0+"/sns",schemaPath:"#/$defs/NotifyTarget/properties/sns/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -6196,10 +6561,10 @@ vErrors.push(err52);
 errors++;
 }
 }
-if(data.projectId !== undefined && func0.call(data, "projectId")){
-let data21 = data.projectId;
-if(!(((typeof data21 == "number") && (!(data21 % 1) && !isNaN(data21))) && (isFinite(data21)))){
-const err53 = {instancePath:instancePath+"/projectId",schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
+if(data17.webhook !== undefined && func0.call(data17, "webhook")){
+if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
+if((data17.secret === undefined) || (!(func0.call(data17, "secret")))){
+const err53 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/dependentSchemas/webhook/required",keyword:"required",params:{missingProperty: "secret"}};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -6208,9 +6573,12 @@ vErrors.push(err53);
 }
 errors++;
 }
-if((typeof data21 == "number") && (isFinite(data21))){
-if(data21 > 9007199254740991 || isNaN(data21)){
-const err54 = {instancePath:instancePath+"/projectId",schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
+}
+}
+if(data17.sns !== undefined && func0.call(data17, "sns")){
+if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
+if(data17.secret !== undefined && func0.call(data17, "secret")){
+const err54 = {instancePath:instancePath+"/notify/" + i0+"/secret",schemaPath:"#/$defs/NotifyTarget/dependentSchemas/sns/properties/secret/false schema",keyword:"false schema",params:{}};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -6219,8 +6587,11 @@ vErrors.push(err54);
 }
 errors++;
 }
-if(data21 < 1 || isNaN(data21)){
-const err55 = {instancePath:instancePath+"/projectId",schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+}
+}
+}
+else {
+const err55 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err55];
 }
@@ -6231,11 +6602,8 @@ errors++;
 }
 }
 }
-if(data.location !== undefined && func0.call(data, "location")){
-let data22 = data.location;
-if(typeof data22 === "string"){
-if(func67(data22) > 64){
-const err56 = {instancePath:instancePath+"/location",schemaPath:"#/properties/location/maxLength",keyword:"maxLength",params:{limit: 64}};
+else {
+const err56 = {instancePath:instancePath+"/notify",schemaPath:"#/properties/notify/type",keyword:"type",params:{type: "array"}};
 if(vErrors === null){
 vErrors = [err56];
 }
@@ -6244,8 +6612,12 @@ vErrors.push(err56);
 }
 errors++;
 }
-if(func67(data22) < 1){
-const err57 = {instancePath:instancePath+"/location",schemaPath:"#/properties/location/minLength",keyword:"minLength",params:{limit: 1}};
+}
+if(data.region !== undefined && func0.call(data, "region")){
+let data22 = data.region;
+if(typeof data22 === "string"){
+if(!pattern32.test(data22)){
+const err57 = {instancePath:instancePath+"/region",schemaPath:"#/properties/region/pattern",keyword:"pattern",params:{pattern: "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"}};
 if(vErrors === null){
 vErrors = [err57];
 }
@@ -6256,7 +6628,7 @@ errors++;
 }
 }
 else {
-const err58 = {instancePath:instancePath+"/location",schemaPath:"#/properties/location/type",keyword:"type",params:{type: "string"}};
+const err58 = {instancePath:instancePath+"/region",schemaPath:"#/properties/region/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err58];
 }
@@ -6266,10 +6638,10 @@ vErrors.push(err58);
 errors++;
 }
 }
-if(data.activeIam !== undefined && func0.call(data, "activeIam")){
-let data23 = data.activeIam;
+if(data.projectId !== undefined && func0.call(data, "projectId")){
+let data23 = data.projectId;
 if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
-const err59 = {instancePath:instancePath+"/activeIam",schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
+const err59 = {instancePath:instancePath+"/projectId",schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err59];
 }
@@ -6280,7 +6652,7 @@ errors++;
 }
 if((typeof data23 == "number") && (isFinite(data23))){
 if(data23 > 9007199254740991 || isNaN(data23)){
-const err60 = {instancePath:instancePath+"/activeIam",schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
+const err60 = {instancePath:instancePath+"/projectId",schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
 if(vErrors === null){
 vErrors = [err60];
 }
@@ -6290,7 +6662,7 @@ vErrors.push(err60);
 errors++;
 }
 if(data23 < 1 || isNaN(data23)){
-const err61 = {instancePath:instancePath+"/activeIam",schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+const err61 = {instancePath:instancePath+"/projectId",schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err61];
 }
@@ -6301,10 +6673,11 @@ errors++;
 }
 }
 }
-if(data.cluster !== undefined && func0.call(data, "cluster")){
-let data24 = data.cluster;
-if(!(data24 && typeof data24 == "object" && !Array.isArray(data24))){
-const err62 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/type",keyword:"type",params:{type: "object"}};
+if(data.location !== undefined && func0.call(data, "location")){
+let data24 = data.location;
+if(typeof data24 === "string"){
+if(func67(data24) > 64){
+const err62 = {instancePath:instancePath+"/location",schemaPath:"#/properties/location/maxLength",keyword:"maxLength",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err62];
 }
@@ -6313,10 +6686,8 @@ vErrors.push(err62);
 }
 errors++;
 }
-}
-if(data.preflight !== undefined && func0.call(data, "preflight")){
-if(typeof data.preflight !== "boolean"){
-const err63 = {instancePath:instancePath+"/preflight",schemaPath:"#/properties/preflight/type",keyword:"type",params:{type: "boolean"}};
+if(func67(data24) < 1){
+const err63 = {instancePath:instancePath+"/location",schemaPath:"#/properties/location/minLength",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err63];
 }
@@ -6326,11 +6697,8 @@ vErrors.push(err63);
 errors++;
 }
 }
-if(data.alternatives !== undefined && func0.call(data, "alternatives")){
-let data26 = data.alternatives;
-if(Array.isArray(data26)){
-if(data26.length > 8){
-const err64 = {instancePath:instancePath+"/alternatives",schemaPath:"#/properties/alternatives/maxItems",keyword:"maxItems",params:{limit: 8}};
+else {
+const err64 = {instancePath:instancePath+"/location",schemaPath:"#/properties/location/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err64];
 }
@@ -6339,12 +6707,11 @@ vErrors.push(err64);
 }
 errors++;
 }
-const len1 = data26.length;
-for(let i1=0; i1<len1; i1++){
-let data27 = data26[i1];
-if(data27 && typeof data27 == "object" && !Array.isArray(data27)){
-if((data27.provider === undefined) || (!(func0.call(data27, "provider")))){
-const err65 = {instancePath:instancePath+"/alternatives/" + i1,schemaPath:"#/$defs/Alternative/required",keyword:"required",params:{missingProperty: "provider"}};
+}
+if(data.activeIam !== undefined && func0.call(data, "activeIam")){
+let data25 = data.activeIam;
+if(!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25)))){
+const err65 = {instancePath:instancePath+"/activeIam",schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err65];
 }
@@ -6353,9 +6720,9 @@ vErrors.push(err65);
 }
 errors++;
 }
-for(const key2 of Object.keys(data27)){
-if(!(((((((key2 === "provider") || (key2 === "region")) || (key2 === "projectId")) || (key2 === "location")) || (key2 === "activeIam")) || (key2 === "cluster")) || (key2 === "patch"))){
-const err66 = {instancePath:instancePath+"/alternatives/" + i1,schemaPath:"#/$defs/Alternative/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2}};
+if((typeof data25 == "number") && (isFinite(data25))){
+if(data25 > 9007199254740991 || isNaN(data25)){
+const err66 = {instancePath:instancePath+"/activeIam",schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
 if(vErrors === null){
 vErrors = [err66];
 }
@@ -6364,11 +6731,8 @@ vErrors.push(err66);
 }
 errors++;
 }
-}
-if(data27.provider !== undefined && func0.call(data27, "provider")){
-let data28 = data27.provider;
-if(!((data28 === "sagemaker") || (data28 === "tir"))){
-const err67 = {instancePath:instancePath+"/alternatives/" + i1+"/provider",schemaPath:"#/$defs/Alternative/properties/provider/enum",keyword:"enum",params:{allowedValues: schema104.properties.provider.enum}};
+if(data25 < 1 || isNaN(data25)){
+const err67 = {instancePath:instancePath+"/activeIam",schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -6378,11 +6742,11 @@ vErrors.push(err67);
 errors++;
 }
 }
-if(data27.region !== undefined && func0.call(data27, "region")){
-let data29 = data27.region;
-if(typeof data29 === "string"){
-if(!pattern28.test(data29)){
-const err68 = {instancePath:instancePath+"/alternatives/" + i1+"/region",schemaPath:"#/$defs/Alternative/properties/region/pattern",keyword:"pattern",params:{pattern: "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"}};
+}
+if(data.cluster !== undefined && func0.call(data, "cluster")){
+let data26 = data.cluster;
+if(!(data26 && typeof data26 == "object" && !Array.isArray(data26))){
+const err68 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/type",keyword:"type",params:{type: "object"}};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -6392,8 +6756,9 @@ vErrors.push(err68);
 errors++;
 }
 }
-else {
-const err69 = {instancePath:instancePath+"/alternatives/" + i1+"/region",schemaPath:"#/$defs/Alternative/properties/region/type",keyword:"type",params:{type: "string"}};
+if(data.preflight !== undefined && func0.call(data, "preflight")){
+if(typeof data.preflight !== "boolean"){
+const err69 = {instancePath:instancePath+"/preflight",schemaPath:"#/properties/preflight/type",keyword:"type",params:{type: "boolean"}};
 if(vErrors === null){
 vErrors = [err69];
 }
@@ -6403,10 +6768,11 @@ vErrors.push(err69);
 errors++;
 }
 }
-if(data27.projectId !== undefined && func0.call(data27, "projectId")){
-let data30 = data27.projectId;
-if(!(((typeof data30 == "number") && (!(data30 % 1) && !isNaN(data30))) && (isFinite(data30)))){
-const err70 = {instancePath:instancePath+"/alternatives/" + i1+"/projectId",schemaPath:"#/$defs/Alternative/properties/projectId/type",keyword:"type",params:{type: "integer"}};
+if(data.alternatives !== undefined && func0.call(data, "alternatives")){
+let data28 = data.alternatives;
+if(Array.isArray(data28)){
+if(data28.length > 8){
+const err70 = {instancePath:instancePath+"/alternatives",schemaPath:"#/properties/alternatives/maxItems",keyword:"maxItems",params:{limit: 8}};
 if(vErrors === null){
 vErrors = [err70];
 }
@@ -6415,9 +6781,12 @@ vErrors.push(err70);
 }
 errors++;
 }
-if((typeof data30 == "number") && (isFinite(data30))){
-if(data30 < 1 || isNaN(data30)){
-const err71 = {instancePath:instancePath+"/alternatives/" + i1+"/projectId",schemaPath:"#/$defs/Alternative/properties/projectId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+const len1 = data28.length;
+for(let i1=0; i1<len1; i1++){
+let data29 = data28[i1];
+if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
+if((data29.provider === undefined) || (!(func0.call(data29, "provider")))){
+const err71 = {instancePath:instancePath+"/alternatives/" + i1,schemaPath:"#/$defs/Alternative/required",keyword:"required",params:{missingProperty: "provider"}};
 if(vErrors === null){
 vErrors = [err71];
 }
@@ -6426,13 +6795,9 @@ vErrors.push(err71);
 }
 errors++;
 }
-}
-}
-if(data27.location !== undefined && func0.call(data27, "location")){
-let data31 = data27.location;
-if(typeof data31 === "string"){
-if(func67(data31) > 64){
-const err72 = {instancePath:instancePath+"/alternatives/" + i1+"/location",schemaPath:"#/$defs/Alternative/properties/location/maxLength",keyword:"maxLength",params:{limit: 64}};
+for(const key2 of Object.keys(data29)){
+if(!(((((((key2 === "provider") || (key2 === "region")) || (key2 === "projectId")) || (key2 === "location")) || (key2 === "activeIam")) || (key2 === "cluster")) || (key2 === "patch"))){
+const err72 = {instancePath:instancePath+"/alternatives/" + i1,schemaPath:"#/$defs/Alternative/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2}};
 if(vErrors === null){
 vErrors = [err72];
 }
@@ -6441,8 +6806,11 @@ vErrors.push(err72);
 }
 errors++;
 }
-if(func67(data31) < 1){
-const err73 = {instancePath:instancePath+"/alternatives/" + i1+"/location",schemaPath:"#/$defs/Alternative/properties/location/minLength",keyword:"minLength",params:{limit: 1}};
+}
+if(data29.provider !== undefined && func0.call(data29, "provider")){
+let data30 = data29.provider;
+if(!((data30 === "sagemaker") || (data30 === "tir"))){
+const err73 = {instancePath:instancePath+"/alternatives/" + i1+"/provider",schemaPath:"#/$defs/Alternative/properties/provider/enum",keyword:"enum",params:{allowedValues: schema104.properties.provider.enum}};
 if(vErrors === null){
 vErrors = [err73];
 }
@@ -6452,8 +6820,11 @@ vErrors.push(err73);
 errors++;
 }
 }
-else {
-const err74 = {instancePath:instancePath+"/alternatives/" + i1+"/location",schemaPath:"#/$defs/Alternative/properties/location/type",keyword:"type",params:{type: "string"}};
+if(data29.region !== undefined && func0.call(data29, "region")){
+let data31 = data29.region;
+if(typeof data31 === "string"){
+if(!pattern32.test(data31)){
+const err74 = {instancePath:instancePath+"/alternatives/" + i1+"/region",schemaPath:"#/$defs/Alternative/properties/region/pattern",keyword:"pattern",params:{pattern: "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"}};
 if(vErrors === null){
 vErrors = [err74];
 }
@@ -6463,10 +6834,8 @@ vErrors.push(err74);
 errors++;
 }
 }
-if(data27.activeIam !== undefined && func0.call(data27, "activeIam")){
-let data32 = data27.activeIam;
-if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
-const err75 = {instancePath:instancePath+"/alternatives/" + i1+"/activeIam",schemaPath:"#/$defs/Alternative/properties/activeIam/type",keyword:"type",params:{type: "integer"}};
+else {
+const err75 = {instancePath:instancePath+"/alternatives/" + i1+"/region",schemaPath:"#/$defs/Alternative/properties/region/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err75];
 }
@@ -6475,9 +6844,11 @@ vErrors.push(err75);
 }
 errors++;
 }
-if((typeof data32 == "number") && (isFinite(data32))){
-if(data32 < 1 || isNaN(data32)){
-const err76 = {instancePath:instancePath+"/alternatives/" + i1+"/activeIam",schemaPath:"#/$defs/Alternative/properties/activeIam/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+}
+if(data29.projectId !== undefined && func0.call(data29, "projectId")){
+let data32 = data29.projectId;
+if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
+const err76 = {instancePath:instancePath+"/alternatives/" + i1+"/projectId",schemaPath:"#/$defs/Alternative/properties/projectId/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err76];
 }
@@ -6486,12 +6857,9 @@ vErrors.push(err76);
 }
 errors++;
 }
-}
-}
-if(data27.cluster !== undefined && func0.call(data27, "cluster")){
-let data33 = data27.cluster;
-if(!(data33 && typeof data33 == "object" && !Array.isArray(data33))){
-const err77 = {instancePath:instancePath+"/alternatives/" + i1+"/cluster",schemaPath:"#/$defs/Alternative/properties/cluster/type",keyword:"type",params:{type: "object"}};
+if((typeof data32 == "number") && (isFinite(data32))){
+if(data32 < 1 || isNaN(data32)){
+const err77 = {instancePath:instancePath+"/alternatives/" + i1+"/projectId",schemaPath:"#/$defs/Alternative/properties/projectId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
 if(vErrors === null){
 vErrors = [err77];
 }
@@ -6501,10 +6869,12 @@ vErrors.push(err77);
 errors++;
 }
 }
-if(data27.patch !== undefined && func0.call(data27, "patch")){
-let data34 = data27.patch;
-if(!(data34 && typeof data34 == "object" && !Array.isArray(data34))){
-const err78 = {instancePath:instancePath+"/alternatives/" + i1+"/patch",schemaPath:"#/$defs/Alternative/properties/patch/type",keyword:"type",params:{type: "object"}};
+}
+if(data29.location !== undefined && func0.call(data29, "location")){
+let data33 = data29.location;
+if(typeof data33 === "string"){
+if(func67(data33) > 64){
+const err78 = {instancePath:instancePath+"/alternatives/" + i1+"/location",schemaPath:"#/$defs/Alternative/properties/location/maxLength",keyword:"maxLength",params:{limit: 64}};
 if(vErrors === null){
 vErrors = [err78];
 }
@@ -6513,10 +6883,8 @@ vErrors.push(err78);
 }
 errors++;
 }
-}
-}
-else {
-const err79 = {instancePath:instancePath+"/alternatives/" + i1,schemaPath:"#/$defs/Alternative/type",keyword:"type",params:{type: "object"}};
+if(func67(data33) < 1){
+const err79 = {instancePath:instancePath+"/alternatives/" + i1+"/location",schemaPath:"#/$defs/Alternative/properties/location/minLength",keyword:"minLength",params:{limit: 1}};
 if(vErrors === null){
 vErrors = [err79];
 }
@@ -6526,9 +6894,8 @@ vErrors.push(err79);
 errors++;
 }
 }
-}
 else {
-const err80 = {instancePath:instancePath+"/alternatives",schemaPath:"#/properties/alternatives/type",keyword:"type",params:{type: "array"}};
+const err80 = {instancePath:instancePath+"/alternatives/" + i1+"/location",schemaPath:"#/$defs/Alternative/properties/location/type",keyword:"type",params:{type: "string"}};
 if(vErrors === null){
 vErrors = [err80];
 }
@@ -6538,14 +6905,89 @@ vErrors.push(err80);
 errors++;
 }
 }
-}
-else {
-const err81 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(data29.activeIam !== undefined && func0.call(data29, "activeIam")){
+let data34 = data29.activeIam;
+if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
+const err81 = {instancePath:instancePath+"/alternatives/" + i1+"/activeIam",schemaPath:"#/$defs/Alternative/properties/activeIam/type",keyword:"type",params:{type: "integer"}};
 if(vErrors === null){
 vErrors = [err81];
 }
 else {
 vErrors.push(err81);
+}
+errors++;
+}
+if((typeof data34 == "number") && (isFinite(data34))){
+if(data34 < 1 || isNaN(data34)){
+const err82 = {instancePath:instancePath+"/alternatives/" + i1+"/activeIam",schemaPath:"#/$defs/Alternative/properties/activeIam/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
+if(vErrors === null){
+vErrors = [err82];
+}
+else {
+vErrors.push(err82);
+}
+errors++;
+}
+}
+}
+if(data29.cluster !== undefined && func0.call(data29, "cluster")){
+let data35 = data29.cluster;
+if(!(data35 && typeof data35 == "object" && !Array.isArray(data35))){
+const err83 = {instancePath:instancePath+"/alternatives/" + i1+"/cluster",schemaPath:"#/$defs/Alternative/properties/cluster/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err83];
+}
+else {
+vErrors.push(err83);
+}
+errors++;
+}
+}
+if(data29.patch !== undefined && func0.call(data29, "patch")){
+let data36 = data29.patch;
+if(!(data36 && typeof data36 == "object" && !Array.isArray(data36))){
+const err84 = {instancePath:instancePath+"/alternatives/" + i1+"/patch",schemaPath:"#/$defs/Alternative/properties/patch/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err84];
+}
+else {
+vErrors.push(err84);
+}
+errors++;
+}
+}
+}
+else {
+const err85 = {instancePath:instancePath+"/alternatives/" + i1,schemaPath:"#/$defs/Alternative/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err85];
+}
+else {
+vErrors.push(err85);
+}
+errors++;
+}
+}
+}
+else {
+const err86 = {instancePath:instancePath+"/alternatives",schemaPath:"#/properties/alternatives/type",keyword:"type",params:{type: "array"}};
+if(vErrors === null){
+vErrors = [err86];
+}
+else {
+vErrors.push(err86);
+}
+errors++;
+}
+}
+}
+else {
+const err87 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
+if(vErrors === null){
+vErrors = [err87];
+}
+else {
+vErrors.push(err87);
 }
 errors++;
 }

@@ -7,6 +7,8 @@
  * the original as `cause`. Messages never carry a credential (adapters scrub them before constructing an error).
  */
 import { ERRORS, ERROR_NAMES, type ErrorName } from '../contract/errors.js';
+import type { NotifyReport } from './notify/delivery';
+import type { PlanReport } from './plan';
 
 export { ERROR_NAMES };
 export type { ErrorName };
@@ -114,6 +116,55 @@ export class RequestValidationError extends named('RequestValidationError') {
     readonly warnings: FieldError[] = [],
   ) {
     super(`Request is invalid: ${errors.map((e) => `${e.path || '/'} ${e.message}`).join('; ')}`);
+  }
+}
+
+// ---- the pre-flight plan (./plan.ts): a check's outcome, never the workflow's ----
+
+/**
+ * A check could not run: access denied, the service unreachable, throttled, or too slow. Adapters throw it; the check
+ * is `skipped` with this message.
+ */
+export class CheckSkippedError extends named('CheckSkippedError') {}
+
+/** TIR refused the credentials (401/403) to a pre-flight read. */
+export class TirAuthRejectedError extends named('TirAuthRejectedError') {}
+
+/** TIR refused the project or location (another 4xx) to a pre-flight read. */
+export class TirProjectRejectedError extends named('TirProjectRejectedError') {}
+
+/** The Planner could not answer (the plan function not invoked, failed, or unreadable). */
+export class PlanUnavailableError extends named('PlanUnavailableError') {}
+
+/**
+ * The failing checks refused a submit that asked for the plan first (`preflight`). Nothing was recorded or created. A
+ * RequestValidationError (and named so): the failed checks are the field errors, each at its pointer.
+ */
+export class PreflightFailedError extends RequestValidationError {
+  constructor(
+    errors: FieldError[],
+    readonly report: PlanReport,
+  ) {
+    super(errors);
+  }
+}
+
+// ---- the notifier (./notify/): a delivery's outcome ----
+
+/** A delivery that may pass if tried again (5xx, 429, a timeout, a refused connection, throttling). */
+export class NotifyTransientError extends named('NotifyTransientError') {}
+
+/** A delivery that will not pass as it is (4xx, a refused address, a missing secret, a topic that is not there). */
+export class NotifyRejectedError extends named('NotifyRejectedError') {}
+
+/** Some target could not be told after the in-function retries: the invocation fails (Lambda retries, then the DLQ). */
+export class NotificationFailedError extends named('NotificationFailedError') {
+  constructor(
+    message: string,
+    /** What happened to each target (for the handler's log lines). */
+    readonly report: NotifyReport,
+  ) {
+    super(message);
   }
 }
 

@@ -13,14 +13,14 @@
  * function, which alone holds the read permissions; functions/adapters/lambda-planner.ts).
  */
 import { durationSeconds } from './duration';
-import { RequestValidationError, type FieldError } from './errors';
+import type { FieldError } from './errors';
 import { runChecks, type CheckResult, type CheckStatus, type PreflightProbes } from './plan-checks';
 import { placementsOf, whereOf, clusterNameOfPlacement, type Placement } from './placements';
 import { PRICE_TABLE_DATE } from './prices';
 import { fallbackQuote, type PriceBook, type PriceQuote } from './pricing';
 import type { ProvisionRequest } from './request';
 
-export { CheckSkippedError, type CheckResult, type CheckStatus, type PreflightProbes } from './plan-checks';
+export type { CheckResult, CheckStatus, PreflightProbes } from './plan-checks';
 
 export interface CostLine {
   instanceType: string;
@@ -85,13 +85,6 @@ export interface PlanDeps {
 }
 
 export const DEFAULT_CHECK_TIMEOUT_MS = 5000;
-
-/** The failing checks refused a submit that asked for the plan first (`preflight`). Nothing was recorded or created. */
-export class PreflightFailedError extends RequestValidationError {
-  constructor(readonly report: PlanReport) {
-    super(failuresOf(report));
-  }
-}
 
 /** The failed checks of a plan as field errors: each at its pointer, naming the placement, the check and the fix. */
 export const failuresOf = (report: PlanReport): FieldError[] =>

@@ -1,22 +1,29 @@
 /**
- * The bucket and key an S3 URI names, in every form Amazon S3 documents
+ * The bucket and key an S3 URI names, in every form Amazon S3 documents for a bucket
  * (https://docs.aws.amazon.com/AmazonS3/latest/userguide/VirtualHosting.html,
  * https://docs.aws.amazon.com/AmazonS3/latest/userguide/access-bucket-intro.html,
- * https://docs.aws.amazon.com/AmazonS3/latest/userguide/dual-stack-endpoints.html):
+ * https://docs.aws.amazon.com/AmazonS3/latest/userguide/dual-stack-endpoints.html,
+ * https://docs.aws.amazon.com/general/latest/gr/s3.html):
  *
  *   s3://bucket/key
- *   https://bucket.s3.region.amazonaws.com/key        virtual-hosted (also bucket.s3.amazonaws.com, bucket.s3-region…)
- *   https://s3.region.amazonaws.com/bucket/key        path style (also s3.amazonaws.com, s3-region…)
- *   https://bucket.s3.dualstack.region.amazonaws.com/key, https://s3.dualstack.region.amazonaws.com/bucket/key
- *   …amazonaws.com.cn for the China regions
+ *   https://bucket.s3.region.amazonaws.com/key        virtual-hosted
+ *   https://s3.region.amazonaws.com/bucket/key        path style
+ *   and for both: without a region (s3.amazonaws.com, the legacy global endpoint), the legacy dash region
+ *   (s3-region), s3-external-1, dualstack (s3.dualstack.region), FIPS (s3-fips.region, s3-fips.dualstack.region),
+ *   and amazonaws.com.cn for the China regions.
  *
- * The host is read case-insensitively (DNS is); the key as written, without its query or fragment.
+ * An access point, a Multi-Region Access Point, an Object Lambda or a website endpoint names no bucket: undefined. The
+ * host is read case-insensitively (DNS is), a port is ignored; the key as written, without its query or fragment.
  */
 
-/** `bucket.s3.amazonaws.com`, `bucket.s3.<region>.amazonaws.com`, `bucket.s3-<region>.amazonaws.com`, dualstack, .cn. */
-const VIRTUAL_HOSTED = /^(.+?)\.s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?$/;
-/** `s3.amazonaws.com`, `s3.<region>.amazonaws.com`, `s3-<region>.amazonaws.com`, dualstack, .cn: the bucket is in the path. */
-const PATH_STYLE = /^s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?$/;
+/** A region code: us-east-1, ap-southeast-2, us-gov-west-1, cn-north-1, us-isob-east-1. */
+const REGION = String.raw`[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}`;
+/** The S3 endpoints that serve buckets (no access points, no website endpoints). */
+const ENDPOINT = String.raw`s3(?:(?:-fips)?(?:\.dualstack)?\.${REGION}|-${REGION}|-external-1)?\.amazonaws\.com(?:\.cn)?`;
+/** The bucket is the host before the endpoint (a bucket name may hold dots, even ".s3."). */
+const VIRTUAL_HOSTED = new RegExp(`^(.+)\\.${ENDPOINT}$`);
+/** The bucket is the first segment of the path. */
+const PATH_STYLE = new RegExp(`^${ENDPOINT}$`);
 
 export interface S3Location {
   bucket: string;
@@ -29,7 +36,7 @@ export const parseS3Uri = (uri: string): S3Location | undefined => {
   const match = /^(s3|https):\/\/([^/?#]*)(\/[^?#]*)?/i.exec(uri);
   if (!match) return undefined;
   const scheme = match[1]!.toLowerCase();
-  const host = match[2]!.toLowerCase();
+  const host = match[2]!.toLowerCase().replace(/:\d+$/, '');
   const path = (match[3] ?? '').replace(/^\//, '');
   if (scheme === 's3') return host ? { bucket: host, key: path } : undefined;
   const hosted = VIRTUAL_HOSTED.exec(host);

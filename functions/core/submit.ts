@@ -7,13 +7,13 @@
  * execution name makes the start itself idempotent), so a retry always goes through.
  */
 import { placementsOf } from './placements';
-import { RecordConflictError, RecordNotFoundError, RequestValidationError } from './errors';
+import { PreflightFailedError, RecordConflictError, RecordNotFoundError, RequestValidationError } from './errors';
 import { clusterNameOf, requestHash, withRequestId, type ProvisionRequest } from './request';
 import { MAX_HORIZON_SECONDS } from './capacity';
 import { checkPolicy, type DeploymentPolicy } from './policy';
 import { CANCELLABLE, DELETABLE, type ClusterRecord, type ClusterStore } from './store';
 import { parseRequest } from './validate';
-import { PreflightFailedError, type Planner } from './plan';
+import { failuresOf, type Planner } from './plan';
 
 export interface WorkflowStarter {
   /**
@@ -184,7 +184,7 @@ export const acceptRequest = (deps: Pick<SubmitDeps, 'defaultRegion' | 'policy' 
  */
 const preflight = async (planner: Planner, request: ProvisionRequest): Promise<void> => {
   const report = await planner.plan(request).catch(() => undefined);
-  if (report && !report.ok) throw new PreflightFailedError(report);
+  if (report && !report.ok) throw new PreflightFailedError(failuresOf(report), report);
 };
 
 /** After the record is written (or found): schedule or start what it needs; a replay starts nothing new. */

@@ -9,7 +9,8 @@
  */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import * as z from 'zod/mini';
-import { NotificationFailedError, notify, type NotifyDeps, type NotifyReport } from '../core/notify';
+import { NotificationFailedError } from '../core/errors';
+import { notify, type NotifyDeps, type NotifyReport } from '../core/notify';
 import { asyncHandler } from '../platform/middleware/async';
 import { logger, metrics } from '../platform/observability';
 import { notifyDeps } from '../wiring/notify';

@@ -2,7 +2,7 @@
 import { SNSClient } from '@aws-sdk/client-sns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTopicPublisher } from '../../functions/adapters/notify-sns';
-import { NotifyRejectedError } from '../../functions/core/notify';
+import { NotifyRejectedError } from '../../functions/core/errors';
 import { startSnsSimulator, type SnsSimulator } from '../../local/simulators/sns';
 
 let sim: SnsSimulator;

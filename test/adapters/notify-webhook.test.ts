@@ -8,7 +8,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecretSource } from '../../functions/adapters/notify-secrets';
 import { createWebhookSender, signatureOf, verifySignature, type Resolver } from '../../functions/adapters/notify-webhook';
-import { NotifyRejectedError, NotifyTransientError } from '../../functions/core/notify';
+import { NotifyRejectedError, NotifyTransientError } from '../../functions/core/errors';
 import { startSecretsManagerSimulator, type SecretsManagerSimulator } from '../../local/simulators/secrets-manager';
 
 const SECRET = 'whsec-adapter-test-value';

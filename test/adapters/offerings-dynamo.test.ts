@@ -2,7 +2,8 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createDynamoOfferings, ensureOfferingsTable } from '../../functions/adapters/offerings-dynamo';
-import { mayTry } from '../../functions/core/offerings';
+import { mayTry, type OfferingMemory } from '../../functions/core/offerings';
+import { DynamoMeter, MeteredOfferings } from '../../bench/contention/dynamo-meter';
 import { dynamoClient } from '../helpers/dynamo';
 
 const fresh = async () => {
@@ -74,5 +75,46 @@ describe('the shared memory of short offerings', () => {
     await memory.narrow!([P5]);
     expect(await state('b', 1)).toBe('queued');
     expect((await memory.turns!(P5, now)).map((w) => w.requestId)).toEqual(['a']);
+  });
+
+  it("claims as the benchmark's metered memory does, step for step (one rule, functions/core/claim.ts)", async () => {
+    const waiter = (requestId: string, minute: number) => ({
+      requestId,
+      acceptedAt: `2026-11-29T09:${String(minute).padStart(2, '0')}:00.000Z`,
+      until: '2026-11-30T00:00:00.000Z',
+    });
+    const run = async (memory: OfferingMemory) => {
+      const seen: unknown[] = [];
+      const claim = async (holder: string, iso: string, acceptedAt?: string) =>
+        seen.push((await memory.claim([P5], holder, at(iso), 300, acceptedAt)).get(P5));
+      await claim('a', '2026-11-29T10:00:00Z');
+      await memory.remember([P5], at('2026-11-29T10:10:00Z'), 'short');
+      await memory.enqueue?.([P5], waiter('a', 1));
+      await memory.enqueue?.([P5], waiter('b', 2));
+      await claim('b', '2026-11-29T10:05:00Z', waiter('b', 2).acceptedAt);
+      await claim('b', '2026-11-29T10:11:00Z', waiter('b', 2).acceptedAt);
+      await claim('a', '2026-11-29T10:11:00Z', waiter('a', 1).acceptedAt);
+      await claim('c', '2026-11-29T10:12:00Z');
+      await claim('a', '2026-11-29T10:12:00Z', waiter('a', 1).acceptedAt);
+      await claim('c', '2026-11-29T10:17:00Z');
+      await memory.widen?.([P5], 4);
+      await claim('b', '2026-11-29T10:18:00Z', waiter('b', 2).acceptedAt);
+      await memory.forget([P5]);
+      await claim('b', '2026-11-29T10:19:00Z', waiter('b', 2).acceptedAt);
+      return seen;
+    };
+    const dynamo = await run(await fresh());
+    expect(dynamo.map((c) => (c as { state: string }).state)).toEqual([
+      'free',
+      'short',
+      'queued',
+      'probe',
+      'probing',
+      'probe',
+      'probe',
+      'probing',
+      'free',
+    ]);
+    expect(await run(new MeteredOfferings(new DynamoMeter()))).toEqual(dynamo);
   });
 });

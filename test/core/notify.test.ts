@@ -1,12 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DETAIL_TYPES, announceWaiting, clusterEventDetail, waitingEventEntry, type EventEntry } from '../../functions/core/events';
+import { NotificationFailedError, NotifyRejectedError, NotifyTransientError } from '../../functions/core/errors';
 import REQUEST_SCHEMA from '../../functions/contract/request.schema.json' with { type: 'json' };
 import {
   MAX_NOTIFY_TARGETS,
-  NotificationFailedError,
-  NotifyRejectedError,
-  NotifyTransientError,
   addressKind,
   hostKind,
   notify,
@@ -94,6 +92,22 @@ describe('notify, validated with the request', () => {
       ]),
     );
     expect(result.errors).toEqual([]);
+  });
+
+  it('answers the rules the schema states about a target in words of their own', () => {
+    const messageOf = (target: object) => validateRequest(withNotify([target])).errors.map((e) => [e.path, e.message]);
+    expect(messageOf({ webhook: 'https://hooks.example.com/' })).toEqual([
+      ['/notify/0/secret', 'is required with webhook: the body is signed with its value'],
+    ]);
+    expect(messageOf({ webhook: 'https://hooks.example.com/', secret: 'has space' })).toEqual([
+      ['/notify/0/secret', 'must be a Secrets Manager secret name: 1 to 512 of A-Z a-z 0-9 / _ + = . @ -'],
+    ]);
+    expect(messageOf({ sns: 'arn:aws:sns:us-east-1:123456789012:t', secret: 'x' })).toEqual([
+      ['/notify/0/secret', 'applies only to a webhook target'],
+    ]);
+    expect(messageOf({ sns: 'arn:aws:sqs:us-east-1:123456789012:queue' })).toEqual([
+      ['/notify/0/sns', 'must be an SNS topic ARN: arn:aws:sns:<region>:<account>:<topic name>'],
+    ]);
   });
 
   it('refuses private, loopback and link-local webhooks at their pointer, literal or by a well-known name', () => {

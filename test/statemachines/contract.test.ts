@@ -52,7 +52,9 @@ const errorClasses = (): Map<string, boolean> => {
   for (const value of Object.values(errors)) {
     if (typeof value !== 'function' || !(value.prototype instanceof errors.ProvisionerError)) continue;
     const Class = value as unknown as new (arg: unknown) => { name: string; retryable: boolean };
-    const instance = new Class(value === errors.RequestValidationError ? [] : 'x');
+    // A validation error (PreflightFailedError is one) takes its field errors first.
+    const validation = value === errors.RequestValidationError || value.prototype instanceof errors.RequestValidationError;
+    const instance = new Class(validation ? [] : 'x');
     classes.set(instance.name, instance.retryable);
   }
   return classes;

@@ -1,30 +1,11 @@
 /** The delivery: one message per event, sent to every target with in-function retries. */
+import { NotificationFailedError, NotifyTransientError } from '../errors';
 import { DETAIL_TYPES, EVENT_SOURCE } from '../events';
 import type { NotifyTarget } from '../request';
 import type { ClusterRecord } from '../store';
 
 /** The detail-types a target is told of. */
 export const NOTIFIED_DETAIL_TYPES = [DETAIL_TYPES.ready, DETAIL_TYPES.failed, DETAIL_TYPES.waiting, DETAIL_TYPES.deleted] as const;
-
-/** A delivery that may pass if tried again (5xx, 429, a timeout, a refused connection, throttling). */
-export class NotifyTransientError extends Error {
-  override readonly name = 'NotifyTransientError';
-}
-/** A delivery that will not pass as it is (4xx, a refused address, a missing secret, a topic that is not there). */
-export class NotifyRejectedError extends Error {
-  override readonly name = 'NotifyRejectedError';
-}
-/** Some target could not be told after the in-function retries: the invocation fails (Lambda retries, then the DLQ). */
-export class NotificationFailedError extends Error {
-  override readonly name = 'NotificationFailedError';
-  constructor(
-    message: string,
-    /** What happened to each target (for the handler's log lines). */
-    readonly report: NotifyReport,
-  ) {
-    super(message);
-  }
-}
 
 /** The body every target gets: the event as the bus carried it, in a versioned envelope. */
 export interface NotificationMessage {

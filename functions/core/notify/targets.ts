@@ -5,12 +5,6 @@ import { describeKind, hostKind } from './addresses';
 
 export const MAX_NOTIFY_TARGETS = 5;
 
-/** Secrets Manager secret names: 1..512 of letters, digits and /_+=.@- (the service's own rule). */
-export const SECRET_NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
-/** An SNS topic ARN (a standard or FIFO topic; not a subscription, an application or an endpoint). */
-export const TOPIC_ARN =
-  /^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f)?:sns:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$/;
-
 export const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 export const own = (value: Record<string, unknown>, key: string): unknown => (Object.hasOwn(value, key) ? value[key] : undefined);
@@ -33,7 +27,10 @@ export const webhookProblem = (text: string): string | undefined => {
   return undefined;
 };
 
-/** Every deployment-independent problem of a request's `notify`, at its pointer (the schema checked the shape). */
+/**
+ * Every deployment-independent problem of a request's `notify` the schema cannot state, at its pointer: the webhook URL's
+ * host, and duplicate targets (the schema states the shape, the secret name and its need, the topic ARN).
+ */
 export const notifyErrors = (notify: unknown): FieldError[] => {
   if (!Array.isArray(notify)) return [];
   const errors: FieldError[] = [];
@@ -42,21 +39,13 @@ export const notifyErrors = (notify: unknown): FieldError[] => {
     const at = `/notify/${i}`;
     if (!isObject(target)) return;
     const webhook = own(target, 'webhook');
-    const secret = own(target, 'secret');
     const sns = own(target, 'sns');
     let key: string | undefined;
     if (typeof webhook === 'string') {
       const problem = webhookProblem(webhook);
       if (problem) errors.push({ path: `${at}/webhook`, message: problem });
-      if (secret === undefined)
-        errors.push({ path: `${at}/secret`, message: 'is required with webhook: the body is signed with its value' });
-      else if (typeof secret === 'string' && !SECRET_NAME.test(secret))
-        errors.push({ path: `${at}/secret`, message: 'must be a Secrets Manager secret name: 1 to 512 of A-Z a-z 0-9 / _ + = . @ -' });
       key = `webhook ${canonicalUrl(webhook)}`;
     } else if (typeof sns === 'string') {
-      if (secret !== undefined) errors.push({ path: `${at}/secret`, message: 'applies only to a webhook target' });
-      if (!TOPIC_ARN.test(sns))
-        errors.push({ path: `${at}/sns`, message: 'must be an SNS topic ARN: arn:aws:sns:<region>:<account>:<topic name>' });
       key = `sns ${sns}`;
     }
     if (key === undefined) return;

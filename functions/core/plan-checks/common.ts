@@ -1,4 +1,5 @@
 /** What every check of the pre-flight plan shares: the results, the probes port, the deadline, the EFA table. */
+import { CheckSkippedError } from '../errors';
 import type { TirClusterSpec } from '../request';
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'skipped';
 
@@ -15,14 +16,6 @@ export interface CheckResult {
   fix?: string;
   /** RFC 6901 pointer into the request (the placement's own member under /alternatives/<i> for an alternative). */
   path: string;
-}
-
-/**
- * A check could not run: access denied, the service unreachable or throttled. Adapters throw it; the check is
- * `skipped` with this message.
- */
-export class CheckSkippedError extends Error {
-  override readonly name = 'CheckSkippedError';
 }
 
 export interface SubnetInfo {
@@ -78,15 +71,6 @@ export interface PreflightProbes {
   tirSecurityGroup(where: { projectId: number; location: string; activeIam?: number }, id: number): Promise<boolean>;
   /** TIR: the SSH key ids the account's list does not hold. */
   tirSshKeys(where: { projectId: number; location: string; activeIam?: number }, ids: number[]): Promise<number[]>;
-}
-
-/** TIR refused the credentials (401/403). */
-export class TirAuthRejectedError extends Error {
-  override readonly name = 'TirAuthRejectedError';
-}
-/** TIR refused the project or location (another 4xx). */
-export class TirProjectRejectedError extends Error {
-  override readonly name = 'TirProjectRejectedError';
 }
 
 /**
@@ -152,7 +136,7 @@ export const guarded = async (
 ): Promise<Outcome[]> => {
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new CheckTimeout(`timed out after ${timeoutMs / 1000} s`)), timeoutMs);
+    timer = setTimeout(() => reject(new CheckSkippedError(`timed out after ${timeoutMs / 1000} s`)), timeoutMs);
   });
   try {
     const out = await Promise.race([fn(), deadline]);
@@ -164,7 +148,3 @@ export const guarded = async (
     clearTimeout(timer);
   }
 };
-
-export class CheckTimeout extends Error {
-  override readonly name = 'CheckTimeout';
-}

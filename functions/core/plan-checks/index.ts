@@ -27,10 +27,7 @@ import { hyperPodChecks } from './hyperpod';
 import { tirChecks } from './tir';
 
 export {
-  CheckSkippedError,
   EFA_INTERFACES,
-  TirAuthRejectedError,
-  TirProjectRejectedError,
   efaInterfaces,
   ipsPerInstance,
   type CheckResult,

@@ -1,6 +1,7 @@
 /** The checks of a TIR placement: credentials and project (one list call), the SKU and the image in the plan list. */
 import type { Placement } from '../placements';
-import { TirAuthRejectedError, TirProjectRejectedError, guarded, result, type Outcome, type PreflightProbes } from './common';
+import { TirAuthRejectedError, TirProjectRejectedError } from '../errors';
+import { guarded, result, type Outcome, type PreflightProbes } from './common';
 
 type TirPlacement = Extract<Placement, { provider: 'tir' }>;
 

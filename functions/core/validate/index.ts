@@ -5,9 +5,11 @@
  * is generated from the pinned SageMaker SDK model, docs/contract.md). The schema is compiled by ajv into
  * functions/contract/request.validator.js when the contract is generated, so nothing is compiled here. This folder
  * turns ajv's findings into this project's answers (each an RFC 6901 pointer from the request root with a message of
- * its own, one per pointer, in the order of the request), then adds the rules that are code rather than shape:
- * duplicates, reserved tag keys, InstanceType or InstanceRequirements, MinInstanceCount against InstanceCount, the
- * root-volume rule of EBS configs, duration ranges, TIR's script_added, and the warnings.
+ * its own, one per pointer, in the order of the request), then adds the rules JSON Schema cannot state: duplicates of
+ * a member across items (and of list items: see `uniqueItems` in scripts/generate-contract.ts), MinInstanceCount
+ * against InstanceCount, duration ranges, notify targets, and the warnings. The rules between members the schema does
+ * state (InstanceType or InstanceRequirements, the root-volume rule of EBS configs, reserved tag keys, TIR's
+ * script_added, hold on HyperPod only) are answered in words of their own (messages.ts, RULE_MESSAGES).
  *
  * Before any of that, one iterative walk over the whole input (pass-through objects included) answers what no schema
  * rule should have to meet, each at its pointer (docs/contract.md#hostile-input): a number JSON or DynamoDB cannot carry
@@ -20,8 +22,8 @@
  *   hostile.ts      the walk over the whole input that comes first
  *   findings.ts     the answer: one error per pointer, in the order of the request
  *   schema.ts       the schema read to name objects and suggest fields; pointers and values
- *   messages.ts     ajv's findings in this project's words
- *   refinements.ts  the rules that are code rather than shape
+ *   messages.ts     ajv's findings in this project's words, the schema's own rules included
+ *   refinements.ts  the rules JSON Schema cannot state, and the warnings
  */
 import type { FieldError } from '../errors';
 import { RequestValidationError } from '../errors';
@@ -30,8 +32,8 @@ import type { ProvisionRequest } from '../request';
 import { validate as matchesSchema } from '../../contract/request.validator';
 import { Findings } from './findings';
 import { structureProblems } from './hostile';
-import { fromSchema } from './messages';
-import { HOLD_NEEDS_HYPERPOD, refineRequest } from './refinements';
+import { fromSchema, HOLD_NEEDS_HYPERPOD } from './messages';
+import { refineRequest } from './refinements';
 import { isObject } from './schema';
 
 export { durationSeconds } from '../duration';

@@ -49,10 +49,67 @@ export const DEF_MESSAGES: Readonly<Record<string, (value: unknown) => string>> 
 /** The keywords that judge a value itself (not its members, nor where it stands). */
 export const VALUE_KEYWORDS = new Set(['type', 'enum', 'minimum', 'maximum', 'minLength', 'maxLength', 'pattern', 'format']);
 
+/** Why `hold` is refused on TIR (also at an alternative's provider, functions/core/placements.ts). */
+export const HOLD_NEEDS_HYPERPOD =
+  'hold needs SageMaker HyperPod (provider sagemaker): it creates the cluster in Continuous provisioning mode, which TIR does not have';
+
+const EXACTLY_ONE_TYPE = 'an instance group takes exactly one of InstanceType or InstanceRequirements';
+
+/**
+ * The words for the rules between members that the schema states (`if`/`then`/`else`, `dependentSchemas`, `not`), by
+ * where the rule is written: `<definition>#<path in it>` (`#<path>` at the top level). The HyperPod ones come from
+ * scripts/contract-overlay.ts (`rules`), the TIR and top-level ones are written in the schema itself. Each failure is
+ * answered at the member it is about (for `required`: the missing member), ranked as a refinement, so a wrong kind,
+ * size or form at the same pointer is the one answered.
+ */
+export const RULE_MESSAGES: Readonly<Record<string, (value: unknown) => string>> = {
+  'ClusterInstanceGroupSpecification#/else/required': () => `is required unless InstanceRequirements is set: ${EXACTLY_ONE_TYPE}`,
+  'ClusterInstanceGroupSpecification#/dependentSchemas/InstanceType/properties/InstanceRequirements/false schema': () =>
+    `cannot be set together with InstanceType: ${EXACTLY_ONE_TYPE}`,
+  // AWS documents the two cases of an EBS config: the root volume (a KMS key, no size) or an extra volume (a size).
+  'ClusterEbsVolumeConfig#/then/required': () => 'is required when RootVolume is true',
+  'ClusterEbsVolumeConfig#/then/properties/VolumeSizeInGB/false schema': () =>
+    'must not be set when RootVolume is true: HyperPod sizes the root volume itself',
+  'ClusterEbsVolumeConfig#/else/required': () => 'is required (unless RootVolume is true)',
+  'Tag#/properties/Key/not': (key) =>
+    typeof key === 'string' && PROVISIONER_TAGS.includes(key)
+      ? `is reserved: the provisioner sets the ${key} tag on every cluster itself`
+      : 'must not start with aws: (reserved for AWS)',
+  'TirCreateBody#/then/required': () => 'is required when script_added is true',
+  'TirCreateBody#/then/properties/lifecycle_script/pattern': () => 'must not be empty when script_added is true',
+  '#/allOf/1/then/properties/capacityStrategy/not': () => HOLD_NEEDS_HYPERPOD,
+  'NotifyTarget#/dependentSchemas/webhook/required': () => 'is required with webhook: the body is signed with its value',
+  'NotifyTarget#/dependentSchemas/sns/properties/secret/false schema': () => 'applies only to a webhook target',
+  'NotifyTarget#/properties/secret/pattern': () => 'must be a Secrets Manager secret name: 1 to 512 of A-Z a-z 0-9 / _ + = . @ -',
+  'NotifyTarget#/properties/sns/pattern': () => 'must be an SNS topic ARN: arn:aws:sns:<region>:<account>:<topic name>',
+};
+
+/**
+ * Where a failed keyword is written, as RULE_MESSAGES names it. ajv's schema path starts at the definition's own root
+ * when the definition is compiled as a function of its own (`#/else/required`), and at the document's root when it is
+ * inlined (`#/$defs/Tag/properties/Key/not`); the first is named by the definition the failing object is checked
+ * against, found from the instance path (one level up per `properties` step of the rule).
+ */
+export const ruleKeyOf = (instancePath: string, schemaPath: string, provider: unknown): string => {
+  const inlined = /^#\/\$defs\/([^/]+)(\/.*)$/.exec(schemaPath);
+  if (inlined) return `${inlined[1]}#${inlined[2]}`;
+  const tail = schemaPath.slice(1);
+  const up = tail.split('/').filter((segment) => segment === 'properties').length;
+  const object = segmentsOf(instancePath).slice(0, Math.max(0, segmentsOf(instancePath).length - up));
+  const owner = object.length === 0 ? '' : (defAt(object.reduce(at, ''), provider) ?? '');
+  return `${owner}#${tail}`;
+};
+
 export const fromSchema = (error: SchemaError, out: Findings): void => {
   const { keyword, instancePath: path, schemaPath, params } = error;
   // A union's alternatives ({"required": ["Eks"]}) fail one by one; the oneOf error that sums them up is answered.
   if (keyword === 'if' || /\/oneOf\/\d+\/required$/.test(schemaPath)) return;
+  const rule = RULE_MESSAGES[ruleKeyOf(path, schemaPath, out.provider)];
+  if (rule) {
+    const where = keyword === 'required' ? at(path, String(params.missingProperty)) : path;
+    out.error(where, rule(valueAt(out.input, where)), RANK.refinement);
+    return;
+  }
   const value = valueAt(out.input, path);
   const def = defAt(path, out.provider);
   const own = def === undefined ? undefined : DEF_MESSAGES[def];

@@ -1,14 +1,15 @@
 /**
- * The refinements: rules that are code rather than shape. Each reads own properties only and checks its own types,
- * since it runs on invalid requests too (every error at once).
+ * The refinements: the rules JSON Schema cannot state (a value against another one, uniqueness of a member across
+ * items, durations as lengths of time, notify targets' addresses) and the warnings. The rules it can state are in
+ * functions/contract/request.schema.json, with their words in ./messages.ts (RULE_MESSAGES). Each refinement reads own
+ * properties only and checks its own types, since it runs on invalid requests too (every error at once).
  */
 import { MAX_HORIZON_SECONDS } from '../capacity';
 import { durationSeconds } from '../duration';
 import { notifyErrors } from '../notify';
-import { PROVISIONER_TAGS } from '../provider';
 import { parseS3Uri } from '../s3-uri';
 import { type Obj, at, isObject, own } from './schema';
-import { type Findings, RANK } from './findings';
+import type { Findings } from './findings';
 
 export const MIN_DURATION = 60; // PT1M
 export const MAX_DELETE_AFTER = 365 * 86400; // P365D
@@ -44,17 +45,11 @@ export const refineRequest = (request: Obj, out: Findings): void => {
   const retry = own(request, 'retry');
   if (isObject(retry)) durationWithin(out, '/retry/for', own(retry, 'for'), MAX_HORIZON_SECONDS, 'P14D (14 days)');
   for (const e of notifyErrors(own(request, 'notify'))) out.error(e.path, e.message);
-  if (own(request, 'capacityStrategy') === 'hold' && out.provider === 'tir')
-    out.error('/capacityStrategy', HOLD_NEEDS_HYPERPOD, RANK.refinement);
   const cluster = own(request, 'cluster');
   if (!isObject(cluster)) return;
   if (out.provider === 'sagemaker') refineCreateCluster(cluster, out);
   else if (out.provider === 'tir') refineTirBody(cluster, out);
 };
-
-/** Why `hold` is refused on TIR (also at an alternative's provider, functions/core/placements.ts). */
-export const HOLD_NEEDS_HYPERPOD =
-  'hold needs SageMaker HyperPod (provider sagemaker): it creates the cluster in Continuous provisioning mode, which TIR does not have';
 
 export const refineCreateCluster = (cluster: Obj, out: Findings): void => {
   const groups = objectItems(own(cluster, 'InstanceGroups')).map(([i, group]): [string, Obj] => [at('/cluster/InstanceGroups', i), group]);
@@ -69,7 +64,6 @@ export const refineCreateCluster = (cluster: Obj, out: Findings): void => {
   );
   for (const [path, group] of groups) {
     if (out.full) return out.truncate();
-    instanceTypeOrRequirements(path, group, out);
     minInstanceCount(path, group, out);
     const lifeCycle = own(group, 'LifeCycleConfig');
     if (isObject(lifeCycle)) sageMakerBucket(at(path, 'LifeCycleConfig'), lifeCycle, out);
@@ -78,13 +72,8 @@ export const refineCreateCluster = (cluster: Obj, out: Findings): void => {
     if (out.full) return out.truncate();
     const checks = at(path, 'OnStartDeepHealthChecks');
     duplicates(out, listEntries(checks, own(group, 'OnStartDeepHealthChecks')), 'deep health checks must be distinct');
-    for (const [i, storage] of objectItems(own(group, 'InstanceStorageConfigs'))) {
-      const ebs = own(storage, 'EbsVolumeConfig');
-      if (isObject(ebs)) rootVolume(at(at(at(path, 'InstanceStorageConfigs'), i), 'EbsVolumeConfig'), ebs, out);
-    }
   }
   const tags = objectItems(own(cluster, 'Tags'));
-  for (const [i, tag] of tags) reservedTagKey(at(at('/cluster/Tags', i), 'Key'), own(tag, 'Key'), out);
   duplicates(
     out,
     tags.map(([i, tag]): [string, unknown] => [at(at('/cluster/Tags', i), 'Key'), own(tag, 'Key')]),
@@ -92,45 +81,11 @@ export const refineCreateCluster = (cluster: Obj, out: Findings): void => {
   );
 };
 
-/** A group has one instance type, or an ordered list of them to fall back through (a flexible group): not both. */
-export const instanceTypeOrRequirements = (path: string, group: Obj, out: Findings): void => {
-  const hasType = Object.hasOwn(group, 'InstanceType');
-  const hasRequirements = Object.hasOwn(group, 'InstanceRequirements');
-  if (!hasType && !hasRequirements)
-    out.error(
-      at(path, 'InstanceType'),
-      'is required unless InstanceRequirements is set: an instance group takes exactly one of InstanceType or InstanceRequirements',
-    );
-  else if (hasType && hasRequirements)
-    out.error(
-      at(path, 'InstanceRequirements'),
-      'cannot be set together with InstanceType: an instance group takes exactly one of InstanceType or InstanceRequirements',
-    );
-};
-
 export const minInstanceCount = (path: string, group: Obj, out: Findings): void => {
   const min = own(group, 'MinInstanceCount');
   const count = own(group, 'InstanceCount');
   if (Number.isInteger(min) && Number.isInteger(count) && (min as number) > (count as number))
     out.error(at(path, 'MinInstanceCount'), `must be at most InstanceCount (${String(count)}) (got ${String(min)})`);
-};
-
-/** AWS documents the two cases of an EBS config: the root volume (a KMS key, no size) or an extra volume (a size). */
-export const rootVolume = (path: string, ebs: Obj, out: Findings): void => {
-  if (own(ebs, 'RootVolume') === true) {
-    if (Object.hasOwn(ebs, 'VolumeSizeInGB'))
-      out.error(at(path, 'VolumeSizeInGB'), 'must not be set when RootVolume is true: HyperPod sizes the root volume itself');
-    if (!Object.hasOwn(ebs, 'VolumeKmsKeyId')) out.error(at(path, 'VolumeKmsKeyId'), 'is required when RootVolume is true');
-  } else if (!Object.hasOwn(ebs, 'VolumeSizeInGB')) {
-    out.error(at(path, 'VolumeSizeInGB'), 'is required (unless RootVolume is true)');
-  }
-};
-
-export const reservedTagKey = (path: string, key: unknown, out: Findings): void => {
-  if (typeof key !== 'string') return;
-  if (PROVISIONER_TAGS.includes(key)) out.error(path, `is reserved: the provisioner sets the ${key} tag on every cluster itself`);
-  // AWS reserves the prefix in any case combination.
-  else if (key.toLowerCase().startsWith('aws:')) out.error(path, 'must not start with aws: (reserved for AWS)');
 };
 
 export const sageMakerBucket = (path: string, config: Obj, out: Findings): void => {
@@ -148,12 +103,9 @@ export const sageMakerBucket = (path: string, config: Obj, out: Findings): void 
 
 export const refineTirBody = (body: Obj, out: Findings): void => {
   duplicates(out, listEntries('/cluster/ssh_key_ids', own(body, 'ssh_key_ids')), 'SSH key ids must be unique');
+  // The schema requires a script when script_added is true; a script without it is likely a mistake.
   const script = own(body, 'lifecycle_script');
-  if (own(body, 'script_added') === true) {
-    if (!Object.hasOwn(body, 'lifecycle_script')) out.error('/cluster/lifecycle_script', 'is required when script_added is true');
-    else if (typeof script === 'string' && script.trim() === '')
-      out.error('/cluster/lifecycle_script', 'must not be empty when script_added is true');
-  } else if (typeof script === 'string' && script.trim() !== '') {
+  if (own(body, 'script_added') !== true && typeof script === 'string' && script.trim() !== '') {
     out.warn('/cluster/lifecycle_script', 'is set but script_added is not true, so TIR may not run it');
   }
 };

@@ -5,8 +5,7 @@
  * whose plan ran first (`preflight`) and failed is a 422 naming the failed checks.
  */
 import { canAccess, principalOf } from '../../core/access';
-import { RecordConflictError, RequestValidationError } from '../../core/errors';
-import { PreflightFailedError } from '../../core/plan';
+import { PreflightFailedError, RecordConflictError, RequestValidationError } from '../../core/errors';
 import type { SubmitDeps } from '../../core/submit';
 import { acceptRequest, submitRequest } from '../../core/submit';
 import { recordView } from '../../core/view';
