@@ -1,15 +1,13 @@
 /**
  * Dependencies of the notify function: the record store (to read the request's `notify`), the webhook sender (its
  * secrets from Secrets Manager under NOTIFY_SECRET_PREFIX; loopback only with NOTIFY_ALLOW_LOOPBACK=true, the local
- * stack's setting) and the SNS publisher.
+ * stack's setting) and the SNS publisher. The Secrets Manager and SNS clients are imported on first use
+ * (./clients/notify.ts): a webhook without a secret reads neither.
  */
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { createSecretSource } from '../adapters/notify-secrets';
-import { createTopicPublisher } from '../adapters/notify-sns';
+import type { SecretSource } from '../adapters/notify-secrets';
 import { createWebhookSender } from '../adapters/notify-webhook';
-import type { NotifyDeps } from '../core/notify';
-import { SDK_CLIENT_DEFAULTS, once, optionalInt } from '../platform/config';
+import type { NotifyDeps, TopicPublisher } from '../core/notify';
+import { lazily, once, optionalInt } from '../platform/config';
 import { notifyPolicy } from './notify-policy';
 import { clusterStore } from './store';
 
@@ -18,11 +16,11 @@ export const notifyDeps = once((): NotifyDeps => {
   return {
     store: clusterStore(),
     webhooks: createWebhookSender({
-      secrets: createSecretSource({ prefix: policy.secretPrefix, client: new SecretsManagerClient({ ...SDK_CLIENT_DEFAULTS }) }),
+      secrets: lazily<SecretSource>(() => import('./clients/notify').then((m) => m.secretSource(policy.secretPrefix)), ['get']),
       allowLoopback: policy.allowLoopback,
       timeoutMs: optionalInt('NOTIFY_TIMEOUT_MS', 5000),
     }),
-    topics: createTopicPublisher({ clientFor: (region) => new SNSClient({ ...SDK_CLIENT_DEFAULTS, region }) }),
+    topics: lazily<TopicPublisher>(() => import('./clients/notify').then((m) => m.topicPublisher()), ['publish']),
     attempts: optionalInt('NOTIFY_ATTEMPTS', 3),
     baseDelayMs: optionalInt('NOTIFY_BASE_DELAY_MS', 500),
   };

@@ -1,16 +1,17 @@
 /** EventBridge Scheduler for startAt / deleteAfter; its settings are read the first time something is scheduled. */
-import { createScheduler } from '../adapters/scheduler';
 import type { ProvisionScheduler } from '../core/submit';
 import type { TeardownScheduler } from '../core/workflow';
 import { once, required } from '../platform/config';
+import { lazySchedulerOf } from './lazy';
 
+/** The Scheduler adapter and its SDK client are imported when something is first scheduled (./lazy.ts). */
 const scheduler = once(() =>
-  createScheduler({
+  lazySchedulerOf(() => ({
     groupName: required('SCHEDULER_GROUP_NAME'),
     roleArn: required('SCHEDULER_ROLE_ARN'),
     targetArn: required('SCHEDULE_TARGET_ARN'),
     deadLetterArn: required('SCHEDULER_DLQ_ARN'),
-  }),
+  })),
 );
 
 export const lazyScheduler: ProvisionScheduler & TeardownScheduler = {

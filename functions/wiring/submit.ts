@@ -1,12 +1,9 @@
 /** Dependencies of the submit path (HTTP, SQS, EventBridge, schedules). */
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { createEventBridgePublisher } from '../adapters/eventbridge';
-import { createLambdaPlanner } from '../adapters/lambda-planner';
-import { createStepFunctionsStarter } from '../adapters/step-functions';
 import type { IntakeDeps } from '../core/intake';
 import type { DeploymentPolicy } from '../core/policy';
 import type { SubmitDeps } from '../core/submit';
-import { SDK_CLIENT_DEFAULTS, once, optional, optionalList, required, requiredList } from '../platform/config';
+import { once, optional, optionalList, required, requiredList } from '../platform/config';
+import { lazyEventPublisher, lazyPlanner, lazyStarter } from './lazy';
 import { notifyPolicy } from './notify-policy';
 import { lazyScheduler } from './scheduler';
 import { clusterStore } from './store';
@@ -16,8 +13,7 @@ import { clusterStore } from './store';
  * environment: they are read when first used, and named when missing.
  */
 export const workflowStarter = once(() =>
-  createStepFunctionsStarter({
-    client: new SFNClient({ ...SDK_CLIENT_DEFAULTS }),
+  lazyStarter({
     provisionStateMachineArn: () => required('PROVISION_STATE_MACHINE_ARN'),
     deleteStateMachineArn: () => required('DELETE_STATE_MACHINE_ARN'),
   }),
@@ -48,7 +44,7 @@ export const deploymentPolicy = once(
 );
 
 /** The pre-flight plan: the plan function (PLAN_FUNCTION_NAME), invoked synchronously; read when first used. */
-export const lambdaPlanner = once(() => createLambdaPlanner({ functionName: () => required('PLAN_FUNCTION_NAME') }));
+export const lambdaPlanner = once(() => lazyPlanner({ functionName: () => required('PLAN_FUNCTION_NAME') }));
 
 export const submitDeps = once(
   (): SubmitDeps => ({
@@ -72,7 +68,7 @@ export const submitDeps = once(
 export const intakeDeps = once(
   (): IntakeDeps => ({
     ...submitDeps(),
-    events: createEventBridgePublisher(),
+    events: lazyEventPublisher(),
     eventBusName: required('EVENT_BUS_NAME'),
   }),
 );

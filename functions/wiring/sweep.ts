@@ -3,11 +3,11 @@
  * regions (ALLOWED_REGIONS, a comma list; default the deployment's own region), the grace period (SWEEP_GRACE_SECONDS,
  * default 30 minutes) and, for the scheduled sweep only, the bus the orphans are reported on (EVENT_BUS_NAME).
  */
-import { createEventBridgePublisher } from '../adapters/eventbridge';
 import { DEFAULT_SWEEP_GRACE_SECONDS, type SweepDeps } from '../core/sweep';
 import { once, optional, optionalInt, required } from '../platform/config';
 import { clusterStore } from './store';
 import { providerFor } from './providers';
+import { lazyEventPublisher } from './lazy';
 
 /** The regions of a comma list, trimmed, without empties or repeats. */
 export const regionList = (value: string): string[] => [
@@ -34,7 +34,7 @@ export const orphanListDeps = once(
 export const sweepDeps = once(
   (): SweepDeps => ({
     ...orphanListDeps(),
-    events: createEventBridgePublisher(),
+    events: lazyEventPublisher(),
     eventBusName: required('EVENT_BUS_NAME'),
   }),
 );
