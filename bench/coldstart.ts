@@ -202,8 +202,15 @@ export const main = async (args: string[]) => {
       fns.push([key, await bundle(options, entry, join(dir, 'functions'))]);
     }
     coldStart(baseline.file); // the file cache
-    console.log(`cold start, ${runs} runs each, alternating with the baseline; node ${process.version}, ${os.cpus()[0]?.model} × ${os.cpus().length}`);
-    console.log(`load average at start: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    console.log(
+      `cold start, ${runs} runs each, alternating with the baseline; node ${process.version}, ${os.cpus()[0]?.model} × ${os.cpus().length}`,
+    );
+    console.log(
+      `load average at start: ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
     console.log(
       `baseline: one DynamoDBClient + GetItem, one file, ${kib(baseline.initBytes)} KiB; split as the functions are: ${kib(baselineSplit.initBytes)} KiB read at init of ${kib(baselineSplit.totalBytes)} KiB`,
     );
@@ -251,7 +258,12 @@ export const main = async (args: string[]) => {
     const worstInit = verdicts.reduce((w, v) => (v[1] > w[1] ? v : w), verdicts[0]!);
     const worstCpu = verdicts.reduce((w, v) => (v[2] > w[2] ? v : w), verdicts[0]!);
     const failing = verdicts.filter(([, init, cpu]) => init > LIMIT || cpu > LIMIT).map(([key]) => key);
-    console.log(`load average at end: ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+    console.log(
+      `load average at end: ${os
+        .loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}`,
+    );
     console.log(
       `${failing.length === 0 ? 'PASS' : 'FAIL'}: worst init ratio ${worstInit[1].toFixed(2)}× (${worstInit[0]}), worst CPU ratio ${worstCpu[2].toFixed(2)}× (${worstCpu[0]}), limit ${LIMIT}×${failing.length ? `; over: ${failing.join(', ')}` : ''}`,
     );

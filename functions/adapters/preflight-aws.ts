@@ -138,7 +138,9 @@ export const createAwsProbes = (options: AwsProbeOptions = {}): AwsProbes => {
       let NextToken: string | undefined;
       do {
         const { ListServiceQuotasCommand } = await sdk.quotas();
-        const page = await (await quotas(region)).send(new ListServiceQuotasCommand({ ServiceCode: 'sagemaker', MaxResults: 100, NextToken }));
+        const page = await (await quotas(region)).send(
+          new ListServiceQuotasCommand({ ServiceCode: 'sagemaker', MaxResults: 100, NextToken }),
+        );
         for (const q of page.Quotas ?? []) if (q.QuotaName && q.Value !== undefined) out.set(q.QuotaName, q.Value);
         NextToken = page.NextToken;
       } while (NextToken);

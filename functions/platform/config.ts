@@ -77,7 +77,7 @@ export const onceAsync = <T>(factory: () => Promise<T>): (() => Promise<T>) => {
 
 /**
  * A port whose adapter is imported on first use: the object answers `methods` at once, each loading the adapter
- * (`load`, typically `import('../adapters/x')` and its factory) before its first call. The deployment's bundles are
+ * (`load`: typically a dynamic import of the adapter module, then its factory) before its first call. The deployment's bundles are
  * split (serverless.yml `custom.esbuild.splitting`), so the adapter and its SDK client are a chunk read only then.
  */
 export const lazily = <T extends object>(load: () => Promise<T>, methods: ReadonlyArray<keyof T & string>): T => {

@@ -5,6 +5,7 @@ import { createSecretSource } from '../../adapters/notify-secrets';
 import { createTopicPublisher } from '../../adapters/notify-sns';
 import { SDK_CLIENT_DEFAULTS } from '../../platform/config';
 
-export const secretSource = (prefix: string) => createSecretSource({ prefix, client: new SecretsManagerClient({ ...SDK_CLIENT_DEFAULTS }) });
+export const secretSource = (prefix: string) =>
+  createSecretSource({ prefix, client: new SecretsManagerClient({ ...SDK_CLIENT_DEFAULTS }) });
 
 export const topicPublisher = () => createTopicPublisher({ clientFor: (region) => new SNSClient({ ...SDK_CLIENT_DEFAULTS, region }) });
