@@ -433,7 +433,7 @@ describe('serverless.yml, packaged by osls', () => {
       }
     });
 
-    it('gives each function its own zip holding its handler's ESM bundle and its chunks alone, that loads and exports handler', async () => {
+    it('gives each function its own zip holding the ESM bundle of its handler and its chunks alone, that loads and exports handler', async () => {
       const scratch = await mkdtemp(join(tmpdir(), 'gcp-bundles-'));
       try {
         const keys = new Set<string>();
