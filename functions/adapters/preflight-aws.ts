@@ -7,13 +7,11 @@
  * "Does not exist" is `undefined` / `false`; anything that says nothing about the resource (access denied, throttling,
  * a 5xx, a timeout, a refused connection) is CheckSkippedError, so the check is skipped, never failed. Each client makes
  * at most 2 attempts of 4 s: the plan skips a check after 5 s anyway.
+ *
+ * Each service's SDK client is imported when a check first calls it (./sdk/preflight-*.ts; a chunk of its own in the
+ * split bundle): a plan for TIR reads no AWS client, one without subnets no EC2 client.
  */
-import { DescribeClusterCommand as DescribeEksClusterCommand, EKSClient } from '@aws-sdk/client-eks';
-import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand, EC2Client, type IpPermission } from '@aws-sdk/client-ec2';
-import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DescribeClusterCommand, DescribeTrainingPlanCommand, ListClustersCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
-import { ListServiceQuotasCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import type { IpPermission } from '@aws-sdk/client-ec2';
 import { CheckSkippedError } from '../core/errors';
 import type { PreflightProbes, SecurityGroupInfo, SubnetInfo } from '../core/plan-checks';
 
@@ -67,13 +65,24 @@ const lookup = async <T, M>(service: string, fn: () => Promise<T>, missing: M): 
   }
 };
 
-const perRegion = <C>(make: (region: string) => C) => {
-  const clients = new Map<string, C>();
-  return (region: string): C => {
+/** The SDK modules, each imported on first use (a failed import is tried again). */
+const sdk = {
+  ec2: () => import('./sdk/preflight-ec2'),
+  eks: () => import('./sdk/preflight-eks'),
+  iam: () => import('./sdk/preflight-iam'),
+  s3: () => import('./sdk/preflight-s3'),
+  sagemaker: () => import('./sdk/preflight-sagemaker'),
+  quotas: () => import('./sdk/preflight-service-quotas'),
+};
+
+const perRegion = <C>(make: (region: string) => Promise<C>) => {
+  const clients = new Map<string, Promise<C>>();
+  return (region: string): Promise<C> => {
     let client = clients.get(region);
     if (!client) {
       client = make(region);
       clients.set(region, client);
+      client.catch(() => clients.delete(region));
     }
     return client;
   };
@@ -111,14 +120,14 @@ export interface AwsProbeOptions {
 }
 
 export const createAwsProbes = (options: AwsProbeOptions = {}): AwsProbes => {
-  const quotas = perRegion((region) => new ServiceQuotasClient({ region, ...CLIENT }));
-  const sagemaker = perRegion((region) => new SageMakerClient({ region, ...CLIENT }));
-  const ec2 = perRegion((region) => new EC2Client({ region, ...CLIENT }));
+  const quotas = perRegion(async (region) => new (await sdk.quotas()).ServiceQuotasClient({ region, ...CLIENT }));
+  const sagemaker = perRegion(async (region) => new (await sdk.sagemaker()).SageMakerClient({ region, ...CLIENT }));
+  const ec2 = perRegion(async (region) => new (await sdk.ec2()).EC2Client({ region, ...CLIENT }));
   const forcePathStyle = options.forcePathStyle ?? Boolean(process.env.AWS_ENDPOINT_URL_S3);
-  const s3 = perRegion((region) => new S3Client({ region, forcePathStyle, ...CLIENT }));
-  const eks = perRegion((region) => new EKSClient({ region, ...CLIENT }));
+  const s3 = perRegion(async (region) => new (await sdk.s3()).S3Client({ region, forcePathStyle, ...CLIENT }));
+  const eks = perRegion(async (region) => new (await sdk.eks()).EKSClient({ region, ...CLIENT }));
   // IAM is global; its endpoint lives in us-east-1 (the SDK signs for it there).
-  const iam = new IAMClient({ region: 'us-east-1', ...CLIENT });
+  const iam = perRegion(async (region) => new (await sdk.iam()).IAMClient({ region, ...CLIENT }));
 
   /** One listing of a region's SageMaker quotas serves every check of a plan that asks at the same time. */
   const inFlight = new Map<string, Promise<Map<string, number>>>();
@@ -129,7 +138,10 @@ export const createAwsProbes = (options: AwsProbeOptions = {}): AwsProbes => {
       const out = new Map<string, number>();
       let NextToken: string | undefined;
       do {
-        const page = await quotas(region).send(new ListServiceQuotasCommand({ ServiceCode: 'sagemaker', MaxResults: 100, NextToken }));
+        const { ListServiceQuotasCommand } = await sdk.quotas();
+        const page = await (await quotas(region)).send(
+          new ListServiceQuotasCommand({ ServiceCode: 'sagemaker', MaxResults: 100, NextToken }),
+        );
         for (const q of page.Quotas ?? []) if (q.QuotaName && q.Value !== undefined) out.set(q.QuotaName, q.Value);
         NextToken = page.NextToken;
       } while (NextToken);
@@ -163,9 +175,10 @@ export const createAwsProbes = (options: AwsProbeOptions = {}): AwsProbes => {
     },
 
     async clusterUsage(region) {
-      const client = sagemaker(region);
       const usage = new Map<string, number>();
       try {
+        const { DescribeClusterCommand, ListClustersCommand } = await sdk.sagemaker();
+        const client = await sagemaker(region);
         let NextToken: string | undefined;
         const names: string[] = [];
         do {
@@ -199,7 +212,8 @@ export const createAwsProbes = (options: AwsProbeOptions = {}): AwsProbes => {
 
     async subnets(region, ids) {
       return probeIds('EC2', ids, async (some): Promise<SubnetInfo[]> => {
-        const out = await ec2(region).send(new DescribeSubnetsCommand({ SubnetIds: some }));
+        const { DescribeSubnetsCommand } = await sdk.ec2();
+        const out = await (await ec2(region)).send(new DescribeSubnetsCommand({ SubnetIds: some }));
         return (out.Subnets ?? []).map((s) => ({
           id: s.SubnetId ?? '',
           availableIps: s.AvailableIpAddressCount ?? 0,
@@ -210,7 +224,8 @@ export const createAwsProbes = (options: AwsProbeOptions = {}): AwsProbes => {
 
     async securityGroups(region, ids) {
       return probeIds('EC2', ids, async (some): Promise<SecurityGroupInfo[]> => {
-        const out = await ec2(region).send(new DescribeSecurityGroupsCommand({ GroupIds: some }));
+        const { DescribeSecurityGroupsCommand } = await sdk.ec2();
+        const out = await (await ec2(region)).send(new DescribeSecurityGroupsCommand({ GroupIds: some }));
         return (out.SecurityGroups ?? []).map((g) => ({
           id: g.GroupId ?? '',
           selfIngress: selfRule(g.GroupId ?? '', g.IpPermissions),
@@ -221,7 +236,8 @@ export const createAwsProbes = (options: AwsProbeOptions = {}): AwsProbes => {
 
     async objectExists(region, bucket, key) {
       const head = async () => {
-        await s3(region).send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        const { HeadObjectCommand } = await sdk.s3();
+        await (await s3(region)).send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
         return true;
       };
       return lookup('S3', head, false);
@@ -229,13 +245,27 @@ export const createAwsProbes = (options: AwsProbeOptions = {}): AwsProbes => {
 
     async role(roleArn) {
       const RoleName = roleArn.split('/').at(-1) ?? roleArn;
-      const out = await lookup('IAM', () => iam.send(new GetRoleCommand({ RoleName })), undefined);
+      const out = await lookup(
+        'IAM',
+        async () => {
+          const { GetRoleCommand } = await sdk.iam();
+          return (await iam('us-east-1')).send(new GetRoleCommand({ RoleName }));
+        },
+        undefined,
+      );
       return out?.Role ? { trustsSageMaker: trustsSageMaker(out.Role.AssumeRolePolicyDocument) } : undefined;
     },
 
     async trainingPlan(region, arn) {
       const TrainingPlanName = arn.split('training-plan/').at(-1) ?? arn;
-      const out = await lookup('SageMaker', () => sagemaker(region).send(new DescribeTrainingPlanCommand({ TrainingPlanName })), undefined);
+      const out = await lookup(
+        'SageMaker',
+        async () => {
+          const { DescribeTrainingPlanCommand } = await sdk.sagemaker();
+          return (await sagemaker(region)).send(new DescribeTrainingPlanCommand({ TrainingPlanName }));
+        },
+        undefined,
+      );
       if (!out) return undefined;
       const types = [
         ...new Set((out.ReservedCapacitySummaries ?? []).map((r) => r.InstanceType).filter((t): t is NonNullable<typeof t> => !!t)),
@@ -250,7 +280,14 @@ export const createAwsProbes = (options: AwsProbeOptions = {}): AwsProbes => {
     },
 
     async eksCluster(region, name) {
-      const out = await lookup('EKS', () => eks(region).send(new DescribeEksClusterCommand({ name })), undefined);
+      const out = await lookup(
+        'EKS',
+        async () => {
+          const { DescribeClusterCommand } = await sdk.eks();
+          return (await eks(region)).send(new DescribeClusterCommand({ name }));
+        },
+        undefined,
+      );
       return out?.cluster ? { status: out.cluster.status ?? 'UNKNOWN' } : undefined;
     },
   };

@@ -10,7 +10,7 @@
  */
 import type { ClusterRecord, ClusterStatus, ClusterStore } from './store';
 import { durationSeconds } from './duration';
-import { releaseScheduled, requestDeletion, type ProvisionScheduler, type SubmitDeps, type WorkflowStarter } from './submit';
+import { releaseScheduled, requestDeletion, type ProvisionScheduler, type SubmitDeps, type WorkflowStarter } from './release';
 import type { EventPublisher } from './events';
 import type { ClusterProvider } from './provider';
 import type { ProviderName } from './request';

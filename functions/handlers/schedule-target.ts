@@ -12,7 +12,7 @@ import * as z from 'zod/mini';
 import { REQUEST_ID } from '../contract/request-id.js';
 import { RecordConflictError, RecordNotFoundError } from '../core/errors';
 import { intake, type IntakeDeps } from '../core/intake';
-import { releaseScheduled, requestDeletion } from '../core/submit';
+import { releaseScheduled, requestDeletion } from '../core/release';
 import { asyncHandler, countIntake } from '../platform/middleware/async';
 import { logger } from '../platform/observability';
 import { intakeDeps } from '../wiring/submit';

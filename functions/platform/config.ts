@@ -62,3 +62,33 @@ export const SDK_CLIENT_DEFAULTS = {
   maxAttempts: 2,
   requestHandler: { requestTimeout: 10_000, connectionTimeout: 3_000, throwOnRequestTimeout: true },
 } as const;
+
+/** Memoize an async factory: built once per process, on first use; a failure (a rejected import) is tried again. */
+export const onceAsync = <T>(factory: () => Promise<T>): (() => Promise<T>) => {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= factory().catch((err: unknown) => {
+      pending = undefined;
+      throw err;
+    });
+    return pending;
+  };
+};
+
+/**
+ * A port whose adapter is imported on first use: the object answers `methods` at once, each loading the adapter
+ * (`load`: typically a dynamic import of the adapter module, then its factory) before its first call. The deployment's bundles are
+ * split (serverless.yml `custom.esbuild.splitting`), so the adapter and its SDK client are a chunk read only then.
+ */
+export const lazily = <T extends object>(load: () => Promise<T>, methods: ReadonlyArray<keyof T & string>): T => {
+  const loaded = onceAsync(load);
+  return Object.fromEntries(
+    methods.map((method) => [
+      method,
+      async (...args: unknown[]) => {
+        const port = await loaded();
+        return (port[method] as (...a: unknown[]) => unknown).apply(port, args);
+      },
+    ]),
+  ) as T;
+};

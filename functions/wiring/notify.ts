@@ -1,16 +1,14 @@
 /**
  * Dependencies of the notify function: the record store (to read the request's `notify`), the webhook sender (its
- * secrets from Secrets Manager under `ENV.notifySecretPrefix`; loopback only with `ENV.notifyAllowLoopback`=true, the local
- * stack's setting) and the SNS publisher.
+ * secrets from Secrets Manager under NOTIFY_SECRET_PREFIX; loopback only with NOTIFY_ALLOW_LOOPBACK=true, the local
+ * stack's setting) and the SNS publisher. The Secrets Manager and SNS clients are imported on first use
+ * (./clients/notify.ts): a webhook without a secret reads neither.
  */
 import { ENV } from '../contract/environment.js';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { createSecretSource } from '../adapters/notify-secrets';
-import { createTopicPublisher } from '../adapters/notify-sns';
+import type { SecretSource } from '../adapters/notify-secrets';
 import { createWebhookSender } from '../adapters/notify-webhook';
-import type { NotifyDeps } from '../core/notify';
-import { SDK_CLIENT_DEFAULTS, once, optionalInt } from '../platform/config';
+import type { NotifyDeps, TopicPublisher } from '../core/notify';
+import { lazily, once, optionalInt } from '../platform/config';
 import { notifyPolicy } from './notify-policy';
 import { clusterStore } from './store';
 
@@ -19,11 +17,11 @@ export const notifyDeps = once((): NotifyDeps => {
   return {
     store: clusterStore(),
     webhooks: createWebhookSender({
-      secrets: createSecretSource({ prefix: policy.secretPrefix, client: new SecretsManagerClient({ ...SDK_CLIENT_DEFAULTS }) }),
+      secrets: lazily<SecretSource>(() => import('./clients/notify').then((m) => m.secretSource(policy.secretPrefix)), ['get']),
       allowLoopback: policy.allowLoopback,
       timeoutMs: optionalInt(ENV.notifyTimeoutMs, 5000),
     }),
-    topics: createTopicPublisher({ clientFor: (region) => new SNSClient({ ...SDK_CLIENT_DEFAULTS, region }) }),
+    topics: lazily<TopicPublisher>(() => import('./clients/notify').then((m) => m.topicPublisher()), ['publish']),
     attempts: optionalInt(ENV.notifyAttempts, 3),
     baseDelayMs: optionalInt(ENV.notifyBaseDelayMs, 500),
   };

@@ -4,10 +4,8 @@
  */
 import { ENV } from '../contract/environment.js';
 import type { ReconcileDeps } from '../core/reconcile';
-import { createEventBridgePublisher } from '../adapters/eventbridge';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { createTaskWaker } from '../adapters/step-functions';
-import { SDK_CLIENT_DEFAULTS, once, required } from '../platform/config';
+import { once, required } from '../platform/config';
+import { lazyEventPublisher, lazyTaskWaker } from './lazy';
 import { providerFor } from './providers';
 import { lazyScheduler } from './scheduler';
 import { clusterStore } from './store';
@@ -18,7 +16,7 @@ export const reconcileDeps = once(
     store: clusterStore(),
     starter: workflowStarter(),
     scheduler: lazyScheduler,
-    events: { publisher: createEventBridgePublisher(), busName: required(ENV.eventBusName) },
-    watch: { provider: providerFor, waker: createTaskWaker(new SFNClient({ ...SDK_CLIENT_DEFAULTS })) },
+    events: { publisher: lazyEventPublisher(), busName: required(ENV.eventBusName) },
+    watch: { provider: providerFor, waker: lazyTaskWaker() },
   }),
 );

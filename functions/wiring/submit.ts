@@ -1,13 +1,10 @@
 /** Dependencies of the submit path (HTTP, SQS, EventBridge, schedules). */
 import { ENV } from '../contract/environment.js';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { createEventBridgePublisher } from '../adapters/eventbridge';
-import { createLambdaPlanner } from '../adapters/lambda-planner';
-import { createStepFunctionsStarter } from '../adapters/step-functions';
 import type { IntakeDeps } from '../core/intake';
 import type { DeploymentPolicy } from '../core/policy';
 import type { SubmitDeps } from '../core/submit';
-import { SDK_CLIENT_DEFAULTS, once, optional, optionalList, required, requiredList } from '../platform/config';
+import { once, optional, optionalList, required, requiredList } from '../platform/config';
+import { lazyEventPublisher, lazyPlanner, lazyStarter } from './lazy';
 import { notifyPolicy } from './notify-policy';
 import { lazyScheduler } from './scheduler';
 import { clusterStore } from './store';
@@ -17,8 +14,7 @@ import { clusterStore } from './store';
  * environment: they are read when first used, and named when missing.
  */
 export const workflowStarter = once(() =>
-  createStepFunctionsStarter({
-    client: new SFNClient({ ...SDK_CLIENT_DEFAULTS }),
+  lazyStarter({
     provisionStateMachineArn: () => required(ENV.provisionStateMachineArn),
     deleteStateMachineArn: () => required(ENV.deleteStateMachineArn),
   }),
@@ -48,8 +44,8 @@ export const deploymentPolicy = once(
   }),
 );
 
-/** The pre-flight plan: the plan function (`ENV.planFunctionName`), invoked synchronously; read when first used. */
-export const lambdaPlanner = once(() => createLambdaPlanner({ functionName: () => required(ENV.planFunctionName) }));
+/** The pre-flight plan: the plan function (PLAN_FUNCTION_NAME), invoked synchronously; read when first used. */
+export const lambdaPlanner = once(() => lazyPlanner({ functionName: () => required(ENV.planFunctionName) }));
 
 export const submitDeps = once(
   (): SubmitDeps => ({
@@ -73,7 +69,7 @@ export const submitDeps = once(
 export const intakeDeps = once(
   (): IntakeDeps => ({
     ...submitDeps(),
-    events: createEventBridgePublisher(),
+    events: lazyEventPublisher(),
     eventBusName: required(ENV.eventBusName),
   }),
 );

@@ -4,11 +4,11 @@
  * default 30 minutes) and, for the scheduled sweep only, the bus the orphans are reported on (`ENV.eventBusName`).
  */
 import { ENV } from '../contract/environment.js';
-import { createEventBridgePublisher } from '../adapters/eventbridge';
 import { DEFAULT_SWEEP_GRACE_SECONDS, type SweepDeps } from '../core/sweep';
 import { once, optional, optionalInt, required } from '../platform/config';
 import { clusterStore } from './store';
 import { providerFor } from './providers';
+import { lazyEventPublisher } from './lazy';
 
 /** The regions of a comma list, trimmed, without empties or repeats. */
 export const regionList = (value: string): string[] => [
@@ -35,7 +35,7 @@ export const orphanListDeps = once(
 export const sweepDeps = once(
   (): SweepDeps => ({
     ...orphanListDeps(),
-    events: createEventBridgePublisher(),
+    events: lazyEventPublisher(),
     eventBusName: required(ENV.eventBusName),
   }),
 );

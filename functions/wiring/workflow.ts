@@ -5,18 +5,13 @@
  */
 import { ENV } from '../contract/environment.js';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { createEventBridgePublisher } from '../adapters/eventbridge';
 import { createDynamoOfferings } from '../adapters/offerings-dynamo';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { createTaskWaker } from '../adapters/step-functions';
 import type { OfferingMemory } from '../core/offerings';
 import type { TaskWaker } from '../core/wake';
 import type { WorkflowDeps } from '../core/workflow';
-import { createAwsTrainingPlanOfferings } from '../adapters/training-plans-aws';
-import { createAwsZoneLookup } from '../adapters/zones-aws';
 import { DEFAULT_RESERVED_OFFERS_AFTER_SECONDS } from '../core/offers';
 import { SDK_CLIENT_DEFAULTS, once, optionalInt, optionalList, required } from '../platform/config';
+import { lazyEventPublisher, lazyTaskWaker, lazyTrainingPlanOfferings, lazyZoneLookup } from './lazy';
 import { priceBook } from './prices';
 import { logger } from '../platform/observability';
 import { providerFor } from './providers';
@@ -41,8 +36,8 @@ const offerings: OfferingMemory = {
   narrow: (...args) => offeringsTable().narrow!(...args),
 };
 
-/** SendTaskSuccess, made on first use: only a request leaving a queue (or queued on a free offering) wakes another. */
-const stepFunctions = once(() => createTaskWaker(new SFNClient({ ...SDK_CLIENT_DEFAULTS })));
+/** SendTaskSuccess, loaded on first use: only a request leaving a queue (or queued on a free offering) wakes another. */
+const stepFunctions = once(lazyTaskWaker);
 const waker: TaskWaker = { wake: (token) => stepFunctions().wake(token) };
 
 /**
@@ -63,10 +58,10 @@ export const workflowDeps = once(
     offerings,
     waker,
     // A shortage naming the zones with capacity: the subnets' zones (EC2 DescribeSubnets) pick the alternative to try.
-    zones: createAwsZoneLookup(),
-    // A request waiting longer than `ENV.reservedOffersAfterSeconds` gets training-plan offerings suggested (never bought).
+    zones: lazyZoneLookup(),
+    // A request waiting longer than RESERVED_OFFERS_AFTER_SECONDS gets training-plan offerings suggested (never bought).
     reserved: {
-      offerings: createAwsTrainingPlanOfferings(),
+      offerings: lazyTrainingPlanOfferings(),
       afterSeconds: optionalInt(ENV.reservedOffersAfterSeconds, DEFAULT_RESERVED_OFFERS_AFTER_SECONDS),
       get prices() {
         return priceBook();
@@ -74,7 +69,7 @@ export const workflowDeps = once(
     },
     eventBusName: required(ENV.eventBusName),
     // Cluster Waiting For Capacity, put by createCluster and pollCluster when a request starts or changes its wait.
-    events: createEventBridgePublisher(new EventBridgeClient({ ...SDK_CLIENT_DEFAULTS })),
+    events: lazyEventPublisher({ ...SDK_CLIENT_DEFAULTS }),
     onWarning: (message, details) => logger.error(message, details),
   }),
 );

@@ -385,7 +385,7 @@ describe('serverless.yml, packaged by osls', () => {
       }
     });
 
-    it('gives each function its own zip holding one ESM bundle of its handler that loads and exports handler', async () => {
+    it('gives each function its own zip holding the ESM bundle of its handler and its chunks alone, that loads and exports handler', async () => {
       const scratch = await mkdtemp(join(tmpdir(), 'gcp-bundles-'));
       try {
         const keys = new Set<string>();
@@ -396,15 +396,28 @@ describe('serverless.yml, packaged by osls', () => {
           expect(zipName).toBe(`${key}.zip`);
           keys.add(s3Key);
           const entries = await readZip(join(packaged.dir, zipName));
-          const expected = `${FUNCTIONS[key]!.replace(/\.handler$/, '')}.mjs`;
-          expect([...entries.keys()]).toEqual([expected]);
-          const code = entries.get(expected)!.toString('utf8');
-          // The banner gives CommonJS dependencies a require() inside the ESM bundle.
-          expect(code.startsWith('import { createRequire')).toBe(true);
-          const file = join(scratch, key, expected);
-          await mkdir(join(file, '..'), { recursive: true });
-          await writeFile(file, code);
-          bundles.push(file);
+          const base = FUNCTIONS[key]!.replace(/\.handler$/, '');
+          const expected = `${base}.mjs`;
+          // The bundle and the chunks it splits off (config/esbuild-plugins.cjs names them after it), nothing else.
+          const chunks = [...entries.keys()].filter((name) => name !== expected);
+          expect(entries.has(expected), `${key}: ${expected}`).toBe(true);
+          expect(chunks.length, `${key} has chunks`).toBeGreaterThan(0);
+          for (const name of chunks) expect(name, `${key} zip`).toMatch(new RegExp(`^${base}\\.chunks/[^/]+\\.mjs$`));
+          for (const [name, content] of entries) {
+            const code = content.toString('utf8');
+            // The banner gives CommonJS dependencies a require() inside each ESM file.
+            expect(code.startsWith('import { createRequire'), name).toBe(true);
+            const file = join(scratch, key, name);
+            await mkdir(join(file, '..'), { recursive: true });
+            await writeFile(file, code);
+          }
+          // Every chunk the bundle or a chunk imports, statically or on first use, is in the zip.
+          for (const [name, content] of entries) {
+            for (const [, spec] of content.toString('utf8').matchAll(/(?:from|import\()\s*"(\.{1,2}\/[^"]+)"/g)) {
+              expect(entries.has(join(name, '..', spec!)), `${key}: ${name} imports ${spec}`).toBe(true);
+            }
+          }
+          bundles.push(join(scratch, key, expected));
         }
         expect(keys.size).toBe(Object.keys(FUNCTIONS).length);
         // Imported by a plain node process as the Lambda runtime would: ESM, nothing missing, `handler` exported.
@@ -443,7 +456,7 @@ describe('serverless.yml, packaged by osls', () => {
       expect(custom.size).toBeGreaterThan(0);
       for (const key of ['createCluster', 'deleteCluster', 'pollCluster']) {
         const entries = await readZip(join(packaged.dir, `${key}.zip`));
-        const code = [...entries.values()][0]!.toString('utf8');
+        const code = [...entries.values()].map((file) => file.toString('utf8')).join('\n');
         for (const name of custom) expect(code, `${key} bundle`).toContain(`"${name}"`);
       }
     });
@@ -451,7 +464,7 @@ describe('serverless.yml, packaged by osls', () => {
     it('bundles the request validator into the submit path only, never into a task Lambda', async () => {
       // `appendErrors` is a function of the compiled validator (functions/contract/request.validator.js); keepNames keeps it.
       const carries = async (key: string) =>
-        [...(await readZip(join(packaged.dir, `${key}.zip`))).values()][0]!.toString('utf8').includes('"appendErrors"');
+        [...(await readZip(join(packaged.dir, `${key}.zip`))).values()].some((file) => file.toString('utf8').includes('"appendErrors"'));
       expect(await carries('httpSubmit')).toBe(true);
       for (const key of TASK_FUNCTIONS) expect(await carries(key), `${key} bundle`).toBe(false);
     });

@@ -3,7 +3,7 @@
  * 409 not deletable (already deleted). Someone else's request (neither owner nor admin) is a 404, like an unknown one.
  */
 import { canAccess, principalOf } from '../../core/access';
-import { requestDeletion, type SubmitDeps } from '../../core/submit';
+import { requestDeletion, type SubmitDeps } from '../../core/release';
 import { recordView } from '../../core/view';
 import { adminPrincipals } from '../../wiring/access';
 import { submitDeps } from '../../wiring/submit';

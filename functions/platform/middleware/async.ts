@@ -11,10 +11,10 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { ParseError } from '@aws-lambda-powertools/parser/errors';
 import { parser } from '@aws-lambda-powertools/parser/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { tracing } from './tracing';
 import type { Context } from 'aws-lambda';
 import type { $ZodType, input, output } from 'zod/v4/core';
-import { logger, metrics, tracer } from '../observability';
+import { logger, metrics } from '../observability';
 
 /** What failed in an event, without its values: zod's issues (the cause of a ParseError), as path and message. */
 const issuesOf = (error: ParseError): Array<{ path: string; message: string }> => {
@@ -38,7 +38,7 @@ export function asyncHandler<S extends $ZodType, R>(
 ): middy.MiddyfiedHandler<input<S>, R, Error, Context>;
 export function asyncHandler<E, R>(name: string, fn: (event: E, context: Context) => Promise<R>, schema?: $ZodType<E>) {
   const stack = middy<E, R, Error, Context>()
-    .use(captureLambdaHandler(tracer))
+    .use(tracing())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use({
       before: () => {

@@ -13,11 +13,11 @@ import httpErrorHandler from '@middy/http-error-handler';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { tracing } from './tracing';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { ERRORS, type ErrorName } from '../../contract/errors.js';
 import { REQUEST_ID } from '../../contract/request-id.js';
-import { logger, metrics, tracer } from '../observability';
+import { logger, metrics } from '../observability';
 
 /** An RFC 6901 pointer into the request and what is wrong there. */
 export interface FieldError {
@@ -221,7 +221,7 @@ export function httpHandler(
   options: { jsonBody?: boolean } = {},
 ) {
   const stack = middy<HttpEvent, HttpResult, Error, Context>()
-    .use(captureLambdaHandler(tracer))
+    .use(tracing())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use({
       before: ({ event }) => {

@@ -5,16 +5,16 @@
  */
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { captureLambdaHandler } from '@aws-lambda-powertools/tracer/middleware';
+import { tracing } from './tracing';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
-import { logger, metrics, tracer } from '../observability';
+import { logger, metrics } from '../observability';
 
 export type TaskFunction<I extends { requestId: string }, O> = (input: I) => Promise<O>;
 
 export const taskHandler = <I extends { requestId: string }, O>(name: string, fn: TaskFunction<I, O>) =>
   middy<I, O, Error, Context>()
-    .use(captureLambdaHandler(tracer))
+    .use(tracing())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .handler(async (input) => {
       logger.appendKeys({ requestId: input.requestId, task: name });
