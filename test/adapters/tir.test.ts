@@ -37,7 +37,8 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
       deployment: DEPLOYMENT,
       baseUrl: sim.baseUrl,
       credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN },
-      timeoutMs: 200,
+      // Long enough that no answer of a loaded machine looks like a hang; the two 'hang' cases wait it out.
+      timeoutMs: 1000,
     });
   });
   afterAll(() => sim.close());
