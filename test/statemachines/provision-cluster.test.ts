@@ -287,7 +287,7 @@ describe('a provider outage while polling', () => {
     expect(record.status).toBe('READY');
     expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.ready]);
     // Every failed answer was a poll: the workflow polled on through all 14 before the cluster was READY.
-    const failedPolls = harness.sagemaker.requests.filter((r) => r.operation === 'DescribeCluster' && r.status >= 400);
+    const failedPolls = harness.sagemaker.requests.filter((r) => r.operation === 'DescribeCluster' && (r.status ?? 0) >= 400);
     expect(failedPolls).toHaveLength(14);
   });
 });
