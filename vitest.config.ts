@@ -3,7 +3,7 @@
  *   unit  — `npm run test:unit`: the core and the contract over in-memory fakes; no DynamoDB, no browser, no child
  *           process. Seconds.
  *   quick — `npm run test:quick` runs unit and quick: the handlers, adapters and the state machines over dynalite and
- *           the simulators, in virtual or scaled time. About two minutes on 2 cores.
+ *           the simulators, in virtual or scaled time. About a minute of CPU (user + sys) for both tiers.
  *   full  — the rest, for `npm test` (CI): packaging serverless.yml, the local stack as `npm start` runs it, the browser,
  *           the fuzz and fault suites, the docs' currency.
  * The kill -9 storms on the local stack take minutes a storm: `npm run test:storms` only (VITEST_STORMS).
