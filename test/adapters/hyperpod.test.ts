@@ -26,8 +26,9 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
   const unique = (prefix: string) => `${prefix}-${(n += 1)}`;
 
   beforeAll(async () => {
-    // A deleted cluster stays Deleting for half a second: long enough to be seen between two calls on a loaded machine.
-    sim = await startSageMakerSimulator({ readyAfterMs: 100, deleteAfterMs: 500, rejectAccessKeys: ['AKIDREJECTED'] });
+    // A new cluster stays Creating, a deleted one Deleting, for about half a second: long enough to be seen between two
+    // calls on a loaded machine.
+    sim = await startSageMakerSimulator({ readyAfterMs: 400, deleteAfterMs: 500, rejectAccessKeys: ['AKIDREJECTED'] });
     previousEndpoint = process.env.AWS_ENDPOINT_URL_SAGEMAKER;
     process.env.AWS_ENDPOINT_URL_SAGEMAKER = sim.endpoint; // the adapter never sets an endpoint: the SDK reads this
     provider = createHyperPodProvider({ deployment: DEPLOYMENT, maxAttempts: 1 });

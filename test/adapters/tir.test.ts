@@ -32,8 +32,9 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
   const unique = (prefix: string) => `${prefix}-${(n += 1)}`;
 
   beforeAll(async () => {
-    // A deleted cluster stays Deleting for half a second: long enough to be seen between two calls on a loaded machine.
-    sim = await startTirSimulator({ readyAfterMs: 100, deleteAfterMs: 500, apiKey: API_KEY, authToken: AUTH_TOKEN });
+    // A new cluster stays Creating, a deleted one Deleting, for about half a second: long enough to be seen between two
+    // calls on a loaded machine.
+    sim = await startTirSimulator({ readyAfterMs: 400, deleteAfterMs: 500, apiKey: API_KEY, authToken: AUTH_TOKEN });
     provider = createTirProvider({
       deployment: DEPLOYMENT,
       baseUrl: sim.baseUrl,
