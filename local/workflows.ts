@@ -128,6 +128,19 @@ const runnable = (definition: Definition): Definition => {
   return out;
 };
 
+/**
+ * The runner validates a definition (asl-validator, which compiles its schemas anew) each time it builds a machine from
+ * it, and that was most of what starting the local workflows cost. Each distinct definition is validated the first
+ * time this process builds it, and built without validating after that.
+ */
+const validated = new Set<string>();
+const machineOf = (definition: Definition): StateMachine => {
+  const text = JSON.stringify(definition);
+  const machine = new StateMachine(definition as never, validated.has(text) ? { validationOptions: { noValidate: true } } : {});
+  validated.add(text);
+  return machine;
+};
+
 export class LocalWorkflows {
   private readonly machines: Record<MachineName, { machine: StateMachine; definition: Definition }>;
   private readonly executions = new Map<string, ExecutionState>();
@@ -135,7 +148,7 @@ export class LocalWorkflows {
   private readonly callbacks = new Map<string, (output: unknown) => void>();
 
   constructor(private readonly options: LocalWorkflowsOptions) {
-    const build = (definition: Definition) => ({ definition, machine: new StateMachine(runnable(definition) as never, {}) });
+    const build = (definition: Definition) => ({ definition, machine: machineOf(runnable(definition)) });
     this.machines = {
       provision: build(applySettings(provisionClusterAsl(), 'provision', options.settings ?? {}) as Definition),
       delete: build(applySettings(deleteClusterAsl(), 'delete', options.settings ?? {}) as Definition),

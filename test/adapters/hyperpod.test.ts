@@ -26,7 +26,9 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
   const unique = (prefix: string) => `${prefix}-${(n += 1)}`;
 
   beforeAll(async () => {
-    sim = await startSageMakerSimulator({ readyAfterMs: 100, deleteAfterMs: 100, rejectAccessKeys: ['AKIDREJECTED'] });
+    // A new cluster stays Creating, a deleted one Deleting, for about half a second: long enough to be seen between two
+    // calls on a loaded machine.
+    sim = await startSageMakerSimulator({ readyAfterMs: 400, deleteAfterMs: 500, rejectAccessKeys: ['AKIDREJECTED'] });
     previousEndpoint = process.env.AWS_ENDPOINT_URL_SAGEMAKER;
     process.env.AWS_ENDPOINT_URL_SAGEMAKER = sim.endpoint; // the adapter never sets an endpoint: the SDK reads this
     provider = createHyperPodProvider({ deployment: DEPLOYMENT, maxAttempts: 1 });
@@ -354,7 +356,17 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
     );
     expect(refused.name).toBe('ResourceLimitExceededError');
     await provider.delete(ref(first, created.providerId));
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    const firstRef = ref(first, created.providerId);
+    await expect
+      .poll(
+        () =>
+          provider.describe(firstRef).then(
+            () => 'still there',
+            (err: Error) => err.name,
+          ),
+        { timeout: 5_000 },
+      )
+      .toBe('ClusterNotFoundError');
     await expect(
       provider.create({ location, requestId: 'b', cluster: spec(second, { InstanceType: 'ml.trn1.32xlarge', InstanceCount: 2 }) }),
     ).resolves.toMatchObject({

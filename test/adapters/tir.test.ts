@@ -32,12 +32,15 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
   const unique = (prefix: string) => `${prefix}-${(n += 1)}`;
 
   beforeAll(async () => {
-    sim = await startTirSimulator({ readyAfterMs: 100, deleteAfterMs: 100, apiKey: API_KEY, authToken: AUTH_TOKEN });
+    // A new cluster stays Creating, a deleted one Deleting, for about half a second: long enough to be seen between two
+    // calls on a loaded machine.
+    sim = await startTirSimulator({ readyAfterMs: 400, deleteAfterMs: 500, apiKey: API_KEY, authToken: AUTH_TOKEN });
     provider = createTirProvider({
       deployment: DEPLOYMENT,
       baseUrl: sim.baseUrl,
       credentials: { apiKey: API_KEY, authToken: AUTH_TOKEN },
-      timeoutMs: 200,
+      // Long enough that no answer of a loaded machine looks like a hang; the two 'hang' cases wait it out.
+      timeoutMs: 1000,
     });
   });
   afterAll(() => sim.close());
@@ -235,8 +238,16 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
     expect(await until(provider, target, 'READY')).toMatchObject({ providerStatus: 'Running', nodes: { current: 2, target: 2 } });
     await provider.delete(target);
     expect(await provider.describe(target)).toMatchObject({ state: 'DELETING', providerStatus: 'Deleting' });
-    await new Promise((resolve) => setTimeout(resolve, 150));
-    expect((await rejection(provider.describe(target))).name).toBe('ClusterNotFoundError');
+    await expect
+      .poll(
+        () =>
+          provider.describe(target).then(
+            () => 'still there',
+            (err: Error) => err.name,
+          ),
+        { timeout: 5_000 },
+      )
+      .toBe('ClusterNotFoundError');
   });
 
   it('never describes or deletes a cluster by its name alone: a ref without an id is not found, and nothing is called', async () => {
@@ -255,7 +266,17 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
     const second = spec(unique('cap'), { sku_id: 21, no_of_nodes: 2 });
     expect((await rejection(provider.create({ location, requestId: 'b', cluster: second }))).name).toBe('InsufficientCapacityError');
     await provider.delete(ref('cap', first.providerId));
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    const firstRef = ref(first.clusterName, first.providerId);
+    await expect
+      .poll(
+        () =>
+          provider.describe(firstRef).then(
+            () => 'still there',
+            (err: Error) => err.name,
+          ),
+        { timeout: 5_000 },
+      )
+      .toBe('ClusterNotFoundError');
     await expect(provider.create({ location, requestId: 'b', cluster: second })).resolves.toMatchObject({ clusterName: second.name });
   });
 

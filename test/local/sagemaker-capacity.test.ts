@@ -130,13 +130,15 @@ describe('quota at CreateCluster (ResourceLimitExceeded)', () => {
 
 describe('capacity when the cluster comes up', () => {
   it('accepts a create it cannot serve, then RollingBack -> Failed with EC2 wording; the name stays taken until deleted', async () => {
-    const s = await start({ capacity: { [P5]: 2 }, rollbackMs: 150 });
+    // Each state lasts long enough (400 ms) to be seen between two calls however loaded the machine is.
+    const s = await start({ capacity: { [P5]: 2 }, readyAfterMs: 400, rollbackMs: 400, deleteAfterMs: 400 });
     const client = clientOf(s);
     const { ClusterArn } = await create(client, 'p5-short', [group({ InstanceCount: 4 })]);
     expect(ClusterArn).toMatch(/^arn:aws:sagemaker:us-east-1:123456789012:cluster\/[a-z0-9]{12}$/);
-    expect((await describeCluster(client, 'p5-short')).ClusterStatus).toBe('Creating');
+    const first = await describeCluster(client, 'p5-short');
+    expect(first.ClusterStatus).toBe('Creating');
 
-    const seen = await until(client, 'p5-short', statusIs('Failed'));
+    const seen = [first, ...(await until(client, 'p5-short', statusIs('Failed')))];
     const statuses = [...new Set(seen.map((d) => d.ClusterStatus))];
     expect(statuses).toEqual(['Creating', 'RollingBack', 'Failed']);
     const failed = seen.at(-1)!;

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { DETAIL_TYPES } from '../../functions/core/events';
 import type { ClusterStore } from '../../functions/core/store';
-import { hyperpodRequest, startHarness, tirRequest, type Harness, type HarnessOptions } from '../helpers/workflow';
+import { createHyperPodProvider } from '../../functions/adapters/hyperpod';
+import { DEPLOYMENT, hyperpodRequest, startHarness, tirRequest, type Harness, type HarnessOptions } from '../helpers/workflow';
 
 /** What differs between the providers in these scenarios. */
 const PROVIDERS = {
@@ -139,19 +140,29 @@ describe.each(Object.entries(PROVIDERS))('provision-cluster on %s', (_provider, 
   });
 
   it('stops at the end of the retry horizon (retry.until) with the last refusal in the reason', async () => {
-    harness = await startHarness({ waitMs: 20 });
+    // The tasks' clock runs ahead of the real one by `skip`, which the test moves past the horizon: the horizon is a
+    // minute away, however slow the machine, until the test says it has passed.
+    let skip = 0;
+    harness = await startHarness({ waitMs: 20, taskDeps: { now: () => new Date(Date.now() + skip) } });
     p.injectCapacityErrors(harness, 10_000);
-    const until = new Date(Date.now() + 1500).toISOString();
+    const until = new Date(Date.now() + 60_000).toISOString();
     const request = { ...p.request(), retry: { until } };
-    const { execution, record } = await harness.provision(request);
+    await harness.submit(request);
+    // Before the horizon, a refusal is a wait and another attempt.
+    await expect
+      .poll(async () => (await harness!.store.require(request.requestId)).attempts, { timeout: 20_000 })
+      .toBeGreaterThanOrEqual(3);
+    expect(harness.workflows.get(request.requestId)!.status).toBe('RUNNING');
+    skip = 61_000;
+    const execution = await harness.workflows.get(request.requestId)!.done;
+    const record = await harness.store.require(request.requestId);
 
     expect(execution.status).toBe('FAILED');
     expect(record.status).toBe('FAILED');
     expect(record.retryUntil).toBe(until);
     expect(record.lastError!.name).toBe('RetryHorizonExceededError');
     expect(record.lastError!.message).toContain(`the retry horizon ended at ${until}`);
-    expect(Date.parse(record.failedAt!)).toBeGreaterThanOrEqual(Date.parse(until) - 1000);
-    expect(record.attempts).toBeGreaterThan(1);
+    expect(Date.parse(record.failedAt!)).toBeGreaterThan(Date.parse(until));
     expect(p.successfulCreates(harness)).toBe(0);
   });
 
@@ -258,9 +269,11 @@ describe.each(Object.entries(PROVIDERS))('provision-cluster on %s', (_provider, 
 
 describe('a provider outage while polling', () => {
   it('keeps polling a cluster the provider cannot describe for a while, records why, and ends READY (not FAILED)', async () => {
-    harness = await startHarness({ sagemaker: { readyAfterMs: 300 } });
-    // 40 failed answers: the SDK's own 3 attempts per call, so more than a dozen polls in a row fail.
-    harness.sagemaker.injectErrors('DescribeCluster', [...Array(20).fill('InternalFailure'), ...Array(20).fill('ThrottlingException')]);
+    // One SDK attempt per call (maxAttempts: 1), so each failed answer is a failed poll without the SDK's own backoff
+    // (real seconds of sleep between its attempts): 14 failed answers are more than a dozen polls in a row that fail.
+    const hyperpod = createHyperPodProvider({ deployment: DEPLOYMENT, maxAttempts: 1 });
+    harness = await startHarness({ sagemaker: { readyAfterMs: 300 }, taskDeps: { provider: () => hyperpod } });
+    harness.sagemaker.injectErrors('DescribeCluster', [...Array(7).fill('InternalFailure'), ...Array(7).fill('ThrottlingException')]);
     const request = hyperpodRequest();
     await harness.submit(request);
     await expect.poll(async () => (await harness!.store.require(request.requestId)).lastError?.operation, { timeout: 10_000 }).toBe('wait');
@@ -273,5 +286,8 @@ describe('a provider outage while polling', () => {
     expect(execution.status).toBe('SUCCEEDED');
     expect(record.status).toBe('READY');
     expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.ready]);
+    // Every failed answer was a poll: the workflow polled on through all 14 before the cluster was READY.
+    const failedPolls = harness.sagemaker.requests.filter((r) => r.operation === 'DescribeCluster' && (r.status ?? 0) >= 400);
+    expect(failedPolls).toHaveLength(14);
   });
 });

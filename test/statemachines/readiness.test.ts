@@ -23,11 +23,12 @@ const readyEvents = (h: Harness, requestId: string) =>
 const withEvents = async (
   relay: (detail: ClusterStateChangeDetail, deliver: (d: ClusterStateChangeDetail) => Promise<unknown>) => void,
   pollMs = 60_000,
+  readyAfterMs = 300,
 ) => {
   let deliver: (d: ClusterStateChangeDetail) => Promise<unknown> = async () => undefined;
   const h = await startHarness({
     pollMs,
-    sagemaker: { readyAfterMs: 300, onStateChange: (detail) => relay(detail, deliver), stateChangeEveryMs: 10 },
+    sagemaker: { readyAfterMs, onStateChange: (detail) => relay(detail, deliver), stateChangeEveryMs: 10 },
   });
   deliver = (detail) => h.deliverClusterEvent({ ...detail });
   return h;
@@ -73,7 +74,8 @@ describe('event-driven readiness (HyperPod)', () => {
   }, 20_000);
 
   it('a lost event is caught by the fallback poll', async () => {
-    harness = await withEvents(() => undefined, 150);
+    // Polls every 20 ms on a cluster that takes a second: however slow the machine, the first poll finds it Creating.
+    harness = await withEvents(() => undefined, 20, 1000);
     const h = harness;
     const request = hyperpodRequest();
     const { execution, record } = await h.provision(request);
