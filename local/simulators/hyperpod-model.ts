@@ -293,53 +293,79 @@ export class HyperPodModel {
     return used;
   }
 
-  /** At the launch: every group gets its minimum (then takes up to its count), or the cluster rolls back holding nothing. */
+  /**
+   * At the launch: every group gets its minimum (then takes up to its count), or the cluster rolls back holding nothing.
+   * A group waiting for its `MinInstanceCount` (`minimumWaitMs`) launches what is free meanwhile and holds it.
+   */
   private decide(c: SimCluster, at: number): void {
     const taken = new Map<string, number>(); // by this cluster's earlier groups, not committed yet
     const room = (type: string): number => this.free(type, c.region) - (taken.get(type) ?? 0);
     const plan: Array<[GroupState, string, number]> = [];
     for (const g of c.groups) {
-      const type = g.types.find((t) => room(t) >= Math.max(g.min, 1)) ?? (g.min === 0 ? g.types[0]! : undefined);
-      if (type === undefined) {
-        const windowEnd = c.createdAt + this.launchAfter(c) + this.minimumWaitMs;
-        if (g.spec.MinInstanceCount !== undefined && this.minimumWaitMs > 0) {
-          // Its minimum may still come: the cluster stays Creating, looked at again on every settle, until the window ends.
-          if (at < windowEnd) {
-            c.minimumSince ??= at;
-            return;
+      if (heldOf(g) > 0) {
+        // launched part of its minimum while waiting: it has it once what it holds and what is free reach it
+        if (heldOf(g) + sum(g.types.map(room)) >= g.min) {
+          let need = g.min - heldOf(g);
+          for (const t of g.types) {
+            const n = Math.max(0, Math.min(need, room(t)));
+            taken.set(t, (taken.get(t) ?? 0) + n);
+            need -= n;
           }
-          c.outcome = { ok: false, at: windowEnd, message: minimumNotMetMessage(g.spec.InstanceGroupName, g.min) };
-          this.options.onShortage?.({ instanceType: g.types[0]!, region: c.region, clusterName: c.name });
+          continue;
+        }
+      } else {
+        const type = g.types.find((t) => room(t) >= Math.max(g.min, 1)) ?? (g.min === 0 ? g.types[0]! : undefined);
+        if (type !== undefined) {
+          const n = Math.min(room(type), g.spec.InstanceCount);
+          taken.set(type, (taken.get(type) ?? 0) + n);
+          plan.push([g, type, n]);
+          continue;
+        }
+      }
+      const windowEnd = c.createdAt + this.launchAfter(c) + this.minimumWaitMs;
+      if (g.spec.MinInstanceCount !== undefined && this.minimumWaitMs > 0) {
+        // Its minimum may still come: the cluster stays Creating, looked at again on every settle, until the window
+        // ends; its groups launch (and hold) what is free meanwhile.
+        if (at < windowEnd) {
+          c.minimumSince ??= at;
+          this.launchWhatIsFree(c);
           return;
         }
-        c.outcome = { ok: false, at, message: insufficientCapacityMessage(g.types[0]!, c.region) };
-        this.options.onShortage?.({ instanceType: g.types[0]!, region: c.region, clusterName: c.name });
+        this.rollBack(c, windowEnd, minimumNotMetMessage(g.spec.InstanceGroupName, g.min), g.types[0]!);
         return;
       }
-      const n = Math.min(room(type), g.spec.InstanceCount);
-      taken.set(type, (taken.get(type) ?? 0) + n);
-      plan.push([g, type, n]);
+      this.rollBack(c, at, insufficientCapacityMessage(g.types[0]!, c.region), g.types[0]!);
+      return;
     }
     for (const [g, type, n] of plan) if (n > 0) g.held.set(type, n);
     c.outcome = { ok: true, at };
+    this.launchWhatIsFree(c); // a group that held part of its minimum takes the rest
+  }
+
+  private rollBack(c: SimCluster, at: number, message: string, instanceType: string): void {
+    for (const g of c.groups) g.held.clear(); // a cluster rolled back holds nothing
+    c.outcome = { ok: false, at, message };
+    this.options.onShortage?.({ instanceType, region: c.region, clusterName: c.name });
+  }
+
+  /** The cluster's groups take what is free of their types, in order, up to their count. */
+  private launchWhatIsFree(c: SimCluster): void {
+    for (const g of c.groups) {
+      let missing = g.spec.InstanceCount - heldOf(g);
+      for (const type of g.types) {
+        if (missing <= 0) break;
+        const n = Math.min(missing, this.free(type, c.region));
+        if (n > 0) {
+          g.held.set(type, (g.held.get(type) ?? 0) + n);
+          missing -= n;
+        }
+      }
+    }
   }
 
   /** Groups below target take what is free, oldest cluster first, types in order. */
   private topUp(): void {
-    for (const c of this.clusters.values()) {
-      if (!this.growing(c)) continue;
-      for (const g of c.groups) {
-        let missing = g.spec.InstanceCount - heldOf(g);
-        for (const type of g.types) {
-          if (missing <= 0) break;
-          const n = Math.min(missing, this.free(type, c.region));
-          if (n > 0) {
-            g.held.set(type, (g.held.get(type) ?? 0) + n);
-            missing -= n;
-          }
-        }
-      }
-    }
+    for (const c of this.clusters.values()) if (this.growing(c)) this.launchWhatIsFree(c);
   }
 
   /** Applies, in time order, what the clock says has happened: launches, deletions finishing, top-ups. */
@@ -451,11 +477,16 @@ export class HyperPodModel {
     return charged;
   }
 
+  /** The creation time after the create, and never sooner after the launch than the creation time takes after it. */
+  private inServiceAt(c: SimCluster, launchedAt: number): number {
+    return Math.max(c.createdAt + this.readyAfter(c), launchedAt + this.readyAfter(c) - this.launchAfter(c));
+  }
+
   statusOf(c: SimCluster, now: number): ClusterStatus {
     if (c.deletingSince !== undefined) return 'Deleting';
     if (c.failure) return c.failure.status;
     if (c.outcome?.ok === false) return now - c.outcome.at < this.rollbackMs ? 'RollingBack' : 'Failed';
-    return c.outcome?.ok && now >= c.createdAt + this.readyAfter(c) ? 'InService' : 'Creating';
+    return c.outcome?.ok && now >= this.inServiceAt(c, c.outcome.at) ? 'InService' : 'Creating';
   }
 
   /** What DescribeCluster reports of what a group holds: everything, except during `nodesLagMs` after the launch. */
