@@ -1,6 +1,6 @@
 /**
  * Freed capacity on HyperPod, through the shipped ASL, dynalite and the SageMaker simulator over its wire protocol,
- * in scaled virtual time (one deployed second lasts 20 ms; every clock, park and simulator timing in deployed
+ * in scaled virtual time (one deployed second lasts 30 ms; every clock, park and simulator timing in deployed
  * units): HyperPod accepts every create and answers the capacity question later (its instances launched, or a roll
  * back), at the timings the contention benchmark assumes (bench/contention/scenarios.ts HYPERPOD_TIMING).
  *
@@ -17,7 +17,7 @@ import { hyperpodRequest, startHarness, type Harness } from '../helpers/workflow
 const P5 = 'ml.p5.48xlarge';
 const REGION = 'us-east-1';
 /** Real seconds per deployed second. */
-const SCALE = 0.02;
+const SCALE = 0.03;
 const T = HYPERPOD_TIMING;
 /** Deployed seconds over which the creates of each phase are counted. */
 const SHORT_WINDOW_SECONDS = 1200;
@@ -108,7 +108,9 @@ describe('freed capacity on HyperPod', () => {
       first_ready_after_free_s: (Math.min(...readyAt) - freedAt) / 1000,
       ready_spread_s: spread,
       creates_after_free: after.length,
-      rolled_back_after_free: after.length - done.filter((r) => createdAt(r) >= freedAt).length,
+      given_up_for_capacity_after_free: done
+        .flatMap((r) => r.discardedClusters ?? [])
+        .filter((d) => d.reason === 'capacity' && Date.parse(d.at) >= freedAt).length,
       creates_out_of_submit_order_within_a_round: inversions(0).length,
       created_a_round_early: overtaken.length,
       timing: `launch ${T.launchSeconds} s, creation ${T.creationSeconds} s, roll back ${T.rollbackSeconds} s, delete ${T.deleteSeconds} s`,
