@@ -162,8 +162,6 @@ const injectedToAwsError = (fault: InjectedError, random: () => number): AwsErro
   return new AwsError(spec.name, spec.message ?? defaults.message, spec.status ?? defaults.status);
 };
 
-// ---- validation: AWS's "N validation errors detected: Value X at 'path' failed to satisfy constraint: ..." ----
-
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 
 /** The region of the SigV4 credential scope: `Credential=AKID/20260101/us-west-2/sagemaker/aws4_request`. */
@@ -173,7 +171,7 @@ const regionOfAuthorization = (authorization: string): string | undefined => {
 };
 
 export const startSageMakerSimulator = async (options: SageMakerSimulatorOptions = {}): Promise<SageMakerSimulator> => {
-  const model = new HyperPodModel(options);
+  const model = new HyperPodModel(options); // the state file, when given, is loaded here
   const defaultRegion = model.defaultRegion;
   const accountId = model.accountId;
   const random = options.random ?? Math.random;
