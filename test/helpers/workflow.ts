@@ -56,6 +56,13 @@ export interface HarnessOptions {
   taskDeps?: Partial<WorkflowDeps>;
   /** The DynamoDB client of the store and the offerings (default: straight to dynalite). */
   dynamoClient?: DynamoDBClient;
+  /**
+   * Runs the system in scaled virtual time: one deployed second lasts `virtualTime` real seconds. The functions, the
+   * store and the SageMaker simulator read one clock (`clock`) that runs 1/virtualTime as fast as the real one from the
+   * harness's start, and every park and wait of the ASL lasts its deployed length × virtualTime (`timeScale`, with no
+   * overrides: `waitMs` and `pollMs` do not apply), so settings and simulator timings are given in deployed units.
+   */
+  virtualTime?: number;
 }
 
 /** The deployment name the harness's providers give (and recognise on) their clusters. */
@@ -71,11 +78,21 @@ const STORE_OUTAGE_WAITS = [
 ];
 
 export const startHarness = async (options: HarnessOptions = {}) => {
-  const { store, client, tableName } = await freshStore({}, options.dynamoClient);
+  const scale = options.virtualTime;
+  const started = Date.now();
+  /** The clock of the functions, the store and the SageMaker simulator (the real one, unless `virtualTime`). */
+  const clock = scale === undefined ? () => new Date() : () => new Date(started + (Date.now() - started) / scale);
+  const virtual = scale === undefined ? {} : { now: clock };
+  const { store, client, tableName } = await freshStore(virtual, options.dynamoClient);
   const offeringsTable = `offerings-${randomUUID()}`;
   await ensureOfferingsTable(client, offeringsTable);
   const offerings = createDynamoOfferings({ client, tableName: offeringsTable });
-  const sagemaker = await startSageMakerSimulator({ readyAfterMs: 150, deleteAfterMs: 100, ...options.sagemaker });
+  const sagemaker = await startSageMakerSimulator({
+    readyAfterMs: 150,
+    deleteAfterMs: 100,
+    ...(scale === undefined ? {} : { clock: () => clock().getTime() }),
+    ...options.sagemaker,
+  });
   const tir = await startTirSimulator({ readyAfterMs: 150, deleteAfterMs: 100, ...options.tir });
   const previousEndpoint = process.env.AWS_ENDPOINT_URL_SAGEMAKER;
   process.env.AWS_ENDPOINT_URL_SAGEMAKER = sagemaker.endpoint;
@@ -103,6 +120,7 @@ export const startHarness = async (options: HarnessOptions = {}) => {
     ...(options.eventRegions ? { eventRegions: options.eventRegions } : {}),
     // Parked workflows are woken through the runner directly (the deployed path is SendTaskSuccess).
     waker: { wake: async (token) => workflows.sendTaskSuccess(token) },
+    ...virtual,
     ...options.taskDeps,
   };
   const handlers: Record<string, LambdaHandler> = {
@@ -113,22 +131,25 @@ export const startHarness = async (options: HarnessOptions = {}) => {
     parkExecution: parkExecutionHandler(() => wakeDeps) as LambdaHandler,
   };
   const retryMs = options.retryMs ?? 5;
-  const wakeDeps: WakeDeps = { store: taskDeps.store, waker: taskDeps.waker! };
+  const wakeDeps: WakeDeps = { store: taskDeps.store, waker: taskDeps.waker!, ...virtual };
   const workflows: LocalWorkflows = new LocalWorkflows({
     handlers,
     publish,
     // The memory of short offerings lasts 50 ms unless a test is about it: other scenarios retry at test speed.
-    settings: { shortOfferingSeconds: 0.05, ...options.settings },
-    ...(options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
-    waitTimeOverrides: {
-      WaitForCluster: 20,
-      ...(options.timeScale !== undefined && options.pollMs === undefined ? {} : { ParkUntilChange: options.pollMs ?? 20 }),
-      WaitForDeletion: 20,
-      WaitToRetry: options.waitMs ?? 5,
-      ParkToRetry: options.waitMs ?? 5,
-      WaitAfterShortage: options.waitMs ?? 5,
-      ...Object.fromEntries(STORE_OUTAGE_WAITS.map((state) => [state, options.waitMs ?? 5])),
-    },
+    settings: scale !== undefined ? { ...options.settings } : { shortOfferingSeconds: 0.05, ...options.settings },
+    ...(scale !== undefined ? { timeScale: scale } : options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
+    waitTimeOverrides:
+      scale !== undefined
+        ? {}
+        : {
+            WaitForCluster: 20,
+            ...(options.timeScale !== undefined && options.pollMs === undefined ? {} : { ParkUntilChange: options.pollMs ?? 20 }),
+            WaitForDeletion: 20,
+            WaitToRetry: options.waitMs ?? 5,
+            ParkToRetry: options.waitMs ?? 5,
+            WaitAfterShortage: options.waitMs ?? 5,
+            ...Object.fromEntries(STORE_OUTAGE_WAITS.map((state) => [state, options.waitMs ?? 5])),
+          },
     retryIntervalOverrides: Object.fromEntries(
       [
         'CreateCluster',
@@ -144,7 +165,7 @@ export const startHarness = async (options: HarnessOptions = {}) => {
       ].map((state) => [state, retryMs]),
     ),
   });
-  const submitDeps: SubmitDeps = { store, starter: workflows.starter(), defaultRegion: 'us-east-1' };
+  const submitDeps: SubmitDeps = { store, starter: workflows.starter(), defaultRegion: 'us-east-1', ...virtual };
 
   /** Resolves with the record once it reaches `status` (polling dynalite). */
   const waitForStatus = async (requestId: string, status: ClusterStatus, timeoutMs = 10_000): Promise<ClusterRecord> => {
@@ -158,6 +179,7 @@ export const startHarness = async (options: HarnessOptions = {}) => {
   };
 
   return {
+    clock,
     store,
     tableName,
     offeringsTable,
