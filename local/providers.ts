@@ -26,7 +26,7 @@ export interface ProvidersOptions {
   memory?: boolean;
   timeScale: number;
   readyAfterMs?: number;
-  sagemakerTimings?: { deleteAfterMs?: number; rollbackMs?: number; minimumWaitMs?: number };
+  sagemakerTimings?: { deleteAfterMs?: number; rollbackMs?: number; minimumWaitMs?: number; launchAfterMs?: number };
 }
 
 export type HyperPodEventSink = (detailType: string, detail: ClusterStateChangeDetail | ClusterEventRecordDetail, region: string) => void;
@@ -76,6 +76,7 @@ export const startProviders = async (
       deleteAfterMs: options.sagemakerTimings?.deleteAfterMs ?? 2000,
       ...(options.sagemakerTimings?.rollbackMs !== undefined ? { rollbackMs: options.sagemakerTimings.rollbackMs } : {}),
       ...(options.sagemakerTimings?.minimumWaitMs !== undefined ? { minimumWaitMs: options.sagemakerTimings.minimumWaitMs } : {}),
+      ...(options.sagemakerTimings?.launchAfterMs !== undefined ? { launchAfterMs: options.sagemakerTimings.launchAfterMs } : {}),
       capacity: SAGEMAKER_CAPACITY,
       regionCapacity: ACCOUNT_FIXTURE.capacity.regions,
       defaultCapacity: 64,

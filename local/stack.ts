@@ -44,9 +44,10 @@ export interface StackOptions {
   /**
    * The SageMaker simulator's other timings, in ms (docs/cli.md "Local stack"): deletion (default 2000), RollingBack ->
    * Failed (default 100), and how long a group with MinInstanceCount waits for its minimum (default 0: it rolls back
-   * at once). `hyperPodTimings` (sagemakerTimingsOf) turns HyperPod's magnitudes into these at the time scale.
+   * at once); `launchAfterMs` when the instances are launched or the shortage is known (default: at ready). local/start.ts
+   * turns HyperPod's magnitudes into these at the time scale (LOCAL_HYPERPOD_TIMINGS=real).
    */
-  sagemakerTimings?: { deleteAfterMs?: number; rollbackMs?: number; minimumWaitMs?: number };
+  sagemakerTimings?: { deleteAfterMs?: number; rollbackMs?: number; minimumWaitMs?: number; launchAfterMs?: number };
   log?: (line: string) => void;
 }
 

@@ -3,7 +3,8 @@
  *   PORT (3000)  DATA_DIR (.data)  LOCAL_TIME_SCALE (0.02)  LOCAL_READY_AFTER_MS (5000)  --memory (nothing on disk)
  *   AWS_ENDPOINT_URL_SAGEMAKER / the TIR API root (+ its key and token; functions/contract/environment.js
  *   `tirApiBaseUrl`, `tirApiKey`, `tirAuthToken`): use that endpoint, not a simulator.
- *   LOCAL_DELETE_AFTER_MS (2000)  LOCAL_ROLLBACK_MS (100)  LOCAL_MINIMUM_WAIT_MS (0): the SageMaker simulator's timings;
+ *   LOCAL_DELETE_AFTER_MS (2000)  LOCAL_ROLLBACK_MS (100)  LOCAL_MINIMUM_WAIT_MS (0)  LOCAL_LAUNCH_AFTER_MS (the
+ *   ready time): the SageMaker simulator's timings;
  *   LOCAL_HYPERPOD_TIMINGS=real: HyperPod's own magnitudes at the time scale (docs/cli.md).
  *   `hyperPodEventRegions` (the stack's region): regions whose HyperPod events reach the bus; others are polled.
  *   Every variable and setting by name: docs/cli.md "Environment variables", docs/operations.md.
@@ -22,10 +23,18 @@ const timeScale = Number(process.env.LOCAL_TIME_SCALE ?? 0.02);
 
 /**
  * HyperPod's magnitudes, for LOCAL_HYPERPOD_TIMINGS=real (scaled by LOCAL_TIME_SCALE): creation and deletion take
- * minutes (AWS: "typically 10 to 25 minutes" to provision; deletion is not documented, assumed 10 minutes), a roll back
- * shows for a few minutes (assumed 5), and a group with MinInstanceCount waits up to 3 hours for its minimum (documented).
+ * minutes (AWS: "typically 10 to 25 minutes" to provision; deletion is not documented, assumed 10 minutes), the
+ * instances are launched (or the shortage known) a few minutes into the creation (assumed 4, as the contention
+ * benchmark's HyperPod model), a roll back shows for a few minutes (assumed 5), and a group with MinInstanceCount waits
+ * up to 3 hours for its minimum (documented).
  */
-const REAL_HYPERPOD_MS = { readyAfterMs: 20 * 60_000, deleteAfterMs: 10 * 60_000, rollbackMs: 5 * 60_000, minimumWaitMs: 3 * 3_600_000 };
+const REAL_HYPERPOD_MS = {
+  readyAfterMs: 20 * 60_000,
+  launchAfterMs: 4 * 60_000,
+  deleteAfterMs: 10 * 60_000,
+  rollbackMs: 5 * 60_000,
+  minimumWaitMs: 3 * 3_600_000,
+};
 const real = process.env.LOCAL_HYPERPOD_TIMINGS === 'real';
 if (process.env.LOCAL_HYPERPOD_TIMINGS !== undefined && process.env.LOCAL_HYPERPOD_TIMINGS !== '' && !real) {
   console.error(`LOCAL_HYPERPOD_TIMINGS must be "real" or unset, got "${process.env.LOCAL_HYPERPOD_TIMINGS}"`);
@@ -49,6 +58,8 @@ const sagemakerTimings = {
   deleteAfterMs: msOf('LOCAL_DELETE_AFTER_MS', REAL_HYPERPOD_MS.deleteAfterMs, 2000),
   rollbackMs: msOf('LOCAL_ROLLBACK_MS', REAL_HYPERPOD_MS.rollbackMs, 100),
   minimumWaitMs: msOf('LOCAL_MINIMUM_WAIT_MS', REAL_HYPERPOD_MS.minimumWaitMs, 0),
+  // Unset and not real: the instances launch (and a shortage shows) when the cluster is ready, as before.
+  launchAfterMs: msOf('LOCAL_LAUNCH_AFTER_MS', REAL_HYPERPOD_MS.launchAfterMs, readyAfterMs),
 };
 
 if (!Number.isInteger(port) || port < 0 || port > 65535) {
