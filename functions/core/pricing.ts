@@ -55,7 +55,7 @@ export const PRICE_SERVICE_CODE = 'AmazonSageMaker';
 /** How long a price read from the API is trusted before it is read again. */
 export const DEFAULT_PRICE_CACHE_SECONDS = 86_400;
 
-/** The cache key of a price: `price#` keeps it apart from the offerings in their table (functions/wiring/offerings.ts). */
+/** The cache key of a price: `price#` keeps it apart from the offerings in their table (functions/adapters/offerings-reader.ts). */
 export const priceCacheKey = (region: string, instanceType: string): string => `price#sagemaker#${region}#${instanceType}`;
 
 /** The quote of the offline fallback table, saying so. */

@@ -10,7 +10,7 @@ import { hourlyPrice } from '../../functions/core/prices';
 import { costOf, recordView, recordViewAt } from '../../functions/core/view';
 import { makeHandler } from '../../functions/handlers/http/offerings';
 import type { HttpResult } from '../../functions/platform/middleware/http';
-import { createDynamoOfferingsReader } from '../../functions/wiring/offerings';
+import { createDynamoOfferingsReader } from '../../functions/adapters/offerings-reader';
 import { httpEvent, lambdaContext } from '../fixtures/events';
 import { dynamoClient, sampleRecord } from '../helpers/dynamo';
 import { validateResponse } from '../helpers/openapi';

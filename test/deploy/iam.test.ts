@@ -319,7 +319,7 @@ const CALLS: Record<string, (r: Resources) => Call[]> = {
   ],
   httpOrphans: (r) => listOwned(r),
   httpOfferings: (r) => [
-    { action: 'dynamodb:Scan', resource: r.offerings, why: 'wiring/offerings.ts reads the memory of short offerings' },
+    { action: 'dynamodb:Scan', resource: r.offerings, why: 'adapters/offerings-reader.ts reads the memory of short offerings' },
   ],
   plan: (r) => [
     {
