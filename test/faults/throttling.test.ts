@@ -63,7 +63,10 @@ describe('throttling of every store the workflow touches', () => {
       await h.submit(request);
       // Accepted: from here on, every transient failure must be waited out.
       if (table === 'clusters') proxy.arm(rule);
-      await new Promise((r) => setTimeout(r, 150));
+      // The first cluster rolls back for capacity and the request waits (the offering remembered short) before any frees.
+      await expect
+        .poll(async () => (await h.store.get(request.requestId))?.history.some((e) => e.to === 'WAITING_FOR_CAPACITY'), { timeout: 20_000 })
+        .toBe(true);
       h.sagemaker.setCapacity('ml.g5.2xlarge', 10, 'us-east-1');
       const execution = await h.workflows.get(request.requestId)!.done;
       const record = await h.store.require(request.requestId);

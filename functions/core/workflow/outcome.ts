@@ -1,6 +1,6 @@
 /** The last step of both workflows: how the request ended, recorded and announced. */
 import { durationSeconds } from '../duration';
-import { RequestCancelledError, describeError } from '../errors';
+import { RecordConflictError, RequestCancelledError, describeError } from '../errors';
 import { DETAIL_TYPES, clusterEventDetail, eventEntry, type DetailType, type EventEntry } from '../events';
 import { capacityAnswered, gotCapacity, windowMax } from '../queue-turn';
 import type { ClusterRecord, ClusterStatus, RecordedError } from '../store';
@@ -70,6 +70,8 @@ export const recordOutcome = async (
     // The provisioning was cancelled under it: the delete workflow records and announces the end.
     throw new RequestCancelledError(`The provisioning of ${input.requestId} was cancelled at ${current.cancelledAt}`);
   }
+  if (input.outcome === 'READY' && current.readyAt && (current.status === 'DELETING' || current.status === 'DELETED'))
+    return readyThenDeleted(deps, current, at);
   let record: ClusterRecord;
   let detailType: DetailType;
   switch (input.outcome) {
@@ -136,3 +138,22 @@ export const recordOutcome = async (
 };
 
 const pending = (status: ClusterStatus, detailType: DetailType): ClusterRecord['announced'] => ({ status, detailType });
+
+/**
+ * The record was READY and a delete came before this step ended (its trailing writes outlasted by a store outage, or
+ * simply slower than the caller's DELETE): the provisioning did end READY, and the record is the delete workflow's now.
+ * Nothing moves back; the Cluster Ready event still goes out once if it had not, carrying the READY the record reached.
+ */
+const readyThenDeleted = async (deps: WorkflowDeps, record: ClusterRecord, at: string): Promise<OutcomeResult> => {
+  const event = eventEntry(deps.eventBusName, DETAIL_TYPES.ready, clusterEventDetail({ ...record, status: 'READY' }, at));
+  if (deps.events && record.announced?.status === 'READY' && record.announced.at === undefined) {
+    await deps.events.publish([event]);
+    try {
+      await deps.store.update(record.requestId, { announced: { ...record.announced, at } }, ['DELETING']);
+    } catch (err) {
+      // The delete workflow announced its own end in between: that stamp stands; the Ready event went out above.
+      if (!(err instanceof RecordConflictError)) throw err;
+    }
+  }
+  return { event, cause: 'READY' };
+};
