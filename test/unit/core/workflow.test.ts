@@ -1040,6 +1040,26 @@ describe('recordOutcome', () => {
     expect(again.event.DetailType).toBe(DETAIL_TYPES.ready);
   });
 
+  it('a READY step that ends after a delete began leaves the record deleting and announces Cluster Ready once', async () => {
+    const { w, id } = await creating();
+    // READY was written, then the step's trailing writes failed (a store outage); the caller's DELETE came meanwhile.
+    await recordOutcome(w.workflow, { requestId: id, outcome: 'READY' });
+    await w.store.transition(id, 'DELETING', { deleteRequestedAt: w.clock.iso() });
+    const published: unknown[] = [];
+    w.workflow.events = { publish: async (entries) => void published.push(...entries) };
+
+    const again = await recordOutcome(w.workflow, { requestId: id, outcome: 'READY' });
+    await recordOutcome(w.workflow, { requestId: id, outcome: 'READY' });
+
+    const record = await w.store.require(id);
+    expect(record.status).toBe('DELETING');
+    expect(statuses(record)).not.toContain('FAILED');
+    expect(again).toMatchObject({ cause: 'READY', event: { DetailType: DETAIL_TYPES.ready } });
+    expect(published).toHaveLength(1);
+    expect((published[0] as { Detail: unknown }).Detail).toMatchObject({ requestId: id, status: 'READY' });
+    expect(record.announced).toMatchObject({ status: 'READY', detailType: DETAIL_TYPES.ready, at: expect.any(String) });
+  });
+
   it('schedules the deleteAfter teardown from readyAt, the same time on a repeat', async () => {
     const { w, id } = await creating(sagemakerRequest({ deleteAfter: 'PT8H' }));
     const readyAt = w.clock.iso();
