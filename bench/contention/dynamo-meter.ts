@@ -12,7 +12,7 @@
  * approximation of DynamoDB's attribute-name-plus-value size.
  */
 import { decideClaim, needsQueue, type OfferingItem as ClaimItem, tookLease } from '../../functions/core/claim';
-import { headOf, type OfferingClaim, type OfferingMemory, turnsOf, type Waiter, widened } from '../../functions/core/offerings';
+import { headOf, type OfferingClaim, type OfferingMemory, turnsOf, type Waiter, widenedFor } from '../../functions/core/offerings';
 import type { ClusterRecord, ClusterStore } from '../../functions/core/store';
 
 export class DynamoMeter {
@@ -124,6 +124,8 @@ export class MeteredOfferings implements OfferingMemory {
   private readonly queues = new Map<string, Map<string, Waiter>>();
   /** The window of each offering's queue (absent: 1). */
   private readonly windows = new Map<string, number>();
+  /** When each offering's window was last narrowed (ISO time; absent: never). */
+  private readonly narrowedAt = new Map<string, string>();
   /** Probe leases taken. */
   leases = 0;
   /** The largest window any offering reached. */
@@ -160,21 +162,22 @@ export class MeteredOfferings implements OfferingMemory {
     return turnsOf(this.waitersOf(key), now, this.windows.get(key) ?? 1);
   }
 
-  async narrow(keys: readonly string[]): Promise<void> {
+  async narrow(keys: readonly string[], at: Date): Promise<void> {
     for (const key of keys) {
-      // The window back to 1: a conditional update of the queue item.
+      // The window back to 1, narrowed at `at`: a conditional update of the queue item (none without a queue).
       const queue = this.queues.get(key);
       this.meter.write(queue ? queueBytes(key, queue) : 0);
       this.windows.delete(key);
+      if (queue) this.narrowedAt.set(key, at.toISOString());
     }
   }
 
-  async widen(keys: readonly string[], max: number): Promise<void> {
+  async widen(keys: readonly string[], max: number, createdAt: string | undefined): Promise<void> {
     for (const key of keys) {
       const queue = this.queues.get(key);
       this.meter.read(queue ? queueBytes(key, queue) : 0);
       const window = this.windows.get(key) ?? 1;
-      const next = widened(window, max);
+      const next = widenedFor({ window, narrowedAt: this.narrowedAt.get(key) }, createdAt, max);
       if (!queue || next === window) continue;
       this.meter.write(queueBytes(key, queue));
       this.windows.set(key, next);

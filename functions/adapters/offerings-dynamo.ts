@@ -16,7 +16,7 @@ import {
 import { OFFERINGS_TTL_ATTRIBUTE, offeringsTable } from '../contract/table.js';
 import { guardClient } from './transient';
 import { decideClaim, lostLease, needsQueue, type OfferingItem, tookLease } from '../core/claim';
-import { headOf, type OfferingClaim, type OfferingMemory, turnsOf, type Waiter, widened, windowOf } from '../core/offerings';
+import { headOf, type OfferingClaim, type OfferingMemory, turnsOf, type Waiter, widenedFor, windowOf } from '../core/offerings';
 
 /** The queue of an offering is an item of its own (a map of waiters), so remembering the offering leaves it alone. */
 export const QUEUE_PREFIX = 'waiters#';
@@ -35,32 +35,58 @@ export const createDynamoOfferings = (options: { client: DynamoDBClient; tableNa
   // A transient failure becomes StoreUnavailableError (./transient.ts): the task is retried, the request not failed.
   const client = guardClient(options.client, 'The offerings table');
 
-  /** The offering's queue: its waiters and its window (how many of the first may try together). */
-  const queueOf = async (offering: string): Promise<{ waiters: Waiter[]; window: number }> => {
+  /** The offering's queue: its waiters and its window (how many of the first may try together, and when last narrowed). */
+  const queueOf = async (offering: string): Promise<{ waiters: Waiter[]; window: number; narrowedAt?: string }> => {
     const { Item } = await client.send(new GetItemCommand({ TableName: tableName, Key: queueKey(offering), ConsistentRead: true }));
     const waiters = Object.entries(Item?.waiters?.M ?? {}).map(([requestId, v]) => {
       const [acceptedAt = '', until = ''] = (v.S ?? '').split('|');
       return { requestId, acceptedAt, until };
     });
-    return { waiters, window: windowOf(Item?.window?.N !== undefined ? Number(Item.window.N) : undefined) };
+    return {
+      waiters,
+      window: windowOf(Item?.window?.N !== undefined ? Number(Item.window.N) : undefined),
+      ...(Item?.narrowedAt?.S !== undefined ? { narrowedAt: Item.narrowedAt.S } : {}),
+    };
   };
   const waitersOf = async (offering: string): Promise<Waiter[]> => (await queueOf(offering)).waiters;
 
-  /** Sets the window of an existing queue (`expected`: only if it is still that one). */
-  const setWindow = async (offering: string, window: number, expected?: number): Promise<void> => {
+  /**
+   * Sets the window of an existing queue: narrowed at `narrowedAt` (recorded), or widened from what was read
+   * (`expected`: only if it is still that window, not narrowed since).
+   */
+  const setWindow = async (
+    offering: string,
+    window: number,
+    change: { narrowedAt: string } | { expected: { window: number; narrowedAt?: string } },
+  ): Promise<void> => {
+    const names: Record<string, string> = { '#w': 'window' };
+    const values: Record<string, { N: string } | { S: string }> = { ':w': { N: String(window) } };
+    let update = 'SET #w = :w';
+    let condition = 'attribute_exists(waiters)';
+    if ('narrowedAt' in change) {
+      update += ', narrowedAt = :narrowedAt';
+      values[':narrowedAt'] = { S: change.narrowedAt };
+    } else {
+      const { expected } = change;
+      if (expected.window > 1) {
+        condition += ' AND #w = :expected';
+        values[':expected'] = { N: String(expected.window) };
+      }
+      if (expected.narrowedAt === undefined) condition += ' AND attribute_not_exists(narrowedAt)';
+      else {
+        condition += ' AND narrowedAt = :readNarrowedAt';
+        values[':readNarrowedAt'] = { S: expected.narrowedAt };
+      }
+    }
     try {
       await client.send(
         new UpdateItemCommand({
           TableName: tableName,
           Key: queueKey(offering),
-          UpdateExpression: 'SET #w = :w',
-          ConditionExpression:
-            expected === undefined || expected <= 1 ? 'attribute_exists(waiters)' : 'attribute_exists(waiters) AND #w = :expected',
-          ExpressionAttributeNames: { '#w': 'window' },
-          ExpressionAttributeValues: {
-            ':w': { N: String(window) },
-            ...(expected !== undefined && expected > 1 ? { ':expected': { N: String(expected) } } : {}),
-          },
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
         }),
       );
     } catch (err) {
@@ -183,14 +209,15 @@ export const createDynamoOfferings = (options: { client: DynamoDBClient; tableNa
       const { waiters, window } = await queueOf(key);
       return turnsOf(waiters, now, window);
     },
-    async narrow(keys) {
-      for (const offering of keys) await setWindow(offering, 1);
+    async narrow(keys, at) {
+      for (const offering of keys) await setWindow(offering, 1, { narrowedAt: at.toISOString() });
     },
-    async widen(keys, max) {
+    async widen(keys, max, createdAt) {
       for (const offering of keys) {
-        const { window } = await queueOf(offering);
-        const next = widened(window, max);
-        if (next !== window) await setWindow(offering, next, window);
+        const { window, narrowedAt } = await queueOf(offering);
+        // The rule is the core's (widenedFor): only a create sent after the last narrowing widens.
+        const next = widenedFor({ window, narrowedAt }, createdAt, max);
+        if (next !== window) await setWindow(offering, next, { expected: { window, ...(narrowedAt ? { narrowedAt } : {}) } });
       }
     },
     async remember(keys, until, reason) {

@@ -17,7 +17,9 @@
  * The turn is a window per offering: the first `window` live waiters may try together. It starts at 1 (one probe per
  * interval), doubles each time a request of the offering is found to have got its capacity (`widen`, up to a cap), and
  * falls back to 1 at the first shortage (`narrow`), so a burst of freed capacity is taken in a
- * few rounds, and a shortage costs at most `window - 1` extra failed attempts.
+ * few rounds, and a shortage costs at most `window - 1` extra failed attempts. Only a request whose create was sent
+ * after the window was last narrowed widens it (`widenedFor`): a create sent before that shortage was seen belongs to
+ * a round that met it, and its success says nothing new about the capacity left.
  */
 import type { ProviderName } from '../contract/providers.js';
 
@@ -70,10 +72,21 @@ export interface OfferingMemory {
   head?(key: string, now: Date): Promise<Waiter | undefined>;
   /** The live waiters whose turn it is: the first `window` in submit order (a memory without windows: the head). */
   turns?(key: string, now: Date): Promise<Waiter[]>;
-  /** A request got capacity on the offerings: their windows double, up to `max`. */
-  widen?(keys: readonly string[], max: number): Promise<void>;
-  /** A shortage after an accepted create (a roll back): the offerings' windows go back to 1. */
-  narrow?(keys: readonly string[]): Promise<void>;
+  /**
+   * A request got capacity on the offerings with a create sent at `createdAt` (ISO time; undefined: unknown): their
+   * windows double, up to `max`, where `widenedFor` says so (the create was sent after the window was last narrowed).
+   */
+  widen?(keys: readonly string[], max: number, createdAt: string | undefined): Promise<void>;
+  /** A shortage after an accepted create (a roll back), seen at `at`: the offerings' windows go back to 1, narrowed then. */
+  narrow?(keys: readonly string[], at: Date): Promise<void>;
+}
+
+/** An offering's window as a memory holds it: how many waiters may try together, and when it was last narrowed. */
+export interface OfferingWindow {
+  /** As stored (absent: 1). */
+  window?: number;
+  /** When the window was last narrowed (ISO time; absent: never). */
+  narrowedAt?: string;
 }
 
 /** The window of an offering's queue as stored: at least 1. */
@@ -82,6 +95,26 @@ export const windowOf = (stored: number | undefined): number =>
 
 /** The window after a request of the offering got its capacity. */
 export const widened = (stored: number | undefined, max: number): number => Math.max(1, Math.min(Math.floor(max), windowOf(stored) * 2));
+
+/**
+ * Whether a create sent at `createdAt` was sent after the window was last narrowed at `narrowedAt` (never narrowed:
+ * yes; a create time unknown, or not later than the narrowing: no).
+ */
+export const sentAfterNarrowing = (narrowedAt: string | undefined, createdAt: string | undefined): boolean => {
+  if (narrowedAt === undefined) return true;
+  const narrowed = Date.parse(narrowedAt);
+  const created = createdAt === undefined ? Number.NaN : Date.parse(createdAt);
+  return Number.isNaN(narrowed) || (!Number.isNaN(created) && created > narrowed);
+};
+
+/**
+ * The window after a request of the offering got its capacity with a create sent at `createdAt`: doubled (up to
+ * `max`) when the create was sent after the window was last narrowed, else as it is. A create sent before the last
+ * narrowing was part of a round that met a shortage: its launch says nothing new about the capacity left, and
+ * widening on it would open the next round wider while the same round's roll backs are still arriving.
+ */
+export const widenedFor = (stored: OfferingWindow, createdAt: string | undefined, max: number): number =>
+  sentAfterNarrowing(stored.narrowedAt, createdAt) ? widened(stored.window, max) : windowOf(stored.window);
 
 /** The live waiters in submit order (acceptedAt, then requestId). */
 const inOrder = (waiters: readonly Waiter[], now: Date): Waiter[] =>

@@ -11,8 +11,9 @@
  * Passing the turn on after a HyperPod success widens the offering's window (a provider that refuses a create without
  * capacity needs none: the next request is woken and answered at once), doubling up to `QueueWindowMax`: the next
  * waiting requests then try together, in submit order, and a burst of freed capacity is taken in a few rounds. The
- * first roll back for capacity sets the window back to one probe per interval (`narrow`). A window of `w` costs at
- * most `w - 1` extra failed attempts (accepted creates that roll back, on HyperPod) per shortage it runs into.
+ * first roll back for capacity sets the window back to one probe per interval (`narrow`), and only a success whose
+ * create was sent after that widens it again (`widenedFor`, ./offerings.ts). A window of `w` costs at most `w - 1`
+ * extra failed attempts (accepted creates that roll back, on HyperPod) per shortage it runs into.
  */
 import type { OfferingMemory } from './offerings';
 import type { ClusterDescription } from './provider';
@@ -67,11 +68,19 @@ export interface TurnDeps {
   now: () => Date;
 }
 
-/** A request got capacity on the offerings: they are no longer short for anyone, and their windows widen. */
-export const gotCapacity = async (deps: Pick<TurnDeps, 'offerings'>, keys: readonly string[], max: number): Promise<void> => {
+/**
+ * A request got capacity on the offerings with a create sent at `createdAt`: they are no longer short for anyone, and
+ * their windows widen (when the create was sent after they were last narrowed).
+ */
+export const gotCapacity = async (
+  deps: Pick<TurnDeps, 'offerings'>,
+  keys: readonly string[],
+  max: number,
+  createdAt: string | undefined,
+): Promise<void> => {
   if (!deps.offerings || keys.length === 0) return;
   await deps.offerings.forget(keys);
-  await deps.offerings.widen?.(keys, max);
+  await deps.offerings.widen?.(keys, max, createdAt);
 };
 
 /**

@@ -67,14 +67,36 @@ describe('the shared memory of short offerings', () => {
     expect(await state('a', 0)).toBe('free');
     expect(await state('b', 1)).toBe('queued');
     expect((await memory.turns!(P5, now)).map((w) => w.requestId)).toEqual(['a']);
-    await memory.widen!([P5], 16);
+    await memory.widen!([P5], 16, '2026-11-29T09:50:00.000Z');
     expect(await state('b', 1)).toBe('free');
     expect(await state('c', 2)).toBe('queued');
-    await memory.widen!([P5], 3); // the cap
+    await memory.widen!([P5], 3, '2026-11-29T09:51:00.000Z'); // the cap
     expect((await memory.turns!(P5, now)).map((w) => w.requestId)).toEqual(['a', 'b', 'c']);
-    await memory.narrow!([P5]);
+    await memory.narrow!([P5], at('2026-11-29T09:55:00Z'));
     expect(await state('b', 1)).toBe('queued');
     expect((await memory.turns!(P5, now)).map((w) => w.requestId)).toEqual(['a']);
+  });
+
+  it('widens only for a create sent after the window was last narrowed', async () => {
+    for (const memory of [await fresh(), new MeteredOfferings(new DynamoMeter())]) {
+      const now = at('2026-11-29T10:00:00Z');
+      const until = '2026-11-29T16:00:00.000Z';
+      for (const [i, id] of ['a', 'b', 'c', 'd'].entries())
+        await memory.enqueue!([P5], { requestId: id, acceptedAt: `2026-11-29T09:0${i}:00.000Z`, until });
+      const width = async () => (await memory.turns!(P5, now)).length;
+      await memory.widen!([P5], 16, '2026-11-29T09:40:00.000Z');
+      expect(await width()).toBe(2);
+      await memory.narrow!([P5], at('2026-11-29T09:45:00Z'));
+      expect(await width()).toBe(1);
+      // Launches of the round that met the shortage (sent before it was seen, or at that instant): no wider.
+      await memory.widen!([P5], 16, '2026-11-29T09:41:00.000Z');
+      await memory.widen!([P5], 16, '2026-11-29T09:45:00.000Z');
+      await memory.widen!([P5], 16, undefined);
+      expect(await width()).toBe(1);
+      // The next probe, sent after the narrowing, got its capacity: the window doubles again.
+      await memory.widen!([P5], 16, '2026-11-29T09:46:00.000Z');
+      expect(await width()).toBe(2);
+    }
   });
 
   it("claims as the benchmark's metered memory does, step for step (one rule, functions/core/claim.ts)", async () => {
@@ -97,7 +119,7 @@ describe('the shared memory of short offerings', () => {
       await claim('c', '2026-11-29T10:12:00Z');
       await claim('a', '2026-11-29T10:12:00Z', waiter('a', 1).acceptedAt);
       await claim('c', '2026-11-29T10:17:00Z');
-      await memory.widen?.([P5], 4);
+      await memory.widen?.([P5], 4, '2026-11-29T10:14:00.000Z');
       await claim('b', '2026-11-29T10:18:00Z', waiter('b', 2).acceptedAt);
       await memory.forget([P5]);
       await claim('b', '2026-11-29T10:19:00Z', waiter('b', 2).acceptedAt);

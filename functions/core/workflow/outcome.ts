@@ -90,7 +90,7 @@ export const recordOutcome = async (
       // (Unless the turn passed on when its instances were launched: a shortage remembered since then stands.)
       if (!capacityAnswered(record)) {
         if (deps.provider(providerOf(record)).capacityKnownAtCreate) await deps.offerings?.forget(offeringsOf(placementAt(record)));
-        else await gotCapacity(deps, offeringsOf(placementAt(record)), windowMax(undefined));
+        else await gotCapacity(deps, offeringsOf(placementAt(record)), windowMax(undefined), record.createdAt);
       }
       detailType = DETAIL_TYPES.ready;
       break;

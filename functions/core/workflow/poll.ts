@@ -160,7 +160,7 @@ export const pollCluster = async (deps: WorkflowDeps, given: PollInput): Promise
   );
   if (launchedNow) {
     const landedOn = offeringsOf(placementAt(record));
-    await gotCapacity(deps, landedOn, windowMax(input.capacityRetry));
+    await gotCapacity(deps, landedOn, windowMax(input.capacityRetry), record.createdAt);
     await leaveQueues(deps, record, landedOn);
   }
 
@@ -268,7 +268,7 @@ const clusterFailed = async (
     shortUntil(clock(deps), input.capacityRetry, record),
     message,
   );
-  await deps.offerings?.narrow?.(offeringsOf(placement));
+  await deps.offerings?.narrow?.(offeringsOf(placement), clock(deps));
   await queueOn(deps, record, offeringsOf(placement), clock(deps));
   const wait = await nextPlacement(deps, record, {
     policy: input.capacityRetry,

@@ -4,7 +4,7 @@
  * memory in memory (the bench's metered memory: the DynamoDB adapter's semantics).
  */
 import { describe, expect, it } from 'vitest';
-import { queuedBehind, turnsOf, type Waiter, widened } from '../../../functions/core/offerings';
+import { queuedBehind, sentAfterNarrowing, turnsOf, type Waiter, widened, widenedFor } from '../../../functions/core/offerings';
 import { instancesLaunched } from '../../../functions/core/queue-turn';
 import { heldCluster } from '../../../functions/core/strategy';
 import { createCluster, pollCluster, type WorkflowDeps } from '../../../functions/core/workflow';
@@ -39,14 +39,33 @@ describe('the window of an offering', () => {
     expect(widened(4, 1)).toBe(1);
   });
 
-  it('goes back to one probe at the first shortage', async () => {
+  it('doubles only for a create sent after it was last narrowed', () => {
+    const narrowedAt = '2026-03-02T08:50:00.000Z';
+    expect(sentAfterNarrowing(undefined, undefined)).toBe(true);
+    expect(sentAfterNarrowing(undefined, '2026-03-02T08:00:00.000Z')).toBe(true);
+    expect(sentAfterNarrowing(narrowedAt, '2026-03-02T08:50:00.001Z')).toBe(true);
+    expect(sentAfterNarrowing(narrowedAt, narrowedAt)).toBe(false);
+    expect(sentAfterNarrowing(narrowedAt, '2026-03-02T08:49:00.000Z')).toBe(false);
+    expect(sentAfterNarrowing(narrowedAt, undefined)).toBe(false);
+    expect(widenedFor({ window: 4 }, '2026-03-02T08:00:00.000Z', 16)).toBe(8);
+    expect(widenedFor({ window: 4, narrowedAt }, '2026-03-02T08:55:00.000Z', 16)).toBe(8);
+    expect(widenedFor({ window: 4, narrowedAt }, '2026-03-02T08:45:00.000Z', 16)).toBe(4);
+    expect(widenedFor({ narrowedAt }, '2026-03-02T08:45:00.000Z', 16)).toBe(1);
+    expect(widenedFor({ window: 8, narrowedAt }, '2026-03-02T08:55:00.000Z', 8)).toBe(8);
+  });
+
+  it('goes back to one probe at the first shortage, and the round that met it does not widen it again', async () => {
     const memory = new MeteredOfferings(new DynamoMeter());
     for (const w of queue) await memory.enqueue([KEY], w);
-    await memory.widen([KEY], 16);
-    await memory.widen([KEY], 16);
+    await memory.widen([KEY], 16, '2026-03-02T08:40:00.000Z');
+    await memory.widen([KEY], 16, '2026-03-02T08:41:00.000Z');
     expect((await memory.turns(KEY, NOW)).length).toBe(3);
-    await memory.narrow([KEY]);
+    await memory.narrow([KEY], new Date('2026-03-02T08:50:00Z'));
     expect((await memory.turns(KEY, NOW)).map((w) => w.requestId)).toEqual(['a']);
+    await memory.widen([KEY], 16, '2026-03-02T08:45:00.000Z');
+    expect((await memory.turns(KEY, NOW)).map((w) => w.requestId)).toEqual(['a']);
+    await memory.widen([KEY], 16, '2026-03-02T08:51:00.000Z');
+    expect((await memory.turns(KEY, NOW)).map((w) => w.requestId)).toEqual(['a', 'b']);
   });
 });
 
@@ -140,6 +159,40 @@ describe('the turn passes on when a HyperPod cluster is launched', () => {
     expect((await createCluster(deps, { requestId: b.requestId, capacityRetry: RETRY })).action).toBe('CREATED');
     await pollCluster(deps, input);
     expect(woken).toEqual(['token-b']);
+  });
+
+  it('does not widen the window for a launch whose create was sent before the window was last narrowed', async () => {
+    // Prepare: A creates; then, before A's answer, another create of the same round rolls back (the window narrowed).
+    const w = world();
+    const memory = new MeteredOfferings(new DynamoMeter());
+    const deps: WorkflowDeps = { ...w.workflow, offerings: memory };
+    const a = await w.accept(sagemakerRequest({ requestId: 'round-a', cluster: { ClusterName: 'round-a', InstanceGroups: [p5Group()] } }));
+    w.clock.advance(1);
+    const b = await w.accept(sagemakerRequest({ requestId: 'round-b', cluster: { ClusterName: 'round-b', InstanceGroups: [p5Group()] } }));
+    const sm = w.providers.sagemaker;
+    const groups = [{ name: 'gpu-workers', current: 4, target: 4 }];
+    sm.scriptNext({ state: 'CREATING', providerStatus: 'Creating', nodes: { current: 4, target: 4 }, groups }, { state: 'READY' });
+    expect((await createCluster(deps, { requestId: a.requestId, capacityRetry: RETRY })).action).toBe('CREATED');
+    expect((await createCluster(deps, { requestId: b.requestId, capacityRetry: RETRY })).action).toBe('WAIT');
+    w.clock.advance(200);
+    await memory.narrow([KEY], w.clock.now());
+    w.clock.advance(40);
+
+    // Act: A's instances are launched.
+    await pollCluster(deps, {
+      requestId: a.requestId,
+      operation: 'provision',
+      lastWaitSeconds: 30,
+      maxWaitSeconds: 300,
+      deadlineSeconds: 7200,
+      eventWaitSeconds: 7200,
+      capacityRetry: { ...RETRY, QueueProbeSeconds: 30 },
+    });
+
+    // Assess: the turn passed on (A left the queue) but the window stayed at one: A's round had met a shortage.
+    expect((await w.store.require(a.requestId)).launched).toBeDefined();
+    expect((await memory.turns(KEY, w.clock.now())).map((x) => x.requestId)).toEqual(['round-b']);
+    expect(memory.windowOf(KEY)).toBe(1);
   });
 });
 
