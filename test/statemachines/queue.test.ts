@@ -20,8 +20,8 @@ const creates = (h: Harness) => h.sagemaker.requests.filter((r) => r.operation =
 describe('the queue of an offering', () => {
   it('one probe at a time while 100 requests wait; capacity goes to them in submit order, each woken by the one before', async () => {
     harness = await startHarness({
-      // Each request parks 2 s per backoff: only a wake can serve them faster than that.
-      waitMs: 2000,
+      // Each request parks 4 s per backoff: only a wake can serve them faster than that.
+      waitMs: 4000,
       settings: { shortOfferingSeconds: 0.4 },
       sagemaker: { readyAfterMs: 60, rollbackMs: 20, deleteAfterMs: 20, regionCapacity: { 'us-east-1': { [P5]: 0 } } },
     });
@@ -42,7 +42,7 @@ describe('the queue of an offering', () => {
       )
       .toBe(true);
     // A few probes after that, timed by the simulator's own log: one per memory period (0.4 s) at most, not one per
-    // waiting request per backoff (100 requests parked 2 s each would make 50 calls a second).
+    // waiting request per backoff (100 requests parked 4 s each would make 25 calls a second).
     const before = creates(h);
     await expect.poll(() => creates(h) - before, { timeout: 30_000, interval: 50 }).toBeGreaterThanOrEqual(3);
     const probeTimes = h.sagemaker.requests
@@ -51,7 +51,7 @@ describe('the queue of an offering', () => {
       .map((r) => Date.parse(r.at));
     const gaps = probeTimes.slice(1).map((t, i) => t - probeTimes[i]!);
 
-    // Capacity for 5 frees: it goes to the front of the line, well before the waiters' own 2 s backoffs would allow.
+    // Capacity for 5 frees: it goes to the front of the line, well before the waiters' own 4 s backoffs would allow.
     const freedAt = Date.now();
     const createsBeforeFree = creates(h);
     h.sagemaker.setCapacity(P5, 5, 'us-east-1');
@@ -79,9 +79,9 @@ describe('the queue of an offering', () => {
       )
       .toBe(true);
     // Five creations one after the other, each woken as the one before is READY: the span from the capacity freed to
-    // the fifth READY, in the records' own times, is far less than five backoffs of 2 s.
+    // the fifth READY, in the records' own times, is less than five backoffs of 4 s.
     const lastReady = Math.max(...records.filter((r) => r.status === 'READY').map((r) => Date.parse(r.readyAt!)));
-    expect(lastReady - freedAt).toBeLessThan(5 * 2000);
+    expect(lastReady - freedAt).toBeLessThan(5 * 4000);
     expect(creates(h) - createsBeforeFree).toBeLessThanOrEqual(5 + 16 + Math.ceil((lastReady - freedAt) / 400) + 2);
     // One probe per memory period (0.4 s) at most (the log's timestamps are whole milliseconds).
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(400 - 1);

@@ -144,13 +144,18 @@ const createOnce = async (deps: WorkflowDeps, input: { requestId: string; capaci
     // A provider that answers the capacity question after the create (HyperPod): the first attempt queues first, so
     // requests that arrive together try in the offering's window, not all at once.
     if (record.attempts === 0 && answersLater(deps, placements[index]!)) await queueOn(deps, record, offeringsOf(placements[index]!), now);
-    const claims = await deps.offerings.claim(
-      offeringsOf(placements[index]!),
-      record.requestId,
-      now,
-      input.capacityRetry.ProbeLeaseSeconds ?? DEFAULT_PROBE_LEASE_SECONDS,
-      record.acceptedAt,
-    );
+    const claimNow = () =>
+      deps.offerings!.claim(
+        offeringsOf(placements[index]!),
+        record.requestId,
+        now,
+        input.capacityRetry.ProbeLeaseSeconds ?? DEFAULT_PROBE_LEASE_SECONDS,
+        record.acceptedAt,
+      );
+    let claims = await claimNow();
+    // A head that no longer waits (its request ended, or was deleted, and a crash came before it left the queue) would
+    // hold everyone behind it until its horizon: it is taken out, and the claim asked again.
+    if (!mayTry(claims) && (await dropGoneHeads(deps, claims))) claims = await claimNow();
     if (mayTry(claims)) break;
     skips.push(logEntry(deps, record, index, 'skipped', describeClaims(claims)));
     await queueOn(deps, record, offeringsOf(placements[index]!), now);
@@ -260,6 +265,27 @@ const createOnce = async (deps: WorkflowDeps, input: { requestId: string; capaci
     allOfferings(started).filter((key) => known || !landedOn.has(key)),
   );
   return { action: 'CREATED', ...created, adopted: false };
+};
+
+/** Statuses in which a request no longer waits on any offering. */
+const DONE_WAITING: readonly ClusterRecord['status'][] = ['READY', 'FAILED', 'DELETING', 'DELETED'];
+
+/** Takes out of their queues the heads of `claims` whose requests no longer wait; whether any was. */
+const dropGoneHeads = async (deps: WorkflowDeps, claims: Map<string, OfferingClaim>): Promise<boolean> => {
+  let dropped = false;
+  for (const [key, claim] of claims) {
+    if (claim.state !== 'queued' || !claim.head || !deps.offerings?.dequeue) continue;
+    const head = await deps.store.get(claim.head);
+    if (head && !DONE_WAITING.includes(head.status)) continue;
+    await deps.offerings.dequeue([key], claim.head);
+    deps.onWarning?.('Took a request that no longer waits out of an offering queue', {
+      offering: key,
+      head: claim.head,
+      status: head?.status,
+    });
+    dropped = true;
+  }
+  return dropped;
 };
 
 const describeClaims = (claims: Map<string, OfferingClaim>): string =>

@@ -161,6 +161,29 @@ describe('the turn passes on when a HyperPod cluster is launched', () => {
     expect(woken).toEqual(['token-b']);
   });
 
+  it('takes a head whose request ended without leaving the queue (a crash between the two writes) out of it: the next creates', async () => {
+    // Prepare: A and B queue on one offering, A first; A is created, then its record ends FAILED while it is still
+    // queued (the process died between the record write and the dequeue).
+    const w = world();
+    const memory = new MeteredOfferings(new DynamoMeter());
+    const deps: WorkflowDeps = { ...w.workflow, offerings: memory };
+    const a = await w.accept(sagemakerRequest({ requestId: 'gone-a', cluster: { ClusterName: 'gone-a', InstanceGroups: [p5Group()] } }));
+    w.clock.advance(1);
+    const b = await w.accept(sagemakerRequest({ requestId: 'gone-b', cluster: { ClusterName: 'gone-b', InstanceGroups: [p5Group()] } }));
+    expect((await createCluster(deps, { requestId: a.requestId, capacityRetry: RETRY })).action).toBe('CREATED');
+    expect((await createCluster(deps, { requestId: b.requestId, capacityRetry: RETRY })).action).toBe('WAIT');
+    await w.store.transition(a.requestId, 'FAILED', { failedAt: w.clock.iso() });
+    expect((await memory.turns(KEY, w.clock.now())).map((x) => x.requestId)).toEqual(['gone-a']);
+
+    // Act: B's next attempt.
+    const next = await createCluster(deps, { requestId: b.requestId, capacityRetry: RETRY });
+
+    // Assess: A is out of the queue and B created, without waiting for A's horizon.
+    expect(next.action).toBe('CREATED');
+    expect((await memory.turns(KEY, w.clock.now())).map((x) => x.requestId)).not.toContain('gone-a');
+    expect(w.warnings.map((x) => x.message)).toContain('Took a request that no longer waits out of an offering queue');
+  });
+
   it('does not widen the window for a launch whose create was sent before the window was last narrowed', async () => {
     // Prepare: A creates; then, before A's answer, another create of the same round rolls back (the window narrowed).
     const w = world();
