@@ -24,4 +24,25 @@ const chunksBesideHandler = {
   },
 };
 
-module.exports = [chunksBesideHandler];
+/**
+ * @middy/core imports `node:stream/web` at its top for one `instanceof ReadableStream` test in its response-streaming
+ * path (`streamifyResponse`), which no function here uses; loading Node's web streams costs about 5 ms of every cold
+ * start. In the bundle, middy's `node:stream/web` is a module whose `ReadableStream` is Node's own, looked up when used:
+ * `instanceof` and `new` answer exactly as with the real class, and web streams load only if that path ever runs.
+ */
+const LAZY_WEB_STREAMS = `const real = () => globalThis.ReadableStream;
+export class ReadableStream {
+  constructor(...args) { return new (real())(...args); }
+  static [Symbol.hasInstance](value) { return value instanceof real(); }
+}`;
+const lazyWebStreamsForMiddy = {
+  name: 'lazy-web-streams-for-middy',
+  setup(build) {
+    build.onResolve({ filter: /^node:stream\/web$/ }, (args) =>
+      /[\\/]@middy[\\/]core[\\/]/.test(args.importer) ? { path: 'middy-stream-web', namespace: 'lazy-web-streams' } : undefined,
+    );
+    build.onLoad({ filter: /.*/, namespace: 'lazy-web-streams' }, () => ({ contents: LAZY_WEB_STREAMS, loader: 'js' }));
+  },
+};
+
+module.exports = [chunksBesideHandler, lazyWebStreamsForMiddy];
