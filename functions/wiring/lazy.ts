@@ -15,6 +15,7 @@ import type { ProvisionScheduler, WorkflowStarter } from '../core/submit';
 import type { TaskWaker } from '../core/wake';
 import type { TeardownScheduler } from '../core/workflow';
 import type { HyperPodProviderOptions } from '../adapters/hyperpod';
+import type * as TirAdapter from '../adapters/tir';
 import type { LambdaPlannerOptions } from '../adapters/lambda-planner';
 import type { SchedulerOptions } from '../adapters/scheduler';
 import type { StepFunctionsStarterOptions } from '../adapters/step-functions';
@@ -57,4 +58,17 @@ export const lazyHyperPodProvider = (options: () => HyperPodProviderOptions): Cl
     ['create', 'describe', 'delete', 'findByName', 'listOwned', 'statuses'],
   ),
   name: 'sagemaker',
+});
+
+/**
+ * TIR over fetch: its adapter and its wire format are read by the first TIR call, so a function that serves only
+ * HyperPod requests never loads them. `options` gets the adapter's module (its documented defaults).
+ */
+export const lazyTirProvider = (options: (tir: typeof TirAdapter) => TirAdapter.TirProviderOptions): ClusterProvider => ({
+  ...lazily(
+    () => import('../adapters/tir').then((m) => m.createTirProvider(options(m)) as Required<ClusterProvider>),
+    ['create', 'describe', 'delete', 'findByName', 'listOwned'],
+  ),
+  name: 'tir',
+  capacityKnownAtCreate: true,
 });

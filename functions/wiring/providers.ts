@@ -1,14 +1,14 @@
 /**
  * The providers of the task and sweeper Lambdas: HyperPod over the SDK, TIR over fetch with its credentials, both
- * tagging and recognising this deployment's clusters. Built once per process, on first use; the SageMaker SDK and the
- * Secrets Manager client (TIR's credentials) are imported when first called (./lazy.ts).
+ * tagging and recognising this deployment's clusters. Built once per process, on first use; each provider's adapter (the
+ * SageMaker SDK; TIR's wire format) and the Secrets Manager client (TIR's credentials) are imported when first called
+ * (./lazy.ts).
  */
 import { ENV } from '../contract/environment.js';
-import { TIR_DEFAULT_TIMEOUT_MS, TIR_PRODUCTION_BASE_URL, createTirProvider } from '../adapters/tir';
 import type { ClusterProvider } from '../core/provider';
 import type { ProviderName } from '../core/request';
 import { SDK_CLIENT_DEFAULTS, once, optional, optionalInt, required } from '../platform/config';
-import { lazyHyperPodProvider } from './lazy';
+import { lazyHyperPodProvider, lazyTirProvider } from './lazy';
 import { tirCredentials } from './tir-credentials';
 
 /** This deployment's name: every cluster it creates carries it, and only clusters carrying it are its own. */
@@ -23,12 +23,12 @@ const providers = {
     })),
   ),
   tir: once(() =>
-    createTirProvider({
+    lazyTirProvider((tir) => ({
       deployment: deployment(),
       credentials: tirCredentials,
-      baseUrl: optional(ENV.tirApiBaseUrl, TIR_PRODUCTION_BASE_URL),
-      timeoutMs: optionalInt(ENV.tirTimeoutMs, TIR_DEFAULT_TIMEOUT_MS),
-    }),
+      baseUrl: optional(ENV.tirApiBaseUrl, tir.TIR_PRODUCTION_BASE_URL),
+      timeoutMs: optionalInt(ENV.tirTimeoutMs, tir.TIR_DEFAULT_TIMEOUT_MS),
+    })),
   ),
 };
 
