@@ -11,8 +11,10 @@
  * A cold start is a fresh `node` process importing the bundle (Lambda's INIT phase: load, parse and run the module's
  * top level), with the environment Lambda gives (LAMBDA_TASK_ROOT, AWS_EXECUTION_ENV, ...: Powertools and the X-Ray
  * SDK take their Lambda paths). Figures: the import's wall time and CPU time measured inside the process, and the
- * whole process's wall time. Runs alternate baseline / bundle, so drift of a shared machine hits both alike; ratios
- * are of the medians. The verdict is on the import's wall time and on its CPU time (the CPU time is what a loaded
+ * whole process's wall time. Runs alternate baseline / bundle, so drift of a shared machine hits both alike. Each ratio
+ * is the median of the paired ratios (each run of the bundle over the baseline run just before it): a spike of the
+ * machine in one run moves one pair, not the figure. The ms columns are medians; `±` is half the paired ratios'
+ * interquartile range. The verdict is on the import's wall time and on its CPU time (the CPU time is what a loaded
  * machine disturbs least). Options: `--runs N` (default 15), `--only name,name`.
  */
 import { execFileSync } from 'node:child_process';
@@ -167,9 +169,15 @@ const sideBySide = (file: string, baseline: string, runs: number) => {
     a.push(coldStart(file));
   }
   const m = (xs: Sample[], key: keyof Sample) => median(xs.map((x) => x[key]));
+  const paired = (key: keyof Sample) => {
+    const ratios = a.map((x, i) => x[key] / b[i]![key]).sort((p, q) => p - q);
+    const at = (q: number) => ratios[Math.min(ratios.length - 1, Math.floor(q * ratios.length))]!;
+    return { ratio: median(ratios), spread: (at(0.75) - at(0.25)) / 2 };
+  };
   return {
     fn: { init: m(a, 'init'), cpu: m(a, 'cpu'), wall: m(a, 'wall') },
     base: { init: m(b, 'init'), cpu: m(b, 'cpu'), wall: m(b, 'wall') },
+    ratios: { init: paired('init'), cpu: paired('cpu'), wall: paired('wall') },
   };
 };
 
@@ -220,32 +228,33 @@ export const main = async (args: string[]) => {
         ['all KiB', 8],
         ['init ms', 8],
         ['base ms', 8],
-        ['ratio', 6],
+        ['ratio', 10],
         ['cpu ms', 7],
         ['base ms', 8],
-        ['ratio', 6],
+        ['ratio', 10],
         ['wall ms', 8],
         ['base ms', 8],
-        ['ratio', 6],
+        ['ratio', 10],
       ])}`,
     );
     const verdicts: Array<[string, number, number]> = [];
     const row = (name: string, b: Bundle) => {
-      const { fn, base } = sideBySide(b.file, baseline.file, runs);
-      const ratios = { init: fn.init / base.init, cpu: fn.cpu / base.cpu, wall: fn.wall / base.wall };
+      const { fn, base, ratios: paired } = sideBySide(b.file, baseline.file, runs);
+      const ratios = { init: paired.init.ratio, cpu: paired.cpu.ratio, wall: paired.wall.ratio };
+      const r = (x: { ratio: number; spread: number }) => `${x.ratio.toFixed(2)}±${x.spread.toFixed(2)}`;
       console.log(
         `${name.padEnd(16)} ${cols([
           [kib(b.initBytes), 8],
           [kib(b.totalBytes), 8],
           [fn.init.toFixed(1), 8],
           [base.init.toFixed(1), 8],
-          [ratios.init.toFixed(2), 6],
+          [r(paired.init), 10],
           [fn.cpu.toFixed(1), 7],
           [base.cpu.toFixed(1), 8],
-          [ratios.cpu.toFixed(2), 6],
+          [r(paired.cpu), 10],
           [fn.wall.toFixed(0), 8],
           [base.wall.toFixed(0), 8],
-          [ratios.wall.toFixed(2), 6],
+          [r(paired.wall), 10],
         ])}`,
       );
       return ratios;
