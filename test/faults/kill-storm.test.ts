@@ -8,7 +8,7 @@
  * (FAULT_STORMS=50 for the full run).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -173,6 +173,11 @@ describe('kill -9 storms on the local stack', () => {
           const count = clusters.get(requestId) ?? 0;
           if (count !== 1) notOne.push({ requestId, clusters: count });
         }
+        // Each storm leaves its outcome beside its data, so a long run can be followed and a stuck request examined
+        // on the stack's own files (DATA_DIR) while the next storms run.
+        const outcome = { storm, statuses: Object.fromEntries(statuses), stuck: stuck.length, notOne: notOne.length, unprovable };
+        writeFileSync(join(dir, 'storm-outcome.json'), JSON.stringify(outcome, null, 2));
+        console.log(`[fault-scenario] storm ${storm}: ${JSON.stringify({ ...outcome, statuses: undefined })}`);
       }
       console.log(
         `[fault-scenario] kill -9 storms: storms=${STORMS} requests=${submitted} kills_per_storm=${KILLS} stuck=${stuck.length} tir_unprovable_waiting=${unprovable} not_one_cluster=${notOne.length} wall_s=${((Date.now() - t0) / 1000).toFixed(0)}`,
