@@ -10,6 +10,7 @@
  * (https://github.com/floydspace/serverless-esbuild, src/pack.ts `filterFilesForZipPackage`.)
  */
 const { basename, extname } = require('node:path');
+const { hoistStaticChunks } = require('./hoist-static-chunks.cjs');
 
 /** The chunks of one handler's build go under `<handler>.chunks/`, beside the handler's bundle. */
 const chunksBesideHandler = {
@@ -45,4 +46,5 @@ const lazyWebStreamsForMiddy = {
   },
 };
 
-module.exports = [chunksBesideHandler, lazyWebStreamsForMiddy];
+// hoistStaticChunks last: it rewrites what the build wrote.
+module.exports = [chunksBesideHandler, lazyWebStreamsForMiddy, hoistStaticChunks];

@@ -20,7 +20,14 @@ const bundleAs = async (importer: string, source: string): Promise<Record<string
       b.onLoad({ filter: /.*/ }, (args) => (args.path === importer ? { contents: source, loader: 'js', resolveDir: '/' } : undefined));
     },
   };
-  const result = await build({ entryPoints: ['entry'], bundle: true, write: false, format: 'esm', platform: 'node', plugins: [entry, lazyWebStreams] });
+  const result = await build({
+    entryPoints: ['entry'],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'node',
+    plugins: [entry, lazyWebStreams],
+  });
   const code = result.outputFiles[0]!.text;
   return import(`data:text/javascript;base64,${Buffer.from(code).toString('base64')}`);
 };
