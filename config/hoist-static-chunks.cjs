@@ -22,10 +22,12 @@ const { init, parse } = require('es-module-lexer');
 
 const PREFIX = '__hoisted';
 
+const isRelative = (spec) => spec.startsWith('./') || spec.startsWith('../');
+
 /** `./x.mjs` as an import specifier, from the folder `fromDir` to the absolute file `to`. */
 const specifier = (fromDir, to) => {
   const rel = relative(fromDir, to).split('\\').join('/');
-  return rel.startsWith('.') ? rel : `./${rel}`;
+  return rel.startsWith('../') ? rel : `./${rel}`;
 };
 
 /** The import statements of a module: static ones with their clause, dynamic ones with their specifier. */
@@ -113,7 +115,7 @@ const hoistStaticChunks = {
             name: 'outside-the-closure',
             setup(b) {
               b.onResolve({ filter: /.*/ }, (args) => {
-                if (args.path.startsWith('node:') || !args.path.startsWith('.')) return { path: args.path, external: true };
+                if (!isRelative(args.path)) return { path: args.path, external: true };
                 const target = resolve(args.resolveDir, args.path);
                 return inClosure.has(target) ? undefined : { path: specifier(entryDir, target), external: true };
               });
@@ -132,7 +134,7 @@ const hoistStaticChunks = {
         let rewritten = '';
         let at = 0;
         for (const i of imports) {
-          if (i.n === undefined || !i.n.startsWith('.')) continue;
+          if (i.n === undefined || !isRelative(i.n)) continue;
           const target = resolve(dirname(file), i.n);
           const chunk = hoisted.get(target);
           if (!chunk) continue;
@@ -158,7 +160,7 @@ const hoistStaticChunks = {
         outputs[out].bytes = Buffer.byteLength(code);
         outputs[out].imports = importsOf(code).imports.flatMap((i) => {
           if (i.n === undefined) return [];
-          const local = i.n.startsWith('.');
+          const local = isRelative(i.n);
           return [
             {
               path: local
