@@ -19,6 +19,7 @@ import type { ClusterLocation, ClusterProvider, ClusterRef, ExistingCluster, Own
 import type { TirClusterSpec } from '../core/request';
 import { logger } from '../platform/observability';
 import type { TirCredentials, TirCredentialsSource } from './tir-credentials';
+import { TIR_DEFAULT_TIMEOUT_MS, TIR_PRODUCTION_BASE_URL } from './tir-endpoint';
 import {
   type ListEnvelope,
   TIR_ASSUMED,
@@ -37,9 +38,7 @@ import {
 } from './tir-wire';
 
 export * from './tir-wire';
-export const TIR_PRODUCTION_BASE_URL = 'https://api.e2enetworks.com/myaccount/api/v1/gpu';
 const CLUSTERS_PATH = '/distributed_jobs_v2/cluster/';
-export const TIR_DEFAULT_TIMEOUT_MS = 15_000;
 
 export interface TirProviderOptions {
   /** This deployment's name (`<service>-<stage>`), written into the owner marker of every cluster it creates. */

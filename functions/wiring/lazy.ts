@@ -15,7 +15,7 @@ import type { ProvisionScheduler, WorkflowStarter } from '../core/submit';
 import type { TaskWaker } from '../core/wake';
 import type { TeardownScheduler } from '../core/workflow';
 import type { HyperPodProviderOptions } from '../adapters/hyperpod';
-import type * as TirAdapter from '../adapters/tir';
+import type { TirProviderOptions } from '../adapters/tir';
 import type { LambdaPlannerOptions } from '../adapters/lambda-planner';
 import type { SchedulerOptions } from '../adapters/scheduler';
 import type { StepFunctionsStarterOptions } from '../adapters/step-functions';
@@ -62,11 +62,11 @@ export const lazyHyperPodProvider = (options: () => HyperPodProviderOptions): Cl
 
 /**
  * TIR over fetch: its adapter and its wire format are read by the first TIR call, so a function that serves only
- * HyperPod requests never loads them. `options` gets the adapter's module (its documented defaults).
+ * HyperPod requests never loads them.
  */
-export const lazyTirProvider = (options: (tir: typeof TirAdapter) => TirAdapter.TirProviderOptions): ClusterProvider => ({
+export const lazyTirProvider = (options: () => TirProviderOptions): ClusterProvider => ({
   ...lazily(
-    () => import('../adapters/tir').then((m) => m.createTirProvider(options(m)) as Required<ClusterProvider>),
+    () => import('../adapters/tir').then((m) => m.createTirProvider(options()) as Required<ClusterProvider>),
     ['create', 'describe', 'delete', 'findByName', 'listOwned'],
   ),
   name: 'tir',

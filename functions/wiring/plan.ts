@@ -5,7 +5,7 @@
 import { ENV } from '../contract/environment.js';
 import { createAwsProbes } from '../adapters/preflight-aws';
 import { createTirProbes } from '../adapters/preflight-tir';
-import { TIR_PRODUCTION_BASE_URL } from '../adapters/tir';
+import { TIR_PRODUCTION_BASE_URL } from '../adapters/tir-endpoint';
 import type { PlanDeps } from '../core/plan';
 import type { DeploymentPolicy } from '../core/policy';
 import { once, optional, required } from '../platform/config';

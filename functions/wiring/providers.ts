@@ -5,6 +5,7 @@
  * (./lazy.ts).
  */
 import { ENV } from '../contract/environment.js';
+import { TIR_DEFAULT_TIMEOUT_MS, TIR_PRODUCTION_BASE_URL } from '../adapters/tir-endpoint';
 import type { ClusterProvider } from '../core/provider';
 import type { ProviderName } from '../core/request';
 import { SDK_CLIENT_DEFAULTS, once, optional, optionalInt, required } from '../platform/config';
@@ -23,11 +24,11 @@ const providers = {
     })),
   ),
   tir: once(() =>
-    lazyTirProvider((tir) => ({
+    lazyTirProvider(() => ({
       deployment: deployment(),
       credentials: tirCredentials,
-      baseUrl: optional(ENV.tirApiBaseUrl, tir.TIR_PRODUCTION_BASE_URL),
-      timeoutMs: optionalInt(ENV.tirTimeoutMs, tir.TIR_DEFAULT_TIMEOUT_MS),
+      baseUrl: optional(ENV.tirApiBaseUrl, TIR_PRODUCTION_BASE_URL),
+      timeoutMs: optionalInt(ENV.tirTimeoutMs, TIR_DEFAULT_TIMEOUT_MS),
     })),
   ),
 };
