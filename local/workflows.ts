@@ -29,6 +29,12 @@ export interface LocalWorkflowsOptions {
    * retrier's or a Wait state's duration with a fixed value, so the scaled first interval is used for every round.
    */
   timeScale?: number;
+  /**
+   * With `timeScale`: a Wait state whose length its input gives (`SecondsPath`: the capacity backoff, the next poll)
+   * waits that length × timeScale, as deployed, where the runner's overrides can only give it the first poll interval ×
+   * timeScale for every round. Such a state then runs as a local task that sleeps and passes its input on.
+   */
+  scaleWaitsFromInput?: boolean;
   /** Explicit runner overrides (milliseconds), applied over the scaled ones. */
   waitTimeOverrides?: Record<string, number>;
   retryIntervalOverrides?: Record<string, number | number[]>;
@@ -120,13 +126,52 @@ const statesTimeout = () => Object.assign(new Error('The task timed out'), { nam
  * after Parameters, where Step Functions reads the state's input; a callback task's timeout path is pointed at the
  * same value in its Payload (`waitSeconds`, which the shipped ASL passes from that very path).
  */
-const runnable = (definition: Definition): Definition => {
+const runnable = (definition: Definition, waitsFromInput: boolean): Definition => {
   const out = structuredClone(definition);
-  for (const state of Object.values(out.States)) {
+  for (const [name, state] of Object.entries(out.States)) {
     if (isCallbackTask(state) && typeof state.TimeoutSecondsPath === 'string') state.TimeoutSecondsPath = '$.Payload.waitSeconds';
+    if (waitsFromInput && isInputWait(state)) {
+      const { Seconds: _s, SecondsPath: _p, Type: _t, ...rest } = state;
+      out.States[name] = { ...rest, Type: 'Task', Resource: SCALED_WAIT_RESOURCE };
+    }
   }
   return out;
 };
+
+/** A Wait state whose length its input gives. */
+const isInputWait = (state: Record<string, unknown>): state is Record<string, unknown> & { SecondsPath: string } =>
+  state.Type === 'Wait' && typeof state.SecondsPath === 'string';
+
+/** The placeholder resource of a Wait state run as a local task (`scaleWaitsFromInput`); never called. */
+const SCALED_WAIT_RESOURCE = 'arn:aws:lambda:us-east-1:000000000000:function:localScaledWait';
+
+/** The value at a plain `$.a.b` path (the only kind the shipped Wait states use), as a Wait's SecondsPath must be. */
+const secondsAt = (input: unknown, path: string): number => {
+  if (!/^\$(\.[A-Za-z_][A-Za-z0-9_]*)+$/.test(path)) throw new Error(`Unsupported SecondsPath ${path}`);
+  const value = path
+    .slice(2)
+    .split('.')
+    .reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), input);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) {
+    throw Object.assign(new Error(`SecondsPath ${path} is not a non-negative integer: ${JSON.stringify(value)}`), {
+      name: 'States.Runtime',
+    });
+  }
+  return value;
+};
+
+/** Sleeps `ms`, or less when `signal` aborts. */
+const sleepUnless = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 
 /**
  * The runner validates a definition (asl-validator, which compiles its schemas anew) each time it builds a machine from
@@ -148,7 +193,8 @@ export class LocalWorkflows {
   private readonly callbacks = new Map<string, (output: unknown) => void>();
 
   constructor(private readonly options: LocalWorkflowsOptions) {
-    const build = (definition: Definition) => ({ definition, machine: machineOf(runnable(definition)) });
+    const waitsFromInput = options.scaleWaitsFromInput === true && options.timeScale !== undefined;
+    const build = (definition: Definition) => ({ definition, machine: machineOf(runnable(definition, waitsFromInput)) });
     this.machines = {
       provision: build(applySettings(provisionClusterAsl(), 'provision', options.settings ?? {}) as Definition),
       delete: build(applySettings(deleteClusterAsl(), 'delete', options.settings ?? {}) as Definition),
@@ -163,9 +209,17 @@ export class LocalWorkflows {
     const executionArn = `arn:aws:states:local:000000000000:execution:${machine}-cluster:${name}`;
     const scaled = this.options.timeScale !== undefined ? scaledOverrides(definition, this.options.timeScale) : { waits: {}, retries: {} };
     const taskResourceLocalHandlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+    const stopped = new AbortController();
     for (const [stateName, state] of Object.entries(definition.States)) {
       const key = lambdaFunctionKey(state);
-      if (key && isCallbackTask(state)) {
+      if (this.options.scaleWaitsFromInput && this.options.timeScale !== undefined && isInputWait(state)) {
+        const scale = this.options.timeScale;
+        taskResourceLocalHandlers[stateName] = async (waitInput) => {
+          const override = this.options.waitTimeOverrides?.[stateName];
+          await sleepUnless(override ?? Math.round(secondsAt(waitInput, state.SecondsPath) * 1000 * scale), stopped.signal);
+          return waitInput;
+        };
+      } else if (key && isCallbackTask(state)) {
         const handler = this.options.handlers[key];
         if (!handler) throw new Error(`No local handler bound for function ${key} (state ${stateName})`);
         // lambda:invoke.waitForTaskToken: invoke with a fresh token, then wait for sendTaskSuccess or the timeout
@@ -244,6 +298,7 @@ export class LocalWorkflows {
       done: undefined as never,
       abort: () => {
         aborted = true;
+        stopped.abort();
         run.abort();
       },
     };

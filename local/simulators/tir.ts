@@ -70,6 +70,11 @@ export interface TirSimulatorOptions {
   /** Source of randomness for the fault rates. */
   random?: () => number;
   /**
+   * Epoch milliseconds now (default `Date.now`): the clusters' timings and the request log's times follow it, so a test
+   * may run the simulator in virtual time (`readyAfterMs` and `deleteAfterMs` are then in that clock's milliseconds).
+   */
+  clock?: () => number;
+  /**
    * Keep the clusters in this JSON file, so that a simulator started again on it (after `close()`, a crash or a
    * `kill -9`) answers exactly as before: every cluster with its id, project, location, body, sku and nodes (the
    * capacity they hold), creation time, failure and deletion in progress; the values set through `setCapacity`
@@ -317,6 +322,7 @@ export const startTirSimulator = async (options: TirSimulatorOptions = {}): Prom
   const createAnswersCluster = options.createAnswersCluster ?? true;
   const locations = options.locations ?? ['Delhi', 'Chennai'];
   const random = options.random ?? Math.random;
+  const now = options.clock ?? Date.now;
   const faults = new FaultInjector(random);
   const capacity = new CapacityPool<number>(
     options.defaultCapacity ?? 64,
@@ -355,9 +361,9 @@ export const startTirSimulator = async (options: TirSimulatorOptions = {}): Prom
   };
   persist(); // a new file, or one the directory does not let us write, shows at start
 
-  const settle = (now = Date.now()): void => {
+  const settle = (at = now()): void => {
     for (const [id, c] of clusters) {
-      if (c.deletingSince !== undefined && now - c.deletingSince >= deleteAfterMs) {
+      if (c.deletingSince !== undefined && at - c.deletingSince >= deleteAfterMs) {
         clusters.delete(id);
         capacity.release(new Map([[c.skuId, c.nodes]]));
       }
@@ -372,13 +378,13 @@ export const startTirSimulator = async (options: TirSimulatorOptions = {}): Prom
 
   /** A cluster as the published examples show it; `withScript` adds the create's `lifecycle_script` (the open case). */
   const clusterJson = (c: SimCluster, withScript = false): Record<string, unknown> => {
-    const now = Date.now();
+    const at = now();
     const status =
       c.deletingSince !== undefined
         ? SIM_ASSUMED.deletingStatus
         : c.failure
           ? SIM_ASSUMED.failedStatus
-          : now - c.createdAt < readyAfterMs
+          : at - c.createdAt < readyAfterMs
             ? (options.unknownStatus ?? 'Creating')
             : 'Running';
     const script = c.body.lifecycle_script;
@@ -422,7 +428,7 @@ export const startTirSimulator = async (options: TirSimulatorOptions = {}): Prom
       const skuId = input.sku_id as number;
       const nodes = input.no_of_nodes as number;
       if (!capacity.reserve(new Map([[skuId, nodes]])).ok) return fail(400, CAPACITY_MESSAGE);
-      const cluster: SimCluster = { id: nextId++, projectId, location, body: input, name, skuId, nodes, createdAt: Date.now() };
+      const cluster: SimCluster = { id: nextId++, projectId, location, body: input, name, skuId, nodes, createdAt: now() };
       clusters.set(cluster.id, cluster);
       const data = createAnswersCluster ? clusterJson(cluster) : {};
       return { status: 201, code: 201, message: 'Cluster created successfully', data, errors: {} };
@@ -457,7 +463,7 @@ export const startTirSimulator = async (options: TirSimulatorOptions = {}): Prom
     if (operation === 'get') {
       return { status: 200, code: 200, message: 'Success', data: clusterJson(c, returnsLifecycleScript), errors: {} };
     }
-    c.deletingSince ??= Date.now();
+    c.deletingSince ??= now();
     return { status: 200, code: 200, message: 'Success', data: 'Cluster deleted successfully', errors: {} };
   };
 
@@ -496,7 +502,7 @@ export const startTirSimulator = async (options: TirSimulatorOptions = {}): Prom
     }
     const entry: LoggedRequest = {
       operation: target?.operation ?? `${method} ${url.pathname}`,
-      at: new Date().toISOString(),
+      at: new Date(now()).toISOString(),
       method,
       path: loggablePath(url),
       ...(body !== undefined ? { body } : {}),

@@ -58,9 +58,11 @@ export interface HarnessOptions {
   dynamoClient?: DynamoDBClient;
   /**
    * Runs the system in scaled virtual time: one deployed second lasts `virtualTime` real seconds. The functions, the
-   * store and the SageMaker simulator read one clock (`clock`) that runs 1/virtualTime as fast as the real one from the
-   * harness's start, and every park and wait of the ASL lasts its deployed length × virtualTime (`timeScale`, with no
-   * overrides: `waitMs` and `pollMs` do not apply), so settings and simulator timings are given in deployed units.
+   * store and the SageMaker and TIR simulators read one clock (`clock`) that runs 1/virtualTime as fast as the real one
+   * from the harness's start, and every park and wait of the ASL lasts its deployed length × virtualTime (`timeScale`,
+   * a Wait whose length its input gives waiting that length: `scaleWaitsFromInput`; no overrides: `waitMs` and `pollMs`
+   * do not apply), so settings and simulator timings are given in deployed units. Work takes real time too: a
+   * millisecond of it lasts 1/virtualTime virtual milliseconds, so a bound on a span leaves room for it.
    */
   virtualTime?: number;
 }
@@ -80,7 +82,7 @@ const STORE_OUTAGE_WAITS = [
 export const startHarness = async (options: HarnessOptions = {}) => {
   const scale = options.virtualTime;
   const started = Date.now();
-  /** The clock of the functions, the store and the SageMaker simulator (the real one, unless `virtualTime`). */
+  /** The clock of the functions, the store and the simulators (the real one, unless `virtualTime`). */
   const clock = scale === undefined ? () => new Date() : () => new Date(started + (Date.now() - started) / scale);
   const virtual = scale === undefined ? {} : { now: clock };
   const { store, client, tableName } = await freshStore(virtual, options.dynamoClient);
@@ -93,7 +95,12 @@ export const startHarness = async (options: HarnessOptions = {}) => {
     ...(scale === undefined ? {} : { clock: () => clock().getTime() }),
     ...options.sagemaker,
   });
-  const tir = await startTirSimulator({ readyAfterMs: 150, deleteAfterMs: 100, ...options.tir });
+  const tir = await startTirSimulator({
+    readyAfterMs: 150,
+    deleteAfterMs: 100,
+    ...(scale === undefined ? {} : { clock: () => clock().getTime() }),
+    ...options.tir,
+  });
   const previousEndpoint = process.env.AWS_ENDPOINT_URL_SAGEMAKER;
   process.env.AWS_ENDPOINT_URL_SAGEMAKER = sagemaker.endpoint;
   const providers: Record<ProviderName, ClusterProvider> = {
@@ -137,7 +144,11 @@ export const startHarness = async (options: HarnessOptions = {}) => {
     publish,
     // The memory of short offerings lasts 50 ms unless a test is about it: other scenarios retry at test speed.
     settings: scale !== undefined ? { ...options.settings } : { shortOfferingSeconds: 0.05, ...options.settings },
-    ...(scale !== undefined ? { timeScale: scale } : options.timeScale !== undefined ? { timeScale: options.timeScale } : {}),
+    ...(scale !== undefined
+      ? { timeScale: scale, scaleWaitsFromInput: true }
+      : options.timeScale !== undefined
+        ? { timeScale: options.timeScale }
+        : {}),
     waitTimeOverrides:
       scale !== undefined
         ? {}

@@ -401,6 +401,34 @@ describe('TIR simulator', () => {
     }
   });
 
+  it('runs on an injected clock: Running and gone at its readyAfterMs and deleteAfterMs, the log in its time', async () => {
+    let now = Date.parse('2030-01-01T00:00:00.000Z');
+    const timed = await startTirSimulator({ readyAfterMs: 600_000, deleteAfterMs: 120_000, clock: () => now });
+    const at = (method: string, path: string, payload?: unknown) =>
+      fetch(`${timed.baseUrl}${path}?${query()}&apikey=${timed.apiKey}`, {
+        method,
+        headers: { authorization: `Bearer ${timed.authToken}`, 'content-type': 'application/json' },
+        ...(payload === undefined ? {} : { body: JSON.stringify(payload) }),
+      }).then(async (r) => ({ status: r.status, json: (await r.json()) as Record<string, any> }));
+    try {
+      const created = await at('POST', CLUSTERS, body({ name: 'tir-clock' }));
+      const id = created.json.data.id as number;
+      expect(timed.requests[0]!.at).toBe('2030-01-01T00:00:00.000Z');
+      now += 599_999;
+      expect((await at('GET', `${CLUSTERS}${id}/`)).json.data.status).toBe('Creating');
+      now += 1;
+      expect((await at('GET', `${CLUSTERS}${id}/`)).json.data.status).toBe('Running');
+      await at('DELETE', `${CLUSTERS}${id}/`);
+      now += 119_999;
+      expect((await at('GET', `${CLUSTERS}${id}/`)).json.data.status).toBe('Deleting');
+      now += 1;
+      expect((await at('GET', `${CLUSTERS}${id}/`)).status).toBe(404);
+      expect(timed.requests.at(-1)!.at).toBe('2030-01-01T00:12:00.000Z');
+    } finally {
+      await timed.close();
+    }
+  });
+
   it('logs every request without the apikey and without headers', async () => {
     const before = sim.requests.length;
     await call('GET', CLUSTERS, { q: query('&active_iam=5') });

@@ -1,22 +1,57 @@
 /**
  * Failover across regions and providers, and the shared memory of short offerings, through the shipped ASL, the real
- * task handlers, dynalite and the simulators (per-region capacity pools).
+ * task handlers, dynalite and the simulators (per-region capacity pools), in scaled virtual time (one deployed second
+ * lasts 15 ms; every clock, park and simulator timing in deployed units): each timing is asserted in the system's own
+ * clock (the records' times, the simulators' request logs).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { DETAIL_TYPES } from '../../functions/core/events';
+import type { ClusterRecord } from '../../functions/core/store';
 import { requestDeletion } from '../../functions/core/submit';
 import { createAwsPriceList } from '../../functions/adapters/pricing-aws';
 import { createAwsTrainingPlanOfferings } from '../../functions/adapters/training-plans-aws';
 import { createAwsZoneLookup } from '../../functions/adapters/zones-aws';
 import { createPriceBook } from '../../functions/core/pricing';
+import { waitingSince } from '../../functions/core/offers';
 import { startAccountSimulator } from '../../local/simulators/account';
-import { hyperpodRequest, startHarness, tirRequest, type Harness } from '../helpers/workflow';
+import { hyperpodRequest, startHarness, tirRequest, type Harness, type HarnessOptions } from '../helpers/workflow';
+
+/** Real seconds per deployed second. */
+const SCALE = 0.015;
+/** HyperPod in the simulator (deployed): instances launched (or a roll back for capacity) 10 s after the create. */
+const HYPERPOD = { launchAfterMs: 10_000, readyAfterMs: 30_000, rollbackMs: 10_000, deleteAfterMs: 20_000 };
+const TIR = { readyAfterMs: 30_000, deleteAfterMs: 20_000 };
+/**
+ * A placement found short is followed by the next one at once: the record announces its next attempt 1 s later, and
+ * the create there comes within this many deployed seconds of the shortage (the 1 s and the work of two steps, which
+ * takes virtual time too: 4–6 s measured), where a wait of a poll interval (30 s, the first) would not.
+ */
+const NEXT_PLACEMENT_WITHIN_S = 20;
 
 let harness: Harness | undefined;
 afterEach(async () => {
   await harness?.close();
   harness = undefined;
 });
+
+/** A harness in virtual time whose HyperPod state changes reach the clusterEvent function, as the deployed rule does. */
+const start = async (options: HarnessOptions = {}): Promise<Harness> => {
+  let h: Harness | undefined;
+  h = await startHarness({
+    virtualTime: SCALE,
+    ...options,
+    tir: { ...TIR, ...options.tir },
+    sagemaker: {
+      ...HYPERPOD,
+      stateChangeEveryMs: 10,
+      onStateChange: (detail) => void h?.deliverClusterEvent({ ...detail }),
+      ...options.sagemaker,
+    },
+  });
+  return h;
+};
+
+const sleepDeployed = (seconds: number) => new Promise((r) => setTimeout(r, seconds * 1000 * SCALE));
 
 const P5 = 'ml.p5.48xlarge';
 
@@ -32,9 +67,13 @@ const createsIn = (h: Harness, region: string) =>
 
 const tirCluster = () => ({ ...tirRequest().cluster });
 
+/** Deployed seconds from the attempt log's `index`-th entry (a shortage) to `at` (the next create's log time). */
+const secondsAfter = (record: ClusterRecord, index: number, at: string) =>
+  (Date.parse(at) - Date.parse(record.attemptLog![index]!.at)) / 1000;
+
 describe('failover', () => {
   it('falls over to a second region when the first rolls back for capacity: READY there, one live cluster', async () => {
-    harness = await startHarness({ sagemaker: { regionCapacity: { 'us-east-1': { [P5]: 0 }, 'us-west-2': { [P5]: 8 } } } });
+    harness = await start({ sagemaker: { regionCapacity: { 'us-east-1': { [P5]: 0 }, 'us-west-2': { [P5]: 8 } } } });
     const request = p5Request([{ provider: 'sagemaker', region: 'us-west-2' }]);
     const { execution, record } = await harness.provision(request);
 
@@ -48,15 +87,21 @@ describe('failover', () => {
     ]);
     expect(createsIn(harness, 'us-east-1')).toHaveLength(1);
     expect(createsIn(harness, 'us-west-2')).toHaveLength(1);
+    // In the system's clock: us-east-1 found short when its roll back came, us-west-2 tried at once after it.
+    const east = Date.parse(createsIn(harness, 'us-east-1')[0]!.at);
+    expect(Date.parse(record.attemptLog![1]!.at) - east).toBeGreaterThanOrEqual(HYPERPOD.launchAfterMs);
+    const next = secondsAfter(record, 1, createsIn(harness, 'us-west-2')[0]!.at);
+    expect(next).toBeGreaterThanOrEqual(1);
+    expect(next).toBeLessThan(NEXT_PLACEMENT_WITHIN_S);
     await expect
-      .poll(() => harness!.sagemaker.clusters().map((c) => [c.region, c.status]), { timeout: 5000 })
+      .poll(() => harness!.sagemaker.clusters().map((c) => [c.region, c.status]), { timeout: 10_000 })
       .toEqual([['us-west-2', 'InService']]);
     // The rollback in us-east-1 was a wait for capacity (announced once), then READY in us-west-2.
     expect(harness.events.map((e) => e.DetailType)).toEqual([DETAIL_TYPES.waiting, DETAIL_TYPES.ready]);
   });
 
   it('falls over from HyperPod to TIR when every AWS region is short', async () => {
-    harness = await startHarness({ sagemaker: { capacity: { [P5]: 0 } } });
+    harness = await start({ sagemaker: { capacity: { [P5]: 0 } } });
     const tir = tirRequest();
     const request = p5Request([
       { provider: 'sagemaker', region: 'us-west-2' },
@@ -70,7 +115,14 @@ describe('failover', () => {
       'sagemaker us-east-1',
       'sagemaker us-west-2',
     ]);
-    expect(harness.tir.requests.filter((r) => r.operation === 'create' && r.status === 201)).toHaveLength(1);
+    const tirCreates = harness.tir.requests.filter((r) => r.operation === 'create' && r.status === 201);
+    expect(tirCreates).toHaveLength(1);
+    // In the system's clock: TIR tried at once after the second region's shortage, READY a creation later.
+    const lastShort = record.attemptLog!.findLastIndex((e) => e.outcome === 'short');
+    const next = secondsAfter(record, lastShort, tirCreates[0]!.at);
+    expect(next).toBeGreaterThanOrEqual(1);
+    expect(next).toBeLessThan(NEXT_PLACEMENT_WITHIN_S);
+    expect(Date.parse(record.readyAt!) - Date.parse(tirCreates[0]!.at)).toBeGreaterThanOrEqual(TIR.readyAfterMs);
     // DELETE deletes wherever it landed.
     const { record: deleted } = await harness.delete(request.requestId);
     expect(deleted.status).toBe('DELETED');
@@ -78,7 +130,7 @@ describe('failover', () => {
   });
 
   it('skips a placement whose quota can never fit (and says so), and lands on the next', async () => {
-    harness = await startHarness({ sagemaker: { regionQuotas: { 'us-east-1': { [P5]: 1 } } } });
+    harness = await start({ sagemaker: { regionQuotas: { 'us-east-1': { [P5]: 1 } } } });
     const { execution, record } = await harness.provision(p5Request([{ provider: 'sagemaker', region: 'us-west-2' }]));
 
     expect(execution.status).toBe('SUCCEEDED');
@@ -92,25 +144,29 @@ describe('failover', () => {
   });
 
   it('cancel during failover leaves nothing in any region', async () => {
-    harness = await startHarness({
-      sagemaker: { readyAfterMs: 300, regionCapacity: { 'us-east-1': { [P5]: 0 }, 'us-west-2': { [P5]: 8 } } },
+    // A creation of 10 min (the instances launched after 10 s): the cancel comes while us-west-2 creates.
+    harness = await start({
+      sagemaker: { readyAfterMs: 600_000, regionCapacity: { 'us-east-1': { [P5]: 0 }, 'us-west-2': { [P5]: 8 } } },
     });
     const request = p5Request([{ provider: 'sagemaker', region: 'us-west-2' }]);
     await harness.submit(request);
     await expect
-      .poll(async () => (await harness!.store.require(request.requestId)).landed, { timeout: 10_000 })
+      .poll(async () => (await harness!.store.require(request.requestId)).landed, { timeout: 15_000, interval: 20 })
       .toEqual({ provider: 'sagemaker', region: 'us-west-2' });
     await requestDeletion(harness.submitDeps, request.requestId);
-    const record = await harness.waitForStatus(request.requestId, 'DELETED');
+    const record = await harness.waitForStatus(request.requestId, 'DELETED', 15_000);
     expect(record.cancelledAt).toBeTruthy();
-    await expect.poll(() => harness!.sagemaker.clusters().length, { timeout: 5000 }).toBe(0);
+    expect(record.readyAt).toBeUndefined();
+    await expect.poll(() => harness!.sagemaker.clusters().length, { timeout: 10_000 }).toBe(0);
   });
 });
 
 describe('the shared memory of short offerings', () => {
   it('lets a second request skip the offering the first found short, with no provider call for it', async () => {
-    harness = await startHarness({
-      settings: { shortOfferingSeconds: 600 },
+    // The first request's shortage is remembered 600 s (its backoff, the queue's probe interval and the cap all 600 s):
+    // longer than its failover and creation elsewhere take.
+    harness = await start({
+      settings: { shortOfferingSeconds: 600, capacityRetryIntervalSeconds: 600, queueProbeSeconds: 600 },
       sagemaker: { regionCapacity: { 'us-east-1': { [P5]: 0 }, 'us-west-2': { [P5]: 16 } } },
     });
     await harness.provision(p5Request([{ provider: 'sagemaker', region: 'us-west-2' }]));
@@ -128,9 +184,11 @@ describe('the shared memory of short offerings', () => {
   });
 
   it('ends a request at its horizon even when the memory skips every round (it never calls the provider)', async () => {
-    harness = await startHarness({ waitMs: 20, settings: { shortOfferingSeconds: 600 } });
-    await harness.offerings.remember([`sagemaker#us-east-1#${P5}`], new Date(Date.now() + 600_000), 'Insufficient capacity');
-    const until = new Date(Date.now() + 1500).toISOString();
+    const horizonSeconds = 120;
+    harness = await start({ settings: { shortOfferingSeconds: 600 } });
+    const now = harness.clock().getTime();
+    await harness.offerings.remember([`sagemaker#us-east-1#${P5}`], new Date(now + 600_000), 'Insufficient capacity');
+    const until = new Date(now + horizonSeconds * 1000).toISOString();
     const request: ReturnType<typeof p5Request> & { retry: { until: string } } = { ...p5Request([]), retry: { until } };
     const { execution, record } = await harness.provision(request);
     expect(execution.status).toBe('FAILED');
@@ -138,56 +196,86 @@ describe('the shared memory of short offerings', () => {
     expect(record.retryUntil).toBe(until);
     expect(record.attempts).toBe(0);
     expect(createsIn(harness, 'us-east-1')).toHaveLength(0);
+    // At its horizon, in the system's clock: no wait runs past it (the last round starts less than a second before it),
+    // and it failed then, not a backoff later.
+    const failedAt = Date.parse(record.failedAt!);
+    expect(failedAt).toBeGreaterThanOrEqual(Date.parse(until) - 1000);
+    expect(failedAt).toBeLessThan(Date.parse(until) + NEXT_PLACEMENT_WITHIN_S * 1000);
+    expect(record.attemptLog!.filter((e) => e.outcome === 'skipped').length).toBeGreaterThan(1);
   });
 
   it('costs about one probe per memory period while many requests wait on one short offering, not one call each', async () => {
     const waiters = 16;
-    const windowMs = 2000;
+    /** Deployed seconds over which the creates are counted. */
+    const windowSeconds = 240;
+    /** The memory of a shortage (the queue's probe interval; each request's backoff is at most as long). */
+    const memorySeconds = 30;
     const run = async (memory: boolean) => {
-      const h = await startHarness({
-        waitMs: 20,
+      const h = await start({
         noOfferingMemory: !memory,
-        settings: { shortOfferingSeconds: 0.5 },
-        sagemaker: { readyAfterMs: 50, rollbackMs: 20, deleteAfterMs: 20, regionCapacity: { 'us-east-1': { [P5]: 0 } } },
+        // Every request backs off up to 30 s each round (full jitter): alone, each probes about every 15 s + a roll back.
+        settings: {
+          capacityRetryIntervalSeconds: memorySeconds,
+          capacityRetryBackoffRate: 1,
+          capacityRetryMaxDelaySeconds: memorySeconds,
+          queueProbeSeconds: memorySeconds,
+        },
+        sagemaker: { launchAfterMs: 20_000, regionCapacity: { 'us-east-1': { [P5]: 0 } } },
       });
       try {
+        const from = h.clock().getTime();
         const requests = Array.from({ length: waiters }, () => p5Request([]));
         for (const request of requests) await h.submit(request);
-        await new Promise((r) => setTimeout(r, windowMs));
-        const calls = createsIn(h, 'us-east-1').length;
+        await sleepDeployed(windowSeconds);
+        const times = createsIn(h, 'us-east-1')
+          .map((r) => Date.parse(r.at))
+          .filter((t) => t < from + windowSeconds * 1000);
         // Capacity frees: every request still gets its cluster.
         h.sagemaker.setCapacity(P5, 2 * waiters, 'us-east-1');
         await h.workflows.settle();
         const records = await Promise.all(requests.map((r) => h.store.require(r.requestId)));
-        return { calls, ready: records.filter((r) => r.status === 'READY').length };
+        return {
+          calls: times.length,
+          minGapMs: Math.min(...times.slice(1).map((t, i) => t - times[i]!)),
+          ready: records.filter((r) => r.status === 'READY').length,
+        };
       } finally {
         await h.close();
       }
     };
     const shared = await run(true);
     const alone = await run(false);
+    console.log(
+      `[scenario] probes over ${windowSeconds} s with ${waiters} waiting: shared memory ${JSON.stringify(shared)}, without ${JSON.stringify(alone)}`,
+    );
     // Without the memory each waiting request probes on its own backoff; with it, one probe per memory period.
     expect(shared.ready).toBe(waiters);
     expect(alone.ready).toBe(waiters);
     expect(alone.calls).toBeGreaterThanOrEqual(waiters);
-    // One probe per memory period (0.5 s), plus the first creates sent before anyone had found the shortage.
-    expect(shared.calls).toBeLessThanOrEqual(Math.ceil(windowMs / 500) + 6);
+    // One probe per memory period at most, in the simulator's log (only the first in line probes, from its first create:
+    // requests queue on HyperPod before their first create).
+    expect(shared.calls).toBeLessThanOrEqual(Math.ceil(windowSeconds / memorySeconds) + 1);
+    expect(shared.minGapMs).toBeGreaterThanOrEqual(memorySeconds * 1000);
     expect(shared.calls * 4).toBeLessThan(alone.calls);
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('HyperPod shortages that do not roll back at once', () => {
   it('Continuous mode: an Error-level Cluster Event in capacity wording moves the request to its alternative', async () => {
     let h: Harness | undefined;
-    h = await startHarness({
+    const errorEvents: number[] = [];
+    // The instances launch (or find no capacity) 40 s after the create: between the first describe (30 s) and the
+    // next (75 s), so only the event can move the request on in between.
+    h = await start({
       sagemaker: {
+        launchAfterMs: 40_000,
+        readyAfterMs: 60_000,
         regionCapacity: { 'us-east-1': { [P5]: 0 }, 'us-west-2': { [P5]: 8 } },
-        stateChangeEveryMs: 10,
-        onClusterEvent: (detail) => void h?.deliverClusterEvent({ ...detail }, 'SageMaker HyperPod Cluster Event'),
-        onStateChange: (detail) => void h?.deliverClusterEvent({ ...detail }),
+        onClusterEvent: (detail) => {
+          errorEvents.push(h!.clock().getTime());
+          void h?.deliverClusterEvent({ ...detail }, 'SageMaker HyperPod Cluster Event');
+        },
       },
-      // Parked for longer than the test: only the events can move it on.
-      pollMs: 60_000,
     });
     harness = h;
     const request = p5Request([{ provider: 'sagemaker', region: 'us-west-2' }]);
@@ -199,13 +287,20 @@ describe('HyperPod shortages that do not roll back at once', () => {
     const short = record.attemptLog!.find((e) => e.outcome === 'short')!;
     expect(short.where).toBe('sagemaker us-east-1');
     expect(short.reason).toMatch(/do not have sufficient capacity to launch new ml\.p5\.48xlarge/);
+    // Moved on when the event came, in the system's clock: not at the next describe (75 s after the create).
+    expect(errorEvents.length).toBeGreaterThan(0);
+    const createdAt = Date.parse(createsIn(h, 'us-east-1')[0]!.at);
+    expect(errorEvents[0]! - createdAt).toBeGreaterThanOrEqual(40_000);
+    expect((Date.parse(short.at) - errorEvents[0]!) / 1000).toBeLessThan(NEXT_PLACEMENT_WITHIN_S);
+    expect(Date.parse(short.at) - createdAt).toBeLessThan(75_000);
     // The cluster of us-east-1 was given up and deleted.
-    await expect.poll(() => h!.sagemaker.clusters('us-east-1'), { timeout: 5000 }).toEqual([]);
+    await expect.poll(() => h!.sagemaker.clusters('us-east-1'), { timeout: 10_000 }).toEqual([]);
   }, 30_000);
 
   it('a group whose MinInstanceCount is not met rolls back after its window: a shortage, so the request fails over', async () => {
-    harness = await startHarness({
-      sagemaker: { regionCapacity: { 'us-east-1': { [P5]: 0 }, 'us-west-2': { [P5]: 8 } }, minimumWaitMs: 300 },
+    // HyperPod's window for a group's minimum: 1 min here (deployed).
+    harness = await start({
+      sagemaker: { regionCapacity: { 'us-east-1': { [P5]: 0 }, 'us-west-2': { [P5]: 8 } }, minimumWaitMs: 60_000 },
     });
     const request = p5Request([{ provider: 'sagemaker', region: 'us-west-2' }]);
     const group = { ...request.cluster.InstanceGroups[0]!, MinInstanceCount: 1 };
@@ -217,6 +312,9 @@ describe('HyperPod shortages that do not roll back at once', () => {
     const short = record.attemptLog!.find((e) => e.outcome === 'short')!;
     expect(short.where).toBe('sagemaker us-east-1');
     expect(short.reason).toMatch(/MinInstanceCount/);
+    // After its window, in the system's clock: the launch, then the minute the group waited for its minimum.
+    const createdAt = Date.parse(createsIn(harness, 'us-east-1')[0]!.at);
+    expect(Date.parse(short.at) - createdAt).toBeGreaterThanOrEqual(HYPERPOD.launchAfterMs + 60_000);
   }, 30_000);
 });
 describe('the Availability Zones a shortage names', () => {
@@ -237,7 +335,7 @@ describe('the Availability Zones a shortage names', () => {
     process.env.AWS_ENDPOINT_URL_EC2 = account.endpoints.ec2;
     try {
       // us-east-1 is short (the simulator's wording names us-east-1b and us-east-1c); us-west-2 has capacity.
-      harness = await startHarness({
+      harness = await start({
         sagemaker: { regionCapacity: { 'us-east-1': { [P5]: 0 }, 'us-west-2': { [P5]: 8 } } },
         taskDeps: { zones: createAwsZoneLookup() },
       });
@@ -274,7 +372,7 @@ describe('the Availability Zones a shortage names', () => {
   }, 30_000);
 
   it('keeps the usual order when no alternative has a subnet in a named zone', async () => {
-    harness = await startHarness({
+    harness = await start({
       sagemaker: { regionCapacity: { 'us-east-1': { [P5]: 0 }, 'us-west-2': { [P5]: 8 } } },
       taskDeps: { zones: { subnetZones: async () => ({}) } },
     });
@@ -290,12 +388,14 @@ describe('the Availability Zones a shortage names', () => {
 });
 
 describe('reserved capacity while waiting', () => {
+  /** Deployed seconds a request waits for capacity before training-plan offerings are looked up. */
+  const OFFERS_AFTER_SECONDS = 120;
   it('suggests priced training-plan offerings once the request has waited the setting, and announces them', async () => {
     const account = await startAccountSimulator({
       fixture: { regions: {}, prices: [{ region: 'us-east-1', instanceType: P5, component: 'Training', usdPerHour: 50 }] },
     });
     try {
-      harness = await startHarness({
+      harness = await start({
         sagemaker: {
           regionCapacity: { 'us-east-1': { [P5]: 0 } },
           trainingPlanOfferings: [
@@ -322,7 +422,7 @@ describe('reserved capacity while waiting', () => {
         taskDeps: {
           reserved: {
             offerings: createAwsTrainingPlanOfferings(),
-            afterSeconds: 0.3,
+            afterSeconds: OFFERS_AFTER_SECONDS,
             prices: createPriceBook({
               live: createAwsPriceList({
                 endpoint: account.endpoints.pricing,
@@ -336,6 +436,9 @@ describe('reserved capacity while waiting', () => {
       await harness.submit(request);
       const id = request.requestId;
       const record = await expectPoll(async () => (await harness!.store.get(id))?.reservedOffers, 15_000);
+      // Looked once the request had waited the setting, in the system's clock.
+      const since = waitingSince((await harness.store.require(id)).history);
+      expect(Date.parse(record.at) - Date.parse(since!)).toBeGreaterThanOrEqual(OFFERS_AFTER_SECONDS * 1000);
 
       // The 2-instance request: only the offering that sells 2 instances; never bought.
       expect(record.suggestions).toHaveLength(1);
