@@ -97,24 +97,14 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.InstanceTypes === undefined) || (!(func0.call(data, "InstanceTypes")))){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "InstanceTypes"}};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
+const err0 = errorAt(instancePath,"#/required","required",{missingProperty: "InstanceTypes"});
+vErrors = pushError(vErrors, err0);
 errors++;
 }
 for(const key0 of Object.keys(data)){
 if(!(key0 === "InstanceTypes")){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
+const err1 = errorAt(instancePath,"#/additionalProperties","additionalProperties",{additionalProperty: key0});
+vErrors = pushError(vErrors, err1);
 errors++;
 }
 }
@@ -122,26 +112,16 @@ if(data.InstanceTypes !== undefined && func0.call(data, "InstanceTypes")){
 let data0 = data.InstanceTypes;
 if(Array.isArray(data0)){
 if(data0.length < 1){
-const err2 = {instancePath:instancePath+"/InstanceTypes",schemaPath:"#/properties/InstanceTypes/minItems",keyword:"minItems",params:{limit: 1}};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
+const err2 = errorAt(instancePath+"/InstanceTypes","#/properties/InstanceTypes/minItems","minItems",{limit: 1});
+vErrors = pushError(vErrors, err2);
 errors++;
 }
 const len0 = data0.length;
 for(let i0=0; i0<len0; i0++){
 let data1 = data0[i0];
 if(typeof data1 !== "string"){
-const err3 = {instancePath:instancePath+"/InstanceTypes/" + i0,schemaPath:"#/$defs/ClusterInstanceType/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
+const err3 = errorAt(instancePath+"/InstanceTypes/" + i0,"#/$defs/ClusterInstanceType/type","type",{type: "string"});
+vErrors = pushError(vErrors, err3);
 errors++;
 }
 let valid4;
@@ -153,37 +133,22 @@ break;
 }
 }
 if(!valid4){
-const err4 = {instancePath:instancePath+"/InstanceTypes/" + i0,schemaPath:"#/$defs/ClusterInstanceType/enum",keyword:"enum",params:{allowedValues: schema34.enum}};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
+const err4 = errorAt(instancePath+"/InstanceTypes/" + i0,"#/$defs/ClusterInstanceType/enum","enum",{allowedValues: schema34.enum});
+vErrors = pushError(vErrors, err4);
 errors++;
 }
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/InstanceTypes",schemaPath:"#/properties/InstanceTypes/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
+const err5 = errorAt(instancePath+"/InstanceTypes","#/properties/InstanceTypes/type","type",{type: "array"});
+vErrors = pushError(vErrors, err5);
 errors++;
 }
 }
 }
 else {
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
+const err6 = errorAt(instancePath,"#/type","type",{type: "object"});
+vErrors = pushError(vErrors, err6);
 errors++;
 }
 validate23.errors = vErrors;
@@ -212,13 +177,8 @@ let passing0 = null;
 const _errs2 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.EbsVolumeConfig === undefined) || (!(func0.call(data, "EbsVolumeConfig")))){
-const err0 = {instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: "EbsVolumeConfig"}};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
+const err0 = errorAt(instancePath,"#/oneOf/0/required","required",{missingProperty: "EbsVolumeConfig"});
+vErrors = pushError(vErrors, err0);
 errors++;
 }
 }
@@ -230,13 +190,8 @@ passing0 = 0;
 const _errs3 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.FsxLustreConfig === undefined) || (!(func0.call(data, "FsxLustreConfig")))){
-const err1 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "FsxLustreConfig"}};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
+const err1 = errorAt(instancePath,"#/oneOf/1/required","required",{missingProperty: "FsxLustreConfig"});
+vErrors = pushError(vErrors, err1);
 errors++;
 }
 }
@@ -253,13 +208,8 @@ passing0 = 1;
 const _errs4 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.FsxOpenZfsConfig === undefined) || (!(func0.call(data, "FsxOpenZfsConfig")))){
-const err2 = {instancePath,schemaPath:"#/oneOf/2/required",keyword:"required",params:{missingProperty: "FsxOpenZfsConfig"}};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
+const err2 = errorAt(instancePath,"#/oneOf/2/required","required",{missingProperty: "FsxOpenZfsConfig"});
+vErrors = pushError(vErrors, err2);
 errors++;
 }
 }
@@ -276,13 +226,8 @@ passing0 = 2;
 }
 }
 if(!valid0){
-const err3 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0}};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
+const err3 = errorAt(instancePath,"#/oneOf","oneOf",{passingSchemas: passing0});
+vErrors = pushError(vErrors, err3);
 errors++;
 }
 else {
@@ -299,13 +244,8 @@ vErrors = null;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 of Object.keys(data)){
 if(!(((key0 === "EbsVolumeConfig") || (key0 === "FsxLustreConfig")) || (key0 === "FsxOpenZfsConfig"))){
-const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
+const err4 = errorAt(instancePath,"#/additionalProperties","additionalProperties",{additionalProperty: key0});
+vErrors = pushError(vErrors, err4);
 errors++;
 }
 }
@@ -318,24 +258,14 @@ if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 let missing0;
 if(((data0.RootVolume === undefined) || (!(func0.call(data0, "RootVolume")))) && (missing0 = "RootVolume")){
 const err5 = {};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
+vErrors = pushError(vErrors, err5);
 errors++;
 }
 else {
 if(data0.RootVolume !== undefined && func0.call(data0, "RootVolume")){
 if(true !== data0.RootVolume){
 const err6 = {};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
+vErrors = pushError(vErrors, err6);
 errors++;
 }
 }
@@ -356,23 +286,13 @@ if(_valid1){
 const _errs12 = errors;
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 if((data0.VolumeKmsKeyId === undefined) || (!(func0.call(data0, "VolumeKmsKeyId")))){
-const err7 = {instancePath:instancePath+"/EbsVolumeConfig",schemaPath:"#/$defs/ClusterEbsVolumeConfig/then/required",keyword:"required",params:{missingProperty: "VolumeKmsKeyId"}};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
+const err7 = errorAt(instancePath+"/EbsVolumeConfig","#/$defs/ClusterEbsVolumeConfig/then/required","required",{missingProperty: "VolumeKmsKeyId"});
+vErrors = pushError(vErrors, err7);
 errors++;
 }
 if(data0.VolumeSizeInGB !== undefined && func0.call(data0, "VolumeSizeInGB")){
-const err8 = {instancePath:instancePath+"/EbsVolumeConfig/VolumeSizeInGB",schemaPath:"#/$defs/ClusterEbsVolumeConfig/then/properties/VolumeSizeInGB/false schema",keyword:"false schema",params:{}};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
+const err8 = errorAt(instancePath+"/EbsVolumeConfig/VolumeSizeInGB","#/$defs/ClusterEbsVolumeConfig/then/properties/VolumeSizeInGB/false schema","false schema",{});
+vErrors = pushError(vErrors, err8);
 errors++;
 }
 }
@@ -389,13 +309,8 @@ else {
 const _errs13 = errors;
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 if((data0.VolumeSizeInGB === undefined) || (!(func0.call(data0, "VolumeSizeInGB")))){
-const err9 = {instancePath:instancePath+"/EbsVolumeConfig",schemaPath:"#/$defs/ClusterEbsVolumeConfig/else/required",keyword:"required",params:{missingProperty: "VolumeSizeInGB"}};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
+const err9 = errorAt(instancePath+"/EbsVolumeConfig","#/$defs/ClusterEbsVolumeConfig/else/required","required",{missingProperty: "VolumeSizeInGB"});
+vErrors = pushError(vErrors, err9);
 errors++;
 }
 }
@@ -404,96 +319,56 @@ valid3 = _valid1;
 ifClause0 = "else";
 }
 if(!valid3){
-const err10 = {instancePath:instancePath+"/EbsVolumeConfig",schemaPath:"#/$defs/ClusterEbsVolumeConfig/if",keyword:"if",params:{failingKeyword: ifClause0}};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
+const err10 = errorAt(instancePath+"/EbsVolumeConfig","#/$defs/ClusterEbsVolumeConfig/if","if",{failingKeyword: ifClause0});
+vErrors = pushError(vErrors, err10);
 errors++;
 }
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 for(const key1 of Object.keys(data0)){
 if(!(((key1 === "VolumeSizeInGB") || (key1 === "VolumeKmsKeyId")) || (key1 === "RootVolume"))){
-const err11 = {instancePath:instancePath+"/EbsVolumeConfig",schemaPath:"#/$defs/ClusterEbsVolumeConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
+const err11 = errorAt(instancePath+"/EbsVolumeConfig","#/$defs/ClusterEbsVolumeConfig/additionalProperties","additionalProperties",{additionalProperty: key1});
+vErrors = pushError(vErrors, err11);
 errors++;
 }
 }
 if(data0.VolumeSizeInGB !== undefined && func0.call(data0, "VolumeSizeInGB")){
 let data3 = data0.VolumeSizeInGB;
 if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-const err12 = {instancePath:instancePath+"/EbsVolumeConfig/VolumeSizeInGB",schemaPath:"#/$defs/ClusterEbsVolumeConfig/properties/VolumeSizeInGB/type",keyword:"type",params:{type: "integer"}};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
+const err12 = errorAt(instancePath+"/EbsVolumeConfig/VolumeSizeInGB","#/$defs/ClusterEbsVolumeConfig/properties/VolumeSizeInGB/type","type",{type: "integer"});
+vErrors = pushError(vErrors, err12);
 errors++;
 }
 if((typeof data3 == "number") && (isFinite(data3))){
 if(data3 > 16384 || isNaN(data3)){
-const err13 = {instancePath:instancePath+"/EbsVolumeConfig/VolumeSizeInGB",schemaPath:"#/$defs/ClusterEbsVolumeConfig/properties/VolumeSizeInGB/maximum",keyword:"maximum",params:{comparison: "<=", limit: 16384}};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
+const err13 = errorAt(instancePath+"/EbsVolumeConfig/VolumeSizeInGB","#/$defs/ClusterEbsVolumeConfig/properties/VolumeSizeInGB/maximum","maximum",{comparison: "<=", limit: 16384});
+vErrors = pushError(vErrors, err13);
 errors++;
 }
 if(data3 < 1 || isNaN(data3)){
-const err14 = {instancePath:instancePath+"/EbsVolumeConfig/VolumeSizeInGB",schemaPath:"#/$defs/ClusterEbsVolumeConfig/properties/VolumeSizeInGB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
+const err14 = errorAt(instancePath+"/EbsVolumeConfig/VolumeSizeInGB","#/$defs/ClusterEbsVolumeConfig/properties/VolumeSizeInGB/minimum","minimum",{comparison: ">=", limit: 1});
+vErrors = pushError(vErrors, err14);
 errors++;
 }
 }
 }
 if(data0.VolumeKmsKeyId !== undefined && func0.call(data0, "VolumeKmsKeyId")){
 if(typeof data0.VolumeKmsKeyId !== "string"){
-const err15 = {instancePath:instancePath+"/EbsVolumeConfig/VolumeKmsKeyId",schemaPath:"#/$defs/ClusterEbsVolumeConfig/properties/VolumeKmsKeyId/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
+const err15 = errorAt(instancePath+"/EbsVolumeConfig/VolumeKmsKeyId","#/$defs/ClusterEbsVolumeConfig/properties/VolumeKmsKeyId/type","type",{type: "string"});
+vErrors = pushError(vErrors, err15);
 errors++;
 }
 }
 if(data0.RootVolume !== undefined && func0.call(data0, "RootVolume")){
 if(typeof data0.RootVolume !== "boolean"){
-const err16 = {instancePath:instancePath+"/EbsVolumeConfig/RootVolume",schemaPath:"#/$defs/ClusterEbsVolumeConfig/properties/RootVolume/type",keyword:"type",params:{type: "boolean"}};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
+const err16 = errorAt(instancePath+"/EbsVolumeConfig/RootVolume","#/$defs/ClusterEbsVolumeConfig/properties/RootVolume/type","type",{type: "boolean"});
+vErrors = pushError(vErrors, err16);
 errors++;
 }
 }
 }
 else {
-const err17 = {instancePath:instancePath+"/EbsVolumeConfig",schemaPath:"#/$defs/ClusterEbsVolumeConfig/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
+const err17 = errorAt(instancePath+"/EbsVolumeConfig","#/$defs/ClusterEbsVolumeConfig/type","type",{type: "object"});
+vErrors = pushError(vErrors, err17);
 errors++;
 }
 }
@@ -501,82 +376,47 @@ if(data.FsxLustreConfig !== undefined && func0.call(data, "FsxLustreConfig")){
 let data6 = data.FsxLustreConfig;
 if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
 if((data6.DnsName === undefined) || (!(func0.call(data6, "DnsName")))){
-const err18 = {instancePath:instancePath+"/FsxLustreConfig",schemaPath:"#/$defs/ClusterFsxLustreConfig/required",keyword:"required",params:{missingProperty: "DnsName"}};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
+const err18 = errorAt(instancePath+"/FsxLustreConfig","#/$defs/ClusterFsxLustreConfig/required","required",{missingProperty: "DnsName"});
+vErrors = pushError(vErrors, err18);
 errors++;
 }
 if((data6.MountName === undefined) || (!(func0.call(data6, "MountName")))){
-const err19 = {instancePath:instancePath+"/FsxLustreConfig",schemaPath:"#/$defs/ClusterFsxLustreConfig/required",keyword:"required",params:{missingProperty: "MountName"}};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
+const err19 = errorAt(instancePath+"/FsxLustreConfig","#/$defs/ClusterFsxLustreConfig/required","required",{missingProperty: "MountName"});
+vErrors = pushError(vErrors, err19);
 errors++;
 }
 for(const key2 of Object.keys(data6)){
 if(!(((key2 === "DnsName") || (key2 === "MountName")) || (key2 === "MountPath"))){
-const err20 = {instancePath:instancePath+"/FsxLustreConfig",schemaPath:"#/$defs/ClusterFsxLustreConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2}};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
+const err20 = errorAt(instancePath+"/FsxLustreConfig","#/$defs/ClusterFsxLustreConfig/additionalProperties","additionalProperties",{additionalProperty: key2});
+vErrors = pushError(vErrors, err20);
 errors++;
 }
 }
 if(data6.DnsName !== undefined && func0.call(data6, "DnsName")){
 if(typeof data6.DnsName !== "string"){
-const err21 = {instancePath:instancePath+"/FsxLustreConfig/DnsName",schemaPath:"#/$defs/ClusterFsxLustreConfig/properties/DnsName/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
+const err21 = errorAt(instancePath+"/FsxLustreConfig/DnsName","#/$defs/ClusterFsxLustreConfig/properties/DnsName/type","type",{type: "string"});
+vErrors = pushError(vErrors, err21);
 errors++;
 }
 }
 if(data6.MountName !== undefined && func0.call(data6, "MountName")){
 if(typeof data6.MountName !== "string"){
-const err22 = {instancePath:instancePath+"/FsxLustreConfig/MountName",schemaPath:"#/$defs/ClusterFsxLustreConfig/properties/MountName/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err22];
-}
-else {
-vErrors.push(err22);
-}
+const err22 = errorAt(instancePath+"/FsxLustreConfig/MountName","#/$defs/ClusterFsxLustreConfig/properties/MountName/type","type",{type: "string"});
+vErrors = pushError(vErrors, err22);
 errors++;
 }
 }
 if(data6.MountPath !== undefined && func0.call(data6, "MountPath")){
 if(typeof data6.MountPath !== "string"){
-const err23 = {instancePath:instancePath+"/FsxLustreConfig/MountPath",schemaPath:"#/$defs/ClusterFsxLustreConfig/properties/MountPath/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
-}
+const err23 = errorAt(instancePath+"/FsxLustreConfig/MountPath","#/$defs/ClusterFsxLustreConfig/properties/MountPath/type","type",{type: "string"});
+vErrors = pushError(vErrors, err23);
 errors++;
 }
 }
 }
 else {
-const err24 = {instancePath:instancePath+"/FsxLustreConfig",schemaPath:"#/$defs/ClusterFsxLustreConfig/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err24];
-}
-else {
-vErrors.push(err24);
-}
+const err24 = errorAt(instancePath+"/FsxLustreConfig","#/$defs/ClusterFsxLustreConfig/type","type",{type: "object"});
+vErrors = pushError(vErrors, err24);
 errors++;
 }
 }
@@ -584,72 +424,42 @@ if(data.FsxOpenZfsConfig !== undefined && func0.call(data, "FsxOpenZfsConfig")){
 let data10 = data.FsxOpenZfsConfig;
 if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
 if((data10.DnsName === undefined) || (!(func0.call(data10, "DnsName")))){
-const err25 = {instancePath:instancePath+"/FsxOpenZfsConfig",schemaPath:"#/$defs/ClusterFsxOpenZfsConfig/required",keyword:"required",params:{missingProperty: "DnsName"}};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
-}
+const err25 = errorAt(instancePath+"/FsxOpenZfsConfig","#/$defs/ClusterFsxOpenZfsConfig/required","required",{missingProperty: "DnsName"});
+vErrors = pushError(vErrors, err25);
 errors++;
 }
 for(const key3 of Object.keys(data10)){
 if(!((key3 === "DnsName") || (key3 === "MountPath"))){
-const err26 = {instancePath:instancePath+"/FsxOpenZfsConfig",schemaPath:"#/$defs/ClusterFsxOpenZfsConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key3}};
-if(vErrors === null){
-vErrors = [err26];
-}
-else {
-vErrors.push(err26);
-}
+const err26 = errorAt(instancePath+"/FsxOpenZfsConfig","#/$defs/ClusterFsxOpenZfsConfig/additionalProperties","additionalProperties",{additionalProperty: key3});
+vErrors = pushError(vErrors, err26);
 errors++;
 }
 }
 if(data10.DnsName !== undefined && func0.call(data10, "DnsName")){
 if(typeof data10.DnsName !== "string"){
-const err27 = {instancePath:instancePath+"/FsxOpenZfsConfig/DnsName",schemaPath:"#/$defs/ClusterFsxOpenZfsConfig/properties/DnsName/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err27];
-}
-else {
-vErrors.push(err27);
-}
+const err27 = errorAt(instancePath+"/FsxOpenZfsConfig/DnsName","#/$defs/ClusterFsxOpenZfsConfig/properties/DnsName/type","type",{type: "string"});
+vErrors = pushError(vErrors, err27);
 errors++;
 }
 }
 if(data10.MountPath !== undefined && func0.call(data10, "MountPath")){
 if(typeof data10.MountPath !== "string"){
-const err28 = {instancePath:instancePath+"/FsxOpenZfsConfig/MountPath",schemaPath:"#/$defs/ClusterFsxOpenZfsConfig/properties/MountPath/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err28];
-}
-else {
-vErrors.push(err28);
-}
+const err28 = errorAt(instancePath+"/FsxOpenZfsConfig/MountPath","#/$defs/ClusterFsxOpenZfsConfig/properties/MountPath/type","type",{type: "string"});
+vErrors = pushError(vErrors, err28);
 errors++;
 }
 }
 }
 else {
-const err29 = {instancePath:instancePath+"/FsxOpenZfsConfig",schemaPath:"#/$defs/ClusterFsxOpenZfsConfig/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err29];
-}
-else {
-vErrors.push(err29);
-}
+const err29 = errorAt(instancePath+"/FsxOpenZfsConfig","#/$defs/ClusterFsxOpenZfsConfig/type","type",{type: "object"});
+vErrors = pushError(vErrors, err29);
 errors++;
 }
 }
 }
 else {
-const err30 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err30];
-}
-else {
-vErrors.push(err30);
-}
+const err30 = errorAt(instancePath,"#/type","type",{type: "object"});
+vErrors = pushError(vErrors, err30);
 errors++;
 }
 validate25.errors = vErrors;
@@ -676,94 +486,54 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.Type === undefined) || (!(func0.call(data, "Type")))){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "Type"}};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
+const err0 = errorAt(instancePath,"#/required","required",{missingProperty: "Type"});
+vErrors = pushError(vErrors, err0);
 errors++;
 }
 if((data.Value === undefined) || (!(func0.call(data, "Value")))){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "Value"}};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
+const err1 = errorAt(instancePath,"#/required","required",{missingProperty: "Value"});
+vErrors = pushError(vErrors, err1);
 errors++;
 }
 for(const key0 of Object.keys(data)){
 if(!((key0 === "Type") || (key0 === "Value"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
+const err2 = errorAt(instancePath,"#/additionalProperties","additionalProperties",{additionalProperty: key0});
+vErrors = pushError(vErrors, err2);
 errors++;
 }
 }
 if(data.Type !== undefined && func0.call(data, "Type")){
 let data0 = data.Type;
 if(typeof data0 !== "string"){
-const err3 = {instancePath:instancePath+"/Type",schemaPath:"#/$defs/NodeUnavailabilityType/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
+const err3 = errorAt(instancePath+"/Type","#/$defs/NodeUnavailabilityType/type","type",{type: "string"});
+vErrors = pushError(vErrors, err3);
 errors++;
 }
 if(!((data0 === "CAPACITY_PERCENTAGE") || (data0 === "INSTANCE_COUNT"))){
-const err4 = {instancePath:instancePath+"/Type",schemaPath:"#/$defs/NodeUnavailabilityType/enum",keyword:"enum",params:{allowedValues: schema48.enum}};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
+const err4 = errorAt(instancePath+"/Type","#/$defs/NodeUnavailabilityType/enum","enum",{allowedValues: schema48.enum});
+vErrors = pushError(vErrors, err4);
 errors++;
 }
 }
 if(data.Value !== undefined && func0.call(data, "Value")){
 let data1 = data.Value;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err5 = {instancePath:instancePath+"/Value",schemaPath:"#/properties/Value/type",keyword:"type",params:{type: "integer"}};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
+const err5 = errorAt(instancePath+"/Value","#/properties/Value/type","type",{type: "integer"});
+vErrors = pushError(vErrors, err5);
 errors++;
 }
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 < 1 || isNaN(data1)){
-const err6 = {instancePath:instancePath+"/Value",schemaPath:"#/properties/Value/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
+const err6 = errorAt(instancePath+"/Value","#/properties/Value/minimum","minimum",{comparison: ">=", limit: 1});
+vErrors = pushError(vErrors, err6);
 errors++;
 }
 }
 }
 }
 else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
+const err7 = errorAt(instancePath,"#/type","type",{type: "object"});
+vErrors = pushError(vErrors, err7);
 errors++;
 }
 validate30.errors = vErrors;
@@ -784,24 +554,14 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.MaximumBatchSize === undefined) || (!(func0.call(data, "MaximumBatchSize")))){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "MaximumBatchSize"}};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
+const err0 = errorAt(instancePath,"#/required","required",{missingProperty: "MaximumBatchSize"});
+vErrors = pushError(vErrors, err0);
 errors++;
 }
 for(const key0 of Object.keys(data)){
 if(!((key0 === "MaximumBatchSize") || (key0 === "RollbackMaximumBatchSize"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
+const err1 = errorAt(instancePath,"#/additionalProperties","additionalProperties",{additionalProperty: key0});
+vErrors = pushError(vErrors, err1);
 errors++;
 }
 }
@@ -819,13 +579,8 @@ errors = vErrors.length;
 }
 }
 else {
-const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
+const err2 = errorAt(instancePath,"#/type","type",{type: "object"});
+vErrors = pushError(vErrors, err2);
 errors++;
 }
 validate29.errors = vErrors;
@@ -847,13 +602,8 @@ evaluated0.items = undefined;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 of Object.keys(data)){
 if(!(((key0 === "RollingUpdatePolicy") || (key0 === "WaitIntervalInSeconds")) || (key0 === "AutoRollbackConfiguration"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
+const err0 = errorAt(instancePath,"#/additionalProperties","additionalProperties",{additionalProperty: key0});
+vErrors = pushError(vErrors, err0);
 errors++;
 }
 }
@@ -866,34 +616,19 @@ errors = vErrors.length;
 if(data.WaitIntervalInSeconds !== undefined && func0.call(data, "WaitIntervalInSeconds")){
 let data1 = data.WaitIntervalInSeconds;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err1 = {instancePath:instancePath+"/WaitIntervalInSeconds",schemaPath:"#/properties/WaitIntervalInSeconds/type",keyword:"type",params:{type: "integer"}};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
+const err1 = errorAt(instancePath+"/WaitIntervalInSeconds","#/properties/WaitIntervalInSeconds/type","type",{type: "integer"});
+vErrors = pushError(vErrors, err1);
 errors++;
 }
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 > 3600 || isNaN(data1)){
-const err2 = {instancePath:instancePath+"/WaitIntervalInSeconds",schemaPath:"#/properties/WaitIntervalInSeconds/maximum",keyword:"maximum",params:{comparison: "<=", limit: 3600}};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
+const err2 = errorAt(instancePath+"/WaitIntervalInSeconds","#/properties/WaitIntervalInSeconds/maximum","maximum",{comparison: "<=", limit: 3600});
+vErrors = pushError(vErrors, err2);
 errors++;
 }
 if(data1 < 0 || isNaN(data1)){
-const err3 = {instancePath:instancePath+"/WaitIntervalInSeconds",schemaPath:"#/properties/WaitIntervalInSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
+const err3 = errorAt(instancePath+"/WaitIntervalInSeconds","#/properties/WaitIntervalInSeconds/minimum","minimum",{comparison: ">=", limit: 0});
+vErrors = pushError(vErrors, err3);
 errors++;
 }
 }
@@ -906,72 +641,42 @@ for(let i0=0; i0<len0; i0++){
 let data3 = data2[i0];
 if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
 if((data3.AlarmName === undefined) || (!(func0.call(data3, "AlarmName")))){
-const err4 = {instancePath:instancePath+"/AutoRollbackConfiguration/" + i0,schemaPath:"#/$defs/AlarmDetails/required",keyword:"required",params:{missingProperty: "AlarmName"}};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
+const err4 = errorAt(instancePath+"/AutoRollbackConfiguration/" + i0,"#/$defs/AlarmDetails/required","required",{missingProperty: "AlarmName"});
+vErrors = pushError(vErrors, err4);
 errors++;
 }
 for(const key1 of Object.keys(data3)){
 if(!(key1 === "AlarmName")){
-const err5 = {instancePath:instancePath+"/AutoRollbackConfiguration/" + i0,schemaPath:"#/$defs/AlarmDetails/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
+const err5 = errorAt(instancePath+"/AutoRollbackConfiguration/" + i0,"#/$defs/AlarmDetails/additionalProperties","additionalProperties",{additionalProperty: key1});
+vErrors = pushError(vErrors, err5);
 errors++;
 }
 }
 if(data3.AlarmName !== undefined && func0.call(data3, "AlarmName")){
 if(typeof data3.AlarmName !== "string"){
-const err6 = {instancePath:instancePath+"/AutoRollbackConfiguration/" + i0+"/AlarmName",schemaPath:"#/$defs/AlarmDetails/properties/AlarmName/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
+const err6 = errorAt(instancePath+"/AutoRollbackConfiguration/" + i0+"/AlarmName","#/$defs/AlarmDetails/properties/AlarmName/type","type",{type: "string"});
+vErrors = pushError(vErrors, err6);
 errors++;
 }
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/AutoRollbackConfiguration/" + i0,schemaPath:"#/$defs/AlarmDetails/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
+const err7 = errorAt(instancePath+"/AutoRollbackConfiguration/" + i0,"#/$defs/AlarmDetails/type","type",{type: "object"});
+vErrors = pushError(vErrors, err7);
 errors++;
 }
 }
 }
 else {
-const err8 = {instancePath:instancePath+"/AutoRollbackConfiguration",schemaPath:"#/properties/AutoRollbackConfiguration/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
+const err8 = errorAt(instancePath+"/AutoRollbackConfiguration","#/properties/AutoRollbackConfiguration/type","type",{type: "array"});
+vErrors = pushError(vErrors, err8);
 errors++;
 }
 }
 }
 else {
-const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
+const err9 = errorAt(instancePath,"#/type","type",{type: "object"});
+vErrors = pushError(vErrors, err9);
 errors++;
 }
 validate28.errors = vErrors;
@@ -992,36 +697,21 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.ScheduleExpression === undefined) || (!(func0.call(data, "ScheduleExpression")))){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "ScheduleExpression"}};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
+const err0 = errorAt(instancePath,"#/required","required",{missingProperty: "ScheduleExpression"});
+vErrors = pushError(vErrors, err0);
 errors++;
 }
 for(const key0 of Object.keys(data)){
 if(!((key0 === "ScheduleExpression") || (key0 === "DeploymentConfig"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
+const err1 = errorAt(instancePath,"#/additionalProperties","additionalProperties",{additionalProperty: key0});
+vErrors = pushError(vErrors, err1);
 errors++;
 }
 }
 if(data.ScheduleExpression !== undefined && func0.call(data, "ScheduleExpression")){
 if(typeof data.ScheduleExpression !== "string"){
-const err2 = {instancePath:instancePath+"/ScheduleExpression",schemaPath:"#/properties/ScheduleExpression/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
+const err2 = errorAt(instancePath+"/ScheduleExpression","#/properties/ScheduleExpression/type","type",{type: "string"});
+vErrors = pushError(vErrors, err2);
 errors++;
 }
 }
@@ -1033,13 +723,8 @@ errors = vErrors.length;
 }
 }
 else {
-const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
+const err3 = errorAt(instancePath,"#/type","type",{type: "object"});
+vErrors = pushError(vErrors, err3);
 errors++;
 }
 validate27.errors = vErrors;
@@ -1064,47 +749,27 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.PatchingStrategy === undefined) || (!(func0.call(data, "PatchingStrategy")))){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "PatchingStrategy"}};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
+const err0 = errorAt(instancePath,"#/required","required",{missingProperty: "PatchingStrategy"});
+vErrors = pushError(vErrors, err0);
 errors++;
 }
 for(const key0 of Object.keys(data)){
 if(!(((key0 === "PatchingStrategy") || (key0 === "PatchSchedule")) || (key0 === "DeploymentConfig"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
+const err1 = errorAt(instancePath,"#/additionalProperties","additionalProperties",{additionalProperty: key0});
+vErrors = pushError(vErrors, err1);
 errors++;
 }
 }
 if(data.PatchingStrategy !== undefined && func0.call(data, "PatchingStrategy")){
 let data0 = data.PatchingStrategy;
 if(typeof data0 !== "string"){
-const err2 = {instancePath:instancePath+"/PatchingStrategy",schemaPath:"#/$defs/ClusterPatchingStrategy/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
+const err2 = errorAt(instancePath+"/PatchingStrategy","#/$defs/ClusterPatchingStrategy/type","type",{type: "string"});
+vErrors = pushError(vErrors, err2);
 errors++;
 }
 if(!((data0 === "WhenAllIdle") || (data0 === "WhenIdle"))){
-const err3 = {instancePath:instancePath+"/PatchingStrategy",schemaPath:"#/$defs/ClusterPatchingStrategy/enum",keyword:"enum",params:{allowedValues: schema51.enum}};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
+const err3 = errorAt(instancePath+"/PatchingStrategy","#/$defs/ClusterPatchingStrategy/enum","enum",{allowedValues: schema51.enum});
+vErrors = pushError(vErrors, err3);
 errors++;
 }
 }
@@ -1113,13 +778,8 @@ let data1 = data.PatchSchedule;
 if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
 for(const key1 of Object.keys(data1)){
 if(!(key1 === "NextPatchDate")){
-const err4 = {instancePath:instancePath+"/PatchSchedule",schemaPath:"#/$defs/ClusterPatchSchedule/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
+const err4 = errorAt(instancePath+"/PatchSchedule","#/$defs/ClusterPatchSchedule/additionalProperties","additionalProperties",{additionalProperty: key1});
+vErrors = pushError(vErrors, err4);
 errors++;
 }
 }
@@ -1127,36 +787,21 @@ if(data1.NextPatchDate !== undefined && func0.call(data1, "NextPatchDate")){
 let data2 = data1.NextPatchDate;
 if(typeof data2 === "string"){
 if(!(formats0.validate(data2))){
-const err5 = {instancePath:instancePath+"/PatchSchedule/NextPatchDate",schemaPath:"#/$defs/ClusterPatchSchedule/properties/NextPatchDate/format",keyword:"format",params:{format: "date-time"}};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
+const err5 = errorAt(instancePath+"/PatchSchedule/NextPatchDate","#/$defs/ClusterPatchSchedule/properties/NextPatchDate/format","format",{format: "date-time"});
+vErrors = pushError(vErrors, err5);
 errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/PatchSchedule/NextPatchDate",schemaPath:"#/$defs/ClusterPatchSchedule/properties/NextPatchDate/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
+const err6 = errorAt(instancePath+"/PatchSchedule/NextPatchDate","#/$defs/ClusterPatchSchedule/properties/NextPatchDate/type","type",{type: "string"});
+vErrors = pushError(vErrors, err6);
 errors++;
 }
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/PatchSchedule",schemaPath:"#/$defs/ClusterPatchSchedule/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
+const err7 = errorAt(instancePath+"/PatchSchedule","#/$defs/ClusterPatchSchedule/type","type",{type: "object"});
+vErrors = pushError(vErrors, err7);
 errors++;
 }
 }
@@ -1168,13 +813,8 @@ errors = vErrors.length;
 }
 }
 else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
+const err8 = errorAt(instancePath,"#/type","type",{type: "object"});
+vErrors = pushError(vErrors, err8);
 errors++;
 }
 validate36.errors = vErrors;
@@ -1198,93 +838,53 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.Key === undefined) || (!(func0.call(data, "Key")))){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "Key"}};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
+const err0 = errorAt(instancePath,"#/required","required",{missingProperty: "Key"});
+vErrors = pushError(vErrors, err0);
 errors++;
 }
 if((data.Effect === undefined) || (!(func0.call(data, "Effect")))){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "Effect"}};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
+const err1 = errorAt(instancePath,"#/required","required",{missingProperty: "Effect"});
+vErrors = pushError(vErrors, err1);
 errors++;
 }
 for(const key0 of Object.keys(data)){
 if(!(((key0 === "Key") || (key0 === "Value")) || (key0 === "Effect"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
+const err2 = errorAt(instancePath,"#/additionalProperties","additionalProperties",{additionalProperty: key0});
+vErrors = pushError(vErrors, err2);
 errors++;
 }
 }
 if(data.Key !== undefined && func0.call(data, "Key")){
 if(typeof data.Key !== "string"){
-const err3 = {instancePath:instancePath+"/Key",schemaPath:"#/properties/Key/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
+const err3 = errorAt(instancePath+"/Key","#/properties/Key/type","type",{type: "string"});
+vErrors = pushError(vErrors, err3);
 errors++;
 }
 }
 if(data.Value !== undefined && func0.call(data, "Value")){
 if(typeof data.Value !== "string"){
-const err4 = {instancePath:instancePath+"/Value",schemaPath:"#/properties/Value/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
+const err4 = errorAt(instancePath+"/Value","#/properties/Value/type","type",{type: "string"});
+vErrors = pushError(vErrors, err4);
 errors++;
 }
 }
 if(data.Effect !== undefined && func0.call(data, "Effect")){
 let data2 = data.Effect;
 if(typeof data2 !== "string"){
-const err5 = {instancePath:instancePath+"/Effect",schemaPath:"#/$defs/ClusterKubernetesTaintEffect/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
+const err5 = errorAt(instancePath+"/Effect","#/$defs/ClusterKubernetesTaintEffect/type","type",{type: "string"});
+vErrors = pushError(vErrors, err5);
 errors++;
 }
 if(!(((data2 === "NoExecute") || (data2 === "NoSchedule")) || (data2 === "PreferNoSchedule"))){
-const err6 = {instancePath:instancePath+"/Effect",schemaPath:"#/$defs/ClusterKubernetesTaintEffect/enum",keyword:"enum",params:{allowedValues: schema55.enum}};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
+const err6 = errorAt(instancePath+"/Effect","#/$defs/ClusterKubernetesTaintEffect/enum","enum",{allowedValues: schema55.enum});
+vErrors = pushError(vErrors, err6);
 errors++;
 }
 }
 }
 else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
+const err7 = errorAt(instancePath,"#/type","type",{type: "object"});
+vErrors = pushError(vErrors, err7);
 errors++;
 }
 validate40.errors = vErrors;
@@ -1306,13 +906,8 @@ evaluated0.items = undefined;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 of Object.keys(data)){
 if(!((key0 === "Labels") || (key0 === "Taints"))){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
+const err0 = errorAt(instancePath,"#/additionalProperties","additionalProperties",{additionalProperty: key0});
+vErrors = pushError(vErrors, err0);
 errors++;
 }
 }
@@ -1321,25 +916,15 @@ let data0 = data.Labels;
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 for(const key1 of Object.keys(data0)){
 if(typeof data0[key1] !== "string"){
-const err1 = {instancePath:instancePath+"/Labels/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/Labels/additionalProperties/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
+const err1 = errorAt(instancePath+"/Labels/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),"#/properties/Labels/additionalProperties/type","type",{type: "string"});
+vErrors = pushError(vErrors, err1);
 errors++;
 }
 }
 }
 else {
-const err2 = {instancePath:instancePath+"/Labels",schemaPath:"#/properties/Labels/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
+const err2 = errorAt(instancePath+"/Labels","#/properties/Labels/type","type",{type: "object"});
+vErrors = pushError(vErrors, err2);
 errors++;
 }
 }
@@ -1355,25 +940,15 @@ errors = vErrors.length;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/Taints",schemaPath:"#/properties/Taints/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
+const err3 = errorAt(instancePath+"/Taints","#/properties/Taints/type","type",{type: "array"});
+vErrors = pushError(vErrors, err3);
 errors++;
 }
 }
 }
 else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
+const err4 = errorAt(instancePath,"#/type","type",{type: "object"});
+vErrors = pushError(vErrors, err4);
 errors++;
 }
 validate39.errors = vErrors;
@@ -1396,47 +971,27 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.NodeType === undefined) || (!(func0.call(data, "NodeType")))){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "NodeType"}};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
+const err0 = errorAt(instancePath,"#/required","required",{missingProperty: "NodeType"});
+vErrors = pushError(vErrors, err0);
 errors++;
 }
 for(const key0 of Object.keys(data)){
 if(!((key0 === "NodeType") || (key0 === "PartitionNames"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
+const err1 = errorAt(instancePath,"#/additionalProperties","additionalProperties",{additionalProperty: key0});
+vErrors = pushError(vErrors, err1);
 errors++;
 }
 }
 if(data.NodeType !== undefined && func0.call(data, "NodeType")){
 let data0 = data.NodeType;
 if(typeof data0 !== "string"){
-const err2 = {instancePath:instancePath+"/NodeType",schemaPath:"#/$defs/ClusterSlurmNodeType/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
+const err2 = errorAt(instancePath+"/NodeType","#/$defs/ClusterSlurmNodeType/type","type",{type: "string"});
+vErrors = pushError(vErrors, err2);
 errors++;
 }
 if(!(((data0 === "Compute") || (data0 === "Controller")) || (data0 === "Login"))){
-const err3 = {instancePath:instancePath+"/NodeType",schemaPath:"#/$defs/ClusterSlurmNodeType/enum",keyword:"enum",params:{allowedValues: schema57.enum}};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
+const err3 = errorAt(instancePath+"/NodeType","#/$defs/ClusterSlurmNodeType/enum","enum",{allowedValues: schema57.enum});
+vErrors = pushError(vErrors, err3);
 errors++;
 }
 }
@@ -1446,37 +1001,22 @@ if(Array.isArray(data1)){
 const len0 = data1.length;
 for(let i0=0; i0<len0; i0++){
 if(typeof data1[i0] !== "string"){
-const err4 = {instancePath:instancePath+"/PartitionNames/" + i0,schemaPath:"#/properties/PartitionNames/items/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
+const err4 = errorAt(instancePath+"/PartitionNames/" + i0,"#/properties/PartitionNames/items/type","type",{type: "string"});
+vErrors = pushError(vErrors, err4);
 errors++;
 }
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/PartitionNames",schemaPath:"#/properties/PartitionNames/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
+const err5 = errorAt(instancePath+"/PartitionNames","#/properties/PartitionNames/type","type",{type: "array"});
+vErrors = pushError(vErrors, err5);
 errors++;
 }
 }
 }
 else {
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
+const err6 = errorAt(instancePath,"#/type","type",{type: "object"});
+vErrors = pushError(vErrors, err6);
 errors++;
 }
 validate43.errors = vErrors;
@@ -1504,13 +1044,8 @@ let passing0 = null;
 const _errs2 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.Spot === undefined) || (!(func0.call(data, "Spot")))){
-const err0 = {instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: "Spot"}};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
+const err0 = errorAt(instancePath,"#/oneOf/0/required","required",{missingProperty: "Spot"});
+vErrors = pushError(vErrors, err0);
 errors++;
 }
 }
@@ -1522,13 +1057,8 @@ passing0 = 0;
 const _errs3 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.OnDemand === undefined) || (!(func0.call(data, "OnDemand")))){
-const err1 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "OnDemand"}};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
+const err1 = errorAt(instancePath,"#/oneOf/1/required","required",{missingProperty: "OnDemand"});
+vErrors = pushError(vErrors, err1);
 errors++;
 }
 }
@@ -1544,13 +1074,8 @@ passing0 = 1;
 }
 }
 if(!valid0){
-const err2 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0}};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
+const err2 = errorAt(instancePath,"#/oneOf","oneOf",{passingSchemas: passing0});
+vErrors = pushError(vErrors, err2);
 errors++;
 }
 else {
@@ -1567,13 +1092,8 @@ vErrors = null;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 of Object.keys(data)){
 if(!((key0 === "Spot") || (key0 === "OnDemand"))){
-const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
+const err3 = errorAt(instancePath,"#/additionalProperties","additionalProperties",{additionalProperty: key0});
+vErrors = pushError(vErrors, err3);
 errors++;
 }
 }
@@ -1581,24 +1101,14 @@ if(data.Spot !== undefined && func0.call(data, "Spot")){
 let data0 = data.Spot;
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 for(const key1 of Object.keys(data0)){
-const err4 = {instancePath:instancePath+"/Spot",schemaPath:"#/$defs/ClusterSpotOptions/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
+const err4 = errorAt(instancePath+"/Spot","#/$defs/ClusterSpotOptions/additionalProperties","additionalProperties",{additionalProperty: key1});
+vErrors = pushError(vErrors, err4);
 errors++;
 }
 }
 else {
-const err5 = {instancePath:instancePath+"/Spot",schemaPath:"#/$defs/ClusterSpotOptions/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
+const err5 = errorAt(instancePath+"/Spot","#/$defs/ClusterSpotOptions/type","type",{type: "object"});
+vErrors = pushError(vErrors, err5);
 errors++;
 }
 }
@@ -1606,36 +1116,21 @@ if(data.OnDemand !== undefined && func0.call(data, "OnDemand")){
 let data1 = data.OnDemand;
 if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
 for(const key2 of Object.keys(data1)){
-const err6 = {instancePath:instancePath+"/OnDemand",schemaPath:"#/$defs/ClusterOnDemandOptions/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2}};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
+const err6 = errorAt(instancePath+"/OnDemand","#/$defs/ClusterOnDemandOptions/additionalProperties","additionalProperties",{additionalProperty: key2});
+vErrors = pushError(vErrors, err6);
 errors++;
 }
 }
 else {
-const err7 = {instancePath:instancePath+"/OnDemand",schemaPath:"#/$defs/ClusterOnDemandOptions/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
+const err7 = errorAt(instancePath+"/OnDemand","#/$defs/ClusterOnDemandOptions/type","type",{type: "object"});
+vErrors = pushError(vErrors, err7);
 errors++;
 }
 }
 }
 else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
+const err8 = errorAt(instancePath,"#/type","type",{type: "object"});
+vErrors = pushError(vErrors, err8);
 errors++;
 }
 validate45.errors = vErrors;
@@ -1659,48 +1154,28 @@ evaluated0.items = undefined;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 of Object.keys(data)){
 if(!(key0 === "InterfaceType")){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
+const err0 = errorAt(instancePath,"#/additionalProperties","additionalProperties",{additionalProperty: key0});
+vErrors = pushError(vErrors, err0);
 errors++;
 }
 }
 if(data.InterfaceType !== undefined && func0.call(data, "InterfaceType")){
 let data0 = data.InterfaceType;
 if(typeof data0 !== "string"){
-const err1 = {instancePath:instancePath+"/InterfaceType",schemaPath:"#/$defs/ClusterInterfaceType/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
+const err1 = errorAt(instancePath+"/InterfaceType","#/$defs/ClusterInterfaceType/type","type",{type: "string"});
+vErrors = pushError(vErrors, err1);
 errors++;
 }
 if(!((data0 === "efa") || (data0 === "efa-only"))){
-const err2 = {instancePath:instancePath+"/InterfaceType",schemaPath:"#/$defs/ClusterInterfaceType/enum",keyword:"enum",params:{allowedValues: schema62.enum}};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
+const err2 = errorAt(instancePath+"/InterfaceType","#/$defs/ClusterInterfaceType/enum","enum",{allowedValues: schema62.enum});
+vErrors = pushError(vErrors, err2);
 errors++;
 }
 }
 }
 else {
-const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
+const err3 = errorAt(instancePath,"#/type","type",{type: "object"});
+vErrors = pushError(vErrors, err3);
 errors++;
 }
 validate47.errors = vErrors;
@@ -1726,12 +1201,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.InstanceRequirements === undefined) || (!(func0.call(data, "InstanceRequirements")))) && (missing0 = "InstanceRequirements")){
 const err0 = {};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
+vErrors = pushError(vErrors, err0);
 errors++;
 }
 }
@@ -1749,13 +1219,8 @@ if(!_valid0){
 const _errs3 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.InstanceType === undefined) || (!(func0.call(data, "InstanceType")))){
-const err1 = {instancePath,schemaPath:"#/else/required",keyword:"required",params:{missingProperty: "InstanceType"}};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
+const err1 = errorAt(instancePath,"#/else/required","required",{missingProperty: "InstanceType"});
+vErrors = pushError(vErrors, err1);
 errors++;
 }
 }
@@ -1763,99 +1228,54 @@ var _valid0 = _errs3 === errors;
 valid0 = _valid0;
 }
 if(!valid0){
-const err2 = {instancePath,schemaPath:"#/if",keyword:"if",params:{failingKeyword: "else"}};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
+const err2 = errorAt(instancePath,"#/if","if",{failingKeyword: "else"});
+vErrors = pushError(vErrors, err2);
 errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.InstanceCount === undefined) || (!(func0.call(data, "InstanceCount")))){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "InstanceCount"}};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
+const err3 = errorAt(instancePath,"#/required","required",{missingProperty: "InstanceCount"});
+vErrors = pushError(vErrors, err3);
 errors++;
 }
 if((data.InstanceGroupName === undefined) || (!(func0.call(data, "InstanceGroupName")))){
-const err4 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "InstanceGroupName"}};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
+const err4 = errorAt(instancePath,"#/required","required",{missingProperty: "InstanceGroupName"});
+vErrors = pushError(vErrors, err4);
 errors++;
 }
 if((data.LifeCycleConfig === undefined) || (!(func0.call(data, "LifeCycleConfig")))){
-const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "LifeCycleConfig"}};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
+const err5 = errorAt(instancePath,"#/required","required",{missingProperty: "LifeCycleConfig"});
+vErrors = pushError(vErrors, err5);
 errors++;
 }
 if((data.ExecutionRole === undefined) || (!(func0.call(data, "ExecutionRole")))){
-const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "ExecutionRole"}};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
+const err6 = errorAt(instancePath,"#/required","required",{missingProperty: "ExecutionRole"});
+vErrors = pushError(vErrors, err6);
 errors++;
 }
 for(const key0 of Object.keys(data)){
 if(!(func0.call(schema33.properties, key0))){
-const err7 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
+const err7 = errorAt(instancePath,"#/additionalProperties","additionalProperties",{additionalProperty: key0});
+vErrors = pushError(vErrors, err7);
 errors++;
 }
 }
 if(data.InstanceCount !== undefined && func0.call(data, "InstanceCount")){
 let data0 = data.InstanceCount;
 if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-const err8 = {instancePath:instancePath+"/InstanceCount",schemaPath:"#/properties/InstanceCount/type",keyword:"type",params:{type: "integer"}};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
+const err8 = errorAt(instancePath+"/InstanceCount","#/properties/InstanceCount/type","type",{type: "integer"});
+vErrors = pushError(vErrors, err8);
 errors++;
 }
 if((typeof data0 == "number") && (isFinite(data0))){
 if(data0 > 6758 || isNaN(data0)){
-const err9 = {instancePath:instancePath+"/InstanceCount",schemaPath:"#/properties/InstanceCount/maximum",keyword:"maximum",params:{comparison: "<=", limit: 6758}};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
+const err9 = errorAt(instancePath+"/InstanceCount","#/properties/InstanceCount/maximum","maximum",{comparison: "<=", limit: 6758});
+vErrors = pushError(vErrors, err9);
 errors++;
 }
 if(data0 < 1 || isNaN(data0)){
-const err10 = {instancePath:instancePath+"/InstanceCount",schemaPath:"#/properties/InstanceCount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
+const err10 = errorAt(instancePath+"/InstanceCount","#/properties/InstanceCount/minimum","minimum",{comparison: ">=", limit: 1});
+vErrors = pushError(vErrors, err10);
 errors++;
 }
 }
@@ -1863,34 +1283,19 @@ errors++;
 if(data.MinInstanceCount !== undefined && func0.call(data, "MinInstanceCount")){
 let data1 = data.MinInstanceCount;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err11 = {instancePath:instancePath+"/MinInstanceCount",schemaPath:"#/properties/MinInstanceCount/type",keyword:"type",params:{type: "integer"}};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
+const err11 = errorAt(instancePath+"/MinInstanceCount","#/properties/MinInstanceCount/type","type",{type: "integer"});
+vErrors = pushError(vErrors, err11);
 errors++;
 }
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 > 6758 || isNaN(data1)){
-const err12 = {instancePath:instancePath+"/MinInstanceCount",schemaPath:"#/properties/MinInstanceCount/maximum",keyword:"maximum",params:{comparison: "<=", limit: 6758}};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
+const err12 = errorAt(instancePath+"/MinInstanceCount","#/properties/MinInstanceCount/maximum","maximum",{comparison: "<=", limit: 6758});
+vErrors = pushError(vErrors, err12);
 errors++;
 }
 if(data1 < 0 || isNaN(data1)){
-const err13 = {instancePath:instancePath+"/MinInstanceCount",schemaPath:"#/properties/MinInstanceCount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
+const err13 = errorAt(instancePath+"/MinInstanceCount","#/properties/MinInstanceCount/minimum","minimum",{comparison: ">=", limit: 0});
+vErrors = pushError(vErrors, err13);
 errors++;
 }
 }
@@ -1899,57 +1304,32 @@ if(data.InstanceGroupName !== undefined && func0.call(data, "InstanceGroupName")
 let data2 = data.InstanceGroupName;
 if(typeof data2 === "string"){
 if(func67(data2) > 63){
-const err14 = {instancePath:instancePath+"/InstanceGroupName",schemaPath:"#/properties/InstanceGroupName/maxLength",keyword:"maxLength",params:{limit: 63}};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
+const err14 = errorAt(instancePath+"/InstanceGroupName","#/properties/InstanceGroupName/maxLength","maxLength",{limit: 63});
+vErrors = pushError(vErrors, err14);
 errors++;
 }
 if(func67(data2) < 1){
-const err15 = {instancePath:instancePath+"/InstanceGroupName",schemaPath:"#/properties/InstanceGroupName/minLength",keyword:"minLength",params:{limit: 1}};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
+const err15 = errorAt(instancePath+"/InstanceGroupName","#/properties/InstanceGroupName/minLength","minLength",{limit: 1});
+vErrors = pushError(vErrors, err15);
 errors++;
 }
 if(!pattern4.test(data2)){
-const err16 = {instancePath:instancePath+"/InstanceGroupName",schemaPath:"#/properties/InstanceGroupName/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"}};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
+const err16 = errorAt(instancePath+"/InstanceGroupName","#/properties/InstanceGroupName/pattern","pattern",{pattern: "^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"});
+vErrors = pushError(vErrors, err16);
 errors++;
 }
 }
 else {
-const err17 = {instancePath:instancePath+"/InstanceGroupName",schemaPath:"#/properties/InstanceGroupName/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
+const err17 = errorAt(instancePath+"/InstanceGroupName","#/properties/InstanceGroupName/type","type",{type: "string"});
+vErrors = pushError(vErrors, err17);
 errors++;
 }
 }
 if(data.InstanceType !== undefined && func0.call(data, "InstanceType")){
 let data3 = data.InstanceType;
 if(typeof data3 !== "string"){
-const err18 = {instancePath:instancePath+"/InstanceType",schemaPath:"#/$defs/ClusterInstanceType/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
+const err18 = errorAt(instancePath+"/InstanceType","#/$defs/ClusterInstanceType/type","type",{type: "string"});
+vErrors = pushError(vErrors, err18);
 errors++;
 }
 let valid3;
@@ -1961,13 +1341,8 @@ break;
 }
 }
 if(!valid3){
-const err19 = {instancePath:instancePath+"/InstanceType",schemaPath:"#/$defs/ClusterInstanceType/enum",keyword:"enum",params:{allowedValues: schema34.enum}};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
+const err19 = errorAt(instancePath+"/InstanceType","#/$defs/ClusterInstanceType/enum","enum",{allowedValues: schema34.enum});
+vErrors = pushError(vErrors, err19);
 errors++;
 }
 }
@@ -1981,34 +1356,19 @@ if(data.LifeCycleConfig !== undefined && func0.call(data, "LifeCycleConfig")){
 let data5 = data.LifeCycleConfig;
 if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
 if((data5.SourceS3Uri === undefined) || (!(func0.call(data5, "SourceS3Uri")))){
-const err20 = {instancePath:instancePath+"/LifeCycleConfig",schemaPath:"#/$defs/ClusterLifeCycleConfig/required",keyword:"required",params:{missingProperty: "SourceS3Uri"}};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
+const err20 = errorAt(instancePath+"/LifeCycleConfig","#/$defs/ClusterLifeCycleConfig/required","required",{missingProperty: "SourceS3Uri"});
+vErrors = pushError(vErrors, err20);
 errors++;
 }
 if((data5.OnCreate === undefined) || (!(func0.call(data5, "OnCreate")))){
-const err21 = {instancePath:instancePath+"/LifeCycleConfig",schemaPath:"#/$defs/ClusterLifeCycleConfig/required",keyword:"required",params:{missingProperty: "OnCreate"}};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
+const err21 = errorAt(instancePath+"/LifeCycleConfig","#/$defs/ClusterLifeCycleConfig/required","required",{missingProperty: "OnCreate"});
+vErrors = pushError(vErrors, err21);
 errors++;
 }
 for(const key1 of Object.keys(data5)){
 if(!(((key1 === "SourceS3Uri") || (key1 === "OnCreate")) || (key1 === "OnInitComplete"))){
-const err22 = {instancePath:instancePath+"/LifeCycleConfig",schemaPath:"#/$defs/ClusterLifeCycleConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
-if(vErrors === null){
-vErrors = [err22];
-}
-else {
-vErrors.push(err22);
-}
+const err22 = errorAt(instancePath+"/LifeCycleConfig","#/$defs/ClusterLifeCycleConfig/additionalProperties","additionalProperties",{additionalProperty: key1});
+vErrors = pushError(vErrors, err22);
 errors++;
 }
 }
@@ -2016,44 +1376,24 @@ if(data5.SourceS3Uri !== undefined && func0.call(data5, "SourceS3Uri")){
 let data6 = data5.SourceS3Uri;
 if(typeof data6 === "string"){
 if(func67(data6) > 1024){
-const err23 = {instancePath:instancePath+"/LifeCycleConfig/SourceS3Uri",schemaPath:"#/$defs/ClusterLifeCycleConfig/properties/SourceS3Uri/maxLength",keyword:"maxLength",params:{limit: 1024}};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
-}
+const err23 = errorAt(instancePath+"/LifeCycleConfig/SourceS3Uri","#/$defs/ClusterLifeCycleConfig/properties/SourceS3Uri/maxLength","maxLength",{limit: 1024});
+vErrors = pushError(vErrors, err23);
 errors++;
 }
 if(func67(data6) < 1){
-const err24 = {instancePath:instancePath+"/LifeCycleConfig/SourceS3Uri",schemaPath:"#/$defs/ClusterLifeCycleConfig/properties/SourceS3Uri/minLength",keyword:"minLength",params:{limit: 1}};
-if(vErrors === null){
-vErrors = [err24];
-}
-else {
-vErrors.push(err24);
-}
+const err24 = errorAt(instancePath+"/LifeCycleConfig/SourceS3Uri","#/$defs/ClusterLifeCycleConfig/properties/SourceS3Uri/minLength","minLength",{limit: 1});
+vErrors = pushError(vErrors, err24);
 errors++;
 }
 if(!pattern6.test(data6)){
-const err25 = {instancePath:instancePath+"/LifeCycleConfig/SourceS3Uri",schemaPath:"#/$defs/ClusterLifeCycleConfig/properties/SourceS3Uri/pattern",keyword:"pattern",params:{pattern: "^(https|s3)://([^/]+)/?(.*)$"}};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
-}
+const err25 = errorAt(instancePath+"/LifeCycleConfig/SourceS3Uri","#/$defs/ClusterLifeCycleConfig/properties/SourceS3Uri/pattern","pattern",{pattern: "^(https|s3)://([^/]+)/?(.*)$"});
+vErrors = pushError(vErrors, err25);
 errors++;
 }
 }
 else {
-const err26 = {instancePath:instancePath+"/LifeCycleConfig/SourceS3Uri",schemaPath:"#/$defs/ClusterLifeCycleConfig/properties/SourceS3Uri/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err26];
-}
-else {
-vErrors.push(err26);
-}
+const err26 = errorAt(instancePath+"/LifeCycleConfig/SourceS3Uri","#/$defs/ClusterLifeCycleConfig/properties/SourceS3Uri/type","type",{type: "string"});
+vErrors = pushError(vErrors, err26);
 errors++;
 }
 }
@@ -2061,58 +1401,33 @@ if(data5.OnCreate !== undefined && func0.call(data5, "OnCreate")){
 let data7 = data5.OnCreate;
 if(typeof data7 === "string"){
 if(func67(data7) > 128){
-const err27 = {instancePath:instancePath+"/LifeCycleConfig/OnCreate",schemaPath:"#/$defs/ClusterLifeCycleConfig/properties/OnCreate/maxLength",keyword:"maxLength",params:{limit: 128}};
-if(vErrors === null){
-vErrors = [err27];
-}
-else {
-vErrors.push(err27);
-}
+const err27 = errorAt(instancePath+"/LifeCycleConfig/OnCreate","#/$defs/ClusterLifeCycleConfig/properties/OnCreate/maxLength","maxLength",{limit: 128});
+vErrors = pushError(vErrors, err27);
 errors++;
 }
 if(func67(data7) < 1){
-const err28 = {instancePath:instancePath+"/LifeCycleConfig/OnCreate",schemaPath:"#/$defs/ClusterLifeCycleConfig/properties/OnCreate/minLength",keyword:"minLength",params:{limit: 1}};
-if(vErrors === null){
-vErrors = [err28];
-}
-else {
-vErrors.push(err28);
-}
+const err28 = errorAt(instancePath+"/LifeCycleConfig/OnCreate","#/$defs/ClusterLifeCycleConfig/properties/OnCreate/minLength","minLength",{limit: 1});
+vErrors = pushError(vErrors, err28);
 errors++;
 }
 }
 else {
-const err29 = {instancePath:instancePath+"/LifeCycleConfig/OnCreate",schemaPath:"#/$defs/ClusterLifeCycleConfig/properties/OnCreate/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err29];
-}
-else {
-vErrors.push(err29);
-}
+const err29 = errorAt(instancePath+"/LifeCycleConfig/OnCreate","#/$defs/ClusterLifeCycleConfig/properties/OnCreate/type","type",{type: "string"});
+vErrors = pushError(vErrors, err29);
 errors++;
 }
 }
 if(data5.OnInitComplete !== undefined && func0.call(data5, "OnInitComplete")){
 if(typeof data5.OnInitComplete !== "string"){
-const err30 = {instancePath:instancePath+"/LifeCycleConfig/OnInitComplete",schemaPath:"#/$defs/ClusterLifeCycleConfig/properties/OnInitComplete/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err30];
-}
-else {
-vErrors.push(err30);
-}
+const err30 = errorAt(instancePath+"/LifeCycleConfig/OnInitComplete","#/$defs/ClusterLifeCycleConfig/properties/OnInitComplete/type","type",{type: "string"});
+vErrors = pushError(vErrors, err30);
 errors++;
 }
 }
 }
 else {
-const err31 = {instancePath:instancePath+"/LifeCycleConfig",schemaPath:"#/$defs/ClusterLifeCycleConfig/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err31];
-}
-else {
-vErrors.push(err31);
-}
+const err31 = errorAt(instancePath+"/LifeCycleConfig","#/$defs/ClusterLifeCycleConfig/type","type",{type: "object"});
+vErrors = pushError(vErrors, err31);
 errors++;
 }
 }
@@ -2120,78 +1435,43 @@ if(data.ExecutionRole !== undefined && func0.call(data, "ExecutionRole")){
 let data9 = data.ExecutionRole;
 if(typeof data9 === "string"){
 if(func67(data9) > 2048){
-const err32 = {instancePath:instancePath+"/ExecutionRole",schemaPath:"#/properties/ExecutionRole/maxLength",keyword:"maxLength",params:{limit: 2048}};
-if(vErrors === null){
-vErrors = [err32];
-}
-else {
-vErrors.push(err32);
-}
+const err32 = errorAt(instancePath+"/ExecutionRole","#/properties/ExecutionRole/maxLength","maxLength",{limit: 2048});
+vErrors = pushError(vErrors, err32);
 errors++;
 }
 if(func67(data9) < 20){
-const err33 = {instancePath:instancePath+"/ExecutionRole",schemaPath:"#/properties/ExecutionRole/minLength",keyword:"minLength",params:{limit: 20}};
-if(vErrors === null){
-vErrors = [err33];
-}
-else {
-vErrors.push(err33);
-}
+const err33 = errorAt(instancePath+"/ExecutionRole","#/properties/ExecutionRole/minLength","minLength",{limit: 20});
+vErrors = pushError(vErrors, err33);
 errors++;
 }
 if(!pattern7.test(data9)){
-const err34 = {instancePath:instancePath+"/ExecutionRole",schemaPath:"#/properties/ExecutionRole/pattern",keyword:"pattern",params:{pattern: "^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"}};
-if(vErrors === null){
-vErrors = [err34];
-}
-else {
-vErrors.push(err34);
-}
+const err34 = errorAt(instancePath+"/ExecutionRole","#/properties/ExecutionRole/pattern","pattern",{pattern: "^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"});
+vErrors = pushError(vErrors, err34);
 errors++;
 }
 }
 else {
-const err35 = {instancePath:instancePath+"/ExecutionRole",schemaPath:"#/properties/ExecutionRole/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err35];
-}
-else {
-vErrors.push(err35);
-}
+const err35 = errorAt(instancePath+"/ExecutionRole","#/properties/ExecutionRole/type","type",{type: "string"});
+vErrors = pushError(vErrors, err35);
 errors++;
 }
 }
 if(data.ThreadsPerCore !== undefined && func0.call(data, "ThreadsPerCore")){
 let data10 = data.ThreadsPerCore;
 if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
-const err36 = {instancePath:instancePath+"/ThreadsPerCore",schemaPath:"#/properties/ThreadsPerCore/type",keyword:"type",params:{type: "integer"}};
-if(vErrors === null){
-vErrors = [err36];
-}
-else {
-vErrors.push(err36);
-}
+const err36 = errorAt(instancePath+"/ThreadsPerCore","#/properties/ThreadsPerCore/type","type",{type: "integer"});
+vErrors = pushError(vErrors, err36);
 errors++;
 }
 if((typeof data10 == "number") && (isFinite(data10))){
 if(data10 > 2 || isNaN(data10)){
-const err37 = {instancePath:instancePath+"/ThreadsPerCore",schemaPath:"#/properties/ThreadsPerCore/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2}};
-if(vErrors === null){
-vErrors = [err37];
-}
-else {
-vErrors.push(err37);
-}
+const err37 = errorAt(instancePath+"/ThreadsPerCore","#/properties/ThreadsPerCore/maximum","maximum",{comparison: "<=", limit: 2});
+vErrors = pushError(vErrors, err37);
 errors++;
 }
 if(data10 < 1 || isNaN(data10)){
-const err38 = {instancePath:instancePath+"/ThreadsPerCore",schemaPath:"#/properties/ThreadsPerCore/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
-if(vErrors === null){
-vErrors = [err38];
-}
-else {
-vErrors.push(err38);
-}
+const err38 = errorAt(instancePath+"/ThreadsPerCore","#/properties/ThreadsPerCore/minimum","minimum",{comparison: ">=", limit: 1});
+vErrors = pushError(vErrors, err38);
 errors++;
 }
 }
@@ -2200,13 +1480,8 @@ if(data.InstanceStorageConfigs !== undefined && func0.call(data, "InstanceStorag
 let data11 = data.InstanceStorageConfigs;
 if(Array.isArray(data11)){
 if(data11.length > 4){
-const err39 = {instancePath:instancePath+"/InstanceStorageConfigs",schemaPath:"#/properties/InstanceStorageConfigs/maxItems",keyword:"maxItems",params:{limit: 4}};
-if(vErrors === null){
-vErrors = [err39];
-}
-else {
-vErrors.push(err39);
-}
+const err39 = errorAt(instancePath+"/InstanceStorageConfigs","#/properties/InstanceStorageConfigs/maxItems","maxItems",{limit: 4});
+vErrors = pushError(vErrors, err39);
 errors++;
 }
 const len0 = data11.length;
@@ -2218,13 +1493,8 @@ errors = vErrors.length;
 }
 }
 else {
-const err40 = {instancePath:instancePath+"/InstanceStorageConfigs",schemaPath:"#/properties/InstanceStorageConfigs/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err40];
-}
-else {
-vErrors.push(err40);
-}
+const err40 = errorAt(instancePath+"/InstanceStorageConfigs","#/properties/InstanceStorageConfigs/type","type",{type: "array"});
+vErrors = pushError(vErrors, err40);
 errors++;
 }
 }
@@ -2232,58 +1502,33 @@ if(data.OnStartDeepHealthChecks !== undefined && func0.call(data, "OnStartDeepHe
 let data13 = data.OnStartDeepHealthChecks;
 if(Array.isArray(data13)){
 if(data13.length > 2){
-const err41 = {instancePath:instancePath+"/OnStartDeepHealthChecks",schemaPath:"#/properties/OnStartDeepHealthChecks/maxItems",keyword:"maxItems",params:{limit: 2}};
-if(vErrors === null){
-vErrors = [err41];
-}
-else {
-vErrors.push(err41);
-}
+const err41 = errorAt(instancePath+"/OnStartDeepHealthChecks","#/properties/OnStartDeepHealthChecks/maxItems","maxItems",{limit: 2});
+vErrors = pushError(vErrors, err41);
 errors++;
 }
 if(data13.length < 1){
-const err42 = {instancePath:instancePath+"/OnStartDeepHealthChecks",schemaPath:"#/properties/OnStartDeepHealthChecks/minItems",keyword:"minItems",params:{limit: 1}};
-if(vErrors === null){
-vErrors = [err42];
-}
-else {
-vErrors.push(err42);
-}
+const err42 = errorAt(instancePath+"/OnStartDeepHealthChecks","#/properties/OnStartDeepHealthChecks/minItems","minItems",{limit: 1});
+vErrors = pushError(vErrors, err42);
 errors++;
 }
 const len1 = data13.length;
 for(let i1=0; i1<len1; i1++){
 let data14 = data13[i1];
 if(typeof data14 !== "string"){
-const err43 = {instancePath:instancePath+"/OnStartDeepHealthChecks/" + i1,schemaPath:"#/$defs/DeepHealthCheckType/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err43];
-}
-else {
-vErrors.push(err43);
-}
+const err43 = errorAt(instancePath+"/OnStartDeepHealthChecks/" + i1,"#/$defs/DeepHealthCheckType/type","type",{type: "string"});
+vErrors = pushError(vErrors, err43);
 errors++;
 }
 if(!((data14 === "InstanceConnectivity") || (data14 === "InstanceStress"))){
-const err44 = {instancePath:instancePath+"/OnStartDeepHealthChecks/" + i1,schemaPath:"#/$defs/DeepHealthCheckType/enum",keyword:"enum",params:{allowedValues: schema42.enum}};
-if(vErrors === null){
-vErrors = [err44];
-}
-else {
-vErrors.push(err44);
-}
+const err44 = errorAt(instancePath+"/OnStartDeepHealthChecks/" + i1,"#/$defs/DeepHealthCheckType/enum","enum",{allowedValues: schema42.enum});
+vErrors = pushError(vErrors, err44);
 errors++;
 }
 }
 }
 else {
-const err45 = {instancePath:instancePath+"/OnStartDeepHealthChecks",schemaPath:"#/properties/OnStartDeepHealthChecks/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err45];
-}
-else {
-vErrors.push(err45);
-}
+const err45 = errorAt(instancePath+"/OnStartDeepHealthChecks","#/properties/OnStartDeepHealthChecks/type","type",{type: "array"});
+vErrors = pushError(vErrors, err45);
 errors++;
 }
 }
@@ -2291,44 +1536,24 @@ if(data.TrainingPlanArn !== undefined && func0.call(data, "TrainingPlanArn")){
 let data15 = data.TrainingPlanArn;
 if(typeof data15 === "string"){
 if(func67(data15) > 2048){
-const err46 = {instancePath:instancePath+"/TrainingPlanArn",schemaPath:"#/properties/TrainingPlanArn/maxLength",keyword:"maxLength",params:{limit: 2048}};
-if(vErrors === null){
-vErrors = [err46];
-}
-else {
-vErrors.push(err46);
-}
+const err46 = errorAt(instancePath+"/TrainingPlanArn","#/properties/TrainingPlanArn/maxLength","maxLength",{limit: 2048});
+vErrors = pushError(vErrors, err46);
 errors++;
 }
 if(func67(data15) < 50){
-const err47 = {instancePath:instancePath+"/TrainingPlanArn",schemaPath:"#/properties/TrainingPlanArn/minLength",keyword:"minLength",params:{limit: 50}};
-if(vErrors === null){
-vErrors = [err47];
-}
-else {
-vErrors.push(err47);
-}
+const err47 = errorAt(instancePath+"/TrainingPlanArn","#/properties/TrainingPlanArn/minLength","minLength",{limit: 50});
+vErrors = pushError(vErrors, err47);
 errors++;
 }
 if(!pattern8.test(data15)){
-const err48 = {instancePath:instancePath+"/TrainingPlanArn",schemaPath:"#/properties/TrainingPlanArn/pattern",keyword:"pattern",params:{pattern: "^arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:training-plan/.*$"}};
-if(vErrors === null){
-vErrors = [err48];
-}
-else {
-vErrors.push(err48);
-}
+const err48 = errorAt(instancePath+"/TrainingPlanArn","#/properties/TrainingPlanArn/pattern","pattern",{pattern: "^arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:training-plan/.*$"});
+vErrors = pushError(vErrors, err48);
 errors++;
 }
 }
 else {
-const err49 = {instancePath:instancePath+"/TrainingPlanArn",schemaPath:"#/properties/TrainingPlanArn/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err49];
-}
-else {
-vErrors.push(err49);
-}
+const err49 = errorAt(instancePath+"/TrainingPlanArn","#/properties/TrainingPlanArn/type","type",{type: "string"});
+vErrors = pushError(vErrors, err49);
 errors++;
 }
 }
@@ -2336,34 +1561,19 @@ if(data.OverrideVpcConfig !== undefined && func0.call(data, "OverrideVpcConfig")
 let data16 = data.OverrideVpcConfig;
 if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
 if((data16.SecurityGroupIds === undefined) || (!(func0.call(data16, "SecurityGroupIds")))){
-const err50 = {instancePath:instancePath+"/OverrideVpcConfig",schemaPath:"#/$defs/VpcConfig/required",keyword:"required",params:{missingProperty: "SecurityGroupIds"}};
-if(vErrors === null){
-vErrors = [err50];
-}
-else {
-vErrors.push(err50);
-}
+const err50 = errorAt(instancePath+"/OverrideVpcConfig","#/$defs/VpcConfig/required","required",{missingProperty: "SecurityGroupIds"});
+vErrors = pushError(vErrors, err50);
 errors++;
 }
 if((data16.Subnets === undefined) || (!(func0.call(data16, "Subnets")))){
-const err51 = {instancePath:instancePath+"/OverrideVpcConfig",schemaPath:"#/$defs/VpcConfig/required",keyword:"required",params:{missingProperty: "Subnets"}};
-if(vErrors === null){
-vErrors = [err51];
-}
-else {
-vErrors.push(err51);
-}
+const err51 = errorAt(instancePath+"/OverrideVpcConfig","#/$defs/VpcConfig/required","required",{missingProperty: "Subnets"});
+vErrors = pushError(vErrors, err51);
 errors++;
 }
 for(const key2 of Object.keys(data16)){
 if(!((key2 === "SecurityGroupIds") || (key2 === "Subnets"))){
-const err52 = {instancePath:instancePath+"/OverrideVpcConfig",schemaPath:"#/$defs/VpcConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2}};
-if(vErrors === null){
-vErrors = [err52];
-}
-else {
-vErrors.push(err52);
-}
+const err52 = errorAt(instancePath+"/OverrideVpcConfig","#/$defs/VpcConfig/additionalProperties","additionalProperties",{additionalProperty: key2});
+vErrors = pushError(vErrors, err52);
 errors++;
 }
 }
@@ -2371,23 +1581,13 @@ if(data16.SecurityGroupIds !== undefined && func0.call(data16, "SecurityGroupIds
 let data17 = data16.SecurityGroupIds;
 if(Array.isArray(data17)){
 if(data17.length > 5){
-const err53 = {instancePath:instancePath+"/OverrideVpcConfig/SecurityGroupIds",schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/maxItems",keyword:"maxItems",params:{limit: 5}};
-if(vErrors === null){
-vErrors = [err53];
-}
-else {
-vErrors.push(err53);
-}
+const err53 = errorAt(instancePath+"/OverrideVpcConfig/SecurityGroupIds","#/$defs/VpcConfig/properties/SecurityGroupIds/maxItems","maxItems",{limit: 5});
+vErrors = pushError(vErrors, err53);
 errors++;
 }
 if(data17.length < 1){
-const err54 = {instancePath:instancePath+"/OverrideVpcConfig/SecurityGroupIds",schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/minItems",keyword:"minItems",params:{limit: 1}};
-if(vErrors === null){
-vErrors = [err54];
-}
-else {
-vErrors.push(err54);
-}
+const err54 = errorAt(instancePath+"/OverrideVpcConfig/SecurityGroupIds","#/$defs/VpcConfig/properties/SecurityGroupIds/minItems","minItems",{limit: 1});
+vErrors = pushError(vErrors, err54);
 errors++;
 }
 const len2 = data17.length;
@@ -2395,46 +1595,26 @@ for(let i2=0; i2<len2; i2++){
 let data18 = data17[i2];
 if(typeof data18 === "string"){
 if(func67(data18) > 32){
-const err55 = {instancePath:instancePath+"/OverrideVpcConfig/SecurityGroupIds/" + i2,schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/items/maxLength",keyword:"maxLength",params:{limit: 32}};
-if(vErrors === null){
-vErrors = [err55];
-}
-else {
-vErrors.push(err55);
-}
+const err55 = errorAt(instancePath+"/OverrideVpcConfig/SecurityGroupIds/" + i2,"#/$defs/VpcConfig/properties/SecurityGroupIds/items/maxLength","maxLength",{limit: 32});
+vErrors = pushError(vErrors, err55);
 errors++;
 }
 if(!pattern9.test(data18)){
-const err56 = {instancePath:instancePath+"/OverrideVpcConfig/SecurityGroupIds/" + i2,schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/items/pattern",keyword:"pattern",params:{pattern: "^[-0-9a-zA-Z]+$"}};
-if(vErrors === null){
-vErrors = [err56];
-}
-else {
-vErrors.push(err56);
-}
+const err56 = errorAt(instancePath+"/OverrideVpcConfig/SecurityGroupIds/" + i2,"#/$defs/VpcConfig/properties/SecurityGroupIds/items/pattern","pattern",{pattern: "^[-0-9a-zA-Z]+$"});
+vErrors = pushError(vErrors, err56);
 errors++;
 }
 }
 else {
-const err57 = {instancePath:instancePath+"/OverrideVpcConfig/SecurityGroupIds/" + i2,schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/items/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err57];
-}
-else {
-vErrors.push(err57);
-}
+const err57 = errorAt(instancePath+"/OverrideVpcConfig/SecurityGroupIds/" + i2,"#/$defs/VpcConfig/properties/SecurityGroupIds/items/type","type",{type: "string"});
+vErrors = pushError(vErrors, err57);
 errors++;
 }
 }
 }
 else {
-const err58 = {instancePath:instancePath+"/OverrideVpcConfig/SecurityGroupIds",schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err58];
-}
-else {
-vErrors.push(err58);
-}
+const err58 = errorAt(instancePath+"/OverrideVpcConfig/SecurityGroupIds","#/$defs/VpcConfig/properties/SecurityGroupIds/type","type",{type: "array"});
+vErrors = pushError(vErrors, err58);
 errors++;
 }
 }
@@ -2442,23 +1622,13 @@ if(data16.Subnets !== undefined && func0.call(data16, "Subnets")){
 let data19 = data16.Subnets;
 if(Array.isArray(data19)){
 if(data19.length > 16){
-const err59 = {instancePath:instancePath+"/OverrideVpcConfig/Subnets",schemaPath:"#/$defs/VpcConfig/properties/Subnets/maxItems",keyword:"maxItems",params:{limit: 16}};
-if(vErrors === null){
-vErrors = [err59];
-}
-else {
-vErrors.push(err59);
-}
+const err59 = errorAt(instancePath+"/OverrideVpcConfig/Subnets","#/$defs/VpcConfig/properties/Subnets/maxItems","maxItems",{limit: 16});
+vErrors = pushError(vErrors, err59);
 errors++;
 }
 if(data19.length < 1){
-const err60 = {instancePath:instancePath+"/OverrideVpcConfig/Subnets",schemaPath:"#/$defs/VpcConfig/properties/Subnets/minItems",keyword:"minItems",params:{limit: 1}};
-if(vErrors === null){
-vErrors = [err60];
-}
-else {
-vErrors.push(err60);
-}
+const err60 = errorAt(instancePath+"/OverrideVpcConfig/Subnets","#/$defs/VpcConfig/properties/Subnets/minItems","minItems",{limit: 1});
+vErrors = pushError(vErrors, err60);
 errors++;
 }
 const len3 = data19.length;
@@ -2466,58 +1636,33 @@ for(let i3=0; i3<len3; i3++){
 let data20 = data19[i3];
 if(typeof data20 === "string"){
 if(func67(data20) > 32){
-const err61 = {instancePath:instancePath+"/OverrideVpcConfig/Subnets/" + i3,schemaPath:"#/$defs/VpcConfig/properties/Subnets/items/maxLength",keyword:"maxLength",params:{limit: 32}};
-if(vErrors === null){
-vErrors = [err61];
-}
-else {
-vErrors.push(err61);
-}
+const err61 = errorAt(instancePath+"/OverrideVpcConfig/Subnets/" + i3,"#/$defs/VpcConfig/properties/Subnets/items/maxLength","maxLength",{limit: 32});
+vErrors = pushError(vErrors, err61);
 errors++;
 }
 if(!pattern9.test(data20)){
-const err62 = {instancePath:instancePath+"/OverrideVpcConfig/Subnets/" + i3,schemaPath:"#/$defs/VpcConfig/properties/Subnets/items/pattern",keyword:"pattern",params:{pattern: "^[-0-9a-zA-Z]+$"}};
-if(vErrors === null){
-vErrors = [err62];
-}
-else {
-vErrors.push(err62);
-}
+const err62 = errorAt(instancePath+"/OverrideVpcConfig/Subnets/" + i3,"#/$defs/VpcConfig/properties/Subnets/items/pattern","pattern",{pattern: "^[-0-9a-zA-Z]+$"});
+vErrors = pushError(vErrors, err62);
 errors++;
 }
 }
 else {
-const err63 = {instancePath:instancePath+"/OverrideVpcConfig/Subnets/" + i3,schemaPath:"#/$defs/VpcConfig/properties/Subnets/items/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err63];
-}
-else {
-vErrors.push(err63);
-}
+const err63 = errorAt(instancePath+"/OverrideVpcConfig/Subnets/" + i3,"#/$defs/VpcConfig/properties/Subnets/items/type","type",{type: "string"});
+vErrors = pushError(vErrors, err63);
 errors++;
 }
 }
 }
 else {
-const err64 = {instancePath:instancePath+"/OverrideVpcConfig/Subnets",schemaPath:"#/$defs/VpcConfig/properties/Subnets/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err64];
-}
-else {
-vErrors.push(err64);
-}
+const err64 = errorAt(instancePath+"/OverrideVpcConfig/Subnets","#/$defs/VpcConfig/properties/Subnets/type","type",{type: "array"});
+vErrors = pushError(vErrors, err64);
 errors++;
 }
 }
 }
 else {
-const err65 = {instancePath:instancePath+"/OverrideVpcConfig",schemaPath:"#/$defs/VpcConfig/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err65];
-}
-else {
-vErrors.push(err65);
-}
+const err65 = errorAt(instancePath+"/OverrideVpcConfig","#/$defs/VpcConfig/type","type",{type: "object"});
+vErrors = pushError(vErrors, err65);
 errors++;
 }
 }
@@ -2529,13 +1674,8 @@ errors = vErrors.length;
 }
 if(data.ImageId !== undefined && func0.call(data, "ImageId")){
 if(typeof data.ImageId !== "string"){
-const err66 = {instancePath:instancePath+"/ImageId",schemaPath:"#/properties/ImageId/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err66];
-}
-else {
-vErrors.push(err66);
-}
+const err66 = errorAt(instancePath+"/ImageId","#/properties/ImageId/type","type",{type: "string"});
+vErrors = pushError(vErrors, err66);
 errors++;
 }
 }
@@ -2547,13 +1687,8 @@ errors = vErrors.length;
 }
 if(data.ImageReleaseVersion !== undefined && func0.call(data, "ImageReleaseVersion")){
 if(typeof data.ImageReleaseVersion !== "string"){
-const err67 = {instancePath:instancePath+"/ImageReleaseVersion",schemaPath:"#/properties/ImageReleaseVersion/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err67];
-}
-else {
-vErrors.push(err67);
-}
+const err67 = errorAt(instancePath+"/ImageReleaseVersion","#/properties/ImageReleaseVersion/type","type",{type: "string"});
+vErrors = pushError(vErrors, err67);
 errors++;
 }
 }
@@ -2584,26 +1719,16 @@ errors = vErrors.length;
 if(data.InstanceType !== undefined && func0.call(data, "InstanceType")){
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.InstanceRequirements !== undefined && func0.call(data, "InstanceRequirements")){
-const err68 = {instancePath:instancePath+"/InstanceRequirements",schemaPath:"#/dependentSchemas/InstanceType/properties/InstanceRequirements/false schema",keyword:"false schema",params:{}};
-if(vErrors === null){
-vErrors = [err68];
-}
-else {
-vErrors.push(err68);
-}
+const err68 = errorAt(instancePath+"/InstanceRequirements","#/dependentSchemas/InstanceType/properties/InstanceRequirements/false schema","false schema",{});
+vErrors = pushError(vErrors, err68);
 errors++;
 }
 }
 }
 }
 else {
-const err69 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err69];
-}
-else {
-vErrors.push(err69);
-}
+const err69 = errorAt(instancePath,"#/type","type",{type: "object"});
+vErrors = pushError(vErrors, err69);
 errors++;
 }
 validate22.errors = vErrors;
@@ -2628,13 +1753,8 @@ evaluated0.items = undefined;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 of Object.keys(data)){
 if(!(key0 === "FSxLustreConfig")){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
+const err0 = errorAt(instancePath,"#/additionalProperties","additionalProperties",{additionalProperty: key0});
+vErrors = pushError(vErrors, err0);
 errors++;
 }
 }
@@ -2642,68 +1762,38 @@ if(data.FSxLustreConfig !== undefined && func0.call(data, "FSxLustreConfig")){
 let data0 = data.FSxLustreConfig;
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 if((data0.SizeInGiB === undefined) || (!(func0.call(data0, "SizeInGiB")))){
-const err1 = {instancePath:instancePath+"/FSxLustreConfig",schemaPath:"#/$defs/FSxLustreConfig/required",keyword:"required",params:{missingProperty: "SizeInGiB"}};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
+const err1 = errorAt(instancePath+"/FSxLustreConfig","#/$defs/FSxLustreConfig/required","required",{missingProperty: "SizeInGiB"});
+vErrors = pushError(vErrors, err1);
 errors++;
 }
 if((data0.PerUnitStorageThroughput === undefined) || (!(func0.call(data0, "PerUnitStorageThroughput")))){
-const err2 = {instancePath:instancePath+"/FSxLustreConfig",schemaPath:"#/$defs/FSxLustreConfig/required",keyword:"required",params:{missingProperty: "PerUnitStorageThroughput"}};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
+const err2 = errorAt(instancePath+"/FSxLustreConfig","#/$defs/FSxLustreConfig/required","required",{missingProperty: "PerUnitStorageThroughput"});
+vErrors = pushError(vErrors, err2);
 errors++;
 }
 for(const key1 of Object.keys(data0)){
 if(!((key1 === "SizeInGiB") || (key1 === "PerUnitStorageThroughput"))){
-const err3 = {instancePath:instancePath+"/FSxLustreConfig",schemaPath:"#/$defs/FSxLustreConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
+const err3 = errorAt(instancePath+"/FSxLustreConfig","#/$defs/FSxLustreConfig/additionalProperties","additionalProperties",{additionalProperty: key1});
+vErrors = pushError(vErrors, err3);
 errors++;
 }
 }
 if(data0.SizeInGiB !== undefined && func0.call(data0, "SizeInGiB")){
 let data1 = data0.SizeInGiB;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err4 = {instancePath:instancePath+"/FSxLustreConfig/SizeInGiB",schemaPath:"#/$defs/FSxLustreConfig/properties/SizeInGiB/type",keyword:"type",params:{type: "integer"}};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
+const err4 = errorAt(instancePath+"/FSxLustreConfig/SizeInGiB","#/$defs/FSxLustreConfig/properties/SizeInGiB/type","type",{type: "integer"});
+vErrors = pushError(vErrors, err4);
 errors++;
 }
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 > 100800 || isNaN(data1)){
-const err5 = {instancePath:instancePath+"/FSxLustreConfig/SizeInGiB",schemaPath:"#/$defs/FSxLustreConfig/properties/SizeInGiB/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100800}};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
+const err5 = errorAt(instancePath+"/FSxLustreConfig/SizeInGiB","#/$defs/FSxLustreConfig/properties/SizeInGiB/maximum","maximum",{comparison: "<=", limit: 100800});
+vErrors = pushError(vErrors, err5);
 errors++;
 }
 if(data1 < 1200 || isNaN(data1)){
-const err6 = {instancePath:instancePath+"/FSxLustreConfig/SizeInGiB",schemaPath:"#/$defs/FSxLustreConfig/properties/SizeInGiB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1200}};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
+const err6 = errorAt(instancePath+"/FSxLustreConfig/SizeInGiB","#/$defs/FSxLustreConfig/properties/SizeInGiB/minimum","minimum",{comparison: ">=", limit: 1200});
+vErrors = pushError(vErrors, err6);
 errors++;
 }
 }
@@ -2711,59 +1801,34 @@ errors++;
 if(data0.PerUnitStorageThroughput !== undefined && func0.call(data0, "PerUnitStorageThroughput")){
 let data2 = data0.PerUnitStorageThroughput;
 if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
-const err7 = {instancePath:instancePath+"/FSxLustreConfig/PerUnitStorageThroughput",schemaPath:"#/$defs/FSxLustreConfig/properties/PerUnitStorageThroughput/type",keyword:"type",params:{type: "integer"}};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
+const err7 = errorAt(instancePath+"/FSxLustreConfig/PerUnitStorageThroughput","#/$defs/FSxLustreConfig/properties/PerUnitStorageThroughput/type","type",{type: "integer"});
+vErrors = pushError(vErrors, err7);
 errors++;
 }
 if((typeof data2 == "number") && (isFinite(data2))){
 if(data2 > 1000 || isNaN(data2)){
-const err8 = {instancePath:instancePath+"/FSxLustreConfig/PerUnitStorageThroughput",schemaPath:"#/$defs/FSxLustreConfig/properties/PerUnitStorageThroughput/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000}};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
+const err8 = errorAt(instancePath+"/FSxLustreConfig/PerUnitStorageThroughput","#/$defs/FSxLustreConfig/properties/PerUnitStorageThroughput/maximum","maximum",{comparison: "<=", limit: 1000});
+vErrors = pushError(vErrors, err8);
 errors++;
 }
 if(data2 < 125 || isNaN(data2)){
-const err9 = {instancePath:instancePath+"/FSxLustreConfig/PerUnitStorageThroughput",schemaPath:"#/$defs/FSxLustreConfig/properties/PerUnitStorageThroughput/minimum",keyword:"minimum",params:{comparison: ">=", limit: 125}};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
+const err9 = errorAt(instancePath+"/FSxLustreConfig/PerUnitStorageThroughput","#/$defs/FSxLustreConfig/properties/PerUnitStorageThroughput/minimum","minimum",{comparison: ">=", limit: 125});
+vErrors = pushError(vErrors, err9);
 errors++;
 }
 }
 }
 }
 else {
-const err10 = {instancePath:instancePath+"/FSxLustreConfig",schemaPath:"#/$defs/FSxLustreConfig/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
+const err10 = errorAt(instancePath+"/FSxLustreConfig","#/$defs/FSxLustreConfig/type","type",{type: "object"});
+vErrors = pushError(vErrors, err10);
 errors++;
 }
 }
 }
 else {
-const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
+const err11 = errorAt(instancePath,"#/type","type",{type: "object"});
+vErrors = pushError(vErrors, err11);
 errors++;
 }
 validate53.errors = vErrors;
@@ -2784,88 +1849,48 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.InstanceCount === undefined) || (!(func0.call(data, "InstanceCount")))){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "InstanceCount"}};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
+const err0 = errorAt(instancePath,"#/required","required",{missingProperty: "InstanceCount"});
+vErrors = pushError(vErrors, err0);
 errors++;
 }
 if((data.InstanceGroupName === undefined) || (!(func0.call(data, "InstanceGroupName")))){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "InstanceGroupName"}};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
+const err1 = errorAt(instancePath,"#/required","required",{missingProperty: "InstanceGroupName"});
+vErrors = pushError(vErrors, err1);
 errors++;
 }
 if((data.InstanceType === undefined) || (!(func0.call(data, "InstanceType")))){
-const err2 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "InstanceType"}};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
+const err2 = errorAt(instancePath,"#/required","required",{missingProperty: "InstanceType"});
+vErrors = pushError(vErrors, err2);
 errors++;
 }
 if((data.ExecutionRole === undefined) || (!(func0.call(data, "ExecutionRole")))){
-const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "ExecutionRole"}};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
+const err3 = errorAt(instancePath,"#/required","required",{missingProperty: "ExecutionRole"});
+vErrors = pushError(vErrors, err3);
 errors++;
 }
 for(const key0 of Object.keys(data)){
 if(!(func0.call(schema63.properties, key0))){
-const err4 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
+const err4 = errorAt(instancePath,"#/additionalProperties","additionalProperties",{additionalProperty: key0});
+vErrors = pushError(vErrors, err4);
 errors++;
 }
 }
 if(data.InstanceCount !== undefined && func0.call(data, "InstanceCount")){
 let data0 = data.InstanceCount;
 if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-const err5 = {instancePath:instancePath+"/InstanceCount",schemaPath:"#/properties/InstanceCount/type",keyword:"type",params:{type: "integer"}};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
+const err5 = errorAt(instancePath+"/InstanceCount","#/properties/InstanceCount/type","type",{type: "integer"});
+vErrors = pushError(vErrors, err5);
 errors++;
 }
 if((typeof data0 == "number") && (isFinite(data0))){
 if(data0 > 6758 || isNaN(data0)){
-const err6 = {instancePath:instancePath+"/InstanceCount",schemaPath:"#/properties/InstanceCount/maximum",keyword:"maximum",params:{comparison: "<=", limit: 6758}};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
+const err6 = errorAt(instancePath+"/InstanceCount","#/properties/InstanceCount/maximum","maximum",{comparison: "<=", limit: 6758});
+vErrors = pushError(vErrors, err6);
 errors++;
 }
 if(data0 < 1 || isNaN(data0)){
-const err7 = {instancePath:instancePath+"/InstanceCount",schemaPath:"#/properties/InstanceCount/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
+const err7 = errorAt(instancePath+"/InstanceCount","#/properties/InstanceCount/minimum","minimum",{comparison: ">=", limit: 1});
+vErrors = pushError(vErrors, err7);
 errors++;
 }
 }
@@ -2874,57 +1899,32 @@ if(data.InstanceGroupName !== undefined && func0.call(data, "InstanceGroupName")
 let data1 = data.InstanceGroupName;
 if(typeof data1 === "string"){
 if(func67(data1) > 63){
-const err8 = {instancePath:instancePath+"/InstanceGroupName",schemaPath:"#/properties/InstanceGroupName/maxLength",keyword:"maxLength",params:{limit: 63}};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
+const err8 = errorAt(instancePath+"/InstanceGroupName","#/properties/InstanceGroupName/maxLength","maxLength",{limit: 63});
+vErrors = pushError(vErrors, err8);
 errors++;
 }
 if(func67(data1) < 1){
-const err9 = {instancePath:instancePath+"/InstanceGroupName",schemaPath:"#/properties/InstanceGroupName/minLength",keyword:"minLength",params:{limit: 1}};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
+const err9 = errorAt(instancePath+"/InstanceGroupName","#/properties/InstanceGroupName/minLength","minLength",{limit: 1});
+vErrors = pushError(vErrors, err9);
 errors++;
 }
 if(!pattern4.test(data1)){
-const err10 = {instancePath:instancePath+"/InstanceGroupName",schemaPath:"#/properties/InstanceGroupName/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"}};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
+const err10 = errorAt(instancePath+"/InstanceGroupName","#/properties/InstanceGroupName/pattern","pattern",{pattern: "^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"});
+vErrors = pushError(vErrors, err10);
 errors++;
 }
 }
 else {
-const err11 = {instancePath:instancePath+"/InstanceGroupName",schemaPath:"#/properties/InstanceGroupName/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
+const err11 = errorAt(instancePath+"/InstanceGroupName","#/properties/InstanceGroupName/type","type",{type: "string"});
+vErrors = pushError(vErrors, err11);
 errors++;
 }
 }
 if(data.InstanceType !== undefined && func0.call(data, "InstanceType")){
 let data2 = data.InstanceType;
 if(typeof data2 !== "string"){
-const err12 = {instancePath:instancePath+"/InstanceType",schemaPath:"#/$defs/ClusterInstanceType/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
+const err12 = errorAt(instancePath+"/InstanceType","#/$defs/ClusterInstanceType/type","type",{type: "string"});
+vErrors = pushError(vErrors, err12);
 errors++;
 }
 let valid2;
@@ -2936,13 +1936,8 @@ break;
 }
 }
 if(!valid2){
-const err13 = {instancePath:instancePath+"/InstanceType",schemaPath:"#/$defs/ClusterInstanceType/enum",keyword:"enum",params:{allowedValues: schema34.enum}};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
+const err13 = errorAt(instancePath+"/InstanceType","#/$defs/ClusterInstanceType/enum","enum",{allowedValues: schema34.enum});
+vErrors = pushError(vErrors, err13);
 errors++;
 }
 }
@@ -2950,78 +1945,43 @@ if(data.ExecutionRole !== undefined && func0.call(data, "ExecutionRole")){
 let data3 = data.ExecutionRole;
 if(typeof data3 === "string"){
 if(func67(data3) > 2048){
-const err14 = {instancePath:instancePath+"/ExecutionRole",schemaPath:"#/properties/ExecutionRole/maxLength",keyword:"maxLength",params:{limit: 2048}};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
+const err14 = errorAt(instancePath+"/ExecutionRole","#/properties/ExecutionRole/maxLength","maxLength",{limit: 2048});
+vErrors = pushError(vErrors, err14);
 errors++;
 }
 if(func67(data3) < 20){
-const err15 = {instancePath:instancePath+"/ExecutionRole",schemaPath:"#/properties/ExecutionRole/minLength",keyword:"minLength",params:{limit: 20}};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
+const err15 = errorAt(instancePath+"/ExecutionRole","#/properties/ExecutionRole/minLength","minLength",{limit: 20});
+vErrors = pushError(vErrors, err15);
 errors++;
 }
 if(!pattern7.test(data3)){
-const err16 = {instancePath:instancePath+"/ExecutionRole",schemaPath:"#/properties/ExecutionRole/pattern",keyword:"pattern",params:{pattern: "^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"}};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
+const err16 = errorAt(instancePath+"/ExecutionRole","#/properties/ExecutionRole/pattern","pattern",{pattern: "^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"});
+vErrors = pushError(vErrors, err16);
 errors++;
 }
 }
 else {
-const err17 = {instancePath:instancePath+"/ExecutionRole",schemaPath:"#/properties/ExecutionRole/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
+const err17 = errorAt(instancePath+"/ExecutionRole","#/properties/ExecutionRole/type","type",{type: "string"});
+vErrors = pushError(vErrors, err17);
 errors++;
 }
 }
 if(data.ThreadsPerCore !== undefined && func0.call(data, "ThreadsPerCore")){
 let data4 = data.ThreadsPerCore;
 if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-const err18 = {instancePath:instancePath+"/ThreadsPerCore",schemaPath:"#/properties/ThreadsPerCore/type",keyword:"type",params:{type: "integer"}};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
+const err18 = errorAt(instancePath+"/ThreadsPerCore","#/properties/ThreadsPerCore/type","type",{type: "integer"});
+vErrors = pushError(vErrors, err18);
 errors++;
 }
 if((typeof data4 == "number") && (isFinite(data4))){
 if(data4 > 2 || isNaN(data4)){
-const err19 = {instancePath:instancePath+"/ThreadsPerCore",schemaPath:"#/properties/ThreadsPerCore/maximum",keyword:"maximum",params:{comparison: "<=", limit: 2}};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
+const err19 = errorAt(instancePath+"/ThreadsPerCore","#/properties/ThreadsPerCore/maximum","maximum",{comparison: "<=", limit: 2});
+vErrors = pushError(vErrors, err19);
 errors++;
 }
 if(data4 < 1 || isNaN(data4)){
-const err20 = {instancePath:instancePath+"/ThreadsPerCore",schemaPath:"#/properties/ThreadsPerCore/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
+const err20 = errorAt(instancePath+"/ThreadsPerCore","#/properties/ThreadsPerCore/minimum","minimum",{comparison: ">=", limit: 1});
+vErrors = pushError(vErrors, err20);
 errors++;
 }
 }
@@ -3030,13 +1990,8 @@ if(data.InstanceStorageConfigs !== undefined && func0.call(data, "InstanceStorag
 let data5 = data.InstanceStorageConfigs;
 if(Array.isArray(data5)){
 if(data5.length > 4){
-const err21 = {instancePath:instancePath+"/InstanceStorageConfigs",schemaPath:"#/properties/InstanceStorageConfigs/maxItems",keyword:"maxItems",params:{limit: 4}};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
+const err21 = errorAt(instancePath+"/InstanceStorageConfigs","#/properties/InstanceStorageConfigs/maxItems","maxItems",{limit: 4});
+vErrors = pushError(vErrors, err21);
 errors++;
 }
 const len0 = data5.length;
@@ -3048,13 +2003,8 @@ errors = vErrors.length;
 }
 }
 else {
-const err22 = {instancePath:instancePath+"/InstanceStorageConfigs",schemaPath:"#/properties/InstanceStorageConfigs/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err22];
-}
-else {
-vErrors.push(err22);
-}
+const err22 = errorAt(instancePath+"/InstanceStorageConfigs","#/properties/InstanceStorageConfigs/type","type",{type: "array"});
+vErrors = pushError(vErrors, err22);
 errors++;
 }
 }
@@ -3062,58 +2012,33 @@ if(data.OnStartDeepHealthChecks !== undefined && func0.call(data, "OnStartDeepHe
 let data7 = data.OnStartDeepHealthChecks;
 if(Array.isArray(data7)){
 if(data7.length > 2){
-const err23 = {instancePath:instancePath+"/OnStartDeepHealthChecks",schemaPath:"#/properties/OnStartDeepHealthChecks/maxItems",keyword:"maxItems",params:{limit: 2}};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
-}
+const err23 = errorAt(instancePath+"/OnStartDeepHealthChecks","#/properties/OnStartDeepHealthChecks/maxItems","maxItems",{limit: 2});
+vErrors = pushError(vErrors, err23);
 errors++;
 }
 if(data7.length < 1){
-const err24 = {instancePath:instancePath+"/OnStartDeepHealthChecks",schemaPath:"#/properties/OnStartDeepHealthChecks/minItems",keyword:"minItems",params:{limit: 1}};
-if(vErrors === null){
-vErrors = [err24];
-}
-else {
-vErrors.push(err24);
-}
+const err24 = errorAt(instancePath+"/OnStartDeepHealthChecks","#/properties/OnStartDeepHealthChecks/minItems","minItems",{limit: 1});
+vErrors = pushError(vErrors, err24);
 errors++;
 }
 const len1 = data7.length;
 for(let i1=0; i1<len1; i1++){
 let data8 = data7[i1];
 if(typeof data8 !== "string"){
-const err25 = {instancePath:instancePath+"/OnStartDeepHealthChecks/" + i1,schemaPath:"#/$defs/DeepHealthCheckType/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
-}
+const err25 = errorAt(instancePath+"/OnStartDeepHealthChecks/" + i1,"#/$defs/DeepHealthCheckType/type","type",{type: "string"});
+vErrors = pushError(vErrors, err25);
 errors++;
 }
 if(!((data8 === "InstanceConnectivity") || (data8 === "InstanceStress"))){
-const err26 = {instancePath:instancePath+"/OnStartDeepHealthChecks/" + i1,schemaPath:"#/$defs/DeepHealthCheckType/enum",keyword:"enum",params:{allowedValues: schema42.enum}};
-if(vErrors === null){
-vErrors = [err26];
-}
-else {
-vErrors.push(err26);
-}
+const err26 = errorAt(instancePath+"/OnStartDeepHealthChecks/" + i1,"#/$defs/DeepHealthCheckType/enum","enum",{allowedValues: schema42.enum});
+vErrors = pushError(vErrors, err26);
 errors++;
 }
 }
 }
 else {
-const err27 = {instancePath:instancePath+"/OnStartDeepHealthChecks",schemaPath:"#/properties/OnStartDeepHealthChecks/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err27];
-}
-else {
-vErrors.push(err27);
-}
+const err27 = errorAt(instancePath+"/OnStartDeepHealthChecks","#/properties/OnStartDeepHealthChecks/type","type",{type: "array"});
+vErrors = pushError(vErrors, err27);
 errors++;
 }
 }
@@ -3121,44 +2046,24 @@ if(data.TrainingPlanArn !== undefined && func0.call(data, "TrainingPlanArn")){
 let data9 = data.TrainingPlanArn;
 if(typeof data9 === "string"){
 if(func67(data9) > 2048){
-const err28 = {instancePath:instancePath+"/TrainingPlanArn",schemaPath:"#/properties/TrainingPlanArn/maxLength",keyword:"maxLength",params:{limit: 2048}};
-if(vErrors === null){
-vErrors = [err28];
-}
-else {
-vErrors.push(err28);
-}
+const err28 = errorAt(instancePath+"/TrainingPlanArn","#/properties/TrainingPlanArn/maxLength","maxLength",{limit: 2048});
+vErrors = pushError(vErrors, err28);
 errors++;
 }
 if(func67(data9) < 50){
-const err29 = {instancePath:instancePath+"/TrainingPlanArn",schemaPath:"#/properties/TrainingPlanArn/minLength",keyword:"minLength",params:{limit: 50}};
-if(vErrors === null){
-vErrors = [err29];
-}
-else {
-vErrors.push(err29);
-}
+const err29 = errorAt(instancePath+"/TrainingPlanArn","#/properties/TrainingPlanArn/minLength","minLength",{limit: 50});
+vErrors = pushError(vErrors, err29);
 errors++;
 }
 if(!pattern8.test(data9)){
-const err30 = {instancePath:instancePath+"/TrainingPlanArn",schemaPath:"#/properties/TrainingPlanArn/pattern",keyword:"pattern",params:{pattern: "^arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:training-plan/.*$"}};
-if(vErrors === null){
-vErrors = [err30];
-}
-else {
-vErrors.push(err30);
-}
+const err30 = errorAt(instancePath+"/TrainingPlanArn","#/properties/TrainingPlanArn/pattern","pattern",{pattern: "^arn:aws[a-z\\-]*:sagemaker:[a-z0-9\\-]*:[0-9]{12}:training-plan/.*$"});
+vErrors = pushError(vErrors, err30);
 errors++;
 }
 }
 else {
-const err31 = {instancePath:instancePath+"/TrainingPlanArn",schemaPath:"#/properties/TrainingPlanArn/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err31];
-}
-else {
-vErrors.push(err31);
-}
+const err31 = errorAt(instancePath+"/TrainingPlanArn","#/properties/TrainingPlanArn/type","type",{type: "string"});
+vErrors = pushError(vErrors, err31);
 errors++;
 }
 }
@@ -3166,34 +2071,19 @@ if(data.OverrideVpcConfig !== undefined && func0.call(data, "OverrideVpcConfig")
 let data10 = data.OverrideVpcConfig;
 if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
 if((data10.SecurityGroupIds === undefined) || (!(func0.call(data10, "SecurityGroupIds")))){
-const err32 = {instancePath:instancePath+"/OverrideVpcConfig",schemaPath:"#/$defs/VpcConfig/required",keyword:"required",params:{missingProperty: "SecurityGroupIds"}};
-if(vErrors === null){
-vErrors = [err32];
-}
-else {
-vErrors.push(err32);
-}
+const err32 = errorAt(instancePath+"/OverrideVpcConfig","#/$defs/VpcConfig/required","required",{missingProperty: "SecurityGroupIds"});
+vErrors = pushError(vErrors, err32);
 errors++;
 }
 if((data10.Subnets === undefined) || (!(func0.call(data10, "Subnets")))){
-const err33 = {instancePath:instancePath+"/OverrideVpcConfig",schemaPath:"#/$defs/VpcConfig/required",keyword:"required",params:{missingProperty: "Subnets"}};
-if(vErrors === null){
-vErrors = [err33];
-}
-else {
-vErrors.push(err33);
-}
+const err33 = errorAt(instancePath+"/OverrideVpcConfig","#/$defs/VpcConfig/required","required",{missingProperty: "Subnets"});
+vErrors = pushError(vErrors, err33);
 errors++;
 }
 for(const key1 of Object.keys(data10)){
 if(!((key1 === "SecurityGroupIds") || (key1 === "Subnets"))){
-const err34 = {instancePath:instancePath+"/OverrideVpcConfig",schemaPath:"#/$defs/VpcConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
-if(vErrors === null){
-vErrors = [err34];
-}
-else {
-vErrors.push(err34);
-}
+const err34 = errorAt(instancePath+"/OverrideVpcConfig","#/$defs/VpcConfig/additionalProperties","additionalProperties",{additionalProperty: key1});
+vErrors = pushError(vErrors, err34);
 errors++;
 }
 }
@@ -3201,23 +2091,13 @@ if(data10.SecurityGroupIds !== undefined && func0.call(data10, "SecurityGroupIds
 let data11 = data10.SecurityGroupIds;
 if(Array.isArray(data11)){
 if(data11.length > 5){
-const err35 = {instancePath:instancePath+"/OverrideVpcConfig/SecurityGroupIds",schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/maxItems",keyword:"maxItems",params:{limit: 5}};
-if(vErrors === null){
-vErrors = [err35];
-}
-else {
-vErrors.push(err35);
-}
+const err35 = errorAt(instancePath+"/OverrideVpcConfig/SecurityGroupIds","#/$defs/VpcConfig/properties/SecurityGroupIds/maxItems","maxItems",{limit: 5});
+vErrors = pushError(vErrors, err35);
 errors++;
 }
 if(data11.length < 1){
-const err36 = {instancePath:instancePath+"/OverrideVpcConfig/SecurityGroupIds",schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/minItems",keyword:"minItems",params:{limit: 1}};
-if(vErrors === null){
-vErrors = [err36];
-}
-else {
-vErrors.push(err36);
-}
+const err36 = errorAt(instancePath+"/OverrideVpcConfig/SecurityGroupIds","#/$defs/VpcConfig/properties/SecurityGroupIds/minItems","minItems",{limit: 1});
+vErrors = pushError(vErrors, err36);
 errors++;
 }
 const len2 = data11.length;
@@ -3225,46 +2105,26 @@ for(let i2=0; i2<len2; i2++){
 let data12 = data11[i2];
 if(typeof data12 === "string"){
 if(func67(data12) > 32){
-const err37 = {instancePath:instancePath+"/OverrideVpcConfig/SecurityGroupIds/" + i2,schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/items/maxLength",keyword:"maxLength",params:{limit: 32}};
-if(vErrors === null){
-vErrors = [err37];
-}
-else {
-vErrors.push(err37);
-}
+const err37 = errorAt(instancePath+"/OverrideVpcConfig/SecurityGroupIds/" + i2,"#/$defs/VpcConfig/properties/SecurityGroupIds/items/maxLength","maxLength",{limit: 32});
+vErrors = pushError(vErrors, err37);
 errors++;
 }
 if(!pattern9.test(data12)){
-const err38 = {instancePath:instancePath+"/OverrideVpcConfig/SecurityGroupIds/" + i2,schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/items/pattern",keyword:"pattern",params:{pattern: "^[-0-9a-zA-Z]+$"}};
-if(vErrors === null){
-vErrors = [err38];
-}
-else {
-vErrors.push(err38);
-}
+const err38 = errorAt(instancePath+"/OverrideVpcConfig/SecurityGroupIds/" + i2,"#/$defs/VpcConfig/properties/SecurityGroupIds/items/pattern","pattern",{pattern: "^[-0-9a-zA-Z]+$"});
+vErrors = pushError(vErrors, err38);
 errors++;
 }
 }
 else {
-const err39 = {instancePath:instancePath+"/OverrideVpcConfig/SecurityGroupIds/" + i2,schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/items/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err39];
-}
-else {
-vErrors.push(err39);
-}
+const err39 = errorAt(instancePath+"/OverrideVpcConfig/SecurityGroupIds/" + i2,"#/$defs/VpcConfig/properties/SecurityGroupIds/items/type","type",{type: "string"});
+vErrors = pushError(vErrors, err39);
 errors++;
 }
 }
 }
 else {
-const err40 = {instancePath:instancePath+"/OverrideVpcConfig/SecurityGroupIds",schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err40];
-}
-else {
-vErrors.push(err40);
-}
+const err40 = errorAt(instancePath+"/OverrideVpcConfig/SecurityGroupIds","#/$defs/VpcConfig/properties/SecurityGroupIds/type","type",{type: "array"});
+vErrors = pushError(vErrors, err40);
 errors++;
 }
 }
@@ -3272,23 +2132,13 @@ if(data10.Subnets !== undefined && func0.call(data10, "Subnets")){
 let data13 = data10.Subnets;
 if(Array.isArray(data13)){
 if(data13.length > 16){
-const err41 = {instancePath:instancePath+"/OverrideVpcConfig/Subnets",schemaPath:"#/$defs/VpcConfig/properties/Subnets/maxItems",keyword:"maxItems",params:{limit: 16}};
-if(vErrors === null){
-vErrors = [err41];
-}
-else {
-vErrors.push(err41);
-}
+const err41 = errorAt(instancePath+"/OverrideVpcConfig/Subnets","#/$defs/VpcConfig/properties/Subnets/maxItems","maxItems",{limit: 16});
+vErrors = pushError(vErrors, err41);
 errors++;
 }
 if(data13.length < 1){
-const err42 = {instancePath:instancePath+"/OverrideVpcConfig/Subnets",schemaPath:"#/$defs/VpcConfig/properties/Subnets/minItems",keyword:"minItems",params:{limit: 1}};
-if(vErrors === null){
-vErrors = [err42];
-}
-else {
-vErrors.push(err42);
-}
+const err42 = errorAt(instancePath+"/OverrideVpcConfig/Subnets","#/$defs/VpcConfig/properties/Subnets/minItems","minItems",{limit: 1});
+vErrors = pushError(vErrors, err42);
 errors++;
 }
 const len3 = data13.length;
@@ -3296,58 +2146,33 @@ for(let i3=0; i3<len3; i3++){
 let data14 = data13[i3];
 if(typeof data14 === "string"){
 if(func67(data14) > 32){
-const err43 = {instancePath:instancePath+"/OverrideVpcConfig/Subnets/" + i3,schemaPath:"#/$defs/VpcConfig/properties/Subnets/items/maxLength",keyword:"maxLength",params:{limit: 32}};
-if(vErrors === null){
-vErrors = [err43];
-}
-else {
-vErrors.push(err43);
-}
+const err43 = errorAt(instancePath+"/OverrideVpcConfig/Subnets/" + i3,"#/$defs/VpcConfig/properties/Subnets/items/maxLength","maxLength",{limit: 32});
+vErrors = pushError(vErrors, err43);
 errors++;
 }
 if(!pattern9.test(data14)){
-const err44 = {instancePath:instancePath+"/OverrideVpcConfig/Subnets/" + i3,schemaPath:"#/$defs/VpcConfig/properties/Subnets/items/pattern",keyword:"pattern",params:{pattern: "^[-0-9a-zA-Z]+$"}};
-if(vErrors === null){
-vErrors = [err44];
-}
-else {
-vErrors.push(err44);
-}
+const err44 = errorAt(instancePath+"/OverrideVpcConfig/Subnets/" + i3,"#/$defs/VpcConfig/properties/Subnets/items/pattern","pattern",{pattern: "^[-0-9a-zA-Z]+$"});
+vErrors = pushError(vErrors, err44);
 errors++;
 }
 }
 else {
-const err45 = {instancePath:instancePath+"/OverrideVpcConfig/Subnets/" + i3,schemaPath:"#/$defs/VpcConfig/properties/Subnets/items/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err45];
-}
-else {
-vErrors.push(err45);
-}
+const err45 = errorAt(instancePath+"/OverrideVpcConfig/Subnets/" + i3,"#/$defs/VpcConfig/properties/Subnets/items/type","type",{type: "string"});
+vErrors = pushError(vErrors, err45);
 errors++;
 }
 }
 }
 else {
-const err46 = {instancePath:instancePath+"/OverrideVpcConfig/Subnets",schemaPath:"#/$defs/VpcConfig/properties/Subnets/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err46];
-}
-else {
-vErrors.push(err46);
-}
+const err46 = errorAt(instancePath+"/OverrideVpcConfig/Subnets","#/$defs/VpcConfig/properties/Subnets/type","type",{type: "array"});
+vErrors = pushError(vErrors, err46);
 errors++;
 }
 }
 }
 else {
-const err47 = {instancePath:instancePath+"/OverrideVpcConfig",schemaPath:"#/$defs/VpcConfig/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err47];
-}
-else {
-vErrors.push(err47);
-}
+const err47 = errorAt(instancePath+"/OverrideVpcConfig","#/$defs/VpcConfig/type","type",{type: "object"});
+vErrors = pushError(vErrors, err47);
 errors++;
 }
 }
@@ -3365,13 +2190,8 @@ errors = vErrors.length;
 }
 }
 else {
-const err48 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err48];
-}
-else {
-vErrors.push(err48);
-}
+const err48 = errorAt(instancePath,"#/type","type",{type: "object"});
+vErrors = pushError(vErrors, err48);
 errors++;
 }
 validate50.errors = vErrors;
@@ -3395,57 +2215,32 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.FSxLustreDeletionPolicy === undefined) || (!(func0.call(data, "FSxLustreDeletionPolicy")))){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "FSxLustreDeletionPolicy"}};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
+const err0 = errorAt(instancePath,"#/required","required",{missingProperty: "FSxLustreDeletionPolicy"});
+vErrors = pushError(vErrors, err0);
 errors++;
 }
 if((data.FSxLustreConfig === undefined) || (!(func0.call(data, "FSxLustreConfig")))){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "FSxLustreConfig"}};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
+const err1 = errorAt(instancePath,"#/required","required",{missingProperty: "FSxLustreConfig"});
+vErrors = pushError(vErrors, err1);
 errors++;
 }
 for(const key0 of Object.keys(data)){
 if(!((key0 === "FSxLustreDeletionPolicy") || (key0 === "FSxLustreConfig"))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
+const err2 = errorAt(instancePath,"#/additionalProperties","additionalProperties",{additionalProperty: key0});
+vErrors = pushError(vErrors, err2);
 errors++;
 }
 }
 if(data.FSxLustreDeletionPolicy !== undefined && func0.call(data, "FSxLustreDeletionPolicy")){
 let data0 = data.FSxLustreDeletionPolicy;
 if(typeof data0 !== "string"){
-const err3 = {instancePath:instancePath+"/FSxLustreDeletionPolicy",schemaPath:"#/$defs/ClusterFSxLustreDeletionPolicy/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
+const err3 = errorAt(instancePath+"/FSxLustreDeletionPolicy","#/$defs/ClusterFSxLustreDeletionPolicy/type","type",{type: "string"});
+vErrors = pushError(vErrors, err3);
 errors++;
 }
 if(!((data0 === "DeleteIfNotUsed") || (data0 === "Keep"))){
-const err4 = {instancePath:instancePath+"/FSxLustreDeletionPolicy",schemaPath:"#/$defs/ClusterFSxLustreDeletionPolicy/enum",keyword:"enum",params:{allowedValues: schema71.enum}};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
+const err4 = errorAt(instancePath+"/FSxLustreDeletionPolicy","#/$defs/ClusterFSxLustreDeletionPolicy/enum","enum",{allowedValues: schema71.enum});
+vErrors = pushError(vErrors, err4);
 errors++;
 }
 }
@@ -3453,68 +2248,38 @@ if(data.FSxLustreConfig !== undefined && func0.call(data, "FSxLustreConfig")){
 let data1 = data.FSxLustreConfig;
 if(data1 && typeof data1 == "object" && !Array.isArray(data1)){
 if((data1.SizeInGiB === undefined) || (!(func0.call(data1, "SizeInGiB")))){
-const err5 = {instancePath:instancePath+"/FSxLustreConfig",schemaPath:"#/$defs/FSxLustreConfig/required",keyword:"required",params:{missingProperty: "SizeInGiB"}};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
+const err5 = errorAt(instancePath+"/FSxLustreConfig","#/$defs/FSxLustreConfig/required","required",{missingProperty: "SizeInGiB"});
+vErrors = pushError(vErrors, err5);
 errors++;
 }
 if((data1.PerUnitStorageThroughput === undefined) || (!(func0.call(data1, "PerUnitStorageThroughput")))){
-const err6 = {instancePath:instancePath+"/FSxLustreConfig",schemaPath:"#/$defs/FSxLustreConfig/required",keyword:"required",params:{missingProperty: "PerUnitStorageThroughput"}};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
+const err6 = errorAt(instancePath+"/FSxLustreConfig","#/$defs/FSxLustreConfig/required","required",{missingProperty: "PerUnitStorageThroughput"});
+vErrors = pushError(vErrors, err6);
 errors++;
 }
 for(const key1 of Object.keys(data1)){
 if(!((key1 === "SizeInGiB") || (key1 === "PerUnitStorageThroughput"))){
-const err7 = {instancePath:instancePath+"/FSxLustreConfig",schemaPath:"#/$defs/FSxLustreConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
+const err7 = errorAt(instancePath+"/FSxLustreConfig","#/$defs/FSxLustreConfig/additionalProperties","additionalProperties",{additionalProperty: key1});
+vErrors = pushError(vErrors, err7);
 errors++;
 }
 }
 if(data1.SizeInGiB !== undefined && func0.call(data1, "SizeInGiB")){
 let data2 = data1.SizeInGiB;
 if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
-const err8 = {instancePath:instancePath+"/FSxLustreConfig/SizeInGiB",schemaPath:"#/$defs/FSxLustreConfig/properties/SizeInGiB/type",keyword:"type",params:{type: "integer"}};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
+const err8 = errorAt(instancePath+"/FSxLustreConfig/SizeInGiB","#/$defs/FSxLustreConfig/properties/SizeInGiB/type","type",{type: "integer"});
+vErrors = pushError(vErrors, err8);
 errors++;
 }
 if((typeof data2 == "number") && (isFinite(data2))){
 if(data2 > 100800 || isNaN(data2)){
-const err9 = {instancePath:instancePath+"/FSxLustreConfig/SizeInGiB",schemaPath:"#/$defs/FSxLustreConfig/properties/SizeInGiB/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100800}};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
+const err9 = errorAt(instancePath+"/FSxLustreConfig/SizeInGiB","#/$defs/FSxLustreConfig/properties/SizeInGiB/maximum","maximum",{comparison: "<=", limit: 100800});
+vErrors = pushError(vErrors, err9);
 errors++;
 }
 if(data2 < 1200 || isNaN(data2)){
-const err10 = {instancePath:instancePath+"/FSxLustreConfig/SizeInGiB",schemaPath:"#/$defs/FSxLustreConfig/properties/SizeInGiB/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1200}};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
+const err10 = errorAt(instancePath+"/FSxLustreConfig/SizeInGiB","#/$defs/FSxLustreConfig/properties/SizeInGiB/minimum","minimum",{comparison: ">=", limit: 1200});
+vErrors = pushError(vErrors, err10);
 errors++;
 }
 }
@@ -3522,59 +2287,34 @@ errors++;
 if(data1.PerUnitStorageThroughput !== undefined && func0.call(data1, "PerUnitStorageThroughput")){
 let data3 = data1.PerUnitStorageThroughput;
 if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-const err11 = {instancePath:instancePath+"/FSxLustreConfig/PerUnitStorageThroughput",schemaPath:"#/$defs/FSxLustreConfig/properties/PerUnitStorageThroughput/type",keyword:"type",params:{type: "integer"}};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
+const err11 = errorAt(instancePath+"/FSxLustreConfig/PerUnitStorageThroughput","#/$defs/FSxLustreConfig/properties/PerUnitStorageThroughput/type","type",{type: "integer"});
+vErrors = pushError(vErrors, err11);
 errors++;
 }
 if((typeof data3 == "number") && (isFinite(data3))){
 if(data3 > 1000 || isNaN(data3)){
-const err12 = {instancePath:instancePath+"/FSxLustreConfig/PerUnitStorageThroughput",schemaPath:"#/$defs/FSxLustreConfig/properties/PerUnitStorageThroughput/maximum",keyword:"maximum",params:{comparison: "<=", limit: 1000}};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
+const err12 = errorAt(instancePath+"/FSxLustreConfig/PerUnitStorageThroughput","#/$defs/FSxLustreConfig/properties/PerUnitStorageThroughput/maximum","maximum",{comparison: "<=", limit: 1000});
+vErrors = pushError(vErrors, err12);
 errors++;
 }
 if(data3 < 125 || isNaN(data3)){
-const err13 = {instancePath:instancePath+"/FSxLustreConfig/PerUnitStorageThroughput",schemaPath:"#/$defs/FSxLustreConfig/properties/PerUnitStorageThroughput/minimum",keyword:"minimum",params:{comparison: ">=", limit: 125}};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
+const err13 = errorAt(instancePath+"/FSxLustreConfig/PerUnitStorageThroughput","#/$defs/FSxLustreConfig/properties/PerUnitStorageThroughput/minimum","minimum",{comparison: ">=", limit: 125});
+vErrors = pushError(vErrors, err13);
 errors++;
 }
 }
 }
 }
 else {
-const err14 = {instancePath:instancePath+"/FSxLustreConfig",schemaPath:"#/$defs/FSxLustreConfig/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
+const err14 = errorAt(instancePath+"/FSxLustreConfig","#/$defs/FSxLustreConfig/type","type",{type: "object"});
+vErrors = pushError(vErrors, err14);
 errors++;
 }
 }
 }
 else {
-const err15 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
+const err15 = errorAt(instancePath,"#/type","type",{type: "object"});
+vErrors = pushError(vErrors, err15);
 errors++;
 }
 validate57.errors = vErrors;
@@ -3595,24 +2335,14 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.SharedEnvironmentConfig === undefined) || (!(func0.call(data, "SharedEnvironmentConfig")))){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "SharedEnvironmentConfig"}};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
+const err0 = errorAt(instancePath,"#/required","required",{missingProperty: "SharedEnvironmentConfig"});
+vErrors = pushError(vErrors, err0);
 errors++;
 }
 for(const key0 of Object.keys(data)){
 if(!(key0 === "SharedEnvironmentConfig")){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
+const err1 = errorAt(instancePath,"#/additionalProperties","additionalProperties",{additionalProperty: key0});
+vErrors = pushError(vErrors, err1);
 errors++;
 }
 }
@@ -3624,13 +2354,8 @@ errors = vErrors.length;
 }
 }
 else {
-const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
+const err2 = errorAt(instancePath,"#/type","type",{type: "object"});
+vErrors = pushError(vErrors, err2);
 errors++;
 }
 validate56.errors = vErrors;
@@ -3657,48 +2382,28 @@ evaluated0.items = undefined;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 of Object.keys(data)){
 if(!(key0 === "SlurmConfigStrategy")){
-const err0 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
+const err0 = errorAt(instancePath,"#/additionalProperties","additionalProperties",{additionalProperty: key0});
+vErrors = pushError(vErrors, err0);
 errors++;
 }
 }
 if(data.SlurmConfigStrategy !== undefined && func0.call(data, "SlurmConfigStrategy")){
 let data0 = data.SlurmConfigStrategy;
 if(typeof data0 !== "string"){
-const err1 = {instancePath:instancePath+"/SlurmConfigStrategy",schemaPath:"#/$defs/ClusterSlurmConfigStrategy/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
+const err1 = errorAt(instancePath+"/SlurmConfigStrategy","#/$defs/ClusterSlurmConfigStrategy/type","type",{type: "string"});
+vErrors = pushError(vErrors, err1);
 errors++;
 }
 if(!(((data0 === "Managed") || (data0 === "Merge")) || (data0 === "Overwrite"))){
-const err2 = {instancePath:instancePath+"/SlurmConfigStrategy",schemaPath:"#/$defs/ClusterSlurmConfigStrategy/enum",keyword:"enum",params:{allowedValues: schema78.enum}};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
+const err2 = errorAt(instancePath+"/SlurmConfigStrategy","#/$defs/ClusterSlurmConfigStrategy/enum","enum",{allowedValues: schema78.enum});
+vErrors = pushError(vErrors, err2);
 errors++;
 }
 }
 }
 else {
-const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
+const err3 = errorAt(instancePath,"#/type","type",{type: "object"});
+vErrors = pushError(vErrors, err3);
 errors++;
 }
 validate61.errors = vErrors;
@@ -3723,13 +2428,8 @@ let passing0 = null;
 const _errs2 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.Eks === undefined) || (!(func0.call(data, "Eks")))){
-const err0 = {instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: "Eks"}};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
+const err0 = errorAt(instancePath,"#/oneOf/0/required","required",{missingProperty: "Eks"});
+vErrors = pushError(vErrors, err0);
 errors++;
 }
 }
@@ -3741,13 +2441,8 @@ passing0 = 0;
 const _errs3 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.Slurm === undefined) || (!(func0.call(data, "Slurm")))){
-const err1 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "Slurm"}};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
+const err1 = errorAt(instancePath,"#/oneOf/1/required","required",{missingProperty: "Slurm"});
+vErrors = pushError(vErrors, err1);
 errors++;
 }
 }
@@ -3763,13 +2458,8 @@ passing0 = 1;
 }
 }
 if(!valid0){
-const err2 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0}};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
+const err2 = errorAt(instancePath,"#/oneOf","oneOf",{passingSchemas: passing0});
+vErrors = pushError(vErrors, err2);
 errors++;
 }
 else {
@@ -3786,13 +2476,8 @@ vErrors = null;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 of Object.keys(data)){
 if(!((key0 === "Eks") || (key0 === "Slurm"))){
-const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
+const err3 = errorAt(instancePath,"#/additionalProperties","additionalProperties",{additionalProperty: key0});
+vErrors = pushError(vErrors, err3);
 errors++;
 }
 }
@@ -3800,24 +2485,14 @@ if(data.Eks !== undefined && func0.call(data, "Eks")){
 let data0 = data.Eks;
 if(data0 && typeof data0 == "object" && !Array.isArray(data0)){
 if((data0.ClusterArn === undefined) || (!(func0.call(data0, "ClusterArn")))){
-const err4 = {instancePath:instancePath+"/Eks",schemaPath:"#/$defs/ClusterOrchestratorEksConfig/required",keyword:"required",params:{missingProperty: "ClusterArn"}};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
+const err4 = errorAt(instancePath+"/Eks","#/$defs/ClusterOrchestratorEksConfig/required","required",{missingProperty: "ClusterArn"});
+vErrors = pushError(vErrors, err4);
 errors++;
 }
 for(const key1 of Object.keys(data0)){
 if(!(key1 === "ClusterArn")){
-const err5 = {instancePath:instancePath+"/Eks",schemaPath:"#/$defs/ClusterOrchestratorEksConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
+const err5 = errorAt(instancePath+"/Eks","#/$defs/ClusterOrchestratorEksConfig/additionalProperties","additionalProperties",{additionalProperty: key1});
+vErrors = pushError(vErrors, err5);
 errors++;
 }
 }
@@ -3825,56 +2500,31 @@ if(data0.ClusterArn !== undefined && func0.call(data0, "ClusterArn")){
 let data1 = data0.ClusterArn;
 if(typeof data1 === "string"){
 if(func67(data1) > 2048){
-const err6 = {instancePath:instancePath+"/Eks/ClusterArn",schemaPath:"#/$defs/ClusterOrchestratorEksConfig/properties/ClusterArn/maxLength",keyword:"maxLength",params:{limit: 2048}};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
+const err6 = errorAt(instancePath+"/Eks/ClusterArn","#/$defs/ClusterOrchestratorEksConfig/properties/ClusterArn/maxLength","maxLength",{limit: 2048});
+vErrors = pushError(vErrors, err6);
 errors++;
 }
 if(func67(data1) < 20){
-const err7 = {instancePath:instancePath+"/Eks/ClusterArn",schemaPath:"#/$defs/ClusterOrchestratorEksConfig/properties/ClusterArn/minLength",keyword:"minLength",params:{limit: 20}};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
+const err7 = errorAt(instancePath+"/Eks/ClusterArn","#/$defs/ClusterOrchestratorEksConfig/properties/ClusterArn/minLength","minLength",{limit: 20});
+vErrors = pushError(vErrors, err7);
 errors++;
 }
 if(!pattern21.test(data1)){
-const err8 = {instancePath:instancePath+"/Eks/ClusterArn",schemaPath:"#/$defs/ClusterOrchestratorEksConfig/properties/ClusterArn/pattern",keyword:"pattern",params:{pattern: "^arn:aws[a-z\\-]*:eks:[a-z0-9\\-]*:[0-9]{12}:cluster\\/[0-9A-Za-z][A-Za-z0-9\\-_]{0,99}$"}};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
+const err8 = errorAt(instancePath+"/Eks/ClusterArn","#/$defs/ClusterOrchestratorEksConfig/properties/ClusterArn/pattern","pattern",{pattern: "^arn:aws[a-z\\-]*:eks:[a-z0-9\\-]*:[0-9]{12}:cluster\\/[0-9A-Za-z][A-Za-z0-9\\-_]{0,99}$"});
+vErrors = pushError(vErrors, err8);
 errors++;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/Eks/ClusterArn",schemaPath:"#/$defs/ClusterOrchestratorEksConfig/properties/ClusterArn/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
+const err9 = errorAt(instancePath+"/Eks/ClusterArn","#/$defs/ClusterOrchestratorEksConfig/properties/ClusterArn/type","type",{type: "string"});
+vErrors = pushError(vErrors, err9);
 errors++;
 }
 }
 }
 else {
-const err10 = {instancePath:instancePath+"/Eks",schemaPath:"#/$defs/ClusterOrchestratorEksConfig/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
+const err10 = errorAt(instancePath+"/Eks","#/$defs/ClusterOrchestratorEksConfig/type","type",{type: "object"});
+vErrors = pushError(vErrors, err10);
 errors++;
 }
 }
@@ -3886,13 +2536,8 @@ errors = vErrors.length;
 }
 }
 else {
-const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
+const err11 = errorAt(instancePath,"#/type","type",{type: "object"});
+vErrors = pushError(vErrors, err11);
 errors++;
 }
 validate60.errors = vErrors;
@@ -3915,94 +2560,54 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.Mode === undefined) || (!(func0.call(data, "Mode")))){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "Mode"}};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
+const err0 = errorAt(instancePath,"#/required","required",{missingProperty: "Mode"});
+vErrors = pushError(vErrors, err0);
 errors++;
 }
 for(const key0 of Object.keys(data)){
 if(!((key0 === "Mode") || (key0 === "InstanceMemoryAllocationPercentage"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
+const err1 = errorAt(instancePath,"#/additionalProperties","additionalProperties",{additionalProperty: key0});
+vErrors = pushError(vErrors, err1);
 errors++;
 }
 }
 if(data.Mode !== undefined && func0.call(data, "Mode")){
 let data0 = data.Mode;
 if(typeof data0 !== "string"){
-const err2 = {instancePath:instancePath+"/Mode",schemaPath:"#/$defs/ClusterConfigMode/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
+const err2 = errorAt(instancePath+"/Mode","#/$defs/ClusterConfigMode/type","type",{type: "string"});
+vErrors = pushError(vErrors, err2);
 errors++;
 }
 if(!((data0 === "Disable") || (data0 === "Enable"))){
-const err3 = {instancePath:instancePath+"/Mode",schemaPath:"#/$defs/ClusterConfigMode/enum",keyword:"enum",params:{allowedValues: schema81.enum}};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
+const err3 = errorAt(instancePath+"/Mode","#/$defs/ClusterConfigMode/enum","enum",{allowedValues: schema81.enum});
+vErrors = pushError(vErrors, err3);
 errors++;
 }
 }
 if(data.InstanceMemoryAllocationPercentage !== undefined && func0.call(data, "InstanceMemoryAllocationPercentage")){
 let data1 = data.InstanceMemoryAllocationPercentage;
 if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
-const err4 = {instancePath:instancePath+"/InstanceMemoryAllocationPercentage",schemaPath:"#/properties/InstanceMemoryAllocationPercentage/type",keyword:"type",params:{type: "integer"}};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
+const err4 = errorAt(instancePath+"/InstanceMemoryAllocationPercentage","#/properties/InstanceMemoryAllocationPercentage/type","type",{type: "integer"});
+vErrors = pushError(vErrors, err4);
 errors++;
 }
 if((typeof data1 == "number") && (isFinite(data1))){
 if(data1 > 100 || isNaN(data1)){
-const err5 = {instancePath:instancePath+"/InstanceMemoryAllocationPercentage",schemaPath:"#/properties/InstanceMemoryAllocationPercentage/maximum",keyword:"maximum",params:{comparison: "<=", limit: 100}};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
+const err5 = errorAt(instancePath+"/InstanceMemoryAllocationPercentage","#/properties/InstanceMemoryAllocationPercentage/maximum","maximum",{comparison: "<=", limit: 100});
+vErrors = pushError(vErrors, err5);
 errors++;
 }
 if(data1 < 0 || isNaN(data1)){
-const err6 = {instancePath:instancePath+"/InstanceMemoryAllocationPercentage",schemaPath:"#/properties/InstanceMemoryAllocationPercentage/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0}};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
+const err6 = errorAt(instancePath+"/InstanceMemoryAllocationPercentage","#/properties/InstanceMemoryAllocationPercentage/minimum","minimum",{comparison: ">=", limit: 0});
+vErrors = pushError(vErrors, err6);
 errors++;
 }
 }
 }
 }
 else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
+const err7 = errorAt(instancePath,"#/type","type",{type: "object"});
+vErrors = pushError(vErrors, err7);
 errors++;
 }
 validate64.errors = vErrors;
@@ -4026,82 +2631,47 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.Mode === undefined) || (!(func0.call(data, "Mode")))){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "Mode"}};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
+const err0 = errorAt(instancePath,"#/required","required",{missingProperty: "Mode"});
+vErrors = pushError(vErrors, err0);
 errors++;
 }
 for(const key0 of Object.keys(data)){
 if(!((key0 === "Mode") || (key0 === "AutoScalerType"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
+const err1 = errorAt(instancePath,"#/additionalProperties","additionalProperties",{additionalProperty: key0});
+vErrors = pushError(vErrors, err1);
 errors++;
 }
 }
 if(data.Mode !== undefined && func0.call(data, "Mode")){
 let data0 = data.Mode;
 if(typeof data0 !== "string"){
-const err2 = {instancePath:instancePath+"/Mode",schemaPath:"#/$defs/ClusterAutoScalingMode/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
+const err2 = errorAt(instancePath+"/Mode","#/$defs/ClusterAutoScalingMode/type","type",{type: "string"});
+vErrors = pushError(vErrors, err2);
 errors++;
 }
 if(!((data0 === "Disable") || (data0 === "Enable"))){
-const err3 = {instancePath:instancePath+"/Mode",schemaPath:"#/$defs/ClusterAutoScalingMode/enum",keyword:"enum",params:{allowedValues: schema84.enum}};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
+const err3 = errorAt(instancePath+"/Mode","#/$defs/ClusterAutoScalingMode/enum","enum",{allowedValues: schema84.enum});
+vErrors = pushError(vErrors, err3);
 errors++;
 }
 }
 if(data.AutoScalerType !== undefined && func0.call(data, "AutoScalerType")){
 let data1 = data.AutoScalerType;
 if(typeof data1 !== "string"){
-const err4 = {instancePath:instancePath+"/AutoScalerType",schemaPath:"#/$defs/ClusterAutoScalerType/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
+const err4 = errorAt(instancePath+"/AutoScalerType","#/$defs/ClusterAutoScalerType/type","type",{type: "string"});
+vErrors = pushError(vErrors, err4);
 errors++;
 }
 if(!(data1 === "Karpenter")){
-const err5 = {instancePath:instancePath+"/AutoScalerType",schemaPath:"#/$defs/ClusterAutoScalerType/enum",keyword:"enum",params:{allowedValues: schema85.enum}};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
+const err5 = errorAt(instancePath+"/AutoScalerType","#/$defs/ClusterAutoScalerType/enum","enum",{allowedValues: schema85.enum});
+vErrors = pushError(vErrors, err5);
 errors++;
 }
 }
 }
 else {
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
+const err6 = errorAt(instancePath,"#/type","type",{type: "object"});
+vErrors = pushError(vErrors, err6);
 errors++;
 }
 validate66.errors = vErrors;
@@ -4122,34 +2692,19 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.ClusterName === undefined) || (!(func0.call(data, "ClusterName")))){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "ClusterName"}};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
+const err0 = errorAt(instancePath,"#/required","required",{missingProperty: "ClusterName"});
+vErrors = pushError(vErrors, err0);
 errors++;
 }
 if((data.InstanceGroups === undefined) || (!(func0.call(data, "InstanceGroups")))){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "InstanceGroups"}};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
+const err1 = errorAt(instancePath,"#/required","required",{missingProperty: "InstanceGroups"});
+vErrors = pushError(vErrors, err1);
 errors++;
 }
 for(const key0 of Object.keys(data)){
 if(!(func0.call(schema32.properties, key0))){
-const err2 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
+const err2 = errorAt(instancePath,"#/additionalProperties","additionalProperties",{additionalProperty: key0});
+vErrors = pushError(vErrors, err2);
 errors++;
 }
 }
@@ -4157,44 +2712,24 @@ if(data.ClusterName !== undefined && func0.call(data, "ClusterName")){
 let data0 = data.ClusterName;
 if(typeof data0 === "string"){
 if(func67(data0) > 63){
-const err3 = {instancePath:instancePath+"/ClusterName",schemaPath:"#/properties/ClusterName/maxLength",keyword:"maxLength",params:{limit: 63}};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
+const err3 = errorAt(instancePath+"/ClusterName","#/properties/ClusterName/maxLength","maxLength",{limit: 63});
+vErrors = pushError(vErrors, err3);
 errors++;
 }
 if(func67(data0) < 1){
-const err4 = {instancePath:instancePath+"/ClusterName",schemaPath:"#/properties/ClusterName/minLength",keyword:"minLength",params:{limit: 1}};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
+const err4 = errorAt(instancePath+"/ClusterName","#/properties/ClusterName/minLength","minLength",{limit: 1});
+vErrors = pushError(vErrors, err4);
 errors++;
 }
 if(!pattern4.test(data0)){
-const err5 = {instancePath:instancePath+"/ClusterName",schemaPath:"#/properties/ClusterName/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"}};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
+const err5 = errorAt(instancePath+"/ClusterName","#/properties/ClusterName/pattern","pattern",{pattern: "^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"});
+vErrors = pushError(vErrors, err5);
 errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/ClusterName",schemaPath:"#/properties/ClusterName/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
+const err6 = errorAt(instancePath+"/ClusterName","#/properties/ClusterName/type","type",{type: "string"});
+vErrors = pushError(vErrors, err6);
 errors++;
 }
 }
@@ -4202,23 +2737,13 @@ if(data.InstanceGroups !== undefined && func0.call(data, "InstanceGroups")){
 let data1 = data.InstanceGroups;
 if(Array.isArray(data1)){
 if(data1.length > 20){
-const err7 = {instancePath:instancePath+"/InstanceGroups",schemaPath:"#/properties/InstanceGroups/maxItems",keyword:"maxItems",params:{limit: 20}};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
+const err7 = errorAt(instancePath+"/InstanceGroups","#/properties/InstanceGroups/maxItems","maxItems",{limit: 20});
+vErrors = pushError(vErrors, err7);
 errors++;
 }
 if(data1.length < 1){
-const err8 = {instancePath:instancePath+"/InstanceGroups",schemaPath:"#/properties/InstanceGroups/minItems",keyword:"minItems",params:{limit: 1}};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
+const err8 = errorAt(instancePath+"/InstanceGroups","#/properties/InstanceGroups/minItems","minItems",{limit: 1});
+vErrors = pushError(vErrors, err8);
 errors++;
 }
 const len0 = data1.length;
@@ -4230,13 +2755,8 @@ errors = vErrors.length;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/InstanceGroups",schemaPath:"#/properties/InstanceGroups/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
+const err9 = errorAt(instancePath+"/InstanceGroups","#/properties/InstanceGroups/type","type",{type: "array"});
+vErrors = pushError(vErrors, err9);
 errors++;
 }
 }
@@ -4252,13 +2772,8 @@ errors = vErrors.length;
 }
 }
 else {
-const err10 = {instancePath:instancePath+"/RestrictedInstanceGroups",schemaPath:"#/properties/RestrictedInstanceGroups/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
+const err10 = errorAt(instancePath+"/RestrictedInstanceGroups","#/properties/RestrictedInstanceGroups/type","type",{type: "array"});
+vErrors = pushError(vErrors, err10);
 errors++;
 }
 }
@@ -4272,34 +2787,19 @@ if(data.VpcConfig !== undefined && func0.call(data, "VpcConfig")){
 let data6 = data.VpcConfig;
 if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
 if((data6.SecurityGroupIds === undefined) || (!(func0.call(data6, "SecurityGroupIds")))){
-const err11 = {instancePath:instancePath+"/VpcConfig",schemaPath:"#/$defs/VpcConfig/required",keyword:"required",params:{missingProperty: "SecurityGroupIds"}};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
+const err11 = errorAt(instancePath+"/VpcConfig","#/$defs/VpcConfig/required","required",{missingProperty: "SecurityGroupIds"});
+vErrors = pushError(vErrors, err11);
 errors++;
 }
 if((data6.Subnets === undefined) || (!(func0.call(data6, "Subnets")))){
-const err12 = {instancePath:instancePath+"/VpcConfig",schemaPath:"#/$defs/VpcConfig/required",keyword:"required",params:{missingProperty: "Subnets"}};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
+const err12 = errorAt(instancePath+"/VpcConfig","#/$defs/VpcConfig/required","required",{missingProperty: "Subnets"});
+vErrors = pushError(vErrors, err12);
 errors++;
 }
 for(const key1 of Object.keys(data6)){
 if(!((key1 === "SecurityGroupIds") || (key1 === "Subnets"))){
-const err13 = {instancePath:instancePath+"/VpcConfig",schemaPath:"#/$defs/VpcConfig/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
+const err13 = errorAt(instancePath+"/VpcConfig","#/$defs/VpcConfig/additionalProperties","additionalProperties",{additionalProperty: key1});
+vErrors = pushError(vErrors, err13);
 errors++;
 }
 }
@@ -4307,23 +2807,13 @@ if(data6.SecurityGroupIds !== undefined && func0.call(data6, "SecurityGroupIds")
 let data7 = data6.SecurityGroupIds;
 if(Array.isArray(data7)){
 if(data7.length > 5){
-const err14 = {instancePath:instancePath+"/VpcConfig/SecurityGroupIds",schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/maxItems",keyword:"maxItems",params:{limit: 5}};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
+const err14 = errorAt(instancePath+"/VpcConfig/SecurityGroupIds","#/$defs/VpcConfig/properties/SecurityGroupIds/maxItems","maxItems",{limit: 5});
+vErrors = pushError(vErrors, err14);
 errors++;
 }
 if(data7.length < 1){
-const err15 = {instancePath:instancePath+"/VpcConfig/SecurityGroupIds",schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/minItems",keyword:"minItems",params:{limit: 1}};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
+const err15 = errorAt(instancePath+"/VpcConfig/SecurityGroupIds","#/$defs/VpcConfig/properties/SecurityGroupIds/minItems","minItems",{limit: 1});
+vErrors = pushError(vErrors, err15);
 errors++;
 }
 const len2 = data7.length;
@@ -4331,46 +2821,26 @@ for(let i2=0; i2<len2; i2++){
 let data8 = data7[i2];
 if(typeof data8 === "string"){
 if(func67(data8) > 32){
-const err16 = {instancePath:instancePath+"/VpcConfig/SecurityGroupIds/" + i2,schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/items/maxLength",keyword:"maxLength",params:{limit: 32}};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
+const err16 = errorAt(instancePath+"/VpcConfig/SecurityGroupIds/" + i2,"#/$defs/VpcConfig/properties/SecurityGroupIds/items/maxLength","maxLength",{limit: 32});
+vErrors = pushError(vErrors, err16);
 errors++;
 }
 if(!pattern9.test(data8)){
-const err17 = {instancePath:instancePath+"/VpcConfig/SecurityGroupIds/" + i2,schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/items/pattern",keyword:"pattern",params:{pattern: "^[-0-9a-zA-Z]+$"}};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
+const err17 = errorAt(instancePath+"/VpcConfig/SecurityGroupIds/" + i2,"#/$defs/VpcConfig/properties/SecurityGroupIds/items/pattern","pattern",{pattern: "^[-0-9a-zA-Z]+$"});
+vErrors = pushError(vErrors, err17);
 errors++;
 }
 }
 else {
-const err18 = {instancePath:instancePath+"/VpcConfig/SecurityGroupIds/" + i2,schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/items/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
+const err18 = errorAt(instancePath+"/VpcConfig/SecurityGroupIds/" + i2,"#/$defs/VpcConfig/properties/SecurityGroupIds/items/type","type",{type: "string"});
+vErrors = pushError(vErrors, err18);
 errors++;
 }
 }
 }
 else {
-const err19 = {instancePath:instancePath+"/VpcConfig/SecurityGroupIds",schemaPath:"#/$defs/VpcConfig/properties/SecurityGroupIds/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
+const err19 = errorAt(instancePath+"/VpcConfig/SecurityGroupIds","#/$defs/VpcConfig/properties/SecurityGroupIds/type","type",{type: "array"});
+vErrors = pushError(vErrors, err19);
 errors++;
 }
 }
@@ -4378,23 +2848,13 @@ if(data6.Subnets !== undefined && func0.call(data6, "Subnets")){
 let data9 = data6.Subnets;
 if(Array.isArray(data9)){
 if(data9.length > 16){
-const err20 = {instancePath:instancePath+"/VpcConfig/Subnets",schemaPath:"#/$defs/VpcConfig/properties/Subnets/maxItems",keyword:"maxItems",params:{limit: 16}};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
+const err20 = errorAt(instancePath+"/VpcConfig/Subnets","#/$defs/VpcConfig/properties/Subnets/maxItems","maxItems",{limit: 16});
+vErrors = pushError(vErrors, err20);
 errors++;
 }
 if(data9.length < 1){
-const err21 = {instancePath:instancePath+"/VpcConfig/Subnets",schemaPath:"#/$defs/VpcConfig/properties/Subnets/minItems",keyword:"minItems",params:{limit: 1}};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
+const err21 = errorAt(instancePath+"/VpcConfig/Subnets","#/$defs/VpcConfig/properties/Subnets/minItems","minItems",{limit: 1});
+vErrors = pushError(vErrors, err21);
 errors++;
 }
 const len3 = data9.length;
@@ -4402,58 +2862,33 @@ for(let i3=0; i3<len3; i3++){
 let data10 = data9[i3];
 if(typeof data10 === "string"){
 if(func67(data10) > 32){
-const err22 = {instancePath:instancePath+"/VpcConfig/Subnets/" + i3,schemaPath:"#/$defs/VpcConfig/properties/Subnets/items/maxLength",keyword:"maxLength",params:{limit: 32}};
-if(vErrors === null){
-vErrors = [err22];
-}
-else {
-vErrors.push(err22);
-}
+const err22 = errorAt(instancePath+"/VpcConfig/Subnets/" + i3,"#/$defs/VpcConfig/properties/Subnets/items/maxLength","maxLength",{limit: 32});
+vErrors = pushError(vErrors, err22);
 errors++;
 }
 if(!pattern9.test(data10)){
-const err23 = {instancePath:instancePath+"/VpcConfig/Subnets/" + i3,schemaPath:"#/$defs/VpcConfig/properties/Subnets/items/pattern",keyword:"pattern",params:{pattern: "^[-0-9a-zA-Z]+$"}};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
-}
+const err23 = errorAt(instancePath+"/VpcConfig/Subnets/" + i3,"#/$defs/VpcConfig/properties/Subnets/items/pattern","pattern",{pattern: "^[-0-9a-zA-Z]+$"});
+vErrors = pushError(vErrors, err23);
 errors++;
 }
 }
 else {
-const err24 = {instancePath:instancePath+"/VpcConfig/Subnets/" + i3,schemaPath:"#/$defs/VpcConfig/properties/Subnets/items/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err24];
-}
-else {
-vErrors.push(err24);
-}
+const err24 = errorAt(instancePath+"/VpcConfig/Subnets/" + i3,"#/$defs/VpcConfig/properties/Subnets/items/type","type",{type: "string"});
+vErrors = pushError(vErrors, err24);
 errors++;
 }
 }
 }
 else {
-const err25 = {instancePath:instancePath+"/VpcConfig/Subnets",schemaPath:"#/$defs/VpcConfig/properties/Subnets/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
-}
+const err25 = errorAt(instancePath+"/VpcConfig/Subnets","#/$defs/VpcConfig/properties/Subnets/type","type",{type: "array"});
+vErrors = pushError(vErrors, err25);
 errors++;
 }
 }
 }
 else {
-const err26 = {instancePath:instancePath+"/VpcConfig",schemaPath:"#/$defs/VpcConfig/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err26];
-}
-else {
-vErrors.push(err26);
-}
+const err26 = errorAt(instancePath+"/VpcConfig","#/$defs/VpcConfig/type","type",{type: "object"});
+vErrors = pushError(vErrors, err26);
 errors++;
 }
 }
@@ -4461,13 +2896,8 @@ if(data.Tags !== undefined && func0.call(data, "Tags")){
 let data11 = data.Tags;
 if(Array.isArray(data11)){
 if(data11.length > 48){
-const err27 = {instancePath:instancePath+"/Tags",schemaPath:"#/properties/Tags/maxItems",keyword:"maxItems",params:{limit: 48}};
-if(vErrors === null){
-vErrors = [err27];
-}
-else {
-vErrors.push(err27);
-}
+const err27 = errorAt(instancePath+"/Tags","#/properties/Tags/maxItems","maxItems",{limit: 48});
+vErrors = pushError(vErrors, err27);
 errors++;
 }
 const len4 = data11.length;
@@ -4475,34 +2905,19 @@ for(let i4=0; i4<len4; i4++){
 let data12 = data11[i4];
 if(data12 && typeof data12 == "object" && !Array.isArray(data12)){
 if((data12.Key === undefined) || (!(func0.call(data12, "Key")))){
-const err28 = {instancePath:instancePath+"/Tags/" + i4,schemaPath:"#/$defs/Tag/required",keyword:"required",params:{missingProperty: "Key"}};
-if(vErrors === null){
-vErrors = [err28];
-}
-else {
-vErrors.push(err28);
-}
+const err28 = errorAt(instancePath+"/Tags/" + i4,"#/$defs/Tag/required","required",{missingProperty: "Key"});
+vErrors = pushError(vErrors, err28);
 errors++;
 }
 if((data12.Value === undefined) || (!(func0.call(data12, "Value")))){
-const err29 = {instancePath:instancePath+"/Tags/" + i4,schemaPath:"#/$defs/Tag/required",keyword:"required",params:{missingProperty: "Value"}};
-if(vErrors === null){
-vErrors = [err29];
-}
-else {
-vErrors.push(err29);
-}
+const err29 = errorAt(instancePath+"/Tags/" + i4,"#/$defs/Tag/required","required",{missingProperty: "Value"});
+vErrors = pushError(vErrors, err29);
 errors++;
 }
 for(const key2 of Object.keys(data12)){
 if(!((key2 === "Key") || (key2 === "Value"))){
-const err30 = {instancePath:instancePath+"/Tags/" + i4,schemaPath:"#/$defs/Tag/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2}};
-if(vErrors === null){
-vErrors = [err30];
-}
-else {
-vErrors.push(err30);
-}
+const err30 = errorAt(instancePath+"/Tags/" + i4,"#/$defs/Tag/additionalProperties","additionalProperties",{additionalProperty: key2});
+vErrors = pushError(vErrors, err30);
 errors++;
 }
 }
@@ -4515,12 +2930,7 @@ let valid16 = false;
 const _errs34 = errors;
 if(!((data13 === "provisioner:request-id") || (data13 === "provisioner:deployment"))){
 const err31 = {};
-if(vErrors === null){
-vErrors = [err31];
-}
-else {
-vErrors.push(err31);
-}
+vErrors = pushError(vErrors, err31);
 errors++;
 }
 var _valid0 = _errs34 === errors;
@@ -4530,23 +2940,13 @@ if(errors === _errs35){
 if(typeof data13 === "string"){
 if(!pattern18.test(data13)){
 const err32 = {};
-if(vErrors === null){
-vErrors = [err32];
-}
-else {
-vErrors.push(err32);
-}
+vErrors = pushError(vErrors, err32);
 errors++;
 }
 }
 else {
 const err33 = {};
-if(vErrors === null){
-vErrors = [err33];
-}
-else {
-vErrors.push(err33);
-}
+vErrors = pushError(vErrors, err33);
 errors++;
 }
 }
@@ -4554,12 +2954,7 @@ var _valid0 = _errs35 === errors;
 valid16 = valid16 || _valid0;
 if(!valid16){
 const err34 = {};
-if(vErrors === null){
-vErrors = [err34];
-}
-else {
-vErrors.push(err34);
-}
+vErrors = pushError(vErrors, err34);
 errors++;
 }
 else {
@@ -4575,13 +2970,8 @@ vErrors = null;
 }
 var valid15 = _errs32 === errors;
 if(valid15){
-const err35 = {instancePath:instancePath+"/Tags/" + i4+"/Key",schemaPath:"#/$defs/Tag/properties/Key/not",keyword:"not",params:{}};
-if(vErrors === null){
-vErrors = [err35];
-}
-else {
-vErrors.push(err35);
-}
+const err35 = errorAt(instancePath+"/Tags/" + i4+"/Key","#/$defs/Tag/properties/Key/not","not",{});
+vErrors = pushError(vErrors, err35);
 errors++;
 }
 else {
@@ -4597,44 +2987,24 @@ vErrors = null;
 }
 if(typeof data13 === "string"){
 if(func67(data13) > 128){
-const err36 = {instancePath:instancePath+"/Tags/" + i4+"/Key",schemaPath:"#/$defs/Tag/properties/Key/maxLength",keyword:"maxLength",params:{limit: 128}};
-if(vErrors === null){
-vErrors = [err36];
-}
-else {
-vErrors.push(err36);
-}
+const err36 = errorAt(instancePath+"/Tags/" + i4+"/Key","#/$defs/Tag/properties/Key/maxLength","maxLength",{limit: 128});
+vErrors = pushError(vErrors, err36);
 errors++;
 }
 if(func67(data13) < 1){
-const err37 = {instancePath:instancePath+"/Tags/" + i4+"/Key",schemaPath:"#/$defs/Tag/properties/Key/minLength",keyword:"minLength",params:{limit: 1}};
-if(vErrors === null){
-vErrors = [err37];
-}
-else {
-vErrors.push(err37);
-}
+const err37 = errorAt(instancePath+"/Tags/" + i4+"/Key","#/$defs/Tag/properties/Key/minLength","minLength",{limit: 1});
+vErrors = pushError(vErrors, err37);
 errors++;
 }
 if(!pattern19.test(data13)){
-const err38 = {instancePath:instancePath+"/Tags/" + i4+"/Key",schemaPath:"#/$defs/Tag/properties/Key/pattern",keyword:"pattern",params:{pattern: "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"}};
-if(vErrors === null){
-vErrors = [err38];
-}
-else {
-vErrors.push(err38);
-}
+const err38 = errorAt(instancePath+"/Tags/" + i4+"/Key","#/$defs/Tag/properties/Key/pattern","pattern",{pattern: "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"});
+vErrors = pushError(vErrors, err38);
 errors++;
 }
 }
 else {
-const err39 = {instancePath:instancePath+"/Tags/" + i4+"/Key",schemaPath:"#/$defs/Tag/properties/Key/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err39];
-}
-else {
-vErrors.push(err39);
-}
+const err39 = errorAt(instancePath+"/Tags/" + i4+"/Key","#/$defs/Tag/properties/Key/type","type",{type: "string"});
+vErrors = pushError(vErrors, err39);
 errors++;
 }
 }
@@ -4642,58 +3012,33 @@ if(data12.Value !== undefined && func0.call(data12, "Value")){
 let data14 = data12.Value;
 if(typeof data14 === "string"){
 if(func67(data14) > 256){
-const err40 = {instancePath:instancePath+"/Tags/" + i4+"/Value",schemaPath:"#/$defs/Tag/properties/Value/maxLength",keyword:"maxLength",params:{limit: 256}};
-if(vErrors === null){
-vErrors = [err40];
-}
-else {
-vErrors.push(err40);
-}
+const err40 = errorAt(instancePath+"/Tags/" + i4+"/Value","#/$defs/Tag/properties/Value/maxLength","maxLength",{limit: 256});
+vErrors = pushError(vErrors, err40);
 errors++;
 }
 if(!pattern19.test(data14)){
-const err41 = {instancePath:instancePath+"/Tags/" + i4+"/Value",schemaPath:"#/$defs/Tag/properties/Value/pattern",keyword:"pattern",params:{pattern: "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"}};
-if(vErrors === null){
-vErrors = [err41];
-}
-else {
-vErrors.push(err41);
-}
+const err41 = errorAt(instancePath+"/Tags/" + i4+"/Value","#/$defs/Tag/properties/Value/pattern","pattern",{pattern: "^([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)$"});
+vErrors = pushError(vErrors, err41);
 errors++;
 }
 }
 else {
-const err42 = {instancePath:instancePath+"/Tags/" + i4+"/Value",schemaPath:"#/$defs/Tag/properties/Value/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err42];
-}
-else {
-vErrors.push(err42);
-}
+const err42 = errorAt(instancePath+"/Tags/" + i4+"/Value","#/$defs/Tag/properties/Value/type","type",{type: "string"});
+vErrors = pushError(vErrors, err42);
 errors++;
 }
 }
 }
 else {
-const err43 = {instancePath:instancePath+"/Tags/" + i4,schemaPath:"#/$defs/Tag/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err43];
-}
-else {
-vErrors.push(err43);
-}
+const err43 = errorAt(instancePath+"/Tags/" + i4,"#/$defs/Tag/type","type",{type: "object"});
+vErrors = pushError(vErrors, err43);
 errors++;
 }
 }
 }
 else {
-const err44 = {instancePath:instancePath+"/Tags",schemaPath:"#/properties/Tags/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err44];
-}
-else {
-vErrors.push(err44);
-}
+const err44 = errorAt(instancePath+"/Tags","#/properties/Tags/type","type",{type: "array"});
+vErrors = pushError(vErrors, err44);
 errors++;
 }
 }
@@ -4706,23 +3051,13 @@ errors = vErrors.length;
 if(data.NodeRecovery !== undefined && func0.call(data, "NodeRecovery")){
 let data16 = data.NodeRecovery;
 if(typeof data16 !== "string"){
-const err45 = {instancePath:instancePath+"/NodeRecovery",schemaPath:"#/$defs/ClusterNodeRecovery/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err45];
-}
-else {
-vErrors.push(err45);
-}
+const err45 = errorAt(instancePath+"/NodeRecovery","#/$defs/ClusterNodeRecovery/type","type",{type: "string"});
+vErrors = pushError(vErrors, err45);
 errors++;
 }
 if(!((data16 === "Automatic") || (data16 === "None"))){
-const err46 = {instancePath:instancePath+"/NodeRecovery",schemaPath:"#/$defs/ClusterNodeRecovery/enum",keyword:"enum",params:{allowedValues: schema79.enum}};
-if(vErrors === null){
-vErrors = [err46];
-}
-else {
-vErrors.push(err46);
-}
+const err46 = errorAt(instancePath+"/NodeRecovery","#/$defs/ClusterNodeRecovery/enum","enum",{allowedValues: schema79.enum});
+vErrors = pushError(vErrors, err46);
 errors++;
 }
 }
@@ -4735,23 +3070,13 @@ errors = vErrors.length;
 if(data.NodeProvisioningMode !== undefined && func0.call(data, "NodeProvisioningMode")){
 let data18 = data.NodeProvisioningMode;
 if(typeof data18 !== "string"){
-const err47 = {instancePath:instancePath+"/NodeProvisioningMode",schemaPath:"#/$defs/ClusterNodeProvisioningMode/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err47];
-}
-else {
-vErrors.push(err47);
-}
+const err47 = errorAt(instancePath+"/NodeProvisioningMode","#/$defs/ClusterNodeProvisioningMode/type","type",{type: "string"});
+vErrors = pushError(vErrors, err47);
 errors++;
 }
 if(!(data18 === "Continuous")){
-const err48 = {instancePath:instancePath+"/NodeProvisioningMode",schemaPath:"#/$defs/ClusterNodeProvisioningMode/enum",keyword:"enum",params:{allowedValues: schema82.enum}};
-if(vErrors === null){
-vErrors = [err48];
-}
-else {
-vErrors.push(err48);
-}
+const err48 = errorAt(instancePath+"/NodeProvisioningMode","#/$defs/ClusterNodeProvisioningMode/enum","enum",{allowedValues: schema82.enum});
+vErrors = pushError(vErrors, err48);
 errors++;
 }
 }
@@ -4759,44 +3084,24 @@ if(data.ClusterRole !== undefined && func0.call(data, "ClusterRole")){
 let data19 = data.ClusterRole;
 if(typeof data19 === "string"){
 if(func67(data19) > 2048){
-const err49 = {instancePath:instancePath+"/ClusterRole",schemaPath:"#/properties/ClusterRole/maxLength",keyword:"maxLength",params:{limit: 2048}};
-if(vErrors === null){
-vErrors = [err49];
-}
-else {
-vErrors.push(err49);
-}
+const err49 = errorAt(instancePath+"/ClusterRole","#/properties/ClusterRole/maxLength","maxLength",{limit: 2048});
+vErrors = pushError(vErrors, err49);
 errors++;
 }
 if(func67(data19) < 20){
-const err50 = {instancePath:instancePath+"/ClusterRole",schemaPath:"#/properties/ClusterRole/minLength",keyword:"minLength",params:{limit: 20}};
-if(vErrors === null){
-vErrors = [err50];
-}
-else {
-vErrors.push(err50);
-}
+const err50 = errorAt(instancePath+"/ClusterRole","#/properties/ClusterRole/minLength","minLength",{limit: 20});
+vErrors = pushError(vErrors, err50);
 errors++;
 }
 if(!pattern7.test(data19)){
-const err51 = {instancePath:instancePath+"/ClusterRole",schemaPath:"#/properties/ClusterRole/pattern",keyword:"pattern",params:{pattern: "^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"}};
-if(vErrors === null){
-vErrors = [err51];
-}
-else {
-vErrors.push(err51);
-}
+const err51 = errorAt(instancePath+"/ClusterRole","#/properties/ClusterRole/pattern","pattern",{pattern: "^arn:aws[a-z\\-]*:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+$"});
+vErrors = pushError(vErrors, err51);
 errors++;
 }
 }
 else {
-const err52 = {instancePath:instancePath+"/ClusterRole",schemaPath:"#/properties/ClusterRole/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err52];
-}
-else {
-vErrors.push(err52);
-}
+const err52 = errorAt(instancePath+"/ClusterRole","#/properties/ClusterRole/type","type",{type: "string"});
+vErrors = pushError(vErrors, err52);
 errors++;
 }
 }
@@ -4808,13 +3113,8 @@ errors = vErrors.length;
 }
 }
 else {
-const err53 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err53];
-}
-else {
-vErrors.push(err53);
-}
+const err53 = errorAt(instancePath,"#/type","type",{type: "object"});
+vErrors = pushError(vErrors, err53);
 errors++;
 }
 validate21.errors = vErrors;
@@ -4838,58 +3138,33 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.id === undefined) || (!(func0.call(data, "id")))){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"}};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
+const err0 = errorAt(instancePath,"#/required","required",{missingProperty: "id"});
+vErrors = pushError(vErrors, err0);
 errors++;
 }
 for(const key0 of Object.keys(data)){
 if(!(((key0 === "id") || (key0 === "name")) || (key0 === "mount_path"))){
-const err1 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
+const err1 = errorAt(instancePath,"#/additionalProperties","additionalProperties",{additionalProperty: key0});
+vErrors = pushError(vErrors, err1);
 errors++;
 }
 }
 if(data.id !== undefined && func0.call(data, "id")){
 let data0 = data.id;
 if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-const err2 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
+const err2 = errorAt(instancePath+"/id","#/$defs/TirId/type","type",{type: "integer"});
+vErrors = pushError(vErrors, err2);
 errors++;
 }
 if((typeof data0 == "number") && (isFinite(data0))){
 if(data0 > 9007199254740991 || isNaN(data0)){
-const err3 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
+const err3 = errorAt(instancePath+"/id","#/$defs/TirId/maximum","maximum",{comparison: "<=", limit: 9007199254740991});
+vErrors = pushError(vErrors, err3);
 errors++;
 }
 if(data0 < 1 || isNaN(data0)){
-const err4 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
+const err4 = errorAt(instancePath+"/id","#/$defs/TirId/minimum","minimum",{comparison: ">=", limit: 1});
+vErrors = pushError(vErrors, err4);
 errors++;
 }
 }
@@ -4898,24 +3173,14 @@ if(data.name !== undefined && func0.call(data, "name")){
 let data1 = data.name;
 if(typeof data1 === "string"){
 if(func67(data1) < 1){
-const err5 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/minLength",keyword:"minLength",params:{limit: 1}};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
+const err5 = errorAt(instancePath+"/name","#/properties/name/minLength","minLength",{limit: 1});
+vErrors = pushError(vErrors, err5);
 errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
+const err6 = errorAt(instancePath+"/name","#/properties/name/type","type",{type: "string"});
+vErrors = pushError(vErrors, err6);
 errors++;
 }
 }
@@ -4923,36 +3188,21 @@ if(data.mount_path !== undefined && func0.call(data, "mount_path")){
 let data2 = data.mount_path;
 if(typeof data2 === "string"){
 if(func67(data2) < 1){
-const err7 = {instancePath:instancePath+"/mount_path",schemaPath:"#/properties/mount_path/minLength",keyword:"minLength",params:{limit: 1}};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
+const err7 = errorAt(instancePath+"/mount_path","#/properties/mount_path/minLength","minLength",{limit: 1});
+vErrors = pushError(vErrors, err7);
 errors++;
 }
 }
 else {
-const err8 = {instancePath:instancePath+"/mount_path",schemaPath:"#/properties/mount_path/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
+const err8 = errorAt(instancePath+"/mount_path","#/properties/mount_path/type","type",{type: "string"});
+vErrors = pushError(vErrors, err8);
 errors++;
 }
 }
 }
 else {
-const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
+const err9 = errorAt(instancePath,"#/type","type",{type: "object"});
+vErrors = pushError(vErrors, err9);
 errors++;
 }
 validate70.errors = vErrors;
@@ -4974,59 +3224,34 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.id === undefined) || (!(func0.call(data, "id")))){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"}};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
+const err0 = errorAt(instancePath,"#/required","required",{missingProperty: "id"});
+vErrors = pushError(vErrors, err0);
 errors++;
 }
 if(data.id !== undefined && func0.call(data, "id")){
 let data0 = data.id;
 if(!(((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0))) && (isFinite(data0)))){
-const err1 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
+const err1 = errorAt(instancePath+"/id","#/$defs/TirId/type","type",{type: "integer"});
+vErrors = pushError(vErrors, err1);
 errors++;
 }
 if((typeof data0 == "number") && (isFinite(data0))){
 if(data0 > 9007199254740991 || isNaN(data0)){
-const err2 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
+const err2 = errorAt(instancePath+"/id","#/$defs/TirId/maximum","maximum",{comparison: "<=", limit: 9007199254740991});
+vErrors = pushError(vErrors, err2);
 errors++;
 }
 if(data0 < 1 || isNaN(data0)){
-const err3 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
+const err3 = errorAt(instancePath+"/id","#/$defs/TirId/minimum","minimum",{comparison: ">=", limit: 1});
+vErrors = pushError(vErrors, err3);
 errors++;
 }
 }
 }
 }
 else {
-const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
+const err4 = errorAt(instancePath,"#/type","type",{type: "object"});
+vErrors = pushError(vErrors, err4);
 errors++;
 }
 validate72.errors = vErrors;
@@ -5052,24 +3277,14 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.script_added === undefined) || (!(func0.call(data, "script_added")))) && (missing0 = "script_added")){
 const err0 = {};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
+vErrors = pushError(vErrors, err0);
 errors++;
 }
 else {
 if(data.script_added !== undefined && func0.call(data, "script_added")){
 if(true !== data.script_added){
 const err1 = {};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
+vErrors = pushError(vErrors, err1);
 errors++;
 }
 }
@@ -5089,37 +3304,22 @@ if(_valid0){
 const _errs4 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.lifecycle_script === undefined) || (!(func0.call(data, "lifecycle_script")))){
-const err2 = {instancePath,schemaPath:"#/then/required",keyword:"required",params:{missingProperty: "lifecycle_script"}};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
+const err2 = errorAt(instancePath,"#/then/required","required",{missingProperty: "lifecycle_script"});
+vErrors = pushError(vErrors, err2);
 errors++;
 }
 if(data.lifecycle_script !== undefined && func0.call(data, "lifecycle_script")){
 let data1 = data.lifecycle_script;
 if(typeof data1 === "string"){
 if(!pattern23.test(data1)){
-const err3 = {instancePath:instancePath+"/lifecycle_script",schemaPath:"#/then/properties/lifecycle_script/pattern",keyword:"pattern",params:{pattern: "\\S"}};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
+const err3 = errorAt(instancePath+"/lifecycle_script","#/then/properties/lifecycle_script/pattern","pattern",{pattern: "\\S"});
+vErrors = pushError(vErrors, err3);
 errors++;
 }
 }
 else {
-const err4 = {instancePath:instancePath+"/lifecycle_script",schemaPath:"#/then/properties/lifecycle_script/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
+const err4 = errorAt(instancePath+"/lifecycle_script","#/then/properties/lifecycle_script/type","type",{type: "string"});
+vErrors = pushError(vErrors, err4);
 errors++;
 }
 }
@@ -5133,95 +3333,50 @@ props0.script_added = true;
 }
 }
 if(!valid0){
-const err5 = {instancePath,schemaPath:"#/if",keyword:"if",params:{failingKeyword: "then"}};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
+const err5 = errorAt(instancePath,"#/if","if",{failingKeyword: "then"});
+vErrors = pushError(vErrors, err5);
 errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.name === undefined) || (!(func0.call(data, "name")))){
-const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"}};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
+const err6 = errorAt(instancePath,"#/required","required",{missingProperty: "name"});
+vErrors = pushError(vErrors, err6);
 errors++;
 }
 if((data.image_version_id === undefined) || (!(func0.call(data, "image_version_id")))){
-const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "image_version_id"}};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
+const err7 = errorAt(instancePath,"#/required","required",{missingProperty: "image_version_id"});
+vErrors = pushError(vErrors, err7);
 errors++;
 }
 if((data.ssh_key_ids === undefined) || (!(func0.call(data, "ssh_key_ids")))){
-const err8 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "ssh_key_ids"}};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
+const err8 = errorAt(instancePath,"#/required","required",{missingProperty: "ssh_key_ids"});
+vErrors = pushError(vErrors, err8);
 errors++;
 }
 if((data.security_group_id === undefined) || (!(func0.call(data, "security_group_id")))){
-const err9 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "security_group_id"}};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
+const err9 = errorAt(instancePath,"#/required","required",{missingProperty: "security_group_id"});
+vErrors = pushError(vErrors, err9);
 errors++;
 }
 if((data.sku_id === undefined) || (!(func0.call(data, "sku_id")))){
-const err10 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "sku_id"}};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
+const err10 = errorAt(instancePath,"#/required","required",{missingProperty: "sku_id"});
+vErrors = pushError(vErrors, err10);
 errors++;
 }
 if((data.no_of_nodes === undefined) || (!(func0.call(data, "no_of_nodes")))){
-const err11 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "no_of_nodes"}};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
+const err11 = errorAt(instancePath,"#/required","required",{missingProperty: "no_of_nodes"});
+vErrors = pushError(vErrors, err11);
 errors++;
 }
 if((data.sku_item_price_id === undefined) || (!(func0.call(data, "sku_item_price_id")))){
-const err12 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "sku_item_price_id"}};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
+const err12 = errorAt(instancePath,"#/required","required",{missingProperty: "sku_item_price_id"});
+vErrors = pushError(vErrors, err12);
 errors++;
 }
 for(const key0 of Object.keys(data)){
 if(!(func0.call(schema86.properties, key0))){
-const err13 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
+const err13 = errorAt(instancePath,"#/additionalProperties","additionalProperties",{additionalProperty: key0});
+vErrors = pushError(vErrors, err13);
 errors++;
 }
 }
@@ -5229,78 +3384,43 @@ if(data.name !== undefined && func0.call(data, "name")){
 let data2 = data.name;
 if(typeof data2 === "string"){
 if(func67(data2) > 63){
-const err14 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/maxLength",keyword:"maxLength",params:{limit: 63}};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
+const err14 = errorAt(instancePath+"/name","#/properties/name/maxLength","maxLength",{limit: 63});
+vErrors = pushError(vErrors, err14);
 errors++;
 }
 if(func67(data2) < 1){
-const err15 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/minLength",keyword:"minLength",params:{limit: 1}};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
+const err15 = errorAt(instancePath+"/name","#/properties/name/minLength","minLength",{limit: 1});
+vErrors = pushError(vErrors, err15);
 errors++;
 }
 if(!pattern4.test(data2)){
-const err16 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/pattern",keyword:"pattern",params:{pattern: "^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"}};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
+const err16 = errorAt(instancePath+"/name","#/properties/name/pattern","pattern",{pattern: "^[a-zA-Z0-9](-*[a-zA-Z0-9])*$"});
+vErrors = pushError(vErrors, err16);
 errors++;
 }
 }
 else {
-const err17 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
+const err17 = errorAt(instancePath+"/name","#/properties/name/type","type",{type: "string"});
+vErrors = pushError(vErrors, err17);
 errors++;
 }
 }
 if(data.image_version_id !== undefined && func0.call(data, "image_version_id")){
 let data3 = data.image_version_id;
 if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
-const err18 = {instancePath:instancePath+"/image_version_id",schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
+const err18 = errorAt(instancePath+"/image_version_id","#/$defs/TirId/type","type",{type: "integer"});
+vErrors = pushError(vErrors, err18);
 errors++;
 }
 if((typeof data3 == "number") && (isFinite(data3))){
 if(data3 > 9007199254740991 || isNaN(data3)){
-const err19 = {instancePath:instancePath+"/image_version_id",schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
+const err19 = errorAt(instancePath+"/image_version_id","#/$defs/TirId/maximum","maximum",{comparison: "<=", limit: 9007199254740991});
+vErrors = pushError(vErrors, err19);
 errors++;
 }
 if(data3 < 1 || isNaN(data3)){
-const err20 = {instancePath:instancePath+"/image_version_id",schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
+const err20 = errorAt(instancePath+"/image_version_id","#/$defs/TirId/minimum","minimum",{comparison: ">=", limit: 1});
+vErrors = pushError(vErrors, err20);
 errors++;
 }
 }
@@ -5309,94 +3429,54 @@ if(data.ssh_key_ids !== undefined && func0.call(data, "ssh_key_ids")){
 let data4 = data.ssh_key_ids;
 if(Array.isArray(data4)){
 if(data4.length < 1){
-const err21 = {instancePath:instancePath+"/ssh_key_ids",schemaPath:"#/properties/ssh_key_ids/minItems",keyword:"minItems",params:{limit: 1}};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
+const err21 = errorAt(instancePath+"/ssh_key_ids","#/properties/ssh_key_ids/minItems","minItems",{limit: 1});
+vErrors = pushError(vErrors, err21);
 errors++;
 }
 const len0 = data4.length;
 for(let i0=0; i0<len0; i0++){
 let data5 = data4[i0];
 if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-const err22 = {instancePath:instancePath+"/ssh_key_ids/" + i0,schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
-if(vErrors === null){
-vErrors = [err22];
-}
-else {
-vErrors.push(err22);
-}
+const err22 = errorAt(instancePath+"/ssh_key_ids/" + i0,"#/$defs/TirId/type","type",{type: "integer"});
+vErrors = pushError(vErrors, err22);
 errors++;
 }
 if((typeof data5 == "number") && (isFinite(data5))){
 if(data5 > 9007199254740991 || isNaN(data5)){
-const err23 = {instancePath:instancePath+"/ssh_key_ids/" + i0,schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
-}
+const err23 = errorAt(instancePath+"/ssh_key_ids/" + i0,"#/$defs/TirId/maximum","maximum",{comparison: "<=", limit: 9007199254740991});
+vErrors = pushError(vErrors, err23);
 errors++;
 }
 if(data5 < 1 || isNaN(data5)){
-const err24 = {instancePath:instancePath+"/ssh_key_ids/" + i0,schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
-if(vErrors === null){
-vErrors = [err24];
-}
-else {
-vErrors.push(err24);
-}
+const err24 = errorAt(instancePath+"/ssh_key_ids/" + i0,"#/$defs/TirId/minimum","minimum",{comparison: ">=", limit: 1});
+vErrors = pushError(vErrors, err24);
 errors++;
 }
 }
 }
 }
 else {
-const err25 = {instancePath:instancePath+"/ssh_key_ids",schemaPath:"#/properties/ssh_key_ids/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
-}
+const err25 = errorAt(instancePath+"/ssh_key_ids","#/properties/ssh_key_ids/type","type",{type: "array"});
+vErrors = pushError(vErrors, err25);
 errors++;
 }
 }
 if(data.security_group_id !== undefined && func0.call(data, "security_group_id")){
 let data6 = data.security_group_id;
 if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
-const err26 = {instancePath:instancePath+"/security_group_id",schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
-if(vErrors === null){
-vErrors = [err26];
-}
-else {
-vErrors.push(err26);
-}
+const err26 = errorAt(instancePath+"/security_group_id","#/$defs/TirId/type","type",{type: "integer"});
+vErrors = pushError(vErrors, err26);
 errors++;
 }
 if((typeof data6 == "number") && (isFinite(data6))){
 if(data6 > 9007199254740991 || isNaN(data6)){
-const err27 = {instancePath:instancePath+"/security_group_id",schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
-if(vErrors === null){
-vErrors = [err27];
-}
-else {
-vErrors.push(err27);
-}
+const err27 = errorAt(instancePath+"/security_group_id","#/$defs/TirId/maximum","maximum",{comparison: "<=", limit: 9007199254740991});
+vErrors = pushError(vErrors, err27);
 errors++;
 }
 if(data6 < 1 || isNaN(data6)){
-const err28 = {instancePath:instancePath+"/security_group_id",schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
-if(vErrors === null){
-vErrors = [err28];
-}
-else {
-vErrors.push(err28);
-}
+const err28 = errorAt(instancePath+"/security_group_id","#/$defs/TirId/minimum","minimum",{comparison: ">=", limit: 1});
+vErrors = pushError(vErrors, err28);
 errors++;
 }
 }
@@ -5404,34 +3484,19 @@ errors++;
 if(data.sku_id !== undefined && func0.call(data, "sku_id")){
 let data7 = data.sku_id;
 if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
-const err29 = {instancePath:instancePath+"/sku_id",schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
-if(vErrors === null){
-vErrors = [err29];
-}
-else {
-vErrors.push(err29);
-}
+const err29 = errorAt(instancePath+"/sku_id","#/$defs/TirId/type","type",{type: "integer"});
+vErrors = pushError(vErrors, err29);
 errors++;
 }
 if((typeof data7 == "number") && (isFinite(data7))){
 if(data7 > 9007199254740991 || isNaN(data7)){
-const err30 = {instancePath:instancePath+"/sku_id",schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
-if(vErrors === null){
-vErrors = [err30];
-}
-else {
-vErrors.push(err30);
-}
+const err30 = errorAt(instancePath+"/sku_id","#/$defs/TirId/maximum","maximum",{comparison: "<=", limit: 9007199254740991});
+vErrors = pushError(vErrors, err30);
 errors++;
 }
 if(data7 < 1 || isNaN(data7)){
-const err31 = {instancePath:instancePath+"/sku_id",schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
-if(vErrors === null){
-vErrors = [err31];
-}
-else {
-vErrors.push(err31);
-}
+const err31 = errorAt(instancePath+"/sku_id","#/$defs/TirId/minimum","minimum",{comparison: ">=", limit: 1});
+vErrors = pushError(vErrors, err31);
 errors++;
 }
 }
@@ -5439,34 +3504,19 @@ errors++;
 if(data.no_of_nodes !== undefined && func0.call(data, "no_of_nodes")){
 let data8 = data.no_of_nodes;
 if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
-const err32 = {instancePath:instancePath+"/no_of_nodes",schemaPath:"#/properties/no_of_nodes/type",keyword:"type",params:{type: "integer"}};
-if(vErrors === null){
-vErrors = [err32];
-}
-else {
-vErrors.push(err32);
-}
+const err32 = errorAt(instancePath+"/no_of_nodes","#/properties/no_of_nodes/type","type",{type: "integer"});
+vErrors = pushError(vErrors, err32);
 errors++;
 }
 if((typeof data8 == "number") && (isFinite(data8))){
 if(data8 > 9007199254740991 || isNaN(data8)){
-const err33 = {instancePath:instancePath+"/no_of_nodes",schemaPath:"#/properties/no_of_nodes/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
-if(vErrors === null){
-vErrors = [err33];
-}
-else {
-vErrors.push(err33);
-}
+const err33 = errorAt(instancePath+"/no_of_nodes","#/properties/no_of_nodes/maximum","maximum",{comparison: "<=", limit: 9007199254740991});
+vErrors = pushError(vErrors, err33);
 errors++;
 }
 if(data8 < 1 || isNaN(data8)){
-const err34 = {instancePath:instancePath+"/no_of_nodes",schemaPath:"#/properties/no_of_nodes/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
-if(vErrors === null){
-vErrors = [err34];
-}
-else {
-vErrors.push(err34);
-}
+const err34 = errorAt(instancePath+"/no_of_nodes","#/properties/no_of_nodes/minimum","minimum",{comparison: ">=", limit: 1});
+vErrors = pushError(vErrors, err34);
 errors++;
 }
 }
@@ -5474,47 +3524,27 @@ errors++;
 if(data.sku_item_price_id !== undefined && func0.call(data, "sku_item_price_id")){
 let data9 = data.sku_item_price_id;
 if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
-const err35 = {instancePath:instancePath+"/sku_item_price_id",schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
-if(vErrors === null){
-vErrors = [err35];
-}
-else {
-vErrors.push(err35);
-}
+const err35 = errorAt(instancePath+"/sku_item_price_id","#/$defs/TirId/type","type",{type: "integer"});
+vErrors = pushError(vErrors, err35);
 errors++;
 }
 if((typeof data9 == "number") && (isFinite(data9))){
 if(data9 > 9007199254740991 || isNaN(data9)){
-const err36 = {instancePath:instancePath+"/sku_item_price_id",schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
-if(vErrors === null){
-vErrors = [err36];
-}
-else {
-vErrors.push(err36);
-}
+const err36 = errorAt(instancePath+"/sku_item_price_id","#/$defs/TirId/maximum","maximum",{comparison: "<=", limit: 9007199254740991});
+vErrors = pushError(vErrors, err36);
 errors++;
 }
 if(data9 < 1 || isNaN(data9)){
-const err37 = {instancePath:instancePath+"/sku_item_price_id",schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
-if(vErrors === null){
-vErrors = [err37];
-}
-else {
-vErrors.push(err37);
-}
+const err37 = errorAt(instancePath+"/sku_item_price_id","#/$defs/TirId/minimum","minimum",{comparison: ">=", limit: 1});
+vErrors = pushError(vErrors, err37);
 errors++;
 }
 }
 }
 if(data.script_added !== undefined && func0.call(data, "script_added")){
 if(typeof data.script_added !== "boolean"){
-const err38 = {instancePath:instancePath+"/script_added",schemaPath:"#/properties/script_added/type",keyword:"type",params:{type: "boolean"}};
-if(vErrors === null){
-vErrors = [err38];
-}
-else {
-vErrors.push(err38);
-}
+const err38 = errorAt(instancePath+"/script_added","#/properties/script_added/type","type",{type: "boolean"});
+vErrors = pushError(vErrors, err38);
 errors++;
 }
 }
@@ -5522,24 +3552,14 @@ if(data.lifecycle_script !== undefined && func0.call(data, "lifecycle_script")){
 let data11 = data.lifecycle_script;
 if(typeof data11 === "string"){
 if(func67(data11) > 65536){
-const err39 = {instancePath:instancePath+"/lifecycle_script",schemaPath:"#/properties/lifecycle_script/maxLength",keyword:"maxLength",params:{limit: 65536}};
-if(vErrors === null){
-vErrors = [err39];
-}
-else {
-vErrors.push(err39);
-}
+const err39 = errorAt(instancePath+"/lifecycle_script","#/properties/lifecycle_script/maxLength","maxLength",{limit: 65536});
+vErrors = pushError(vErrors, err39);
 errors++;
 }
 }
 else {
-const err40 = {instancePath:instancePath+"/lifecycle_script",schemaPath:"#/properties/lifecycle_script/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err40];
-}
-else {
-vErrors.push(err40);
-}
+const err40 = errorAt(instancePath+"/lifecycle_script","#/properties/lifecycle_script/type","type",{type: "string"});
+vErrors = pushError(vErrors, err40);
 errors++;
 }
 }
@@ -5555,13 +3575,8 @@ errors = vErrors.length;
 }
 }
 else {
-const err41 = {instancePath:instancePath+"/sfs_mount_list",schemaPath:"#/properties/sfs_mount_list/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err41];
-}
-else {
-vErrors.push(err41);
-}
+const err41 = errorAt(instancePath+"/sfs_mount_list","#/properties/sfs_mount_list/type","type",{type: "array"});
+vErrors = pushError(vErrors, err41);
 errors++;
 }
 }
@@ -5577,13 +3592,8 @@ errors = vErrors.length;
 }
 }
 else {
-const err42 = {instancePath:instancePath+"/pfs_mount_list",schemaPath:"#/properties/pfs_mount_list/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err42];
-}
-else {
-vErrors.push(err42);
-}
+const err42 = errorAt(instancePath+"/pfs_mount_list","#/properties/pfs_mount_list/type","type",{type: "array"});
+vErrors = pushError(vErrors, err42);
 errors++;
 }
 }
@@ -5599,25 +3609,15 @@ errors = vErrors.length;
 }
 }
 else {
-const err43 = {instancePath:instancePath+"/dataset_mount_list",schemaPath:"#/properties/dataset_mount_list/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err43];
-}
-else {
-vErrors.push(err43);
-}
+const err43 = errorAt(instancePath+"/dataset_mount_list","#/properties/dataset_mount_list/type","type",{type: "array"});
+vErrors = pushError(vErrors, err43);
 errors++;
 }
 }
 }
 else {
-const err44 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err44];
-}
-else {
-vErrors.push(err44);
-}
+const err44 = errorAt(instancePath,"#/type","type",{type: "object"});
+vErrors = pushError(vErrors, err44);
 errors++;
 }
 validate69.errors = vErrors;
@@ -5645,13 +3645,8 @@ let passing0 = null;
 const _errs2 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.for === undefined) || (!(func0.call(data, "for")))){
-const err0 = {instancePath,schemaPath:"#/oneOf/0/required",keyword:"required",params:{missingProperty: "for"}};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
+const err0 = errorAt(instancePath,"#/oneOf/0/required","required",{missingProperty: "for"});
+vErrors = pushError(vErrors, err0);
 errors++;
 }
 }
@@ -5663,13 +3658,8 @@ passing0 = 0;
 const _errs3 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.until === undefined) || (!(func0.call(data, "until")))){
-const err1 = {instancePath,schemaPath:"#/oneOf/1/required",keyword:"required",params:{missingProperty: "until"}};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
+const err1 = errorAt(instancePath,"#/oneOf/1/required","required",{missingProperty: "until"});
+vErrors = pushError(vErrors, err1);
 errors++;
 }
 }
@@ -5685,13 +3675,8 @@ passing0 = 1;
 }
 }
 if(!valid0){
-const err2 = {instancePath,schemaPath:"#/oneOf",keyword:"oneOf",params:{passingSchemas: passing0}};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
+const err2 = errorAt(instancePath,"#/oneOf","oneOf",{passingSchemas: passing0});
+vErrors = pushError(vErrors, err2);
 errors++;
 }
 else {
@@ -5708,13 +3693,8 @@ vErrors = null;
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 of Object.keys(data)){
 if(!((key0 === "for") || (key0 === "until"))){
-const err3 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
+const err3 = errorAt(instancePath,"#/additionalProperties","additionalProperties",{additionalProperty: key0});
+vErrors = pushError(vErrors, err3);
 errors++;
 }
 }
@@ -5722,34 +3702,19 @@ if(data.for !== undefined && func0.call(data, "for")){
 let data0 = data.for;
 if(typeof data0 === "string"){
 if(func67(data0) > 64){
-const err4 = {instancePath:instancePath+"/for",schemaPath:"#/$defs/Duration/maxLength",keyword:"maxLength",params:{limit: 64}};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
+const err4 = errorAt(instancePath+"/for","#/$defs/Duration/maxLength","maxLength",{limit: 64});
+vErrors = pushError(vErrors, err4);
 errors++;
 }
 if(!pattern27.test(data0)){
-const err5 = {instancePath:instancePath+"/for",schemaPath:"#/$defs/Duration/pattern",keyword:"pattern",params:{pattern: "^P(?=\\d|T\\d)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$"}};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
+const err5 = errorAt(instancePath+"/for","#/$defs/Duration/pattern","pattern",{pattern: "^P(?=\\d|T\\d)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$"});
+vErrors = pushError(vErrors, err5);
 errors++;
 }
 }
 else {
-const err6 = {instancePath:instancePath+"/for",schemaPath:"#/$defs/Duration/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
+const err6 = errorAt(instancePath+"/for","#/$defs/Duration/type","type",{type: "string"});
+vErrors = pushError(vErrors, err6);
 errors++;
 }
 }
@@ -5757,56 +3722,31 @@ if(data.until !== undefined && func0.call(data, "until")){
 let data1 = data.until;
 if(typeof data1 === "string"){
 if(func67(data1) > 64){
-const err7 = {instancePath:instancePath+"/until",schemaPath:"#/$defs/DateTime/maxLength",keyword:"maxLength",params:{limit: 64}};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
+const err7 = errorAt(instancePath+"/until","#/$defs/DateTime/maxLength","maxLength",{limit: 64});
+vErrors = pushError(vErrors, err7);
 errors++;
 }
 if(!pattern26.test(data1)){
-const err8 = {instancePath:instancePath+"/until",schemaPath:"#/$defs/DateTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:[0-5]\\d(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$"}};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
+const err8 = errorAt(instancePath+"/until","#/$defs/DateTime/pattern","pattern",{pattern: "^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:[0-5]\\d(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$"});
+vErrors = pushError(vErrors, err8);
 errors++;
 }
 if(!(formats0.validate(data1))){
-const err9 = {instancePath:instancePath+"/until",schemaPath:"#/$defs/DateTime/format",keyword:"format",params:{format: "date-time"}};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
+const err9 = errorAt(instancePath+"/until","#/$defs/DateTime/format","format",{format: "date-time"});
+vErrors = pushError(vErrors, err9);
 errors++;
 }
 }
 else {
-const err10 = {instancePath:instancePath+"/until",schemaPath:"#/$defs/DateTime/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
+const err10 = errorAt(instancePath+"/until","#/$defs/DateTime/type","type",{type: "string"});
+vErrors = pushError(vErrors, err10);
 errors++;
 }
 }
 }
 else {
-const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
+const err11 = errorAt(instancePath,"#/type","type",{type: "object"});
+vErrors = pushError(vErrors, err11);
 errors++;
 }
 validate76.errors = vErrors;
@@ -5837,24 +3777,14 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 let missing0;
 if(((data.provider === undefined) || (!(func0.call(data, "provider")))) && (missing0 = "provider")){
 const err0 = {};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
+vErrors = pushError(vErrors, err0);
 errors++;
 }
 else {
 if(data.provider !== undefined && func0.call(data, "provider")){
 if("sagemaker" !== data.provider){
 const err1 = {};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
+vErrors = pushError(vErrors, err1);
 errors++;
 }
 }
@@ -5862,12 +3792,7 @@ errors++;
 }
 else {
 const err2 = {};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
+vErrors = pushError(vErrors, err2);
 errors++;
 }
 }
@@ -5891,44 +3816,24 @@ errors = vErrors.length;
 }
 }
 if(data.projectId !== undefined && func0.call(data, "projectId")){
-const err3 = {instancePath:instancePath+"/projectId",schemaPath:"#/allOf/0/then/properties/projectId/false schema",keyword:"false schema",params:{}};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
+const err3 = errorAt(instancePath+"/projectId","#/allOf/0/then/properties/projectId/false schema","false schema",{});
+vErrors = pushError(vErrors, err3);
 errors++;
 }
 if(data.location !== undefined && func0.call(data, "location")){
-const err4 = {instancePath:instancePath+"/location",schemaPath:"#/allOf/0/then/properties/location/false schema",keyword:"false schema",params:{}};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
+const err4 = errorAt(instancePath+"/location","#/allOf/0/then/properties/location/false schema","false schema",{});
+vErrors = pushError(vErrors, err4);
 errors++;
 }
 if(data.activeIam !== undefined && func0.call(data, "activeIam")){
-const err5 = {instancePath:instancePath+"/activeIam",schemaPath:"#/allOf/0/then/properties/activeIam/false schema",keyword:"false schema",params:{}};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
+const err5 = errorAt(instancePath+"/activeIam","#/allOf/0/then/properties/activeIam/false schema","false schema",{});
+vErrors = pushError(vErrors, err5);
 errors++;
 }
 }
 else {
-const err6 = {instancePath,schemaPath:"#/allOf/0/then/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
+const err6 = errorAt(instancePath,"#/allOf/0/then/type","type",{type: "object"});
+vErrors = pushError(vErrors, err6);
 errors++;
 }
 var _valid0 = _errs6 === errors;
@@ -5943,13 +3848,8 @@ props0.provider = true;
 }
 }
 if(!valid1){
-const err7 = {instancePath,schemaPath:"#/allOf/0/if",keyword:"if",params:{failingKeyword: "then"}};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
+const err7 = errorAt(instancePath,"#/allOf/0/if","if",{failingKeyword: "then"});
+vErrors = pushError(vErrors, err7);
 errors++;
 }
 const _errs10 = errors;
@@ -5960,24 +3860,14 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 let missing1;
 if(((data.provider === undefined) || (!(func0.call(data, "provider")))) && (missing1 = "provider")){
 const err8 = {};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
+vErrors = pushError(vErrors, err8);
 errors++;
 }
 else {
 if(data.provider !== undefined && func0.call(data, "provider")){
 if("tir" !== data.provider){
 const err9 = {};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
+vErrors = pushError(vErrors, err9);
 errors++;
 }
 }
@@ -5985,12 +3875,7 @@ errors++;
 }
 else {
 const err10 = {};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
+vErrors = pushError(vErrors, err10);
 errors++;
 }
 }
@@ -6008,23 +3893,13 @@ if(_valid1){
 const _errs14 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.projectId === undefined) || (!(func0.call(data, "projectId")))){
-const err11 = {instancePath,schemaPath:"#/allOf/1/then/required",keyword:"required",params:{missingProperty: "projectId"}};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
+const err11 = errorAt(instancePath,"#/allOf/1/then/required","required",{missingProperty: "projectId"});
+vErrors = pushError(vErrors, err11);
 errors++;
 }
 if((data.location === undefined) || (!(func0.call(data, "location")))){
-const err12 = {instancePath,schemaPath:"#/allOf/1/then/required",keyword:"required",params:{missingProperty: "location"}};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
+const err12 = errorAt(instancePath,"#/allOf/1/then/required","required",{missingProperty: "location"});
+vErrors = pushError(vErrors, err12);
 errors++;
 }
 if(data.cluster !== undefined && func0.call(data, "cluster")){
@@ -6034,13 +3909,8 @@ errors = vErrors.length;
 }
 }
 if(data.region !== undefined && func0.call(data, "region")){
-const err13 = {instancePath:instancePath+"/region",schemaPath:"#/allOf/1/then/properties/region/false schema",keyword:"false schema",params:{}};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
+const err13 = errorAt(instancePath+"/region","#/allOf/1/then/properties/region/false schema","false schema",{});
+vErrors = pushError(vErrors, err13);
 errors++;
 }
 if(data.capacityStrategy !== undefined && func0.call(data, "capacityStrategy")){
@@ -6048,23 +3918,13 @@ const _errs18 = errors;
 const _errs19 = errors;
 if("hold" !== data.capacityStrategy){
 const err14 = {};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
+vErrors = pushError(vErrors, err14);
 errors++;
 }
 var valid7 = _errs19 === errors;
 if(valid7){
-const err15 = {instancePath:instancePath+"/capacityStrategy",schemaPath:"#/allOf/1/then/properties/capacityStrategy/not",keyword:"not",params:{}};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
+const err15 = errorAt(instancePath+"/capacityStrategy","#/allOf/1/then/properties/capacityStrategy/not","not",{});
+vErrors = pushError(vErrors, err15);
 errors++;
 }
 else {
@@ -6081,13 +3941,8 @@ vErrors = null;
 }
 }
 else {
-const err16 = {instancePath,schemaPath:"#/allOf/1/then/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
+const err16 = errorAt(instancePath,"#/allOf/1/then/type","type",{type: "object"});
+vErrors = pushError(vErrors, err16);
 errors++;
 }
 var _valid1 = _errs14 === errors;
@@ -6101,13 +3956,8 @@ props1.provider = true;
 }
 }
 if(!valid4){
-const err17 = {instancePath,schemaPath:"#/allOf/1/if",keyword:"if",params:{failingKeyword: "then"}};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
+const err17 = errorAt(instancePath,"#/allOf/1/if","if",{failingKeyword: "then"});
+vErrors = pushError(vErrors, err17);
 errors++;
 }
 if(props0 !== true && props1 !== undefined){
@@ -6121,46 +3971,26 @@ Object.assign(props0, props1);
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if((data.provider === undefined) || (!(func0.call(data, "provider")))){
-const err18 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "provider"}};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
+const err18 = errorAt(instancePath,"#/required","required",{missingProperty: "provider"});
+vErrors = pushError(vErrors, err18);
 errors++;
 }
 if((data.cluster === undefined) || (!(func0.call(data, "cluster")))){
-const err19 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "cluster"}};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
+const err19 = errorAt(instancePath,"#/required","required",{missingProperty: "cluster"});
+vErrors = pushError(vErrors, err19);
 errors++;
 }
 for(const key0 of Object.keys(data)){
 if(!(func0.call(schema31.properties, key0))){
-const err20 = {instancePath,schemaPath:"#/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key0}};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
+const err20 = errorAt(instancePath,"#/additionalProperties","additionalProperties",{additionalProperty: key0});
+vErrors = pushError(vErrors, err20);
 errors++;
 }
 }
 if(data.$schema !== undefined && func0.call(data, "$schema")){
 if(typeof data.$schema !== "string"){
-const err21 = {instancePath:instancePath+"/$schema",schemaPath:"#/properties/%24schema/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
+const err21 = errorAt(instancePath+"/$schema","#/properties/%24schema/type","type",{type: "string"});
+vErrors = pushError(vErrors, err21);
 errors++;
 }
 }
@@ -6168,67 +3998,37 @@ if(data.requestId !== undefined && func0.call(data, "requestId")){
 let data10 = data.requestId;
 if(typeof data10 === "string"){
 if(func67(data10) > 64){
-const err22 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/maxLength",keyword:"maxLength",params:{limit: 64}};
-if(vErrors === null){
-vErrors = [err22];
-}
-else {
-vErrors.push(err22);
-}
+const err22 = errorAt(instancePath+"/requestId","#/properties/requestId/maxLength","maxLength",{limit: 64});
+vErrors = pushError(vErrors, err22);
 errors++;
 }
 if(func67(data10) < 1){
-const err23 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/minLength",keyword:"minLength",params:{limit: 1}};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
-}
+const err23 = errorAt(instancePath+"/requestId","#/properties/requestId/minLength","minLength",{limit: 1});
+vErrors = pushError(vErrors, err23);
 errors++;
 }
 if(!pattern25.test(data10)){
-const err24 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]+$"}};
-if(vErrors === null){
-vErrors = [err24];
-}
-else {
-vErrors.push(err24);
-}
+const err24 = errorAt(instancePath+"/requestId","#/properties/requestId/pattern","pattern",{pattern: "^[A-Za-z0-9_-]+$"});
+vErrors = pushError(vErrors, err24);
 errors++;
 }
 }
 else {
-const err25 = {instancePath:instancePath+"/requestId",schemaPath:"#/properties/requestId/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
-}
+const err25 = errorAt(instancePath+"/requestId","#/properties/requestId/type","type",{type: "string"});
+vErrors = pushError(vErrors, err25);
 errors++;
 }
 }
 if(data.provider !== undefined && func0.call(data, "provider")){
 let data11 = data.provider;
 if(typeof data11 !== "string"){
-const err26 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err26];
-}
-else {
-vErrors.push(err26);
-}
+const err26 = errorAt(instancePath+"/provider","#/properties/provider/type","type",{type: "string"});
+vErrors = pushError(vErrors, err26);
 errors++;
 }
 if(!((data11 === "sagemaker") || (data11 === "tir"))){
-const err27 = {instancePath:instancePath+"/provider",schemaPath:"#/properties/provider/enum",keyword:"enum",params:{allowedValues: schema31.properties.provider.enum}};
-if(vErrors === null){
-vErrors = [err27];
-}
-else {
-vErrors.push(err27);
-}
+const err27 = errorAt(instancePath+"/provider","#/properties/provider/enum","enum",{allowedValues: schema31.properties.provider.enum});
+vErrors = pushError(vErrors, err27);
 errors++;
 }
 }
@@ -6236,44 +4036,24 @@ if(data.startAt !== undefined && func0.call(data, "startAt")){
 let data12 = data.startAt;
 if(typeof data12 === "string"){
 if(func67(data12) > 64){
-const err28 = {instancePath:instancePath+"/startAt",schemaPath:"#/$defs/DateTime/maxLength",keyword:"maxLength",params:{limit: 64}};
-if(vErrors === null){
-vErrors = [err28];
-}
-else {
-vErrors.push(err28);
-}
+const err28 = errorAt(instancePath+"/startAt","#/$defs/DateTime/maxLength","maxLength",{limit: 64});
+vErrors = pushError(vErrors, err28);
 errors++;
 }
 if(!pattern26.test(data12)){
-const err29 = {instancePath:instancePath+"/startAt",schemaPath:"#/$defs/DateTime/pattern",keyword:"pattern",params:{pattern: "^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:[0-5]\\d(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$"}};
-if(vErrors === null){
-vErrors = [err29];
-}
-else {
-vErrors.push(err29);
-}
+const err29 = errorAt(instancePath+"/startAt","#/$defs/DateTime/pattern","pattern",{pattern: "^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:[0-5]\\d(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$"});
+vErrors = pushError(vErrors, err29);
 errors++;
 }
 if(!(formats0.validate(data12))){
-const err30 = {instancePath:instancePath+"/startAt",schemaPath:"#/$defs/DateTime/format",keyword:"format",params:{format: "date-time"}};
-if(vErrors === null){
-vErrors = [err30];
-}
-else {
-vErrors.push(err30);
-}
+const err30 = errorAt(instancePath+"/startAt","#/$defs/DateTime/format","format",{format: "date-time"});
+vErrors = pushError(vErrors, err30);
 errors++;
 }
 }
 else {
-const err31 = {instancePath:instancePath+"/startAt",schemaPath:"#/$defs/DateTime/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err31];
-}
-else {
-vErrors.push(err31);
-}
+const err31 = errorAt(instancePath+"/startAt","#/$defs/DateTime/type","type",{type: "string"});
+vErrors = pushError(vErrors, err31);
 errors++;
 }
 }
@@ -6281,34 +4061,19 @@ if(data.deleteAfter !== undefined && func0.call(data, "deleteAfter")){
 let data13 = data.deleteAfter;
 if(typeof data13 === "string"){
 if(func67(data13) > 64){
-const err32 = {instancePath:instancePath+"/deleteAfter",schemaPath:"#/$defs/Duration/maxLength",keyword:"maxLength",params:{limit: 64}};
-if(vErrors === null){
-vErrors = [err32];
-}
-else {
-vErrors.push(err32);
-}
+const err32 = errorAt(instancePath+"/deleteAfter","#/$defs/Duration/maxLength","maxLength",{limit: 64});
+vErrors = pushError(vErrors, err32);
 errors++;
 }
 if(!pattern27.test(data13)){
-const err33 = {instancePath:instancePath+"/deleteAfter",schemaPath:"#/$defs/Duration/pattern",keyword:"pattern",params:{pattern: "^P(?=\\d|T\\d)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$"}};
-if(vErrors === null){
-vErrors = [err33];
-}
-else {
-vErrors.push(err33);
-}
+const err33 = errorAt(instancePath+"/deleteAfter","#/$defs/Duration/pattern","pattern",{pattern: "^P(?=\\d|T\\d)(\\d+W)?(\\d+D)?(T(?=\\d)(\\d+H)?(\\d+M)?(\\d+S)?)?$"});
+vErrors = pushError(vErrors, err33);
 errors++;
 }
 }
 else {
-const err34 = {instancePath:instancePath+"/deleteAfter",schemaPath:"#/$defs/Duration/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err34];
-}
-else {
-vErrors.push(err34);
-}
+const err34 = errorAt(instancePath+"/deleteAfter","#/$defs/Duration/type","type",{type: "string"});
+vErrors = pushError(vErrors, err34);
 errors++;
 }
 }
@@ -6321,23 +4086,13 @@ errors = vErrors.length;
 if(data.capacityStrategy !== undefined && func0.call(data, "capacityStrategy")){
 let data15 = data.capacityStrategy;
 if(typeof data15 !== "string"){
-const err35 = {instancePath:instancePath+"/capacityStrategy",schemaPath:"#/properties/capacityStrategy/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err35];
-}
-else {
-vErrors.push(err35);
-}
+const err35 = errorAt(instancePath+"/capacityStrategy","#/properties/capacityStrategy/type","type",{type: "string"});
+vErrors = pushError(vErrors, err35);
 errors++;
 }
 if(!((data15 === "recreate") || (data15 === "hold"))){
-const err36 = {instancePath:instancePath+"/capacityStrategy",schemaPath:"#/properties/capacityStrategy/enum",keyword:"enum",params:{allowedValues: schema31.properties.capacityStrategy.enum}};
-if(vErrors === null){
-vErrors = [err36];
-}
-else {
-vErrors.push(err36);
-}
+const err36 = errorAt(instancePath+"/capacityStrategy","#/properties/capacityStrategy/enum","enum",{allowedValues: schema31.properties.capacityStrategy.enum});
+vErrors = pushError(vErrors, err36);
 errors++;
 }
 }
@@ -6345,13 +4100,8 @@ if(data.notify !== undefined && func0.call(data, "notify")){
 let data16 = data.notify;
 if(Array.isArray(data16)){
 if(data16.length > 5){
-const err37 = {instancePath:instancePath+"/notify",schemaPath:"#/properties/notify/maxItems",keyword:"maxItems",params:{limit: 5}};
-if(vErrors === null){
-vErrors = [err37];
-}
-else {
-vErrors.push(err37);
-}
+const err37 = errorAt(instancePath+"/notify","#/properties/notify/maxItems","maxItems",{limit: 5});
+vErrors = pushError(vErrors, err37);
 errors++;
 }
 const len0 = data16.length;
@@ -6363,13 +4113,8 @@ let passing0 = null;
 const _errs42 = errors;
 if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
 if((data17.webhook === undefined) || (!(func0.call(data17, "webhook")))){
-const err38 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/oneOf/0/required",keyword:"required",params:{missingProperty: "webhook"}};
-if(vErrors === null){
-vErrors = [err38];
-}
-else {
-vErrors.push(err38);
-}
+const err38 = errorAt(instancePath+"/notify/" + i0,"#/$defs/NotifyTarget/oneOf/0/required","required",{missingProperty: "webhook"});
+vErrors = pushError(vErrors, err38);
 errors++;
 }
 }
@@ -6381,13 +4126,8 @@ passing0 = 0;
 const _errs43 = errors;
 if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
 if((data17.sns === undefined) || (!(func0.call(data17, "sns")))){
-const err39 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/oneOf/1/required",keyword:"required",params:{missingProperty: "sns"}};
-if(vErrors === null){
-vErrors = [err39];
-}
-else {
-vErrors.push(err39);
-}
+const err39 = errorAt(instancePath+"/notify/" + i0,"#/$defs/NotifyTarget/oneOf/1/required","required",{missingProperty: "sns"});
+vErrors = pushError(vErrors, err39);
 errors++;
 }
 }
@@ -6403,13 +4143,8 @@ passing0 = 1;
 }
 }
 if(!valid14){
-const err40 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/oneOf",keyword:"oneOf",params:{passingSchemas: passing0}};
-if(vErrors === null){
-vErrors = [err40];
-}
-else {
-vErrors.push(err40);
-}
+const err40 = errorAt(instancePath+"/notify/" + i0,"#/$defs/NotifyTarget/oneOf","oneOf",{passingSchemas: passing0});
+vErrors = pushError(vErrors, err40);
 errors++;
 }
 else {
@@ -6426,13 +4161,8 @@ vErrors = null;
 if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
 for(const key1 of Object.keys(data17)){
 if(!(((key1 === "webhook") || (key1 === "secret")) || (key1 === "sns"))){
-const err41 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key1}};
-if(vErrors === null){
-vErrors = [err41];
-}
-else {
-vErrors.push(err41);
-}
+const err41 = errorAt(instancePath+"/notify/" + i0,"#/$defs/NotifyTarget/additionalProperties","additionalProperties",{additionalProperty: key1});
+vErrors = pushError(vErrors, err41);
 errors++;
 }
 }
@@ -6440,34 +4170,19 @@ if(data17.webhook !== undefined && func0.call(data17, "webhook")){
 let data18 = data17.webhook;
 if(typeof data18 === "string"){
 if(func67(data18) > 2048){
-const err42 = {instancePath:instancePath+"/notify/" + i0+"/webhook",schemaPath:"#/$defs/NotifyTarget/properties/webhook/maxLength",keyword:"maxLength",params:{limit: 2048}};
-if(vErrors === null){
-vErrors = [err42];
-}
-else {
-vErrors.push(err42);
-}
+const err42 = errorAt(instancePath+"/notify/" + i0+"/webhook","#/$defs/NotifyTarget/properties/webhook/maxLength","maxLength",{limit: 2048});
+vErrors = pushError(vErrors, err42);
 errors++;
 }
 if(func67(data18) < 1){
-const err43 = {instancePath:instancePath+"/notify/" + i0+"/webhook",schemaPath:"#/$defs/NotifyTarget/properties/webhook/minLength",keyword:"minLength",params:{limit: 1}};
-if(vErrors === null){
-vErrors = [err43];
-}
-else {
-vErrors.push(err43);
-}
+const err43 = errorAt(instancePath+"/notify/" + i0+"/webhook","#/$defs/NotifyTarget/properties/webhook/minLength","minLength",{limit: 1});
+vErrors = pushError(vErrors, err43);
 errors++;
 }
 }
 else {
-const err44 = {instancePath:instancePath+"/notify/" + i0+"/webhook",schemaPath:"#/$defs/NotifyTarget/properties/webhook/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err44];
-}
-else {
-vErrors.push(err44);
-}
+const err44 = errorAt(instancePath+"/notify/" + i0+"/webhook","#/$defs/NotifyTarget/properties/webhook/type","type",{type: "string"});
+vErrors = pushError(vErrors, err44);
 errors++;
 }
 }
@@ -6475,44 +4190,24 @@ if(data17.secret !== undefined && func0.call(data17, "secret")){
 let data19 = data17.secret;
 if(typeof data19 === "string"){
 if(func67(data19) > 512){
-const err45 = {instancePath:instancePath+"/notify/" + i0+"/secret",schemaPath:"#/$defs/NotifyTarget/properties/secret/maxLength",keyword:"maxLength",params:{limit: 512}};
-if(vErrors === null){
-vErrors = [err45];
-}
-else {
-vErrors.push(err45);
-}
+const err45 = errorAt(instancePath+"/notify/" + i0+"/secret","#/$defs/NotifyTarget/properties/secret/maxLength","maxLength",{limit: 512});
+vErrors = pushError(vErrors, err45);
 errors++;
 }
 if(func67(data19) < 1){
-const err46 = {instancePath:instancePath+"/notify/" + i0+"/secret",schemaPath:"#/$defs/NotifyTarget/properties/secret/minLength",keyword:"minLength",params:{limit: 1}};
-if(vErrors === null){
-vErrors = [err46];
-}
-else {
-vErrors.push(err46);
-}
+const err46 = errorAt(instancePath+"/notify/" + i0+"/secret","#/$defs/NotifyTarget/properties/secret/minLength","minLength",{limit: 1});
+vErrors = pushError(vErrors, err46);
 errors++;
 }
 if(!pattern30.test(data19)){
-const err47 = {instancePath:instancePath+"/notify/" + i0+"/secret",schemaPath:"#/$defs/NotifyTarget/properties/secret/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9/_+=.@-]{1,512}$"}};
-if(vErrors === null){
-vErrors = [err47];
-}
-else {
-vErrors.push(err47);
-}
+const err47 = errorAt(instancePath+"/notify/" + i0+"/secret","#/$defs/NotifyTarget/properties/secret/pattern","pattern",{pattern: "^[A-Za-z0-9/_+=.@-]{1,512}$"});
+vErrors = pushError(vErrors, err47);
 errors++;
 }
 }
 else {
-const err48 = {instancePath:instancePath+"/notify/" + i0+"/secret",schemaPath:"#/$defs/NotifyTarget/properties/secret/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err48];
-}
-else {
-vErrors.push(err48);
-}
+const err48 = errorAt(instancePath+"/notify/" + i0+"/secret","#/$defs/NotifyTarget/properties/secret/type","type",{type: "string"});
+vErrors = pushError(vErrors, err48);
 errors++;
 }
 }
@@ -6520,57 +4215,32 @@ if(data17.sns !== undefined && func0.call(data17, "sns")){
 let data20 = data17.sns;
 if(typeof data20 === "string"){
 if(func67(data20) > 1024){
-const err49 = {instancePath:instancePath+"/notify/" + i0+"/sns",schemaPath:"#/$defs/NotifyTarget/properties/sns/maxLength",keyword:"maxLength",params:{limit: 1024}};
-if(vErrors === null){
-vErrors = [err49];
-}
-else {
-vErrors.push(err49);
-}
+const err49 = errorAt(instancePath+"/notify/" + i0+"/sns","#/$defs/NotifyTarget/properties/sns/maxLength","maxLength",{limit: 1024});
+vErrors = pushError(vErrors, err49);
 errors++;
 }
 if(func67(data20) < 1){
-const err50 = {instancePath:instancePath+"/notify/" + i0+"/sns",schemaPath:"#/$defs/NotifyTarget/properties/sns/minLength",keyword:"minLength",params:{limit: 1}};
-if(vErrors === null){
-vErrors = [err50];
-}
-else {
-vErrors.push(err50);
-}
+const err50 = errorAt(instancePath+"/notify/" + i0+"/sns","#/$defs/NotifyTarget/properties/sns/minLength","minLength",{limit: 1});
+vErrors = pushError(vErrors, err50);
 errors++;
 }
 if(!pattern31.test(data20)){
-const err51 = {instancePath:instancePath+"/notify/" + i0+"/sns",schemaPath:"#/$defs/NotifyTarget/properties/sns/pattern",keyword:"pattern",params:{pattern: "^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f)?:sns:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}:\\d{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?$"}};
-if(vErrors === null){
-vErrors = [err51];
-}
-else {
-vErrors.push(err51);
-}
+const err51 = errorAt(instancePath+"/notify/" + i0+"/sns","#/$defs/NotifyTarget/properties/sns/pattern","pattern",{pattern: "^arn:aws(-cn|-us-gov|-iso|-iso-b|-iso-e|-iso-f)?:sns:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}:\\d{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?$"});
+vErrors = pushError(vErrors, err51);
 errors++;
 }
 }
 else {
-const err52 = {instancePath:instancePath+"/notify/" + i0+"/sns",schemaPath:"#/$defs/NotifyTarget/properties/sns/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err52];
-}
-else {
-vErrors.push(err52);
-}
+const err52 = errorAt(instancePath+"/notify/" + i0+"/sns","#/$defs/NotifyTarget/properties/sns/type","type",{type: "string"});
+vErrors = pushError(vErrors, err52);
 errors++;
 }
 }
 if(data17.webhook !== undefined && func0.call(data17, "webhook")){
 if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
 if((data17.secret === undefined) || (!(func0.call(data17, "secret")))){
-const err53 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/dependentSchemas/webhook/required",keyword:"required",params:{missingProperty: "secret"}};
-if(vErrors === null){
-vErrors = [err53];
-}
-else {
-vErrors.push(err53);
-}
+const err53 = errorAt(instancePath+"/notify/" + i0,"#/$defs/NotifyTarget/dependentSchemas/webhook/required","required",{missingProperty: "secret"});
+vErrors = pushError(vErrors, err53);
 errors++;
 }
 }
@@ -6578,38 +4248,23 @@ errors++;
 if(data17.sns !== undefined && func0.call(data17, "sns")){
 if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
 if(data17.secret !== undefined && func0.call(data17, "secret")){
-const err54 = {instancePath:instancePath+"/notify/" + i0+"/secret",schemaPath:"#/$defs/NotifyTarget/dependentSchemas/sns/properties/secret/false schema",keyword:"false schema",params:{}};
-if(vErrors === null){
-vErrors = [err54];
-}
-else {
-vErrors.push(err54);
-}
+const err54 = errorAt(instancePath+"/notify/" + i0+"/secret","#/$defs/NotifyTarget/dependentSchemas/sns/properties/secret/false schema","false schema",{});
+vErrors = pushError(vErrors, err54);
 errors++;
 }
 }
 }
 }
 else {
-const err55 = {instancePath:instancePath+"/notify/" + i0,schemaPath:"#/$defs/NotifyTarget/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err55];
-}
-else {
-vErrors.push(err55);
-}
+const err55 = errorAt(instancePath+"/notify/" + i0,"#/$defs/NotifyTarget/type","type",{type: "object"});
+vErrors = pushError(vErrors, err55);
 errors++;
 }
 }
 }
 else {
-const err56 = {instancePath:instancePath+"/notify",schemaPath:"#/properties/notify/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err56];
-}
-else {
-vErrors.push(err56);
-}
+const err56 = errorAt(instancePath+"/notify","#/properties/notify/type","type",{type: "array"});
+vErrors = pushError(vErrors, err56);
 errors++;
 }
 }
@@ -6617,58 +4272,33 @@ if(data.region !== undefined && func0.call(data, "region")){
 let data22 = data.region;
 if(typeof data22 === "string"){
 if(!pattern32.test(data22)){
-const err57 = {instancePath:instancePath+"/region",schemaPath:"#/properties/region/pattern",keyword:"pattern",params:{pattern: "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"}};
-if(vErrors === null){
-vErrors = [err57];
-}
-else {
-vErrors.push(err57);
-}
+const err57 = errorAt(instancePath+"/region","#/properties/region/pattern","pattern",{pattern: "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"});
+vErrors = pushError(vErrors, err57);
 errors++;
 }
 }
 else {
-const err58 = {instancePath:instancePath+"/region",schemaPath:"#/properties/region/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err58];
-}
-else {
-vErrors.push(err58);
-}
+const err58 = errorAt(instancePath+"/region","#/properties/region/type","type",{type: "string"});
+vErrors = pushError(vErrors, err58);
 errors++;
 }
 }
 if(data.projectId !== undefined && func0.call(data, "projectId")){
 let data23 = data.projectId;
 if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
-const err59 = {instancePath:instancePath+"/projectId",schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
-if(vErrors === null){
-vErrors = [err59];
-}
-else {
-vErrors.push(err59);
-}
+const err59 = errorAt(instancePath+"/projectId","#/$defs/TirId/type","type",{type: "integer"});
+vErrors = pushError(vErrors, err59);
 errors++;
 }
 if((typeof data23 == "number") && (isFinite(data23))){
 if(data23 > 9007199254740991 || isNaN(data23)){
-const err60 = {instancePath:instancePath+"/projectId",schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
-if(vErrors === null){
-vErrors = [err60];
-}
-else {
-vErrors.push(err60);
-}
+const err60 = errorAt(instancePath+"/projectId","#/$defs/TirId/maximum","maximum",{comparison: "<=", limit: 9007199254740991});
+vErrors = pushError(vErrors, err60);
 errors++;
 }
 if(data23 < 1 || isNaN(data23)){
-const err61 = {instancePath:instancePath+"/projectId",schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
-if(vErrors === null){
-vErrors = [err61];
-}
-else {
-vErrors.push(err61);
-}
+const err61 = errorAt(instancePath+"/projectId","#/$defs/TirId/minimum","minimum",{comparison: ">=", limit: 1});
+vErrors = pushError(vErrors, err61);
 errors++;
 }
 }
@@ -6677,68 +4307,38 @@ if(data.location !== undefined && func0.call(data, "location")){
 let data24 = data.location;
 if(typeof data24 === "string"){
 if(func67(data24) > 64){
-const err62 = {instancePath:instancePath+"/location",schemaPath:"#/properties/location/maxLength",keyword:"maxLength",params:{limit: 64}};
-if(vErrors === null){
-vErrors = [err62];
-}
-else {
-vErrors.push(err62);
-}
+const err62 = errorAt(instancePath+"/location","#/properties/location/maxLength","maxLength",{limit: 64});
+vErrors = pushError(vErrors, err62);
 errors++;
 }
 if(func67(data24) < 1){
-const err63 = {instancePath:instancePath+"/location",schemaPath:"#/properties/location/minLength",keyword:"minLength",params:{limit: 1}};
-if(vErrors === null){
-vErrors = [err63];
-}
-else {
-vErrors.push(err63);
-}
+const err63 = errorAt(instancePath+"/location","#/properties/location/minLength","minLength",{limit: 1});
+vErrors = pushError(vErrors, err63);
 errors++;
 }
 }
 else {
-const err64 = {instancePath:instancePath+"/location",schemaPath:"#/properties/location/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err64];
-}
-else {
-vErrors.push(err64);
-}
+const err64 = errorAt(instancePath+"/location","#/properties/location/type","type",{type: "string"});
+vErrors = pushError(vErrors, err64);
 errors++;
 }
 }
 if(data.activeIam !== undefined && func0.call(data, "activeIam")){
 let data25 = data.activeIam;
 if(!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25)))){
-const err65 = {instancePath:instancePath+"/activeIam",schemaPath:"#/$defs/TirId/type",keyword:"type",params:{type: "integer"}};
-if(vErrors === null){
-vErrors = [err65];
-}
-else {
-vErrors.push(err65);
-}
+const err65 = errorAt(instancePath+"/activeIam","#/$defs/TirId/type","type",{type: "integer"});
+vErrors = pushError(vErrors, err65);
 errors++;
 }
 if((typeof data25 == "number") && (isFinite(data25))){
 if(data25 > 9007199254740991 || isNaN(data25)){
-const err66 = {instancePath:instancePath+"/activeIam",schemaPath:"#/$defs/TirId/maximum",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991}};
-if(vErrors === null){
-vErrors = [err66];
-}
-else {
-vErrors.push(err66);
-}
+const err66 = errorAt(instancePath+"/activeIam","#/$defs/TirId/maximum","maximum",{comparison: "<=", limit: 9007199254740991});
+vErrors = pushError(vErrors, err66);
 errors++;
 }
 if(data25 < 1 || isNaN(data25)){
-const err67 = {instancePath:instancePath+"/activeIam",schemaPath:"#/$defs/TirId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
-if(vErrors === null){
-vErrors = [err67];
-}
-else {
-vErrors.push(err67);
-}
+const err67 = errorAt(instancePath+"/activeIam","#/$defs/TirId/minimum","minimum",{comparison: ">=", limit: 1});
+vErrors = pushError(vErrors, err67);
 errors++;
 }
 }
@@ -6746,25 +4346,15 @@ errors++;
 if(data.cluster !== undefined && func0.call(data, "cluster")){
 let data26 = data.cluster;
 if(!(data26 && typeof data26 == "object" && !Array.isArray(data26))){
-const err68 = {instancePath:instancePath+"/cluster",schemaPath:"#/properties/cluster/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err68];
-}
-else {
-vErrors.push(err68);
-}
+const err68 = errorAt(instancePath+"/cluster","#/properties/cluster/type","type",{type: "object"});
+vErrors = pushError(vErrors, err68);
 errors++;
 }
 }
 if(data.preflight !== undefined && func0.call(data, "preflight")){
 if(typeof data.preflight !== "boolean"){
-const err69 = {instancePath:instancePath+"/preflight",schemaPath:"#/properties/preflight/type",keyword:"type",params:{type: "boolean"}};
-if(vErrors === null){
-vErrors = [err69];
-}
-else {
-vErrors.push(err69);
-}
+const err69 = errorAt(instancePath+"/preflight","#/properties/preflight/type","type",{type: "boolean"});
+vErrors = pushError(vErrors, err69);
 errors++;
 }
 }
@@ -6772,13 +4362,8 @@ if(data.alternatives !== undefined && func0.call(data, "alternatives")){
 let data28 = data.alternatives;
 if(Array.isArray(data28)){
 if(data28.length > 8){
-const err70 = {instancePath:instancePath+"/alternatives",schemaPath:"#/properties/alternatives/maxItems",keyword:"maxItems",params:{limit: 8}};
-if(vErrors === null){
-vErrors = [err70];
-}
-else {
-vErrors.push(err70);
-}
+const err70 = errorAt(instancePath+"/alternatives","#/properties/alternatives/maxItems","maxItems",{limit: 8});
+vErrors = pushError(vErrors, err70);
 errors++;
 }
 const len1 = data28.length;
@@ -6786,37 +4371,22 @@ for(let i1=0; i1<len1; i1++){
 let data29 = data28[i1];
 if(data29 && typeof data29 == "object" && !Array.isArray(data29)){
 if((data29.provider === undefined) || (!(func0.call(data29, "provider")))){
-const err71 = {instancePath:instancePath+"/alternatives/" + i1,schemaPath:"#/$defs/Alternative/required",keyword:"required",params:{missingProperty: "provider"}};
-if(vErrors === null){
-vErrors = [err71];
-}
-else {
-vErrors.push(err71);
-}
+const err71 = errorAt(instancePath+"/alternatives/" + i1,"#/$defs/Alternative/required","required",{missingProperty: "provider"});
+vErrors = pushError(vErrors, err71);
 errors++;
 }
 for(const key2 of Object.keys(data29)){
 if(!(((((((key2 === "provider") || (key2 === "region")) || (key2 === "projectId")) || (key2 === "location")) || (key2 === "activeIam")) || (key2 === "cluster")) || (key2 === "patch"))){
-const err72 = {instancePath:instancePath+"/alternatives/" + i1,schemaPath:"#/$defs/Alternative/additionalProperties",keyword:"additionalProperties",params:{additionalProperty: key2}};
-if(vErrors === null){
-vErrors = [err72];
-}
-else {
-vErrors.push(err72);
-}
+const err72 = errorAt(instancePath+"/alternatives/" + i1,"#/$defs/Alternative/additionalProperties","additionalProperties",{additionalProperty: key2});
+vErrors = pushError(vErrors, err72);
 errors++;
 }
 }
 if(data29.provider !== undefined && func0.call(data29, "provider")){
 let data30 = data29.provider;
 if(!((data30 === "sagemaker") || (data30 === "tir"))){
-const err73 = {instancePath:instancePath+"/alternatives/" + i1+"/provider",schemaPath:"#/$defs/Alternative/properties/provider/enum",keyword:"enum",params:{allowedValues: schema104.properties.provider.enum}};
-if(vErrors === null){
-vErrors = [err73];
-}
-else {
-vErrors.push(err73);
-}
+const err73 = errorAt(instancePath+"/alternatives/" + i1+"/provider","#/$defs/Alternative/properties/provider/enum","enum",{allowedValues: schema104.properties.provider.enum});
+vErrors = pushError(vErrors, err73);
 errors++;
 }
 }
@@ -6824,48 +4394,28 @@ if(data29.region !== undefined && func0.call(data29, "region")){
 let data31 = data29.region;
 if(typeof data31 === "string"){
 if(!pattern32.test(data31)){
-const err74 = {instancePath:instancePath+"/alternatives/" + i1+"/region",schemaPath:"#/$defs/Alternative/properties/region/pattern",keyword:"pattern",params:{pattern: "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"}};
-if(vErrors === null){
-vErrors = [err74];
-}
-else {
-vErrors.push(err74);
-}
+const err74 = errorAt(instancePath+"/alternatives/" + i1+"/region","#/$defs/Alternative/properties/region/pattern","pattern",{pattern: "^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\\d{1,2}$"});
+vErrors = pushError(vErrors, err74);
 errors++;
 }
 }
 else {
-const err75 = {instancePath:instancePath+"/alternatives/" + i1+"/region",schemaPath:"#/$defs/Alternative/properties/region/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err75];
-}
-else {
-vErrors.push(err75);
-}
+const err75 = errorAt(instancePath+"/alternatives/" + i1+"/region","#/$defs/Alternative/properties/region/type","type",{type: "string"});
+vErrors = pushError(vErrors, err75);
 errors++;
 }
 }
 if(data29.projectId !== undefined && func0.call(data29, "projectId")){
 let data32 = data29.projectId;
 if(!(((typeof data32 == "number") && (!(data32 % 1) && !isNaN(data32))) && (isFinite(data32)))){
-const err76 = {instancePath:instancePath+"/alternatives/" + i1+"/projectId",schemaPath:"#/$defs/Alternative/properties/projectId/type",keyword:"type",params:{type: "integer"}};
-if(vErrors === null){
-vErrors = [err76];
-}
-else {
-vErrors.push(err76);
-}
+const err76 = errorAt(instancePath+"/alternatives/" + i1+"/projectId","#/$defs/Alternative/properties/projectId/type","type",{type: "integer"});
+vErrors = pushError(vErrors, err76);
 errors++;
 }
 if((typeof data32 == "number") && (isFinite(data32))){
 if(data32 < 1 || isNaN(data32)){
-const err77 = {instancePath:instancePath+"/alternatives/" + i1+"/projectId",schemaPath:"#/$defs/Alternative/properties/projectId/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
-if(vErrors === null){
-vErrors = [err77];
-}
-else {
-vErrors.push(err77);
-}
+const err77 = errorAt(instancePath+"/alternatives/" + i1+"/projectId","#/$defs/Alternative/properties/projectId/minimum","minimum",{comparison: ">=", limit: 1});
+vErrors = pushError(vErrors, err77);
 errors++;
 }
 }
@@ -6874,58 +4424,33 @@ if(data29.location !== undefined && func0.call(data29, "location")){
 let data33 = data29.location;
 if(typeof data33 === "string"){
 if(func67(data33) > 64){
-const err78 = {instancePath:instancePath+"/alternatives/" + i1+"/location",schemaPath:"#/$defs/Alternative/properties/location/maxLength",keyword:"maxLength",params:{limit: 64}};
-if(vErrors === null){
-vErrors = [err78];
-}
-else {
-vErrors.push(err78);
-}
+const err78 = errorAt(instancePath+"/alternatives/" + i1+"/location","#/$defs/Alternative/properties/location/maxLength","maxLength",{limit: 64});
+vErrors = pushError(vErrors, err78);
 errors++;
 }
 if(func67(data33) < 1){
-const err79 = {instancePath:instancePath+"/alternatives/" + i1+"/location",schemaPath:"#/$defs/Alternative/properties/location/minLength",keyword:"minLength",params:{limit: 1}};
-if(vErrors === null){
-vErrors = [err79];
-}
-else {
-vErrors.push(err79);
-}
+const err79 = errorAt(instancePath+"/alternatives/" + i1+"/location","#/$defs/Alternative/properties/location/minLength","minLength",{limit: 1});
+vErrors = pushError(vErrors, err79);
 errors++;
 }
 }
 else {
-const err80 = {instancePath:instancePath+"/alternatives/" + i1+"/location",schemaPath:"#/$defs/Alternative/properties/location/type",keyword:"type",params:{type: "string"}};
-if(vErrors === null){
-vErrors = [err80];
-}
-else {
-vErrors.push(err80);
-}
+const err80 = errorAt(instancePath+"/alternatives/" + i1+"/location","#/$defs/Alternative/properties/location/type","type",{type: "string"});
+vErrors = pushError(vErrors, err80);
 errors++;
 }
 }
 if(data29.activeIam !== undefined && func0.call(data29, "activeIam")){
 let data34 = data29.activeIam;
 if(!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))){
-const err81 = {instancePath:instancePath+"/alternatives/" + i1+"/activeIam",schemaPath:"#/$defs/Alternative/properties/activeIam/type",keyword:"type",params:{type: "integer"}};
-if(vErrors === null){
-vErrors = [err81];
-}
-else {
-vErrors.push(err81);
-}
+const err81 = errorAt(instancePath+"/alternatives/" + i1+"/activeIam","#/$defs/Alternative/properties/activeIam/type","type",{type: "integer"});
+vErrors = pushError(vErrors, err81);
 errors++;
 }
 if((typeof data34 == "number") && (isFinite(data34))){
 if(data34 < 1 || isNaN(data34)){
-const err82 = {instancePath:instancePath+"/alternatives/" + i1+"/activeIam",schemaPath:"#/$defs/Alternative/properties/activeIam/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1}};
-if(vErrors === null){
-vErrors = [err82];
-}
-else {
-vErrors.push(err82);
-}
+const err82 = errorAt(instancePath+"/alternatives/" + i1+"/activeIam","#/$defs/Alternative/properties/activeIam/minimum","minimum",{comparison: ">=", limit: 1});
+vErrors = pushError(vErrors, err82);
 errors++;
 }
 }
@@ -6933,62 +4458,37 @@ errors++;
 if(data29.cluster !== undefined && func0.call(data29, "cluster")){
 let data35 = data29.cluster;
 if(!(data35 && typeof data35 == "object" && !Array.isArray(data35))){
-const err83 = {instancePath:instancePath+"/alternatives/" + i1+"/cluster",schemaPath:"#/$defs/Alternative/properties/cluster/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err83];
-}
-else {
-vErrors.push(err83);
-}
+const err83 = errorAt(instancePath+"/alternatives/" + i1+"/cluster","#/$defs/Alternative/properties/cluster/type","type",{type: "object"});
+vErrors = pushError(vErrors, err83);
 errors++;
 }
 }
 if(data29.patch !== undefined && func0.call(data29, "patch")){
 let data36 = data29.patch;
 if(!(data36 && typeof data36 == "object" && !Array.isArray(data36))){
-const err84 = {instancePath:instancePath+"/alternatives/" + i1+"/patch",schemaPath:"#/$defs/Alternative/properties/patch/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err84];
-}
-else {
-vErrors.push(err84);
-}
+const err84 = errorAt(instancePath+"/alternatives/" + i1+"/patch","#/$defs/Alternative/properties/patch/type","type",{type: "object"});
+vErrors = pushError(vErrors, err84);
 errors++;
 }
 }
 }
 else {
-const err85 = {instancePath:instancePath+"/alternatives/" + i1,schemaPath:"#/$defs/Alternative/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err85];
-}
-else {
-vErrors.push(err85);
-}
+const err85 = errorAt(instancePath+"/alternatives/" + i1,"#/$defs/Alternative/type","type",{type: "object"});
+vErrors = pushError(vErrors, err85);
 errors++;
 }
 }
 }
 else {
-const err86 = {instancePath:instancePath+"/alternatives",schemaPath:"#/properties/alternatives/type",keyword:"type",params:{type: "array"}};
-if(vErrors === null){
-vErrors = [err86];
-}
-else {
-vErrors.push(err86);
-}
+const err86 = errorAt(instancePath+"/alternatives","#/properties/alternatives/type","type",{type: "array"});
+vErrors = pushError(vErrors, err86);
 errors++;
 }
 }
 }
 else {
-const err87 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"}};
-if(vErrors === null){
-vErrors = [err87];
-}
-else {
-vErrors.push(err87);
-}
+const err87 = errorAt(instancePath,"#/type","type",{type: "object"});
+vErrors = pushError(vErrors, err87);
 errors++;
 }
 validate20.errors = vErrors;
@@ -6999,5 +4499,14 @@ validate20.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 function appendErrors(into, more) {
   if (into === null) return more;
   for (let i = 0; i < more.length; i++) into.push(more[i]);
+  return into;
+}
+
+function errorAt(instancePath, schemaPath, keyword, params) {
+  return {instancePath, schemaPath, keyword, params};
+}
+function pushError(into, error) {
+  if (into === null) return [error];
+  into.push(error);
   return into;
 }
