@@ -341,14 +341,16 @@ const compact = (code: string): string => {
       return `const ${name} = errorAt(${path ?? 'instancePath'},${schemaPath},${keyword},${params});`;
     },
   );
-  if (built !== sites) throw new Error(`the standalone validator builds ${sites - built} errors in a way generate-contract.ts does not know`);
+  if (built !== sites)
+    throw new Error(`the standalone validator builds ${sites - built} errors in a way generate-contract.ts does not know`);
   const lists = (code.match(/^if\(vErrors === null\)\{$/gm) ?? []).length;
   let appended = 0;
   code = code.replace(/^if\(vErrors === null\)\{\nvErrors = \[(err\d+)\];\n\}\nelse \{\nvErrors\.push\(\1\);\n\}$/gm, (_, name: string) => {
     appended++;
     return `vErrors = pushError(vErrors, ${name});`;
   });
-  if (appended !== lists) throw new Error(`the standalone validator starts ${lists - appended} error lists in a way generate-contract.ts does not know`);
+  if (appended !== lists)
+    throw new Error(`the standalone validator starts ${lists - appended} error lists in a way generate-contract.ts does not know`);
   return `${code}\n${COMPACT_HELPERS}`;
 };
 

@@ -56,7 +56,7 @@ describe('hoist-static-chunks', () => {
     expect(chunks.map((name) => name.replace(/-[A-Z0-9]+\.mjs$/, ''))).toEqual(['lazy']);
     expect(readFileSync(join(out, '.entry.chunks', chunks[0]!), 'utf8')).toMatch(/from\s*"\.\.\/\.entry\.mjs"/);
     // The metafile says what is on disk.
-    expect(Object.keys(result.metafile!.outputs).sort()).toEqual(['out/.entry.chunks/' + chunks[0], 'out/.entry.mjs']);
+    expect(Object.keys(result.metafile!.outputs).sort()).toEqual([`out/.entry.chunks/${chunks[0]}`, 'out/.entry.mjs']);
     // One instance of `shared`: the lazy chunk's bump() counts on from the entry's, and its Marker is the entry's class.
     const { handler } = (await import(pathToFileURL(join(out, '.entry.mjs')).href)) as { handler: () => Promise<unknown> };
     expect(await handler()).toEqual({ n: 2, same: true, o: 'other' });
