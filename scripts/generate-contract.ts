@@ -17,9 +17,9 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import Ajv2020 from 'ajv/dist/2020.js';
+import Ajv2020, { _ } from 'ajv/dist/2020.js';
+import { FORMATS } from '../functions/contract/date-time.js';
 import standaloneCode from 'ajv/dist/standalone/index.js';
-import addFormats from 'ajv-formats';
 import ts from 'typescript';
 import { OVERLAY, type MemberOverlay } from './contract-overlay';
 
@@ -291,7 +291,7 @@ const compiledPart = (schema: unknown, parentKey = ''): unknown => {
 
 /**
  * ajv's standalone output `require`s its runtime helpers even as an ES module. The helpers it uses here are
- * self-contained functions, so their source is inlined; the date-time format comes from ajv-formats by import.
+ * self-contained functions, so their source is inlined; the date-time format is functions/contract/date-time.js, by import.
  */
 const runtime = createRequire(import.meta.url);
 const RUNTIME: Record<string, string> = {
@@ -363,16 +363,13 @@ export const validatorModule = (schema: Schema): string => {
     // The union branches ({"required": ["Eks"]}) name properties declared beside them, not inside them.
     strictRequired: false,
     messages: false,
-    code: { source: true, esm: true, lines: true },
+    // The formats are functions/contract/date-time.js's: the generated code imports them (below).
+    code: { source: true, esm: true, lines: true, formats: _`FORMATS` },
   });
-  addFormats(ajv, ['date-time']);
+  for (const [name, validate] of Object.entries(FORMATS)) ajv.addFormat(name, validate);
   const validate = ajv.compile(compiledPart(schema) as Schema);
   let code = standaloneCode(ajv, validate);
-  const imports: string[] = [];
-  code = code.replace(/require\("ajv-formats\/dist\/formats"\)\.fullFormats/g, () => {
-    if (imports.length === 0) imports.push('import { fullFormats } from "ajv-formats/dist/formats.js";');
-    return 'fullFormats';
-  });
+  const imports = code.includes('FORMATS[') ? ['import { FORMATS } from "./date-time.js";'] : [];
   for (const [call, module] of Object.entries(RUNTIME)) if (code.includes(call)) code = code.split(call).join(`(${inlined(module)})`);
   // ajv gathers a called definition's errors with `vErrors.concat(...)`, copying every error so far on each call:
   // quadratic in a long list of bad items. Appending in place gives the same list in linear time.

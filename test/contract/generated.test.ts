@@ -22,6 +22,6 @@ describe('the generated contract files', () => {
   it('compiles nothing at load: the validator module is plain code with no ajv compiler import', () => {
     const code = generated['functions/contract/request.validator.js'] ?? '';
     expect(code).not.toMatch(/require\(/);
-    expect(code.match(/^import .*$/gm)).toEqual(['import { fullFormats } from "ajv-formats/dist/formats.js";']);
+    expect(code.match(/^import .*$/gm)).toEqual(['import { FORMATS } from "./date-time.js";']);
   });
 });

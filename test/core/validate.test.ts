@@ -227,6 +227,19 @@ describe('validateRequest: top level', () => {
     { name: 'startAt on 30 February', edits: [set('/startAt', '2026-02-30T08:00:00Z')], path: '/startAt', message: 'real date and time' },
     { name: 'startAt at hour 24', edits: [set('/startAt', '2026-12-01T24:00:00Z')], path: '/startAt', message: 'real date and time' },
     { name: 'startAt in month 13', edits: [set('/startAt', '2026-13-01T08:00:00Z')], path: '/startAt', message: 'real date and time' },
+    // An offset that brings hour 24 or minute 60 to 23:59 UTC is no leap second: Date.parse refuses both.
+    {
+      name: 'startAt at hour 24 with an offset',
+      edits: [set('/startAt', '2027-01-01T24:59:30+01:00')],
+      path: '/startAt',
+      message: 'real date and time',
+    },
+    {
+      name: 'startAt at minute 60 with an offset',
+      edits: [set('/startAt', '2027-01-01T23:60:00+00:01')],
+      path: '/startAt',
+      message: 'real date and time',
+    },
     { name: 'startAt as epoch seconds', edits: [set('/startAt', 1796112000)], path: '/startAt', message: 'must be a string (got number)' },
     // deleteAfter: weeks/days/hours/minutes/seconds, PT1M..P365D.
     { name: 'deleteAfter PT59S (below PT1M)', edits: [set('/deleteAfter', 'PT59S')], path: '/deleteAfter', message: 'at least PT1M' },
