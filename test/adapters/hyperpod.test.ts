@@ -1,12 +1,11 @@
 import { CreateClusterCommand, ListTagsCommand, SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHyperPodProvider, describeHyperPodCluster, HYPERPOD_ERROR_TABLE, toHyperPodError } from '../../functions/adapters/hyperpod';
-import type { ProvisionerError } from '../../functions/core/errors';
 import { DEPLOYMENT_TAG, REQUEST_ID_TAG, type ClusterProvider, type ClusterRef } from '../../functions/core/provider';
 import type { SageMakerClusterSpec } from '../../functions/core/request';
 import { startSageMakerSimulator, type SageMakerSimulator } from '../../local/simulators/sagemaker';
 import { hyperpodGroup } from '../fixtures/clusters';
-import { rejection, until } from '../helpers/provider';
+import { rejection, until, untilGone } from '../helpers/provider';
 
 const location = { provider: 'sagemaker' as const, region: 'us-east-1' };
 const DEPLOYMENT = 'gpu-cluster-provisioner-test';
@@ -330,15 +329,7 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
     expect(await until(provider, target, 'READY')).toMatchObject({ state: 'READY', nodes: { current: 2, target: 2 } });
     await provider.delete(target);
     expect(await provider.describe(target)).toMatchObject({ state: 'DELETING', providerStatus: 'Deleting' });
-    const deadline = Date.now() + 3_000;
-    let gone: ProvisionerError | undefined;
-    while (!gone && Date.now() < deadline) {
-      gone = await provider.describe(target).then(
-        () => undefined,
-        (err: ProvisionerError) => err,
-      );
-    }
-    expect(gone?.name).toBe('ClusterNotFoundError');
+    expect(await untilGone(provider, target)).toBe('ClusterNotFoundError');
     expect((await rejection(provider.delete(target))).name).toBe('ClusterNotFoundError');
   });
 
@@ -357,16 +348,7 @@ describe('HyperPod provider against the SageMaker simulator, through the real SD
     expect(refused.name).toBe('ResourceLimitExceededError');
     await provider.delete(ref(first, created.providerId));
     const firstRef = ref(first, created.providerId);
-    await expect
-      .poll(
-        () =>
-          provider.describe(firstRef).then(
-            () => 'still there',
-            (err: Error) => err.name,
-          ),
-        { timeout: 5_000 },
-      )
-      .toBe('ClusterNotFoundError');
+    expect(await untilGone(provider, firstRef)).toBe('ClusterNotFoundError');
     await expect(
       provider.create({ location, requestId: 'b', cluster: spec(second, { InstanceType: 'ml.trn1.32xlarge', InstanceCount: 2 }) }),
     ).resolves.toMatchObject({

@@ -15,7 +15,7 @@ import { logger } from '../../functions/platform/observability';
 import { readBody, startServer, type RunningServer } from '../../local/simulators/common';
 import { startTirSimulator, type TirSimulator } from '../../local/simulators/tir';
 import { tirCluster } from '../fixtures/clusters';
-import { rejection, until } from '../helpers/provider';
+import { rejection, until, untilGone } from '../helpers/provider';
 
 const API_KEY = 'tir-key-5f3a9c1e7d';
 const AUTH_TOKEN = 'tir-token-b81d02e4aa';
@@ -238,16 +238,7 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
     expect(await until(provider, target, 'READY')).toMatchObject({ providerStatus: 'Running', nodes: { current: 2, target: 2 } });
     await provider.delete(target);
     expect(await provider.describe(target)).toMatchObject({ state: 'DELETING', providerStatus: 'Deleting' });
-    await expect
-      .poll(
-        () =>
-          provider.describe(target).then(
-            () => 'still there',
-            (err: Error) => err.name,
-          ),
-        { timeout: 5_000 },
-      )
-      .toBe('ClusterNotFoundError');
+    expect(await untilGone(provider, target)).toBe('ClusterNotFoundError');
   });
 
   it('never describes or deletes a cluster by its name alone: a ref without an id is not found, and nothing is called', async () => {
@@ -267,16 +258,7 @@ describe('TIR provider against the TIR simulator, through fetch', () => {
     expect((await rejection(provider.create({ location, requestId: 'b', cluster: second }))).name).toBe('InsufficientCapacityError');
     await provider.delete(ref('cap', first.providerId));
     const firstRef = ref(first.clusterName, first.providerId);
-    await expect
-      .poll(
-        () =>
-          provider.describe(firstRef).then(
-            () => 'still there',
-            (err: Error) => err.name,
-          ),
-        { timeout: 5_000 },
-      )
-      .toBe('ClusterNotFoundError');
+    expect(await untilGone(provider, firstRef)).toBe('ClusterNotFoundError');
     await expect(provider.create({ location, requestId: 'b', cluster: second })).resolves.toMatchObject({ clusterName: second.name });
   });
 

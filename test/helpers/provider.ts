@@ -25,3 +25,16 @@ export const until = async (
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 };
+
+/** Describes until the provider no longer knows the cluster (or gives up after 5 s); the last answer's error name. */
+export const untilGone = async (provider: ClusterProvider, target: ClusterRef): Promise<string> => {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const answer = await provider.describe(target).then(
+      () => 'still there',
+      (err: Error) => err.name,
+    );
+    if (answer !== 'still there' || Date.now() > deadline) return answer;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+};

@@ -316,3 +316,20 @@ export const startEntryHarness = async (options: HarnessOptions = {}) => {
 };
 
 export type EntryHarness = Awaited<ReturnType<typeof startEntryHarness>>;
+
+/**
+ * The SageMaker simulator's timings (deployed ms) for the contention benchmark's HyperPod timing (a create launches,
+ * answers the capacity question a launch delay later and a short cluster rolls back), so a state machine test meets
+ * the provider the benchmark assumes.
+ */
+export const hyperPodTimingMs = (t: {
+  launchSeconds: number;
+  creationSeconds: number;
+  rollbackSeconds: number;
+  deleteSeconds: number;
+}) => ({
+  launchAfterMs: t.launchSeconds * 1000,
+  readyAfterMs: t.creationSeconds * 1000,
+  rollbackMs: t.rollbackSeconds * 1000,
+  deleteAfterMs: t.deleteSeconds * 1000,
+});

@@ -7,12 +7,11 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { HYPERPOD_TIMING } from '../../bench/contention/scenarios';
-import { hyperpodRequest, startHarness, type Harness } from '../helpers/workflow';
+import { hyperPodTimingMs, hyperpodRequest, startHarness, type Harness } from '../helpers/workflow';
 
 const P5 = 'ml.p5.48xlarge';
 const REGION = 'us-east-1';
 const SCALE = 0.01;
-const T = HYPERPOD_TIMING;
 /** On-demand price of ml.p5.48xlarge in us-east-1, per instance-hour (functions/core/prices.ts). */
 const P5_HOURLY = 113.068;
 const FIRST_FREE_S = 20 * 60;
@@ -31,10 +30,7 @@ const run = async (strategy: 'recreate' | 'hold') => {
   h = await startHarness({
     virtualTime: SCALE,
     sagemaker: {
-      launchAfterMs: T.launchSeconds * 1000,
-      readyAfterMs: T.creationSeconds * 1000,
-      rollbackMs: T.rollbackSeconds * 1000,
-      deleteAfterMs: T.deleteSeconds * 1000,
+      ...hyperPodTimingMs(HYPERPOD_TIMING),
       // HyperPod: a group below its MinInstanceCount rolls back after 3 hours.
       minimumWaitMs: 3 * 3600 * 1000,
       regionCapacity: { [REGION]: { [P5]: 0 } },

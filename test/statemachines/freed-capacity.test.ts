@@ -12,7 +12,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { HYPERPOD_TIMING } from '../../bench/contention/scenarios';
 import type { ClusterRecord } from '../../functions/core/store';
-import { hyperpodRequest, startHarness, type Harness } from '../helpers/workflow';
+import { hyperPodTimingMs, hyperpodRequest, startHarness, type Harness } from '../helpers/workflow';
 
 const P5 = 'ml.p5.48xlarge';
 const REGION = 'us-east-1';
@@ -38,10 +38,7 @@ describe('freed capacity on HyperPod', () => {
     h = await startHarness({
       virtualTime: SCALE,
       sagemaker: {
-        launchAfterMs: T.launchSeconds * 1000,
-        readyAfterMs: T.creationSeconds * 1000,
-        rollbackMs: T.rollbackSeconds * 1000,
-        deleteAfterMs: T.deleteSeconds * 1000,
+        ...hyperPodTimingMs(HYPERPOD_TIMING),
         regionCapacity: { [REGION]: { [P5]: 0 } },
         // HyperPod's state changes reach the clusterEvent function, as the deployed rule delivers them.
         stateChangeEveryMs: 10,
